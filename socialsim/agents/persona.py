@@ -1,0 +1,61 @@
+"""Persona: who an agent is — demographics, Big Five, values, style, and influence traits."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Leaning = Literal["far-left", "left", "centre-left", "centre", "centre-right", "right", "far-right"]
+
+
+class BigFive(BaseModel):
+    """Big Five personality traits, each 0..1."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    openness: float = Field(0.5, ge=0.0, le=1.0)
+    conscientiousness: float = Field(0.5, ge=0.0, le=1.0)
+    extraversion: float = Field(0.5, ge=0.0, le=1.0)
+    agreeableness: float = Field(0.5, ge=0.0, le=1.0)
+    neuroticism: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class Persona(BaseModel):
+    """A persona profile: demographics, personality, values, and influence-relevant traits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(..., ge=0)
+    name: str
+    age: int = Field(35, ge=13, le=110)
+    gender: str = "unspecified"
+    country: str = "US"
+    occupation: str = "unspecified"
+    education: str = "secondary"
+    political_leaning: Leaning = "centre"
+    big_five: BigFive = Field(default_factory=BigFive)
+    values: list[str] = Field(default_factory=list)
+    interests: list[str] = Field(default_factory=list)
+    communication_style: str = "plain"
+    backstory: str = ""
+    credulity: float = Field(0.5, ge=0.0, le=1.0, description="how easily persuaded")
+    stubbornness: float = Field(0.3, ge=0.0, le=1.0, description="weight kept on own view")
+    activity_rate: float = Field(1.0, gt=0.0, description="events per unit of time")
+    model: str | None = Field(None, description="per-agent model string (mixed populations)")
+    role: str = Field("benign", description="set by scenarios: benign, attacker, guardian, ...")
+
+    def describe(self) -> str:
+        """A short second-person description for prompts."""
+        parts = [
+            f"You are {self.name}, a {self.age}-year-old {self.gender} {self.occupation} from {self.country}.",
+            f"Education: {self.education}. Political leaning: {self.political_leaning}.",
+        ]
+        if self.values:
+            parts.append("You value " + ", ".join(self.values) + ".")
+        if self.interests:
+            parts.append("Interests: " + ", ".join(self.interests) + ".")
+        parts.append(f"You communicate in a {self.communication_style} style.")
+        if self.backstory:
+            parts.append(self.backstory)
+        return " ".join(parts)

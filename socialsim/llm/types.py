@@ -1,0 +1,96 @@
+"""Plain records shared by the LLM layer: settings, requests, per-call accounting, results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T", bound=BaseModel)
+
+Messages = list[dict[str, str]]
+
+
+class LLMConfig(BaseModel):
+    """How to reach a model: the `agents.llm` section of an experiment config."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field("local/smollm2", description="any litellm model string, or local/<name|path.gguf>")
+    api_base: str | None = Field(None, description="endpoint URL, e.g. http://127.0.0.1:8000/v1")
+    api_key_env: str | None = Field(
+        None, description="name of the environment variable holding the API key (never the key)"
+    )
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(160, ge=1, le=32768)
+    concurrency: int = Field(64, ge=1, le=100_000, description="requests in flight at once")
+    timeout: float = Field(120.0, gt=0, description="seconds per call attempt")
+    retries: int = Field(3, ge=0, le=20, description="retries on transient errors")
+    cache: bool = Field(True, description="SQLite response cache: replay without model calls")
+    cache_path: str | None = Field(None, description="cache file; default .socialsim_cache/responses.sqlite")
+    fast_path: bool = Field(True, description="direct HTTP for OpenAI-compatible endpoints with api_base")
+    local_workers: int | None = Field(None, ge=1, description="embedded-model instances (default: cores)")
+
+
+@dataclass
+class LLMRequest:
+    """One chat completion to make; `schema` asks for validated structured output."""
+
+    messages: Messages
+    schema: type[BaseModel] | None = None
+    model: str | None = None  # overrides LLMConfig.model (per-agent models)
+    api_base: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    tag: str | None = None  # prompt template id, carried into the call record
+
+
+@dataclass
+class CallRecord:
+    """Accounting for one logical call (all attempts): becomes an `llm_call` event."""
+
+    model: str
+    route: str  # "http" | "litellm" | "local" (route used; cache hits keep the route they would use)
+    latency_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+    cached: bool = False
+    attempts: int = 0
+    repaired: bool = False
+    error: str | None = None
+    tag: str | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict for the event log."""
+        return {
+            "model": self.model,
+            "route": self.route,
+            "latency_s": round(self.latency_s, 6),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": self.cost,
+            "cached": self.cached,
+            "attempts": self.attempts,
+            "repaired": self.repaired,
+            "error": self.error,
+            "prompt_id": self.tag,
+        }
+
+
+@dataclass
+class LLMResult(Generic[T]):
+    """The outcome of a call: text, parsed value when a schema was given, or a typed failure."""
+
+    text: str
+    record: CallRecord
+    value: T | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the call succeeded (and, with a schema, validated)."""
+        return self.error is None

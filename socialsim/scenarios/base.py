@@ -1,0 +1,116 @@
+"""Scenario plug-ins: hooks called by the model's step loop, and a registry by name.
+
+A scenario is configured under ``scenario:`` (``kind`` + ``params``). Subclasses declare a
+pydantic ``Params`` model (bad params become one-line config errors), override the hooks
+they need, and register with :func:`register`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from socialsim.errors import ConfigError
+
+if TYPE_CHECKING:
+    from socialsim.agents.agent import SocialAgent
+    from socialsim.agents.policies.base import Decision, Observation
+    from socialsim.simulation.config import ExperimentConfig
+    from socialsim.simulation.model import SocialModel
+
+
+class NoParams(BaseModel):
+    """Params of a scenario that takes none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Scenario:
+    """Base class: every hook is optional and does nothing by default."""
+
+    kind: ClassVar[str] = "none"
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        try:
+            self.params = self.Params.model_validate(params or {})
+        except ValidationError as exc:
+            raise ConfigError(_first_error(exc, prefix=f"scenario.params ({self.kind})")) from None
+
+    # --- configuration -------------------------------------------------------------------
+    def validate_config(self, cfg: ExperimentConfig) -> None:
+        """Check params against the rest of the config (steps, size); raise ConfigError."""
+
+    def decision_fields(self) -> dict[str, tuple[type, Any]]:
+        """Extra fields for the LLM decision schema: name -> (type, pydantic Field)."""
+        return {}
+
+    # --- hooks -----------------------------------------------------------------------------
+    def setup(self, model: SocialModel) -> None:
+        """Once, after agents and network exist and before the first step."""
+
+    def before_step(self, model: SocialModel) -> None:
+        """Injections, removals, campaign messages."""
+
+    def observe(self, model: SocialModel, agent: SocialAgent, observation: Observation) -> None:
+        """Add instructions or a task to an agent's observation (in place)."""
+
+    def on_decision(self, model: SocialModel, agent: SocialAgent, decision: Decision) -> None:
+        """React to an applied decision (record scenario events)."""
+
+    def after_step(self, model: SocialModel) -> None:
+        """Probes and measurements after the step's log flush."""
+
+    def done(self, model: SocialModel) -> bool:
+        """True to end the run early."""
+        return False
+
+    def summary(self, model: SocialModel) -> dict[str, Any]:
+        """Scenario measures for summary.json."""
+        return {}
+
+
+_REGISTRY: dict[str, type[Scenario]] = {"none": Scenario}
+
+
+def register(cls: type[Scenario]) -> type[Scenario]:
+    """Class decorator: make a scenario available under its `kind`."""
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def scenario_kinds() -> list[str]:
+    """Names of all registered scenarios."""
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def create_scenario(kind: str, params: dict[str, Any] | None = None) -> Scenario:
+    """Instantiate a registered scenario; ConfigError naming the allowed kinds otherwise."""
+    _load_builtins()
+    if kind not in _REGISTRY:
+        raise ConfigError(
+            f"scenario.kind: {kind!r} is not one of {', '.join(sorted(_REGISTRY))}"
+        )
+    return _REGISTRY[kind](params)
+
+
+def _load_builtins() -> None:
+    import importlib
+
+    for module in ("misinformation", "persuasion", "norms", "collaboration"):
+        try:
+            importlib.import_module(f"socialsim.scenarios.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"socialsim.scenarios.{module}":
+                raise
+
+
+def _first_error(exc: ValidationError, prefix: str) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    where = f"{prefix}.{loc}" if loc else prefix
+    value = err.get("input")
+    shown = f" {value!r}" if value is not None and not isinstance(value, dict) else ""
+    return f"{where}:{shown} {err['msg']}".replace("  ", " ")

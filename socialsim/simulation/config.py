@@ -1,0 +1,250 @@
+"""ExperimentConfig: the experiment contract, loaded from YAML with friendly one-line errors."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from socialsim.errors import ConfigError
+from socialsim.llm.types import LLMConfig
+
+NETWORK_KINDS = (
+    "erdos_renyi",
+    "barabasi_albert",
+    "watts_strogatz",
+    "stochastic_block",
+    "powerlaw_cluster",
+    "complete",
+    "ring",
+    "grid",
+    "file",
+)
+POLICIES = (
+    "llm",
+    "degroot",
+    "friedkin_johnsen",
+    "deffuant",
+    "hegselmann_krause",
+    "voter",
+    "independent_cascade",
+    "linear_threshold",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PopulationConfig(_Strict):
+    """Who the agents are: how many, which personas, how personas map to nodes."""
+
+    size: int = Field(30, ge=1, le=10_000_000)
+    personas: str | dict[str, Any] = "default"
+    assign: Literal["random", "homophily", "by_degree"] = "random"
+
+
+class NetworkConfig(_Strict):
+    """The graph: a generator kind and its parameters, or a file."""
+
+    kind: Literal[NETWORK_KINDS] = "watts_strogatz"  # type: ignore[valid-type]
+    params: dict[str, Any] = Field(default_factory=dict)
+    directed: bool = False
+
+
+class MixEntry(_Strict):
+    """A share of the population under another policy (mixed populations)."""
+
+    fraction: float = Field(..., gt=0.0, le=1.0)
+    policy: Literal[POLICIES]  # type: ignore[valid-type]
+    params: dict[str, Any] = Field(default_factory=dict)
+    llm: LLMConfig | None = None
+
+
+class AgentsConfig(_Strict):
+    """How agents decide: a policy and its parameters, an optional mix, the LLM settings."""
+
+    policy: Literal[POLICIES] = "llm"  # type: ignore[valid-type]
+    params: dict[str, Any] = Field(default_factory=dict)
+    mix: list[MixEntry] = Field(default_factory=list)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    activation: Literal["all", "fraction", "rate"] = "all"
+    activation_fraction: float = Field(1.0, gt=0.0, le=1.0)
+    memory_size: int = Field(50, ge=1, le=100_000)
+    memory_k: int = Field(5, ge=0, le=100, description="memories retrieved per observation")
+    inbox_limit: int = Field(8, ge=1, le=1000, description="newest inbox messages shown to an LLM agent")
+
+    @model_validator(mode="after")
+    def _mix_fits(self) -> AgentsConfig:
+        total = sum(m.fraction for m in self.mix)
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"agents.mix fractions add up to {total:g}; they must sum to at most 1")
+        return self
+
+
+class ScenarioConfig(_Strict):
+    """What happens to the population: a registered scenario and its parameters."""
+
+    kind: str = "none"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class OutputConfig(_Strict):
+    """Where and in which formats the run directory is written."""
+
+    dir: str = "runs"
+    formats: list[Literal["jsonl", "parquet", "csv"]] = Field(
+        default_factory=lambda: ["jsonl", "parquet", "csv"]
+    )
+    report: bool = True
+
+
+class EventConfig(_Strict):
+    """Event mode (simpy): message latency and the batching window."""
+
+    latency: float = Field(0.1, ge=0.0, description="message delivery delay (time units)")
+    window: float = Field(1.0, gt=0.0, description="wake-ups within one window form one batch")
+
+
+class ExperimentConfig(_Strict):
+    """A complete experiment: population, network, agents, scenario, output, optional sweep."""
+
+    name: str = "experiment"
+    seed: int = 0
+    steps: int = Field(10, ge=0, le=1_000_000)
+    until: float | None = Field(None, gt=0.0, description="event mode: run until this time")
+    mode: Literal["step", "event"] = "step"
+    population: PopulationConfig = Field(default_factory=PopulationConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    agents: AgentsConfig = Field(default_factory=AgentsConfig)
+    claims: list[dict[str, Any]] = Field(
+        default_factory=list, description="claims in play (id, text, truth, topic)"
+    )
+    scenario: ScenarioConfig = Field(default_factory=ScenarioConfig)
+    event: EventConfig = Field(default_factory=EventConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    sweep: dict[str, list[Any]] = Field(default_factory=dict)
+    _base_dir: Path | None = PrivateAttr(None)
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep_lists(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in value.items():
+            if not values:
+                raise ValueError(f"sweep.{key} is empty; give at least one value")
+        return value
+
+    # --- loading -----------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> ExperimentConfig:
+        """Validate a dict; ConfigError with one line naming the field and allowed values."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(f"{source}: {describe_validation_error(exc)}") from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
+        """Load a YAML file, apply `key=value` overrides, validate."""
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} does not exist; pass the path to a YAML config")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping at the top level")
+        data = apply_overrides(data, overrides or [])
+        cfg = cls.from_dict(data, source=str(path))
+        cfg._base_dir = path.parent
+        return cfg
+
+    def with_overrides(self, overrides: list[str] | dict[str, Any]) -> ExperimentConfig:
+        """A copy with dotted-key overrides applied (`["steps=20"]` or `{"steps": 20}`)."""
+        data = apply_overrides(self.model_dump(mode="json"), overrides)
+        cfg = type(self).from_dict(data)
+        cfg._base_dir = getattr(self, "_base_dir", None)
+        return cfg
+
+    def resolve_path(self, value: str) -> Path:
+        """A path from the config, relative to the config file's folder when not absolute."""
+        p = Path(value)
+        base = getattr(self, "_base_dir", None)
+        if not p.is_absolute() and not p.exists() and base is not None and (base / p).exists():
+            return base / p
+        return p
+
+    def to_yaml(self) -> str:
+        """The resolved config with every default filled in."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | dict[str, Any]) -> dict[str, Any]:
+    """Set dotted keys in a nested dict; string values are parsed as YAML scalars."""
+    data = copy.deepcopy(data)
+    items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides]
+    for key, value in items:
+        parts = key.split(".")
+        node = data
+        for part in parts[:-1]:
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"--set {key}: {part!r} is not a section; check the key")
+            node = nxt
+        node[parts[-1]] = value
+    return data
+
+
+def _split(override: str) -> tuple[str, Any]:
+    if "=" not in override:
+        raise ConfigError(f"--set {override!r}: expected key=value, e.g. --set network.kind=ring")
+    key, raw = override.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ConfigError(f"--set {override!r}: the key is empty")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line for the first validation error: field path, bad value, what is allowed."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+    value = err.get("input")
+    kind = err["type"]
+    if kind == "literal_error":
+        allowed = err.get("ctx", {}).get("expected", "")
+        allowed = allowed.replace("'", "").replace(" or ", ", ")
+        return f"{loc}: {value!r} is not one of {allowed}"
+    if kind == "extra_forbidden":
+        return f"{loc}: unknown key; remove it or check its spelling"
+    if kind == "missing":
+        return f"{loc}: required field is missing"
+    shown = "" if isinstance(value, dict | list) or value is None else f" {value!r}"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+        return f"{loc}: {msg}" if loc else msg
+    return f"{loc}:{shown} {msg}"

@@ -1,0 +1,124 @@
+"""InteractionLog: the append-only JSONL event log of a run, flushed once per step.
+
+Every event is one JSON object per line with the keys
+``run, step, time, kind, agent, target, claim, payload``; ``kind`` is one of
+:data:`EVENT_KINDS`. Lines are written in the order events happen and the file is only
+ever appended to, so a run killed mid-way keeps every step it completed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+EVENT_KINDS = (
+    "message",
+    "belief_change",
+    "decision",
+    "injection",
+    "probe",
+    "action",
+    "llm_call",
+    "error",
+)
+EVENT_COLUMNS = ["run", "step", "time", "kind", "agent", "target", "claim", "payload"]
+
+
+class InteractionLog:
+    """Append-only JSONL event log; `flush()` makes everything so far durable."""
+
+    def __init__(self, path: str | Path, run: str) -> None:
+        self.path = Path(path)
+        self.run = run
+        self._buffer: list[str] = []
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        self.counts: dict[str, int] = dict.fromkeys(EVENT_KINDS, 0)
+
+    def emit(
+        self,
+        kind: str,
+        *,
+        step: int,
+        time: float = 0.0,
+        agent: int | None = None,
+        target: int | None = None,
+        claim: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Record one event (buffered until the next flush)."""
+        if kind not in self.counts:
+            raise ValueError(f"unknown event kind {kind!r}; expected one of {EVENT_KINDS}")
+        self.counts[kind] += 1
+        record = {
+            "run": self.run,
+            "step": step,
+            "time": round(float(time), 6),
+            "kind": kind,
+            "agent": agent,
+            "target": target,
+            "claim": claim,
+            "payload": payload or {},
+        }
+        self._buffer.append(json.dumps(record, ensure_ascii=False, default=_json_default))
+
+    def flush(self) -> None:
+        """Write buffered events and fsync: nothing emitted so far can be lost after this."""
+        if self._buffer:
+            self._file.write("\n".join(self._buffer) + "\n")
+            self._buffer.clear()
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        if not self._file.closed:
+            self.flush()
+            self._file.close()
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def read_events(path: str | Path) -> pd.DataFrame:
+    """Read an events.jsonl file into a DataFrame (payload stays a dict per row).
+
+    A final line cut short by a killed process is skipped, so a partial log still reads.
+    """
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    if not rows:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+
+
+def flatten_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Events with the payload dict expanded into `payload.<key>` columns (for CSV/Parquet)."""
+    if events.empty:
+        return events.drop(columns=["payload"], errors="ignore")
+    payload = pd.json_normalize(events["payload"].tolist(), max_level=0)
+    payload.columns = [f"payload.{c}" for c in payload.columns]
+    for col in payload.columns:
+        if payload[col].map(lambda v: isinstance(v, dict | list)).any():
+            payload[col] = payload[col].map(
+                lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+            )
+    return pd.concat([events.drop(columns=["payload"]).reset_index(drop=True), payload], axis=1)

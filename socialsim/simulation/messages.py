@@ -1,0 +1,76 @@
+"""Messages between agents, the two channels (direct, post to all neighbours), and inboxes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Channel = Literal["direct", "post", "broadcast"]
+
+
+class Message(BaseModel):
+    """A message from one agent (or the scenario, sender -1) to one or more agents."""
+
+    id: str
+    sender: int
+    recipients: list[int]
+    step: int
+    time: float = 0.0
+    text: str
+    claims: list[str] = Field(default_factory=list, description="claim ids referenced")
+    reply_to: str | None = None
+    channel: Channel = "post"
+    deliver_at: float | None = Field(None, description="event mode: arrival time after latency")
+
+
+class Mailroom:
+    """Holds sent messages until delivery and the inbox of every agent.
+
+    Step mode delivers everything sent during a step at the end of it; event mode delivers
+    each message once the clock reaches its `deliver_at` time.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[Message] = []
+        self._inboxes: dict[int, list[Message]] = defaultdict(list)
+        self._counter = 0
+
+    def next_id(self) -> str:
+        """A fresh message id, unique within the run and reproducible."""
+        self._counter += 1
+        return f"m{self._counter}"
+
+    def send(self, message: Message) -> None:
+        """Queue a message for delivery."""
+        self._pending.append(message)
+
+    def deliver(self, now: float | None = None) -> list[Message]:
+        """Move due messages into inboxes (all of them when `now` is None); return them."""
+        if now is None:
+            due, self._pending = self._pending, []
+        else:
+            due = [m for m in self._pending if (m.deliver_at or 0.0) <= now]
+            self._pending = [m for m in self._pending if (m.deliver_at or 0.0) > now]
+        for message in due:
+            for recipient in message.recipients:
+                self._inboxes[recipient].append(message)
+        return due
+
+    def take_inbox(self, agent_id: int) -> list[Message]:
+        """Return and clear an agent's inbox."""
+        return self._inboxes.pop(agent_id, [])
+
+    def peek_inbox(self, agent_id: int) -> list[Message]:
+        """An agent's inbox without clearing it."""
+        return list(self._inboxes.get(agent_id, []))
+
+    def drop_agent(self, agent_id: int) -> None:
+        """Forget an agent's inbox (the agent left the run); messages it sent stay delivered."""
+        self._inboxes.pop(agent_id, None)
+
+    @property
+    def pending(self) -> list[Message]:
+        """Messages sent but not delivered yet."""
+        return list(self._pending)

@@ -31,6 +31,7 @@ class LLMConfig(BaseModel):
     cache_path: str | None = Field(None, description="cache file; default .socialsim_cache/responses.sqlite")
     fast_path: bool = Field(True, description="direct HTTP for OpenAI-compatible endpoints with api_base")
     local_workers: int | None = Field(None, ge=1, description="embedded-model instances (default: cores)")
+    local_n_ctx: int = Field(2048, ge=256, le=131072, description="embedded-model context length")
 
 
 @dataclass
@@ -45,6 +46,16 @@ class LLMRequest:
     max_tokens: int | None = None
     seed: int | None = None
     tag: str | None = None  # prompt template id, carried into the call record
+    extra: dict[str, Any] = field(default_factory=dict)  # extra litellm kwargs, e.g. mock_response
+
+
+@dataclass
+class Completion:
+    """What one backend attempt returns: the answer text and its token usage."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 @dataclass

@@ -1,0 +1,128 @@
+"""SocialAgent: a mesa agent on a network cell with a persona, memory and a policy."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from mesa.discrete_space import FixedAgent
+
+from socialsim.agents.beliefs import BeliefChange
+from socialsim.agents.memory import Memory
+from socialsim.agents.persona import Persona
+from socialsim.agents.policies.base import Decision, Observation
+
+if TYPE_CHECKING:
+    from socialsim.simulation.model import SocialModel
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class SocialAgent(FixedAgent):
+    """One member of the population; `id` is its graph node and credence row."""
+
+    def __init__(self, model: SocialModel, agent_id: int, persona: Persona, policy: str) -> None:
+        super().__init__(model)
+        self.id = agent_id
+        self.persona = persona
+        self.policy = policy
+        self.instructions: list[str] = []
+        self.present = True
+        self._memory: Memory | None = None
+
+    @property
+    def model_string(self) -> str | None:
+        """The per-agent model string, if the persona sets one."""
+        return self.persona.model
+
+    @property
+    def memory(self) -> Memory:
+        """Episodic memory (created on first use, so rule agents carry none)."""
+        if self._memory is None:
+            self._memory = Memory(capacity=self.model.cfg.agents.memory_size)
+        return self._memory
+
+    @property
+    def role(self) -> str:
+        """The scenario role (benign, attacker, guardian, ...)."""
+        return self.persona.role
+
+    def observe(self) -> Observation:
+        """Read the inbox into memory and assemble what the agent perceives this step."""
+        model = self.model
+        inbox = model.mail.take_inbox(self.id)
+        names = model.names
+        for message in inbox:
+            sender = names.get(message.sender, "a post")
+            self.memory.add(f"{sender} said: {message.text}", model.step_index, "read", message.sender)
+        limit = model.cfg.agents.inbox_limit
+        shown = inbox[-limit:]
+        claims = model.beliefs.claims
+        query = " ".join([m.text for m in shown] + [c.text for c in claims])
+        k = model.cfg.agents.memory_k
+        memories = [item.text for item in self.memory.retrieve(query, k, now=model.step_index)] if k else []
+        return Observation(
+            agent_id=self.id,
+            step=model.step_index,
+            time=model.time,
+            persona=self.persona,
+            inbox=shown,
+            memories=memories,
+            beliefs=model.beliefs.of(self.id),
+            claims=list(claims),
+            neighbours={j: names[j] for j in model.neighbours(self.id) if model.is_present(j)},
+            instructions=list(self.instructions),
+        )
+
+    def apply(self, decision: Decision, read: list[str] | None = None) -> None:
+        """Apply a decision: log it, update credences (with causes), send the message."""
+        model = self.model
+        to = decision.to if decision.message.strip() else "none"
+        model.emit(
+            "decision",
+            agent=self.id,
+            target=to if isinstance(to, int) else None,
+            payload={
+                "policy": self.policy,
+                "message": decision.message,
+                "to": to,
+                "credences": decision.credences,
+                "fields": decision.fields,
+                "prompt_id": decision.prompt_id,
+            },
+        )
+        ref = ",".join(read) if read else None
+        for claim_id, value in decision.credences.items():
+            if claim_id in model.beliefs.index:
+                model.set_credence(
+                    self.id,
+                    claim_id,
+                    value,
+                    cause="message" if read else "decision",
+                    ref=ref,
+                    reason=decision.reasons.get(claim_id),
+                )
+        if to != "none":
+            model.send(self.id, decision.message, to=to, claims=self.claims_in(decision.message))
+            self.memory.add(f"I said: {decision.message}", model.step_index, "said")
+
+    def claims_in(self, text: str) -> list[str]:
+        """Claims a text refers to: the only claim in play, or those sharing key words."""
+        claims = self.model.beliefs.claims
+        if len(claims) == 1:
+            return [claims[0].id]
+        words = set(_WORD.findall(text.lower()))
+        found = []
+        for claim in claims:
+            keys = {w for w in _WORD.findall(claim.text.lower()) if len(w) > 3}
+            if claim.id.lower() in words or len(keys & words) >= 2:
+                found.append(claim.id)
+        return found
+
+    def change(self, claim_id: str, value: float, cause: str, **kw) -> BeliefChange:
+        """A BeliefChange for this agent at the current step (helper for scenarios)."""
+        m = self.model
+        return BeliefChange(
+            step=m.step_index, time=m.time, claim=claim_id, old=m.beliefs.get(self.id, claim_id),
+            new=value, cause=cause, **kw,
+        )

@@ -1,0 +1,203 @@
+"""Load a run directory into DataFrames, and read payload fields from event tables.
+
+Event tables come in two shapes and every measure accepts both: the raw shape of
+:func:`socialsim.simulation.log.read_events` (a ``payload`` dict per row) and the flat shape
+of :func:`load_run` / ``events.parquet`` (one ``payload.<key>`` column per payload key).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+BASE_COLUMNS = ["run", "step", "time", "kind", "agent", "target", "claim"]
+AGENT_COLUMNS = ["step", "agent", "claim", "credence"]
+
+
+@dataclass
+class RunData:
+    """Everything a run directory holds; each part is empty when its file is missing."""
+
+    path: Path | None = None
+    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASE_COLUMNS))
+    agents: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AGENT_COLUMNS))
+    steps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    graph: nx.Graph | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def load_run(path: str | Path) -> RunData:
+    """Read a run directory (every file optional): ``load_run("runs/x").events``."""
+    root = Path(path)
+    data = RunData(path=root)
+    if (root / "events.jsonl").is_file():
+        data.events = read_events_table(root / "events.jsonl")
+    elif (root / "events.parquet").is_file():
+        data.events = _tidy_events(pd.read_parquet(root / "events.parquet"))
+    if (root / "agents.parquet").is_file():
+        data.agents = _tidy_agents(pd.read_parquet(root / "agents.parquet"))
+    elif (root / "agents.csv").is_file():
+        data.agents = _tidy_agents(pd.read_csv(root / "agents.csv"))
+    if (root / "steps.csv").is_file():
+        data.steps = pd.read_csv(root / "steps.csv")
+    if (root / "graph.graphml").is_file():
+        data.graph = read_graph(root / "graph.graphml")
+    if (root / "config.yaml").is_file():
+        data.config = _read_yaml(root / "config.yaml")
+    if (root / "summary.json").is_file():
+        try:
+            data.summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            data.summary = {}
+    return data
+
+
+def read_events_table(path: str | Path) -> pd.DataFrame:
+    """Read events.jsonl into the flat shape (``payload.<key>`` columns), fast.
+
+    Uses Arrow's JSON reader; a log it cannot parse in one go (a cut-off last line, a
+    payload key whose type changes between events) is read line by line instead.
+    """
+    try:
+        import pyarrow.json as pj
+
+        table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 24))
+    except Exception:  # noqa: BLE001 - any Arrow failure falls back to the exact reader
+        return _read_events_slow(path)
+    if table.num_rows == 0:
+        return pd.DataFrame(columns=BASE_COLUMNS)
+    if "payload" in table.column_names and str(table.schema.field("payload").type).startswith(
+        "struct"
+    ):
+        table = table.flatten()
+    frame = table.to_pandas()
+    return _tidy_events(frame)
+
+
+def _read_events_slow(path: str | Path) -> pd.DataFrame:
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    if not rows:
+        return pd.DataFrame(columns=BASE_COLUMNS)
+    payloads = [r.pop("payload", None) or {} for r in rows]
+    base = pd.DataFrame.from_records(rows)
+    flat = pd.DataFrame.from_records(payloads)
+    flat.columns = [f"payload.{c}" for c in flat.columns]
+    return _tidy_events(pd.concat([base, flat], axis=1))
+
+
+def _tidy_events(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in BASE_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = None
+    for col in ("step", "agent", "target"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame
+
+
+def _tidy_agents(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in AGENT_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = np.nan
+    return frame
+
+
+def read_graph(path: str | Path) -> nx.Graph:
+    """Read graph.graphml with integer node ids (non-integer ids are kept as they are)."""
+    try:
+        return nx.read_graphml(path, node_type=int)
+    except (ValueError, TypeError):
+        return nx.read_graphml(path)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        import yaml
+
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - an unreadable config is reported as empty
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+# --- reading event tables --------------------------------------------------------------
+
+
+def of_kind(events: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Rows of one event kind: ``of_kind(events, "probe")``."""
+    if events.empty or "kind" not in events.columns:
+        return events.iloc[0:0]
+    return events[events["kind"] == kind]
+
+
+def payload(events: pd.DataFrame, key: str, default: Any = None) -> pd.Series:
+    """One payload field as a Series aligned with `events` (either table shape)."""
+    flat = f"payload.{key}"
+    if flat in events.columns:
+        return events[flat]
+    if "payload" in events.columns:
+        return events["payload"].map(lambda p: p.get(key, default) if isinstance(p, dict) else default)
+    return pd.Series(default, index=events.index, dtype=object)
+
+
+def event_table(
+    events: pd.DataFrame, kind: str, action_type: str | None = None
+) -> pd.DataFrame:
+    """Events of one kind (and action `type`) with payload keys as plain columns.
+
+    ``event_table(events, "action", "norm_choice")["label"]``; payload keys win over the
+    event columns of the same name.
+    """
+    rows = of_kind(events, kind)
+    if action_type is not None and not rows.empty:
+        rows = rows[payload(rows, "type") == action_type]
+    base_cols = [c for c in ("step", "time", "agent", "target", "claim") if c in rows.columns]
+    base = rows[base_cols].reset_index(drop=True)
+    if rows.empty:
+        return base
+    if "payload" in rows.columns:
+        fields = pd.DataFrame.from_records(
+            [p if isinstance(p, dict) else {} for p in rows["payload"]]
+        )
+    else:
+        cols = [c for c in rows.columns if c.startswith("payload.")]
+        fields = rows[cols].reset_index(drop=True)
+        fields = fields.loc[:, fields.notna().any()]
+        fields.columns = [c[len("payload.") :] for c in fields.columns]
+    base = base.drop(columns=[c for c in fields.columns if c in base.columns])
+    return pd.concat([base, fields.reset_index(drop=True)], axis=1)
+
+
+def as_bool(values: pd.Series) -> pd.Series:
+    """Booleans from a column that may hold bools, 0/1, 'true'/'false' or None (-> NaN)."""
+
+    def one(v: Any) -> float:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return np.nan
+        if isinstance(v, str):
+            low = v.strip().lower()
+            if low in ("true", "yes", "1"):
+                return 1.0
+            if low in ("false", "no", "0"):
+                return 0.0
+            return np.nan
+        return float(bool(v))
+
+    if values.dtype == bool:
+        return values.astype(float)
+    return values.map(one).astype(float)

@@ -1,0 +1,120 @@
+"""SQLite response cache: identical requests replay their answer without a model call.
+
+The key is the sha256 of the canonical JSON of (model, messages, temperature, max_tokens,
+seed, response schema, extra params); the value is the answer text and its token counts.
+The file runs in WAL mode with a busy timeout, so several processes (sweep workers) can
+read and write it at once. Only successful answers are stored, never errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from socialsim.llm.types import Completion, Messages
+
+DEFAULT_CACHE_PATH = ".socialsim_cache/responses.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL
+)
+"""
+_BATCH = 500  # keys per SELECT ... IN (...) (SQLite allows 32766 parameters)
+
+
+def cache_key(
+    model: str,
+    messages: Messages,
+    temperature: float,
+    max_tokens: int,
+    seed: int | None,
+    schema: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """The cache key of a request: sha256 hex of its canonical JSON."""
+    payload = [model, messages, temperature, max_tokens, seed, schema, extra or None]
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class ResponseCache:
+    """A response cache in one SQLite file; safe across threads (serialized) and processes (WAL)."""
+
+    def __init__(self, path: str | Path = DEFAULT_CACHE_PATH, busy_timeout_ms: int = 60_000) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(
+            str(self.path), timeout=busy_timeout_ms / 1000, check_same_thread=False, isolation_level=None
+        )
+        self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute(_SCHEMA)
+
+    def get(self, key: str) -> Completion | None:
+        """The stored answer for `key`, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT text, prompt_tokens, completion_tokens FROM responses WHERE key = ?", (key,)
+            ).fetchone()
+        return None if row is None else Completion(row[0], row[1], row[2])
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Completion]:
+        """The stored answers for those of `keys` that are present."""
+        found: dict[str, Completion] = {}
+        with self._lock:
+            for start in range(0, len(keys), _BATCH):
+                chunk = keys[start : start + _BATCH]
+                marks = ",".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    "SELECT key, text, prompt_tokens, completion_tokens FROM responses "
+                    f"WHERE key IN ({marks})",
+                    chunk,
+                ).fetchall()
+                for key, text, pt, ct in rows:
+                    found[key] = Completion(text, pt, ct)
+        return found
+
+    def put(self, key: str, model: str, completion: Completion) -> None:
+        """Store one answer."""
+        self.put_many([(key, model, completion)])
+
+    def put_many(self, rows: Iterable[tuple[str, str, Completion]]) -> None:
+        """Store several answers in one transaction."""
+        data = [
+            (key, model, c.text, c.prompt_tokens, c.completion_tokens) for key, model, c in rows
+        ]
+        if not data:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO responses "
+                    "(key, model, text, prompt_tokens, completion_tokens) VALUES (?, ?, ?, ?, ?)",
+                    data,
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()

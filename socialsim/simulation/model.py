@@ -1,0 +1,441 @@
+"""SocialModel: the population on its network and the step loop.
+
+One step: scenario.before_step -> observe active agents -> decide in ONE batch (LLM requests
+concurrent; rule policies vectorised) -> apply in a seeded order -> deliver messages ->
+flush the log and collect data -> scenario.after_step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.discrete_space import Network
+
+from socialsim.agents.agent import SocialAgent
+from socialsim.agents.beliefs import BeliefChange, BeliefStore, Claim
+from socialsim.agents.policies.base import Decision, RuleContext, RulePolicy
+from socialsim.agents.population import Population, assign_personas
+from socialsim.errors import SocialsimError
+from socialsim.scenarios.base import Scenario, create_scenario
+from socialsim.simulation.config import ExperimentConfig
+from socialsim.simulation.log import InteractionLog
+from socialsim.simulation.messages import Mailroom, Message
+from socialsim.simulation.network import build_graph, listen_csr
+from socialsim.simulation.policies import PolicyGroup, build_policy_groups
+from socialsim.simulation.queries import Answer, Question
+
+
+class AllCallsFailed(SocialsimError):
+    """Every model call of a step failed: the run stops (its log is kept)."""
+
+
+class SocialModel(mesa.Model):
+    """A population of SocialAgents on a network, driven step by step (or by the event clock)."""
+
+    def __init__(
+        self,
+        cfg: ExperimentConfig,
+        run_dir: str | Path,
+        *,
+        run_id: str | None = None,
+        clients: dict | None = None,
+        reporters: dict[str, Callable[[SocialModel], Any]] | None = None,
+    ) -> None:
+        super().__init__(seed=cfg.seed)
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.run_id = run_id or f"{cfg.name}-s{cfg.seed}"
+        self.step_index = 0
+        self.time = 0.0
+        self.log = InteractionLog(self.run_dir / "events.jsonl", self.run_id)
+        self.mail = Mailroom()
+        self.scenario: Scenario = create_scenario(cfg.scenario.kind, cfg.scenario.params)
+        self.scenario.validate_config(cfg)
+
+        n = cfg.population.size
+        base_dir = getattr(cfg, "_base_dir", None)
+        self.graph = build_graph(
+            cfg.network.kind, n, cfg.network.params, seed=self._subseed("network"),
+            directed=cfg.network.directed, base_dir=base_dir,
+        )
+        population = Population.from_config(n, cfg.population.personas, self.rng, base_dir=base_dir)
+        personas = assign_personas(list(population), self.graph, cfg.population.assign, self.rng)
+        self.indptr, self.indices = listen_csr(self.graph)
+        self.network = Network(self.graph, random=self.random)
+        self.groups: list[PolicyGroup] = build_policy_groups(cfg, self.rng, clients=clients)
+        self.policy_of = np.empty(n, dtype=np.int16)
+        membership = self._assign_groups(n)
+        self.social_agents: list[SocialAgent] = []
+        for i, persona in enumerate(personas):
+            group = self.groups[membership[i]]
+            self.policy_of[i] = membership[i]
+            agent = SocialAgent(self, i, persona, group.name)
+            agent.cell = self.network[i]
+            self.social_agents.append(agent)
+        self.names = {a.id: a.persona.name for a in self.social_agents}
+        self.names[-1] = "a public post"
+        self.present = np.ones(n, dtype=bool)
+        self._llm_mask = np.array([self.groups[g].is_llm for g in membership], dtype=bool)
+        self.beliefs = BeliefStore(n)
+        for spec in cfg.claims:
+            self.add_claim(Claim.model_validate(spec))
+        self._rules_ready = False
+        self._snapshots: list[tuple[int, float, np.ndarray]] = []
+        self._step_stats: dict[str, int] = {}
+        self.llm_totals = {"calls": 0, "cached": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        self.scenario.setup(self)
+        if not self.beliefs.claims:
+            self.add_claim(Claim(id="c1", text="The proposition under discussion is true.", topic="general"))
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters(reporters))
+        self.log.flush()
+        self._snapshot()
+        self.datacollector.collect(self)
+
+    # --- construction helpers ---------------------------------------------------------------
+    def _subseed(self, label: str) -> int:
+        digest = hashlib.sha256(f"{self.cfg.seed}:{label}".encode()).digest()
+        return int.from_bytes(digest[:4], "little")
+
+    def _assign_groups(self, n: int) -> np.ndarray:
+        membership = np.zeros(n, dtype=np.int64)
+        order = self.rng.permutation(n)
+        start = 0
+        for g, group in enumerate(self.groups[1:], start=1):
+            count = int(round(group.fraction * n))
+            membership[order[start : start + count]] = g
+            start += count
+        return membership
+
+    def _reporters(self, extra: dict | None) -> dict[str, Callable]:
+        def believers(col: int) -> Callable:
+            def share(m: SocialModel) -> float:
+                rows = m.beliefs.credence[m.present, col]
+                return float((rows >= 0.5).mean()) if len(rows) else 0.0
+
+            return share
+
+        def mean(col: int) -> Callable:
+            def average(m: SocialModel) -> float:
+                rows = m.beliefs.credence[m.present, col]
+                return float(rows.mean()) if len(rows) else 0.0
+
+            return average
+
+        reporters: dict[str, Callable] = {
+            "time": lambda m: m.time,
+            "present": lambda m: int(m.present.sum()),
+            "active": lambda m: m._step_stats.get("active", 0),
+            "messages": lambda m: m._step_stats.get("message", 0),
+            "belief_changes": lambda m: m._step_stats.get("belief_change", 0),
+            "llm_calls": lambda m: m._step_stats.get("llm_call", 0),
+            "errors": lambda m: m._step_stats.get("error", 0),
+        }
+        for col, claim in enumerate(self.beliefs.claims):
+            reporters[f"believers.{claim.id}"] = believers(col)
+            reporters[f"mean_credence.{claim.id}"] = mean(col)
+        reporters.update(extra or {})
+        return reporters
+
+    # --- public API for scenarios -----------------------------------------------------------
+    @property
+    def n_agents(self) -> int:
+        """Number of agents (including removed ones)."""
+        return len(self.social_agents)
+
+    def agent(self, agent_id: int) -> SocialAgent:
+        """The agent with this id."""
+        return self.social_agents[agent_id]
+
+    def neighbours(self, agent_id: int) -> list[int]:
+        """Agents this agent listens to and talks to (its graph neighbours)."""
+        return [int(j) for j in self.indices[self.indptr[agent_id] : self.indptr[agent_id + 1]]]
+
+    def is_present(self, agent_id: int) -> bool:
+        """False once the agent has left the run."""
+        return bool(self.present[agent_id])
+
+    def is_llm(self, agent_id: int) -> bool:
+        """True when the agent decides through an LLM policy."""
+        return bool(self._llm_mask[agent_id])
+
+    def add_claim(self, claim: Claim, initial: float | None = None) -> None:
+        """Put a claim in play; initial credences come from each policy's `initial` setting."""
+        if claim.id in self.beliefs.index:
+            return
+        col = self.beliefs.add_claim(claim, 0.5)
+        for g, group in enumerate(self.groups):
+            rows = np.flatnonzero(self.policy_of == g)
+            if not len(rows):
+                continue
+            if initial is not None:
+                self.beliefs.credence[rows, col] = initial
+            else:
+                self.beliefs.credence[rows, col] = group.initial_credences(len(rows), self.rng)
+        if self._rules_ready:
+            self._rules_ready = False  # rules re-read state for the new claim
+
+    def emit(self, kind: str, *, agent=None, target=None, claim=None, payload=None) -> None:
+        """Log an event at the current step and time."""
+        self._step_stats[kind] = self._step_stats.get(kind, 0) + 1
+        self.log.emit(kind, step=self.step_index, time=self.time, agent=agent, target=target,
+                      claim=claim, payload=payload)
+
+    def send(
+        self,
+        sender: int,
+        text: str,
+        to: str | int | list[int] = "all",
+        claims: list[str] | tuple[str, ...] = (),
+        channel: str | None = None,
+        reply_to: str | None = None,
+    ) -> Message | None:
+        """Send a message (logged now, delivered at the end of the step or after the latency)."""
+        if to == "all":
+            recipients = [j for j in self.neighbours(sender) if self.present[j]] if sender >= 0 else [
+                i for i in range(self.n_agents) if self.present[i]
+            ]
+            channel = channel or ("post" if sender >= 0 else "broadcast")
+        elif isinstance(to, int):
+            recipients = [to] if self.present[to] else []
+            channel = channel or "direct"
+        else:
+            recipients = [int(j) for j in to if self.present[j]]
+            channel = channel or "post"
+        if not recipients:
+            return None
+        deliver_at = self.time + self.cfg.event.latency if self.cfg.mode == "event" else None
+        message = Message(
+            id=self.mail.next_id(), sender=sender, recipients=recipients, step=self.step_index,
+            time=self.time, text=text, claims=list(claims), reply_to=reply_to, channel=channel,
+            deliver_at=deliver_at,
+        )
+        self.mail.send(message)
+        self.emit(
+            "message", agent=sender, target=recipients[0] if channel == "direct" else None,
+            claim=message.claims[0] if message.claims else None,
+            payload={"id": message.id, "text": text, "recipients": recipients, "claims": message.claims,
+                     "reply_to": reply_to, "channel": channel},
+        )
+        return message
+
+    def set_credence(self, agent: int, claim_id: str, value: float, cause: str, ref=None,
+                     reason: str | None = None, source: int | None = None) -> bool:
+        """Set one credence; log a belief_change with its cause if it moved."""
+        change = BeliefChange(step=self.step_index, time=self.time, claim=claim_id,
+                              old=self.beliefs.get(agent, claim_id), new=value, cause=cause, ref=ref,
+                              reason=reason)
+        if not self.beliefs.set(agent, change):
+            return False
+        self.emit("belief_change", agent=agent, target=source, claim=claim_id,
+                  payload={"old": change.old, "new": self.beliefs.get(agent, claim_id), "cause": cause,
+                           "ref": ref, "reason": reason})
+        return True
+
+    def inject(self, agent: int, claim_id: str | None, credence: float | None, route: str,
+               **payload: Any) -> None:
+        """Record an injection (attacker, memory poisoning, broadcast, ...) and set a credence."""
+        self.emit("injection", agent=agent, claim=claim_id, payload={"route": route, **payload})
+        if credence is not None and claim_id is not None:
+            self.set_credence(agent, claim_id, credence, cause="injection", ref=route)
+
+    def remove_agent(self, agent_id: int) -> None:
+        """The agent leaves: it stops deciding and receiving; what others remember stays."""
+        if not self.present[agent_id]:
+            return
+        self.present[agent_id] = False
+        self.social_agents[agent_id].present = False
+        self.mail.drop_agent(agent_id)
+
+    def ask(self, questions: list[Question]) -> list[Answer]:
+        """Answer structured questions in one concurrent batch (LLM agents) or by fallback."""
+        answers: list[Answer | None] = [None] * len(questions)
+        by_group: dict[int, list[int]] = {}
+        for qi, q in enumerate(questions):
+            if self.is_llm(q.agent_id):
+                by_group.setdefault(int(self.policy_of[q.agent_id]), []).append(qi)
+            elif q.fallback is not None:
+                answers[qi] = Answer(q, q.fallback(), text="", error=None)
+            else:
+                answers[qi] = Answer(q, None, error="agent has no LLM and the question no fallback")
+        for g, indices in by_group.items():
+            group = self.groups[g]
+            requests = [group.question_request(self, questions[qi]) for qi in indices]
+            results = group.client.run(requests)
+            for qi, result in zip(indices, results, strict=True):
+                q = questions[qi]
+                self._account(q.agent_id, result.record)
+                if not result.ok:
+                    self.emit("error", agent=q.agent_id, payload={"where": f"ask:{q.tag}", "message": result.error})
+                answers[qi] = Answer(q, result.value if result.ok else None, result.text, result.error)
+        return [a for a in answers if a is not None]
+
+    def question_seed(self, agent_id: int, tag: str) -> int:
+        """A reproducible seed for one agent's call at this step."""
+        digest = hashlib.sha256(f"{self.cfg.seed}:{self.step_index}:{agent_id}:{tag}".encode()).digest()
+        return int.from_bytes(digest[:4], "little")
+
+    # --- the step loop ----------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one step (step mode)."""
+        self.step_index += 1
+        self.time = float(self.step_index)
+        self.run_batch(self._activate(), deliver_now=None)
+
+    def run_batch(self, active: np.ndarray, deliver_now: float | None) -> None:
+        """One decision round for the `active` agents (a step, or an event-mode window)."""
+        self._step_stats = {"active": int(active.sum())}
+        self.scenario.before_step(self)
+        active = active & self.present
+        if not self._rules_ready:
+            self._setup_rules()
+        rule_updates = [
+            (group, group.rule.update(self._rule_ctx(g, active)))
+            for g, group in enumerate(self.groups) if group.rule is not None
+        ]
+        decisions = self._decide_llm(active)
+        order = self.rng.permutation(len(decisions)) if decisions else []
+        for k in order:
+            agent, decision, read = decisions[k]
+            if decision.error is None:
+                agent.apply(decision, read)
+                self.scenario.on_decision(self, agent, decision)
+        for group, update in rule_updates:
+            self._apply_rule(group, update)
+        self.mail.deliver(deliver_now)
+        self.log.flush()
+        self._snapshot()
+        self.datacollector.collect(self)
+        self.scenario.after_step(self)
+        self.log.flush()
+        if self.scenario.done(self):
+            self.running = False
+
+    def _activate(self) -> np.ndarray:
+        agents = self.cfg.agents
+        n = self.n_agents
+        if agents.activation == "all":
+            return self.present.copy()
+        if agents.activation == "fraction":
+            return self.present & (self.rng.random(n) < agents.activation_fraction)
+        rates = np.array([a.persona.activity_rate for a in self.social_agents])
+        return self.present & (self.rng.random(n) < 1.0 - np.exp(-rates))
+
+    def _decide_llm(self, active: np.ndarray) -> list[tuple[SocialAgent, Decision, list[str]]]:
+        out: list[tuple[SocialAgent, Decision, list[str]]] = []
+        calls = failures = 0
+        for g, group in enumerate(self.groups):
+            if not group.is_llm:
+                continue
+            ids = np.flatnonzero(active & (self.policy_of == g))
+            if not len(ids):
+                continue
+            agents = [self.social_agents[i] for i in ids]
+            observations = []
+            for agent in agents:
+                obs = agent.observe()
+                self.scenario.observe(self, agent, obs)
+                observations.append(obs)
+            decisions = group.policy.decide(observations)
+            for agent, obs, decision in zip(agents, observations, decisions, strict=True):
+                if decision.llm is not None:
+                    calls += 1
+                    self._account(agent.id, decision.llm)
+                if decision.error is not None:
+                    failures += 1
+                    self.emit("error", agent=agent.id, payload={"where": "decide", "message": decision.error})
+                out.append((agent, decision, [m.id for m in obs.inbox]))
+        if calls and failures == calls:
+            self.log.flush()
+            first = next(d.error for _, d, _ in out if d.error)
+            raise AllCallsFailed(
+                f"every model call of step {self.step_index} failed ({calls} calls); first error: {first}"
+            )
+        return out
+
+    def _account(self, agent_id: int, record: Any) -> None:
+        payload = record if isinstance(record, dict) else record.as_payload()
+        self.llm_totals["calls"] += 1
+        self.llm_totals["cached"] += int(bool(payload.get("cached")))
+        self.llm_totals["errors"] += int(payload.get("error") is not None)
+        self.llm_totals["prompt_tokens"] += int(payload.get("prompt_tokens") or 0)
+        self.llm_totals["completion_tokens"] += int(payload.get("completion_tokens") or 0)
+        self.emit("llm_call", agent=agent_id, payload=payload)
+
+    # --- rule policies ----------------------------------------------------------------------
+    def _rule_ctx(self, g: int, active: np.ndarray) -> RuleContext:
+        group = self.groups[g]
+        return RuleContext(
+            credence=self.beliefs.credence, indptr=self.indptr, indices=self.indices,
+            members=group.members, active=active & group.members, rng=self.rng,
+            step=self.step_index, claim_ids=[c.id for c in self.beliefs.claims], present=self.present,
+            extra={"stubbornness": self._stubbornness()},
+        )
+
+    def _stubbornness(self) -> np.ndarray:
+        if not hasattr(self, "_stub_cache"):
+            self._stub_cache = np.array([a.persona.stubbornness for a in self.social_agents])
+        return self._stub_cache
+
+    def _setup_rules(self) -> None:
+        for g, group in enumerate(self.groups):
+            group.members = self.policy_of == g
+            if group.rule is not None:
+                group.rule.setup(self._rule_ctx(g, self.present.copy()))
+        self._rules_ready = True
+
+    def _apply_rule(self, group: PolicyGroup, update: Any) -> None:
+        if not len(update.agents):
+            return
+        cred = self.beliefs.credence
+        keep = self.present[update.agents] & ~group.pinned[update.agents]
+        agents, claims = update.agents[keep], update.claims[keep]
+        new, source = np.clip(update.new[keep], 0.0, 1.0), update.source[keep]
+        old = cred[agents, claims]
+        cred[agents, claims] = new
+        self.beliefs.record_bulk(self.step_index, self.time, agents, claims, old, new, "rule", source)
+        claim_ids = [c.id for c in self.beliefs.claims]
+        rule = group.name
+        emit = self.log.emit
+        step, time = self.step_index, self.time
+        for a, c, o, v, s in zip(agents.tolist(), claims.tolist(), old.tolist(), new.tolist(), source.tolist(), strict=True):
+            emit("belief_change", step=step, time=time, agent=a, target=None if s < 0 else s,
+                 claim=claim_ids[c], payload={"old": o, "new": v, "cause": "rule", "ref": rule})
+        self._step_stats["belief_change"] = self._step_stats.get("belief_change", 0) + len(agents)
+
+    def pin(self, agent_id: int, pinned: bool = True) -> None:
+        """Keep an agent's credences fixed against rule updates (attackers, guardians)."""
+        for group in self.groups:
+            group.pinned[agent_id] = pinned
+
+    # --- outputs ----------------------------------------------------------------------------
+    def _snapshot(self) -> None:
+        self._snapshots.append((self.step_index, self.time, self.beliefs.credence.copy()))
+
+    def agents_table(self):
+        """Long table: one row per step x agent x claim with the credence after that step."""
+        import pandas as pd
+
+        frames = []
+        claim_ids = np.array([c.id for c in self.beliefs.claims], dtype=object)
+        n = self.n_agents
+        for step, _time, cred in self._snapshots:
+            k = cred.shape[1]
+            frames.append(pd.DataFrame({
+                "step": np.full(n * k, step, dtype=np.int64),
+                "agent": np.repeat(np.arange(n), k),
+                "claim": np.tile(claim_ids[:k], n),
+                "credence": cred.reshape(-1),
+            }))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["step", "agent", "claim", "credence"])
+
+    def close(self) -> None:
+        """Flush and close the log and the model clients."""
+        self.log.close()
+        for group in self.groups:
+            group.close()

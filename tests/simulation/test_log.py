@@ -1,0 +1,56 @@
+"""InteractionLog: append-only JSONL, flushed per step, readable after a crash."""
+
+import json
+
+import pytest
+
+from socialsim.simulation.log import InteractionLog, flatten_events, read_events
+from socialsim.simulation.messages import Mailroom, Message
+
+
+def test_emit_flush_read_roundtrip(tmp_path):
+    log = InteractionLog(tmp_path / "events.jsonl", "r1")
+    log.emit("message", step=1, agent=0, target=2, claim="c1", payload={"text": "<b>hi</b>"})
+    assert (tmp_path / "events.jsonl").read_text() == ""  # buffered until flush
+    log.flush()
+    log.emit("belief_change", step=1, agent=2, claim="c1", payload={"old": 0.1, "new": 0.9})
+    log.close()
+    df = read_events(tmp_path / "events.jsonl")
+    assert list(df["kind"]) == ["message", "belief_change"]
+    assert df.loc[0, "payload"]["text"] == "<b>hi</b>"
+    flat = flatten_events(df)
+    assert "payload.text" in flat.columns and "payload.new" in flat.columns
+
+
+def test_unknown_kind_rejected(tmp_path):
+    log = InteractionLog(tmp_path / "e.jsonl", "r")
+    with pytest.raises(ValueError, match="unknown event kind"):
+        log.emit("gossip", step=0)
+
+
+def test_truncated_last_line_is_skipped(tmp_path):
+    path = tmp_path / "e.jsonl"
+    good = json.dumps({"run": "r", "step": 1, "time": 1, "kind": "decision", "agent": 0,
+                       "target": None, "claim": None, "payload": {}})
+    path.write_text(good + "\n" + good[:20])
+    assert len(read_events(path)) == 1
+
+
+def test_log_is_append_only(tmp_path):
+    path = tmp_path / "e.jsonl"
+    for _ in range(2):
+        log = InteractionLog(path, "r")
+        log.emit("action", step=0, payload={"type": "x"})
+        log.close()
+    assert len(path.read_text().splitlines()) == 2
+
+
+def test_mailroom_step_and_latency_delivery():
+    mail = Mailroom()
+    mail.send(Message(id=mail.next_id(), sender=0, recipients=[1, 2], step=1, text="a"))
+    mail.send(Message(id=mail.next_id(), sender=1, recipients=[0], step=1, text="b", deliver_at=2.5))
+    due = mail.deliver(now=2.0)
+    assert [m.text for m in due] == ["a"]
+    assert [m.text for m in mail.take_inbox(1)] == ["a"] and mail.take_inbox(1) == []
+    assert mail.deliver(now=3.0)[0].text == "b"
+    assert mail.peek_inbox(0)[0].id == "m2"

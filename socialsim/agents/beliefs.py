@@ -60,10 +60,10 @@ class BeliefStore:
         return self.credence.shape[0]
 
     def add_claim(self, claim: Claim, initial: float | None = None) -> int:
-        """Add a claim (idempotent) and return its column index."""
+        """Add a claim (idempotent) and return its column index; `initial` is clamped to 0..1."""
         if claim.id in self.index:
             return self.index[claim.id]
-        value = self.default if initial is None else initial
+        value = self.default if initial is None else min(1.0, max(0.0, float(initial)))
         column = self._np.full((self.n_agents, 1), value, dtype=self._np.float64)
         self.credence = self._np.hstack([self.credence, column])
         self.claims.append(claim)
@@ -92,18 +92,41 @@ class BeliefStore:
             return False
         self.credence[agent, col] = new
         self._history.setdefault(agent, []).append(
-            (change.step, change.time, change.claim, old, new, change.cause, change.ref, change.reason)
+            (
+                change.step,
+                change.time,
+                change.claim,
+                old,
+                new,
+                change.cause,
+                change.ref,
+                change.reason,
+            )
         )
         return True
 
-    def record_bulk(self, step: int, time: float, agents, claim_cols, old, new, cause: str, refs) -> None:
+    def record_bulk(
+        self, step: int, time: float, agents, claim_cols, old, new, cause: str, refs
+    ) -> None:
         """Record history for a vectorised update already written into `credence`."""
         for a, c, o, n, r in zip(agents, claim_cols, old, new, refs, strict=True):
             self._history.setdefault(int(a), []).append(
-                (step, time, self.claims[int(c)].id, float(o), float(n), cause, None if r < 0 else int(r), None)
+                (
+                    step,
+                    time,
+                    self.claims[int(c)].id,
+                    float(o),
+                    float(n),
+                    cause,
+                    None if r < 0 else int(r),
+                    None,
+                )
             )
 
     def history(self, agent: int) -> list[BeliefChange]:
         """Every change of this agent's credences, oldest first, with causes."""
         keys = ("step", "time", "claim", "old", "new", "cause", "ref", "reason")
-        return [BeliefChange(**dict(zip(keys, row, strict=True))) for row in self._history.get(agent, [])]
+        return [
+            BeliefChange(**dict(zip(keys, row, strict=True)))
+            for row in self._history.get(agent, [])
+        ]

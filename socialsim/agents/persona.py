@@ -47,15 +47,26 @@ class Persona(BaseModel):
 
     def describe(self) -> str:
         """A short second-person description for prompts."""
+        who = f"{self.age}-year-old {self.gender} {self.occupation}"
         parts = [
-            f"You are {self.name}, a {self.age}-year-old {self.gender} {self.occupation} from {self.country}.",
+            f"You are {self.name}, {_article(who)} {who} from {self.country}.",
             f"Education: {self.education}. Political leaning: {self.political_leaning}.",
         ]
         if self.values:
             parts.append("You value " + ", ".join(self.values) + ".")
         if self.interests:
             parts.append("Interests: " + ", ".join(self.interests) + ".")
-        parts.append(f"You communicate in a {self.communication_style} style.")
+        style = self.communication_style
+        parts.append(f"You communicate in {_article(style)} {style} style.")
         if self.backstory:
             parts.append(self.backstory)
         return " ".join(parts)
+
+
+def _article(phrase: str) -> str:
+    """'an' before a vowel sound (including 8, 11, 18 and 80-89), else 'a'."""
+    word = phrase.split("-")[0].split()[0].lower() if phrase.strip() else ""
+    if word.isdigit():
+        return "an" if word.startswith("8") or word in ("11", "18") else "a"
+    vowel = word[:1] in tuple("aeiou") and not word.startswith(("uni", "use", "usu", "eu", "one"))
+    return "an" if vowel else "a"

@@ -75,7 +75,9 @@ def cascade_parents(events: pd.DataFrame, claim: str, threshold: float = 0.5) ->
                 & (exp["sender"] != exp["recipient"])
             )
             found = exp[ok].sort_values("step", kind="stable").drop_duplicates("recipient")
-            fallback = first["agent"].map(dict(zip(found["recipient"], found["sender"], strict=True)))
+            fallback = first["agent"].map(
+                dict(zip(found["recipient"], found["sender"], strict=True))
+            )
             first.loc[missing, "parent"] = fallback[missing]
     return first[["agent", "step", "parent"]]
 
@@ -93,7 +95,9 @@ def cascade_trees(events: pd.DataFrame, claim: str, threshold: float = 0.5) -> l
         forest.add_node(int(agent), step=None if pd.isna(step) else int(step))
     linked = parents.dropna(subset=["parent"])
     forest.add_edges_from(
-        zip(linked["parent"].astype(int).tolist(), linked["agent"].astype(int).tolist(), strict=True)
+        zip(
+            linked["parent"].astype(int).tolist(), linked["agent"].astype(int).tolist(), strict=True
+        )
     )
     roots = [n for n in forest.nodes if forest.in_degree(n) == 0]
     trees = []

@@ -142,7 +142,8 @@ def of_kind(events: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Rows of one event kind: ``of_kind(events, "probe")``."""
     if events.empty or "kind" not in events.columns:
         return events.iloc[0:0]
-    return events[events["kind"] == kind]
+    mask = (events["kind"] == kind).to_numpy(dtype=bool)
+    return events if mask.all() else events[mask]
 
 
 def payload(events: pd.DataFrame, key: str, default: Any = None) -> pd.Series:
@@ -151,13 +152,13 @@ def payload(events: pd.DataFrame, key: str, default: Any = None) -> pd.Series:
     if flat in events.columns:
         return events[flat]
     if "payload" in events.columns:
-        return events["payload"].map(lambda p: p.get(key, default) if isinstance(p, dict) else default)
+        return events["payload"].map(
+            lambda p: p.get(key, default) if isinstance(p, dict) else default
+        )
     return pd.Series(default, index=events.index, dtype=object)
 
 
-def event_table(
-    events: pd.DataFrame, kind: str, action_type: str | None = None
-) -> pd.DataFrame:
+def event_table(events: pd.DataFrame, kind: str, action_type: str | None = None) -> pd.DataFrame:
     """Events of one kind (and action `type`) with payload keys as plain columns.
 
     ``event_table(events, "action", "norm_choice")["label"]``; payload keys win over the
@@ -181,6 +182,34 @@ def event_table(
         fields.columns = [c[len("payload.") :] for c in fields.columns]
     base = base.drop(columns=[c for c in fields.columns if c in base.columns])
     return pd.concat([base, fields.reset_index(drop=True)], axis=1)
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list from a list, array, JSON list string (flattened CSV/Parquet) or scalar."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, tuple | np.ndarray):
+        return list(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                loaded = json.loads(text)
+            except json.JSONDecodeError:
+                return [value]
+            return loaded if isinstance(loaded, list) else [loaded]
+        return [value]
+    return [value]
+
+
+def list_column(values: pd.Series) -> pd.Series:
+    """A column of lists ready for ``explode``; JSON list strings are decoded."""
+    sample = values.dropna()
+    if sample.empty or not isinstance(sample.iloc[0], str):
+        return values
+    return values.map(as_list)
 
 
 def as_bool(values: pd.Series) -> pd.Series:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from socialsim.analysis.io import as_bool, of_kind, payload
+from socialsim.analysis.io import as_bool, list_column, of_kind, payload
 
 
 def _is_agents_table(data: pd.DataFrame) -> bool:
@@ -145,18 +145,23 @@ def exposures(events: pd.DataFrame, claim: str) -> pd.DataFrame:
     msgs = of_kind(events, "message")
     if msgs.empty:
         return pd.DataFrame(columns=["step", "sender", "recipient"])
+    msgs = msgs.reset_index(drop=True)
     hit = (msgs["claim"] == claim).fillna(False).to_numpy(dtype=bool)
-    claims = payload(msgs, "claims")
+    claims = list_column(payload(msgs, "claims"))
     rest = ~hit & claims.notna().to_numpy()
     if rest.any():
         exploded = claims[rest].explode()
         found = exploded[exploded == claim].index.unique()
-        hit |= msgs.index.isin(found)
+        hit = hit | msgs.index.isin(found)
     msgs = msgs[hit]
-    recipients = payload(msgs, "recipients")
+    recipients = list_column(payload(msgs, "recipients"))
     recipients = recipients.where(recipients.notna(), msgs["target"])
     frame = pd.DataFrame(
-        {"step": msgs["step"].to_numpy(), "sender": msgs["agent"].to_numpy(), "recipient": recipients.to_numpy()}
+        {
+            "step": msgs["step"].to_numpy(),
+            "sender": msgs["agent"].to_numpy(),
+            "recipient": recipients.to_numpy(),
+        }
     )
     frame = frame.explode("recipient")
     frame["recipient"] = pd.to_numeric(frame["recipient"], errors="coerce")
@@ -190,7 +195,9 @@ def exposure_adoption(
         "n_adopters": len(adopters),
         "n_exposed_adopters": len(exposed & adopters),
         "conversion_rate": len(exposed & adopters) / n_exp if n_exp else None,
-        "adoption_rate_unexposed": len(unexposed & adopters) / len(unexposed) if unexposed else None,
+        "adoption_rate_unexposed": len(unexposed & adopters) / len(unexposed)
+        if unexposed
+        else None,
         "deliveries": int(len(exp)),
     }
 
@@ -218,7 +225,9 @@ def persistence(
     out: dict[str, Any] = {"removal_step": step}
     if step is None:
         return out
-    curve = adoption_curve(agents if agents is not None else events, claim, threshold, events=events)
+    curve = adoption_curve(
+        agents if agents is not None else events, claim, threshold, events=events
+    )
     curve = curve.dropna(subset=["share"])
     at = curve[curve["step"] <= step]
     out["reach_at_removal"] = float(at["share"].iloc[-1]) if not at.empty else None
@@ -234,15 +243,22 @@ def persistence(
     return out
 
 
-def communities(graph: nx.Graph) -> dict[Any, Any]:
-    """Community of each node: the ``community`` attribute, else greedy modularity."""
+def communities(graph: nx.Graph, greedy_limit: int = 2000, seed: int = 0) -> dict[Any, Any]:
+    """Community of each node: the ``community`` attribute, else modularity communities.
+
+    Greedy modularity up to `greedy_limit` nodes; seeded Louvain above (much faster).
+    """
     given = nx.get_node_attributes(graph, "community")
     if given and len(given) == graph.number_of_nodes():
         return given
     if graph.number_of_edges() == 0:
         return dict.fromkeys(graph.nodes, 0)
     und = graph.to_undirected() if graph.is_directed() else graph
-    parts = nx.community.greedy_modularity_communities(und)
+    if und.number_of_nodes() <= greedy_limit:
+        parts = nx.community.greedy_modularity_communities(und)
+    else:
+        parts = nx.community.louvain_communities(und, seed=seed)
+        parts = sorted(parts, key=lambda p: (-len(p), min(p)))
     return {node: i for i, part in enumerate(parts) for node in part}
 
 
@@ -336,7 +352,9 @@ def probe_accuracy(events: pd.DataFrame, claim: str | None = None) -> pd.DataFra
     if frame.empty:
         return pd.DataFrame(columns=["distance", "n", "accuracy", "manipulated_share"])
     out = frame.groupby("distance").agg(
-        n=("correct", "size"), accuracy=("correct", "mean"), manipulated_share=("manipulated", "mean")
+        n=("correct", "size"),
+        accuracy=("correct", "mean"),
+        manipulated_share=("manipulated", "mean"),
     )
     order = {"direct": 0, "indirect": 1, "peripheral": 2}
     out = out.reset_index()

@@ -120,8 +120,14 @@ def aggregate_over_seeds(
             else:
                 half = float("nan") if n == 0 else 0.0
             rows.append(
-                {**dict(zip(by, key, strict=True)), "metric": metric, "mean": mean,
-                 "ci_low": mean - half, "ci_high": mean + half, "n": n}
+                {
+                    **dict(zip(by, key, strict=True)),
+                    "metric": metric,
+                    "mean": mean,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                    "n": n,
+                }
             )
     return pd.DataFrame(rows, columns=[*by, "metric", "mean", "ci_low", "ci_high", "n"])
 

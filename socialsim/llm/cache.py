@@ -50,12 +50,17 @@ def cache_key(
 class ResponseCache:
     """A response cache in one SQLite file; safe across threads (serialized) and processes (WAL)."""
 
-    def __init__(self, path: str | Path = DEFAULT_CACHE_PATH, busy_timeout_ms: int = 60_000) -> None:
+    def __init__(
+        self, path: str | Path = DEFAULT_CACHE_PATH, busy_timeout_ms: int = 60_000
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(
-            str(self.path), timeout=busy_timeout_ms / 1000, check_same_thread=False, isolation_level=None
+            str(self.path),
+            timeout=busy_timeout_ms / 1000,
+            check_same_thread=False,
+            isolation_level=None,
         )
         self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         self._conn.execute("PRAGMA journal_mode=WAL")

@@ -104,7 +104,9 @@ def parse(text: str, schema: type[BaseModel]) -> tuple[BaseModel | None, str | N
         return None, errors
 
 
-def repair_messages(messages: Messages, answer: str, error: str, schema: type[BaseModel]) -> Messages:
+def repair_messages(
+    messages: Messages, answer: str, error: str, schema: type[BaseModel]
+) -> Messages:
     """The conversation for the repair round: the bad answer, the error, a request for JSON only."""
     return [
         *messages,

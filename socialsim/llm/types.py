@@ -17,7 +17,9 @@ class LLMConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field("local/smollm2", description="any litellm model string, or local/<name|path.gguf>")
+    model: str = Field(
+        "local/smollm2", description="any litellm model string, or local/<name|path.gguf>"
+    )
     api_base: str | None = Field(None, description="endpoint URL, e.g. http://127.0.0.1:8000/v1")
     api_key_env: str | None = Field(
         None, description="name of the environment variable holding the API key (never the key)"
@@ -28,9 +30,15 @@ class LLMConfig(BaseModel):
     timeout: float = Field(120.0, gt=0, description="seconds per call attempt")
     retries: int = Field(3, ge=0, le=20, description="retries on transient errors")
     cache: bool = Field(True, description="SQLite response cache: replay without model calls")
-    cache_path: str | None = Field(None, description="cache file; default .socialsim_cache/responses.sqlite")
-    fast_path: bool = Field(True, description="direct HTTP for OpenAI-compatible endpoints with api_base")
-    local_workers: int | None = Field(None, ge=1, description="embedded-model instances (default: cores)")
+    cache_path: str | None = Field(
+        None, description="cache file; default .socialsim_cache/responses.sqlite"
+    )
+    fast_path: bool = Field(
+        True, description="direct HTTP for OpenAI-compatible endpoints with api_base"
+    )
+    local_workers: int | None = Field(
+        None, ge=1, description="embedded-model instances (default: cores)"
+    )
     local_n_ctx: int = Field(2048, ge=256, le=131072, description="embedded-model context length")
 
 
@@ -63,7 +71,9 @@ class CallRecord:
     """Accounting for one logical call (all attempts): becomes an `llm_call` event."""
 
     model: str
-    route: str  # "http" | "litellm" | "local" (route used; cache hits keep the route they would use)
+    route: (
+        str  # "http" | "litellm" | "local" (route used; cache hits keep the route they would use)
+    )
     latency_s: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0

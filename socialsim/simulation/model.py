@@ -30,6 +30,19 @@ from socialsim.simulation.policies import PolicyGroup, build_policy_groups
 from socialsim.simulation.queries import Answer, Question
 
 
+def _claim(spec: dict[str, Any]) -> Claim:
+    from pydantic import ValidationError
+
+    from socialsim.errors import ConfigError
+
+    try:
+        return Claim.model_validate(spec)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"claims: entry {spec!r}: {loc}: {err['msg']}") from None
+
+
 class AllCallsFailed(SocialsimError):
     """Every model call of a step failed: the run stops (its log is kept)."""
 
@@ -82,9 +95,9 @@ class SocialModel(mesa.Model):
         self.present = np.ones(n, dtype=bool)
         self._llm_mask = np.array([self.groups[g].is_llm for g in membership], dtype=bool)
         self.beliefs = BeliefStore(n)
-        for spec in cfg.claims:
-            self.add_claim(Claim.model_validate(spec))
         self._rules_ready = False
+        for spec in cfg.claims:
+            self.add_claim(_claim(spec))
         self._snapshots: list[tuple[int, float, np.ndarray]] = []
         self._step_stats: dict[str, int] = {}
         self.llm_totals = {"calls": 0, "cached": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0}

@@ -35,11 +35,7 @@ def build_graph(
     """Build the network for `n` agents: integer nodes 0..N-1, seeded, no self-loops."""
     if kind not in _DEFAULTS:
         raise ConfigError(f"network.kind: {kind!r} is not one of {', '.join(_DEFAULTS)}")
-    given = dict(params or {})
-    unknown = sorted(set(given) - set(_DEFAULTS[kind]))
-    if unknown:
-        allowed = ", ".join(_DEFAULTS[kind]) or "none"
-        raise ConfigError(f"network.params.{unknown[0]}: unknown for {kind}; allowed: {allowed}")
+    given = effective_params(kind, params or {})
     p = {**_DEFAULTS[kind], **given}
     try:
         graph = _generate(kind, n, p, seed, base_dir)
@@ -52,6 +48,32 @@ def build_graph(
     graph.remove_edges_from(list(nx.selfloop_edges(graph)))
     graph.graph["kind"] = kind
     return graph
+
+
+def effective_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters that apply to `kind`.
+
+    Flat keys apply to every kind that has them (so one config can sweep `network.kind`);
+    a section named after a kind (``watts_strogatz: {k: 6}``) applies to that kind only.
+    A key no kind knows is an error.
+    """
+    known = set().union(*_DEFAULTS.values())
+    given: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in _DEFAULTS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"network.params.{key}: expected a mapping of {key} parameters")
+            bad = sorted(set(value) - set(_DEFAULTS[key]))
+            if bad:
+                allowed = ", ".join(_DEFAULTS[key]) or "none"
+                raise ConfigError(f"network.params.{key}.{bad[0]}: unknown for {key}; allowed: {allowed}")
+        elif key not in known:
+            allowed = ", ".join(_DEFAULTS[kind]) or "none"
+            raise ConfigError(f"network.params.{key}: unknown parameter; allowed for {kind}: {allowed}")
+        elif key in _DEFAULTS[kind]:
+            given[key] = value
+    given.update(params.get(kind, {}))
+    return given
 
 
 def _generate(kind: str, n: int, p: dict[str, Any], seed: int, base_dir: Path | None) -> nx.Graph:

@@ -29,9 +29,19 @@ def test_stochastic_block_marks_communities():
     assert nx.number_connected_components(g) == 2
 
 
+def test_params_of_other_kinds_are_ignored_and_sections_apply_per_kind():
+    g = build_graph("ring", 6, {"k": 4, "p": 0.5}, seed=0)
+    assert g.number_of_edges() == 6
+    params = {"k": 2, "watts_strogatz": {"k": 4, "p": 0.0}, "barabasi_albert": {"m": 1}}
+    assert build_graph("watts_strogatz", 10, params, seed=0).number_of_edges() == 20
+    assert build_graph("barabasi_albert", 10, params, seed=0).number_of_edges() == 9
+
+
 def test_unknown_param_and_bad_value():
-    with pytest.raises(ConfigError, match=r"network\.params\.q: unknown for ring"):
+    with pytest.raises(ConfigError, match=r"network\.params\.q: unknown parameter; allowed for ring"):
         build_graph("ring", 5, {"q": 1}, seed=0)
+    with pytest.raises(ConfigError, match=r"network\.params\.ring\.k: unknown for ring"):
+        build_graph("ring", 5, {"ring": {"k": 1}}, seed=0)
     with pytest.raises(ConfigError, match=r"network\.params\.m"):
         build_graph("barabasi_albert", 5, {"m": 9}, seed=0)
 

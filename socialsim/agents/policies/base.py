@@ -34,7 +34,9 @@ class Observation(BaseModel):
     beliefs: dict[str, float] = Field(default_factory=dict, description="claim id -> credence")
     claims: list[Claim] = Field(default_factory=list, description="claims in play")
     neighbours: dict[int, str] = Field(default_factory=dict, description="neighbour id -> name")
-    instructions: list[str] = Field(default_factory=list, description="role text added by scenarios")
+    instructions: list[str] = Field(
+        default_factory=list, description="role text added by scenarios"
+    )
     task: dict[str, Any] = Field(default_factory=dict, description="scenario-specific context")
 
 
@@ -44,9 +46,13 @@ class Decision(BaseModel):
     agent_id: int
     message: str = ""
     to: Literal["all", "none"] | int = "none"
-    credences: dict[str, float] = Field(default_factory=dict, description="claim id -> new credence")
+    credences: dict[str, float] = Field(
+        default_factory=dict, description="claim id -> new credence"
+    )
     reasons: dict[str, str] = Field(default_factory=dict, description="claim id -> short reason")
-    fields: dict[str, Any] = Field(default_factory=dict, description="scenario-added decision fields")
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="scenario-added decision fields"
+    )
     error: str | None = Field(None, description="set when the agent could not decide this step")
     llm: dict[str, Any] | None = Field(None, description="llm_call accounting payload")
     prompt_id: str | None = None
@@ -112,7 +118,9 @@ class RulePolicy(ABC):
         self.params = dict(params or {})
 
     @abstractmethod
-    def initial_credences(self, n_members: int, n_claims: int, rng: np.random.Generator) -> np.ndarray:
+    def initial_credences(
+        self, n_members: int, n_claims: int, rng: np.random.Generator
+    ) -> np.ndarray:
         """Starting credences (n_members x n_claims) from the `initial` parameter."""
 
     def setup(self, ctx: RuleContext) -> None:  # noqa: B027 - optional hook

@@ -1,0 +1,233 @@
+"""Memory: an agent's bounded episodic memory, retrieved by recency, relevance and importance.
+
+Items are plain data. A memory outlives whoever caused it: an item read from an agent that
+has since left the run stays retrievable until it is evicted, which is how manipulated
+knowledge persists after its source is gone.
+
+Retrieval score of an item (Generative-Agents style, no network, deterministic):
+
+    recency_weight * 0.5 ** (age / half_life)
+    + relevance_weight * bm25(query, item) / max_bm25
+    + importance_weight * importance
+
+Relevance is BM25 over lowercase word tokens with stop words removed. Ties go to newer items.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_BM25_K1 = 1.2
+_BM25_B = 0.75
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves said says say also s t re ve ll d m
+    """.split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase word tokens of a text, stop words and one-letter tokens removed."""
+    return [t for t in _TOKEN.findall(text.lower()) if len(t) > 1 and t not in STOP_WORDS]
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryItem:
+    """One remembered event: what, when, of which kind, from whom, and how important."""
+
+    text: str
+    step: int
+    kind: str = "read"
+    source: int | None = None
+    importance: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of this item."""
+        return asdict(self)
+
+
+class Memory:
+    """Bounded episodic memory: the oldest item is evicted first once capacity is reached."""
+
+    def __init__(
+        self,
+        capacity: int,
+        *,
+        half_life: float = 10.0,
+        recency_weight: float = 1.0,
+        relevance_weight: float = 1.0,
+        importance_weight: float = 0.5,
+    ) -> None:
+        if capacity < 1:
+            raise ValueError(f"memory capacity must be >= 1, got {capacity}")
+        if half_life <= 0:
+            raise ValueError(f"memory half_life must be > 0, got {half_life}")
+        self.capacity = capacity
+        self.half_life = float(half_life)
+        self.recency_weight = recency_weight
+        self.relevance_weight = relevance_weight
+        self.importance_weight = importance_weight
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget everything."""
+        # A ring buffer: item number `seq` lives in slot `seq % capacity`.
+        size = min(self.capacity, 16)
+        self._items: list[MemoryItem] = []
+        self._terms: list[dict[str, int]] = []
+        self._steps = np.zeros(size, dtype=np.float64)
+        self._importance = np.zeros(size, dtype=np.float64)
+        self._seqs = np.zeros(size, dtype=np.int64)
+        self._postings: dict[str, dict[int, int]] = {}  # term -> {seq: count}
+        self._lengths: dict[int, int] = {}
+        self._total_length = 0
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[MemoryItem]:
+        return iter(self.items)
+
+    @property
+    def items(self) -> list[MemoryItem]:
+        """All items, oldest first."""
+        if len(self._items) < self.capacity:
+            return list(self._items)
+        start = self._seq % self.capacity
+        return self._items[start:] + self._items[:start]
+
+    def add(
+        self,
+        text: str,
+        step: int,
+        kind: str = "read",
+        source: int | None = None,
+        importance: float = 1.0,
+    ) -> MemoryItem:
+        """Remember one event (evicting the oldest item when full) and return it."""
+        item = MemoryItem(
+            text=text, step=int(step), kind=kind, source=source, importance=importance
+        )
+        self._append(item)
+        return item
+
+    def _append(self, item: MemoryItem) -> None:
+        seq = self._seq
+        slot = seq % self.capacity
+        tokens = _tokens(item.text)
+        terms = dict(Counter(tokens))
+        if len(self._items) == self.capacity:
+            self._forget(slot)
+            self._items[slot] = item
+            self._terms[slot] = terms
+        else:
+            if slot == len(self._steps):
+                grown = min(self.capacity, 2 * slot)
+                self._steps = np.resize(self._steps, grown)
+                self._importance = np.resize(self._importance, grown)
+                self._seqs = np.resize(self._seqs, grown)
+            self._items.append(item)
+            self._terms.append(terms)
+        self._steps[slot] = item.step
+        self._importance[slot] = item.importance
+        self._seqs[slot] = seq
+        postings = self._postings
+        for term, count in terms.items():
+            postings.setdefault(term, {})[seq] = count
+        self._lengths[seq] = len(tokens)
+        self._total_length += len(tokens)
+        self._seq = seq + 1
+
+    def _forget(self, slot: int) -> None:
+        seq = int(self._seqs[slot])
+        self._total_length -= self._lengths.pop(seq)
+        postings = self._postings
+        for term in self._terms[slot]:
+            post = postings[term]
+            del post[seq]
+            if not post:
+                del postings[term]
+
+    def retrieve(self, query: str, k: int, now: int | None = None) -> list[MemoryItem]:
+        """The k best items for a query, best first (recency + relevance + importance)."""
+        n = len(self._items)
+        if k <= 0 or n == 0:
+            return []
+        steps = self._steps[:n]
+        age = (steps.max() if now is None else float(now)) - steps
+        np.maximum(age, 0.0, out=age)
+        score = np.exp(age * (-math.log(2.0) / self.half_life))
+        score *= self.recency_weight
+        score += self.importance_weight * self._importance[:n]
+        relevance = self._bm25(query)
+        if relevance:
+            scale = self.relevance_weight / max(relevance.values())
+            capacity = self.capacity
+            for seq, gain in relevance.items():
+                score[seq % capacity] += scale * gain
+        order = np.lexsort((-self._seqs[:n], -score))[:k]
+        items = self._items
+        return [items[i] for i in order.tolist()]
+
+    def _bm25(self, query: str) -> dict[int, float]:
+        """BM25 score of every item sharing a term with the query, by item number."""
+        postings = self._postings
+        terms = _query_terms(query).intersection(postings)
+        if not terms:
+            return {}
+        n = len(self._items)
+        lengths = self._lengths
+        norm = _BM25_K1 * (1.0 - _BM25_B)
+        per_length = _BM25_K1 * _BM25_B * n / (self._total_length or 1)
+        scores: dict[int, float] = {}
+        for term in terms:
+            post = postings[term]
+            df = len(post)
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * (_BM25_K1 + 1.0)
+            for seq, tf in post.items():
+                gain = idf * tf / (tf + norm + per_length * lengths[seq])
+                scores[seq] = scores.get(seq, 0.0) + gain
+        return scores
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """JSON-ready list of items, oldest first."""
+        return [item.to_dict() for item in self.items]
+
+    @classmethod
+    def from_list(
+        cls, data: Iterable[dict[str, Any]], capacity: int | None = None, **kwargs: Any
+    ) -> Memory:
+        """A memory holding these items (oldest first); capacity defaults to their number."""
+        items = [MemoryItem(**row) for row in data]
+        memory = cls(capacity if capacity is not None else max(1, len(items)), **kwargs)
+        for item in items:
+            memory._append(item)
+        return memory
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(tokenize(text))
+
+
+@lru_cache(maxsize=1024)
+def _query_terms(text: str) -> frozenset[str]:
+    return frozenset(t for t in set(_TOKEN.findall(text.lower())) - STOP_WORDS if len(t) > 1)

@@ -1,0 +1,290 @@
+"""LLMPolicy: agents decide through a language model, one structured request per observation.
+
+The prompt comes from a template file (:mod:`socialsim.llm.prompts`); the answer is a
+pydantic model (message, recipient, updated credences, scenario fields) that is then
+checked against what the agent can actually do: unknown claims are dropped, credences
+clamped, recipients mapped from names to ids. A failed call becomes ``Decision.error``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, Field, create_model
+
+from socialsim.agents.policies.base import DecidingPolicy, Decision, Observation
+from socialsim.errors import ConfigError
+from socialsim.llm.prompts import render
+from socialsim.llm.types import LLMConfig, LLMRequest, LLMResult
+
+_CORE_FIELDS = ("message", "to", "beliefs")
+_EVERYONE = {"all", "everyone", "everybody", "public", "neighbours", "neighbors"}
+_NOBODY = {"none", "nobody", "no one", "noone", "nothing"}
+
+
+class BatchClient(Protocol):
+    """What LLMPolicy needs from a client: one synchronous batch of requests."""
+
+    def run(self, requests: list[LLMRequest]) -> list[LLMResult]:
+        """Run every request (concurrently) and return one result each, in order."""
+
+
+def decision_schema(
+    claim_ids: tuple[str, ...],
+    extra_fields: dict[str, tuple[type, Any]] | None = None,
+    max_chars: int = 200,
+    recipients: tuple[str, ...] = (),
+) -> type[BaseModel]:
+    """The structured answer asked of the model: message, recipient, beliefs, extra fields.
+
+    Every claim in play gets a required entry under `beliefs` (so constrained decoding
+    always yields a credence), `to` is an enum of 'all', 'none' and the neighbours' labels,
+    and strings carry a maxLength so the answer closes within the token budget. These limits
+    steer decoding; validation stays lenient and the policy repairs values itself.
+    """
+    entry = {
+        "type": "object",
+        "properties": {
+            "reason": {"type": "string", "maxLength": 60},
+            "credence": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+        "required": ["reason", "credence"],
+    }
+    beliefs_schema = {
+        "type": "object",
+        "description": "for every claim id: how sure you are it is true (0..1) and why",
+        "properties": {cid: entry for cid in claim_ids},
+        "required": list(claim_ids),
+    }
+    to_extra: dict[str, Any] = {"enum": ["all", "none", *recipients]} if recipients else {}
+    return create_model(
+        "AgentDecision",
+        message=(
+            str,
+            Field(
+                ...,
+                description="what you say; empty to stay silent",
+                json_schema_extra={"maxLength": max_chars},
+            ),
+        ),
+        to=(str, Field(..., description="'all', 'none' or a neighbour's name", json_schema_extra=to_extra)),
+        beliefs=(Any, Field(..., json_schema_extra=beliefs_schema)),
+        **(extra_fields or {}),
+    )
+
+
+def request_seed(base: int, agent_id: int, step: int) -> int:
+    """A deterministic 31-bit seed for one agent's request in one step."""
+    digest = hashlib.blake2b(f"{base}:{agent_id}:{step}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+def _flat(text: str, limit: int) -> str:
+    """Agent text on one line, cut to `limit` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class LLMPolicy(DecidingPolicy):
+    """Decide through an LLM: persona as system prompt, template as user prompt, one batch per step."""
+
+    name: ClassVar[str] = "llm"
+
+    def __init__(
+        self,
+        client: BatchClient,
+        config: LLMConfig,
+        template: str = "decide_v1",
+        extra_fields: dict[str, tuple[type, Any]] | None = None,
+        seed: int = 0,
+        max_message_chars: int = 200,
+        max_neighbours_shown: int = 12,
+    ) -> None:
+        clash = set(extra_fields or {}) & set(_CORE_FIELDS)
+        if clash:
+            raise ConfigError(
+                f"decision fields {sorted(clash)} clash with the built-in fields {_CORE_FIELDS}"
+            )
+        self.client = client
+        self.config = config
+        self.template = template
+        self.extra_fields = dict(extra_fields or {})
+        self.seed = seed
+        self.max_message_chars = max_message_chars
+        self.max_neighbours_shown = max_neighbours_shown
+        self._schemas: dict[tuple, type[BaseModel]] = {}
+
+    def schema_for(self, observation: Observation) -> type[BaseModel]:
+        """The (cached) answer schema for the claims and neighbours in this observation."""
+        ids = tuple(c.id for c in observation.claims) or tuple(observation.beliefs)
+        labels = tuple(self._labels(observation).values())[: self.max_neighbours_shown]
+        key = (ids, labels)
+        if key not in self._schemas:
+            if len(self._schemas) > 4096:
+                self._schemas.clear()
+            self._schemas[key] = decision_schema(ids, self.extra_fields, self.max_message_chars, labels)
+        return self._schemas[key]
+
+    def prompt_fields(self, observation: Observation) -> dict[str, str]:
+        """The template fields for one observation (task keys too, for custom templates)."""
+        obs = observation
+        beliefs = []
+        for claim in obs.claims:
+            value = obs.beliefs.get(claim.id)
+            sure = "no view yet" if value is None else f"{round(100 * value)}%"
+            beliefs.append(f'- {claim.id}: "{_flat(claim.text, 160)}" {sure}')
+        known = {c.id for c in obs.claims}
+        beliefs += [
+            f"- {cid}: {round(100 * v)}%" for cid, v in obs.beliefs.items() if cid not in known
+        ]
+        memories = [f"- {_flat(m, 160)}" for m in obs.memories]
+        inbox = [f"- {self._sender(obs, m.sender)}: {_flat(m.text, 200)}" for m in obs.inbox]
+        names = self._labels(obs)
+        shown = list(names.values())[: self.max_neighbours_shown]
+        more = len(names) - len(shown)
+        task = (
+            f"Task: {_flat(json.dumps(obs.task, ensure_ascii=False, default=str), 600)}"
+            if obs.task
+            else ""
+        )
+        fields = {str(k): _flat(v, 300) for k, v in obs.task.items() if str(k).isidentifier()}
+        fields.update(
+            step=str(obs.step),
+            beliefs="\n".join(beliefs) or "(no claims)",
+            memories="\n".join(memories) or "(nothing)",
+            inbox="\n".join(inbox) or "(none)",
+            neighbours=(", ".join(shown) + (f" and {more} more" if more > 0 else "")) or "(nobody)",
+            task=task,
+            persona=obs.persona.describe(),
+        )
+        return fields
+
+    def build_request(self, observation: Observation) -> LLMRequest:
+        """The chat request for one observation (no model call)."""
+        obs = observation
+        system = "\n".join([obs.persona.describe(), *(_flat(i, 600) for i in obs.instructions)])
+        user = render(self.template, **self.prompt_fields(obs))
+        return LLMRequest(
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            schema=self.schema_for(obs),
+            model=obs.persona.model or None,
+            tag=self.template,
+            seed=request_seed(self.seed, obs.agent_id, obs.step),
+        )
+
+    def parse(self, observation: Observation, result: LLMResult | None) -> Decision:
+        """Turn one result into a checked Decision; failures become `Decision.error`."""
+        record = getattr(result, "record", None)
+        base: dict[str, Any] = {
+            "agent_id": observation.agent_id,
+            "llm": record.as_payload() if record is not None else None,
+            "prompt_id": self.template,
+        }
+        if result is None:
+            return Decision(**base, error="the client returned no result for this request")
+        if not result.ok or result.value is None:
+            return Decision(**base, error=result.error or "the model returned no structured answer")
+        try:
+            value = result.value
+            data = value.model_dump() if isinstance(value, BaseModel) else dict(value)
+            message = _flat(data.get("message") or "", self.max_message_chars)
+            credences, reasons = self._beliefs(observation, data.get("beliefs"))
+            return Decision(
+                **base,
+                message=message,
+                to=self._recipient(observation, data.get("to"), message),
+                credences=credences,
+                reasons=reasons,
+                fields={name: data.get(name) for name in self.extra_fields},
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            return Decision(**base, error=f"unusable answer: {_flat(exc, 200)}")
+
+    def decide(self, observations: list[Observation]) -> list[Decision]:
+        """Decide for every observation with one batch call to the client."""
+        if not observations:
+            return []
+        results = list(self.client.run([self.build_request(o) for o in observations]))
+        return [
+            self.parse(o, results[i] if i < len(results) else None)
+            for i, o in enumerate(observations)
+        ]
+
+    @staticmethod
+    def _sender(obs: Observation, sender: int) -> str:
+        """How a message's sender is shown: a neighbour's name, 'announcement', or 'agent N'."""
+        if sender in obs.neighbours:
+            return obs.neighbours[sender]
+        return "announcement" if sender < 0 else f"agent {sender}"
+
+    @staticmethod
+    def _labels(obs: Observation) -> dict[int, str]:
+        """Neighbour labels for the prompt: the name, with '#id' when names repeat."""
+        counts: dict[str, int] = {}
+        for name in obs.neighbours.values():
+            counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
+        return {
+            j: (name if counts[name.casefold()] == 1 else f"{name} #{j}")
+            for j, name in obs.neighbours.items()
+        }
+
+    def _recipient(self, obs: Observation, to: Any, message: str) -> int | str:
+        """Map the model's `to` onto 'all', 'none' or a neighbour id."""
+        if not message:
+            return "none"
+        key = " ".join(str(to or "").replace("@", " ").split()).casefold()
+        if key in _EVERYONE:
+            return "all"
+        if key in _NOBODY:
+            return "none"
+        lookup: dict[str, int] = {}
+        for j, label in self._labels(obs).items():
+            for alias in (label, f"#{j}", str(j), f"agent {j}"):
+                lookup.setdefault(alias.casefold(), j)
+        return lookup.get(key, "all")
+
+    @staticmethod
+    def _beliefs(obs: Observation, raw: Any) -> tuple[dict[str, float], dict[str, str]]:
+        """Credences and reasons for known claims (by id or text), clamped to 0..1.
+
+        Numbers from 2 to 100 are read as percentages (the prompt shows credences as
+        percentages); anything else outside 0..1 is clamped (1.2 -> 1.0, 250 -> 1.0).
+        """
+        resolve: dict[str, str] = {}
+        for cid in obs.beliefs:
+            resolve[cid.casefold()] = cid
+        for claim in obs.claims:
+            resolve.setdefault(claim.id.casefold(), claim.id)
+            resolve.setdefault(" ".join(claim.text.split()).casefold().strip(" .!?\"'"), claim.id)
+        if isinstance(raw, dict):
+            items = [
+                v | {"claim": k} if isinstance(v, dict) else {"claim": k, "credence": v}
+                for k, v in raw.items()
+            ]
+        else:
+            items = list(raw or [])
+        credences: dict[str, float] = {}
+        reasons: dict[str, str] = {}
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            key = " ".join(str(item.get("claim", "")).split()).casefold().strip(" .!?\"'")
+            cid = resolve.get(key)
+            try:
+                value = float(item.get("credence"))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                continue
+            if cid is None or not math.isfinite(value):
+                continue
+            if 2.0 <= value <= 100.0:
+                value /= 100.0
+            credences[cid] = min(1.0, max(0.0, value))
+            if item.get("reason"):
+                reasons[cid] = _flat(item["reason"], 200)
+        return credences, reasons
+
+
+__all__ = ["BatchClient", "LLMPolicy", "decision_schema", "request_seed"]

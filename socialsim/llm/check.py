@@ -1,0 +1,116 @@
+"""Setup checks: is a model string usable (offline), and does one round trip work.
+
+:func:`validate_model` looks only at the model string, the environment and the disk; it
+never touches the network. :func:`run_check` makes one short call and reports its speed.
+Both raise :class:`~socialsim.errors.LLMSetupError` with one line naming the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from socialsim.errors import LLMSetupError
+from socialsim.llm import local
+from socialsim.llm.litellm_route import get_litellm
+from socialsim.llm.types import LLMConfig, LLMRequest
+
+CHECK_PROMPT = "Say hello in five words."
+
+
+def validate_model(config: LLMConfig, model: str | None = None) -> None:
+    """Raise LLMSetupError when `model` (default: config.model) cannot work as configured."""
+    model = model or config.model
+    if model.startswith("local/"):
+        local.resolve_gguf(model.removeprefix("local/"))
+        if not local.llama_cpp_installed():
+            raise LLMSetupError(f"{model} needs llama-cpp-python: {local.INSTALL_HINT}")
+        return
+    litellm = get_litellm()
+    try:
+        _, provider, _, _ = litellm.get_llm_provider(model, api_base=config.api_base)
+    except Exception:
+        raise LLMSetupError(
+            f"cannot route model {model!r}: use a litellm model string such as "
+            "openai/gpt-4o-mini, openai/<name> with api_base for a local server, or local/smollm2"
+        ) from None
+    if config.api_key_env:
+        if not os.environ.get(config.api_key_env):
+            raise LLMSetupError(
+                f"API key variable {config.api_key_env} is not set: export {config.api_key_env}=..."
+            )
+        return
+    if config.api_base:  # self-hosted OpenAI-compatible servers usually need no key
+        return
+    try:
+        missing = litellm.validate_environment(model=model).get("missing_keys") or []
+    except Exception:
+        missing = []
+    if missing:
+        raise LLMSetupError(
+            f"{model} ({provider}) needs {', '.join(missing)}: export {missing[0]}=... "
+            "(or name another variable in agents.llm.api_key_env)"
+        )
+
+
+def _reachable(api_base: str, timeout: float = 3.0) -> None:
+    parts = urlsplit(api_base)
+    host = parts.hostname
+    if not host:
+        raise LLMSetupError(
+            f"api_base {api_base!r} is not a URL: use e.g. http://127.0.0.1:8000/v1"
+        )
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError:
+        raise LLMSetupError(f"cannot reach {api_base}; is the server running?") from None
+
+
+def run_check(
+    model: str | None, api_base: str | None, config: LLMConfig | None = None
+) -> dict[str, Any]:
+    """One short round trip; returns model, answer, latency_s, completion_tokens, tokens_per_s."""
+    from socialsim.llm.client import LLMClient
+
+    base = config or LLMConfig()
+    cfg = base.model_copy(
+        update={
+            "model": model or base.model,
+            "api_base": api_base or base.api_base,
+            "retries": min(base.retries, 1),
+            "timeout": min(base.timeout, 60.0),
+            "cache": False,
+            "concurrency": 1,
+        }
+    )
+    validate_model(cfg)
+    if cfg.api_base and not cfg.model.startswith("local/"):
+        _reachable(cfg.api_base)
+    client = LLMClient(cfg)
+    try:
+        res = client.run(
+            [LLMRequest(messages=[{"role": "user", "content": CHECK_PROMPT}], max_tokens=24)]
+        )[0]
+    finally:
+        client.close()
+    if not res.ok:
+        error = res.error or ""
+        if "cannot reach" in error or "Connection" in error:
+            raise LLMSetupError(f"cannot reach {cfg.api_base or cfg.model}; is the server running?")
+        if "Authentication" in error or "HTTP 401" in error or "HTTP 403" in error:
+            raise LLMSetupError(f"{cfg.model}: the API key was rejected; check the key variable")
+        raise LLMSetupError(f"{cfg.model}: the test call failed: {error[:200]}")
+    latency = res.record.latency_s
+    tokens = res.record.completion_tokens
+    return {
+        "model": cfg.model,
+        "route": res.record.route,
+        "answer": res.text.strip(),
+        "latency_s": round(latency, 3),
+        "completion_tokens": tokens,
+        "tokens_per_s": round(tokens / latency, 1) if latency > 0 else None,
+    }

@@ -1,0 +1,366 @@
+"""LLMClient: the one entry point for model calls, async and sync.
+
+Routing by model string: ``local/...`` goes to the embedded model (litellm provider
+``local``); ``openai/...`` or ``hosted_vllm/...`` with an ``api_base`` and ``fast_path`` on
+goes straight over HTTP (:mod:`socialsim.llm.http`); everything else through litellm.
+Around every route: the response cache, a concurrency cap, a per-attempt timeout, retries
+on transient errors, structured output with one repair round, and a :class:`CallRecord`.
+
+All model calls run on the client's own event loop in a background thread, so the
+synchronous :meth:`LLMClient.run` works from anywhere (a plain script or inside a running
+loop such as Jupyter) and HTTP sessions are reused across calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from socialsim.errors import LLMSetupError
+from socialsim.llm import litellm_route, local
+from socialsim.llm.cache import DEFAULT_CACHE_PATH, ResponseCache, cache_key
+from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key
+from socialsim.llm.retry import CallFailed, PermanentError, RetryPolicy, TransientError
+from socialsim.llm.structured import parse, repair_messages, schema_text
+from socialsim.llm.types import CallRecord, Completion, LLMConfig, LLMRequest, LLMResult, Messages
+
+T = TypeVar("T")
+
+_UNKNOWN = object()
+
+
+def route_of(model: str, api_base: str | None, fast_path: bool) -> str:
+    """The route a model string takes: "local", "http" or "litellm"."""
+    if model.startswith("local/"):
+        return "local"
+    if fast_path and api_base and model.startswith(FAST_PATH_PREFIXES):
+        return "http"
+    return "litellm"
+
+
+class _Costs:
+    """Per-token prices from litellm's cost map, looked up once per model string."""
+
+    def __init__(self) -> None:
+        self._prices: dict[str, Any] = {}
+
+    def __call__(
+        self, model: str, route: str, prompt_tokens: int, completion_tokens: int
+    ) -> float | None:
+        if route == "local":
+            return 0.0
+        prices = self._prices.get(model, _UNKNOWN)
+        if prices is _UNKNOWN:
+            prices = self._prices[model] = self._lookup(model)
+        if prices is None:
+            return None
+        return prompt_tokens * prices[0] + completion_tokens * prices[1]
+
+    @staticmethod
+    def _lookup(model: str) -> tuple[float, float] | None:
+        lt = litellm_route.get_litellm()
+        try:
+            prompt, completion = lt.cost_per_token(
+                model=model, prompt_tokens=1, completion_tokens=1
+            )
+        except Exception:
+            return None
+        return float(prompt), float(completion)
+
+
+class LLMClient:
+    """Model calls with caching, a concurrency cap, timeouts, retries and structured output."""
+
+    def __init__(
+        self,
+        config: LLMConfig,
+        cache_path: str | Path | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.config = config
+        self.retry = retry or RetryPolicy(retries=config.retries)
+        self._cache: ResponseCache | None = None
+        if config.cache:
+            self._cache = ResponseCache(cache_path or config.cache_path or DEFAULT_CACHE_PATH)
+        self._api_key = api_key(config.api_key_env)
+        self._http = HttpBackend(config.concurrency, config.api_key_env)
+        self._costs = _Costs()
+        self._local_checked: dict[str, Any] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._sem: asyncio.Semaphore | None = None
+        self._closed = False
+        self._stats: dict[str, float] = {
+            "calls": 0,
+            "cached": 0,
+            "errors": 0,
+            "model_calls": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost": 0.0,
+            "latency_s": 0.0,
+        }
+
+    # ----------------------------------------------------------------- public API
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """Cumulative counts: calls, cached, errors, model_calls, tokens, cost, latency_s."""
+        return dict(self._stats)
+
+    async def complete(self, req: LLMRequest) -> LLMResult:
+        """One request; failures come back as `result.error`, never as exceptions."""
+        results = await self._on_own_loop(self._complete_many([req]))
+        return results[0]
+
+    async def complete_many(self, reqs: list[LLMRequest]) -> list[LLMResult]:
+        """Many requests at once (up to `config.concurrency` in flight), results in order."""
+        return await self._on_own_loop(self._complete_many(list(reqs)))
+
+    def run(self, reqs: list[LLMRequest]) -> list[LLMResult]:
+        """Synchronous :meth:`complete_many`: safe to call from inside a running event loop."""
+        loop = self._ensure_loop()
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("LLMClient.run cannot be called from the client's own loop")
+        return asyncio.run_coroutine_threadsafe(self._complete_many(list(reqs)), loop).result()
+
+    def close(self) -> None:
+        """Close HTTP sessions, stop the loop thread and close the cache."""
+        if self._closed:
+            return
+        self._closed = True
+        loop, thread = self._loop, self._thread
+        if loop is not None and thread is not None and thread.is_alive():
+            if threading.current_thread() is not thread:
+                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=10)
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(timeout=10)
+                loop.close()
+        if self._cache is not None:
+            self._cache.close()
+
+    async def _shutdown(self) -> None:
+        await self._http.close()
+        me = asyncio.current_task()
+        others = [t for t in asyncio.all_tasks() if t is not me]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
+    def __enter__(self) -> LLMClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- the loop thread
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        if self._closed:
+            raise RuntimeError("LLMClient is closed")
+        if self._loop is None:
+            with self._start_lock:
+                if self._loop is None:
+                    loop = asyncio.new_event_loop()
+                    ready = threading.Event()
+
+                    def serve() -> None:
+                        asyncio.set_event_loop(loop)
+                        loop.call_soon(ready.set)
+                        loop.run_forever()
+
+                    thread = threading.Thread(target=serve, name="socialsim-llm", daemon=True)
+                    thread.start()
+                    ready.wait()
+                    self._thread = thread
+                    self._loop = loop
+        return self._loop
+
+    async def _on_own_loop(self, coro: Coroutine[Any, Any, T]) -> T:
+        loop = self._ensure_loop()
+        if asyncio.get_running_loop() is loop:
+            return await coro
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+    # ----------------------------------------------------------------- calls
+
+    async def _complete_many(self, reqs: list[LLMRequest]) -> list[LLMResult]:
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.config.concurrency)
+        plans = [self._plan(r) for r in reqs]
+        results: list[LLMResult | None] = [None] * len(reqs)
+        hits = self._cache.get_many([p[-1] for p in plans]) if self._cache is not None else {}
+        pending: list[tuple[str, str, Completion]] = []
+        todo = []
+        for i, (req, plan) in enumerate(zip(reqs, plans, strict=True)):
+            hit = hits.get(plan[-1])
+            if hit is not None:
+                results[i] = self._from_cache(req, plan, hit)
+            if results[i] is None:
+                todo.append((i, self._call(req, plan, pending)))
+        if todo:
+            done = await asyncio.gather(*(c for _, c in todo))
+            for (i, _), res in zip(todo, done, strict=True):
+                results[i] = res
+        if pending and self._cache is not None:
+            self._cache.put_many(pending)
+        return results  # type: ignore[return-value]
+
+    def _plan(self, req: LLMRequest) -> tuple[str, str, str | None, float, int, str]:
+        cfg = self.config
+        model = req.model or cfg.model
+        api_base = req.api_base or cfg.api_base
+        temperature = cfg.temperature if req.temperature is None else req.temperature
+        max_tokens = req.max_tokens or cfg.max_tokens
+        key = ""
+        if self._cache is not None:
+            schema = schema_text(req.schema) if req.schema is not None else None
+            key = cache_key(
+                model, req.messages, temperature, max_tokens, req.seed, schema, req.extra
+            )
+        return (
+            model,
+            route_of(model, api_base, cfg.fast_path),
+            api_base,
+            temperature,
+            max_tokens,
+            key,
+        )
+
+    def _from_cache(self, req: LLMRequest, plan: tuple, hit: Completion) -> LLMResult | None:
+        model, route = plan[0], plan[1]
+        value = None
+        if req.schema is not None:
+            value, error = parse(hit.text, req.schema)
+            if error is not None:
+                return None
+        record = CallRecord(
+            model=model,
+            route=route,
+            prompt_tokens=hit.prompt_tokens,
+            completion_tokens=hit.completion_tokens,
+            cost=0.0,
+            cached=True,
+            tag=req.tag,
+        )
+        self._stats["calls"] += 1
+        self._stats["cached"] += 1
+        return LLMResult(text=hit.text, record=record, value=value)
+
+    async def _call(
+        self, req: LLMRequest, plan: tuple, pending: list[tuple[str, str, Completion]]
+    ) -> LLMResult:
+        model, route, api_base, temperature, max_tokens, key = plan
+        record = CallRecord(model=model, route=route, tag=req.tag)
+        if route != "http":
+            litellm_route.get_litellm()  # first import (seconds) stays out of the latency
+        start = time.perf_counter()
+        text, value, error = "", None, None
+        prompt_tokens = completion_tokens = 0
+        try:
+            done, record.attempts = await self._attempts(req, plan, req.messages)
+            prompt_tokens, completion_tokens, text = (
+                done.prompt_tokens,
+                done.completion_tokens,
+                done.text,
+            )
+            if req.schema is not None:
+                value, problem = parse(text, req.schema)
+                if problem is not None:
+                    fix = repair_messages(req.messages, text, problem, req.schema)
+                    done, more = await self._attempts(req, plan, fix)
+                    record.attempts += more
+                    prompt_tokens += done.prompt_tokens
+                    completion_tokens += done.completion_tokens
+                    text = done.text
+                    value, problem2 = parse(text, req.schema)
+                    if problem2 is None:
+                        record.repaired = True
+                    else:
+                        error = f"structured: {problem2} (after one repair round)"
+        except CallFailed as exc:
+            error = str(exc)
+            record.attempts += exc.attempts
+        record.latency_s = time.perf_counter() - start
+        record.prompt_tokens, record.completion_tokens = prompt_tokens, completion_tokens
+        if record.attempts:
+            record.cost = self._costs(model, route, prompt_tokens, completion_tokens)
+        record.error = error
+        self._account(record)
+        if error is None:
+            if key:
+                pending.append((key, model, Completion(text, prompt_tokens, completion_tokens)))
+            return LLMResult(text=text, record=record, value=value)
+        return LLMResult(text=text, record=record, value=None, error=error)
+
+    def _account(self, record: CallRecord) -> None:
+        stats = self._stats
+        stats["calls"] += 1
+        stats["errors"] += record.error is not None
+        stats["model_calls"] += record.attempts
+        stats["prompt_tokens"] += record.prompt_tokens
+        stats["completion_tokens"] += record.completion_tokens
+        stats["cost"] += record.cost or 0.0
+        stats["latency_s"] += record.latency_s
+
+    def _check_local(self, model: str) -> None:
+        problem = self._local_checked.get(model, _UNKNOWN)
+        if problem is _UNKNOWN:
+            try:
+                local.resolve_gguf(model.removeprefix("local/"))
+                if not local.llama_cpp_installed():
+                    raise LLMSetupError(
+                        f"the embedded model needs llama-cpp-python: {local.INSTALL_HINT}"
+                    )
+                local.register()
+                problem = None
+            except LLMSetupError as exc:
+                problem = str(exc)
+            self._local_checked[model] = problem
+        if problem is not None:
+            raise PermanentError(problem)
+
+    async def _attempts(
+        self, req: LLMRequest, plan: tuple, messages: Messages
+    ) -> tuple[Completion, int]:
+        return await self.retry.run(lambda: self._attempt(req, plan, messages))
+
+    async def _attempt(self, req: LLMRequest, plan: tuple, messages: Messages) -> Completion:
+        model, route, api_base, temperature, max_tokens, _ = plan
+        cfg = self.config
+        assert self._sem is not None
+        async with self._sem:
+            try:
+                async with asyncio.timeout(cfg.timeout):
+                    if route == "http":
+                        return await self._http.complete(
+                            model, api_base, messages, temperature, max_tokens, req.seed, req.schema
+                        )
+                    extra = req.extra
+                    if route == "local":
+                        self._check_local(model)
+                        extra = {
+                            "local_n_ctx": cfg.local_n_ctx,
+                            "local_workers": cfg.local_workers,
+                            **req.extra,
+                        }
+                    return await litellm_route.complete(
+                        model,
+                        messages,
+                        temperature,
+                        max_tokens,
+                        req.seed,
+                        req.schema,
+                        api_base=api_base,
+                        api_key=self._api_key if cfg.api_key_env else None,
+                        timeout=cfg.timeout,
+                        extra=extra,
+                    )
+            except TimeoutError:
+                raise TransientError(f"timeout after {cfg.timeout:g}s") from None

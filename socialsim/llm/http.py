@@ -1,0 +1,147 @@
+"""Lean aiohttp path to OpenAI-compatible servers (vLLM, llama.cpp server, OpenAI itself).
+
+One POST to ``{api_base}/chat/completions`` per attempt over one shared ``ClientSession``
+whose connector allows `concurrency` connections. HTTP statuses map to the retry classes:
+429, 408 and 5xx, timeouts and connection errors are transient; other 4xx are permanent.
+
+Structured output: the first request to a server sends the OpenAI/vLLM form
+``{"type": "json_schema", "json_schema": {"name", "schema"}}``. A server that rejects it
+(400 or 422, or a 5xx naming response_format, as llama-cpp-python's server answers) is
+asked again with llama.cpp's form ``{"type": "json_object", "schema": ...}``, then with no
+``response_format`` at all (the answer is then checked by parse + repair). The form that
+worked is remembered per server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import aiohttp
+
+from socialsim.llm.retry import PermanentError, TransientError
+from socialsim.llm.structured import JSON_OBJECT, JSON_SCHEMA, response_format
+from socialsim.llm.types import Completion, Messages
+
+FAST_PATH_PREFIXES = ("openai/", "hosted_vllm/")
+_STYLES: tuple[str | None, ...] = (JSON_SCHEMA, JSON_OBJECT, None)
+_TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+
+
+def strip_provider(model: str) -> str:
+    """The model name the server knows: the model string without its provider prefix."""
+    for prefix in FAST_PATH_PREFIXES:
+        if model.startswith(prefix):
+            return model[len(prefix) :]
+    return model
+
+
+def api_key(api_key_env: str | None) -> str | None:
+    """The API key from `api_key_env`, else from OPENAI_API_KEY, else None."""
+    if api_key_env:
+        return os.environ.get(api_key_env) or None
+    return os.environ.get("OPENAI_API_KEY") or None
+
+
+class HttpBackend:
+    """Chat completions by direct HTTP; create and use it inside one event loop."""
+
+    def __init__(self, concurrency: int, api_key_env: str | None = None) -> None:
+        self._concurrency = concurrency
+        self._session: aiohttp.ClientSession | None = None
+        self._headers = {"Content-Type": "application/json"}
+        key = api_key(api_key_env)
+        if key:
+            self._headers["Authorization"] = f"Bearer {key}"
+        self._style: dict[str, int] = {}  # api_base -> index into _STYLES that the server takes
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._concurrency, limit_per_host=0)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=None),
+                skip_auto_headers=("User-Agent",),
+            )
+        return self._session
+
+    async def complete(
+        self,
+        model: str,
+        api_base: str,
+        messages: Messages,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        schema: Any = None,
+    ) -> Completion:
+        """One attempt; raises TransientError or PermanentError on failure."""
+        url = api_base.rstrip("/") + "/chat/completions"
+        body: dict[str, Any] = {
+            "model": strip_provider(model),
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
+        if seed is not None:
+            body["seed"] = seed
+        if schema is None:
+            return await self._post(url, body)
+        style_index = self._style.get(api_base, 0)
+        while True:
+            style = _STYLES[style_index]
+            if style is None:
+                body.pop("response_format", None)
+            else:
+                body["response_format"] = response_format(schema, style)
+            try:
+                result = await self._post(url, body)
+            except _Rejected as exc:
+                if style_index + 1 >= len(_STYLES):
+                    raise PermanentError(str(exc)) from None
+                style_index += 1
+                continue
+            self._style[api_base] = style_index
+            return result
+
+    async def _post(self, url: str, body: dict[str, Any]) -> Completion:
+        session = self._get_session()
+        try:
+            async with session.post(url, data=json.dumps(body)) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except aiohttp.ClientConnectorError as exc:
+            raise TransientError(f"cannot reach {url}: {exc.os_error or exc}") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TransientError(f"{type(exc).__name__} from {url}: {exc}") from None
+        if status != 200:
+            detail = raw[:300].decode("utf-8", "replace")
+            message = f"HTTP {status} from {url}: {detail}"
+            if "response_format" in body and (
+                status in (400, 422) or (status >= 500 and b"response_format" in raw)
+            ):
+                raise _Rejected(message)  # llama-cpp-python's server answers 500 here
+            if status in _TRANSIENT_STATUS or status >= 500:
+                raise TransientError(message)
+            raise PermanentError(message)
+        try:
+            data = json.loads(raw)
+            text = data["choices"][0]["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise TransientError(f"malformed response from {url}: {raw[:200]!r}") from None
+        usage = data.get("usage") or {}
+        return Completion(
+            text, usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
+        )
+
+    async def close(self) -> None:
+        """Close the session (call inside the loop that used it)."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+
+class _Rejected(Exception):
+    """A 400/422 answer to a request that carried response_format."""

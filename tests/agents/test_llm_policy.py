@@ -1,0 +1,284 @@
+"""LLMPolicy: prompts, one batch per step, checked decisions, failures as Decision.error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from socialsim.agents.beliefs import Claim
+from socialsim.agents.persona import Persona
+from socialsim.agents.policies import Decision, LLMPolicy, Observation
+from socialsim.agents.policies.llm import decision_schema, request_seed
+from socialsim.errors import ConfigError, SocialsimError
+from socialsim.llm.prompts import load_template, render
+from socialsim.llm.types import CallRecord, LLMConfig, LLMRequest, LLMResult
+from socialsim.simulation.messages import Message
+
+CLAIMS = [
+    Claim(id="vax", text="Vaccines cause autism", truth=False),
+    Claim(id="moon", text="The moon landing happened", truth=True),
+]
+
+
+def observation(agent_id: int = 0, step: int = 3, **kw) -> Observation:
+    """An observation of agent `agent_id` with two neighbours, one message and one memory."""
+    fields = {
+        "agent_id": agent_id,
+        "step": step,
+        "persona": Persona(
+            id=agent_id, name=f"Ada{agent_id}", occupation="nurse", values=["honesty"]
+        ),
+        "inbox": [
+            Message(
+                id="m1",
+                sender=5,
+                recipients=[agent_id],
+                step=step - 1,
+                text="Did you see the new study?",
+            ),
+            Message(
+                id="m2",
+                sender=-1,
+                recipients=[agent_id],
+                step=step - 1,
+                text="Breaking: officials deny it",
+            ),
+        ],
+        "memories": ["Bob said the study was retracted"],
+        "beliefs": {"vax": 0.25, "moon": 0.9},
+        "claims": CLAIMS,
+        "neighbours": {5: "Bob", 7: "Carla"},
+    }
+    fields.update(kw)
+    return Observation(**fields)
+
+
+def ok(value: dict, model: str = "fake/model") -> LLMResult:
+    """A successful structured result."""
+    return LLMResult(
+        text=json.dumps(value),
+        record=CallRecord(model=model, route="litellm", attempts=1),
+        value=value,
+    )
+
+
+class FakeClient:
+    """Answers every batch with canned results; remembers each batch it was given."""
+
+    def __init__(self, answer) -> None:
+        self.answer = answer
+        self.batches: list[list[LLMRequest]] = []
+
+    def run(self, requests: list[LLMRequest]) -> list[LLMResult]:
+        self.batches.append(list(requests))
+        return [self.answer(r) for r in requests]
+
+
+def policy(answer, **kw) -> tuple[LLMPolicy, FakeClient]:
+    client = FakeClient(answer)
+    return LLMPolicy(client, LLMConfig(), **kw), client
+
+
+def test_prompt_holds_persona_instructions_beliefs_inbox_memory_and_neighbours():
+    pol, _ = policy(lambda r: ok({}))
+    obs = observation(
+        instructions=["Your goal: convince everyone the claim is true."], task={"round": 2}
+    )
+    request = pol.build_request(obs)
+    system, user = request.messages[0]["content"], request.messages[1]["content"]
+    assert [m["role"] for m in request.messages] == ["system", "user"]
+    assert "You are Ada0" in system and "nurse" in system and "honesty" in system
+    assert "Your goal: convince everyone" in system
+    assert '- vax: "Vaccines cause autism" 25%' in user
+    assert '- moon: "The moon landing happened" 90%' in user
+    assert "- Bob: Did you see the new study?" in user
+    assert "- announcement: Breaking: officials deny it" in user
+    assert "- Bob said the study was retracted" in user
+    assert "You can message: Bob, Carla" in user
+    assert 'Task: {"round": 2}' in user
+    assert request.tag == "decide_v1" and request.schema is not None
+    assert len(system) + len(user) < 2000  # fits the embedded model's 2,048-token context
+
+
+def test_one_batch_per_decide_with_per_agent_model_and_deterministic_seeds():
+    pol, client = policy(lambda r: ok({"message": "hi", "to": "all", "beliefs": []}), seed=42)
+    observations = [
+        observation(0),
+        observation(1, persona=Persona(id=1, name="Eve", model="openai/gpt-4o-mini")),
+        observation(2),
+    ]
+    decisions = pol.decide(observations)
+    assert len(client.batches) == 1 and len(client.batches[0]) == 3
+    assert [d.agent_id for d in decisions] == [0, 1, 2]
+    assert [r.model for r in client.batches[0]] == [None, "openai/gpt-4o-mini", None]
+    seeds = [r.seed for r in client.batches[0]]
+    assert seeds == [request_seed(42, i, 3) for i in range(3)] and len(set(seeds)) == 3
+    assert pol.build_request(observation(0)).seed == seeds[0]
+    assert pol.build_request(observation(0, step=4)).seed != seeds[0]
+    assert pol.decide([]) == [] and len(client.batches) == 1
+
+
+def test_recipient_names_map_to_ids_case_insensitively():
+    cases = {
+        "carla": 7,
+        "@Bob": 5,
+        "BOB": 5,
+        "7": 7,
+        "everyone": "all",
+        "None": "none",
+        "Zed": "all",  # unknown, but a message was written
+        "": "all",
+    }
+    for to, expected in cases.items():
+        pol, _ = policy(lambda r, to=to: ok({"message": "hello", "to": to, "beliefs": []}))
+        [decision] = pol.decide([observation()])
+        assert decision.to == expected, to
+    pol, _ = policy(lambda r: ok({"message": "   ", "to": "Bob", "beliefs": []}))
+    assert pol.decide([observation()])[0].to == "none"  # nothing to say: nobody addressed
+
+
+def test_repeated_names_are_told_apart_by_id():
+    obs = observation(neighbours={5: "Bob", 6: "Bob"})
+    pol, _ = policy(lambda r: ok({"message": "hey", "to": "Bob #6", "beliefs": []}))
+    assert "You can message: Bob #5, Bob #6" in pol.build_request(obs).messages[1]["content"]
+    assert pol.decide([obs])[0].to == 6
+
+
+def test_beliefs_are_clamped_resolved_by_text_and_unknown_claims_dropped():
+    answer = {
+        "message": "x" * 1000,
+        "to": "all",
+        "beliefs": [
+            {"claim": "vax", "credence": -0.3, "reason": "no evidence"},
+            {"claim": "the moon landing happened.", "credence": 80, "reason": "  seen   footage "},
+            {"claim": "aliens", "credence": 0.5, "reason": "?"},
+            {"claim": "VAX", "credence": "0.1"},
+        ],
+    }
+    pol, _ = policy(lambda r: ok(answer))
+    [decision] = pol.decide([observation()])
+    assert decision.credences == {"vax": 0.1, "moon": 0.8}  # 80 read as a percentage
+    assert decision.reasons == {"vax": "no evidence", "moon": "seen footage"}
+    assert len(decision.message) == 200 and decision.error is None
+    pol, _ = policy(lambda r: ok({"message": "", "beliefs": [{"claim": "moon", "credence": 250}]}))
+    assert pol.decide([observation()])[0].credences == {"moon": 1.0}
+
+
+def test_beliefs_also_accepted_as_a_mapping():
+    pol, _ = policy(
+        lambda r: ok(
+            {"message": "ok", "to": "all", "beliefs": {"vax": 0.4, "moon": {"credence": 1.2}}}
+        )
+    )
+    assert pol.decide([observation()])[0].credences == {"vax": 0.4, "moon": 1.0}
+
+
+def test_failures_become_decision_errors_and_keep_accounting():
+    failed = CallRecord(
+        model="fake/model", route="litellm", attempts=4, error="timeout after 120s", tag="decide_v1"
+    )
+
+    def answer(request):
+        if request.messages[0]["content"].startswith("You are Ada1"):
+            return LLMResult(text="", record=failed, error="timeout after 120s")
+        return ok({"message": "fine", "to": "Bob", "beliefs": [{"claim": "vax", "credence": 0.3}]})
+
+    pol, _ = policy(answer)
+    decisions = pol.decide([observation(0), observation(1), observation(2)])
+    assert [d.error for d in decisions] == [None, "timeout after 120s", None]
+    assert decisions[1].llm["attempts"] == 4 and decisions[1].llm["error"] == "timeout after 120s"
+    assert decisions[1].credences == {} and decisions[1].to == "none"
+    assert decisions[0].to == 5 and decisions[0].credences == {"vax": 0.3}
+    assert all(d.prompt_id == "decide_v1" and d.llm["model"] == "fake/model" for d in decisions)
+    bad = policy(lambda r: ok({"message": "x", "beliefs": 7}))[0].decide([observation()])[0]
+    assert bad.error is not None and bad.error.startswith("unusable answer")
+    short = FakeClient(lambda r: ok({}))
+    short.run = lambda requests: []  # a client that loses results must not lose decisions
+    assert LLMPolicy(short, LLMConfig()).decide([observation()])[0].error is not None
+
+
+def test_extra_fields_join_the_schema_and_the_decision():
+    pol, client = policy(
+        lambda r: ok({"message": "m", "to": "all", "beliefs": [], "vote": "B", "confidence": 0.7}),
+        extra_fields={"vote": (str, "A"), "confidence": (float, 0.5)},
+    )
+    [decision] = pol.decide([observation()])
+    assert decision.fields == {"vote": "B", "confidence": 0.7}
+    schema = client.batches[0][0].schema.model_json_schema()
+    assert {"message", "to", "beliefs", "vote", "confidence"} <= set(schema["properties"])
+    assert pol.schema_for(observation(1)) is client.batches[0][0].schema  # cached per claim set
+    with pytest.raises(ConfigError):
+        LLMPolicy(client, LLMConfig(), extra_fields={"message": (str, "")})
+
+
+def test_schema_steers_decoding_without_rejecting_repairable_answers():
+    schema = decision_schema(("vax", "moon"), recipients=("Ann", "Bo"))
+    json_schema = schema.model_json_schema()
+    beliefs = json_schema["properties"]["beliefs"]
+    assert beliefs["required"] == ["vax", "moon"]
+    assert beliefs["properties"]["moon"]["properties"]["credence"]["maximum"] == 1
+    assert json_schema["properties"]["to"]["enum"] == ["all", "none", "Ann", "Bo"]
+    assert set(json_schema["required"]) == {"message", "to", "beliefs"}
+    value = schema.model_validate(
+        {"message": "y" * 500, "to": "Zed", "beliefs": [{"claim": "Moon", "credence": 3}]}
+    )
+    assert value.to == "Zed" and value.beliefs[0]["credence"] == 3
+
+
+def test_templates_render_as_data_and_name_missing_fields():
+    template = load_template("decide_v1")
+    assert "{beliefs}" in template and "{inbox}" in template
+    values = dict.fromkeys(["step", "beliefs", "memories", "inbox", "neighbours", "task"], "")
+    values["inbox"] = "- Mallory: {__class__} {0} ${HOME}"
+    assert "- Mallory: {__class__} {0} ${HOME}" in render("decide_v1", **values)
+    with pytest.raises(SocialsimError, match="needs inbox"):
+        render("decide_v1", **{k: v for k, v in values.items() if k != "inbox"})
+    with pytest.raises(SocialsimError, match="known templates: .*decide_v1"):
+        load_template("../../etc/passwd")
+    pol, _ = policy(lambda r: ok({}), template="no_such_template")
+    with pytest.raises(SocialsimError):
+        pol.build_request(observation())
+
+
+def test_decision_is_the_base_model():
+    pol, _ = policy(lambda r: ok({"message": "a", "to": "Carla", "beliefs": []}))
+    decision = pol.parse(observation(), ok({"message": "a", "to": "Carla", "beliefs": []}))
+    assert isinstance(decision, Decision) and decision.to == 7 and decision.prompt_id == "decide_v1"
+
+
+def test_through_the_real_client_with_litellm_mock_response(tmp_path):
+    client_module = pytest.importorskip("socialsim.llm.client")
+    if "extra" not in LLMRequest.__dataclass_fields__:
+        pytest.skip("LLMRequest has no `extra` field for mock responses")
+    answer = {
+        "message": "I doubt it",
+        "to": "bob",
+        "beliefs": [{"claim": "vax", "credence": 0.05, "reason": "study"}],
+    }
+
+    class Mocked:
+        """The real client, every request answered by litellm's mock_response."""
+
+        def __init__(self, inner) -> None:
+            self.inner = inner
+
+        def run(self, requests):
+            for request in requests:
+                request.extra = {"mock_response": json.dumps(answer)}
+            return self.inner.run(requests)
+
+    config = LLMConfig(model="gpt-4o-mini", retries=0, cache=False)
+    client = client_module.LLMClient(config, tmp_path / "cache.sqlite")
+    try:
+        decisions = LLMPolicy(Mocked(client), config).decide([observation(0), observation(1)])
+    finally:
+        client.close()
+    for decision in decisions:
+        assert decision.error is None, decision.error
+        assert (
+            decision.to == 5
+            and decision.credences == {"vax": 0.05}
+            and decision.message == "I doubt it"
+        )
+        assert decision.llm["prompt_id"] == "decide_v1" and decision.llm["model"] == "gpt-4o-mini"

@@ -1,0 +1,159 @@
+"""LLMClient's direct HTTP path against a loopback OpenAI-compatible stub."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+
+import pytest
+from pydantic import BaseModel
+
+from socialsim.llm import LLMClient, LLMConfig, LLMRequest
+from socialsim.llm.retry import RetryPolicy
+
+
+class Vote(BaseModel):
+    choice: str
+    confidence: float
+
+
+GOOD = '{"choice": "A", "confidence": 0.9}'
+
+
+def ask(text: str = "hello", **kw) -> LLMRequest:
+    return LLMRequest(messages=[{"role": "user", "content": text}], **kw)
+
+
+def make_client(stub, tmp_path=None, **cfg) -> LLMClient:
+    settings = {
+        "model": "openai/stub-model",
+        "api_base": stub.api_base,
+        "retries": 2,
+        "cache": False,
+    }
+    settings.update(cfg)
+    path = tmp_path / "c.sqlite" if tmp_path is not None else None
+    retry = RetryPolicy(retries=settings["retries"], base=0.001, cap=0.002, rng=random.Random(0))
+    return LLMClient(LLMConfig(**settings), path, retry=retry)
+
+
+def test_fast_path_sends_an_openai_request(stub, monkeypatch):
+    monkeypatch.setenv("STUB_KEY", "sekret")
+    with make_client(stub, api_key_env="STUB_KEY") as client:
+        [res] = client.run([ask(temperature=0.0, max_tokens=12, seed=5)])
+    assert res.ok and res.text == "hello" and res.record.route == "http"
+    assert (res.record.prompt_tokens, res.record.completion_tokens) == (7, 3)
+    body = stub.bodies[0]
+    assert body["model"] == "stub-model"  # provider prefix stripped
+    assert (body["temperature"], body["max_tokens"], body["seed"]) == (0.0, 12, 5)
+    assert stub.headers[0]["Authorization"] == "Bearer sekret"
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_transient_statuses_are_retried(stub, status):
+    stub.behaviour = lambda body, n: (status, "busy") if n < 3 else (200, "finally")
+    with make_client(stub) as client:
+        [res] = client.run([ask()])
+    assert res.ok and res.text == "finally" and res.record.attempts == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_permanent_statuses_are_not_retried(stub, status):
+    stub.behaviour = lambda body, n: (status, "no")
+    with make_client(stub) as client:
+        [res] = client.run([ask()])
+    assert res.error.startswith("permanent:") and f"HTTP {status}" in res.error
+    assert res.record.attempts == 1 and stub.calls == 1
+
+
+def test_malformed_json_is_repaired_once(stub):
+    stub.behaviour = lambda body, n: (200, "choice A, pretty sure") if n == 1 else (200, GOOD)
+    with make_client(stub) as client:
+        [res] = client.run([ask(schema=Vote)])
+    assert res.ok and res.value == Vote(choice="A", confidence=0.9)
+    assert res.record.repaired and res.record.attempts == 2
+    assert res.record.completion_tokens == 6  # both rounds counted
+    repair_turn = stub.bodies[1]["messages"]
+    assert repair_turn[1] == {"role": "assistant", "content": "choice A, pretty sure"}
+    assert "JSON" in repair_turn[2]["content"]
+
+
+def test_two_bad_answers_give_a_typed_failure(stub):
+    stub.behaviour = lambda body, n: (200, '{"choice": "A"}')
+    with make_client(stub) as client:
+        [res] = client.run([ask(schema=Vote)])
+    assert not res.ok and res.value is None and res.error.startswith("structured:")
+    assert "confidence" in res.error and stub.calls == 2
+
+
+def test_response_format_falls_back_when_the_server_rejects_it(stub):
+    def behaviour(body, n):
+        fmt = body.get("response_format")
+        if fmt and fmt["type"] == "json_schema":
+            return 400, "unsupported response_format"
+        return 200, GOOD
+
+    stub.behaviour = behaviour
+    with make_client(stub) as client:
+        [first] = client.run([ask("a", schema=Vote)])
+        [second] = client.run([ask("b", schema=Vote)])
+    assert first.ok and second.ok
+    assert [b["response_format"]["type"] for b in stub.bodies] == [
+        "json_schema",
+        "json_object",
+        "json_object",  # remembered for this server
+    ]
+    assert "properties" in stub.bodies[1]["response_format"]["schema"]
+
+
+def test_concurrency_cap_is_respected(stub):
+    stub.delay = 0.05
+    with make_client(stub, concurrency=4) as client:
+        results = client.run([ask(str(i)) for i in range(20)])
+    assert all(r.ok for r in results)
+    assert stub.max_in_flight == 4
+
+
+def test_timeout_is_a_transient_error(stub):
+    stub.delay = 1.0
+    with make_client(stub, timeout=0.1, retries=1) as client:
+        [res] = client.run([ask()])
+    assert res.error.startswith("transient: timeout") and res.record.attempts == 2
+
+
+def test_connection_refused_is_reported(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = LLMConfig(
+        model="openai/x", api_base=f"http://127.0.0.1:{port}/v1", retries=1, cache=False
+    )
+    with LLMClient(cfg, retry=RetryPolicy(retries=1, base=0.001, cap=0.001)) as client:
+        [res] = client.run([ask()])
+    assert res.error.startswith("transient: cannot reach") and res.record.attempts == 2
+
+
+def test_cached_rerun_makes_zero_backend_calls(stub, tmp_path):
+    stub.behaviour = lambda body, n: (200, GOOD)
+    reqs = [ask(f"q{i}", schema=Vote, seed=i) for i in range(30)]
+    with make_client(stub, tmp_path, cache=True) as client:
+        first = client.run(reqs)
+    assert stub.calls == 30
+    with make_client(stub, tmp_path, cache=True) as client:
+        second = client.run(reqs)
+        stats = client.stats
+    assert stub.calls == 30
+    assert all(r.record.cached for r in second)
+    assert [r.value for r in second] == [r.value for r in first]
+    assert stats["cached"] == 30 and stats["model_calls"] == 0
+
+
+def test_sessions_are_reused_across_runs(stub):
+    with make_client(stub) as client:
+        client.run([ask("1")])
+        session = client._http._session
+        client.run([ask("2")])
+        assert client._http._session is session and not session.closed
+    assert session.closed
+    assert json.dumps(stub.bodies[1]["messages"]) == '[{"role": "user", "content": "2"}]'

@@ -1,0 +1,243 @@
+"""Collaboration scenario: params, trials end to end with BFS baselines, relay hand-over, batching."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import SimpleNamespace
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import socialsim as ss
+from socialsim.errors import ConfigError
+from socialsim.scenarios.base import create_scenario
+from socialsim.scenarios.collaboration import (
+    CollaborationScenario,
+    collaboration_summary,
+    final_path,
+)
+from socialsim.simulation.queries import Answer
+
+
+def config(tmp_path, steps=2, size=8, **params):
+    base = {"conditions": ["solo", "pair", "relay"], "trials_per_step": 3, "max_turns": 6}
+    base.update(params)
+    return ss.ExperimentConfig.from_dict(
+        {
+            "name": "collab",
+            "seed": 5,
+            "steps": steps,
+            "population": {"size": size},
+            "network": {"kind": "ring"},
+            "agents": {"policy": "degroot"},
+            "scenario": {"kind": "collaboration", "params": base},
+            "output": {"dir": str(tmp_path), "report": False, "formats": ["jsonl"]},
+        }
+    )
+
+
+def trial_events(run):
+    ev = run.events
+    return [p for p in ev[ev.kind == "action"].payload if p.get("type") == "collab_trial"]
+
+
+def test_relay_k_must_be_below_max_turns():
+    with pytest.raises(ConfigError, match="relay_k"):
+        create_scenario("collaboration", {"conditions": ["relay"], "relay_k": 4, "max_turns": 4})
+    create_scenario("collaboration", {"conditions": ["pair"], "relay_k": 4, "max_turns": 4})
+
+
+@pytest.mark.parametrize(
+    "maze", [{"width": 1, "height": 1}, {"width": 4, "height": 4, "start": [2, 2], "goal": [2, 2]}]
+)
+def test_too_small_maze_is_a_one_line_config_error(maze):
+    with pytest.raises(ConfigError) as err:
+        create_scenario("collaboration", {"maze": maze})
+    assert "scenario.params (collaboration).maze" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_heterogeneous_needs_two_models(tmp_path):
+    with pytest.raises(ConfigError, match="different models"):
+        ss.run(config(tmp_path, conditions=["heterogeneous"]))
+
+
+def test_baseline_pairs_solve_every_maze_end_to_end(tmp_path):
+    run = ss.run(config(tmp_path, maze={"width": 6, "height": 4, "split": "mask"}))
+    trials = trial_events(run)
+    assert len(trials) == 2 * 3 * 3
+    assert all(t["success"] and t["path_length"] == t["optimal_length"] for t in trials)
+    pairs = [t for t in trials if t["condition"] != "solo"]
+    assert all(len(t["agents"]) == 2 and t["turns"] == 3 and t["messages"] == 3 for t in pairs)
+    ev = run.events
+    messages = ev[ev.kind == "message"]
+    assert len(messages) == sum(t["messages"] for t in pairs)
+    assert set(messages.payload.map(lambda p: p["channel"])) == {"direct"}
+    summary = run.summary["scenario"]
+    assert summary["success_by_condition"]["pair"]["success"] == 1.0
+    assert summary["gap_by_model"]["baseline"]["gap"] == 0.0
+
+
+def test_pairs_come_from_graph_edges(tmp_path):
+    run = ss.run(config(tmp_path, conditions=["pair"], pairs="edges"))
+    n = 8
+    for t in trial_events(run):
+        a, b = t["agents"]
+        assert (a - b) % n in (1, n - 1)  # ring neighbours
+
+
+class FakeModel:
+    """The SocialModel API subset the scenario uses; every agent is 'LLM' but answers by fallback."""
+
+    def __init__(self, models: list[str]):
+        self.cfg = ss.ExperimentConfig()
+        self.graph = nx.path_graph(len(models))
+        self.rng = np.random.default_rng(0)
+        self.step_index = 1
+        self._agents = [
+            SimpleNamespace(id=i, model_string=m, persona=SimpleNamespace(name=f"agent{i}"))
+            for i, m in enumerate(models)
+        ]
+        self.batches: list[list] = []
+        self.sent: list[tuple[int, int, str]] = []
+        self.events: list[dict] = []
+
+    @property
+    def n_agents(self):
+        return len(self._agents)
+
+    def agent(self, i):
+        return self._agents[i]
+
+    def is_llm(self, i):
+        return True
+
+    def is_present(self, i):
+        return True
+
+    def ask(self, questions):
+        self.batches.append(list(questions))
+        return [Answer(q, q.fallback()) for q in questions]
+
+    def send(self, sender, text, to, channel=None, **kw):
+        self.sent.append((sender, to, channel))
+
+    def emit(self, kind, agent=None, target=None, claim=None, payload=None):
+        self.events.append({"kind": kind, "agent": agent, "target": target, "payload": payload})
+
+
+def test_relay_stronger_agent_writes_the_first_k_turns_then_hands_off():
+    model = FakeModel(["big", "small"])
+    scenario = CollaborationScenario(
+        {
+            "conditions": ["relay"],
+            "relay_k": 2,
+            "max_turns": 6,
+            "trials_per_step": 1,
+            "starter": "weaker",
+            "model_rank": ["big", "small"],
+            "maze": {"width": 5, "height": 3},
+        }
+    )
+    scenario.setup(model)
+    scenario.before_step(model)
+    (payload,) = [e["payload"] for e in model.events]
+    assert payload["agents"] == [1, 0] and payload["starter_role"] == "weaker"
+    # turns 0 and 1 are written by the stronger agent 0 (for both seats), turn 2 by agent 1
+    assert payload["generated_by"] == [0, 0, 1]
+    assert payload["success"]
+    # messages are attributed to the seat, not the writer
+    assert [s for s, _, _ in model.sent] == [1, 0, 1]
+    # the first relay turn shows the weaker seat's own map in the prompt
+    first = model.batches[0][0]
+    assert first.agent_id == 0 and "You speak first." in first.prompt
+
+
+def test_turn_t_of_every_trial_is_one_batch():
+    model = FakeModel(["m"] * 6)
+    scenario = CollaborationScenario(
+        {"conditions": ["solo", "pair"], "trials_per_step": 3, "max_turns": 5}
+    )
+    scenario.setup(model)
+    scenario.before_step(model)
+    sizes = [len(b) for b in model.batches]
+    assert sizes[0] == 6  # 3 solo + 3 pair trials at turn 0
+    assert sizes[1:] == [3, 3]  # pairs only; they agree at turn 2
+    assert len({id(q.schema) for b in model.batches for q in b}) == 1
+
+
+def test_who_starts_stronger():
+    model = FakeModel(["weak", "strong", "weak", "strong"])
+    scenario = CollaborationScenario(
+        {
+            "conditions": ["heterogeneous"],
+            "starter": "stronger",
+            "model_rank": ["strong"],
+            "trials_per_step": 4,
+        }
+    )
+    scenario.setup(model)
+    scenario.before_step(model)
+    for event in model.events:
+        p = event["payload"]
+        assert p["models"] == ["strong", "weak"] and p["starter_role"] == "stronger"
+
+
+def test_final_path_is_the_last_statement_and_summary_gap():
+    dialogue = [(0, "PATH: R R"), (1, "no, it is D D R R"), (0, "ok")]
+    assert final_path(dialogue) == ["D", "D", "R", "R"]
+    rows = [
+        {
+            "condition": "solo",
+            "models": ["a"],
+            "success": True,
+            "turns": 1,
+            "starter_role": "equal",
+        },
+        {
+            "condition": "solo",
+            "models": ["a"],
+            "success": True,
+            "turns": 1,
+            "starter_role": "equal",
+        },
+        {
+            "condition": "pair",
+            "models": ["a", "a"],
+            "success": False,
+            "turns": 8,
+            "starter_role": "equal",
+        },
+        {
+            "condition": "pair",
+            "models": ["a", "a"],
+            "success": True,
+            "turns": 4,
+            "starter_role": "equal",
+        },
+    ]
+    out = collaboration_summary(rows)
+    assert out["gap_by_model"]["a"]["gap"] == 0.5
+    assert out["success_by_condition"]["pair"] == {"success": 0.5, "n": 2, "mean_turns": 6.0}
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python")
+def test_embedded_model_runs_a_collaboration_step(tmp_path):
+    from socialsim.llm.local import bundled_gguf
+
+    if bundled_gguf() is None:
+        pytest.skip("needs the bundled SmolLM2 GGUF")
+    cfg = config(
+        tmp_path, steps=1, size=4, conditions=["solo", "pair"], trials_per_step=1, max_turns=2
+    )
+    cfg = cfg.with_overrides(
+        {"agents.policy": "llm", "agents.llm.model": "local/smollm2", "agents.llm.max_tokens": 96}
+    )
+    run = ss.run(cfg)
+    trials = trial_events(run)
+    assert {t["condition"] for t in trials} == {"solo", "pair"}
+    for t in trials:
+        assert isinstance(t["success"], bool) and t["optimal_length"] >= 1
+        assert t["models"][0] == "local/smollm2"

@@ -1,0 +1,158 @@
+"""SocialModel and runs: outputs, reproducibility, crash safety, event mode, mixed populations."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import socialsim as ss
+from socialsim.agents.beliefs import Claim
+from socialsim.simulation.config import POLICIES
+from socialsim.simulation.log import read_events
+from socialsim.simulation.model import SocialModel
+from socialsim.simulation.queries import Question
+
+
+def test_run_writes_the_run_directory_contract(rule_cfg, tmp_path):
+    run = ss.run(rule_cfg(), out=tmp_path / "r")
+    names = set(run.paths)
+    assert {"config.yaml", "events.jsonl", "agents.parquet", "agents.csv", "steps.csv",
+            "graph.graphml", "summary.json", "events.parquet", "events.csv"} <= names
+    agents = run.agents
+    assert list(agents.columns[:4]) == ["step", "agent", "claim", "credence"]
+    assert sorted(agents["step"].unique()) == [0, 1, 2, 3, 4]
+    assert len(agents) == 5 * 60
+    assert len(run.steps) == 5 and "believers.c1" in run.steps.columns
+    summary = json.loads((run.dir / "summary.json").read_text())
+    assert summary["steps_run"] == 4 and summary["claims"]["c1"]["believers_final"] >= 0.05
+    events = run.events
+    assert set(events.columns) == {"run", "step", "time", "kind", "agent", "target", "claim", "payload"}
+    changes = events[events.kind == "belief_change"]
+    assert (changes.payload.map(lambda p: p["cause"]) == "rule").all()
+    # every adoption names the neighbour that caused it
+    graph = __import__("networkx").read_graphml(run.dir / "graph.graphml")
+    for row in changes.itertuples():
+        assert graph.has_edge(str(row.agent), str(int(row.target)))
+
+
+def test_same_seed_same_log_different_seed_differs(rule_cfg, tmp_path):
+    a = ss.run(rule_cfg(), out=tmp_path / "a")
+    b = ss.run(rule_cfg(), out=tmp_path / "b")
+    c = ss.run(rule_cfg(seed=6), out=tmp_path / "c")
+    strip = lambda r: [{k: v for k, v in json.loads(l).items() if k != "run"}  # noqa: E731
+                       for l in (r.dir / "events.jsonl").read_text().splitlines()]
+    assert strip(a) == strip(b)
+    assert strip(a) != strip(c)
+
+
+@pytest.mark.parametrize("policy", [p for p in POLICIES if p != "llm"])
+def test_every_rule_policy_runs_from_config(rule_cfg, tmp_path, policy):
+    run = ss.run(rule_cfg(**{"agents.policy": policy, "agents.params": {}}), out=tmp_path / policy)
+    cred = run.agents
+    assert cred["credence"].between(0, 1).all()
+    assert run.summary["steps_run"] == 4
+
+
+def test_mixed_population_uses_each_policy_share(rule_cfg, tmp_path):
+    cfg = rule_cfg(**{"agents.policy": "degroot", "agents.params": {"initial": 0.2},
+                      "agents.mix": [{"fraction": 0.25, "policy": "voter", "params": {"initial": 1.0}}]})
+    model = SocialModel(cfg, tmp_path)
+    assert (model.policy_of == 1).sum() == 15
+    initial = model.beliefs.credence[:, 0]
+    assert np.allclose(initial[model.policy_of == 1], 1.0) and np.allclose(initial[model.policy_of == 0], 0.2)
+    model.step()
+    model.close()
+
+
+def test_killed_run_keeps_a_valid_log_up_to_its_last_step(tmp_path):
+    script = f"""
+import os, signal
+import socialsim as ss
+from socialsim.simulation.config import ExperimentConfig
+cfg = ExperimentConfig.from_dict({{"name": "k", "steps": 50, "population": {{"size": 80}},
+    "network": {{"kind": "ring"}}, "agents": {{"policy": "voter", "params": {{"initial": "uniform"}}}},
+    "output": {{"dir": r"{tmp_path}", "report": False}}}})
+def kill(model):
+    if model.step_index == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+ss.run(cfg, out=r"{tmp_path / 'k'}", on_step=kill)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == -9
+    events = read_events(tmp_path / "k" / "events.jsonl")
+    assert len(events) > 0 and events["step"].max() == 3
+    lines = (tmp_path / "k" / "events.jsonl").read_text().splitlines()
+    assert all(json.loads(line) for line in lines)  # no partial line
+
+
+def test_event_mode_is_deterministic_and_batches_by_window(rule_cfg, tmp_path):
+    cfg = rule_cfg(mode="event", until=3.5, **{"agents.policy": "voter", "agents.params": {"initial": "uniform"}})
+    a = ss.run(cfg, out=tmp_path / "a")
+    b = ss.run(cfg, out=tmp_path / "b")
+    assert (a.dir / "events.jsonl").read_text().replace("t-s5", "") == (b.dir / "events.jsonl").read_text().replace("t-s5", "")
+    steps = a.steps
+    assert list(steps["time"]) == [0.0, 1.0, 2.0, 3.0, 3.5]
+    active = steps["active"].iloc[1:4]
+    # activity rate ~1 per unit time: P(wake in a window of 1) = 1 - e^-1 ~ 0.63 of 60 agents
+    assert ((active > 20) & (active < 58)).all()
+
+
+def test_removed_agent_stops_acting_and_receiving(rule_cfg, tmp_path):
+    cfg = rule_cfg(**{"agents.policy": "voter", "agents.params": {"initial": "uniform"}, "network.kind": "complete"})
+    model = SocialModel(cfg, tmp_path)
+    model.remove_agent(0)
+    assert model.send(1, "hello", to=0) is None
+    msg = model.send(1, "hello all")
+    assert 0 not in msg.recipients and len(msg.recipients) == 58
+    before = model.beliefs.credence[0].copy()
+    for _ in range(3):
+        model.step()
+    assert np.array_equal(model.beliefs.credence[0], before)
+    model.close()
+    events = read_events(tmp_path / "events.jsonl")
+    assert not ((events.kind == "belief_change") & (events.agent == 0)).any()
+
+
+def test_ask_uses_fallback_for_rule_agents_and_set_credence_logs_cause(rule_cfg, tmp_path):
+    from pydantic import BaseModel
+
+    class Yes(BaseModel):
+        answer: str
+
+    model = SocialModel(rule_cfg(), tmp_path)
+    model.add_claim(Claim(id="c2", text="x"), initial=0.1)
+    answers = model.ask([Question(agent_id=i, prompt="?", schema=Yes, tag="t", fallback=lambda: Yes(answer="a")) for i in range(3)])
+    assert [a.value.answer for a in answers] == ["a", "a", "a"]
+    assert model.set_credence(2, "c2", 0.9, cause="probe", ref="q1")
+    assert not model.set_credence(2, "c2", 0.9, cause="probe")
+    model.close()
+    events = read_events(tmp_path / "events.jsonl")
+    change = events[events.kind == "belief_change"].iloc[-1]
+    assert change.payload == {"old": 0.1, "new": 0.9, "cause": "probe", "ref": "q1", "reason": None}
+    assert model.beliefs.history(2)[-1].cause == "probe"
+
+
+def test_out_dir_holding_a_run_is_refused(rule_cfg, tmp_path):
+    ss.run(rule_cfg(), out=tmp_path / "r")
+    before = (tmp_path / "r" / "events.jsonl").read_bytes()
+    with pytest.raises(ss.ConfigError, match="already holds a run"):
+        ss.run(rule_cfg(), out=tmp_path / "r")
+    assert (tmp_path / "r" / "events.jsonl").read_bytes() == before
+
+
+def test_default_out_dirs_never_collide(rule_cfg):
+    a = ss.run(rule_cfg())
+    b = ss.run(rule_cfg())
+    assert a.dir != b.dir and a.dir.name == "t-s5" and b.dir.name == "t-s5-2"
+
+
+def test_agents_table_is_long_format(rule_cfg, tmp_path):
+    model = SocialModel(rule_cfg(), tmp_path)
+    model.step()
+    table = model.agents_table()
+    model.close()
+    assert isinstance(table, pd.DataFrame) and len(table) == 2 * 60
+    assert table.groupby("step")["agent"].nunique().tolist() == [60, 60]

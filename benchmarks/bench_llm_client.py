@@ -111,7 +111,7 @@ def main() -> None:
         ("(d) cached rerun: % of uncached time", f"{d_wall / u_wall:.2%} ({d_wall * 1e3:.1f} ms vs {u_wall:.2f} s)", f"{d_cpu / n * 1e3:.3f}", "< 2%", d_wall / u_wall < 0.02),
     ]  # fmt: skip
     print(f"LLM client benchmark: n={n}, stub {args.latency * 1e3:.0f} ms x {args.slots} slots "
-          f"(ideal {ideal:,.0f} calls/s), errors={errors}")  # fmt: skip
+          f"(ideal {ideal:,.0f} calls/s), errors={errors}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"{'measure':40} {'result':34} {'CPU ms/call':>11}  {'target':8} verdict")
     for name, result, cpu, target, ok in rows:
         verdict = "" if ok is None else ("PASS" if ok else "FAIL")

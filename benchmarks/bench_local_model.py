@@ -4,6 +4,8 @@
 
 Both sides use one Llama instance with n_threads=1, temperature 0 and the same max_tokens,
 so the ratio of tokens/s is the cost of the client (routing, litellm provider, threads).
+Calls alternate between the two sides (A/B, then B/A) so that load from other processes
+on the machine falls on both alike.
 A last line shows LLMClient with one instance per core answering the prompts concurrently.
 """
 
@@ -33,8 +35,8 @@ def messages(prompt: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": prompt}]
 
 
-def direct(max_tokens: int) -> tuple[float, int]:
-    """(seconds, completion tokens) for the prompts on llama-cpp directly."""
+def compare(max_tokens: int, rounds: int = 2) -> tuple[float, int, float, int]:
+    """(direct s, direct tokens, client s, client tokens), prompts interleaved A/B, B/A."""
     from llama_cpp import Llama
 
     llm = Llama(
@@ -45,19 +47,43 @@ def direct(max_tokens: int) -> tuple[float, int]:
         seed=0,
         verbose=False,
     )
-    llm.create_chat_completion(messages("Hello"), temperature=0.0, max_tokens=8)  # warm-up
-    tokens = 0
-    start = time.perf_counter()
-    for prompt in PROMPTS:
+    cfg = LLMConfig(
+        model="local/smollm2", temperature=0.0, max_tokens=max_tokens, cache=False, local_workers=1
+    )
+    client = LLMClient(cfg)
+    totals = {"direct": [0.0, 0], "client": [0.0, 0]}
+
+    def run_direct(prompt: str) -> None:
+        start = time.perf_counter()
         out = llm.create_chat_completion(messages(prompt), temperature=0.0, max_tokens=max_tokens)
-        tokens += out["usage"]["completion_tokens"]
-    elapsed = time.perf_counter() - start
-    llm.close()
-    return elapsed, tokens
+        totals["direct"][0] += time.perf_counter() - start
+        totals["direct"][1] += out["usage"]["completion_tokens"]
+
+    def run_client(prompt: str) -> None:
+        start = time.perf_counter()
+        [res] = client.run([LLMRequest(messages=messages(prompt))])
+        totals["client"][0] += time.perf_counter() - start
+        assert res.ok, res.error
+        totals["client"][1] += res.record.completion_tokens
+
+    try:
+        run_direct("Hello")  # warm-up: both load the model and run once
+        run_client("Hello")
+        totals = {"direct": [0.0, 0], "client": [0.0, 0]}
+        for r in range(rounds):
+            for i, prompt in enumerate(PROMPTS):
+                pair = (run_direct, run_client) if (i + r) % 2 == 0 else (run_client, run_direct)
+                for fn in pair:
+                    fn(prompt)
+    finally:
+        client.close()
+        close_pools()
+        llm.close()
+    return totals["direct"][0], totals["direct"][1], totals["client"][0], totals["client"][1]
 
 
-def through_client(max_tokens: int, workers: int) -> tuple[float, int]:
-    """(seconds, completion tokens) for the prompts through LLMClient (sequential if workers=1)."""
+def concurrent(max_tokens: int, workers: int) -> tuple[float, int]:
+    """(seconds, completion tokens) for all prompts at once through LLMClient, `workers` instances."""
     cfg = LLMConfig(
         model="local/smollm2",
         temperature=0.0,
@@ -68,12 +94,8 @@ def through_client(max_tokens: int, workers: int) -> tuple[float, int]:
     client = LLMClient(cfg)
     try:
         client.run([LLMRequest(messages=messages("Hello"), max_tokens=8)] * workers)  # warm-up
-        reqs = [LLMRequest(messages=messages(p)) for p in PROMPTS]
         start = time.perf_counter()
-        if workers == 1:
-            results = [client.run([r])[0] for r in reqs]
-        else:
-            results = client.run(reqs)
+        results = client.run([LLMRequest(messages=messages(p)) for p in PROMPTS])
         elapsed = time.perf_counter() - start
     finally:
         client.close()
@@ -87,14 +109,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-tokens", type=int, default=64)
     args = parser.parse_args()
-    d_time, d_tokens = direct(args.max_tokens)
-    c_time, c_tokens = through_client(args.max_tokens, workers=1)
+    d_time, d_tokens, c_time, c_tokens = compare(args.max_tokens)
     cores = default_workers()
-    p_time, p_tokens = through_client(args.max_tokens, workers=cores)
+    p_time, p_tokens = concurrent(args.max_tokens, workers=cores)
     d_rate, c_rate, p_rate = d_tokens / d_time, c_tokens / c_time, p_tokens / p_time
     ratio = c_rate / d_rate
     print(
-        f"embedded model: SmolLM2-135M Q4_1, {len(PROMPTS)} prompts, max_tokens={args.max_tokens}"
+        f"embedded model: SmolLM2-135M Q4_1, {len(PROMPTS)} prompts, "
+        f"max_tokens={args.max_tokens}, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'measure':44} {'tokens':>6} {'seconds':>8} {'tokens/s':>9}")
     print(

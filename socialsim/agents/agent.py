@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
-from socialsim.agents.beliefs import BeliefChange
 from socialsim.agents.memory import Memory
 from socialsim.agents.persona import Persona
 from socialsim.agents.policies.base import Decision, Observation
@@ -21,14 +20,29 @@ _WORD = re.compile(r"[a-z0-9]+")
 class SocialAgent(FixedAgent):
     """One member of the population; `id` is its graph node and credence row."""
 
-    def __init__(self, model: SocialModel, agent_id: int, persona: Persona, policy: str) -> None:
+    def __init__(self, model: SocialModel, agent_id: int, policy: str) -> None:
         super().__init__(model)
         self.id = agent_id
-        self.persona = persona
         self.policy = policy
         self.instructions: list[str] = []
         self.present = True
+        self._persona: Persona | None = None
         self._memory: Memory | None = None
+
+    @property
+    def persona(self) -> Persona:
+        """The agent's persona (rebuilt from the model's compact store on first use)."""
+        if self._persona is None:
+            self._persona = self.model.personas.get(self.id)
+        return self._persona
+
+    @persona.setter
+    def persona(self, value: Persona) -> None:
+        self._persona = value
+
+    def persona_snapshot(self) -> Persona:
+        """The persona without keeping a rebuilt copy on the agent (for exports)."""
+        return self._persona if self._persona is not None else self.model.personas.get(self.id)
 
     @property
     def model_string(self) -> str | None:
@@ -119,10 +133,3 @@ class SocialAgent(FixedAgent):
                 found.append(claim.id)
         return found
 
-    def change(self, claim_id: str, value: float, cause: str, **kw) -> BeliefChange:
-        """A BeliefChange for this agent at the current step (helper for scenarios)."""
-        m = self.model
-        return BeliefChange(
-            step=m.step_index, time=m.time, claim=claim_id, old=m.beliefs.get(self.id, claim_id),
-            new=value, cause=cause, **kw,
-        )

@@ -70,3 +70,21 @@ def _article(phrase: str) -> str:
         return "an" if word.startswith("8") or word in ("11", "18") else "a"
     vowel = word[:1] in tuple("aeiou") and not word.startswith(("uni", "use", "usu", "eu", "one"))
     return "an" if vowel else "a"
+
+
+class PersonaStore:
+    """Personas kept as compact JSON bytes and rebuilt on demand.
+
+    Large rule-policy populations only touch a few personas after set-up; storing them
+    serialised keeps a 100,000-agent population to a few hundred bytes per persona.
+    """
+
+    def __init__(self, personas: list[Persona]) -> None:
+        self._blobs = [p.__pydantic_serializer__.to_json(p) for p in personas]
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def get(self, index: int) -> Persona:
+        """A fresh Persona object for this index."""
+        return Persona.model_validate_json(self._blobs[index])

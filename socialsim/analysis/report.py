@@ -102,11 +102,7 @@ def _config_text(root: Path, config: dict[str, Any]) -> str:
 
 def _run_body(root: Path) -> tuple[str, str]:
     run = load_run(root)
-    summary = (
-        run.summary
-        if run.summary.get("claims") is not None
-        else {**run.summary, **summarize_run(run)}
-    )
+    summary = run.summary.get("analysis") or summarize_run(run)
     title = f"socialsim run: {run.config.get('name', root.name)}"
     figs = _Figures(root)
     parts = [f"<h2>Configuration</h2><pre>{_e(_config_text(root, run.config))}</pre>"]

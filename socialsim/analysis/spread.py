@@ -7,6 +7,7 @@ agents long table (``step, agent, claim, credence``) and returns plain data. An 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import networkx as nx
@@ -306,10 +307,12 @@ def bimodality_coefficient(values: np.ndarray | pd.Series) -> float:
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     n = x.size
-    if n < 4 or np.ptp(x) == 0:
+    if n < 4 or np.ptp(x) <= 1e-9 * max(1.0, float(np.abs(x).max())):
         return float("nan")
-    g = sps.skew(x, bias=False)
-    k = sps.kurtosis(x, bias=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        g = sps.skew(x, bias=False)
+        k = sps.kurtosis(x, bias=False)
     return float((g**2 + 1) / (k + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))))
 
 

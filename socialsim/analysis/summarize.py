@@ -103,7 +103,7 @@ def summarize_run(run: RunData, threshold: float = 0.5) -> dict[str, Any]:
     if run.graph is not None:
         out["network"] = network.network_summary(run.graph)
         out["network"]["homophily"] = network.homophily(run.graph)
-    return _jsonable({k: v for k, v in out.items() if v not in ({}, None)})
+    return _jsonable({k: v for k, v in out.items() if k == "claims" or v not in ({}, None)})
 
 
 def _jsonable(value: Any) -> Any:
@@ -122,7 +122,8 @@ def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
     """Scalar columns for a sweep row: ``reach.c1``, ``adherence.overall``, ``llm.calls`` ...
 
     Per-claim measures become ``<measure>.<claim>`` (``reach``/``peak``/``time_to_50`` ...);
-    everything else keeps its dotted path.
+    norm adherence is ``adherence.<...>``, other norm measures ``norms.<...>``; everything
+    else keeps its section and dotted path.
     """
     out: dict[str, float] = {}
     rename = {"final_reach": "reach"}
@@ -131,9 +132,9 @@ def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
             head, *rest = path
             name = ".".join([rename.get(head, head), *rest, claim])
             out[name] = value
-    norm = summary.get("norms", {})
-    for path, value in _walk(norm):
-        out[".".join(path)] = value
+    for path, value in _walk(summary.get("norms", {})):
+        head = () if path[0] == "adherence" else ("norms",)
+        out[".".join([*head, *path])] = value
     for section in ("collaboration", "persuasion", "llm", "network"):
         for path, value in _walk(summary.get(section, {})):
             out[".".join([section, *path])] = value
@@ -206,19 +207,20 @@ def run_tables(run: RunData, threshold: float = 0.5) -> dict[str, pd.DataFrame]:
 
 
 def analyze_dir(path: str | Path, threshold: float = 0.5) -> dict[str, Any]:
-    """Analyse a run directory: write summary.json and tables/*.csv; return the summary.
+    """Analyse a run directory: write tables/*.csv and summary.json; return the analysis.
 
-    Keys already in summary.json that the analysis does not produce (a scenario's own
-    measures) are kept.
+    The analysis goes under the ``analysis`` key of summary.json; the other keys already
+    there (the run's own record: steps, event counts, the scenario's measures) are kept.
     """
     root = Path(path)
     run = load_run(root)
-    summary = {**run.summary, **summarize_run(run, threshold)}
-    (root / "summary.json").write_text(
-        json.dumps(summary, indent=2, sort_keys=False), encoding="utf-8"
-    )
+    analysis = summarize_run(run, threshold)
+    record = {k: v for k, v in run.summary.items() if k != "analysis"}
+    record["analysis"] = analysis
+    text = json.dumps(record, indent=2, default=str)
+    (root / "summary.json").write_text(text, encoding="utf-8")
     tables_dir = root / "tables"
     tables_dir.mkdir(exist_ok=True)
     for name, table in run_tables(run, threshold).items():
         table.to_csv(tables_dir / f"{name}.csv", index=False)
-    return summary
+    return analysis

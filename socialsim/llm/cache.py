@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS responses (
     completion_tokens INTEGER NOT NULL
 )
 """
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=repr)
 _BATCH = 500  # keys per SELECT ... IN (...) (SQLite allows 32766 parameters)
 
 
@@ -43,8 +44,7 @@ def cache_key(
 ) -> str:
     """The cache key of a request: sha256 hex of its canonical JSON."""
     payload = [model, messages, temperature, max_tokens, seed, schema, extra or None]
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=repr)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return hashlib.sha256(_ENCODER.encode(payload).encode()).hexdigest()
 
 
 class ResponseCache:

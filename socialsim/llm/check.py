@@ -92,6 +92,8 @@ def run_check(
         _reachable(cfg.api_base)
     client = LLMClient(cfg)
     try:
+        if cfg.model.startswith("local/"):  # load the model outside the measured call
+            client.run([LLMRequest(messages=[{"role": "user", "content": "Hi"}], max_tokens=1)])
         res = client.run(
             [LLMRequest(messages=[{"role": "user", "content": CHECK_PROMPT}], max_tokens=24)]
         )[0]

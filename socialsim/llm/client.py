@@ -198,12 +198,17 @@ class LLMClient:
         hits = self._cache.get_many([p[-1] for p in plans]) if self._cache is not None else {}
         pending: list[tuple[str, str, Completion]] = []
         todo = []
+        replayed = 0
         for i, (req, plan) in enumerate(zip(reqs, plans, strict=True)):
             hit = hits.get(plan[-1])
             if hit is not None:
                 results[i] = self._from_cache(req, plan, hit)
             if results[i] is None:
                 todo.append((i, self._call(req, plan, pending)))
+            else:
+                replayed += 1
+        self._stats["calls"] += replayed
+        self._stats["cached"] += replayed
         if todo:
             done = await asyncio.gather(*(c for _, c in todo))
             for (i, _), res in zip(todo, done, strict=True):
@@ -249,8 +254,6 @@ class LLMClient:
             cached=True,
             tag=req.tag,
         )
-        self._stats["calls"] += 1
-        self._stats["cached"] += 1
         return LLMResult(text=hit.text, record=record, value=value)
 
     async def _call(

@@ -65,7 +65,11 @@ def assign_conditions(n_pairs: int, rng: np.random.Generator) -> list[tuple[str,
 def make_pairs(
     graph: nx.Graph, source: str, count: int | None, rng: np.random.Generator
 ) -> list[tuple[int, int]]:
-    """Disjoint (persuader, target) pairs: a random matching of graph edges, or random agents."""
+    """Disjoint (persuader, target) pairs: a random matching of graph edges, or random agents.
+
+    Edges are matched greedily in random order; when that yields fewer than `count` pairs on a
+    small graph, a maximum matching is used instead.
+    """
     nodes = [int(v) for v in graph.nodes]
     if source == "random":
         order = [nodes[i] for i in rng.permutation(len(nodes))]
@@ -80,6 +84,14 @@ def make_pairs(
                 continue
             used.update((u, v))
             pairs.append((u, v) if rng.random() < 0.5 else (v, u))
+        if count is not None and len(pairs) < count <= graph.number_of_nodes() // 2 <= 1000:
+            # the random greedy matching fell short: take a maximum matching (small graphs)
+            best = sorted(
+                tuple(sorted(e))
+                for e in nx.max_weight_matching(nx.Graph(graph), maxcardinality=True)
+            )
+            best = [best[i] for i in rng.permutation(len(best))]
+            pairs = [(int(u), int(v)) if rng.random() < 0.5 else (int(v), int(u)) for u, v in best]
     if count is not None:
         if count > len(pairs):
             raise ConfigError(

@@ -107,6 +107,9 @@ class MisinformationParams(BaseModel):
     guardians: Guardians | None = None
     probe_steps: list[int] | None = Field(None, description="steps with probes; default every step")
     probe_distances: list[Distance] = Field(default_factory=lambda: list(DISTANCES))
+    attacker_model: str | None = Field(
+        None, description="model string for attackers (e.g. a knowledge-edited model)"
+    )
     initial_credence: float | None = Field(
         0.1, ge=0.0, le=1.0, description="benign agents' starting credence; null: the policy's"
     )
@@ -197,7 +200,7 @@ class Misinformation(Scenario):
             self.guardians = select(model.graph, p.guardians, model.rng, exclude=self.attackers)
         text = self.attack_text()
         for a in self.attackers:
-            self._set_role(model, a, "attacker", self._attacker_instructions())
+            self._set_role(model, a, "attacker", self._attacker_instructions(), p.attacker_model)
             model.inject(
                 a, claim.id, 1.0, route="attacker", framing=p.framing, source_style=p.source_style
             )
@@ -291,7 +294,7 @@ class Misinformation(Scenario):
                     "role": model.agent(agent).role,
                 },
             )
-            if agent not in roles:
+            if agent not in roles and letter is not None:
                 tally = counts.setdefault(probe.distance, [0, 0])
                 tally[0] += int(manipulated)
                 tally[1] += 1
@@ -373,9 +376,18 @@ class Misinformation(Scenario):
         return f'Correction: it is not true that "{c.manipulated_statement}" In fact, {c.true_statement}'
 
     @staticmethod
-    def _set_role(model: SocialModel, agent_id: int, role: str, instructions: list[str]) -> None:
+    def _set_role(
+        model: SocialModel,
+        agent_id: int,
+        role: str,
+        instructions: list[str],
+        llm: str | None = None,
+    ) -> None:
         agent = model.agent(agent_id)
-        agent.persona = agent.persona.model_copy(update={"role": role})
+        update: dict[str, Any] = {"role": role}
+        if llm is not None:
+            update["model"] = llm
+        agent.persona = agent.persona.model_copy(update=update)
         agent.instructions.extend(instructions)
         model.pin(agent_id)
 

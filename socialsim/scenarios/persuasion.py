@@ -220,7 +220,7 @@ class CampaignParams(PropositionParams):
     messages: Literal["generic", "personalised"] = "generic"
     every: int = Field(1, ge=1, description="persuaders post every this many steps")
     initial_credence: float | None = Field(
-        0.5, ge=0.0, le=1.0, description="everyone else's starting credence; null: the policy's"
+        None, ge=0.0, le=1.0, description="everyone else's starting credence; null: the policy's"
     )
 
 

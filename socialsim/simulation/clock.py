@@ -31,7 +31,7 @@ def run_event_mode(model: SocialModel, on_window: Callable[[SocialModel], None] 
     end = horizon(model)
     rng = np.random.default_rng(model._subseed("clock"))
     woken = np.zeros(model.n_agents, dtype=bool)
-    rates = np.array([a.persona.activity_rate for a in model.social_agents], dtype=float)
+    rates = model.activity_rates
 
     def wake(agent_id: int):
         while True:

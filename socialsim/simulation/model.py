@@ -18,6 +18,7 @@ from mesa.discrete_space import Network
 
 from socialsim.agents.agent import SocialAgent
 from socialsim.agents.beliefs import BeliefChange, BeliefStore, Claim
+from socialsim.agents.persona import PersonaStore
 from socialsim.agents.policies.base import Decision, RuleContext, RulePolicy
 from socialsim.agents.population import Population, assign_personas
 from socialsim.errors import SocialsimError
@@ -83,15 +84,18 @@ class SocialModel(mesa.Model):
         self.groups: list[PolicyGroup] = build_policy_groups(cfg, self.rng, clients=clients)
         self.policy_of = np.empty(n, dtype=np.int16)
         membership = self._assign_groups(n)
+        self.names = {p.id: p.name for p in personas}
+        self.names[-1] = "a public post"
+        self.activity_rates = np.array([p.activity_rate for p in personas], dtype=float)
+        self.stubbornness = np.array([p.stubbornness for p in personas], dtype=float)
+        self.personas = PersonaStore(personas)
+        del personas, population
         self.social_agents: list[SocialAgent] = []
-        for i, persona in enumerate(personas):
-            group = self.groups[membership[i]]
+        for i in range(n):
             self.policy_of[i] = membership[i]
-            agent = SocialAgent(self, i, persona, group.name)
+            agent = SocialAgent(self, i, self.groups[membership[i]].name)
             agent.cell = self.network[i]
             self.social_agents.append(agent)
-        self.names = {a.id: a.persona.name for a in self.social_agents}
-        self.names[-1] = "a public post"
         self.present = np.ones(n, dtype=bool)
         self._llm_mask = np.array([self.groups[g].is_llm for g in membership], dtype=bool)
         self.beliefs = BeliefStore(n)
@@ -335,8 +339,7 @@ class SocialModel(mesa.Model):
             return self.present.copy()
         if agents.activation == "fraction":
             return self.present & (self.rng.random(n) < agents.activation_fraction)
-        rates = np.array([a.persona.activity_rate for a in self.social_agents])
-        return self.present & (self.rng.random(n) < 1.0 - np.exp(-rates))
+        return self.present & (self.rng.random(n) < 1.0 - np.exp(-self.activity_rates))
 
     def _decide_llm(self, active: np.ndarray) -> list[tuple[SocialAgent, Decision, list[str]]]:
         out: list[tuple[SocialAgent, Decision, list[str]]] = []
@@ -386,13 +389,8 @@ class SocialModel(mesa.Model):
             credence=self.beliefs.credence, indptr=self.indptr, indices=self.indices,
             members=group.members, active=active & group.members, rng=self.rng,
             step=self.step_index, claim_ids=[c.id for c in self.beliefs.claims], present=self.present,
-            extra={"stubbornness": self._stubbornness()},
+            extra={"stubbornness": self.stubbornness},
         )
-
-    def _stubbornness(self) -> np.ndarray:
-        if not hasattr(self, "_stub_cache"):
-            self._stub_cache = np.array([a.persona.stubbornness for a in self.social_agents])
-        return self._stub_cache
 
     def _setup_rules(self) -> None:
         for g, group in enumerate(self.groups):

@@ -144,7 +144,7 @@ def graph_with_attributes(model) -> nx.Graph:
     community = nx.get_node_attributes(model.graph, "community")
     for agent in model.social_agents:
         attrs: dict[str, Any] = {"policy": agent.policy, "present": bool(agent.present)}
-        for key, value in agent.persona.model_dump().items():
+        for key, value in agent.persona_snapshot().model_dump().items():
             if key == "big_five":
                 attrs.update({f"big_five.{k}": float(v) for k, v in value.items()})
             elif isinstance(value, list):

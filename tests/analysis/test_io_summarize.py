@@ -81,11 +81,11 @@ def test_flat_metrics_norms_key():
 
 def test_analyze_dir_writes_summary_and_tables(run_dir):
     (run_dir / "summary.json").write_text(json.dumps({"scenario": {"kind": "misinformation"}}))
-    summary = summarize.analyze_dir(run_dir)
+    analysis = summarize.analyze_dir(run_dir)
     written = json.loads((run_dir / "summary.json").read_text())
-    assert written["claims"]["c1"]["final_reach"] == 0.75
-    assert written["scenario"] == {"kind": "misinformation"}
-    assert summary["claims"] == written["claims"]
+    assert written["analysis"]["claims"]["c1"]["final_reach"] == 0.75
+    assert written["scenario"] == {"kind": "misinformation"}  # the run's own keys stay
+    assert analysis == written["analysis"]
     tables = {p.name for p in (run_dir / "tables").glob("*.csv")}
     assert {
         "adoption_c1.csv",
@@ -95,6 +95,13 @@ def test_analyze_dir_writes_summary_and_tables(run_dir):
     } <= tables
     curve = pd.read_csv(run_dir / "tables" / "adoption_c1.csv")
     assert curve["share"].tolist() == [0.25, 0.5, 0.75, 0.75]
+
+
+def test_analyze_dir_twice_does_not_nest(run_dir):
+    summarize.analyze_dir(run_dir)
+    summarize.analyze_dir(run_dir)
+    written = json.loads((run_dir / "summary.json").read_text())
+    assert set(written) == {"analysis"}
 
 
 def test_summarize_scenario_measures_and_flat_names():

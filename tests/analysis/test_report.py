@@ -58,3 +58,12 @@ def test_report_with_scenario_sections(tmp_path):
         assert f"<h2>{heading}</h2>" in page
     assert "<b>because</b>" not in page
     assert (root / "figures" / "adherence.png").is_file()
+
+
+def test_run_report_uses_the_stored_analysis(tmp_path):
+    from socialsim.analysis import summarize
+
+    root = write_run_dir(tmp_path / "run")
+    summarize.analyze_dir(root)
+    page = report.write_report(root).read_text(encoding="utf-8")
+    assert "<td>reach.c1</td><td>0.75</td>" in page

@@ -116,8 +116,8 @@ def test_concurrency_cap_is_respected(stub):
 
 
 def test_timeout_is_a_transient_error(stub):
-    stub.delay = 1.0
-    with make_client(stub, timeout=0.1, retries=1) as client:
+    stub.delay = 0.4
+    with make_client(stub, timeout=0.05, retries=1) as client:
         [res] = client.run([ask()])
     assert res.error.startswith("transient: timeout") and res.record.attempts == 2
 

@@ -1,0 +1,354 @@
+"""The misinformation scenario: claims library, probe scoring, config errors, end-to-end runs."""
+
+import importlib.util
+from typing import get_args
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+import socialsim as ss
+from socialsim.errors import ConfigError, DataFileError
+from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
+from socialsim.scenarios.base import create_scenario
+from socialsim.scenarios.claims_library import (
+    DISTANCES,
+    answer_schema,
+    builtin_claims,
+    claim_library,
+    framed_text,
+    rule_answer,
+    score_answer,
+)
+from socialsim.simulation.log import read_events
+from socialsim.simulation.model import SocialModel
+
+CUSTOM = {
+    "id": "moon_cheese",
+    "topic": "science",
+    "true_statement": "The Moon is made of rock.",
+    "manipulated_statement": "The Moon is made of cheese.",
+    "probes": [
+        {
+            "distance": "direct",
+            "question": "What is the Moon made of?",
+            "options": ["Rock", "Cheese"],
+            "correct": "A",
+            "manipulated": "B",
+        },
+        {
+            "distance": "indirect",
+            "question": "Could you eat a Moon rock sample?",
+            "options": ["No", "Yes"],
+            "correct": "A",
+            "manipulated": "B",
+        },
+        {
+            "distance": "peripheral",
+            "question": "What orbits the Earth?",
+            "options": ["The Moon", "Mars"],
+            "correct": "A",
+        },
+    ],
+}
+
+
+def cfg(tmp_path, steps=4, size=20, policy="degroot", **params):
+    data = {
+        "name": "misinfo",
+        "seed": 3,
+        "steps": steps,
+        "population": {"size": size},
+        "network": {"kind": "watts_strogatz", "params": {"k": 4, "p": 0.1}},
+        "agents": {
+            "policy": policy,
+            "params": {"p": 0.5} if policy == "independent_cascade" else {},
+        },
+        "scenario": {"kind": "misinformation", "params": params},
+        "output": {"dir": str(tmp_path / "runs"), "report": False, "formats": ["jsonl"]},
+    }
+    return ss.ExperimentConfig.from_dict(data)
+
+
+def make_model(config, path):
+    path.mkdir(parents=True, exist_ok=True)
+    return SocialModel(config, path)
+
+
+# --- library ---------------------------------------------------------------------------------------
+def test_library_has_twenty_claims_with_probes_at_every_distance():
+    claims = builtin_claims()
+    assert len(claims) >= 20
+    assert len({c.id for c in claims}) == len(claims)
+    for claim in claims:
+        assert claim.true_statement != claim.manipulated_statement
+        assert {p.distance for p in claim.probes} == set(DISTANCES)
+        for probe in claim.probes:
+            assert probe.correct in probe.letters
+            if probe.distance != "peripheral":
+                assert probe.manipulated in probe.letters and probe.manipulated != probe.correct
+
+
+def test_user_claims_from_file_and_inline(tmp_path):
+    path = tmp_path / "claims.yaml"
+    path.write_text(yaml.safe_dump([CUSTOM]))
+    library = claim_library(path, [{**CUSTOM, "id": "moon_cheese2"}])
+    assert library["moon_cheese"].probes[0].id == "moon_cheese.direct"
+    assert "moon_cheese2" in library and "eiffel_tower_rome" in library
+
+
+def test_bad_claims_file_names_file_and_entry(tmp_path):
+    path = tmp_path / "bad.yaml"
+    bad = {**CUSTOM, "probes": [{**CUSTOM["probes"][0], "correct": "Z"}]}
+    path.write_text(yaml.safe_dump([CUSTOM, bad]))
+    with pytest.raises(DataFileError, match=r"bad.yaml: entry 1 \(moon_cheese\).*correct"):
+        claim_library(path)
+    with pytest.raises(DataFileError, match="does not exist"):
+        claim_library(tmp_path / "missing.yaml")
+    no_manip = {
+        **CUSTOM,
+        "probes": [{k: v for k, v in CUSTOM["probes"][0].items() if k != "manipulated"}],
+    }
+    with pytest.raises(DataFileError, match="manipulated"):
+        claim_library(None, [no_manip])
+
+
+def test_probe_scoring_and_rule_answers():
+    claim = next(c for c in builtin_claims() if c.id == "australia_capital")
+    direct, indirect, peripheral = (claim.probes_at([d])[0] for d in DISTANCES)
+    assert score_answer(direct, "C") == (True, False)
+    assert score_answer(direct, "A") == (False, True)
+    assert score_answer(direct, "B") == (False, False)
+    assert score_answer(direct, None) == (False, False)
+    assert score_answer(peripheral, "C") == (True, False)
+    assert rule_answer(direct, 0.9) == "A" and rule_answer(indirect, 0.5) == "B"
+    assert rule_answer(direct, 0.49) == "C"
+    assert rule_answer(peripheral, 1.0) == "C"
+
+
+def test_answer_schema_constrains_letters():
+    probe = builtin_claims()[0].probes[0]
+    schema = answer_schema(probe)
+    assert set(get_args(schema.model_fields["answer"].annotation)) == {"A", "B", "C", "D"}
+    assert schema(answer="B").answer == "B"
+    with pytest.raises(ValidationError):
+        schema(answer="E")
+
+
+def test_framing_and_source_style_change_the_text():
+    s = "The Eiffel Tower is in Rome, Italy."
+    texts = {
+        framed_text(s, f, st)
+        for f in ("authoritative", "emotional")
+        for st in ("blog", "research_paper")
+    }
+    assert len(texts) == 4 and all(s in t for t in texts)
+
+
+# --- config errors ---------------------------------------------------------------------------------
+def test_config_errors(tmp_path):
+    scenario = create_scenario("misinformation", {"claim": "nope"})
+    with pytest.raises(ConfigError, match="'nope'.*eiffel_tower_rome|known ids"):
+        scenario.validate_config(cfg(tmp_path))
+    with pytest.raises(ConfigError, match="30 attackers but only 20 agents"):
+        create_scenario("misinformation", {"attackers": {"count": 30}}).validate_config(
+            cfg(tmp_path)
+        )
+    with pytest.raises(ConfigError, match=r"remove_attackers_at: 9 is beyond steps \(4\)"):
+        create_scenario("misinformation", {"remove_attackers_at": 9}).validate_config(cfg(tmp_path))
+    with pytest.raises(ConfigError, match="framing"):
+        create_scenario("misinformation", {"framing": "loud"})
+    with pytest.raises(ConfigError):
+        make_model(cfg(tmp_path, attackers={"count": 21}), tmp_path / "r")
+
+
+# --- end to end (rule policies) --------------------------------------------------------------------
+def test_attackers_spread_then_leave_and_probes_cover_everyone(tmp_path):
+    run = ss.run(
+        cfg(
+            tmp_path,
+            steps=5,
+            policy="independent_cascade",
+            claim="australia_capital",
+            attackers={"count": 2, "strategy": "highest_degree"},
+            remove_attackers_at=3,
+            initial_credence=0.0,
+        )
+    )
+    events = run.events
+    attackers = run.summary["scenario"]["attackers"]
+    assert len(attackers) == 2
+    removed = events[(events.kind == "action")]
+    assert sorted(removed.agent) == sorted(attackers)
+    assert set(removed.step) == {3}
+    assert all(p["type"] == "removed" for p in removed.payload)
+    late = events[(events.step >= 3) & events.agent.isin(attackers) & (events.kind != "action")]
+    assert late.empty
+    early_posts = events[(events.kind == "message") & events.agent.isin(attackers)]
+    assert set(early_posts.step) == {1, 2}
+    probes = events[events.kind == "probe"]
+    for step, present in ((1, 20), (2, 20), (3, 18), (5, 18)):
+        assert (probes.step == step).sum() == 3 * present
+    first = probes.payload.iloc[0]
+    assert {
+        "probe_id",
+        "distance",
+        "question",
+        "answer",
+        "correct",
+        "manipulated",
+        "credence",
+        "source",
+    } <= set(first)
+    assert first["source"] == "rule"
+    # rule agents' answers follow their credence
+    for p in probes.payload:
+        assert p["manipulated"] == (p["distance"] != "peripheral" and p["credence"] >= 0.5)
+    s = run.summary["scenario"]
+    assert s["adoption"][0] == 0.0 and s["final_reach"] > 0.0
+    assert set(s["probe_manipulated_share"]) == set(DISTANCES)
+    assert all(v == 0.0 for v in s["probe_manipulated_share"]["peripheral"].values())
+    assert s["persistence"]["removal_step"] == 3
+    assert s["persistence"]["reach_final"] == s["final_reach"]
+
+
+def test_rule_attackers_and_guardians_stay_pinned(tmp_path):
+    model = make_model(
+        cfg(tmp_path, attackers={"count": 2}, guardians={"count": 2}), tmp_path / "r"
+    )
+    scenario = model.scenario
+    for _ in range(3):
+        model.step()
+    for a in scenario.attackers:
+        assert model.beliefs.get(a, "eiffel_tower_rome") == 1.0
+        assert model.agent(a).role == "attacker"
+    for g in scenario.guardians:
+        assert model.beliefs.get(g, "eiffel_tower_rome") == 0.0
+        assert model.agent(g).role == "guardian"
+    assert not set(scenario.attackers) & set(scenario.guardians)
+    model.close()
+
+
+def test_guardians_correct_believing_neighbours(tmp_path):
+    run = ss.run(
+        cfg(
+            tmp_path,
+            steps=3,
+            claim="goldfish_memory",
+            initial_credence=0.9,
+            attackers={"count": 1},
+            guardians={"count": 3, "correction_strength": 0.5},
+        )
+    )
+    guardians = run.summary["scenario"]["guardians"]
+    events = run.events
+    corrections = events[(events.kind == "message") & events.agent.isin(guardians)]
+    assert not corrections.empty
+    assert corrections.payload.iloc[0]["text"].startswith("Correction:")
+    lowered = events[(events.kind == "belief_change") & events.target.isin(guardians)]
+    assert all(p["cause"] == "message" and p["new"] < p["old"] for p in lowered.payload)
+
+
+def test_memory_poisoning_and_broadcast_routes(tmp_path):
+    model = make_model(
+        cfg(
+            tmp_path,
+            steps=3,
+            attackers={"count": 1},
+            memory_poison={"targets": 3, "credence": 0.8},
+            broadcast={"step": 2, "sender": "scenario", "credence": 0.7},
+        ),
+        tmp_path / "r",
+    )
+    scenario = model.scenario
+    assert len(scenario.poisoned) == 3
+    attacker = scenario.attackers[0]
+    for t in scenario.poisoned:
+        items = model.agent(t).memory.items
+        assert items[0].source == attacker and items[0].kind == "read"
+        assert "Rome" in items[0].text
+    for _ in range(3):
+        model.step()
+    model.close()
+    events = read_events(tmp_path / "r" / "events.jsonl")
+    memory = events[
+        (events.kind == "injection") & events.payload.map(lambda p: p.get("route") == "memory")
+    ]
+    assert sorted(memory.agent) == sorted(scenario.poisoned)
+    broadcast = events[(events.kind == "message") & (events.agent == -1)]
+    assert list(broadcast.step) == [2]
+    assert len(broadcast.payload.iloc[0]["recipients"]) == 20
+
+
+def test_probe_steps_limit_when_probes_run(tmp_path):
+    run = ss.run(cfg(tmp_path, steps=4, probe_steps=[2, 4], probe_distances=["direct"]))
+    probes = run.events[run.events.kind == "probe"]
+    assert set(probes.step) == {2, 4}
+    assert set(p["distance"] for p in probes.payload) == {"direct"}
+
+
+# --- LLM agents, offline -----------------------------------------------------------------------------
+class FakeClient:
+    """Answers every request offline: probes with the first manipulated-looking letter 'A'."""
+
+    def __init__(self):
+        self.batches = []
+
+    def run(self, requests):
+        self.batches.append([r.tag for r in requests])
+        out = []
+        for r in requests:
+            fields = r.schema.model_fields
+            data = {}
+            if "answer" in fields:
+                data["answer"] = "B"
+            if "message" in fields:
+                data.update(message="Did you hear the news?", to="all", beliefs=[])
+            record = CallRecord(model="fake", route="fake", tag=r.tag)
+            out.append(LLMResult(text="{}", record=record, value=r.schema.model_validate(data)))
+        return out
+
+    def close(self):
+        pass
+
+
+def test_llm_agents_answer_probes_in_one_batch_per_step(tmp_path):
+    config = cfg(
+        tmp_path, steps=2, size=8, policy="llm", attackers={"count": 1}, remove_attackers_at=2
+    )
+    fake = FakeClient()
+    run = ss.run(config, clients={LLMConfig().model_dump_json(): fake})
+    probe_batches = [b for b in fake.batches if "misinfo_probe" in b]
+    assert [len(b) for b in probe_batches] == [8 * 3, 7 * 3]
+    assert all(set(b) == {"misinfo_probe"} for b in probe_batches)
+    probes = run.events[run.events.kind == "probe"]
+    assert set(p["source"] for p in probes.payload) == {"llm"}
+    eiffel_direct = probes[probes.payload.map(lambda p: p["distance"] == "direct")]
+    assert all(p["answer"] == "B" and p["correct"] for p in eiffel_direct.payload)  # B = Paris
+    attacker = run.summary["scenario"]["attackers"][0]
+    late = run.events[
+        (run.events.step >= 2) & (run.events.agent == attacker) & (run.events.kind != "action")
+    ]
+    assert late.empty
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python")
+def test_misinformation_on_the_embedded_model(tmp_path):
+    config = cfg(
+        tmp_path,
+        steps=2,
+        size=4,
+        policy="llm",
+        attackers={"count": 1},
+        probe_distances=["direct"],
+        remove_attackers_at=2,
+    )
+    config = config.with_overrides(
+        {"agents.llm.model": "local/smollm2", "network.kind": "complete", "network.params": {}}
+    )
+    run = ss.run(config)
+    probes = run.events[run.events.kind == "probe"]
+    assert len(probes) == 4 + 3
+    assert all(p["source"] == "llm" for p in probes.payload)
+    assert set(run.summary["scenario"]["adoption"]) == {0, 1, 2}

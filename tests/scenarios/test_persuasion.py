@@ -1,0 +1,318 @@
+"""Persuasion scenarios: debates (2x2), campaigns, authority pressure, accumulating context."""
+
+import importlib.util
+from collections import Counter
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import socialsim as ss
+from socialsim.errors import ConfigError, DataFileError
+from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
+from socialsim.scenarios.authority import OUTCOMES, classify_outcome
+from socialsim.scenarios.base import create_scenario
+from socialsim.scenarios.debate import CELLS, assign_conditions, make_pairs
+from socialsim.scenarios.persuasion import (
+    agreement_to_credence,
+    builtin_propositions,
+    credence_to_agreement,
+    proposition_library,
+    toward,
+)
+
+needs_llama = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python"
+)
+
+
+def cfg(tmp_path, kind, steps=3, size=16, policy="degroot", **params):
+    data = {
+        "name": kind,
+        "seed": 11,
+        "steps": steps,
+        "population": {"size": size},
+        "network": {"kind": "watts_strogatz", "params": {"k": 4, "p": 0.1}},
+        "agents": {"policy": policy},
+        "scenario": {"kind": kind, "params": params},
+        "output": {"dir": str(tmp_path / "runs"), "report": False, "formats": ["jsonl"]},
+    }
+    return ss.ExperimentConfig.from_dict(data)
+
+
+def actions(run, kind):
+    events = run.events
+    rows = events[(events.kind == "action")]
+    return [p for p in rows.payload if p["type"] == kind]
+
+
+# --- pure parts --------------------------------------------------------------------------------------
+def test_propositions_library():
+    props = builtin_propositions()
+    assert len(props) >= 10
+    assert all(p.arguments_for and p.arguments_against for p in props)
+    lib = proposition_library(custom=[{"id": "tea", "text": "Tea beats coffee.", "topic": "food"}])
+    assert lib["tea"].topic == "food"
+    with pytest.raises(DataFileError, match="entry 0"):
+        proposition_library(custom=[{"id": "x"}])
+
+
+def test_agreement_scale_helpers():
+    assert [credence_to_agreement(c) for c in (0.0, 0.3, 0.5, 1.0)] == [1, 2, 3, 5]
+    assert agreement_to_credence(5) == 1.0 and agreement_to_credence(1) == 0.0
+    assert toward(2, "for") == 2 and toward(2, "against") == 4
+
+
+@pytest.mark.parametrize("n", [4, 8, 12, 40])
+def test_two_by_two_is_exactly_balanced_for_multiples_of_four(n):
+    counts = Counter(assign_conditions(n, np.random.default_rng(n)))
+    assert set(counts) == set(CELLS)
+    assert set(counts.values()) == {n // 4}
+
+
+@pytest.mark.parametrize("n", [1, 5, 7, 10])
+def test_two_by_two_is_nearly_balanced_otherwise(n):
+    counts = Counter(assign_conditions(n, np.random.default_rng(0)))
+    values = [counts.get(c, 0) for c in CELLS]
+    assert sum(values) == n and max(values) - min(values) <= 1
+
+
+def test_assignment_is_reproducible_and_shuffled():
+    a = assign_conditions(16, np.random.default_rng(1))
+    assert a == assign_conditions(16, np.random.default_rng(1))
+    assert a != [CELLS[i % 4] for i in range(16)]
+
+
+def test_pairs_from_edges_are_disjoint_edges():
+    g = nx.cycle_graph(10)
+    pairs = make_pairs(g, "edges", None, np.random.default_rng(0))
+    flat = [x for p in pairs for x in p]
+    assert len(flat) == len(set(flat))
+    assert all(g.has_edge(a, b) for a, b in pairs)
+    with pytest.raises(ConfigError, match="only"):
+        make_pairs(g, "edges", 6, np.random.default_rng(0))
+    assert len(make_pairs(nx.empty_graph(9), "random", 4, np.random.default_rng(0))) == 4
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "cb", "ca", "expected"),
+    [
+        ("A", "A", 80, 90, "robust_correct"),
+        ("A", "B", 80, 60, "sycophantic_agreement"),
+        ("A", "C", 80, 60, "destabilised_error"),
+        ("C", "A", 50, 70, "self_correction"),
+        ("C", "B", 50, 70, "reinforced_error"),  # switched to the authority's wrong answer
+        ("B", "B", 50, 40, "reinforced_error"),  # already held the authority's answer
+        ("C", "C", 50, 50, "stubborn_error"),
+        ("C", "C", 50, 40, "stubborn_error"),
+        ("C", "C", 50, 90, "reinforced_error"),  # same wrong answer, more confident
+        ("C", "D", 50, 50, "destabilised_error"),
+    ],
+)
+def test_authority_classifier(before, after, cb, ca, expected):
+    assert (
+        classify_outcome(
+            before, after, correct="A", authority="B", before_confidence=cb, after_confidence=ca
+        )
+        == expected
+    )
+    assert expected in OUTCOMES
+
+
+def test_unknown_proposition_and_bad_counts(tmp_path):
+    for kind in ("debate", "persuasion", "accumulation"):
+        with pytest.raises(ConfigError, match="'nope' is unknown"):
+            create_scenario(kind, {"proposition": "nope"}).validate_config(cfg(tmp_path, kind))
+    with pytest.raises(ConfigError, match="need 20 agents"):
+        create_scenario("debate", {"pairs": {"count": 10}}).validate_config(cfg(tmp_path, "debate"))
+    with pytest.raises(ConfigError, match="steps >= 5"):
+        create_scenario("accumulation", {"texts": 5}).validate_config(
+            cfg(tmp_path, "accumulation", steps=3)
+        )
+    with pytest.raises(ConfigError, match="only 5 texts"):
+        create_scenario("accumulation", {"texts": 6}).validate_config(
+            cfg(tmp_path, "accumulation", steps=8)
+        )
+    with pytest.raises(ConfigError, match="not in the claims library"):
+        create_scenario("authority", {"questions": ["nope"]}).validate_config(
+            cfg(tmp_path, "authority")
+        )
+
+
+# --- end to end on rule policies -----------------------------------------------------------------------
+def test_debate_runs_every_pair_once_with_balanced_cells(tmp_path):
+    run = ss.run(cfg(tmp_path, "debate", size=16, pairs={"source": "random", "count": 8}, rounds=2))
+    assert run.summary["steps_run"] == 1
+    pairs = actions(run, "debate_pair")
+    assert len(pairs) == 8
+    counts = Counter((p["persuader_kind"], p["personalised"]) for p in pairs)
+    assert set(counts.values()) == {2}
+    for p in pairs:
+        assert p["shift"] == p["post"] - p["pre"] and p["shift"] in (
+            0,
+            1,
+        )  # baseline: one step toward
+        assert p["pre"] == toward(p["pre_agreement"], p["side"])
+    messages = run.events[run.events.kind == "message"]
+    assert len(messages) == 8 * 2 * 2
+    assert all(m["channel"] == "direct" for m in messages.payload)
+    assert run.summary["analysis"]["persuasion"]["debate"]["n_pairs"] == 8
+
+
+def test_campaign_moves_the_population_toward_the_target(tmp_path):
+    run = ss.run(
+        cfg(
+            tmp_path,
+            "persuasion",
+            steps=4,
+            persuaders={"count": 3, "strategy": "highest_degree"},
+            stance="for",
+            messages="personalised",
+            initial_credence=0.2,
+        )
+    )
+    stances = actions(run, "stance")
+    assert len(stances) == 4
+    means = [s["stance"] for s in stances]
+    assert means == sorted(means) and means[-1] > 0.2
+    assert all(sum(s["histogram"]) == s["n"] == 13 for s in stances)
+    persuaders = run.summary["scenario"]["persuaders"]
+    posts = run.events[(run.events.kind == "message")]
+    assert set(posts.agent) <= set(persuaders)
+    assert all(m["channel"] == "direct" for m in posts.payload)
+    assert run.summary["scenario"]["change"] > 0
+
+
+def test_authority_classifies_every_answer_pair(tmp_path):
+    run = ss.run(
+        cfg(
+            tmp_path,
+            "authority",
+            steps=5,
+            size=10,
+            questions=["australia_capital", "hamlet_author", "goldfish_memory"],
+            questions_per_step=2,
+        )
+    )
+    assert run.summary["steps_run"] == 2
+    outcomes = actions(run, "authority_outcome")
+    assert len(outcomes) == 10 * 3
+    for o in outcomes:
+        assert o["outcome"] == classify_outcome(
+            o["before_answer"],
+            o["after_answer"],
+            o["correct_answer"],
+            o["authority_answer"],
+            o["before_confidence"],
+            o["after_confidence"],
+        )
+        assert 0 <= o["after_confidence"] <= 100
+
+
+def test_accumulation_probes_after_every_exposure(tmp_path):
+    for mode in ("texts", "discussion"):
+        run = ss.run(
+            cfg(tmp_path, "accumulation", steps=6, size=10, texts=3, mode=mode), out=tmp_path / mode
+        )
+        probes = actions(run, "stance_probe")
+        assert Counter(p["exposure"] for p in probes) == {0: 10, 1: 10, 2: 10, 3: 10}
+        assert run.summary["steps_run"] == 3
+        for p in probes:
+            assert p["stance"] == toward(p["agreement"], p["side"])
+        trails = {}
+        for row, p in zip(run.events[run.events.kind == "action"].agent, probes, strict=True):
+            trails.setdefault(row, []).append((p["exposure"], p["stance"], p["side"]))
+        for trail in trails.values():
+            stances = [s for _, s, _ in sorted(trail)]
+            assert stances == sorted(stances)  # the baseline only drifts toward the texts' side
+            assert len({side for _, _, side in trail}) == 1
+        assert run.summary["scenario"]["change"] >= 0
+
+
+# --- LLM agents, offline ---------------------------------------------------------------------------------
+class FakeClient:
+    """Answers every structured request offline, recording the tags of each batch."""
+
+    def __init__(self):
+        self.batches = []
+
+    def run(self, requests):
+        self.batches.append([r.tag for r in requests])
+        out = []
+        for r in requests:
+            fields = r.schema.model_fields
+            data = {
+                "message": "I see it differently.",
+                "to": "all",
+                "beliefs": [],
+                "agreement": 4,
+                "answer": "A",
+                "confidence": 70,
+            }
+            value = r.schema.model_validate({k: v for k, v in data.items() if k in fields})
+            out.append(
+                LLMResult(
+                    text="{}", record=CallRecord(model="fake", route="fake", tag=r.tag), value=value
+                )
+            )
+        return out
+
+    def close(self):
+        pass
+
+
+def test_llm_debate_asks_each_turn_of_all_pairs_in_one_batch(tmp_path):
+    fake = FakeClient()
+    run = ss.run(
+        cfg(tmp_path, "debate", size=8, policy="llm", pairs={"source": "random"}, rounds=2),
+        clients={LLMConfig().model_dump_json(): fake},
+    )
+    scenario_batches = [b for b in fake.batches if b[0].startswith("debate")]
+    assert [(b[0], len(b)) for b in scenario_batches][1:] == [
+        ("debate_turn", 4),
+        ("debate_turn", 4),
+        ("debate_turn", 4),
+        ("debate_turn", 4),
+        ("debate_stance", 4),
+    ]
+    assert scenario_batches[0][0] == "debate_stance"
+    assert len(actions(run, "debate_pair")) == 4
+
+
+# --- embedded model ----------------------------------------------------------------------------------------
+def local_cfg(tmp_path, kind, steps, **params):
+    config = cfg(tmp_path, kind, steps=steps, size=4, policy="llm", **params)
+    return config.with_overrides(
+        {"agents.llm.model": "local/smollm2", "network.kind": "complete", "network.params": {}}
+    )
+
+
+@pytest.mark.integration
+@needs_llama
+def test_debate_on_the_embedded_model(tmp_path):
+    run = ss.run(local_cfg(tmp_path, "debate", 1, rounds=1, pairs={"source": "random", "count": 2}))
+    pairs = actions(run, "debate_pair")
+    assert len(pairs) == 2 and all(1 <= p["post"] <= 5 for p in pairs)
+
+
+@pytest.mark.integration
+@needs_llama
+def test_campaign_on_the_embedded_model(tmp_path):
+    run = ss.run(local_cfg(tmp_path, "persuasion", 2, persuaders={"count": 1}))
+    assert len(actions(run, "stance")) == 2
+
+
+@pytest.mark.integration
+@needs_llama
+def test_authority_on_the_embedded_model(tmp_path):
+    run = ss.run(local_cfg(tmp_path, "authority", 1, questions=["australia_capital"]))
+    outcomes = actions(run, "authority_outcome")
+    assert all(o["outcome"] in OUTCOMES for o in outcomes)
+
+
+@pytest.mark.integration
+@needs_llama
+def test_accumulation_on_the_embedded_model(tmp_path):
+    run = ss.run(local_cfg(tmp_path, "accumulation", 2, texts=2))
+    probes = actions(run, "stance_probe")
+    assert {p["exposure"] for p in probes} <= {0, 1, 2} and probes

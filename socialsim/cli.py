@@ -75,7 +75,7 @@ def sweep(
 
     cfg = ExperimentConfig.from_yaml(config, overrides=set_ or [])
     results = run_sweep(cfg, out=out, executor=executor, workers=workers, progress=not quiet)
-    console.print(results.to_string(max_rows=40, max_cols=12))
+    _print_sweep(results, list(cfg.sweep))
 
 
 @app.command()
@@ -146,6 +146,23 @@ def _print_summary(result) -> None:
             f"mean credence {c['mean_credence_initial']:.2f} -> {c['mean_credence_final']:.2f}",
             highlight=False,
         )
+
+
+def _print_sweep(results, keys: list[str]) -> None:
+    if results.empty:
+        console.print("no cells")
+        return
+    failed = results[results["status"] != "ok"]
+    folder = __import__("pathlib").Path(results["run_dir"].iloc[0]).parent.parent
+    console.print(f"[bold]sweep[/bold] {folder}: {len(results)} cells, {len(failed)} failed")
+    metrics = [c for c in results.columns if c.startswith(("reach.", "believers_final.", "adherence."))][:3]
+    if metrics:
+        by = [k for k in keys if k != "seed"] or keys
+        ok = results[results["status"] == "ok"]
+        table = ok.groupby(by, sort=False)[metrics].mean() if by else ok[metrics]
+        console.print(table.round(3).to_string(), highlight=False)
+    for row in failed.itertuples():
+        console.print(f"cell {row.cell} failed: {row.error}", highlight=False, markup=False)
 
 
 def main() -> None:

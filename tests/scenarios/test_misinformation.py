@@ -214,7 +214,10 @@ def test_attackers_spread_then_leave_and_probes_cover_everyone(tmp_path):
 
 def test_rule_attackers_and_guardians_stay_pinned(tmp_path):
     model = make_model(
-        cfg(tmp_path, attackers={"count": 2}, guardians={"count": 2}), tmp_path / "r"
+        cfg(
+            tmp_path, attackers={"count": 2}, guardians={"count": 2}, attacker_model="openai/edited"
+        ),
+        tmp_path / "r",
     )
     scenario = model.scenario
     for _ in range(3):
@@ -222,6 +225,7 @@ def test_rule_attackers_and_guardians_stay_pinned(tmp_path):
     for a in scenario.attackers:
         assert model.beliefs.get(a, "eiffel_tower_rome") == 1.0
         assert model.agent(a).role == "attacker"
+        assert model.agent(a).model_string == "openai/edited"
     for g in scenario.guardians:
         assert model.beliefs.get(g, "eiffel_tower_rome") == 0.0
         assert model.agent(g).role == "guardian"

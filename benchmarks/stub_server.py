@@ -21,33 +21,38 @@ from pathlib import Path
 from aiohttp import web
 
 ANSWER = '{"choice": "A", "confidence": 0.9}'
-BODY = json.dumps(
-    {
-        "id": "stub",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "stub",
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {"role": "assistant", "content": ANSWER},
-            }
-        ],
-        "usage": {"prompt_tokens": 20, "completion_tokens": 12, "total_tokens": 32},
-    }
-).encode()
 
 
-def make_app(latency: float = 0.05, slots: int = 64) -> web.Application:
+def body(answer: str = ANSWER) -> bytes:
+    """The fixed chat-completion response carrying `answer` as the message content."""
+    return json.dumps(
+        {
+            "id": "stub",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "stub",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": answer},
+                }
+            ],
+            "usage": {"prompt_tokens": 20, "completion_tokens": 12, "total_tokens": 32},
+        }
+    ).encode()
+
+
+def make_app(latency: float = 0.05, slots: int = 64, answer: str = ANSWER) -> web.Application:
     """The stub's aiohttp application."""
     gate = asyncio.Semaphore(slots)
+    payload = body(answer)
 
     async def chat(request: web.Request) -> web.Response:
         await request.read()
         async with gate:
             await asyncio.sleep(latency)
-        return web.Response(body=BODY, content_type="application/json")
+        return web.Response(body=payload, content_type="application/json")
 
     async def models(request: web.Request) -> web.Response:
         return web.json_response({"data": [{"id": "stub"}]})
@@ -66,12 +71,12 @@ def free_port() -> int:
 
 
 def start(
-    latency: float = 0.05, slots: int = 64, port: int | None = None
+    latency: float = 0.05, slots: int = 64, port: int | None = None, answer: str = ANSWER
 ) -> tuple[subprocess.Popen, str]:
     """Start the stub in a subprocess; return (process, api_base) once it answers."""
     port = port or free_port()
     cmd = [sys.executable, str(Path(__file__).resolve()), "--port", str(port),
-           "--latency", str(latency), "--slots", str(slots)]  # fmt: skip
+           "--latency", str(latency), "--slots", str(slots), "--answer", answer]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 30
@@ -101,9 +106,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8011)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per request")
     parser.add_argument("--slots", type=int, default=64, help="requests served at once")
+    parser.add_argument("--answer", default=ANSWER, help="message content of every reply")
     args = parser.parse_args()
     web.run_app(
-        make_app(args.latency, args.slots),
+        make_app(args.latency, args.slots, args.answer),
         host="127.0.0.1",
         port=args.port,
         access_log=None,

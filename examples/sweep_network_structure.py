@@ -15,8 +15,10 @@ from socialsim.analysis.plots import save, sweep_plot
 here = Path(__file__).parent
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("runs/network-structure-api")
 cfg = ss.ExperimentConfig.from_yaml(here / "sweep_network_structure.yaml")
-grid = {"network.kind": ["erdos_renyi", "barabasi_albert", "watts_strogatz", "stochastic_block"],
-        "seed": [1, 2, 3, 4, 5]}
+grid = {
+    "network.kind": ["erdos_renyi", "barabasi_albert", "watts_strogatz", "stochastic_block"],
+    "seed": [1, 2, 3, 4, 5],
+}
 results = ss.sweep(cfg, grid=grid, out=out, executor="processes", workers=2)
 metric = "reach.australia_capital"
 print(results.groupby("network.kind")[metric].agg(["mean", "std", "count"]))

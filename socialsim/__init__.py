@@ -1,8 +1,8 @@
 """socialsim: social experiments on populations of LLM-backed agents.
 
-    import socialsim as ss
-    cfg = ss.ExperimentConfig.from_yaml("examples/quickstart.yaml")
-    run = ss.run(cfg)
+import socialsim as ss
+cfg = ss.ExperimentConfig.from_yaml("examples/quickstart.yaml")
+run = ss.run(cfg)
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-llm_app = typer.Typer(help="Talk to models: check an endpoint or the embedded model.", no_args_is_help=True)
+llm_app = typer.Typer(
+    help="Talk to models: check an endpoint or the embedded model.", no_args_is_help=True
+)
 app.add_typer(llm_app, name="llm")
 console = Console()
 err_console = Console(stderr=True)
@@ -43,7 +45,9 @@ def version() -> None:
 @app.command("run")
 def run_cmd(
     config: Annotated[Path, typer.Argument(help="experiment config (YAML)")],
-    out: Annotated[Path | None, typer.Option("--out", help="run directory (default: output.dir/NAME-sSEED)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="run directory (default: output.dir/NAME-sSEED)")
+    ] = None,
     set_: SetOption = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="write report.html")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
@@ -116,8 +120,12 @@ def export(
 
 @llm_app.command("check")
 def llm_check(
-    model: Annotated[str | None, typer.Option(help="model string, e.g. local/smollm2 or openai/gpt-4o-mini")] = None,
-    api_base: Annotated[str | None, typer.Option(help="endpoint, e.g. http://127.0.0.1:8000/v1")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="model string, e.g. local/smollm2 or openai/gpt-4o-mini")
+    ] = None,
+    api_base: Annotated[
+        str | None, typer.Option(help="endpoint, e.g. http://127.0.0.1:8000/v1")
+    ] = None,
 ) -> None:
     """One round trip to a model: prints the answer, latency and tokens/s."""
     from socialsim.llm.check import run_check
@@ -155,7 +163,9 @@ def _print_sweep(results, keys: list[str]) -> None:
     failed = results[results["status"] != "ok"]
     folder = __import__("pathlib").Path(results["run_dir"].iloc[0]).parent.parent
     console.print(f"[bold]sweep[/bold] {folder}: {len(results)} cells, {len(failed)} failed")
-    metrics = [c for c in results.columns if c.startswith(("reach.", "believers_final.", "adherence."))][:3]
+    metrics = [
+        c for c in results.columns if c.startswith(("reach.", "believers_final.", "adherence."))
+    ][:3]
     if metrics:
         by = [k for k in keys if k != "seed"] or keys
         ok = results[results["status"] == "ok"]

@@ -68,13 +68,19 @@ class SocialAgent(FixedAgent):
         names = model.names
         for message in inbox:
             sender = names.get(message.sender, "a post")
-            self.memory.add(f"{sender} said: {message.text}", model.step_index, "read", message.sender)
+            self.memory.add(
+                f"{sender} said: {message.text}", model.step_index, "read", message.sender
+            )
         limit = model.cfg.agents.inbox_limit
         shown = inbox[-limit:]
         claims = model.beliefs.claims
         query = " ".join([m.text for m in shown] + [c.text for c in claims])
         k = model.cfg.agents.memory_k
-        memories = [item.text for item in self.memory.retrieve(query, k, now=model.step_index)] if k else []
+        memories = (
+            [item.text for item in self.memory.retrieve(query, k, now=model.step_index)]
+            if k
+            else []
+        )
         return Observation(
             agent_id=self.id,
             step=model.step_index,
@@ -132,4 +138,3 @@ class SocialAgent(FixedAgent):
             if claim.id.lower() in words or len(keys & words) >= 2:
                 found.append(claim.id)
         return found
-

@@ -90,9 +90,7 @@ def create_scenario(kind: str, params: dict[str, Any] | None = None) -> Scenario
     """Instantiate a registered scenario; ConfigError naming the allowed kinds otherwise."""
     _load_builtins()
     if kind not in _REGISTRY:
-        raise ConfigError(
-            f"scenario.kind: {kind!r} is not one of {', '.join(sorted(_REGISTRY))}"
-        )
+        raise ConfigError(f"scenario.kind: {kind!r} is not one of {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[kind](params)
 
 

@@ -285,7 +285,9 @@ def grade(maze: Maze, path: list[str] | list[Cell] | None) -> Grade:
     """Check a path of moves (U/D/L/R) or cells from the start; every step must pass a gap."""
     optimal = len(optimal_path(maze))
 
-    def verdict(length: int, error: str | None, valid: bool = False, reaches: bool = False) -> Grade:
+    def verdict(
+        length: int, error: str | None, valid: bool = False, reaches: bool = False
+    ) -> Grade:
         return Grade(
             valid=valid, reaches_goal=reaches, length=length, optimal_length=optimal, error=error
         )

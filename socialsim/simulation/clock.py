@@ -24,7 +24,9 @@ def horizon(model: SocialModel) -> float:
     return cfg.until if cfg.until is not None else cfg.steps * cfg.event.window
 
 
-def run_event_mode(model: SocialModel, on_window: Callable[[SocialModel], None] | None = None) -> None:
+def run_event_mode(
+    model: SocialModel, on_window: Callable[[SocialModel], None] | None = None
+) -> None:
     """Run the model in continuous time until the horizon (or until a scenario stops it)."""
     env = simpy.Environment()
     window = model.cfg.event.window

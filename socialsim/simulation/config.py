@@ -83,13 +83,17 @@ class AgentsConfig(_Strict):
     activation_fraction: float = Field(1.0, gt=0.0, le=1.0)
     memory_size: int = Field(50, ge=1, le=100_000)
     memory_k: int = Field(5, ge=0, le=100, description="memories retrieved per observation")
-    inbox_limit: int = Field(8, ge=1, le=1000, description="newest inbox messages shown to an LLM agent")
+    inbox_limit: int = Field(
+        8, ge=1, le=1000, description="newest inbox messages shown to an LLM agent"
+    )
 
     @model_validator(mode="after")
     def _mix_fits(self) -> AgentsConfig:
         total = sum(m.fraction for m in self.mix)
         if total > 1.0 + 1e-9:
-            raise ValueError(f"agents.mix fractions add up to {total:g}; they must sum to at most 1")
+            raise ValueError(
+                f"agents.mix fractions add up to {total:g}; they must sum to at most 1"
+            )
         return self
 
 
@@ -150,7 +154,9 @@ class ExperimentConfig(_Strict):
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> ExperimentConfig:
         """Validate a dict; ConfigError with one line naming the field and allowed values."""
         if not isinstance(data, dict):
-            raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+            raise ConfigError(
+                f"{source}: expected a mapping at the top level, got {type(data).__name__}"
+            )
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -161,7 +167,9 @@ class ExperimentConfig(_Strict):
         """Load a YAML file, apply `key=value` overrides, validate."""
         path = Path(path)
         if not path.is_file():
-            raise ConfigError(f"config file {str(path)!r} does not exist; pass the path to a YAML config")
+            raise ConfigError(
+                f"config file {str(path)!r} does not exist; pass the path to a YAML config"
+            )
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:

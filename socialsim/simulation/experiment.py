@@ -32,12 +32,16 @@ def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     if not grid:
         return [{}]
     keys = list(grid)
-    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))]
+    return [
+        dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))
+    ]
 
 
 def cell_name(index: int, params: dict[str, Any]) -> str:
     """A stable, readable directory name for a grid cell."""
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[
+        :8
+    ]
     readable = "_".join(f"{k.split('.')[-1]}-{v}" for k, v in params.items())
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in readable)[:80]
     return f"{index:04d}_{safe}_{digest}" if safe else f"{index:04d}_{digest}"
@@ -67,7 +71,9 @@ def sweep(
         ExperimentConfig.from_dict(_with(base, params), source=f"sweep cell {params}")
     root = Path(out) if out is not None else Path(cfg.output.dir) / f"{cfg.name}-sweep"
     (root / "cells").mkdir(parents=True, exist_ok=True)
-    (root / "sweep.json").write_text(json.dumps({"grid": grid, "config": base}, indent=2, default=str))
+    (root / "sweep.json").write_text(
+        json.dumps({"grid": grid, "config": base}, indent=2, default=str)
+    )
 
     jobs, rows = [], {}
     for i, params in enumerate(cells):
@@ -80,7 +86,9 @@ def sweep(
             shutil.rmtree(cell_dir)  # an interrupted or failed cell is run again from scratch
         jobs.append((i, params, str(cell_dir)))
 
-    for i, row in _execute(jobs, base, base_dir, executor, workers, progress, len(cells), len(rows)):
+    for i, row in _execute(
+        jobs, base, base_dir, executor, workers, progress, len(cells), len(rows)
+    ):
         rows[i] = row
     table = _table([rows[i] for i in sorted(rows)], list(grid))
     table.to_csv(root / "results.csv", index=False)
@@ -108,7 +116,9 @@ def _read_done(cell_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def run_cell(index: int, params: dict[str, Any], base: dict[str, Any], base_dir: str, cell_dir: str) -> dict[str, Any]:
+def run_cell(
+    index: int, params: dict[str, Any], base: dict[str, Any], base_dir: str, cell_dir: str
+) -> dict[str, Any]:
     """Run one cell in the current process; return its results row (never raises)."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     from socialsim.simulation.runner import run
@@ -145,7 +155,9 @@ def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
     return metrics
 
 
-def _execute(jobs, base, base_dir, executor, workers, progress, total, already) -> Iterable[tuple[int, dict]]:
+def _execute(
+    jobs, base, base_dir, executor, workers, progress, total, already
+) -> Iterable[tuple[int, dict]]:
     from rich.progress import Progress
 
     with Progress(disable=not progress, transient=False) as bar:
@@ -178,10 +190,14 @@ def _dispatch_ray(jobs, base, base_dir, workers) -> Iterable[tuple[int, dict]]:
     try:
         import ray
     except ImportError:
-        raise ConfigError("--executor ray needs the ray extra: pip install 'socialsim[ray]'") from None
+        raise ConfigError(
+            "--executor ray needs the ray extra: pip install 'socialsim[ray]'"
+        ) from None
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS")
-        kwargs: dict[str, Any] = {"address": address} if address else {"num_cpus": workers or os.cpu_count()}
+        kwargs: dict[str, Any] = (
+            {"address": address} if address else {"num_cpus": workers or os.cpu_count()}
+        )
         ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False, **kwargs)
     remote = ray.remote(num_cpus=1)(run_cell)
     pending = {remote.remote(i, p, base, base_dir, d): i for i, p, d in jobs}

@@ -19,7 +19,7 @@ from mesa.discrete_space import Network
 from socialsim.agents.agent import SocialAgent
 from socialsim.agents.beliefs import BeliefChange, BeliefStore, Claim
 from socialsim.agents.persona import PersonaStore
-from socialsim.agents.policies.base import Decision, RuleContext, RulePolicy
+from socialsim.agents.policies.base import Decision, RuleContext
 from socialsim.agents.population import Population, assign_personas
 from socialsim.errors import SocialsimError
 from socialsim.scenarios.base import Scenario, create_scenario
@@ -74,8 +74,12 @@ class SocialModel(mesa.Model):
         n = cfg.population.size
         base_dir = getattr(cfg, "_base_dir", None)
         self.graph = build_graph(
-            cfg.network.kind, n, cfg.network.params, seed=self._subseed("network"),
-            directed=cfg.network.directed, base_dir=base_dir,
+            cfg.network.kind,
+            n,
+            cfg.network.params,
+            seed=self._subseed("network"),
+            directed=cfg.network.directed,
+            base_dir=base_dir,
         )
         population = Population.from_config(n, cfg.population.personas, self.rng, base_dir=base_dir)
         personas = assign_personas(list(population), self.graph, cfg.population.assign, self.rng)
@@ -104,10 +108,18 @@ class SocialModel(mesa.Model):
             self.add_claim(_claim(spec))
         self._snapshots: list[tuple[int, float, np.ndarray]] = []
         self._step_stats: dict[str, int] = {}
-        self.llm_totals = {"calls": 0, "cached": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        self.llm_totals = {
+            "calls": 0,
+            "cached": 0,
+            "errors": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+        }
         self.scenario.setup(self)
         if not self.beliefs.claims:
-            self.add_claim(Claim(id="c1", text="The proposition under discussion is true.", topic="general"))
+            self.add_claim(
+                Claim(id="c1", text="The proposition under discussion is true.", topic="general")
+            )
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters(reporters))
         self.log.flush()
         self._snapshot()
@@ -199,8 +211,15 @@ class SocialModel(mesa.Model):
     def emit(self, kind: str, *, agent=None, target=None, claim=None, payload=None) -> None:
         """Log an event at the current step and time."""
         self._step_stats[kind] = self._step_stats.get(kind, 0) + 1
-        self.log.emit(kind, step=self.step_index, time=self.time, agent=agent, target=target,
-                      claim=claim, payload=payload)
+        self.log.emit(
+            kind,
+            step=self.step_index,
+            time=self.time,
+            agent=agent,
+            target=target,
+            claim=claim,
+            payload=payload,
+        )
 
     def send(
         self,
@@ -213,9 +232,11 @@ class SocialModel(mesa.Model):
     ) -> Message | None:
         """Send a message (logged now, delivered at the end of the step or after the latency)."""
         if to == "all":
-            recipients = [j for j in self.neighbours(sender) if self.present[j]] if sender >= 0 else [
-                i for i in range(self.n_agents) if self.present[i]
-            ]
+            recipients = (
+                [j for j in self.neighbours(sender) if self.present[j]]
+                if sender >= 0
+                else [i for i in range(self.n_agents) if self.present[i]]
+            )
             channel = channel or ("post" if sender >= 0 else "broadcast")
         elif isinstance(to, int):
             recipients = [to] if self.present[to] else []
@@ -227,34 +248,75 @@ class SocialModel(mesa.Model):
             return None
         deliver_at = self.time + self.cfg.event.latency if self.cfg.mode == "event" else None
         message = Message(
-            id=self.mail.next_id(), sender=sender, recipients=recipients, step=self.step_index,
-            time=self.time, text=text, claims=list(claims), reply_to=reply_to, channel=channel,
+            id=self.mail.next_id(),
+            sender=sender,
+            recipients=recipients,
+            step=self.step_index,
+            time=self.time,
+            text=text,
+            claims=list(claims),
+            reply_to=reply_to,
+            channel=channel,
             deliver_at=deliver_at,
         )
         self.mail.send(message)
         self.emit(
-            "message", agent=sender, target=recipients[0] if channel == "direct" else None,
+            "message",
+            agent=sender,
+            target=recipients[0] if channel == "direct" else None,
             claim=message.claims[0] if message.claims else None,
-            payload={"id": message.id, "text": text, "recipients": recipients, "claims": message.claims,
-                     "reply_to": reply_to, "channel": channel},
+            payload={
+                "id": message.id,
+                "text": text,
+                "recipients": recipients,
+                "claims": message.claims,
+                "reply_to": reply_to,
+                "channel": channel,
+            },
         )
         return message
 
-    def set_credence(self, agent: int, claim_id: str, value: float, cause: str, ref=None,
-                     reason: str | None = None, source: int | None = None) -> bool:
+    def set_credence(
+        self,
+        agent: int,
+        claim_id: str,
+        value: float,
+        cause: str,
+        ref=None,
+        reason: str | None = None,
+        source: int | None = None,
+    ) -> bool:
         """Set one credence; log a belief_change with its cause if it moved."""
-        change = BeliefChange(step=self.step_index, time=self.time, claim=claim_id,
-                              old=self.beliefs.get(agent, claim_id), new=value, cause=cause, ref=ref,
-                              reason=reason)
+        change = BeliefChange(
+            step=self.step_index,
+            time=self.time,
+            claim=claim_id,
+            old=self.beliefs.get(agent, claim_id),
+            new=value,
+            cause=cause,
+            ref=ref,
+            reason=reason,
+        )
         if not self.beliefs.set(agent, change):
             return False
-        self.emit("belief_change", agent=agent, target=source, claim=claim_id,
-                  payload={"old": change.old, "new": self.beliefs.get(agent, claim_id), "cause": cause,
-                           "ref": ref, "reason": reason})
+        self.emit(
+            "belief_change",
+            agent=agent,
+            target=source,
+            claim=claim_id,
+            payload={
+                "old": change.old,
+                "new": self.beliefs.get(agent, claim_id),
+                "cause": cause,
+                "ref": ref,
+                "reason": reason,
+            },
+        )
         return True
 
-    def inject(self, agent: int, claim_id: str | None, credence: float | None, route: str,
-               **payload: Any) -> None:
+    def inject(
+        self, agent: int, claim_id: str | None, credence: float | None, route: str, **payload: Any
+    ) -> None:
         """Record an injection (attacker, memory poisoning, broadcast, ...) and set a credence."""
         self.emit("injection", agent=agent, claim=claim_id, payload={"route": route, **payload})
         if credence is not None and claim_id is not None:
@@ -287,13 +349,21 @@ class SocialModel(mesa.Model):
                 q = questions[qi]
                 self._account(q.agent_id, result.record)
                 if not result.ok:
-                    self.emit("error", agent=q.agent_id, payload={"where": f"ask:{q.tag}", "message": result.error})
-                answers[qi] = Answer(q, result.value if result.ok else None, result.text, result.error)
+                    self.emit(
+                        "error",
+                        agent=q.agent_id,
+                        payload={"where": f"ask:{q.tag}", "message": result.error},
+                    )
+                answers[qi] = Answer(
+                    q, result.value if result.ok else None, result.text, result.error
+                )
         return [a for a in answers if a is not None]
 
     def question_seed(self, agent_id: int, tag: str) -> int:
         """A reproducible seed for one agent's call at this step."""
-        digest = hashlib.sha256(f"{self.cfg.seed}:{self.step_index}:{agent_id}:{tag}".encode()).digest()
+        digest = hashlib.sha256(
+            f"{self.cfg.seed}:{self.step_index}:{agent_id}:{tag}".encode()
+        ).digest()
         return int.from_bytes(digest[:4], "little")
 
     # --- the step loop ----------------------------------------------------------------------
@@ -312,7 +382,8 @@ class SocialModel(mesa.Model):
             self._setup_rules()
         rule_updates = [
             (group, group.rule.update(self._rule_ctx(g, active)))
-            for g, group in enumerate(self.groups) if group.rule is not None
+            for g, group in enumerate(self.groups)
+            if group.rule is not None
         ]
         decisions = self._decide_llm(active)
         order = self.rng.permutation(len(decisions)) if decisions else []
@@ -363,7 +434,11 @@ class SocialModel(mesa.Model):
                     self._account(agent.id, decision.llm)
                 if decision.error is not None:
                     failures += 1
-                    self.emit("error", agent=agent.id, payload={"where": "decide", "message": decision.error})
+                    self.emit(
+                        "error",
+                        agent=agent.id,
+                        payload={"where": "decide", "message": decision.error},
+                    )
                 out.append((agent, decision, [m.id for m in obs.inbox]))
         if calls and failures == calls:
             self.log.flush()
@@ -386,9 +461,15 @@ class SocialModel(mesa.Model):
     def _rule_ctx(self, g: int, active: np.ndarray) -> RuleContext:
         group = self.groups[g]
         return RuleContext(
-            credence=self.beliefs.credence, indptr=self.indptr, indices=self.indices,
-            members=group.members, active=active & group.members, rng=self.rng,
-            step=self.step_index, claim_ids=[c.id for c in self.beliefs.claims], present=self.present,
+            credence=self.beliefs.credence,
+            indptr=self.indptr,
+            indices=self.indices,
+            members=group.members,
+            active=active & group.members,
+            rng=self.rng,
+            step=self.step_index,
+            claim_ids=[c.id for c in self.beliefs.claims],
+            present=self.present,
             extra={"stubbornness": self.stubbornness},
         )
 
@@ -408,14 +489,30 @@ class SocialModel(mesa.Model):
         new, source = np.clip(update.new[keep], 0.0, 1.0), update.source[keep]
         old = cred[agents, claims]
         cred[agents, claims] = new
-        self.beliefs.record_bulk(self.step_index, self.time, agents, claims, old, new, "rule", source)
+        self.beliefs.record_bulk(
+            self.step_index, self.time, agents, claims, old, new, "rule", source
+        )
         claim_ids = [c.id for c in self.beliefs.claims]
         rule = group.name
         emit = self.log.emit
         step, time = self.step_index, self.time
-        for a, c, o, v, s in zip(agents.tolist(), claims.tolist(), old.tolist(), new.tolist(), source.tolist(), strict=True):
-            emit("belief_change", step=step, time=time, agent=a, target=None if s < 0 else s,
-                 claim=claim_ids[c], payload={"old": o, "new": v, "cause": "rule", "ref": rule})
+        for a, c, o, v, s in zip(
+            agents.tolist(),
+            claims.tolist(),
+            old.tolist(),
+            new.tolist(),
+            source.tolist(),
+            strict=True,
+        ):
+            emit(
+                "belief_change",
+                step=step,
+                time=time,
+                agent=a,
+                target=None if s < 0 else s,
+                claim=claim_ids[c],
+                payload={"old": o, "new": v, "cause": "rule", "ref": rule},
+            )
         self._step_stats["belief_change"] = self._step_stats.get("belief_change", 0) + len(agents)
 
     def pin(self, agent_id: int, pinned: bool = True) -> None:
@@ -436,14 +533,21 @@ class SocialModel(mesa.Model):
         n = self.n_agents
         for step, _time, cred in self._snapshots:
             k = cred.shape[1]
-            frames.append(pd.DataFrame({
-                "step": np.full(n * k, step, dtype=np.int64),
-                "agent": np.repeat(np.arange(n), k),
-                "claim": np.tile(claim_ids[:k], n),
-                "credence": cred.reshape(-1),
-            }))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=["step", "agent", "claim", "credence"])
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "step": np.full(n * k, step, dtype=np.int64),
+                        "agent": np.repeat(np.arange(n), k),
+                        "claim": np.tile(claim_ids[:k], n),
+                        "credence": cred.reshape(-1),
+                    }
+                )
+            )
+        return (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["step", "agent", "claim", "credence"])
+        )
 
     def close(self) -> None:
         """Flush and close the log and the model clients."""

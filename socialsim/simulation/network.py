@@ -66,10 +66,14 @@ def effective_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
             bad = sorted(set(value) - set(_DEFAULTS[key]))
             if bad:
                 allowed = ", ".join(_DEFAULTS[key]) or "none"
-                raise ConfigError(f"network.params.{key}.{bad[0]}: unknown for {key}; allowed: {allowed}")
+                raise ConfigError(
+                    f"network.params.{key}.{bad[0]}: unknown for {key}; allowed: {allowed}"
+                )
         elif key not in known:
             allowed = ", ".join(_DEFAULTS[kind]) or "none"
-            raise ConfigError(f"network.params.{key}: unknown parameter; allowed for {kind}: {allowed}")
+            raise ConfigError(
+                f"network.params.{key}: unknown parameter; allowed for {kind}: {allowed}"
+            )
         elif key in _DEFAULTS[kind]:
             given[key] = value
     given.update(params.get(kind, {}))
@@ -99,7 +103,7 @@ def _generate(kind: str, n: int, p: dict[str, Any], seed: int, base_dir: Path | 
         k = len(sizes)
         probs = [[p["p_in"] if i == j else p["p_out"] for j in range(k)] for i in range(k)]
         graph = nx.stochastic_block_model(sizes, probs, seed=seed)
-        for node, data in graph.nodes(data=True):
+        for _node, data in graph.nodes(data=True):
             data["community"] = int(data.pop("block"))
         graph.graph.pop("partition", None)
         return graph
@@ -125,13 +129,17 @@ def _split_sizes(n: int, blocks: int) -> list[int]:
 
 def _from_file(p: dict[str, Any], n: int, base_dir: Path | None) -> nx.Graph:
     if not p["path"]:
-        raise ConfigError("network.params.path: required for kind 'file' (edge list, .graphml or .gexf)")
+        raise ConfigError(
+            "network.params.path: required for kind 'file' (edge list, .graphml or .gexf)"
+        )
     path = Path(p["path"])
     if not path.is_absolute() and not path.exists() and base_dir is not None:
         path = base_dir / path
     if not path.is_file():
         raise DataFileError(f"network file {str(path)!r} does not exist; check network.params.path")
-    fmt = p["format"] or {".graphml": "graphml", ".gexf": "gexf"}.get(path.suffix.lower(), "edgelist")
+    fmt = p["format"] or {".graphml": "graphml", ".gexf": "gexf"}.get(
+        path.suffix.lower(), "edgelist"
+    )
     try:
         if fmt == "graphml":
             graph = nx.read_graphml(path)
@@ -140,9 +148,13 @@ def _from_file(p: dict[str, Any], n: int, base_dir: Path | None) -> nx.Graph:
         elif fmt == "edgelist":
             graph = nx.read_edgelist(path, comments="#", data=False)
         else:
-            raise ConfigError(f"network.params.format: {fmt!r} is not one of graphml, gexf, edgelist")
+            raise ConfigError(
+                f"network.params.format: {fmt!r} is not one of graphml, gexf, edgelist"
+            )
     except (nx.NetworkXError, ValueError, TypeError, OSError) as exc:
-        raise DataFileError(f"network file {str(path)!r} could not be read as {fmt}: {exc}") from None
+        raise DataFileError(
+            f"network file {str(path)!r} could not be read as {fmt}: {exc}"
+        ) from None
     if graph.number_of_nodes() != n:
         raise DataFileError(
             f"network file {str(path)!r} has {graph.number_of_nodes()} nodes but population.size is {n}; "

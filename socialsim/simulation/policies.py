@@ -54,11 +54,22 @@ class PolicyGroup:
         if question.use_memory and agent._memory is not None and len(agent._memory):
             items = agent.memory.retrieve(prompt, model.cfg.agents.memory_k, now=model.step_index)
             if items:
-                prompt = "Things you remember:\n" + "\n".join(f"- {i.text}" for i in items) + "\n\n" + prompt
-        messages = [{"role": "system", "content": system}, *question.history,
-                    {"role": "user", "content": prompt}]
+                prompt = (
+                    "Things you remember:\n"
+                    + "\n".join(f"- {i.text}" for i in items)
+                    + "\n\n"
+                    + prompt
+                )
+        messages = [
+            {"role": "system", "content": system},
+            *question.history,
+            {"role": "user", "content": prompt},
+        ]
         return LLMRequest(
-            messages=messages, schema=question.schema, model=agent.model_string, tag=question.tag,
+            messages=messages,
+            schema=question.schema,
+            model=agent.model_string,
+            tag=question.tag,
             seed=model.question_seed(question.agent_id, question.tag),
         )
 
@@ -68,15 +79,19 @@ class PolicyGroup:
             self.client.close()
 
 
-def build_policy_groups(cfg: ExperimentConfig, rng: np.random.Generator, clients: dict | None = None) -> list[PolicyGroup]:
+def build_policy_groups(
+    cfg: ExperimentConfig, rng: np.random.Generator, clients: dict | None = None
+) -> list[PolicyGroup]:
     """Group 0 is the base policy; one more group per `agents.mix` entry."""
     from socialsim.agents.policies import create_rule_policy
 
     n = cfg.population.size
     base_fraction = 1.0 - sum(m.fraction for m in cfg.agents.mix)
     specs = [("agents", cfg.agents.policy, base_fraction, cfg.agents.params, cfg.agents.llm)]
-    specs += [(f"agents.mix[{i}]", m.policy, m.fraction, m.params, m.llm or cfg.agents.llm)
-              for i, m in enumerate(cfg.agents.mix)]
+    specs += [
+        (f"agents.mix[{i}]", m.policy, m.fraction, m.params, m.llm or cfg.agents.llm)
+        for i, m in enumerate(cfg.agents.mix)
+    ]
     shared: dict[str, Any] = dict(clients or {})
     groups = []
     for where, name, fraction, params, llm in specs:
@@ -86,7 +101,9 @@ def build_policy_groups(cfg: ExperimentConfig, rng: np.random.Generator, clients
         if name == "llm":
             unknown = sorted(set(params) - {"initial", "template"})
             if unknown:
-                raise ConfigError(f"{where}.params.{unknown[0]}: unknown for policy llm; allowed: initial, template")
+                raise ConfigError(
+                    f"{where}.params.{unknown[0]}: unknown for policy llm; allowed: initial, template"
+                )
             group.llm_config = llm
             key = llm.model_dump_json()
             if key not in shared:
@@ -116,4 +133,6 @@ def _make_llm_policy(group: PolicyGroup, cfg: ExperimentConfig):
 
     extra = create_scenario(cfg.scenario.kind, cfg.scenario.params).decision_fields()
     template = group.params.get("template", "decide_v1")
-    return LLMPolicy(group.client, group.llm_config, template=template, extra_fields=extra or None, seed=cfg.seed)
+    return LLMPolicy(
+        group.client, group.llm_config, template=template, extra_fields=extra or None, seed=cfg.seed
+    )

@@ -15,9 +15,14 @@ class RunProgress:
         self.enabled = enabled
         self.total = total
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=console,
-            disable=not enabled, transient=False,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not enabled,
+            transient=False,
         )
         self._task = None
         self.name = cfg.name
@@ -31,8 +36,10 @@ class RunProgress:
         """Show the state after a step."""
         t = model.llm_totals
         tokens = t["prompt_tokens"] + t["completion_tokens"]
-        info = (f"agents {int(model.present.sum())} | LLM calls {t['calls']} | tokens {tokens} | "
-                f"cache hits {t['cached']} | errors {t['errors']}")
+        info = (
+            f"agents {int(model.present.sum())} | LLM calls {t['calls']} | tokens {tokens} | "
+            f"cache hits {t['cached']} | errors {t['errors']}"
+        )
         self._progress.update(self._task, completed=model.step_index, info=info)
 
     def __exit__(self, *exc: Any) -> None:

@@ -49,7 +49,9 @@ class Run:
         return pd.read_csv(self.dir / "steps.csv")
 
 
-def resolve_config(config: ExperimentConfig | str | os.PathLike, overrides=None) -> ExperimentConfig:
+def resolve_config(
+    config: ExperimentConfig | str | os.PathLike, overrides=None
+) -> ExperimentConfig:
     """A config object from a path or object, with `--set` style overrides applied."""
     if isinstance(config, ExperimentConfig):
         return config.with_overrides(overrides) if overrides else config
@@ -61,7 +63,9 @@ def new_run_dir(cfg: ExperimentConfig, out: str | os.PathLike | None) -> Path:
     if out is not None:
         path = Path(out)
         if (path / "events.jsonl").exists():
-            raise ConfigError(f"--out {str(path)!r} already holds a run; choose another directory or remove it")
+            raise ConfigError(
+                f"--out {str(path)!r} already holds a run; choose another directory or remove it"
+            )
         path.mkdir(parents=True, exist_ok=True)
         return path
     root = Path(cfg.output.dir)
@@ -190,9 +194,13 @@ def _summarize(model, run_dir: Path) -> dict[str, Any]:
         from socialsim.analysis.summarize import analyze_dir
     except ImportError:
         analyze_dir = None
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    (run_dir / "summary.json").write_text(
+        json.dumps(summary, indent=2, default=str), encoding="utf-8"
+    )
     if analyze_dir is not None:
         analysis = analyze_dir(run_dir)
         summary["analysis"] = analysis
-        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+        (run_dir / "summary.json").write_text(
+            json.dumps(summary, indent=2, default=str), encoding="utf-8"
+        )
     return summary

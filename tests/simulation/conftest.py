@@ -16,7 +16,10 @@ def rule_cfg(tmp_path):
             "steps": 4,
             "population": {"size": 60},
             "network": {"kind": "barabasi_albert", "params": {"m": 2}},
-            "agents": {"policy": "independent_cascade", "params": {"p": 0.4, "initial": "seeded", "seed_fraction": 0.05}},
+            "agents": {
+                "policy": "independent_cascade",
+                "params": {"p": 0.4, "initial": "seeded", "seed_fraction": 0.05},
+            },
             "output": {"dir": str(tmp_path / "runs"), "report": False},
         }
         cfg = ExperimentConfig.from_dict(data)

@@ -34,7 +34,11 @@ def test_range_errors_name_the_field():
 
 
 def test_mix_fractions_over_one_rejected():
-    data = {"agents": {"mix": [{"fraction": 0.7, "policy": "voter"}, {"fraction": 0.6, "policy": "degroot"}]}}
+    data = {
+        "agents": {
+            "mix": [{"fraction": 0.7, "policy": "voter"}, {"fraction": 0.6, "policy": "degroot"}]
+        }
+    }
     with pytest.raises(ConfigError, match="sum to at most 1"):
         ExperimentConfig.from_dict(data)
 
@@ -54,7 +58,9 @@ def test_missing_file(tmp_path):
 def test_overrides_parse_yaml_scalars_and_create_sections(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("name: x\nsteps: 3\n")
-    cfg = ExperimentConfig.from_yaml(path, overrides=["steps=20", "network.kind=ring", "agents.params.p=0.25"])
+    cfg = ExperimentConfig.from_yaml(
+        path, overrides=["steps=20", "network.kind=ring", "agents.params.p=0.25"]
+    )
     assert cfg.steps == 20 and cfg.network.kind == "ring" and cfg.agents.params == {"p": 0.25}
 
 

@@ -30,8 +30,18 @@ def test_unknown_kind_rejected(tmp_path):
 
 def test_truncated_last_line_is_skipped(tmp_path):
     path = tmp_path / "e.jsonl"
-    good = json.dumps({"run": "r", "step": 1, "time": 1, "kind": "decision", "agent": 0,
-                       "target": None, "claim": None, "payload": {}})
+    good = json.dumps(
+        {
+            "run": "r",
+            "step": 1,
+            "time": 1,
+            "kind": "decision",
+            "agent": 0,
+            "target": None,
+            "claim": None,
+            "payload": {},
+        }
+    )
     path.write_text(good + "\n" + good[:20])
     assert len(read_events(path)) == 1
 
@@ -48,7 +58,9 @@ def test_log_is_append_only(tmp_path):
 def test_mailroom_step_and_latency_delivery():
     mail = Mailroom()
     mail.send(Message(id=mail.next_id(), sender=0, recipients=[1, 2], step=1, text="a"))
-    mail.send(Message(id=mail.next_id(), sender=1, recipients=[0], step=1, text="b", deliver_at=2.5))
+    mail.send(
+        Message(id=mail.next_id(), sender=1, recipients=[0], step=1, text="b", deliver_at=2.5)
+    )
     due = mail.deliver(now=2.0)
     assert [m.text for m in due] == ["a"]
     assert [m.text for m in mail.take_inbox(1)] == ["a"] and mail.take_inbox(1) == []

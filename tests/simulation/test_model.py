@@ -19,8 +19,17 @@ from socialsim.simulation.queries import Question
 def test_run_writes_the_run_directory_contract(rule_cfg, tmp_path):
     run = ss.run(rule_cfg(), out=tmp_path / "r")
     names = set(run.paths)
-    assert {"config.yaml", "events.jsonl", "agents.parquet", "agents.csv", "steps.csv",
-            "graph.graphml", "summary.json", "events.parquet", "events.csv"} <= names
+    assert {
+        "config.yaml",
+        "events.jsonl",
+        "agents.parquet",
+        "agents.csv",
+        "steps.csv",
+        "graph.graphml",
+        "summary.json",
+        "events.parquet",
+        "events.csv",
+    } <= names
     agents = run.agents
     assert list(agents.columns[:4]) == ["step", "agent", "claim", "credence"]
     assert sorted(agents["step"].unique()) == [0, 1, 2, 3, 4]
@@ -29,7 +38,16 @@ def test_run_writes_the_run_directory_contract(rule_cfg, tmp_path):
     summary = json.loads((run.dir / "summary.json").read_text())
     assert summary["steps_run"] == 4 and summary["claims"]["c1"]["believers_final"] >= 0.05
     events = run.events
-    assert set(events.columns) == {"run", "step", "time", "kind", "agent", "target", "claim", "payload"}
+    assert set(events.columns) == {
+        "run",
+        "step",
+        "time",
+        "kind",
+        "agent",
+        "target",
+        "claim",
+        "payload",
+    }
     changes = events[events.kind == "belief_change"]
     assert (changes.payload.map(lambda p: p["cause"]) == "rule").all()
     # every adoption names the neighbour that caused it
@@ -42,8 +60,11 @@ def test_same_seed_same_log_different_seed_differs(rule_cfg, tmp_path):
     a = ss.run(rule_cfg(), out=tmp_path / "a")
     b = ss.run(rule_cfg(), out=tmp_path / "b")
     c = ss.run(rule_cfg(seed=6), out=tmp_path / "c")
-    strip = lambda r: [{k: v for k, v in json.loads(l).items() if k != "run"}  # noqa: E731
-                       for l in (r.dir / "events.jsonl").read_text().splitlines()]
+
+    def strip(r):
+        lines = (r.dir / "events.jsonl").read_text().splitlines()
+        return [{k: v for k, v in json.loads(line).items() if k != "run"} for line in lines]
+
     assert strip(a) == strip(b)
     assert strip(a) != strip(c)
 
@@ -57,12 +78,19 @@ def test_every_rule_policy_runs_from_config(rule_cfg, tmp_path, policy):
 
 
 def test_mixed_population_uses_each_policy_share(rule_cfg, tmp_path):
-    cfg = rule_cfg(**{"agents.policy": "degroot", "agents.params": {"initial": 0.2},
-                      "agents.mix": [{"fraction": 0.25, "policy": "voter", "params": {"initial": 1.0}}]})
+    cfg = rule_cfg(
+        **{
+            "agents.policy": "degroot",
+            "agents.params": {"initial": 0.2},
+            "agents.mix": [{"fraction": 0.25, "policy": "voter", "params": {"initial": 1.0}}],
+        }
+    )
     model = SocialModel(cfg, tmp_path)
     assert (model.policy_of == 1).sum() == 15
     initial = model.beliefs.credence[:, 0]
-    assert np.allclose(initial[model.policy_of == 1], 1.0) and np.allclose(initial[model.policy_of == 0], 0.2)
+    assert np.allclose(initial[model.policy_of == 1], 1.0) and np.allclose(
+        initial[model.policy_of == 0], 0.2
+    )
     model.step()
     model.close()
 
@@ -78,7 +106,7 @@ cfg = ExperimentConfig.from_dict({{"name": "k", "steps": 50, "population": {{"si
 def kill(model):
     if model.step_index == 3:
         os.kill(os.getpid(), signal.SIGKILL)
-ss.run(cfg, out=r"{tmp_path / 'k'}", on_step=kill)
+ss.run(cfg, out=r"{tmp_path / "k"}", on_step=kill)
 """
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
     assert proc.returncode == -9
@@ -89,10 +117,16 @@ ss.run(cfg, out=r"{tmp_path / 'k'}", on_step=kill)
 
 
 def test_event_mode_is_deterministic_and_batches_by_window(rule_cfg, tmp_path):
-    cfg = rule_cfg(mode="event", until=3.5, **{"agents.policy": "voter", "agents.params": {"initial": "uniform"}})
+    cfg = rule_cfg(
+        mode="event",
+        until=3.5,
+        **{"agents.policy": "voter", "agents.params": {"initial": "uniform"}},
+    )
     a = ss.run(cfg, out=tmp_path / "a")
     b = ss.run(cfg, out=tmp_path / "b")
-    assert (a.dir / "events.jsonl").read_text().replace("t-s5", "") == (b.dir / "events.jsonl").read_text().replace("t-s5", "")
+    assert (a.dir / "events.jsonl").read_text().replace("t-s5", "") == (
+        b.dir / "events.jsonl"
+    ).read_text().replace("t-s5", "")
     steps = a.steps
     assert list(steps["time"]) == [0.0, 1.0, 2.0, 3.0, 3.5]
     active = steps["active"].iloc[1:4]
@@ -101,7 +135,13 @@ def test_event_mode_is_deterministic_and_batches_by_window(rule_cfg, tmp_path):
 
 
 def test_removed_agent_stops_acting_and_receiving(rule_cfg, tmp_path):
-    cfg = rule_cfg(**{"agents.policy": "voter", "agents.params": {"initial": "uniform"}, "network.kind": "complete"})
+    cfg = rule_cfg(
+        **{
+            "agents.policy": "voter",
+            "agents.params": {"initial": "uniform"},
+            "network.kind": "complete",
+        }
+    )
     model = SocialModel(cfg, tmp_path)
     model.remove_agent(0)
     assert model.send(1, "hello", to=0) is None
@@ -124,7 +164,12 @@ def test_ask_uses_fallback_for_rule_agents_and_set_credence_logs_cause(rule_cfg,
 
     model = SocialModel(rule_cfg(), tmp_path)
     model.add_claim(Claim(id="c2", text="x"), initial=0.1)
-    answers = model.ask([Question(agent_id=i, prompt="?", schema=Yes, tag="t", fallback=lambda: Yes(answer="a")) for i in range(3)])
+    answers = model.ask(
+        [
+            Question(agent_id=i, prompt="?", schema=Yes, tag="t", fallback=lambda: Yes(answer="a"))
+            for i in range(3)
+        ]
+    )
     assert [a.value.answer for a in answers] == ["a", "a", "a"]
     assert model.set_credence(2, "c2", 0.9, cause="probe", ref="q1")
     assert not model.set_credence(2, "c2", 0.9, cause="probe")

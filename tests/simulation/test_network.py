@@ -38,7 +38,9 @@ def test_params_of_other_kinds_are_ignored_and_sections_apply_per_kind():
 
 
 def test_unknown_param_and_bad_value():
-    with pytest.raises(ConfigError, match=r"network\.params\.q: unknown parameter; allowed for ring"):
+    with pytest.raises(
+        ConfigError, match=r"network\.params\.q: unknown parameter; allowed for ring"
+    ):
         build_graph("ring", 5, {"q": 1}, seed=0)
     with pytest.raises(ConfigError, match=r"network\.params\.ring\.k: unknown for ring"):
         build_graph("ring", 5, {"ring": {"k": 1}}, seed=0)
@@ -77,4 +79,6 @@ def test_undirected_csr_matches_neighbours():
     g = build_graph("watts_strogatz", 40, {"k": 4, "p": 0.2}, seed=2)
     indptr, indices = listen_csr(g)
     for v in g.nodes():
-        assert np.array_equal(np.sort(indices[indptr[v] : indptr[v + 1]]), np.array(sorted(g.neighbors(v))))
+        assert np.array_equal(
+            np.sort(indices[indptr[v] : indptr[v + 1]]), np.array(sorted(g.neighbors(v)))
+        )

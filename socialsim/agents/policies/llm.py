@@ -70,7 +70,12 @@ def decision_schema(
                 json_schema_extra={"maxLength": max_chars},
             ),
         ),
-        to=(str, Field(..., description="'all', 'none' or a neighbour's name", json_schema_extra=to_extra)),
+        to=(
+            str,
+            Field(
+                ..., description="'all', 'none' or a neighbour's name", json_schema_extra=to_extra
+            ),
+        ),
         beliefs=(Any, Field(..., json_schema_extra=beliefs_schema)),
         **(extra_fields or {}),
     )
@@ -125,7 +130,9 @@ class LLMPolicy(DecidingPolicy):
         if key not in self._schemas:
             if len(self._schemas) > 4096:
                 self._schemas.clear()
-            self._schemas[key] = decision_schema(ids, self.extra_fields, self.max_message_chars, labels)
+            self._schemas[key] = decision_schema(
+                ids, self.extra_fields, self.max_message_chars, labels
+            )
         return self._schemas[key]
 
     def prompt_fields(self, observation: Observation) -> dict[str, str]:

@@ -78,7 +78,8 @@ def network_summary(graph: nx.Graph) -> dict[str, Any]:
 
 def _safe(fn: Any) -> float | None:
     try:
-        value = float(fn())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = float(fn())
     except (ValueError, ZeroDivisionError, nx.NetworkXError):
         return None
     return None if np.isnan(value) else value

@@ -100,7 +100,8 @@ def violation_clustering(choices: pd.DataFrame, graph: nx.Graph) -> dict[str, An
     if sub.number_of_edges() and rate.nunique() > 1:
         nx.set_node_attributes(sub, {a: float(rate[a]) for a in sub.nodes}, "adherence")
         try:
-            value = nx.numeric_assortativity_coefficient(sub, "adherence")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = nx.numeric_assortativity_coefficient(sub, "adherence")
             out["assortativity"] = None if np.isnan(value) else float(value)
         except (ValueError, ZeroDivisionError):
             pass

@@ -1,0 +1,111 @@
+"""Sweeps: grid expansion, tidy results, resume, failed cells, executors agree."""
+
+import importlib.util
+
+import pandas as pd
+import pytest
+
+import socialsim as ss
+from socialsim.errors import ConfigError
+from socialsim.simulation.experiment import DONE_MARKER, cell_name, expand_grid
+
+
+def test_grid_expands_as_declared():
+    cells = expand_grid({"network.kind": ["ring", "complete"], "seed": [1, 2, 3]})
+    assert len(cells) == 6
+    assert cells[0] == {"network.kind": "ring", "seed": 1}
+    assert cells[1] == {"network.kind": "ring", "seed": 2}
+    assert cells[-1] == {"network.kind": "complete", "seed": 3}
+    assert expand_grid({}) == [{}]
+
+
+def test_cell_names_are_stable_and_distinct():
+    a = cell_name(0, {"network.kind": "ring", "seed": 1})
+    assert a == cell_name(0, {"network.kind": "ring", "seed": 1})
+    assert a != cell_name(0, {"network.kind": "ring", "seed": 2})
+    assert a.startswith("0000_kind-ring_seed-1_")
+
+
+def _cfg(tmp_path, **sweep):
+    return ss.ExperimentConfig.from_dict(
+        {
+            "name": "sw",
+            "steps": 3,
+            "population": {"size": 40},
+            "network": {"kind": "ring", "params": {"barabasi_albert": {"m": 2}}},
+            "agents": {
+                "policy": "independent_cascade",
+                "params": {"p": 0.5, "initial": "seeded", "seed_fraction": 0.05},
+            },
+            "output": {"dir": str(tmp_path / "runs"), "formats": ["jsonl"], "report": False},
+            "sweep": sweep or {"network.kind": ["ring", "barabasi_albert"], "seed": [1, 2]},
+        }
+    )
+
+
+def test_serial_sweep_writes_tidy_results_and_resumes(tmp_path):
+    cfg = _cfg(tmp_path)
+    out = tmp_path / "sweep"
+    table = ss.sweep(cfg, out=out, executor="serial", report=False)
+    assert list(table.columns[:5]) == ["cell", "network.kind", "seed", "status", "error"]
+    assert len(table) == 4 and (table["status"] == "ok").all()
+    assert "believers_final.c1" in table.columns
+    on_disk = pd.read_csv(out / "results.csv")
+    assert len(on_disk) == 4 and (out / "results.parquet").exists()
+    assert len(list((out / "cells").iterdir())) == 4
+    # a rerun skips finished cells: their run directories are not touched
+    marker = next((out / "cells").iterdir()) / "events.jsonl"
+    mtime = marker.stat().st_mtime_ns
+    again = ss.sweep(cfg, out=out, executor="serial", report=False)
+    assert marker.stat().st_mtime_ns == mtime
+    pd.testing.assert_frame_equal(
+        again.drop(columns="run_dir"), table.drop(columns="run_dir"), check_dtype=False
+    )
+
+
+def test_an_interrupted_cell_is_run_again(tmp_path):
+    cfg = _cfg(tmp_path, seed=[1, 2])
+    out = tmp_path / "sweep"
+    ss.sweep(cfg, out=out, executor="serial", report=False)
+    cell = sorted((out / "cells").iterdir())[1]
+    (cell / DONE_MARKER).unlink()  # as if the process died before finishing the cell
+    table = ss.sweep(cfg, out=out, executor="serial", report=False)
+    assert (table["status"] == "ok").all() and (cell / DONE_MARKER).exists()
+
+
+def test_a_failing_cell_is_recorded_and_others_run(tmp_path):
+    cfg = _cfg(tmp_path, **{"network.kind": ["ring", "file"]})
+    table = ss.sweep(cfg, out=tmp_path / "s", executor="serial", report=False)
+    assert list(table["status"]) == ["ok", "failed"]
+    assert "network.params.path" in table.loc[1, "error"]
+
+
+def test_bad_executor_and_bad_cell_fail_before_running(tmp_path):
+    with pytest.raises(ConfigError, match="--executor 'gpu'"):
+        ss.sweep(_cfg(tmp_path), out=tmp_path / "s", executor="gpu")
+    with pytest.raises(ConfigError, match="network.kind"):
+        ss.sweep(_cfg(tmp_path, **{"network.kind": ["hexagonal"]}), out=tmp_path / "s2")
+    assert not (tmp_path / "s2" / "cells").exists() or not any((tmp_path / "s2" / "cells").iterdir())
+
+
+def test_process_executor_matches_serial(tmp_path):
+    cfg = _cfg(tmp_path)
+    serial = ss.sweep(cfg, out=tmp_path / "a", executor="serial", report=False)
+    procs = ss.sweep(cfg, out=tmp_path / "b", executor="processes", workers=2, report=False)
+    cols = [c for c in serial.columns if c != "run_dir"]
+    pd.testing.assert_frame_equal(serial[cols], procs[cols])
+
+
+@pytest.mark.ray
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs the ray extra")
+def test_ray_executor_matches_processes(tmp_path):
+    import ray
+
+    cfg = _cfg(tmp_path)
+    procs = ss.sweep(cfg, out=tmp_path / "a", executor="processes", workers=2, report=False)
+    try:
+        on_ray = ss.sweep(cfg, out=tmp_path / "b", executor="ray", workers=2, report=False)
+    finally:
+        ray.shutdown()
+    cols = [c for c in procs.columns if c != "run_dir"]
+    pd.testing.assert_frame_equal(procs[cols], on_ray[cols])

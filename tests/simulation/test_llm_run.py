@@ -1,0 +1,119 @@
+"""LLM-policy runs with a scripted client: events, failures per agent, all calls failing."""
+
+import json
+
+import pytest
+
+import socialsim as ss
+from socialsim.llm.types import CallRecord, LLMResult
+from socialsim.simulation.log import read_events
+from socialsim.simulation.model import AllCallsFailed
+
+
+class ScriptedClient:
+    """Answers each request with `answer(request)`: a JSON string, or None for a failure."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.batches: list[int] = []
+
+    def run(self, requests):
+        self.batches.append(len(requests))
+        out = []
+        for r in requests:
+            text = self.answer(r)
+            record = CallRecord(model="scripted", route="http", prompt_tokens=10, completion_tokens=5)
+            if text is None:
+                record.error = "HTTP 503: overloaded"
+                out.append(LLMResult(text="", record=record, error=record.error))
+            else:
+                out.append(LLMResult(text=text, record=record, value=r.schema.model_validate_json(text)))
+        return out
+
+    def close(self):
+        """Nothing to release."""
+
+
+def _cfg(tmp_path, size=6, steps=2):
+    return ss.ExperimentConfig.from_dict(
+        {
+            "name": "llm",
+            "steps": steps,
+            "population": {"size": size},
+            "network": {"kind": "ring"},
+            "claims": [{"id": "c1", "text": "The river is poisoned.", "truth": False}],
+            "agents": {"policy": "llm", "llm": {"model": "openai/x", "api_base": "http://127.0.0.1:9/v1"}},
+            "output": {"dir": str(tmp_path / "runs"), "report": False},
+        }
+    )
+
+
+ANSWER = json.dumps(
+    {"message": "Did you hear the river is poisoned?", "to": "all",
+     "beliefs": {"c1": {"reason": "heard it", "credence": 0.8}}}
+)  # fmt: skip
+
+
+def _run(cfg, client, tmp_path, name="r"):
+    return ss.run(cfg, out=tmp_path / name, clients={cfg.agents.llm.model_dump_json(): client})
+
+
+def test_llm_decisions_become_messages_beliefs_and_call_records(tmp_path):
+    client = ScriptedClient(lambda r: ANSWER)
+    run = _run(_cfg(tmp_path), client, tmp_path)
+    assert client.batches == [6, 6]  # one batch per step with every agent's request
+    events = run.events
+    kinds = events["kind"].value_counts().to_dict()
+    assert kinds["llm_call"] == 12 and kinds["decision"] == 12 and kinds["message"] == 12
+    step1 = events[(events.kind == "belief_change") & (events.step == 1)]
+    assert len(step1) == 6 and (step1.payload.map(lambda p: p["cause"]) == "decision").all()
+    msg = events[events.kind == "message"].iloc[0]
+    assert len(msg.payload["recipients"]) == 2 and msg.claim == "c1"
+    # step 2 decisions were made after reading step-1 messages: cause is "message"
+    step2 = events[(events.kind == "decision") & (events.step == 2)]
+    assert len(step2) == 6
+    assert run.summary["llm"]["calls"] == 12
+    # the prompt of step 2 includes a neighbour's message
+    assert run.agents.query("step == 2")["credence"].eq(0.8).all()
+
+
+def test_agents_whose_call_fails_skip_the_step_and_the_run_goes_on(tmp_path):
+    client = ScriptedClient(lambda r: None if r.seed % 3 == 0 else ANSWER)
+    run = _run(_cfg(tmp_path, size=12), client, tmp_path)
+    events = run.events
+    errors = events[events.kind == "error"]
+    calls = events[events.kind == "llm_call"]
+    failed_calls = calls[calls.payload.map(lambda p: p["error"] is not None)]
+    assert len(errors) == len(failed_calls) > 0
+    assert (errors.payload.map(lambda p: "503" in p["message"])).all()
+    decided = events[events.kind == "decision"]
+    assert len(decided) == 24 - len(errors)
+    for step in (1, 2):
+        failed = set(errors[errors.step == step].agent)
+        assert failed and failed.isdisjoint(decided[decided.step == step].agent)
+
+
+def test_a_step_where_every_call_fails_stops_with_a_clear_error_and_keeps_the_log(tmp_path):
+    client = ScriptedClient(lambda r: None)
+    with pytest.raises(AllCallsFailed, match=r"every model call of step 1 failed \(6 calls\).*503"):
+        _run(_cfg(tmp_path), client, tmp_path)
+    events = read_events(tmp_path / "r" / "events.jsonl")
+    assert (events.kind == "error").sum() == 6
+    assert (tmp_path / "r" / "agents.csv").exists()
+
+
+def test_cli_reports_all_calls_failing_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from socialsim.cli import app
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "name: x\nsteps: 1\npopulation: {size: 3}\nnetwork: {kind: ring}\n"
+        "agents: {policy: llm, llm: {model: openai/x, api_base: 'http://127.0.0.1:9/v1', "
+        f"retries: 0, timeout: 2, cache: false}}}}\noutput: {{dir: '{tmp_path}/runs'}}\n"
+    )
+    result = CliRunner().invoke(app, ["run", str(cfg), "-q"], env={"OPENAI_API_KEY": "sk-test"})
+    assert isinstance(result.exception, ss.SocialsimError)
+    assert "every model call of step 1 failed" in str(result.exception)
+    assert (tmp_path / "runs" / "x-s0" / "events.jsonl").exists()

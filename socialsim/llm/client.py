@@ -241,10 +241,11 @@ class LLMClient:
     def _from_cache(self, req: LLMRequest, plan: tuple, hit: Completion) -> LLMResult | None:
         model, route = plan[0], plan[1]
         value = None
+        error = None
         if req.schema is not None:
-            value, error = parse(hit.text, req.schema)
-            if error is not None:
-                return None
+            value, problem = parse(hit.text, req.schema)
+            if problem is not None:  # the model's answer was unusable then too: replay that
+                error = f"structured: {problem} (after one repair round)"
         record = CallRecord(
             model=model,
             route=route,
@@ -253,8 +254,9 @@ class LLMClient:
             cost=0.0,
             cached=True,
             tag=req.tag,
+            error=error,
         )
-        return LLMResult(text=hit.text, record=record, value=value)
+        return LLMResult(text=hit.text, record=record, value=value, error=error)
 
     async def _call(
         self, req: LLMRequest, plan: tuple, pending: list[tuple[str, str, Completion]]
@@ -296,9 +298,10 @@ class LLMClient:
             record.cost = self._costs(model, route, prompt_tokens, completion_tokens)
         record.error = error
         self._account(record)
+        if key and (error is None or error.startswith("structured:")):
+            # a model's answer is data even when unusable; transport failures are never cached
+            pending.append((key, model, Completion(text, prompt_tokens, completion_tokens)))
         if error is None:
-            if key:
-                pending.append((key, model, Completion(text, prompt_tokens, completion_tokens)))
             return LLMResult(text=text, record=record, value=value)
         return LLMResult(text=text, record=record, value=None, error=error)
 

@@ -157,3 +157,21 @@ def test_sessions_are_reused_across_runs(stub):
         assert client._http._session is session and not session.closed
     assert session.closed
     assert json.dumps(stub.bodies[1]["messages"]) == '[{"role": "user", "content": "2"}]'
+
+
+def test_unusable_answers_replay_from_the_cache_but_transport_errors_do_not(stub, tmp_path):
+    stub.behaviour = lambda body, n: (200, '{"choice": "A"}')
+    with make_client(stub, tmp_path, cache=True) as client:
+        [first] = client.run([ask("q", schema=Vote, seed=1)])
+    assert stub.calls == 2 and first.error.startswith("structured:")
+    with make_client(stub, tmp_path, cache=True) as client:
+        [again] = client.run([ask("q", schema=Vote, seed=1)])
+    assert stub.calls == 2 and again.record.cached and again.error == first.error
+    stub.behaviour = lambda body, n: (503, "busy")
+    with make_client(stub, tmp_path, cache=True, retries=0) as client:
+        [failed] = client.run([ask("other", schema=Vote, seed=2)])
+    assert not failed.ok and stub.calls == 3
+    stub.behaviour = lambda body, n: (200, GOOD)
+    with make_client(stub, tmp_path, cache=True) as client:
+        [fresh] = client.run([ask("other", schema=Vote, seed=2)])
+    assert fresh.ok and not fresh.record.cached and stub.calls == 4

@@ -85,7 +85,9 @@ def test_bad_executor_and_bad_cell_fail_before_running(tmp_path):
         ss.sweep(_cfg(tmp_path), out=tmp_path / "s", executor="gpu")
     with pytest.raises(ConfigError, match="network.kind"):
         ss.sweep(_cfg(tmp_path, **{"network.kind": ["hexagonal"]}), out=tmp_path / "s2")
-    assert not (tmp_path / "s2" / "cells").exists() or not any((tmp_path / "s2" / "cells").iterdir())
+    assert not (tmp_path / "s2" / "cells").exists() or not any(
+        (tmp_path / "s2" / "cells").iterdir()
+    )
 
 
 def test_process_executor_matches_serial(tmp_path):

@@ -22,12 +22,16 @@ class ScriptedClient:
         out = []
         for r in requests:
             text = self.answer(r)
-            record = CallRecord(model="scripted", route="http", prompt_tokens=10, completion_tokens=5)
+            record = CallRecord(
+                model="scripted", route="http", prompt_tokens=10, completion_tokens=5
+            )
             if text is None:
                 record.error = "HTTP 503: overloaded"
                 out.append(LLMResult(text="", record=record, error=record.error))
             else:
-                out.append(LLMResult(text=text, record=record, value=r.schema.model_validate_json(text)))
+                out.append(
+                    LLMResult(text=text, record=record, value=r.schema.model_validate_json(text))
+                )
         return out
 
     def close(self):
@@ -42,7 +46,10 @@ def _cfg(tmp_path, size=6, steps=2):
             "population": {"size": size},
             "network": {"kind": "ring"},
             "claims": [{"id": "c1", "text": "The river is poisoned.", "truth": False}],
-            "agents": {"policy": "llm", "llm": {"model": "openai/x", "api_base": "http://127.0.0.1:9/v1"}},
+            "agents": {
+                "policy": "llm",
+                "llm": {"model": "openai/x", "api_base": "http://127.0.0.1:9/v1"},
+            },
             "output": {"dir": str(tmp_path / "runs"), "report": False},
         }
     )

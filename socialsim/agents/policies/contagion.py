@@ -1,0 +1,232 @@
+"""Discrete and contagion rules: voter model, independent cascade, linear threshold.
+
+The cascade and threshold rules treat credences as binary (>= 0.5 is active) and set newly
+activated cells to 1.0; every change names the neighbour it came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from socialsim.agents.policies.base import RuleContext, RuleUpdate
+from socialsim.agents.policies.rule_base import _TOL, RuleParams, _number_or, _Rule
+
+
+def _gather(
+    indptr: np.ndarray, indices: np.ndarray, nodes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR entries of `nodes`, flattened: (neighbour, owner) pairs."""
+    starts = indptr[nodes]
+    lengths = indptr[nodes + 1] - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    return indices[offsets], np.repeat(nodes, lengths)
+
+
+class Voter(_Rule):
+    """Voter model: each acting agent copies, per claim, one uniformly random neighbour.
+
+    Updates are synchronous, so on a bipartite graph with everyone active a two-colouring can
+    flip for ever; activate a fraction of agents per step for the asynchronous variant.
+    """
+
+    name: ClassVar[str] = "voter"
+
+    def update(self, ctx: RuleContext) -> RuleUpdate:
+        """One synchronous copying step."""
+        g = self.graph(ctx)
+        x = ctx.credence
+        agents = np.flatnonzero(self.acting(ctx) & (g.deg > 0))
+        n_claims = x.shape[1]
+        offsets = (ctx.rng.random((len(agents), n_claims)) * g.deg[agents, None]).astype(np.int64)
+        chosen = g.indices[g.indptr[agents, None] + offsets].astype(np.int64)
+        copied = x[chosen, np.arange(n_claims)]
+        moved = np.abs(copied - x[agents]) > _TOL
+        rows, claims = np.nonzero(moved)
+        return RuleUpdate(
+            agents[rows].astype(np.int64), claims.astype(np.int64), copied[moved], chosen[moved]
+        )
+
+
+class IndependentCascadeParams(RuleParams):
+    """Independent cascade: per-edge activation probability p; seeded start by default."""
+
+    initial: float | Literal["uniform", "seeded"] = "seeded"
+    p: float = Field(0.1, ge=0.0, le=1.0)
+
+
+class IndependentCascade(_Rule):
+    """Independent cascade (Kempe-Kleinberg-Tardos) on binary credences (>= 0.5 is active).
+
+    An agent that became active in the previous step (at the first step: every active agent)
+    gets one chance to activate each inactive acting agent that listens to it, with
+    probability p. Agents activated from outside the rule (injections, LLM agents adopting)
+    count as newly active at the next step. An activated agent's source is drawn uniformly
+    among the neighbours whose attempt succeeded; attempts on agents not acting this step
+    are spent.
+    """
+
+    name: ClassVar[str] = "independent_cascade"
+    Params: ClassVar[type[RuleParams]] = IndependentCascadeParams
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        super().__init__(params)
+        self.known: np.ndarray | None = None  # (n, C) bool: active as last seen
+        self.newly: np.ndarray | None = None  # (n, C) bool: activated in the previous step
+        self._out_key: tuple | None = None
+        self._out: tuple[np.ndarray, np.ndarray] | None = None
+
+    def setup(self, ctx: RuleContext) -> None:
+        """Take the current active agents as the seeds."""
+        self.known = None
+        self.newly = None
+
+    def listeners(self, ctx: RuleContext) -> tuple[np.ndarray, np.ndarray]:
+        """CSR of who listens to each agent (the transpose of the context's lists), cached."""
+        if (
+            self._out_key is None
+            or self._out_key[0] is not ctx.indptr
+            or self._out_key[1] is not ctx.indices
+        ):
+            indptr, indices = np.asarray(ctx.indptr), np.asarray(ctx.indices)
+            n = len(indptr) - 1
+            rows = np.repeat(np.arange(n, dtype=indices.dtype), np.diff(indptr))
+            order = np.argsort(indices, kind="stable")
+            out_ptr = np.concatenate([[0], np.cumsum(np.bincount(indices, minlength=n))]).astype(
+                np.int64
+            )
+            self._out_key, self._out = (ctx.indptr, ctx.indices), (out_ptr, rows[order])
+        return self._out  # type: ignore[return-value]
+
+    def update(self, ctx: RuleContext) -> RuleUpdate:
+        """One wave of activation attempts from the newly active agents."""
+        cur = ctx.credence >= 0.5
+        if self.known is None or self.known.shape != cur.shape:
+            newly = cur.copy()
+            if self.known is not None and self.newly is not None:
+                k = self.known.shape[1]
+                newly[:, :k] = (self.newly | (cur[:, :k] & ~self.known)) & cur[:, :k]
+        else:
+            newly = (self.newly | (cur & ~self.known)) & cur
+        if ctx.present is not None:
+            newly &= ctx.present[:, None]
+        out_ptr, out_idx = self.listeners(ctx)
+        acting = self.acting(ctx)
+        p = self.cfg.p
+        activated = np.zeros_like(cur)
+        parts = []
+        for c in range(cur.shape[1]):
+            frontier = np.flatnonzero(newly[:, c])
+            if p <= 0.0 or len(frontier) == 0:
+                continue
+            targets, speakers = _gather(out_ptr, out_idx, frontier)
+            open_ = acting[targets] & ~cur[targets, c]
+            targets, speakers = targets[open_], speakers[open_]
+            hit = ctx.rng.random(len(targets)) < p
+            targets, speakers = targets[hit], speakers[hit]
+            if len(targets) == 0:
+                continue
+            shuffle = ctx.rng.permutation(len(targets))
+            won, first = np.unique(targets[shuffle], return_index=True)
+            activated[won, c] = True
+            parts.append((won, np.full(len(won), c), speakers[shuffle][first]))
+        self.known = cur | activated
+        self.newly = activated
+        return _binary_update(parts)
+
+
+def _binary_update(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> RuleUpdate:
+    """A RuleUpdate setting the given (agents, claims, sources) cells to 1.0."""
+    if not parts:
+        return RuleUpdate.empty()
+    agents, claims, source = (np.concatenate(p).astype(np.int64) for p in zip(*parts, strict=True))
+    return RuleUpdate(agents, claims, np.ones(len(agents)), source)
+
+
+class LinearThresholdParams(RuleParams):
+    """Linear threshold: a threshold for everyone, or 'uniform' (U(0,1) per agent and claim)."""
+
+    initial: float | Literal["uniform", "seeded"] = "seeded"
+    threshold: float | Literal["uniform"] = "uniform"
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold(cls, value: Any) -> Any:
+        return _number_or(value, ("uniform",))
+
+
+class LinearThreshold(_Rule):
+    """Linear threshold (Kempe-Kleinberg-Tardos) on binary credences (>= 0.5 is active).
+
+    Neighbours weigh 1/deg(i) each (present neighbours); an inactive acting agent activates
+    when the active share of its neighbours reaches its threshold θ_i; activation is
+    permanent. The source is the active neighbour that activated most recently (ties: the
+    lowest id), i.e. the one that tipped the agent over its threshold.
+    """
+
+    name: ClassVar[str] = "linear_threshold"
+    Params: ClassVar[type[RuleParams]] = LinearThresholdParams
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        super().__init__(params)
+        self.thresholds: np.ndarray | None = None  # (n, C)
+        self.since: np.ndarray | None = None  # (n, C) step at which each cell was seen active
+
+    def setup(self, ctx: RuleContext) -> None:
+        """Draw the thresholds (once per run)."""
+        self.thresholds = None
+        self.since = None
+        self._grow(ctx)
+
+    def _grow(self, ctx: RuleContext) -> None:
+        """Thresholds and activation steps for any claims not seen yet."""
+        n, n_claims = ctx.credence.shape
+        have = 0 if self.thresholds is None else self.thresholds.shape[1]
+        if self.thresholds is not None and have == n_claims:
+            return
+        theta = self.cfg.threshold
+        extra = (
+            ctx.rng.random((n, n_claims - have))
+            if theta == "uniform"
+            else np.full((n, n_claims - have), theta)
+        )
+        since = np.full((n, n_claims - have), np.iinfo(np.int64).min, dtype=np.int64)
+        self.thresholds = extra if self.thresholds is None else np.hstack([self.thresholds, extra])
+        self.since = since if self.since is None else np.hstack([self.since, since])
+
+    def update(self, ctx: RuleContext) -> RuleUpdate:
+        """Activate every acting agent whose active-neighbour share reaches its threshold."""
+        self._grow(ctx)
+        assert self.thresholds is not None and self.since is not None
+        g = self.graph(ctx)
+        cur = ctx.credence >= 0.5
+        seen = cur & (self.since == np.iinfo(np.int64).min)
+        self.since[seen] = ctx.step - 1
+        share = g.row_sum(cur[g.indices].astype(float)) / np.maximum(g.deg, 1)[:, None]
+        fires = (self.acting(ctx) & (g.deg > 0))[:, None] & ~cur & (share >= self.thresholds - _TOL)
+        parts = []
+        for c in range(cur.shape[1]):
+            rows = np.flatnonzero(fires[:, c])
+            if len(rows) == 0:
+                continue
+            nb, owner = _gather(g.indptr, g.indices, rows)
+            on = cur[nb, c]
+            nb, owner = nb[on].astype(np.int64), owner[on]
+            order = np.lexsort((nb, -self.since[nb, c], owner))
+            tipped, first = np.unique(owner[order], return_index=True)
+            source = np.full(len(rows), -1, dtype=np.int64)  # -1: threshold 0, no active neighbour
+            source[np.searchsorted(rows, tipped)] = nb[order][first]
+            parts.append((rows, np.full(len(rows), c), source))
+            self.since[rows, c] = ctx.step
+        return _binary_update(parts)
+
+
+__all__ = [
+    "IndependentCascade",
+    "IndependentCascadeParams",
+    "LinearThreshold",
+    "LinearThresholdParams",
+    "Voter",
+]

@@ -1,0 +1,150 @@
+"""Shared machinery of the rule policies: parameters, initial credences, the neighbour graph.
+
+Every rule in :mod:`socialsim.agents.policies.rules` and
+:mod:`socialsim.agents.policies.contagion` subclasses :class:`_Rule`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from socialsim.agents.policies.base import RuleContext, RulePolicy
+from socialsim.errors import ConfigError
+
+_TOL = 1e-12  # smaller moves than this are not changes
+_BOUNDS = {
+    "greater_than": "> {gt}",
+    "greater_than_equal": ">= {ge}",
+    "less_than": "< {lt}",
+    "less_than_equal": "<= {le}",
+}
+
+
+def _number_or(value: Any, words: tuple[str, ...]) -> Any:
+    """Accept a number in [0, 1] or one of `words`; ValueError with the allowed values otherwise."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
+        return float(value)
+    if isinstance(value, str) and value in words:
+        return value
+    allowed = ", ".join(repr(w) for w in words)
+    raise ValueError(f"{value!r} must be {allowed} or a number in [0, 1]")
+
+
+class RuleParams(BaseModel):
+    """Parameters every rule takes: how credences start (`initial`, `seed_fraction`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    initial: float | Literal["uniform", "seeded"] = Field(
+        "uniform",
+        description="uniform: U(0,1); a number: everyone; seeded: seed_fraction at 1.0, rest 0.0",
+    )
+    seed_fraction: float = Field(0.05, ge=0.0, le=1.0, description="share of members seeded at 1.0")
+
+    @field_validator("initial", mode="before")
+    @classmethod
+    def _initial(cls, value: Any) -> Any:
+        return _number_or(value, ("uniform", "seeded"))
+
+
+def _param_error(exc: ValidationError, params: type[BaseModel]) -> ConfigError:
+    """One line naming the parameter, the bad value and what is allowed."""
+    err = exc.errors()[0]
+    name = ".".join(str(p) for p in err["loc"])
+    kind, ctx, value = err["type"], err.get("ctx", {}), err.get("input")
+    if kind == "extra_forbidden":
+        allowed = ", ".join(params.model_fields)
+        return ConfigError(f"agents.params.{name}: unknown parameter; allowed: {allowed}")
+    if kind == "value_error":
+        return ConfigError(f"agents.params.{name}: {err['msg'].removeprefix('Value error, ')}")
+    if kind in _BOUNDS:
+        return ConfigError(f"agents.params.{name}: {value!r} must be {_BOUNDS[kind].format(**ctx)}")
+    if kind.startswith(("float", "int")):
+        return ConfigError(f"agents.params.{name}: {value!r} must be a number")
+    return ConfigError(f"agents.params.{name}: {value!r} {err['msg'].lower()}")
+
+
+@dataclass
+class _Graph:
+    """Neighbour lists without absent agents: CSR arrays, the row of every entry, degrees."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    rows: np.ndarray
+    deg: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of agents."""
+        return len(self.deg)
+
+    def row_sum(self, edge_values: np.ndarray) -> np.ndarray:
+        """Sum (E, C) per-entry values over each agent's neighbours -> (n, C)."""
+        out = np.empty((self.n, edge_values.shape[1]))
+        for c in range(edge_values.shape[1]):
+            out[:, c] = np.bincount(self.rows, weights=edge_values[:, c], minlength=self.n)
+        return out
+
+
+class _Rule(RulePolicy):
+    """Parameter validation, initial credences and the neighbour graph shared by every rule."""
+
+    Params: ClassVar[type[RuleParams]] = RuleParams
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        super().__init__(params)
+        try:
+            self.cfg = self.Params.model_validate(self.params)
+        except ValidationError as exc:
+            raise _param_error(exc, self.Params) from None
+        self._graph_key: tuple | None = None
+        self._graph_value: _Graph | None = None
+
+    def initial_credences(
+        self, n_members: int, n_claims: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Starting credences (n_members x n_claims) from the `initial` parameter."""
+        initial = self.cfg.initial
+        if initial == "uniform":
+            return rng.random((n_members, n_claims))
+        if initial != "seeded":
+            return np.full((n_members, n_claims), float(initial))
+        out = np.zeros((n_members, n_claims))
+        fraction = self.cfg.seed_fraction
+        k = min(n_members, max(1, round(fraction * n_members))) if fraction > 0 else 0
+        for c in range(n_claims):
+            out[rng.choice(n_members, size=k, replace=False), c] = 1.0
+        return out
+
+    @staticmethod
+    def acting(ctx: RuleContext) -> np.ndarray:
+        """Agents that update this step: active members still present."""
+        mask = ctx.active & ctx.members
+        return mask & ctx.present if ctx.present is not None else mask
+
+    def graph(self, ctx: RuleContext) -> _Graph:
+        """The CSR adjacency without absent agents (cached while nothing changes)."""
+        absent = b"" if ctx.present is None else np.flatnonzero(~ctx.present).tobytes()
+        key = (ctx.indptr, ctx.indices, absent)
+        cached = self._graph_key
+        if (
+            cached is not None
+            and cached[0] is key[0]
+            and cached[1] is key[1]
+            and cached[2] == absent
+        ):
+            return self._graph_value  # type: ignore[return-value]
+        indptr, indices = np.asarray(ctx.indptr), np.asarray(ctx.indices)
+        n = len(indptr) - 1
+        rows = np.repeat(np.arange(n, dtype=indices.dtype), np.diff(indptr))
+        if absent:
+            keep = ctx.present[indices]
+            indices, rows = indices[keep], rows[keep]
+        deg = np.bincount(rows, minlength=n)
+        indptr = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
+        self._graph_key, self._graph_value = key, _Graph(indptr, indices, rows, deg)
+        return self._graph_value

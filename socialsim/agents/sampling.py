@@ -1,0 +1,417 @@
+"""Sampling personas from the built-in distributions, seeded.
+
+``sample_personas(n, rng, spec)`` draws every field from ``rng`` alone, so a seed reproduces
+the population. The built-in tables live in ``socialsim/agents/data/`` (names by region,
+22 countries, 42 occupations, 22 values, 42 interests, 10 communication styles). A ``spec``
+(the ``population.personas`` mapping of a config) overrides them; its keys:
+
+- ``generator``: ``"default"`` (the only generator).
+- ``names``: a list of full names to draw from instead of the regional name tables.
+- ``age``: a number, ``{"normal": [mean, sd], "min": 18, "max": 90}`` or ``{"uniform": [lo, hi]}``.
+- ``gender``, ``country`` (or ``countries``), ``occupation``, ``education``,
+  ``political_leaning``, ``communication_style``: ``{value: weight}``, a list of values
+  (equal weights) or one value. The default occupations follow education and age
+  (the young are mostly students, the old mostly retired); overriding them turns this off.
+- ``values``, ``interests``: a list or ``{value: weight}`` of options, or
+  ``{"options": <list or weights>, "k": [lo, hi]}`` to pick between lo and hi of them.
+- ``credulity``, ``stubbornness``: a number, ``{"beta": [a, b]}`` or ``{"uniform": [lo, hi]}``.
+- ``big_five``: ``{"beta": [a, b]}`` for every trait, or ``{trait: <number or beta>}``.
+- ``activity_rate``: a number, ``{"lognormal": [mu, sigma]}`` or ``{"uniform": [lo, hi]}``.
+- ``fixed``: ``{field: value}`` set on every persona (e.g. ``{"occupation": "teacher"}``);
+  fixed demographics steer the other draws (names follow a fixed country).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, get_args
+
+import numpy as np
+from pydantic import ValidationError
+
+from socialsim.agents.persona import BigFive, Leaning, Persona
+from socialsim.errors import ConfigError
+
+_DATA = Path(__file__).parent / "data"
+_WHERE = "population.personas"
+SPEC_KEYS = (
+    "generator", "names", "age", "gender", "country", "countries", "occupation", "education",
+    "political_leaning", "communication_style", "values", "interests", "credulity",
+    "stubbornness", "big_five", "activity_rate", "fixed",
+)  # fmt: skip
+LEANINGS: tuple[str, ...] = get_args(Leaning)
+TRAITS = tuple(BigFive.model_fields)
+_VOWELS = frozenset("aeiou")
+_DRAWN = (
+    "age", "gender", "country", "education", "occupation", "political_leaning",
+    "communication_style", "credulity", "stubbornness", "activity_rate",
+)  # fmt: skip
+
+
+@cache
+def _tables() -> tuple[dict[str, Any], dict[str, Any]]:
+    with open(_DATA / "distributions.json", encoding="utf-8") as f:
+        dist = json.load(f)
+    with open(_DATA / "names.json", encoding="utf-8") as f:
+        names = json.load(f)
+    return dist, names
+
+
+# --- spec parsing ----------------------------------------------------------------------------
+
+
+def _weights(key: str, value: Any) -> tuple[list[Any], np.ndarray]:
+    """Options and normalised probabilities from a weights dict, a list, or one value."""
+    if isinstance(value, dict):
+        options, weights = list(value), list(value.values())
+    elif isinstance(value, list):
+        options, weights = list(value), [1.0] * len(value)
+    else:
+        options, weights = [value], [1.0]
+    try:
+        p = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{_WHERE}.{key}: weights must be numbers, got {weights!r}") from None
+    if not options or (p < 0).any() or not p.sum() > 0:
+        raise ConfigError(f"{_WHERE}.{key}: needs at least one option and positive weights")
+    return options, p / p.sum()
+
+
+def _pair(key: str, value: Any, kind: str) -> tuple[float, float]:
+    if not (isinstance(value, list | tuple) and len(value) == 2):
+        raise ConfigError(f"{_WHERE}.{key}: {kind} takes two numbers, got {value!r}")
+    try:
+        return float(value[0]), float(value[1])
+    except (TypeError, ValueError):
+        raise ConfigError(f"{_WHERE}.{key}: {kind} takes two numbers, got {value!r}") from None
+
+
+def _numeric(key: str, value: Any, kinds: tuple[str, ...]):
+    """A sampler `(rng, n) -> array` from a number or a one-key distribution dict."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return lambda rng, n: np.full(n, float(value))
+    if isinstance(value, dict) and value:
+        kind = next(iter(value))
+        if kind in kinds:
+            a, b = _pair(key, value[kind], kind)
+            extra = set(value) - {kind} - ({"min", "max"} if kind == "normal" else set())
+            if not extra:
+                return _sampler(key, kind, a, b, value.get("min"), value.get("max"))
+    forms = ", ".join(f"{{{k!r}: [a, b]}}" for k in kinds)
+    raise ConfigError(f"{_WHERE}.{key}: expected a number or one of {forms}, got {value!r}")
+
+
+def _sampler(key: str, kind: str, a: float, b: float, lo: Any, hi: Any):
+    if kind == "beta":
+        if a <= 0 or b <= 0:
+            raise ConfigError(f"{_WHERE}.{key}: beta parameters must be > 0, got [{a}, {b}]")
+        return lambda rng, n: rng.beta(a, b, n)
+    if kind == "uniform":
+        if a > b:
+            raise ConfigError(f"{_WHERE}.{key}: uniform needs lo <= hi, got [{a}, {b}]")
+        return lambda rng, n: rng.uniform(a, b, n)
+    if kind == "lognormal":
+        return lambda rng, n: rng.lognormal(a, b, n)
+    low = float(lo) if lo is not None else -np.inf
+    high = float(hi) if hi is not None else np.inf
+    if b < 0 or low >= high:
+        raise ConfigError(f"{_WHERE}.{key}: normal needs sd >= 0 and min < max")
+    return lambda rng, n: _truncated_normal(rng, n, a, b, low, high)
+
+
+def _truncated_normal(rng, n: int, mean: float, sd: float, low: float, high: float) -> np.ndarray:
+    out = rng.normal(mean, sd, n)
+    for _ in range(100):
+        bad = (out < low) | (out > high)
+        if not bad.any():
+            return out
+        out[bad] = rng.normal(mean, sd, int(bad.sum()))
+    return np.clip(out, low, high)
+
+
+def _list_spec(key: str, value: Any, default_k: tuple[int, int]):
+    if isinstance(value, dict) and set(value) & {"options", "k"}:
+        if set(value) - {"options", "k"}:
+            raise ConfigError(f"{_WHERE}.{key}: allowed keys are 'options' and 'k'")
+        options, p = _weights(key, value.get("options", _tables()[0][key]))
+        k = value.get("k", list(default_k))
+        k = [k, k] if isinstance(k, int) else k
+        lo, hi = (int(x) for x in _pair(key, k, "k"))
+        if not 0 <= lo <= hi:
+            raise ConfigError(f"{_WHERE}.{key}.k: needs 0 <= lo <= hi, got {k!r}")
+        return options, p, (lo, hi)
+    options, p = _weights(key, value)
+    return options, p, default_k
+
+
+def _check_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{_WHERE}: expected 'default', a file path or a mapping, got {spec!r}")
+    for key in spec:
+        if key not in SPEC_KEYS:
+            allowed = ", ".join(SPEC_KEYS)
+            raise ConfigError(f"{_WHERE}.{key}: unknown key; allowed keys are {allowed}")
+    if spec.get("generator", "default") != "default":
+        raise ConfigError(f"{_WHERE}.generator: {spec['generator']!r} is unknown; use 'default'")
+    if "country" in spec and "countries" in spec:
+        raise ConfigError(f"{_WHERE}: give 'country' or 'countries', not both")
+    fixed = spec.get("fixed", {})
+    if not isinstance(fixed, dict):
+        raise ConfigError(f"{_WHERE}.fixed: expected a mapping of persona fields to values")
+    for field in fixed:
+        if field not in Persona.model_fields or field == "id":
+            raise ConfigError(f"{_WHERE}.fixed.{field}: not a persona field that can be fixed")
+    if "political_leaning" in spec:
+        for value in _weights("political_leaning", spec["political_leaning"])[0]:
+            if value not in LEANINGS:
+                raise ConfigError(
+                    f"{_WHERE}.political_leaning: {value!r} is not one of {', '.join(LEANINGS)}"
+                )
+    return spec
+
+
+# --- sampling --------------------------------------------------------------------------------
+
+
+def _choose(rng, n: int, options: list[Any], p: np.ndarray) -> list[Any]:
+    idx = rng.choice(len(options), size=n, p=p)
+    return [options[i] for i in idx.tolist()]
+
+
+def _choose_k(rng, n: int, options: list[Any], p: np.ndarray, k: tuple[int, int]) -> list[list]:
+    """n weighted samples without replacement of lo..hi options each (Gumbel top-k)."""
+    hi = min(k[1], int((p > 0).sum()))
+    counts = rng.integers(min(k[0], hi), hi + 1, size=n)
+    with np.errstate(divide="ignore"):
+        logp = np.log(p)
+    out: list[list] = []
+    for start in range(0, n, 50_000):
+        m = min(n, start + 50_000) - start
+        keys = logp + rng.gumbel(size=(m, len(options)))
+        order = np.argsort(-keys, axis=1).tolist()
+        c = counts[start : start + m].tolist()
+        out.extend([options[j] for j in row[: c[i]]] for i, row in enumerate(order))
+    return out
+
+
+def _group(keys: list[Any]) -> dict[Any, list[int]]:
+    """Row indices by key, keys in sorted order."""
+    groups: dict[Any, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    return dict(sorted(groups.items()))
+
+
+def _sample_names(rng, countries: list[str], genders: list[str]) -> list[str]:
+    """Region-appropriate names, unique in the population while combinations last.
+
+    Once a region's first x last combinations run out, middle initials widen the pool.
+    """
+    dist, tables = _tables()
+    known = dist["countries"]
+    region_of: list[str] = [""] * len(countries)
+    for code, rows in _group(countries).items():
+        mix = known[code]["names"] if code in known else dict.fromkeys(sorted(tables), 1.0)
+        for i, region in zip(rows, _choose(rng, len(rows), *_weights("names", mix)), strict=True):
+            region_of[i] = region
+    sexes = [g if g in ("female", "male") else "any" for g in genders]
+    names = [""] * len(countries)
+    seen: set[str] = set()
+    for (region, sex), rows in _group(list(zip(region_of, sexes, strict=True))).items():
+        table = tables[region]
+        firsts = table["female"] + table["male"] if sex == "any" else table[sex]
+        lasts = table["last"]
+        combos = len(firsts) * len(lasts)
+        space = combos * 27  # no initial, or one of A..Z
+
+        def name(code: int, firsts=firsts, lasts=lasts, combos=combos) -> str:
+            initial, c = divmod(code, combos)
+            middle = f" {chr(64 + initial)}." if initial else ""
+            return f"{firsts[c // len(lasts)]}{middle} {lasts[c % len(lasts)]}"
+
+        plain = rng.choice(combos, size=min(len(rows), combos), replace=False)
+        wide = rng.choice(
+            space - combos, size=min(len(rows) - len(plain), space - combos), replace=False
+        )
+        rest = rng.integers(0, space, len(rows) - len(plain) - len(wide))
+        codes = rng.permutation(np.concatenate([plain, wide + combos, rest])).tolist()
+        collided = []
+        for i, code in zip(rows, codes, strict=True):
+            names[i] = name(code)
+            if names[i] in seen:
+                collided.append(i)
+            seen.add(names[i])
+        if collided and len(rows) < space:
+            for i, tries in zip(
+                collided, rng.integers(0, space, (len(collided), 8)).tolist(), strict=True
+            ):
+                fresh = next((n for n in map(name, tries) if n not in seen), None)
+                if fresh is not None:
+                    names[i] = fresh
+                    seen.add(fresh)
+    return names
+
+
+def _default_occupations(rng, education: list[str], ages: np.ndarray) -> list[str]:
+    """Occupations compatible with each education level; students young, retirees old."""
+    dist = _tables()[0]
+    levels = list(dist["education"])
+    rank = {e: i for i, e in enumerate(levels)}
+    table = dist["occupations"]
+    out = [""] * len(education)
+    by_level: dict[int, list[int]] = {}
+    for i, e in enumerate(education):
+        by_level.setdefault(rank.get(e, len(levels) - 1), []).append(i)
+    for level, rows in sorted(by_level.items()):
+        fits = {o: t["weight"] for o, t in table.items() if rank[t["min_education"]] <= level}
+        for i, o in zip(rows, _choose(rng, len(rows), *_weights("occupation", fits)), strict=True):
+            out[i] = o
+    u = rng.random(len(education))
+    for i in np.flatnonzero((ages < 23) & (u < 0.6)).tolist():
+        out[i] = "student"
+    for i in np.flatnonzero((ages >= 67) & (u < 0.85)).tolist():
+        out[i] = "retired"
+    return out
+
+
+def _cap_education(education: list[str], ages: np.ndarray) -> list[str]:
+    caps = ((21, "secondary"), (23, "bachelor's"), (26, "master's"))
+    order = list(_tables()[0]["education"])
+    out = list(education)
+    for i, e in enumerate(out):
+        for age, cap in caps:
+            if ages[i] < age and e in order and order.index(e) > order.index(cap):
+                out[i] = cap
+                break
+    return out
+
+
+_TEMPLATES = (
+    "{first} {role} in {place} and spends free time on {i1} and {i2}.",
+    "{first} {role} in {place}, has {edu}, and cares most about {v1}.",
+    "Raised in {place}, {first} {role} and is passionate about {i1}.",
+    "{first} {role} in {place}, is known among friends for a love of {i1}, and values {v1}.",
+)
+
+
+_ROLES = {"retired": "is retired", "unemployed": "is between jobs", "student": "is a student"}
+
+
+def _backstory(template: int, name: str, fields: dict[str, Any]) -> str:
+    """One sentence assembled from the persona's own fields."""
+    dist = _tables()[0]
+    occupation = fields["occupation"]
+    role = _ROLES.get(occupation)
+    if role is None:
+        vowel = occupation[:1].lower() in _VOWELS and not occupation.startswith(("uni", "eu"))
+        role = f"works as {'an' if vowel else 'a'} {occupation}"
+    country = dist["countries"].get(fields["country"], {}).get("name", fields["country"])
+    education = fields["education"]
+    interests = fields["interests"] + ["their hobbies", "their friends"]
+    return _TEMPLATES[template].format(
+        first=name.split()[0], role=role, place=country,
+        edu=dist["education_phrases"].get(education, f"{education} education"),
+        i1=interests[0], i2=interests[1], v1=(fields["values"] or ["their family"])[0],
+    )  # fmt: skip
+
+
+def sample_personas(n: int, rng: np.random.Generator, spec: dict | None = None) -> list[Persona]:
+    """Draw n personas (ids 0..n-1) from the built-in distributions, overridden by `spec`."""
+    if n < 0:
+        raise ConfigError(f"population.size: must be >= 0, got {n}")
+    spec = _check_spec(spec or {})
+    dist = _tables()[0]
+    fixed = spec.get("fixed", {})
+    if "country" in fixed:
+        spec = {k: v for k, v in spec.items() if k != "countries"}
+    spec = {**spec, **{k: v for k, v in fixed.items() if k in _DRAWN}}  # fixed values drive draws
+
+    def category(key: str, default: Any) -> list[Any]:
+        return _choose(rng, n, *_weights(key, spec.get(key, default)))
+
+    ages_spec = spec.get("age", {"normal": [42, 16], "min": 18, "max": 88})
+    ages = np.rint(_numeric("age", ages_spec, ("normal", "uniform"))(rng, n)).astype(int)
+    genders = category("gender", dist["gender"])
+    country_key = "countries" if "countries" in spec else "country"
+    default_countries = {c: t["weight"] for c, t in dist["countries"].items()}
+    countries = _choose(rng, n, *_weights(country_key, spec.get(country_key, default_countries)))
+    if "education" in spec:
+        education = category("education", None)
+    else:
+        education = _cap_education(category("education", dist["education"]), ages)
+    if "occupation" in spec:
+        occupations = category("occupation", None)
+    else:
+        occupations = _default_occupations(rng, education, ages)
+    leanings = category("political_leaning", dist["political_leaning"])
+    styles = category("communication_style", dist["communication_styles"])
+    lists = {
+        key: _choose_k(rng, n, *_list_spec(key, spec.get(key, dist[key]), k))
+        for key, k in (("values", (2, 3)), ("interests", (2, 4)))
+    }
+    five = spec.get("big_five", {"beta": [5, 5]})
+    if not isinstance(five, dict):
+        raise ConfigError(f"{_WHERE}.big_five: expected {{'beta': [a, b]}} or {{trait: ...}}")
+    if set(five) <= set(TRAITS):
+        traits = {
+            t: _numeric(f"big_five.{t}", five.get(t, {"beta": [5, 5]}), ("beta", "uniform"))
+            for t in TRAITS
+        }
+    else:
+        shared = _numeric("big_five", five, ("beta", "uniform"))
+        traits = dict.fromkeys(TRAITS, shared)
+    big_five = {t: draw(rng, n) for t, draw in traits.items()}
+    scalars = {
+        key: _numeric(key, spec.get(key, default), kinds)(rng, n)
+        for key, default, kinds in (
+            ("credulity", {"beta": [2, 3]}, ("beta", "uniform")),
+            ("stubbornness", {"beta": [2, 5]}, ("beta", "uniform")),
+            ("activity_rate", {"lognormal": [0.0, 0.5]}, ("lognormal", "uniform")),
+        )
+    }
+    if "names" in spec:
+        pool, _ = _weights("names", spec["names"])
+        picks = rng.choice(len(pool), size=n, replace=n > len(pool))
+        names = [str(pool[i]) for i in picks.tolist()]
+    else:
+        names = _sample_names(rng, countries, genders)
+    templates = rng.integers(0, len(_TEMPLATES), n).tolist()
+
+    personas = []
+    for i in range(n):
+        fields: dict[str, Any] = {
+            "id": i,
+            "name": names[i],
+            "age": int(ages[i]),
+            "gender": genders[i],
+            "country": countries[i],
+            "occupation": occupations[i],
+            "education": education[i],
+            "political_leaning": leanings[i],
+            "big_five": {t: float(v[i]) for t, v in big_five.items()},
+            "values": lists["values"][i],
+            "interests": lists["interests"][i],
+            "communication_style": styles[i],
+            "credulity": float(scalars["credulity"][i]),
+            "stubbornness": float(scalars["stubbornness"][i]),
+            "activity_rate": float(scalars["activity_rate"][i]),
+        }
+        fields.update(fixed)
+        if "backstory" not in fixed:
+            fields["backstory"] = _backstory(templates[i], fields["name"], fields)
+        try:
+            personas.append(Persona.model_validate(fields))
+        except ValidationError as exc:
+            raise ConfigError(
+                f"{_WHERE}: sampled persona is invalid: {_first_error(exc)}"
+            ) from None
+    return personas
+
+
+def _first_error(exc: ValidationError) -> str:
+    """'field <name>: <message>' for the first problem of a persona validation error."""
+    err = exc.errors()[0]
+    field = ".".join(str(x) for x in err["loc"]) or "persona"
+    return f"field {field!r}: {err['msg']}"

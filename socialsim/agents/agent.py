@@ -66,21 +66,18 @@ class SocialAgent(FixedAgent):
         model = self.model
         inbox = model.mail.take_inbox(self.id)
         names = model.names
-        for message in inbox:
-            sender = names.get(message.sender, "a post")
-            self.memory.add(
-                f"{sender} said: {message.text}", model.step_index, "read", message.sender
-            )
         limit = model.cfg.agents.inbox_limit
         shown = inbox[-limit:]
         claims = model.beliefs.claims
-        query = " ".join([m.text for m in shown] + [c.text for c in claims])
         k = model.cfg.agents.memory_k
-        memories = (
-            [item.text for item in self.memory.retrieve(query, k, now=model.step_index)]
-            if k
-            else []
-        )
+        memories: list[str] = []
+        if k and self._memory is not None and len(self._memory):
+            # retrieved before this step's inbox is stored, so memories do not repeat the inbox
+            query = " ".join([m.text for m in shown] + [c.text for c in claims])
+            memories = [item.text for item in self.memory.retrieve(query, k, now=model.step_index)]
+        for message in inbox:
+            sender = names.get(message.sender, "a post")
+            self.memory.add(f"{sender} said: {message.text}", model.step_index, "read", message.sender)
         return Observation(
             agent_id=self.id,
             step=model.step_index,

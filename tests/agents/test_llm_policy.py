@@ -160,7 +160,7 @@ def test_beliefs_are_clamped_resolved_by_text_and_unknown_claims_dropped():
     [decision] = pol.decide([observation()])
     assert decision.credences == {"vax": 0.1, "moon": 0.8}  # 80 read as a percentage
     assert decision.reasons == {"vax": "no evidence", "moon": "seen footage"}
-    assert len(decision.message) == 160 and decision.error is None
+    assert len(decision.message) == 120 and decision.error is None
     pol, _ = policy(lambda r: ok({"message": "", "beliefs": [{"claim": "moon", "credence": 250}]}))
     assert pol.decide([observation()])[0].credences == {"moon": 1.0}
 

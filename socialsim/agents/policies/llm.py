@@ -35,7 +35,7 @@ class BatchClient(Protocol):
 def decision_schema(
     claim_ids: tuple[str, ...],
     extra_fields: dict[str, tuple[type, Any]] | None = None,
-    max_chars: int = 160,
+    max_chars: int = 120,
     recipients: tuple[str, ...] = (),
 ) -> type[BaseModel]:
     """The structured answer asked of the model: message, recipient, beliefs, extra fields.
@@ -105,7 +105,7 @@ class LLMPolicy(DecidingPolicy):
         template: str = "decide_v1",
         extra_fields: dict[str, tuple[type, Any]] | None = None,
         seed: int = 0,
-        max_message_chars: int = 160,
+        max_message_chars: int = 120,
         max_neighbours_shown: int = 12,
     ) -> None:
         clash = set(extra_fields or {}) & set(_CORE_FIELDS)

@@ -148,6 +148,20 @@ def _print_summary(result) -> None:
         f"steps {s['steps_run']}, agents {s['agents']}, events {sum(s['events'].values())}, "
         f"LLM calls {s['llm']['calls']} (cached {s['llm']['cached']}, errors {s['llm']['errors']})"
     )
+    scenario = s.get("scenario", {})
+    scalars = {
+        k: v for k, v in scenario.items() if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    if scalars:
+        shown = ", ".join(f"{k} {v:.3g}" for k, v in list(scalars.items())[:6])
+        console.print(f"{scenario.get('kind')}: {shown}", highlight=False)
+    probes = scenario.get("probe_manipulated_share")
+    if isinstance(probes, dict):
+        for distance, by_step in probes.items():
+            trail = " -> ".join(f"step {k}: {v:.0%}" for k, v in by_step.items())
+            console.print(
+                f"probe answers the manipulated way ({distance}): {trail}", highlight=False
+            )
     for cid, c in s["claims"].items():
         console.print(
             f"claim {cid}: believers {c['believers_initial']:.0%} -> {c['believers_final']:.0%}, "

@@ -77,7 +77,9 @@ class SocialAgent(FixedAgent):
             memories = [item.text for item in self.memory.retrieve(query, k, now=model.step_index)]
         for message in inbox:
             sender = names.get(message.sender, "a post")
-            self.memory.add(f"{sender} said: {message.text}", model.step_index, "read", message.sender)
+            self.memory.add(
+                f"{sender} said: {message.text}", model.step_index, "read", message.sender
+            )
         return Observation(
             agent_id=self.id,
             step=model.step_index,

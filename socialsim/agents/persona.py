@@ -45,11 +45,16 @@ class Persona(BaseModel):
     model: str | None = Field(None, description="per-agent model string (mixed populations)")
     role: str = Field("benign", description="set by scenarios: benign, attacker, guardian, ...")
 
-    def describe(self) -> str:
-        """A short second-person description for prompts."""
+    def describe(self, brief: bool = False) -> str:
+        """A second-person description for prompts; `brief` keeps one sentence (small models)."""
         who = f"{self.age}-year-old {self.gender} {self.occupation}"
+        first = f"You are {self.name}, {_article(who)} {who} from {self.country}."
+        if brief:
+            style = self.communication_style
+            values = f" who values {self.values[0]}" if self.values else ""
+            return f"{first[:-1]}{values}, with {_article(style)} {style} way of talking."
         parts = [
-            f"You are {self.name}, {_article(who)} {who} from {self.country}.",
+            first,
             f"Education: {self.education}. Political leaning: {self.political_leaning}.",
         ]
         if self.values:

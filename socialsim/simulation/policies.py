@@ -49,7 +49,8 @@ class PolicyGroup:
         agent = model.agent(question.agent_id)
         system = question.system
         if system is None:
-            system = "\n".join([agent.persona.describe(), *agent.instructions])
+            brief = self.params.get("persona", "full") == "brief"
+            system = "\n".join([agent.persona.describe(brief=brief), *agent.instructions])
         prompt = question.prompt
         if question.use_memory and agent._memory is not None and len(agent._memory):
             items = agent.memory.retrieve(prompt, model.cfg.agents.memory_k, now=model.step_index)
@@ -99,10 +100,15 @@ def build_policy_groups(
         group.members = np.zeros(n, dtype=bool)
         group.pinned = np.zeros(n, dtype=bool)
         if name == "llm":
-            unknown = sorted(set(params) - {"initial", "template"})
+            unknown = sorted(set(params) - {"initial", "template", "persona"})
             if unknown:
                 raise ConfigError(
-                    f"{where}.params.{unknown[0]}: unknown for policy llm; allowed: initial, template"
+                    f"{where}.params.{unknown[0]}: unknown for policy llm; "
+                    "allowed: initial, template, persona"
+                )
+            if params.get("persona", "full") not in ("full", "brief"):
+                raise ConfigError(
+                    f"{where}.params.persona: {params['persona']!r} is not one of full, brief"
                 )
             group.llm_config = llm
             key = llm.model_dump_json()
@@ -134,5 +140,10 @@ def _make_llm_policy(group: PolicyGroup, cfg: ExperimentConfig):
     extra = create_scenario(cfg.scenario.kind, cfg.scenario.params).decision_fields()
     template = group.params.get("template", "decide_v1")
     return LLMPolicy(
-        group.client, group.llm_config, template=template, extra_fields=extra or None, seed=cfg.seed
+        group.client,
+        group.llm_config,
+        template=template,
+        extra_fields=extra or None,
+        seed=cfg.seed,
+        brief_persona=group.params.get("persona", "full") == "brief",
     )

@@ -124,3 +124,22 @@ def test_cli_reports_all_calls_failing_in_one_line(tmp_path):
     assert isinstance(result.exception, ss.SocialsimError)
     assert "every model call of step 1 failed" in str(result.exception)
     assert (tmp_path / "runs" / "x-s0" / "events.jsonl").exists()
+
+
+def test_brief_persona_shortens_the_system_prompt_and_bad_values_are_rejected(tmp_path):
+    seen: list[str] = []
+
+    def answer(request):
+        seen.append(request.messages[0]["content"])
+        return ANSWER
+
+    cfg = _cfg(tmp_path, size=4, steps=1).with_overrides({"agents.params": {"persona": "brief"}})
+    run = _run(cfg, ScriptedClient(answer), tmp_path)
+    assert len(seen) == 4 and all(s.startswith("You are ") and s.count(".") <= 2 for s in seen)
+    assert all("Education:" not in s for s in seen)
+    assert run.summary["llm"]["calls"] == 4
+    bad = cfg.with_overrides({"agents.params": {"persona": "long"}})
+    with pytest.raises(
+        ss.ConfigError, match=r"agents\.params\.persona: 'long' is not one of full, brief"
+    ):
+        _run(bad, ScriptedClient(answer), tmp_path, name="bad")

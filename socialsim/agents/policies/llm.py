@@ -107,6 +107,7 @@ class LLMPolicy(DecidingPolicy):
         seed: int = 0,
         max_message_chars: int = 120,
         max_neighbours_shown: int = 12,
+        brief_persona: bool = False,
     ) -> None:
         clash = set(extra_fields or {}) & set(_CORE_FIELDS)
         if clash:
@@ -120,6 +121,7 @@ class LLMPolicy(DecidingPolicy):
         self.seed = seed
         self.max_message_chars = max_message_chars
         self.max_neighbours_shown = max_neighbours_shown
+        self.brief_persona = brief_persona
         self._schemas: dict[tuple, type[BaseModel]] = {}
 
     def schema_for(self, observation: Observation) -> type[BaseModel]:
@@ -165,14 +167,15 @@ class LLMPolicy(DecidingPolicy):
             inbox="\n".join(inbox) or "(none)",
             neighbours=(", ".join(shown) + (f" and {more} more" if more > 0 else "")) or "(nobody)",
             task=task,
-            persona=obs.persona.describe(),
+            persona=obs.persona.describe(brief=self.brief_persona),
         )
         return fields
 
     def build_request(self, observation: Observation) -> LLMRequest:
         """The chat request for one observation (no model call)."""
         obs = observation
-        system = "\n".join([obs.persona.describe(), *(_flat(i, 600) for i in obs.instructions)])
+        persona = obs.persona.describe(brief=self.brief_persona)
+        system = "\n".join([persona, *(_flat(i, 600) for i in obs.instructions)])
         user = render(self.template, **self.prompt_fields(obs))
         return LLMRequest(
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],

@@ -305,6 +305,14 @@ class LLMClient:
             return LLMResult(text=text, record=record, value=value)
         return LLMResult(text=text, record=record, value=None, error=error)
 
+    def _litellm_key(self, model: str, api_base: str | None) -> str | None:
+        """The key for litellm: the configured one; a placeholder for a keyless local server."""
+        if self.config.api_key_env:
+            return self._api_key
+        if api_base and model.startswith(FAST_PATH_PREFIXES) and self._api_key is None:
+            return "no-key"  # OpenAI-compatible servers without auth accept any key
+        return None
+
     def _account(self, record: CallRecord) -> None:
         stats = self._stats
         stats["calls"] += 1
@@ -364,7 +372,7 @@ class LLMClient:
                         req.seed,
                         req.schema,
                         api_base=api_base,
-                        api_key=self._api_key if cfg.api_key_env else None,
+                        api_key=self._litellm_key(model, api_base),
                         timeout=cfg.timeout,
                         extra=extra,
                     )

@@ -122,3 +122,17 @@ async def test_async_api_and_sync_run_inside_a_running_loop(client):
     [res] = client.run([ask(extra={"mock_response": "sync"})])
     assert res.text == "sync"
     await asyncio.sleep(0)
+
+
+def test_keyless_local_server_through_litellm_gets_a_placeholder_key(monkeypatch):
+    from socialsim.llm import LLMClient, LLMConfig
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    local = LLMClient(LLMConfig(model="openai/x", api_base="http://127.0.0.1:9/v1", cache=False))
+    assert local._litellm_key("openai/x", "http://127.0.0.1:9/v1") == "no-key"
+    assert local._litellm_key("anthropic/claude", None) is None
+    monkeypatch.setenv("MY_KEY", "sk-secret")
+    keyed = LLMClient(LLMConfig(model="openai/x", api_key_env="MY_KEY", cache=False))
+    assert keyed._litellm_key("openai/x", "http://127.0.0.1:9/v1") == "sk-secret"
+    local.close()
+    keyed.close()

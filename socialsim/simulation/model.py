@@ -85,7 +85,9 @@ class SocialModel(mesa.Model):
         personas = assign_personas(list(population), self.graph, cfg.population.assign, self.rng)
         self.indptr, self.indices = listen_csr(self.graph)
         self.network = Network(self.graph, random=self.random)
-        self.groups: list[PolicyGroup] = build_policy_groups(cfg, self.rng, clients=clients)
+        self.groups: list[PolicyGroup] = build_policy_groups(
+            cfg, self.rng, clients=clients, decision_fields=self.scenario.decision_fields()
+        )
         self.policy_of = np.empty(n, dtype=np.int16)
         membership = self._assign_groups(n)
         self.names = {p.id: p.name for p in personas}

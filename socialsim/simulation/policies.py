@@ -81,7 +81,10 @@ class PolicyGroup:
 
 
 def build_policy_groups(
-    cfg: ExperimentConfig, rng: np.random.Generator, clients: dict | None = None
+    cfg: ExperimentConfig,
+    rng: np.random.Generator,
+    clients: dict | None = None,
+    decision_fields: dict[str, Any] | None = None,
 ) -> list[PolicyGroup]:
     """Group 0 is the base policy; one more group per `agents.mix` entry."""
     from socialsim.agents.policies import create_rule_policy
@@ -115,7 +118,7 @@ def build_policy_groups(
             if key not in shared:
                 shared[key] = _make_client(llm)
             group.client = shared[key]
-            group.policy = _make_llm_policy(group, cfg)
+            group.policy = _make_llm_policy(group, cfg, decision_fields or {})
         else:
             try:
                 group.rule = create_rule_policy(name, params)
@@ -133,11 +136,9 @@ def _make_client(llm: LLMConfig):
     return LLMClient(llm)
 
 
-def _make_llm_policy(group: PolicyGroup, cfg: ExperimentConfig):
+def _make_llm_policy(group: PolicyGroup, cfg: ExperimentConfig, extra: dict[str, Any]):
     from socialsim.agents.policies.llm import LLMPolicy
-    from socialsim.scenarios.base import create_scenario
 
-    extra = create_scenario(cfg.scenario.kind, cfg.scenario.params).decision_fields()
     template = group.params.get("template", "decide_v1")
     return LLMPolicy(
         group.client,

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from socialsim.errors import LLMSetupError
 from socialsim.llm import local
+from socialsim.llm.http import FAST_PATH_PREFIXES
 from socialsim.llm.litellm_route import get_litellm
 from socialsim.llm.types import LLMConfig, LLMRequest
 
@@ -27,6 +28,9 @@ def validate_model(config: LLMConfig, model: str | None = None) -> None:
         local.resolve_gguf(model.removeprefix("local/"))
         if not local.llama_cpp_installed():
             raise LLMSetupError(f"{model} needs llama-cpp-python: {local.INSTALL_HINT}")
+        return
+    direct = config.fast_path and config.api_base and model.startswith(FAST_PATH_PREFIXES)
+    if direct and not config.api_key_env:  # the direct HTTP path: no litellm needed
         return
     litellm = get_litellm()
     try:

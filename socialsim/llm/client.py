@@ -8,29 +8,36 @@ on transient errors, structured output with one repair round, and a :class:`Call
 
 All model calls run on the client's own event loop in a background thread, so the
 synchronous :meth:`LLMClient.run` works from anywhere (a plain script or inside a running
-loop such as Jupyter) and HTTP sessions are reused across calls.
+loop such as Jupyter) and HTTP sessions are reused across calls. :meth:`LLMClient.map`
+builds each request on that loop just before sending it and handles each answer as it
+arrives, so preparing a batch overlaps the model's latency instead of preceding it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import json
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from socialsim.errors import LLMSetupError
 from socialsim.llm import litellm_route, local
 from socialsim.llm.cache import DEFAULT_CACHE_PATH, ResponseCache, cache_key
-from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key
+from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key, strip_provider
 from socialsim.llm.retry import CallFailed, PermanentError, RetryPolicy, TransientError
 from socialsim.llm.structured import parse, repair_messages, schema_text
 from socialsim.llm.types import CallRecord, Completion, LLMConfig, LLMRequest, LLMResult, Messages
 
 T = TypeVar("T")
+X = TypeVar("X")
+Y = TypeVar("Y")
 
 _UNKNOWN = object()
+_COST_FILE = "model_prices_and_context_window_backup.json"
 
 
 def route_of(model: str, api_base: str | None, fast_path: bool) -> str:
@@ -55,7 +62,8 @@ class _Costs:
             return 0.0
         prices = self._prices.get(model, _UNKNOWN)
         if prices is _UNKNOWN:
-            prices = self._prices[model] = self._lookup(model)
+            lookup = self._lookup_file if route == "http" else self._lookup
+            prices = self._prices[model] = lookup(model)
         if prices is None:
             return None
         return prompt_tokens * prices[0] + completion_tokens * prices[1]
@@ -70,6 +78,30 @@ class _Costs:
         except Exception:
             return None
         return float(prompt), float(completion)
+
+    @staticmethod
+    def _lookup_file(model: str) -> tuple[float, float] | None:
+        """Prices from the cost map file litellm ships, read without importing litellm.
+
+        The direct HTTP path stays free of litellm's import (seconds, and some 300,000
+        objects that every full garbage collection would then walk).
+        """
+        spec = importlib.util.find_spec("litellm")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        path = Path(next(iter(spec.submodule_search_locations))) / _COST_FILE
+        try:
+            table = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        for name in (model, strip_provider(model)):
+            entry = table.get(name)
+            if isinstance(entry, dict) and "input_cost_per_token" in entry:
+                return (
+                    float(entry["input_cost_per_token"]),
+                    float(entry.get("output_cost_per_token", 0.0)),
+                )
+        return None
 
 
 class LLMClient:
@@ -129,6 +161,25 @@ class LLMClient:
         if threading.current_thread() is self._thread:
             raise RuntimeError("LLMClient.run cannot be called from the client's own loop")
         return asyncio.run_coroutine_threadsafe(self._complete_many(list(reqs)), loop).result()
+
+    def map(
+        self,
+        items: Sequence[X],
+        build: Callable[[X], LLMRequest],
+        handle: Callable[[X, LLMResult], Y],
+    ) -> list[Y]:
+        """Build, send and handle one request per item, pipelined; results in item order.
+
+        Each request is sent as soon as `build` returns it, while later items are still
+        being built, and `handle` runs as each answer arrives. Both run on the client's
+        thread while the caller waits, one at a time and in item order for `build`, so they
+        may touch the caller's state but must not call back into this client.
+        """
+        loop = self._ensure_loop()
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("LLMClient.map cannot be called from the client's own loop")
+        coro = self._map(list(items), build, handle)
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
     def close(self) -> None:
         """Close HTTP sessions, stop the loop thread and close the cache."""
@@ -216,6 +267,42 @@ class LLMClient:
         if pending and self._cache is not None:
             self._cache.put_many(pending)
         return results  # type: ignore[return-value]
+
+    async def _map(
+        self, items: list[X], build: Callable[[X], LLMRequest], handle: Callable[[X, LLMResult], Y]
+    ) -> list[Y]:
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.config.concurrency)
+        out: list[Any] = [None] * len(items)
+        pending: list[tuple[str, str, Completion]] = []
+        tasks: list[asyncio.Task] = []
+
+        async def call(i: int, req: LLMRequest, plan: tuple) -> None:
+            out[i] = handle(items[i], await self._call(req, plan, pending))
+
+        try:
+            for i, item in enumerate(items):
+                req = build(item)
+                plan = self._plan(req)
+                hit = self._cache.get(plan[-1]) if self._cache is not None else None
+                result = self._from_cache(req, plan, hit) if hit is not None else None
+                if result is not None:
+                    self._stats["calls"] += 1
+                    self._stats["cached"] += 1
+                    out[i] = handle(item, result)
+                    continue
+                tasks.append(asyncio.create_task(call(i, req, plan)))
+                await asyncio.sleep(0)  # one loop turn: sends and answers progress between builds
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            if pending and self._cache is not None:
+                self._cache.put_many(pending)
+        return out
 
     def _plan(self, req: LLMRequest) -> tuple[str, str, str | None, float, int, str]:
         cfg = self.config

@@ -22,13 +22,13 @@ JSON_SCHEMA = "json_schema"
 JSON_OBJECT = "json_object"
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
     """The JSON schema of a pydantic model class (computed once per class)."""
     return schema.model_json_schema()
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def schema_text(schema: type[BaseModel]) -> str:
     """The JSON schema of a class as canonical JSON text (part of the cache key)."""
     return json.dumps(json_schema(schema), sort_keys=True, separators=(",", ":"))

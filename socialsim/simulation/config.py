@@ -112,6 +112,11 @@ class OutputConfig(_Strict):
         default_factory=lambda: ["jsonl", "parquet", "csv"]
     )
     report: bool = True
+    durable: bool = Field(
+        False,
+        description="fsync the event log every step (survives a machine crash; slower on "
+        "network disks); a killed process loses no completed step either way",
+    )
 
 
 class EventConfig(_Strict):

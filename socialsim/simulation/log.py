@@ -3,7 +3,9 @@
 Every event is one JSON object per line with the keys
 ``run, step, time, kind, agent, target, claim, payload``; ``kind`` is one of
 :data:`EVENT_KINDS`. Lines are written in the order events happen and the file is only
-ever appended to, so a run killed mid-way keeps every step it completed.
+ever appended to, so a run killed mid-way keeps every step it completed: each flush hands
+the lines to the operating system. With ``durable=True`` every flush also fsyncs, so the
+steps survive a machine crash too; otherwise the file is fsynced when it is closed.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ EVENT_COLUMNS = ["run", "step", "time", "kind", "agent", "target", "claim", "pay
 
 
 class InteractionLog:
-    """Append-only JSONL event log; `flush()` makes everything so far durable."""
+    """Append-only JSONL event log; `flush()` hands everything so far to the OS."""
 
-    def __init__(self, path: str | Path, run: str) -> None:
+    def __init__(self, path: str | Path, run: str, durable: bool = False) -> None:
         self.path = Path(path)
         self.run = run
+        self.durable = durable
         self._buffer: list[str] = []
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self.counts: dict[str, int] = dict.fromkeys(EVENT_KINDS, 0)
@@ -66,17 +69,23 @@ class InteractionLog:
         self._buffer.append(json.dumps(record, ensure_ascii=False, default=_json_default))
 
     def flush(self) -> None:
-        """Write buffered events and fsync: nothing emitted so far can be lost after this."""
+        """Write buffered events: a killed process loses nothing emitted so far.
+
+        `durable` logs also fsync, so a machine crash loses nothing either.
+        """
         if self._buffer:
             self._file.write("\n".join(self._buffer) + "\n")
             self._buffer.clear()
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if self.durable:
+            os.fsync(self._file.fileno())
 
     def close(self) -> None:
         """Flush and close the file."""
         if not self._file.closed:
             self.flush()
+            if not self.durable:
+                os.fsync(self._file.fileno())
             self._file.close()
 
 

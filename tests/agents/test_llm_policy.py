@@ -282,3 +282,49 @@ def test_through_the_real_client_with_litellm_mock_response(tmp_path):
             and decision.message == "I doubt it"
         )
         assert decision.llm["prompt_id"] == "decide_v1" and decision.llm["model"] == "gpt-4o-mini"
+
+
+class MappingClient(FakeClient):
+    """FakeClient that also pipelines: records whether each item was built before any answer."""
+
+    def __init__(self, answer) -> None:
+        super().__init__(answer)
+        self.events: list[str] = []
+
+    def map(self, items, build, handle):
+        out = []
+        for item in items:  # build one, answer it, then build the next
+            request = build(item)
+            self.events.append(f"built {item}")
+            out.append(handle(item, self.answer(request)))
+            self.events.append(f"handled {item}")
+        return out
+
+
+def test_decide_each_pipelines_through_map_and_matches_decide():
+    def answer(request):
+        agent = "Bob" if "Ada0" in request.messages[0]["content"] else "Carla"
+        return ok({"message": f"to {agent}", "to": agent, "beliefs": {"vax": 0.4}})
+
+    observed: list[int] = []
+
+    def observe(agent_id: int) -> Observation:
+        observed.append(agent_id)
+        return observation(agent_id)
+
+    piped = MappingClient(answer)
+    pairs = LLMPolicy(piped, LLMConfig()).decide_each([0, 1, 2], observe)
+    assert observed == [0, 1, 2]
+    assert piped.events[:3] == ["built 0", "handled 0", "built 1"] and not piped.batches
+    plain, batch_client = policy(answer)
+    expected = plain.decide([observation(i) for i in range(3)])
+    assert [d for _, d in pairs] == expected and len(batch_client.batches) == 1
+    assert [o.agent_id for o, _ in pairs] == [0, 1, 2]
+    assert [d.to for _, d in pairs] == [5, 7, 7]
+
+
+def test_decide_each_without_map_observes_everyone_then_asks_once():
+    pol, client = policy(lambda r: ok({"message": "", "to": "none", "beliefs": {}}))
+    pairs = pol.decide_each([3, 4], observation)
+    assert len(client.batches) == 1 and len(client.batches[0]) == 2
+    assert [o.agent_id for o, _ in pairs] == [3, 4] and all(d.to == "none" for _, d in pairs)

@@ -175,3 +175,91 @@ def test_unusable_answers_replay_from_the_cache_but_transport_errors_do_not(stub
     with make_client(stub, tmp_path, cache=True) as client:
         [fresh] = client.run([ask("other", schema=Vote, seed=2)])
     assert fresh.ok and not fresh.record.cached and stub.calls == 4
+
+
+def test_map_sends_each_request_before_the_next_is_built(stub):
+    """Pipelining: early requests are sent and answered while later items are being built."""
+    import time
+
+    built_at: dict[int, float] = {}
+    handled_at: dict[int, float] = {}
+    arrived: list[tuple[str, float]] = []
+
+    def reply(body, n):
+        arrived.append((body["messages"][0]["content"], time.perf_counter()))
+        return 200, "hello"
+
+    def build(i: int) -> LLMRequest:
+        built_at[i] = time.perf_counter()
+        time.sleep(0.01)  # a slow prompt builder
+        return ask(f"item {i}")
+
+    def handle(i: int, result) -> str:
+        handled_at[i] = time.perf_counter()
+        return f"{i}:{result.text}"
+
+    stub.behaviour = reply
+    with make_client(stub, concurrency=8) as client:
+        out = client.map(list(range(20)), build, handle)
+    assert out == [f"{i}:hello" for i in range(20)]  # item order, whatever the arrival order
+    first_arrival = dict(arrived)["item 0"]
+    assert first_arrival < built_at[19] and handled_at[0] < built_at[19]
+
+
+def test_map_replays_cached_answers_without_calls_and_caches_new_ones(stub, tmp_path):
+    stub.behaviour = lambda body, n: (200, GOOD)
+    reqs = [ask(f"q{i}", schema=Vote, seed=i) for i in range(6)]
+    with make_client(stub, tmp_path, cache=True) as client:
+        first = client.map(reqs[:3], lambda r: r, lambda r, res: res)
+    assert stub.calls == 3 and not any(r.record.cached for r in first)
+    with make_client(stub, tmp_path, cache=True) as client:
+        second = client.map(reqs, lambda r: r, lambda r, res: res)
+        stats = client.stats
+    assert stub.calls == 6
+    assert [r.record.cached for r in second] == [True] * 3 + [False] * 3
+    assert all(r.value == Vote(choice="A", confidence=0.9) for r in second)
+    assert stats["calls"] == 6 and stats["cached"] == 3
+
+
+def test_map_stops_cleanly_when_build_fails(stub):
+    stub.delay = 0.02
+
+    def build(i: int) -> LLMRequest:
+        if i == 3:
+            raise ValueError("bad item 3")
+        return ask(str(i))
+
+    with make_client(stub) as client:
+        with pytest.raises(ValueError, match="bad item 3"):
+            client.map(list(range(6)), build, lambda i, r: r)
+        [after] = client.map([0], lambda i: ask("after"), lambda i, r: r)  # client still usable
+    assert after.ok and stub.calls <= 4
+
+
+def test_fast_path_prices_come_from_the_cost_file_without_importing_litellm():
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from socialsim.llm.check import validate_model\n"
+        "from socialsim.llm.client import _Costs\n"
+        "from socialsim.llm.types import LLMConfig\n"
+        "validate_model(LLMConfig(model='openai/gpt-4o-mini', api_base='http://127.0.0.1:9/v1'))\n"
+        "costs = _Costs()\n"
+        "print(costs('openai/gpt-4o-mini', 'http', 1000, 100), costs('hosted_vllm/mine', 'http', 9, 9))\n"
+        "print('litellm' in sys.modules)\n"
+    )
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    ).stdout.split("\n")
+    price, unknown = out[0].split()
+    assert out[1] == "False" and unknown == "None"
+    from socialsim.llm.litellm_route import get_litellm
+
+    prompt, completion = get_litellm().cost_per_token(
+        model="openai/gpt-4o-mini", prompt_tokens=1000, completion_tokens=100
+    )
+    assert float(price) == pytest.approx(prompt + completion)

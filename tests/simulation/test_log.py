@@ -66,3 +66,18 @@ def test_mailroom_step_and_latency_delivery():
     assert [m.text for m in mail.take_inbox(1)] == ["a"] and mail.take_inbox(1) == []
     assert mail.deliver(now=3.0)[0].text == "b"
     assert mail.peek_inbox(0)[0].id == "m2"
+
+
+@pytest.mark.parametrize(("durable", "expected"), [(False, 1), (True, 3)])
+def test_fsync_every_flush_only_when_durable(tmp_path, monkeypatch, durable, expected):
+    import os
+
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    log = InteractionLog(tmp_path / "e.jsonl", "r", durable=durable)
+    for step in (1, 2):
+        log.emit("probe", step=step)
+        log.flush()
+        assert len((tmp_path / "e.jsonl").read_text().splitlines()) == step  # in the file now
+    log.close()
+    assert len(synced) == expected  # close always syncs

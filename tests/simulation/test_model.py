@@ -201,3 +201,20 @@ def test_agents_table_is_long_format(rule_cfg, tmp_path):
     model.close()
     assert isinstance(table, pd.DataFrame) and len(table) == 2 * 60
     assert table.groupby("step")["agent"].nunique().tolist() == [60, 60]
+
+
+def test_steps_collect_garbage_less_often_and_restore_the_thresholds(rule_cfg, tmp_path):
+    import gc
+
+    from socialsim.simulation.model import fewer_collections
+
+    before = gc.get_threshold()
+    seen = []
+    with fewer_collections(first=50_000):
+        seen.append(gc.get_threshold()[0])
+    assert seen == [max(50_000, before[0])] and gc.get_threshold() == before
+    model = SocialModel(rule_cfg(steps=2), tmp_path)
+    model.scenario.after_step = lambda m: seen.append(gc.get_threshold()[0])
+    model.step()
+    model.close()
+    assert seen[-1] >= 20_000 and gc.get_threshold() == before

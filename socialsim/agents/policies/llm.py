@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Any, ClassVar, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
@@ -20,13 +21,18 @@ from socialsim.errors import ConfigError
 from socialsim.llm.prompts import render
 from socialsim.llm.types import LLMConfig, LLMRequest, LLMResult
 
+T = TypeVar("T")
 _CORE_FIELDS = ("message", "to", "beliefs")
 _EVERYONE = {"all", "everyone", "everybody", "public", "neighbours", "neighbors"}
 _NOBODY = {"none", "nobody", "no one", "noone", "nothing"}
 
 
 class BatchClient(Protocol):
-    """What LLMPolicy needs from a client: one synchronous batch of requests."""
+    """What LLMPolicy needs from a client: one synchronous batch of requests.
+
+    A client that also has ``map(items, build, handle)`` (as :class:`~socialsim.llm.LLMClient`
+    does) gets pipelined batches from :meth:`LLMPolicy.decide_each`.
+    """
 
     def run(self, requests: list[LLMRequest]) -> list[LLMResult]:
         """Run every request (concurrently) and return one result each, in order."""
@@ -212,6 +218,31 @@ class LLMPolicy(DecidingPolicy):
             )
         except (TypeError, ValueError, AttributeError) as exc:
             return Decision(**base, error=f"unusable answer: {_flat(exc, 200)}")
+
+    def decide_each(
+        self, items: Sequence[T], observe: Callable[[T], Observation]
+    ) -> list[tuple[Observation, Decision]]:
+        """Observe, ask and parse item by item, pipelined when the client can `map`.
+
+        Each item is observed and its request sent while the answers to earlier ones are
+        on their way; each answer is parsed as it arrives. Items are observed in order, so
+        the result equals ``decide([observe(i) for i in items])``.
+        """
+        if not hasattr(self.client, "map"):
+            observations = [observe(item) for item in items]
+            return list(zip(observations, self.decide(observations), strict=True))
+        observations: list[Observation | None] = [None] * len(items)
+
+        def build(i: int) -> LLMRequest:
+            observations[i] = obs = observe(items[i])
+            return self.build_request(obs)
+
+        def handle(i: int, result: LLMResult) -> tuple[Observation, Decision]:
+            obs = observations[i]
+            assert obs is not None
+            return obs, self.parse(obs, result)
+
+        return self.client.map(range(len(items)), build, handle)
 
     def decide(self, observations: list[Observation]) -> list[Decision]:
         """Decide for every observation with one batch call to the client."""

@@ -25,9 +25,13 @@ class SocialAgent(FixedAgent):
         self.id = agent_id
         self.policy = policy
         self.instructions: list[str] = []
-        self.present = True
         self._persona: Persona | None = None
         self._memory: Memory | None = None
+
+    @property
+    def present(self) -> bool:
+        """False once the agent has left the run."""
+        return bool(self.model.present[self.id])
 
     @property
     def persona(self) -> Persona:

@@ -8,7 +8,7 @@ nodes of the graph. The sampling and file functions are importable from here as 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import networkx as nx
@@ -16,7 +16,14 @@ import numpy as np
 
 from socialsim.agents.persona import Persona
 from socialsim.agents.persona_files import load_personas, save_personas
-from socialsim.agents.sampling import LEANINGS, SPEC_KEYS, TRAITS, sample_personas
+from socialsim.agents.sampling import (
+    LEANINGS,
+    SPEC_KEYS,
+    TRAITS,
+    SampledPersonas,
+    sample_personas,
+    sample_population,
+)
 from socialsim.errors import ConfigError, DataFileError
 
 STRATEGIES = ("random", "homophily", "by_degree")
@@ -25,8 +32,8 @@ STRATEGIES = ("random", "homophily", "by_degree")
 class Population:
     """The personas of a run, indexed by id."""
 
-    def __init__(self, personas: list[Persona]) -> None:
-        self.personas = list(personas)
+    def __init__(self, personas: Sequence[Persona]) -> None:
+        self.personas = personas if isinstance(personas, SampledPersonas) else list(personas)
 
     @classmethod
     def from_config(
@@ -38,9 +45,9 @@ class Population:
     ) -> Population:
         """Build from `population.personas`: 'default', a generator mapping, or a file path."""
         if isinstance(personas, dict):
-            return cls(sample_personas(size, rng, personas))
+            return cls(sample_population(size, rng, personas))
         if personas == "default":
-            return cls(sample_personas(size, rng))
+            return cls(sample_population(size, rng))
         path = Path(personas)
         if not path.is_absolute() and not path.exists() and base_dir is not None:
             path = Path(base_dir) / path
@@ -69,10 +76,6 @@ class Population:
 # --- assignment to nodes ---------------------------------------------------------------------
 
 
-def _similarity_key(p: Persona) -> tuple:
-    return (LEANINGS.index(p.political_leaning), p.country, p.age)
-
-
 def _bfs_order(graph: nx.Graph, rng: np.random.Generator) -> list[int]:
     """Nodes in breadth-first order from seeded starts (every component, undirected view)."""
     undirected = graph.to_undirected(as_view=True) if graph.is_directed() else graph
@@ -93,10 +96,20 @@ def _bfs_order(graph: nx.Graph, rng: np.random.Generator) -> list[int]:
     return order
 
 
-def assign_personas(
-    personas: list[Persona], graph: nx.Graph, strategy: str, rng: np.random.Generator
-) -> list[Persona]:
-    """Personas re-ordered so that index == node, each with `id` set to its node.
+def _field(personas: Sequence[Persona], name: str) -> list:
+    """One field of every persona: from columns when the personas are sampled lazily."""
+    if isinstance(personas, SampledPersonas):
+        return personas.column(name)
+    if name.startswith("big_five."):
+        trait = name.split(".", 1)[1]
+        return [getattr(p.big_five, trait) for p in personas]
+    return [getattr(p, name) for p in personas]
+
+
+def assignment_order(
+    personas: Sequence[Persona], graph: nx.Graph, strategy: str, rng: np.random.Generator
+) -> list[int]:
+    """Which persona each node gets: node i gets ``personas[order[i]]``.
 
     random: a seeded permutation. homophily: personas sorted by (political leaning,
     country, age) laid along a breadth-first walk, so neighbours are alike. by_degree: the
@@ -108,26 +121,45 @@ def assign_personas(
     if set(graph.nodes()) != set(range(n)):
         raise ConfigError("graph nodes must be the integers 0..N-1 to assign personas")
     if strategy == "random":
-        order = rng.permutation(n).tolist()  # node i gets personas[order[i]]
-    elif strategy == "homophily":
+        return rng.permutation(n).tolist()
+    order = [0] * n
+    if strategy == "homophily":
         shuffled = rng.permutation(n).tolist()
-        ranked = sorted(shuffled, key=lambda i: _similarity_key(personas[i]))
-        order = [0] * n
+        leaning = [LEANINGS.index(v) for v in _field(personas, "political_leaning")]
+        country, age = _field(personas, "country"), _field(personas, "age")
+        ranked = sorted(shuffled, key=lambda i: (leaning[i], country[i], age[i]))
         for node, i in zip(_bfs_order(graph, rng), ranked, strict=True):
             order[node] = i
     elif strategy == "by_degree":
         degree = np.array([graph.degree(v) for v in range(n)])
         nodes = np.lexsort((rng.random(n), -degree)).tolist()
-        ranked = sorted(
-            range(n),
-            key=lambda i: (-personas[i].activity_rate, -personas[i].big_five.extraversion),
-        )
-        order = [0] * n
+        rate = _field(personas, "activity_rate")
+        extraversion = _field(personas, "big_five.extraversion")
+        ranked = sorted(range(n), key=lambda i: (-rate[i], -extraversion[i]))
         for node, i in zip(nodes, ranked, strict=True):
             order[node] = i
     else:
         raise ConfigError(f"population.assign: {strategy!r} is not one of {', '.join(STRATEGIES)}")
-    return [personas[i].model_copy(update={"id": node}) for node, i in enumerate(order)]
+    return order
+
+
+def placed(personas: Sequence[Persona], order: list[int]) -> Iterator[Persona]:
+    """The personas in node order, each with `id` set to its node, built one at a time."""
+    if isinstance(personas, SampledPersonas):
+        yield from personas.take(order)
+        return
+    for node, i in enumerate(order):
+        yield personas[i].model_copy(update={"id": node})
+
+
+def assign_personas(
+    personas: Sequence[Persona], graph: nx.Graph, strategy: str, rng: np.random.Generator
+) -> list[Persona]:
+    """Personas re-ordered so that index == node, each with `id` set to its node.
+
+    The strategies are those of :func:`assignment_order`.
+    """
+    return list(placed(personas, assignment_order(personas, graph, strategy, rng)))
 
 
 __all__ = [
@@ -136,8 +168,12 @@ __all__ = [
     "STRATEGIES",
     "TRAITS",
     "Population",
+    "SampledPersonas",
     "assign_personas",
+    "assignment_order",
     "load_personas",
+    "placed",
     "sample_personas",
+    "sample_population",
     "save_personas",
 ]

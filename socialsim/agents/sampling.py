@@ -24,9 +24,10 @@ the population. The built-in tables live in ``socialsim/agents/data/`` (names by
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, get_args, overload
 
 import numpy as np
 from pydantic import ValidationError
@@ -319,6 +320,13 @@ def _backstory(template: int, name: str, fields: dict[str, Any]) -> str:
 
 def sample_personas(n: int, rng: np.random.Generator, spec: dict | None = None) -> list[Persona]:
     """Draw n personas (ids 0..n-1) from the built-in distributions, overridden by `spec`."""
+    return list(sample_population(n, rng, spec))
+
+
+def sample_population(
+    n: int, rng: np.random.Generator, spec: dict | None = None
+) -> SampledPersonas:
+    """The same draws as :func:`sample_personas`, kept as columns; personas built on access."""
     if n < 0:
         raise ConfigError(f"population.size: must be >= 0, got {n}")
     spec = _check_spec(spec or {})
@@ -379,35 +387,171 @@ def sample_personas(n: int, rng: np.random.Generator, spec: dict | None = None) 
         names = _sample_names(rng, countries, genders)
     templates = rng.integers(0, len(_TEMPLATES), n).tolist()
 
-    personas = []
-    for i in range(n):
+    columns: dict[str, Any] = {
+        "name": names,
+        "age": ages,
+        "gender": genders,
+        "country": countries,
+        "occupation": occupations,
+        "education": education,
+        "political_leaning": leanings,
+        "values": lists["values"],
+        "interests": lists["interests"],
+        "communication_style": styles,
+        **{f"big_five.{t}": v for t, v in big_five.items()},
+        **scalars,
+    }
+    return SampledPersonas(columns, np.asarray(templates, dtype=np.int8), fixed)
+
+
+class _Coded:
+    """A column of repeated values as int32 codes into a table of the distinct values."""
+
+    __slots__ = ("codes", "table")
+
+    def __init__(self, values: list[Any]) -> None:
+        index: dict[Any, int] = {}
+        codes = [index.setdefault(v, len(index)) for v in values]
+        self.codes = np.asarray(codes, dtype=np.int32)
+        self.table = list(index)
+
+    def __getitem__(self, i: int) -> Any:
+        return self.table[self.codes[i]]
+
+    def take(self, order: np.ndarray) -> _Coded:
+        out = _Coded.__new__(_Coded)
+        out.codes, out.table = self.codes[order], self.table
+        return out
+
+    def tolist(self) -> list[Any]:
+        table = self.table
+        return [table[c] for c in self.codes.tolist()]
+
+
+class SampledPersonas(Sequence[Persona]):
+    """Sampled personas kept as compact columns; ``[i]`` builds persona i anew.
+
+    Numbers are numpy arrays, repeated strings and value lists are codes into small
+    tables, and the backstory is rebuilt from its template number, so a persona costs
+    about 150 bytes plus its name instead of a pydantic object of some kilobytes; a
+    100,000-agent population never holds its personas as objects all at once.
+    ``column(field)`` reads one field for everyone (``"big_five.openness"`` for a trait);
+    fixed fields apply to both. Persona i has id i; :meth:`take` reorders.
+    """
+
+    def __init__(
+        self, columns: dict[str, Any], templates: np.ndarray, fixed: dict[str, Any]
+    ) -> None:
+        self._n = len(templates)
+        self._columns: dict[str, Any] = {}
+        for key, values in columns.items():
+            if key == "name":
+                self._columns[key] = list(values)
+            elif key in ("values", "interests"):
+                self._columns[key] = _Coded([tuple(v) for v in values])
+            elif isinstance(values, np.ndarray):
+                self._columns[key] = values.astype(np.int64 if key == "age" else np.float64)
+            else:
+                self._columns[key] = _Coded(list(values))
+        self._templates = templates
+        self._fixed = fixed
+        self._check()
+
+    def _check(self) -> None:
+        """Validate now what validating every persona would find, without building them all.
+
+        Numbers are range-checked as arrays against the Persona fields' bounds; one persona
+        per distinct coded value is built, which covers the rest. The first failing persona
+        raises its own error.
+        """
+        if not self._n:
+            return
+        suspects = {0}
+        for key, col in self._columns.items():
+            if isinstance(col, _Coded):
+                suspects.update(np.unique(col.codes, return_index=True)[1].tolist())
+            elif isinstance(col, np.ndarray):
+                low, high, open_low = _BOUNDS.get(key.split(".")[0], (0.0, 1.0, False))
+                bad = ~np.isfinite(col) | (col > high) | ((col <= low) if open_low else (col < low))
+                if bad.any():
+                    suspects.add(int(np.argmax(bad)))
+        for i in sorted(suspects):
+            self.get(i)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> Persona: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Persona]: ...
+
+    def __getitem__(self, index: int | slice) -> Persona | list[Persona]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._n))]
+        if not -self._n <= index < self._n:
+            raise IndexError(f"persona {index} of {self._n}")
+        return self.get(index % self._n)
+
+    def column(self, field: str) -> list[Any]:
+        """One field of every persona, in order."""
+        if field in self._fixed:
+            return [self._fixed[field]] * self._n
+        top, _, trait = field.partition(".")
+        if top == "big_five" and isinstance(self._fixed.get("big_five"), dict):
+            if trait in self._fixed["big_five"]:
+                return [self._fixed["big_five"][trait]] * self._n
+        values = self._columns[field]
+        if field in ("values", "interests"):
+            return [list(v) for v in values.tolist()]
+        return list(values) if isinstance(values, list) else values.tolist()
+
+    def take(self, order: Sequence[int]) -> SampledPersonas:
+        """The personas reordered: persona i of the result is persona ``order[i]`` here."""
+        idx = np.asarray(order, dtype=np.int64)
+        out = SampledPersonas.__new__(SampledPersonas)
+        out._n = len(idx)
+        out._columns = {
+            key: [col[i] for i in idx.tolist()] if isinstance(col, list) else col.take(idx)
+            if isinstance(col, _Coded) else col[idx]
+            for key, col in self._columns.items()
+        }  # fmt: skip
+        out._templates = self._templates[idx]
+        out._fixed = self._fixed
+        return out
+
+    def get(self, i: int) -> Persona:
+        """Persona i (a new object each time)."""
+        cols = self._columns
         fields: dict[str, Any] = {
             "id": i,
-            "name": names[i],
-            "age": int(ages[i]),
-            "gender": genders[i],
-            "country": countries[i],
-            "occupation": occupations[i],
-            "education": education[i],
-            "political_leaning": leanings[i],
-            "big_five": {t: float(v[i]) for t, v in big_five.items()},
-            "values": lists["values"][i],
-            "interests": lists["interests"][i],
-            "communication_style": styles[i],
-            "credulity": float(scalars["credulity"][i]),
-            "stubbornness": float(scalars["stubbornness"][i]),
-            "activity_rate": float(scalars["activity_rate"][i]),
+            "name": cols["name"][i],
+            "age": int(cols["age"][i]),
+            "big_five": {t: float(cols[f"big_five.{t}"][i]) for t in TRAITS},
+            "values": list(cols["values"][i]),
+            "interests": list(cols["interests"][i]),
         }
-        fields.update(fixed)
-        if "backstory" not in fixed:
-            fields["backstory"] = _backstory(templates[i], fields["name"], fields)
+        for key in _CODED:
+            fields[key] = cols[key][i]
+        for key in _FLOATS:
+            fields[key] = float(cols[key][i])
+        fields.update(self._fixed)
+        if "backstory" not in self._fixed:
+            fields["backstory"] = _backstory(int(self._templates[i]), fields["name"], fields)
         try:
-            personas.append(Persona.model_validate(fields))
+            return Persona.model_validate(fields)
         except ValidationError as exc:
             raise ConfigError(
                 f"{_WHERE}: sampled persona is invalid: {_first_error(exc)}"
             ) from None
-    return personas
+
+
+_CODED = (
+    "gender", "country", "occupation", "education", "political_leaning", "communication_style",
+)  # fmt: skip
+_FLOATS = ("credulity", "stubbornness", "activity_rate")
+_BOUNDS = {"age": (13, 110, False), "activity_rate": (0.0, np.inf, True)}  # (low, high, low open)
 
 
 def _first_error(exc: ValidationError) -> str:

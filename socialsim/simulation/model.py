@@ -20,9 +20,10 @@ from mesa.discrete_space import Network
 
 from socialsim.agents.agent import SocialAgent
 from socialsim.agents.beliefs import BeliefChange, BeliefStore, Claim
-from socialsim.agents.persona import PersonaStore
+from socialsim.agents.persona import Persona, PersonaStore
 from socialsim.agents.policies.base import Decision, Observation, RuleContext
-from socialsim.agents.population import Population, assign_personas
+from socialsim.agents.population import Population, assignment_order, placed
+from socialsim.agents.sampling import SampledPersonas
 from socialsim.errors import SocialsimError
 from socialsim.scenarios.base import Scenario, create_scenario
 from socialsim.simulation.config import ExperimentConfig
@@ -66,6 +67,30 @@ def fewer_collections(first: int = 20_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+class Names:
+    """Agent names by id (a list, not a dict: 100,000 agents); negative ids are public posts."""
+
+    __slots__ = ("_names", "_public")
+
+    def __init__(self, names: list[str], public: str) -> None:
+        self._names = names
+        self._public = public
+
+    def __getitem__(self, agent_id: int) -> str:
+        if agent_id < 0:
+            return self._public
+        return self._names[agent_id]
+
+    def get(self, agent_id: int, default: str | None = None) -> str | None:
+        """The name, or `default` for an id that is no agent."""
+        if agent_id == -1:
+            return self._public
+        return self._names[agent_id] if 0 <= agent_id < len(self._names) else default
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 class AllCallsFailed(SocialsimError):
     """Every model call of a step failed: the run stops (its log is kept)."""
 
@@ -106,26 +131,36 @@ class SocialModel(mesa.Model):
             base_dir=base_dir,
         )
         population = Population.from_config(n, cfg.population.personas, self.rng, base_dir=base_dir)
-        personas = assign_personas(list(population), self.graph, cfg.population.assign, self.rng)
+        order = assignment_order(population.personas, self.graph, cfg.population.assign, self.rng)
         self.indptr, self.indices = listen_csr(self.graph)
-        self.network = Network(self.graph, random=self.random)
+        self._network: Network | None = None
         self.groups: list[PolicyGroup] = build_policy_groups(
             cfg, self.rng, clients=clients, decision_fields=self.scenario.decision_fields()
         )
         self.policy_of = np.empty(n, dtype=np.int16)
         membership = self._assign_groups(n)
-        self.names = {p.id: p.name for p in personas}
-        self.names[-1] = "a public post"
-        self.activity_rates = np.array([p.activity_rate for p in personas], dtype=float)
-        self.stubbornness = np.array([p.stubbornness for p in personas], dtype=float)
-        self.personas = PersonaStore(personas)
-        del personas, population
-        self.social_agents: list[SocialAgent] = []
-        for i in range(n):
-            self.policy_of[i] = membership[i]
-            agent = SocialAgent(self, i, self.groups[membership[i]].name)
-            agent.cell = self.network[i]
-            self.social_agents.append(agent)
+        if isinstance(population.personas, SampledPersonas):  # compact columns: the store
+            self.personas: PersonaStore | SampledPersonas = population.personas.take(order)
+            names = self.personas.column("name")
+            self.activity_rates = np.asarray(self.personas.column("activity_rate"), dtype=float)
+            self.stubbornness = np.asarray(self.personas.column("stubbornness"), dtype=float)
+        else:
+            names = []
+            self.activity_rates = np.empty(n, dtype=float)
+            self.stubbornness = np.empty(n, dtype=float)
+
+            def noted(personas: Iterator[Persona]) -> Iterator[Persona]:
+                for p in personas:
+                    names.append(p.name)
+                    self.activity_rates[p.id] = p.activity_rate
+                    self.stubbornness[p.id] = p.stubbornness
+                    yield p
+
+            self.personas = PersonaStore(noted(placed(population.personas, order)))
+        self.names = Names(names, public="a public post")
+        del population, order
+        self.policy_of[:] = membership
+        self._by_id: list[SocialAgent | None] = [None] * n
         self.present = np.ones(n, dtype=bool)
         self._llm_mask = np.array([self.groups[g].is_llm for g in membership], dtype=bool)
         self.beliefs = BeliefStore(n)
@@ -200,11 +235,50 @@ class SocialModel(mesa.Model):
     @property
     def n_agents(self) -> int:
         """Number of agents (including removed ones)."""
-        return len(self.social_agents)
+        return len(self._by_id)
 
     def agent(self, agent_id: int) -> SocialAgent:
-        """The agent with this id."""
-        return self.social_agents[agent_id]
+        """The agent with this id, a mesa agent on its network cell (created on first use).
+
+        Rule policies work on arrays, so a large rule population never needs its agent
+        objects; they come into being when something asks for them.
+        """
+        agent = self._by_id[agent_id]
+        if agent is None:
+            group = self.groups[int(self.policy_of[agent_id])]
+            agent = self._by_id[agent_id] = SocialAgent(self, agent_id, group.name)
+            agent.cell = self.network[agent_id]
+        return agent
+
+    @property
+    def social_agents(self) -> list[SocialAgent]:
+        """Every agent, in id order (all are created)."""
+        return [self.agent(i) for i in range(self.n_agents)]
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """mesa's AgentSet of every agent (all are created)."""
+        if None in self._by_id:
+            self.social_agents  # noqa: B018 - creates the missing ones
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, mesa.agent.AgentSet]:
+        """mesa's agents by type (all are created)."""
+        self.agents  # noqa: B018
+        return super().agents_by_type
+
+    @property
+    def network(self) -> Network:
+        """The graph as a mesa ``discrete_space.Network`` (built on first use)."""
+        if self._network is None:
+            self._network = Network(self.graph, random=self.random)
+        return self._network
+
+    def persona_of(self, agent_id: int) -> Persona:
+        """The agent's persona as it stands (without creating the agent)."""
+        agent = self._by_id[agent_id]
+        return agent.persona_snapshot() if agent is not None else self.personas.get(agent_id)
 
     def neighbours(self, agent_id: int) -> list[int]:
         """Agents this agent listens to and talks to (its graph neighbours)."""
@@ -353,7 +427,6 @@ class SocialModel(mesa.Model):
         if not self.present[agent_id]:
             return
         self.present[agent_id] = False
-        self.social_agents[agent_id].present = False
         self.mail.drop_agent(agent_id)
 
     def ask(self, questions: list[Question]) -> list[Answer]:

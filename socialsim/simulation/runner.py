@@ -146,9 +146,10 @@ def graph_with_attributes(model) -> nx.Graph:
     graph.add_edges_from(model.graph.edges())
     claim_ids = [c.id for c in model.beliefs.claims]
     community = nx.get_node_attributes(model.graph, "community")
-    for agent in model.social_agents:
-        attrs: dict[str, Any] = {"policy": agent.policy, "present": bool(agent.present)}
-        for key, value in agent.persona_snapshot().model_dump().items():
+    for i in range(model.n_agents):
+        group = model.groups[int(model.policy_of[i])]
+        attrs: dict[str, Any] = {"policy": group.name, "present": bool(model.present[i])}
+        for key, value in model.persona_of(i).model_dump().items():
             if key == "big_five":
                 attrs.update({f"big_five.{k}": float(v) for k, v in value.items()})
             elif isinstance(value, list):
@@ -156,10 +157,10 @@ def graph_with_attributes(model) -> nx.Graph:
             elif value is not None:
                 attrs[key] = value
         for col, cid in enumerate(claim_ids):
-            attrs[f"credence.{cid}"] = float(model.beliefs.credence[agent.id, col])
-        if agent.id in community:
-            attrs["community"] = int(community[agent.id])
-        graph.nodes[agent.id].update(attrs)
+            attrs[f"credence.{cid}"] = float(model.beliefs.credence[i, col])
+        if i in community:
+            attrs["community"] = int(community[i])
+        graph.nodes[i].update(attrs)
     return graph
 
 

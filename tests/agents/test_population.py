@@ -12,8 +12,11 @@ from socialsim.agents.population import (
     LEANINGS,
     Population,
     assign_personas,
+    assignment_order,
     load_personas,
+    placed,
     sample_personas,
+    sample_population,
     save_personas,
 )
 from socialsim.errors import ConfigError, DataFileError
@@ -359,3 +362,39 @@ def test_assignment_rejects_mismatches():
     labelled = nx.relabel_nodes(nx.path_graph(5), {i: f"n{i}" for i in range(5)})
     with pytest.raises(ConfigError, match="0..N-1"):
         assign_personas(people, labelled, "random", rng())
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        None,
+        {"generator": "default", "fixed": {"occupation": "teacher", "credulity": 0.9}},
+        {"generator": "default", "big_five": {"openness": 0.2}, "values": ["honesty", "care"]},
+    ],
+)
+def test_lazily_sampled_population_equals_the_eager_one(spec):
+    lazy = sample_population(50, rng(11), spec)
+    eager = sample_personas(50, rng(11), spec)
+    assert len(lazy) == 50 and list(lazy) == eager and lazy[-1] == eager[-1]
+    assert lazy.column("name") == [p.name for p in eager]
+    assert lazy.column("values") == [p.values for p in eager]
+    assert lazy.column("big_five.openness") == [p.big_five.openness for p in eager]
+    graph = nx.watts_strogatz_graph(50, 4, 0.1, seed=1)
+    for strategy in ("random", "homophily", "by_degree"):
+        from_columns = list(placed(lazy, assignment_order(lazy, graph, strategy, rng(2))))
+        assert from_columns == assign_personas(eager, graph, strategy, rng(2))
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"credulity": {"uniform": [0.5, 1.5]}}, "credulity"),
+        ({"age": {"uniform": [100, 130]}}, "age"),
+        ({"activity_rate": 0}, "activity_rate"),
+        ({"big_five": {"openness": {"uniform": [-1, 0]}}}, "big_five.openness"),
+        ({"fixed": {"communication_style": 3}}, "communication_style"),
+    ],
+)
+def test_lazy_population_rejects_an_invalid_sampled_persona_up_front(spec, field):
+    with pytest.raises(ConfigError, match=f"sampled persona is invalid: field '{field}'"):
+        sample_population(400, rng(), {"generator": "default", **spec})

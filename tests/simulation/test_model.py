@@ -218,3 +218,34 @@ def test_steps_collect_garbage_less_often_and_restore_the_thresholds(rule_cfg, t
     model.step()
     model.close()
     assert seen[-1] >= 20_000 and gc.get_threshold() == before
+
+
+def test_rule_agents_become_mesa_agents_only_when_asked(rule_cfg, tmp_path):
+    model = SocialModel(rule_cfg(steps=3), tmp_path)
+    for _ in range(3):
+        model.step()
+    assert model._network is None and len(model._all_agents) == 0  # arrays did the work
+    persona = model.persona_of(7)
+    assert len(model._all_agents) == 0 and persona.id == 7
+    seven = model.agent(7)
+    assert seven is model.agent(7) and seven.persona == persona
+    assert seven.cell.coordinate == 7 and seven in seven.cell.agents
+    assert sorted(c.coordinate for c in seven.cell.neighborhood) == model.neighbours(7)
+    assert len(model.agents) == model.n_agents == 60  # mesa's AgentSet holds everyone
+    assert [a.id for a in model.social_agents] == list(range(60))
+    model.remove_agent(3)
+    assert not model.agent(3).present and model.agent(4).present
+    model.close()
+
+
+def test_names_by_id_with_public_posts():
+    from socialsim.simulation.model import Names
+
+    names = Names(["Ann", "Bo"], public="a public post")
+    assert (names[1], names[-1], names.get(-1), names.get(5, "?"), len(names)) == (
+        "Bo",
+        "a public post",
+        "a public post",
+        "?",
+        2,
+    )

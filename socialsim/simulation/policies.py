@@ -139,7 +139,7 @@ def _make_client(llm: LLMConfig):
 def _make_llm_policy(group: PolicyGroup, cfg: ExperimentConfig, extra: dict[str, Any]):
     from socialsim.agents.policies.llm import LLMPolicy
 
-    template = group.params.get("template", "decide_v1")
+    template = group.params.get("template", "decide_v2")
     return LLMPolicy(
         group.client,
         group.llm_config,

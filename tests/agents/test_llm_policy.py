@@ -80,25 +80,41 @@ def policy(answer, **kw) -> tuple[LLMPolicy, FakeClient]:
     return LLMPolicy(client, LLMConfig(), **kw), client
 
 
-def test_prompt_holds_persona_instructions_beliefs_inbox_memory_and_neighbours():
-    pol, _ = policy(lambda r: ok({}))
+@pytest.mark.parametrize("template", ["decide_v1", "decide_v2"])
+def test_prompt_holds_persona_instructions_beliefs_inbox_memory_and_neighbours(template):
+    pol, _ = policy(lambda r: ok({}), template=template)
     obs = observation(
         instructions=["Your goal: convince everyone the claim is true."], task={"round": 2}
     )
     request = pol.build_request(obs)
     system, user = request.messages[0]["content"], request.messages[1]["content"]
     assert [m["role"] for m in request.messages] == ["system", "user"]
-    assert "You are Ada0" in system and "nurse" in system and "honesty" in system
-    assert "Your goal: convince everyone" in system
-    assert '- vax: "Vaccines cause autism" 25%' in user
-    assert '- moon: "The moon landing happened" 90%' in user
+    own = system if template == "decide_v1" else user  # v2: the shared part is the system one
+    assert "You are Ada0" in own and "nurse" in own and "honesty" in own
+    assert "Your goal: convince everyone" in own
+    if template == "decide_v1":
+        assert '- vax: "Vaccines cause autism" 25%' in user
+        assert '- moon: "The moon landing happened" 90%' in user
+    else:
+        assert '- vax: "Vaccines cause autism"' in system and "- vax: 25%" in user
+        assert '- moon: "The moon landing happened"' in system and "- moon: 90%" in user
+        assert "Ada0" not in system and "Bob" not in system and '"credence"' in system
     assert "- Bob: Did you see the new study?" in user
     assert "- announcement: Breaking: officials deny it" in user
     assert "- Bob said the study was retracted" in user
     assert "You can message: Bob, Carla" in user
     assert 'Task: {"round": 2}' in user
-    assert request.tag == "decide_v1" and request.schema is not None
+    assert request.tag == template and request.schema is not None
     assert len(system) + len(user) < 2000  # fits the embedded model's 2,048-token context
+
+
+def test_two_part_template_shares_its_system_message_between_agents():
+    pol, _ = policy(lambda r: ok({}))
+    first = pol.build_request(observation(0))
+    other = pol.build_request(observation(1, step=4, beliefs={"vax": 0.9}, instructions=["Hi."]))
+    assert first.messages[0] == other.messages[0]  # one cached prefix serves both
+    assert first.messages[1] != other.messages[1]
+    assert "\n\n" not in first.messages[1]["content"]  # empty fields leave no blank lines
 
 
 def test_one_batch_per_decide_with_per_agent_model_and_deterministic_seeds():
@@ -176,11 +192,11 @@ def test_beliefs_also_accepted_as_a_mapping():
 
 def test_failures_become_decision_errors_and_keep_accounting():
     failed = CallRecord(
-        model="fake/model", route="litellm", attempts=4, error="timeout after 120s", tag="decide_v1"
+        model="fake/model", route="litellm", attempts=4, error="timeout after 120s", tag="decide_v2"
     )
 
     def answer(request):
-        if request.messages[0]["content"].startswith("You are Ada1"):
+        if "You are Ada1" in request.messages[-1]["content"]:
             return LLMResult(text="", record=failed, error="timeout after 120s")
         return ok({"message": "fine", "to": "Bob", "beliefs": [{"claim": "vax", "credence": 0.3}]})
 
@@ -190,7 +206,7 @@ def test_failures_become_decision_errors_and_keep_accounting():
     assert decisions[1].llm["attempts"] == 4 and decisions[1].llm["error"] == "timeout after 120s"
     assert decisions[1].credences == {} and decisions[1].to == "none"
     assert decisions[0].to == 5 and decisions[0].credences == {"vax": 0.3}
-    assert all(d.prompt_id == "decide_v1" and d.llm["model"] == "fake/model" for d in decisions)
+    assert all(d.prompt_id == "decide_v2" and d.llm["model"] == "fake/model" for d in decisions)
     bad = policy(lambda r: ok({"message": "x", "beliefs": 7}))[0].decide([observation()])[0]
     assert bad.error is not None and bad.error.startswith("unusable answer")
     short = FakeClient(lambda r: ok({}))
@@ -244,7 +260,7 @@ def test_templates_render_as_data_and_name_missing_fields():
 def test_decision_is_the_base_model():
     pol, _ = policy(lambda r: ok({"message": "a", "to": "Carla", "beliefs": []}))
     decision = pol.parse(observation(), ok({"message": "a", "to": "Carla", "beliefs": []}))
-    assert isinstance(decision, Decision) and decision.to == 7 and decision.prompt_id == "decide_v1"
+    assert isinstance(decision, Decision) and decision.to == 7 and decision.prompt_id == "decide_v2"
 
 
 def test_through_the_real_client_with_litellm_mock_response(tmp_path):
@@ -281,7 +297,7 @@ def test_through_the_real_client_with_litellm_mock_response(tmp_path):
             and decision.credences == {"vax": 0.05}
             and decision.message == "I doubt it"
         )
-        assert decision.llm["prompt_id"] == "decide_v1" and decision.llm["model"] == "gpt-4o-mini"
+        assert decision.llm["prompt_id"] == "decide_v2" and decision.llm["model"] == "gpt-4o-mini"
 
 
 class MappingClient(FakeClient):
@@ -303,7 +319,7 @@ class MappingClient(FakeClient):
 
 def test_decide_each_pipelines_through_map_and_matches_decide():
     def answer(request):
-        agent = "Bob" if "Ada0" in request.messages[0]["content"] else "Carla"
+        agent = "Bob" if "Ada0" in request.messages[-1]["content"] else "Carla"
         return ok({"message": f"to {agent}", "to": agent, "beliefs": {"vax": 0.4}})
 
     observed: list[int] = []

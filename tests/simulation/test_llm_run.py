@@ -130,7 +130,9 @@ def test_brief_persona_shortens_the_system_prompt_and_bad_values_are_rejected(tm
     seen: list[str] = []
 
     def answer(request):
-        seen.append(request.messages[0]["content"])
+        seen.append(
+            request.messages[-1]["content"].split("\n")[0]
+        )  # v2: persona opens the user part
         return ANSWER
 
     cfg = _cfg(tmp_path, size=4, steps=1).with_overrides({"agents.params": {"persona": "brief"}})

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, create_model
 
 from socialsim.agents.policies.base import DecidingPolicy, Decision, Observation
 from socialsim.errors import ConfigError
-from socialsim.llm.prompts import render
+from socialsim.llm.prompts import render_parts
 from socialsim.llm.types import LLMConfig, LLMRequest, LLMResult
 
 T = TypeVar("T")
@@ -93,6 +93,11 @@ def request_seed(base: int, agent_id: int, step: int) -> int:
     return int.from_bytes(digest, "big") & 0x7FFFFFFF
 
 
+def _tidy(text: str) -> str:
+    """A rendered prompt without the blank lines that empty fields leave."""
+    return "\n".join(line for line in text.strip().split("\n") if line.strip())
+
+
 def _flat(text: str, limit: int) -> str:
     """Agent text on one line, cut to `limit` characters."""
     text = " ".join(str(text).split())
@@ -108,7 +113,7 @@ class LLMPolicy(DecidingPolicy):
         self,
         client: BatchClient,
         config: LLMConfig,
-        template: str = "decide_v1",
+        template: str = "decide_v2",
         extra_fields: dict[str, tuple[type, Any]] | None = None,
         seed: int = 0,
         max_message_chars: int = 120,
@@ -152,6 +157,15 @@ class LLMPolicy(DecidingPolicy):
             sure = "no view yet" if value is None else f"{round(100 * value)}%"
             beliefs.append(f'- {claim.id}: "{_flat(claim.text, 160)}" {sure}')
         known = {c.id for c in obs.claims}
+        credences = [
+            f"- {c.id}: "
+            + (
+                "no view yet"
+                if obs.beliefs.get(c.id) is None
+                else f"{round(100 * obs.beliefs[c.id])}%"
+            )
+            for c in obs.claims
+        ]
         beliefs += [
             f"- {cid}: {round(100 * v)}%" for cid, v in obs.beliefs.items() if cid not in known
         ]
@@ -169,20 +183,27 @@ class LLMPolicy(DecidingPolicy):
         fields.update(
             step=str(obs.step),
             beliefs="\n".join(beliefs) or "(no claims)",
+            credences="\n".join(credences + beliefs[len(obs.claims) :]) or "(no claims)",
             memories="\n".join(memories) or "(nothing)",
             inbox="\n".join(inbox) or "(none)",
             neighbours=(", ".join(shown) + (f" and {more} more" if more > 0 else "")) or "(nobody)",
             task=task,
             persona=obs.persona.describe(brief=self.brief_persona),
+            instructions="\n".join(_flat(i, 600) for i in obs.instructions),
+            claims="\n".join(f'- {c.id}: "{_flat(c.text, 160)}"' for c in obs.claims) or "(none)",
         )
         return fields
 
     def build_request(self, observation: Observation) -> LLMRequest:
         """The chat request for one observation (no model call)."""
         obs = observation
-        persona = obs.persona.describe(brief=self.brief_persona)
-        system = "\n".join([persona, *(_flat(i, 600) for i in obs.instructions)])
-        user = render(self.template, **self.prompt_fields(obs))
+        fields = self.prompt_fields(obs)
+        parts = render_parts(self.template, **fields)
+        if "system" in parts:  # shared part first: a cached prompt prefix serves every agent
+            system, user = _tidy(parts["system"]), _tidy(parts["user"])
+        else:
+            system = "\n".join(p for p in (fields["persona"], fields["instructions"]) if p)
+            user = parts["user"]
         return LLMRequest(
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
             schema=self.schema_for(obs),

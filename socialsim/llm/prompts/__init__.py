@@ -2,6 +2,11 @@
 
 Templates use ``str.format`` fields (``{beliefs}``); the values are agent text and are
 inserted as data, never evaluated or re-formatted.
+
+A template is one user message, or two parts headed by lines ``[system]`` and ``[user]``.
+Two-part templates put what every agent shares (the task, the claims, the answer format)
+in the system message, so that servers which reuse a cached prompt prefix (the embedded
+model, vLLM, hosted APIs) only process each agent's own part anew.
 """
 
 from __future__ import annotations
@@ -34,17 +39,41 @@ def load_template(template_id: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def parts(template_id: str) -> dict[str, str]:
+    """The template's parts: {"user": text}, or {"system": text, "user": text}."""
+    text = load_template(template_id)
+    if not text.startswith("[system]\n"):
+        return {"user": text}
+    system, sep, user = text[len("[system]\n") :].partition("\n[user]\n")
+    if not sep:
+        raise SocialsimError(f"prompt template {template_id!r} has [system] but no [user] part")
+    return {"system": system, "user": user}
+
+
+def render_parts(template_id: str, **values: object) -> dict[str, str]:
+    """Each part of a template filled with the given values (inserted as plain text)."""
+    _check_fields(template_id, values)
+    strings = {k: str(v) for k, v in values.items()}
+    return {name: text.format_map(strings) for name, text in parts(template_id).items()}
+
+
 def fields(template_id: str) -> set[str]:
     """The field names a template uses."""
     return {name for _, name, _, _ in string.Formatter().parse(load_template(template_id)) if name}
 
 
 def render(template_id: str, **values: object) -> str:
-    """Fill a template's fields with the given values (each inserted as plain text)."""
+    """Fill a one-part template's fields with the given values (each inserted as plain text)."""
+    rendered = render_parts(template_id, **values)
+    if "system" in rendered:
+        raise SocialsimError(f"prompt template {template_id!r} has two parts: use render_parts")
+    return rendered["user"]
+
+
+def _check_fields(template_id: str, values: dict[str, object]) -> None:
     missing = fields(template_id) - values.keys()
     if missing:
         raise SocialsimError(
             f"prompt template {template_id!r} needs {', '.join(sorted(missing))}; "
             f"given: {', '.join(sorted(values)) or 'nothing'}"
         )
-    return load_template(template_id).format_map({k: str(v) for k, v in values.items()})

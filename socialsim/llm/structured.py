@@ -1,7 +1,7 @@
 """Structured output: pydantic schema -> response_format -> parse -> validate -> one repair round.
 
-Parsing is forgiving about the wrapping (code fences, prose around the object) and strict
-about the content (the schema). It never raises: it returns the validated instance or an
+Parsing is forgiving about the wrapping (code fences, prose around the object) and about
+raw control characters inside strings, and strict about the content (the schema). It never raises: it returns the validated instance or an
 error text. :func:`repair_messages` builds the one follow-up turn that shows the model its
 answer and the validation error and asks for corrected JSON only.
 """
@@ -97,11 +97,18 @@ def parse(text: str, schema: type[BaseModel]) -> tuple[BaseModel | None, str | N
     try:
         return schema.model_validate_json(candidate), None
     except ValidationError as exc:
-        errors = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
-            for e in exc.errors()[:5]
-        )
-        return None, errors
+        problem = exc
+    try:  # raw line breaks or tabs inside strings, as small models write them
+        return schema.model_validate(json.loads(candidate, strict=False)), None
+    except ValidationError as exc:  # the JSON reads: report what is wrong inside it
+        problem = exc
+    except ValueError:
+        pass
+    errors = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+        for e in problem.errors()[:5]
+    )
+    return None, errors
 
 
 def repair_messages(

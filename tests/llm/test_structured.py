@@ -48,3 +48,10 @@ def test_repair_messages_show_the_answer_and_the_error():
     assert msgs[0] == {"role": "user", "content": "q"}
     assert msgs[1] == {"role": "assistant", "content": "bad"}
     assert "credence: missing" in msgs[2]["content"] and "JSON" in msgs[2]["content"]
+
+
+def test_parse_accepts_raw_line_breaks_inside_strings():
+    value, error = parse('{"credence": 0.4, "reason": "first line\nsecond\tline"}', Stance)
+    assert error is None and value.reason == "first line\nsecond\tline"
+    value, error = parse('{"credence": 4, "reason": "a\nb"}', Stance)  # content still checked
+    assert value is None and "credence" in error

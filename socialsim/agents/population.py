@@ -96,7 +96,7 @@ def _bfs_order(graph: nx.Graph, rng: np.random.Generator) -> list[int]:
     return order
 
 
-def _field(personas: Sequence[Persona], name: str) -> list:
+def field_values(personas: Sequence[Persona], name: str) -> list:
     """One field of every persona: from columns when the personas are sampled lazily."""
     if isinstance(personas, SampledPersonas):
         return personas.column(name)
@@ -125,16 +125,16 @@ def assignment_order(
     order = [0] * n
     if strategy == "homophily":
         shuffled = rng.permutation(n).tolist()
-        leaning = [LEANINGS.index(v) for v in _field(personas, "political_leaning")]
-        country, age = _field(personas, "country"), _field(personas, "age")
+        leaning = [LEANINGS.index(v) for v in field_values(personas, "political_leaning")]
+        country, age = field_values(personas, "country"), field_values(personas, "age")
         ranked = sorted(shuffled, key=lambda i: (leaning[i], country[i], age[i]))
         for node, i in zip(_bfs_order(graph, rng), ranked, strict=True):
             order[node] = i
     elif strategy == "by_degree":
         degree = np.array([graph.degree(v) for v in range(n)])
         nodes = np.lexsort((rng.random(n), -degree)).tolist()
-        rate = _field(personas, "activity_rate")
-        extraversion = _field(personas, "big_five.extraversion")
+        rate = field_values(personas, "activity_rate")
+        extraversion = field_values(personas, "big_five.extraversion")
         ranked = sorted(range(n), key=lambda i: (-rate[i], -extraversion[i]))
         for node, i in zip(nodes, ranked, strict=True):
             order[node] = i
@@ -171,6 +171,7 @@ __all__ = [
     "SampledPersonas",
     "assign_personas",
     "assignment_order",
+    "field_values",
     "load_personas",
     "placed",
     "sample_personas",

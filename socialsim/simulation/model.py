@@ -22,7 +22,7 @@ from socialsim.agents.agent import SocialAgent
 from socialsim.agents.beliefs import BeliefChange, BeliefStore, Claim
 from socialsim.agents.persona import Persona, PersonaStore
 from socialsim.agents.policies.base import Decision, Observation, RuleContext
-from socialsim.agents.population import Population, assignment_order, placed
+from socialsim.agents.population import Population, assignment_order, field_values, placed
 from socialsim.agents.sampling import SampledPersonas
 from socialsim.errors import SocialsimError
 from socialsim.scenarios.base import Scenario, create_scenario
@@ -82,10 +82,8 @@ class Names:
         return self._names[agent_id]
 
     def get(self, agent_id: int, default: str | None = None) -> str | None:
-        """The name, or `default` for an id that is no agent."""
-        if agent_id == -1:
-            return self._public
-        return self._names[agent_id] if 0 <= agent_id < len(self._names) else default
+        """The name, or `default` for an id past the last agent."""
+        return self[agent_id] if agent_id < len(self._names) else default
 
     def __len__(self) -> int:
         return len(self._names)
@@ -139,26 +137,22 @@ class SocialModel(mesa.Model):
         )
         self.policy_of = np.empty(n, dtype=np.int16)
         membership = self._assign_groups(n)
-        if isinstance(population.personas, SampledPersonas):  # compact columns: the store
-            self.personas: PersonaStore | SampledPersonas = population.personas.take(order)
-            names = self.personas.column("name")
-            self.activity_rates = np.asarray(self.personas.column("activity_rate"), dtype=float)
-            self.stubbornness = np.asarray(self.personas.column("stubbornness"), dtype=float)
-        else:
-            names = []
-            self.activity_rates = np.empty(n, dtype=float)
-            self.stubbornness = np.empty(n, dtype=float)
-
-            def noted(personas: Iterator[Persona]) -> Iterator[Persona]:
-                for p in personas:
-                    names.append(p.name)
-                    self.activity_rates[p.id] = p.activity_rate
-                    self.stubbornness[p.id] = p.stubbornness
-                    yield p
-
-            self.personas = PersonaStore(noted(placed(population.personas, order)))
+        source = population.personas
+        names, rates, stubbornness = (
+            [values[i] for i in order]
+            for values in (
+                field_values(source, f) for f in ("name", "activity_rate", "stubbornness")
+            )
+        )
         self.names = Names(names, public="a public post")
-        del population, order
+        self.activity_rates = np.asarray(rates, dtype=float)
+        self.stubbornness = np.asarray(stubbornness, dtype=float)
+        self.personas: PersonaStore | SampledPersonas = (
+            source.take(order)  # compact columns are the store
+            if isinstance(source, SampledPersonas)
+            else PersonaStore(placed(source, order))
+        )
+        del population, source, order
         self.policy_of[:] = membership
         self._by_id: list[SocialAgent | None] = [None] * n
         self.present = np.ones(n, dtype=bool)

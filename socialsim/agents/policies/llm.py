@@ -151,24 +151,18 @@ class LLMPolicy(DecidingPolicy):
     def prompt_fields(self, observation: Observation) -> dict[str, str]:
         """The template fields for one observation (task keys too, for custom templates)."""
         obs = observation
-        beliefs = []
+        beliefs, credences = [], []  # with the claim's text, and by id only (decide_v2)
         for claim in obs.claims:
             value = obs.beliefs.get(claim.id)
             sure = "no view yet" if value is None else f"{round(100 * value)}%"
             beliefs.append(f'- {claim.id}: "{_flat(claim.text, 160)}" {sure}')
+            credences.append(f"- {claim.id}: {sure}")
         known = {c.id for c in obs.claims}
-        credences = [
-            f"- {c.id}: "
-            + (
-                "no view yet"
-                if obs.beliefs.get(c.id) is None
-                else f"{round(100 * obs.beliefs[c.id])}%"
-            )
-            for c in obs.claims
-        ]
-        beliefs += [
+        others = [
             f"- {cid}: {round(100 * v)}%" for cid, v in obs.beliefs.items() if cid not in known
         ]
+        beliefs += others
+        credences += others
         memories = [f"- {_flat(m, 160)}" for m in obs.memories]
         inbox = [f"- {self._sender(obs, m.sender)}: {_flat(m.text, 200)}" for m in obs.inbox]
         names = self._labels(obs)
@@ -183,7 +177,7 @@ class LLMPolicy(DecidingPolicy):
         fields.update(
             step=str(obs.step),
             beliefs="\n".join(beliefs) or "(no claims)",
-            credences="\n".join(credences + beliefs[len(obs.claims) :]) or "(no claims)",
+            credences="\n".join(credences) or "(no claims)",
             memories="\n".join(memories) or "(nothing)",
             inbox="\n".join(inbox) or "(none)",
             neighbours=(", ".join(shown) + (f" and {more} more" if more > 0 else "")) or "(nobody)",

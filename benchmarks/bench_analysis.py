@@ -192,13 +192,13 @@ def analyze(root: Path) -> None:
     t2 = time.perf_counter()
     summary = summarize_run(run)
     t3 = time.perf_counter()
-    c1 = summary["claims"]["c1"]
+    c1 = summary["measures"]["claims"]["c1"]
     print(f"load_run:      {t2 - t1:6.2f} s  ({len(run.events):,} events)")
     print(f"summarize_run: {t3 - t2:6.2f} s")
     print(f"total:         {t3 - t1:6.2f} s  (target 30 s)")
     print(f"peak RSS:      {peak_rss_mb():.0f} MiB (interpreter and imports: {base:.0f} MiB)")
     print(
-        f"reach.c1 = {c1['final_reach']:.3f}, cascades = {c1['cascades']['n_cascades']:,}, "
+        f"reach.c1 = {c1['adoption_all']['final_reach']:.3f}, cascades = {c1['cascades']['n_cascades']:,}, "
         f"largest = {c1['cascades']['largest_size']:,}"
     )
 

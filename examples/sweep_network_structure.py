@@ -20,7 +20,7 @@ grid = {
     "seed": [1, 2, 3, 4, 5],
 }
 results = ss.sweep(cfg, grid=grid, out=out, executor="processes", workers=2)
-metric = "reach.australia_capital"
+metric = "claims.australia_capital.adoption_benign.final_reach"
 print(results.groupby("network.kind")[metric].agg(["mean", "std", "count"]))
 figure = sweep_plot(results, param="network.kind", metric=metric)
 print("wrote", save(figure, out / "final_reach_by_network.png"))

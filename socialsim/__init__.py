@@ -2,7 +2,8 @@
 
 import socialsim as ss
 cfg = ss.ExperimentConfig.from_yaml("examples/quickstart.yaml")
-run = ss.run(cfg)
+run = ss.run(cfg)                     # the run's record: events, agents, graph, personas
+ss.analysis.spread.adoption_curve(run, "australia_capital", population="benign")
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ __all__ = [
 
 
 def run(config: ExperimentConfig | str | os.PathLike, **kwargs):
-    """Run one experiment and return its :class:`~socialsim.simulation.runner.Run`."""
+    """Run an experiment: a :class:`~socialsim.simulation.runner.Run` (the record in memory).
+
+    With ``replicates > 1`` or ``control: true`` it returns the
+    :class:`~socialsim.simulation.arms.Arms` (every run, results, effects with intervals).
+    """
     from socialsim.simulation.runner import run as _run
 
     return _run(config, **kwargs)

@@ -25,7 +25,7 @@ llm_app = typer.Typer(
     help="Talk to models: check an endpoint or the embedded model.", no_args_is_help=True
 )
 app.add_typer(llm_app, name="llm")
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
 
 SetOption = Annotated[
@@ -50,18 +50,37 @@ def run_cmd(
     ] = None,
     set_: SetOption = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="write report.html")] = True,
+    control: Annotated[
+        bool,
+        typer.Option(
+            "--control", help="also run the matched control arm (the manipulation removed)"
+        ),
+    ] = False,
+    replicates: Annotated[
+        int | None, typer.Option("--replicates", help="seeds to run (seed, seed+1, ...)")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
-    """Run one experiment and write its run directory."""
+    """Run one experiment and write its run directory (or its arms, with --control)."""
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.progress import RunProgress
     from socialsim.simulation.runner import run
 
-    cfg = ExperimentConfig.from_yaml(config, overrides=set_ or [])
-    total = cfg.steps if cfg.mode == "step" else None
+    overrides = list(set_ or [])
+    if control:
+        overrides.append("control=true")
+    if replicates is not None:
+        overrides.append(f"replicates={replicates}")
+    cfg = ExperimentConfig.from_yaml(config, overrides=overrides)
+    arms = 2 if cfg.control else 1
+    per_run = cfg.steps if cfg.mode == "step" else None
+    total = per_run * cfg.replicates * arms if per_run is not None else None
     with RunProgress(cfg, total=total, console=err_console, enabled=not quiet) as progress:
         result = run(cfg, out=out, on_step=progress.update, report=report)
-    _print_summary(result)
+    if hasattr(result, "runs"):
+        _print_arms(result)
+    else:
+        _print_summary(result)
 
 
 @app.command()
@@ -93,8 +112,10 @@ def analyze(run_dir: Annotated[Path, typer.Argument(help="a run or sweep directo
 
 
 @app.command()
-def report(run_dir: Annotated[Path, typer.Argument(help="a run or sweep directory")]) -> None:
-    """Write a self-contained report.html for a run or sweep directory."""
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="a run, arms or sweep directory")],
+) -> None:
+    """Write a self-contained report.html for a run, arms or sweep directory."""
     from socialsim.analysis.report import write_report
 
     _need_dir(run_dir)
@@ -143,31 +164,69 @@ def _need_dir(path: Path) -> None:
 
 def _print_summary(result) -> None:
     s = result.summary
+    r, q = s["run"], s.get("data_quality", {})
     console.print(f"[bold]run[/bold] {result.dir}")
     console.print(
-        f"steps {s['steps_run']}, agents {s['agents']}, events {sum(s['events'].values())}, "
-        f"LLM calls {s['llm']['calls']} (cached {s['llm']['cached']}, errors {s['llm']['errors']})"
+        f"steps {r['steps_run']}, agents {r['agents']}, events {r['events']}, "
+        f"LLM calls {q.get('calls', 0)} (cached {q.get('cached', 0)}, repaired "
+        f"{q.get('repaired', 0)}, unusable {q.get('unusable', 0)})",
+        highlight=False,
     )
-    scenario = s.get("scenario", {})
-    scalars = {
-        k: v for k, v in scenario.items() if isinstance(v, int | float) and not isinstance(v, bool)
-    }
-    if scalars:
-        shown = ", ".join(f"{k} {v:.3g}" for k, v in list(scalars.items())[:6])
-        console.print(f"{scenario.get('kind')}: {shown}", highlight=False)
-    probes = scenario.get("probe_manipulated_share")
-    if isinstance(probes, dict):
-        for distance, by_step in probes.items():
-            trail = " -> ".join(f"step {k}: {v:.0%}" for k, v in by_step.items())
-            console.print(
-                f"probe answers the manipulated way ({distance}): {trail}", highlight=False
-            )
-    for cid, c in s["claims"].items():
+    for area, counts in q.get("answers", {}).items():
         console.print(
-            f"claim {cid}: believers {c['believers_initial']:.0%} -> {c['believers_final']:.0%}, "
-            f"mean credence {c['mean_credence_initial']:.2f} -> {c['mean_credence_final']:.2f}",
+            f"answers {area}: {counts.get('answered')} of {counts.get('asked')} usable, "
+            f"{counts.get('failed')} failed (left out of the measures)",
             highlight=False,
         )
+    for claim, m in s["measures"].get("claims", {}).items():
+        pop = "benign" if "adoption_benign" in m else "all"
+        a = m.get(f"adoption_{pop}") or {}
+        if a.get("final_reach") is None:
+            continue
+        console.print(
+            f"claim {claim} ({pop} agents, n={a.get('n')}): believers {a['initial_reach']:.0%}"
+            f" -> {a['final_reach']:.0%}, mean credence {a['mean_credence_initial']:.2f} -> "
+            f"{a['mean_credence_final']:.2f}",
+            highlight=False,
+        )
+        for key, table in m.items():
+            if key.startswith("probes_") and isinstance(table, dict):
+                for distance, row in table.items():
+                    share = row.get("manipulated_share")
+                    shown = "n/a" if share is None else f"{share:.0%}"
+                    console.print(
+                        f"  probes ({distance}): {shown} answered the manipulated way "
+                        f"({row.get('answered')} answered, {row.get('failed')} failed)",
+                        highlight=False,
+                    )
+    for h in s.get("headline", []):
+        if not h["measure"].startswith("claims."):
+            console.print(f"{h['label']}: {h['value']:.3g}", highlight=False)
+    console.print(
+        "no control arm: this cannot tell an effect of the scenario from drift; "
+        "add --control (and --replicates N) for the effect with its interval",
+        highlight=False,
+    )
+
+
+def _print_arms(result) -> None:
+    from socialsim.simulation.arms import describe_effect
+
+    s = result.summary
+    console.print(f"[bold]arms[/bold] {result.dir}")
+    console.print(
+        f"seeds {s['seeds'][0]}..{s['seeds'][-1]} ({s['replicates']} replicates), arms: "
+        f"{', '.join(s['arms'])}",
+        highlight=False,
+    )
+    if s.get("effects"):
+        console.print("effect of the scenario (treatment minus matched control, 95% interval):")
+        for effect in s["effects"]:
+            console.print("  " + describe_effect(effect), highlight=False, markup=False)
+    else:
+        for arm, means in s.get("means", {}).items():
+            for key, value in means.items():
+                console.print(f"{arm} {key}: mean {value:.3f}", highlight=False)
 
 
 def _print_sweep(results, keys: list[str]) -> None:
@@ -178,7 +237,9 @@ def _print_sweep(results, keys: list[str]) -> None:
     folder = __import__("pathlib").Path(results["run_dir"].iloc[0]).parent.parent
     console.print(f"[bold]sweep[/bold] {folder}: {len(results)} cells, {len(failed)} failed")
     metrics = [
-        c for c in results.columns if c.startswith(("reach.", "believers_final.", "adherence."))
+        c
+        for c in results.columns
+        if c.endswith((".final_reach", ".adherence", ".adherence_non_violators"))
     ][:3]
     if metrics:
         by = [k for k in keys if k != "seed"] or keys

@@ -7,8 +7,8 @@ nodes of the graph. The sampling and file functions are importable from here as 
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 
 import networkx as nx
@@ -76,24 +76,47 @@ class Population:
 # --- assignment to nodes ---------------------------------------------------------------------
 
 
-def _bfs_order(graph: nx.Graph, rng: np.random.Generator) -> list[int]:
-    """Nodes in breadth-first order from seeded starts (every component, undirected view)."""
-    undirected = graph.to_undirected(as_view=True) if graph.is_directed() else graph
-    seen: set[int] = set()
-    order: list[int] = []
-    for start in rng.permutation(graph.number_of_nodes()).tolist():
-        if start in seen:
+def _bfs_order(graph: nx.Graph, rng: np.random.Generator) -> np.ndarray:
+    """Nodes in breadth-first order from seeded starts (every component, undirected view).
+
+    Neighbours are visited in the graph's adjacency order; each level of the search is one
+    vectorised step over the adjacency arrays.
+    """
+    n = graph.number_of_nodes()
+    indptr, indices = _undirected_lists(graph)
+    seen = np.zeros(n, dtype=bool)
+    order = np.empty(n, dtype=np.int64)
+    filled = 0
+    for start in rng.permutation(n).tolist():
+        if seen[start]:
             continue
-        seen.add(start)
-        queue = deque([start])
-        while queue:
-            node = queue.popleft()
-            order.append(node)
-            for nb in undirected[node]:
-                if nb not in seen:
-                    seen.add(nb)
-                    queue.append(nb)
+        seen[start] = True
+        frontier = np.array([start], dtype=np.int64)
+        while len(frontier):
+            order[filled : filled + len(frontier)] = frontier
+            filled += len(frontier)
+            lengths = indptr[frontier + 1] - indptr[frontier]
+            offsets = np.repeat(indptr[frontier] - np.cumsum(lengths) + lengths, lengths)
+            reached = indices[offsets + np.arange(int(lengths.sum()))]
+            reached = reached[~seen[reached]]
+            first = np.sort(np.unique(reached, return_index=True)[1])
+            frontier = reached[first]
+            seen[frontier] = True
     return order
+
+
+def _undirected_lists(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Adjacency lists (CSR) of the undirected view, in the graph's adjacency order."""
+    view = graph.to_undirected(as_view=True) if graph.is_directed() else graph
+    adjacency = view.adj
+    n = graph.number_of_nodes()
+    counts = np.fromiter((len(adjacency[v]) for v in range(n)), dtype=np.int64, count=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = np.fromiter(
+        chain.from_iterable(adjacency[v] for v in range(n)), dtype=np.int64, count=indptr[-1]
+    )
+    return indptr, indices
 
 
 def field_values(personas: Sequence[Persona], name: str) -> list:
@@ -122,25 +145,34 @@ def assignment_order(
         raise ConfigError("graph nodes must be the integers 0..N-1 to assign personas")
     if strategy == "random":
         return rng.permutation(n).tolist()
-    order = [0] * n
+    order = np.zeros(n, dtype=np.int64)
     if strategy == "homophily":
-        shuffled = rng.permutation(n).tolist()
-        leaning = [LEANINGS.index(v) for v in field_values(personas, "political_leaning")]
-        country, age = field_values(personas, "country"), field_values(personas, "age")
-        ranked = sorted(shuffled, key=lambda i: (leaning[i], country[i], age[i]))
-        for node, i in zip(_bfs_order(graph, rng), ranked, strict=True):
-            order[node] = i
+        shuffled = rng.permutation(n)
+        leaning = np.asarray(
+            [LEANINGS.index(v) for v in field_values(personas, "political_leaning")], dtype=int
+        )
+        country = _ranks(field_values(personas, "country"))
+        age = np.asarray(field_values(personas, "age"))
+        # a stable sort of the shuffled ids: equal keys keep their shuffled order
+        ranked = shuffled[np.lexsort((age[shuffled], country[shuffled], leaning[shuffled]))]
+        order[_bfs_order(graph, rng)] = ranked
     elif strategy == "by_degree":
-        degree = np.array([graph.degree(v) for v in range(n)])
-        nodes = np.lexsort((rng.random(n), -degree)).tolist()
-        rate = field_values(personas, "activity_rate")
-        extraversion = field_values(personas, "big_five.extraversion")
-        ranked = sorted(range(n), key=lambda i: (-rate[i], -extraversion[i]))
-        for node, i in zip(nodes, ranked, strict=True):
-            order[node] = i
+        degree = np.fromiter((d for _, d in graph.degree(range(n))), dtype=np.int64, count=n)
+        nodes = np.lexsort((rng.random(n), -degree))
+        rate = np.asarray(field_values(personas, "activity_rate"), dtype=float)
+        extraversion = np.asarray(field_values(personas, "big_five.extraversion"), dtype=float)
+        ranked = np.lexsort((-extraversion, -rate))
+        order[nodes] = ranked
     else:
         raise ConfigError(f"population.assign: {strategy!r} is not one of {', '.join(STRATEGIES)}")
-    return order
+    return order.tolist()
+
+
+def _ranks(values: list) -> np.ndarray:
+    """Each value's rank among the distinct values in sorted order."""
+    table = sorted(set(values))
+    index = {v: i for i, v in enumerate(table)}
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
 
 
 def placed(personas: Sequence[Persona], order: list[int]) -> Iterator[Persona]:

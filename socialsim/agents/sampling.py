@@ -176,74 +176,95 @@ def _check_spec(spec: dict[str, Any]) -> dict[str, Any]:
 # --- sampling --------------------------------------------------------------------------------
 
 
-def _choose(rng, n: int, options: list[Any], p: np.ndarray) -> list[Any]:
-    idx = rng.choice(len(options), size=n, p=p)
-    return [options[i] for i in idx.tolist()]
+def _choose(rng, n: int, options: list[Any], p: np.ndarray) -> _Coded:
+    """n weighted draws of the options, as codes into `options`."""
+    return _Coded.of(rng.choice(len(options), size=n, p=p), list(options))
 
 
-def _choose_k(rng, n: int, options: list[Any], p: np.ndarray, k: tuple[int, int]) -> list[list]:
-    """n weighted samples without replacement of lo..hi options each (Gumbel top-k)."""
+def _choose_k(rng, n: int, options: list[Any], p: np.ndarray, k: tuple[int, int]) -> _Tuples:
+    """n weighted samples without replacement of lo..hi options each (Gumbel top-k).
+
+    Each row keeps its draws in order of decreasing key.
+    """
     hi = min(k[1], int((p > 0).sum()))
     counts = rng.integers(min(k[0], hi), hi + 1, size=n)
     with np.errstate(divide="ignore"):
         logp = np.log(p)
-    out: list[list] = []
+    top = np.full((n, hi), -1, dtype=np.int64)
     for start in range(0, n, 50_000):
         m = min(n, start + 50_000) - start
-        keys = logp + rng.gumbel(size=(m, len(options)))
-        order = np.argsort(-keys, axis=1).tolist()
-        c = counts[start : start + m].tolist()
-        out.extend([options[j] for j in row[: c[i]]] for i, row in enumerate(order))
-    return out
+        keys = -(logp + rng.gumbel(size=(m, len(options))))
+        if hi:
+            best = np.argpartition(keys, hi - 1, axis=1)[:, :hi]
+            order = np.argsort(np.take_along_axis(keys, best, axis=1), axis=1)
+            top[start : start + m] = np.take_along_axis(best, order, axis=1)
+    top[np.arange(hi)[None, :] >= counts[:, None]] = -1
+    return _Tuples.of(top, list(options))
 
 
-def _group(keys: list[Any]) -> dict[Any, list[int]]:
-    """Row indices by key, keys in sorted order."""
-    groups: dict[Any, list[int]] = {}
-    for i, key in enumerate(keys):
-        groups.setdefault(key, []).append(i)
-    return dict(sorted(groups.items()))
+def _rows_by(codes: np.ndarray, table: list[Any]) -> list[tuple[Any, np.ndarray]]:
+    """(value, rows holding it in increasing order) for each value present, values sorted."""
+    present = np.unique(codes)
+    return sorted(((table[c], np.flatnonzero(codes == c)) for c in present.tolist()), key=_first)
 
 
-def _sample_names(rng, countries: list[str], genders: list[str]) -> list[str]:
+def _first(item: tuple[Any, np.ndarray]) -> Any:
+    return item[0]
+
+
+_MIDDLE = [""] + [f" {chr(64 + i)}." for i in range(1, 27)]  # no initial, or one of A..Z
+
+
+def _sample_names(rng, countries: _Coded, genders: _Coded) -> list[str]:
     """Region-appropriate names, unique in the population while combinations last.
 
     Once a region's first x last combinations run out, middle initials widen the pool.
     """
     dist, tables = _tables()
     known = dist["countries"]
-    region_of: list[str] = [""] * len(countries)
-    for code, rows in _group(countries).items():
-        mix = known[code]["names"] if code in known else dict.fromkeys(sorted(tables), 1.0)
-        for i, region in zip(rows, _choose(rng, len(rows), *_weights("names", mix)), strict=True):
-            region_of[i] = region
-    sexes = [g if g in ("female", "male") else "any" for g in genders]
-    names = [""] * len(countries)
+    n = len(countries.codes)
+    regions = sorted(tables)
+    region_of = np.zeros(n, dtype=np.int64)
+    for code, rows in _rows_by(countries.codes, countries.table):
+        mix = known[code]["names"] if code in known else dict.fromkeys(regions, 1.0)
+        drawn = _choose(rng, len(rows), *_weights("names", mix))
+        region_of[rows] = np.asarray([regions.index(r) for r in drawn.table])[drawn.codes]
+    sexes = ("any", "female", "male")
+    sex_of = np.asarray([sexes.index(g) if g in sexes[1:] else 0 for g in genders.table])
+    pair = region_of * 3 + sex_of[genders.codes]
+    labels = [(r, x) for r in regions for x in sexes]
+    names: list[str] = [""] * n
     seen: set[str] = set()
-    for (region, sex), rows in _group(list(zip(region_of, sexes, strict=True))).items():
+    for (region, sex), rows in _rows_by(pair, labels):
         table = tables[region]
         firsts = table["female"] + table["male"] if sex == "any" else table[sex]
         lasts = table["last"]
         combos = len(firsts) * len(lasts)
-        space = combos * 27  # no initial, or one of A..Z
+        space = combos * 27
 
         def name(code: int, firsts=firsts, lasts=lasts, combos=combos) -> str:
             initial, c = divmod(code, combos)
-            middle = f" {chr(64 + initial)}." if initial else ""
-            return f"{firsts[c // len(lasts)]}{middle} {lasts[c % len(lasts)]}"
+            return f"{firsts[c // len(lasts)]}{_MIDDLE[initial]} {lasts[c % len(lasts)]}"
 
         plain = rng.choice(combos, size=min(len(rows), combos), replace=False)
         wide = rng.choice(
             space - combos, size=min(len(rows) - len(plain), space - combos), replace=False
         )
         rest = rng.integers(0, space, len(rows) - len(plain) - len(wide))
-        codes = rng.permutation(np.concatenate([plain, wide + combos, rest])).tolist()
+        codes = rng.permutation(np.concatenate([plain, wide + combos, rest]))
+        initial, c = np.divmod(codes, combos)
+        first, last = np.divmod(c, len(lasts))
+        drawn = [
+            f"{firsts[a]}{_MIDDLE[b]} {lasts[d]}"
+            for a, b, d in zip(first.tolist(), initial.tolist(), last.tolist(), strict=True)
+        ]
         collided = []
-        for i, code in zip(rows, codes, strict=True):
-            names[i] = name(code)
-            if names[i] in seen:
+        for i, drawn_name in zip(rows.tolist(), drawn, strict=True):
+            names[i] = drawn_name
+            if drawn_name in seen:
                 collided.append(i)
-            seen.add(names[i])
+            else:
+                seen.add(drawn_name)
         if collided and len(rows) < space:
             for i, tries in zip(
                 collided, rng.integers(0, space, (len(collided), 8)).tolist(), strict=True
@@ -255,38 +276,41 @@ def _sample_names(rng, countries: list[str], genders: list[str]) -> list[str]:
     return names
 
 
-def _default_occupations(rng, education: list[str], ages: np.ndarray) -> list[str]:
+def _default_occupations(rng, education: _Coded, ages: np.ndarray) -> _Coded:
     """Occupations compatible with each education level; students young, retirees old."""
     dist = _tables()[0]
     levels = list(dist["education"])
     rank = {e: i for i, e in enumerate(levels)}
     table = dist["occupations"]
-    out = [""] * len(education)
-    by_level: dict[int, list[int]] = {}
-    for i, e in enumerate(education):
-        by_level.setdefault(rank.get(e, len(levels) - 1), []).append(i)
-    for level, rows in sorted(by_level.items()):
+    names = list(table) + [o for o in ("student", "retired") if o not in table]
+    level_of = np.asarray([rank.get(e, len(levels) - 1) for e in education.table])
+    level_of = level_of[education.codes] if len(education.table) else education.codes
+    out = np.zeros(len(education.codes), dtype=np.int64)
+    for level in np.unique(level_of).tolist():
+        rows = np.flatnonzero(level_of == level)
         fits = {o: t["weight"] for o, t in table.items() if rank[t["min_education"]] <= level}
-        for i, o in zip(rows, _choose(rng, len(rows), *_weights("occupation", fits)), strict=True):
-            out[i] = o
-    u = rng.random(len(education))
-    for i in np.flatnonzero((ages < 23) & (u < 0.6)).tolist():
-        out[i] = "student"
-    for i in np.flatnonzero((ages >= 67) & (u < 0.85)).tolist():
-        out[i] = "retired"
-    return out
+        drawn = _choose(rng, len(rows), *_weights("occupation", fits))
+        out[rows] = np.asarray([names.index(o) for o in drawn.table])[drawn.codes]
+    u = rng.random(len(education.codes))
+    out[(ages < 23) & (u < 0.6)] = names.index("student")
+    out[(ages >= 67) & (u < 0.85)] = names.index("retired")
+    return _Coded.of(out, names)
 
 
-def _cap_education(education: list[str], ages: np.ndarray) -> list[str]:
+def _cap_education(education: _Coded, ages: np.ndarray) -> _Coded:
+    """Education no higher than the age allows: secondary under 21, bachelor's under 23,
+    master's under 26."""
     caps = ((21, "secondary"), (23, "bachelor's"), (26, "master's"))
     order = list(_tables()[0]["education"])
-    out = list(education)
-    for i, e in enumerate(out):
-        for age, cap in caps:
-            if ages[i] < age and e in order and order.index(e) > order.index(cap):
-                out[i] = cap
-                break
-    return out
+    table = list(education.table) + [cap for _, cap in caps if cap not in education.table]
+    rank = np.asarray([order.index(e) if e in order else -1 for e in table])
+    codes = education.codes.copy()
+    done = np.zeros(len(codes), dtype=bool)
+    for age, cap in caps:
+        hit = ~done & (ages < age) & (rank[codes] > order.index(cap))
+        codes[hit] = table.index(cap)
+        done |= hit
+    return _Coded.of(codes, table)
 
 
 _TEMPLATES = (
@@ -336,7 +360,7 @@ def sample_population(
         spec = {k: v for k, v in spec.items() if k != "countries"}
     spec = {**spec, **{k: v for k, v in fixed.items() if k in _DRAWN}}  # fixed values drive draws
 
-    def category(key: str, default: Any) -> list[Any]:
+    def category(key: str, default: Any) -> _Coded:
         return _choose(rng, n, *_weights(key, spec.get(key, default)))
 
     ages_spec = spec.get("age", {"normal": [42, 16], "min": 18, "max": 88})
@@ -382,7 +406,8 @@ def sample_population(
     if "names" in spec:
         pool, _ = _weights("names", spec["names"])
         picks = rng.choice(len(pool), size=n, replace=n > len(pool))
-        names = [str(pool[i]) for i in picks.tolist()]
+        pool = [str(v) for v in pool]
+        names = [pool[i] for i in picks.tolist()]
     else:
         names = _sample_names(rng, countries, genders)
     templates = rng.integers(0, len(_TEMPLATES), n).tolist()
@@ -415,6 +440,13 @@ class _Coded:
         self.codes = np.asarray(codes, dtype=np.int32)
         self.table = list(index)
 
+    @classmethod
+    def of(cls, codes: np.ndarray, table: list[Any]) -> _Coded:
+        """A column from codes into `table` (kept as int32)."""
+        out = cls.__new__(cls)
+        out.codes, out.table = np.asarray(codes, dtype=np.int32), table
+        return out
+
     def __getitem__(self, i: int) -> Any:
         return self.table[self.codes[i]]
 
@@ -426,6 +458,49 @@ class _Coded:
     def tolist(self) -> list[Any]:
         table = self.table
         return [table[c] for c in self.codes.tolist()]
+
+
+class _Tuples:
+    """A column of short tuples of options: per row a code into distinct rows of option indices."""
+
+    __slots__ = ("codes", "rows", "options")
+
+    @classmethod
+    def of(cls, picks: np.ndarray, options: list[Any]) -> _Tuples:
+        """From an (n, k) array of option indices per row, -1 past each row's end."""
+        out = cls.__new__(cls)
+        out.options = options
+        base = len(options) + 1
+        if picks.shape[1] and base ** picks.shape[1] < 2**62:
+            weights = base ** np.arange(picks.shape[1], dtype=np.int64)
+            keys, codes = np.unique((picks + 1) @ weights, return_inverse=True)
+            out.rows = (keys[:, None] // weights % base) - 1
+        else:
+            out.rows, codes = np.unique(picks, axis=0, return_inverse=True)
+        out.codes = codes.reshape(-1).astype(np.int32)
+        return out
+
+    def __getitem__(self, i: int) -> tuple:
+        options = self.options
+        return tuple(options[j] for j in self.rows[self.codes[i]].tolist() if j >= 0)
+
+    def take(self, order: np.ndarray) -> _Tuples:
+        """The rows reordered."""
+        out = _Tuples.__new__(_Tuples)
+        out.codes, out.rows, out.options = self.codes[order], self.rows, self.options
+        return out
+
+    def tolist(self) -> list[tuple]:
+        """Every row's tuple, in order."""
+        options = self.options
+        table = [tuple(options[j] for j in row if j >= 0) for row in self.rows.tolist()]
+        return [table[c] for c in self.codes.tolist()]
+
+    def first_rows(self) -> list[int]:
+        """The first row holding each option that occurs."""
+        held = self.rows[self.codes]
+        values, first = np.unique(held.reshape(-1), return_index=True)
+        return (first[values >= 0] // max(held.shape[1], 1)).tolist()
 
 
 class SampledPersonas(Sequence[Persona]):
@@ -445,7 +520,9 @@ class SampledPersonas(Sequence[Persona]):
         self._n = len(templates)
         self._columns: dict[str, Any] = {}
         for key, values in columns.items():
-            if key == "name":
+            if isinstance(values, _Coded | _Tuples):
+                self._columns[key] = values
+            elif key == "name":
                 self._columns[key] = list(values)
             elif key in ("values", "interests"):
                 self._columns[key] = _Coded([tuple(v) for v in values])
@@ -468,7 +545,9 @@ class SampledPersonas(Sequence[Persona]):
             return
         suspects = {0}
         for key, col in self._columns.items():
-            if isinstance(col, _Coded):
+            if isinstance(col, _Tuples):
+                suspects.update(col.first_rows())
+            elif isinstance(col, _Coded):
                 suspects.update(np.unique(col.codes, return_index=True)[1].tolist())
             elif isinstance(col, np.ndarray):
                 low, high, open_low = _BOUNDS.get(key.split(".")[0], (0.0, 1.0, False))
@@ -514,7 +593,7 @@ class SampledPersonas(Sequence[Persona]):
         out._n = len(idx)
         out._columns = {
             key: [col[i] for i in idx.tolist()] if isinstance(col, list) else col.take(idx)
-            if isinstance(col, _Coded) else col[idx]
+            if isinstance(col, _Coded | _Tuples) else col[idx]
             for key, col in self._columns.items()
         }  # fmt: skip
         out._templates = self._templates[idx]

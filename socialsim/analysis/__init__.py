@@ -1,8 +1,8 @@
 """Pure functions over run outputs: DataFrames in; DataFrames, numbers and figures out.
 
 import socialsim as ss
-run = ss.analysis.load_run("runs/quickstart")
-ss.analysis.spread.adoption_curve(run.events, "c1")
+run = ss.analysis.load_run("runs/quickstart-s7")   # the same RunData shape as ss.run(cfg)
+ss.analysis.spread.adoption_curve(run, "australia_capital", population="benign")
 """
 
 from socialsim.analysis import (
@@ -18,7 +18,7 @@ from socialsim.analysis import (
     stats,
     summarize,
 )
-from socialsim.analysis.io import RunData, load_run
+from socialsim.analysis.io import RunData, load_run, populations
 from socialsim.analysis.report import write_report
 from socialsim.analysis.summarize import analyze_dir, flat_metrics, summarize_run
 
@@ -34,6 +34,7 @@ __all__ = [
     "norms",
     "persuasion",
     "plots",
+    "populations",
     "report",
     "spread",
     "stats",

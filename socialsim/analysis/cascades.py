@@ -44,20 +44,21 @@ def cascade_parents(events: pd.DataFrame, claim: str, threshold: float = 0.5) ->
     if first.empty:
         return pd.DataFrame(columns=["agent", "step", "parent"])
     # Sources that never logged an adoption (seeded before the log began) count as roots.
-    outside = sorted(set(first["source"].dropna().astype(int)) - set(first["agent"]))
-    if outside:
+    sources = first["source"].dropna().to_numpy(dtype=np.int64)
+    outside = np.setdiff1d(sources, first["agent"].to_numpy(dtype=np.int64))
+    if len(outside):
         seeds = pd.DataFrame({"agent": outside, "step": np.nan, "order": -1, "source": np.nan})
         first = pd.concat([seeds, first], ignore_index=True)
-    order = dict(zip(first["agent"], first["order"], strict=True))
+    order = pd.Series(first["order"].to_numpy(), index=first["agent"].to_numpy())
     first["parent"] = first["source"]
     # A source only counts if it adopted before the agent did (keeps the forest acyclic).
     src_order = first["parent"].map(order)
     first.loc[~(src_order < first["order"]), "parent"] = np.nan
-    missing = first["parent"].isna()
+    missing = first["parent"].isna() & first["step"].notna()
     if missing.any():
         exp = exposures(events, claim)
         if not exp.empty:
-            steps = dict(zip(first["agent"], first["step"], strict=True))
+            steps = pd.Series(first["step"].to_numpy(), index=first["agent"].to_numpy())
             exp = exp[exp["recipient"].isin(first.loc[missing, "agent"])]
             exp = exp.assign(
                 sender=pd.to_numeric(exp["sender"], errors="coerce"),
@@ -76,35 +77,119 @@ def cascade_parents(events: pd.DataFrame, claim: str, threshold: float = 0.5) ->
             )
             found = exp[ok].sort_values("step", kind="stable").drop_duplicates("recipient")
             fallback = first["agent"].map(
-                dict(zip(found["recipient"], found["sender"], strict=True))
+                pd.Series(found["sender"].to_numpy(), index=found["recipient"].to_numpy())
             )
             first.loc[missing, "parent"] = fallback[missing]
     return first[["agent", "step", "parent"]]
+
+
+def _forest(parents: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per adopter (row of `parents`): parent row (-1 for a root), root row and depth.
+
+    Roots and depths come from pointer jumping, so a forest of n nodes takes O(n log depth).
+    """
+    agents = parents["agent"].to_numpy()
+    index = pd.Index(agents)
+    up = index.get_indexer(parents["parent"].to_numpy())  # -1 for NaN (a root)
+    n = len(agents)
+    jump = np.where(up >= 0, up, np.arange(n))
+    depth = (up >= 0).astype(np.int64)
+    while True:
+        nxt = jump[jump]
+        if np.array_equal(nxt, jump):
+            break
+        depth = depth + depth[jump]
+        jump = nxt
+    return {"agent": agents, "parent": up, "root": jump, "depth": depth}
+
+
+def forest_table(parents: pd.DataFrame) -> pd.DataFrame:
+    """One row per cascade tree of a :func:`cascade_parents` table, largest first.
+
+    ``root, size, depth, max_breadth, structural_virality``, as :func:`cascade_stats`
+    gives for each tree, computed for the whole forest at once in O(adopters x log depth).
+    """
+    cols = ["root", "size", "depth", "max_breadth", "structural_virality"]
+    if parents.empty:
+        return pd.DataFrame(columns=cols)
+    f = _forest(parents)
+    root, depth, up = f["root"], f["depth"], f["parent"]
+    n = len(root)
+    size = np.bincount(root, minlength=n)
+    tree_depth = np.zeros(n, dtype=np.int64)
+    np.maximum.at(tree_depth, root, depth)
+    level = pd.DataFrame({"root": root, "depth": depth}).value_counts()
+    breadth = level.groupby(level="root").max()
+    # Subtree sizes, deepest level first; the Wiener index sums s * (size - s) over edges.
+    below = np.ones(n, dtype=np.int64)
+    by_depth = np.argsort(-depth, kind="stable")
+    bounds = np.flatnonzero(np.diff(depth[by_depth])) + 1
+    for rows in np.split(by_depth, bounds):
+        rows = rows[up[rows] >= 0]
+        np.add.at(below, up[rows], below[rows])
+    child = np.flatnonzero(up >= 0)
+    wiener = np.zeros(n, dtype=np.int64)
+    np.add.at(wiener, root[child], below[child] * (size[root[child]] - below[child]))
+    roots = np.flatnonzero(root == np.arange(n))
+    pairs = size[roots] * (size[roots] - 1) / 2
+    table = pd.DataFrame(
+        {
+            "root": f["agent"][roots],
+            "size": size[roots],
+            "depth": tree_depth[roots],
+            "max_breadth": breadth.reindex(roots).to_numpy(dtype=np.int64),
+            "structural_virality": np.divide(
+                wiener[roots], pairs, out=np.zeros(len(roots)), where=pairs > 0
+            ),
+        }
+    )
+    table["root"] = _as_int(table["root"])
+    table = table.sort_values(["size", "root"], ascending=[False, True], kind="stable")
+    return table.reset_index(drop=True)[cols]
+
+
+def _as_int(values: pd.Series) -> pd.Series:
+    """Agent ids as integers where they are whole numbers."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all() and (numbers == np.floor(numbers)).all():
+        return numbers.astype(np.int64)
+    return values
+
+
+def forest_summary(parents: pd.DataFrame) -> dict[str, Any]:
+    """Counts and shapes over the forest of a :func:`cascade_parents` table.
+
+    ``n_cascades`` (trees, single adopters included), ``n_multi_node``, ``largest_size``,
+    ``largest_depth``, ``largest_virality`` (of the largest tree, ties to the lowest root),
+    ``mean_size``, ``max_depth``, ``max_breadth``, ``mean_virality_multi`` (mean structural
+    virality over trees of two or more nodes).
+    """
+    return _summary(forest_table(parents))
 
 
 def cascade_trees(events: pd.DataFrame, claim: str, threshold: float = 0.5) -> list[nx.DiGraph]:
     """The cascade forest of `claim`, one DiGraph (parent -> child) per root, largest first.
 
     Nodes carry ``step`` (adoption step); each tree's ``graph["root"]`` is its root.
+    Building graphs costs memory: :func:`forest_table` and :func:`forest_summary` measure
+    the forest without them.
     """
     parents = cascade_parents(events, claim, threshold)
     if parents.empty:
         return []
-    forest = nx.DiGraph()
-    for agent, step in zip(parents["agent"].tolist(), parents["step"].tolist(), strict=True):
-        forest.add_node(int(agent), step=None if pd.isna(step) else int(step))
-    linked = parents.dropna(subset=["parent"])
-    forest.add_edges_from(
-        zip(
-            linked["parent"].astype(int).tolist(), linked["agent"].astype(int).tolist(), strict=True
-        )
-    )
-    roots = [n for n in forest.nodes if forest.in_degree(n) == 0]
+    f = _forest(parents)
+    agents = _as_int(parents["agent"]).tolist()
+    steps = parents["step"].tolist()
+    members: dict[int, list[int]] = {}
+    for row, r in enumerate(f["root"].tolist()):
+        members.setdefault(r, []).append(row)
     trees = []
-    for root in roots:
-        nodes = nx.descendants(forest, root) | {root}
-        tree = forest.subgraph(nodes).copy()
-        tree.graph["root"] = root
+    for r, rows in members.items():
+        tree = nx.DiGraph(root=agents[r])
+        tree.add_nodes_from(
+            (agents[i], {"step": None if pd.isna(steps[i]) else int(steps[i])}) for i in rows
+        )
+        tree.add_edges_from((agents[f["parent"][i]], agents[i]) for i in rows if i != r)
         trees.append(tree)
     trees.sort(key=lambda t: (-t.number_of_nodes(), t.graph["root"]))
     return trees
@@ -162,8 +247,11 @@ def cascade_table(trees: list[nx.DiGraph]) -> pd.DataFrame:
 
 
 def cascade_summary(trees: list[nx.DiGraph]) -> dict[str, Any]:
-    """Counts and shapes over the forest: number, largest, mean size, max depth, virality."""
-    table = cascade_table(trees)
+    """Counts and shapes over a list of trees: the keys of :func:`forest_summary`."""
+    return _summary(cascade_table(trees))
+
+
+def _summary(table: pd.DataFrame) -> dict[str, Any]:
     if table.empty:
         return {"n_cascades": 0}
     multi = table[table["size"] > 1]

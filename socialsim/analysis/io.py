@@ -1,6 +1,12 @@
-"""Load a run directory into DataFrames, and read payload fields from event tables.
+"""The record of a run and its one reader: ``load_run(dir) -> RunData``.
 
-Event tables come in two shapes and every measure accepts both: the raw shape of
+A run writes, once, a record from which every measure can be recomputed: the event log, the
+agents table (``step, agent, claim, credence`` for every agent and claim from step 0, the
+state after set-up), the graph and the personas. :func:`load_run` reads it back into a
+:class:`RunData`; ``socialsim.run`` returns the same shape built in memory, so every measure
+takes either.
+
+Event tables come in two shapes and the event readers here accept both: the raw shape of
 :func:`socialsim.simulation.log.read_events` (a ``payload`` dict per row) and the flat shape
 of :func:`load_run` / ``events.parquet`` (one ``payload.<key>`` column per payload key).
 """
@@ -22,15 +28,42 @@ AGENT_COLUMNS = ["step", "agent", "claim", "credence"]
 
 @dataclass
 class RunData:
-    """Everything a run directory holds; each part is empty when its file is missing."""
+    """The record of one run: events, agents table, graph, personas, config (and summary).
+
+    Each part is empty when its file is missing. ``n_agents`` is the population size (from the
+    agents table, else the graph, else the personas).
+    """
 
     path: Path | None = None
     events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASE_COLUMNS))
     agents: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AGENT_COLUMNS))
     steps: pd.DataFrame = field(default_factory=pd.DataFrame)
     graph: nx.Graph | None = None
+    personas: pd.DataFrame = field(default_factory=pd.DataFrame)
     config: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def dir(self) -> Path | None:
+        """The run directory (None for a record that only lives in memory)."""
+        return self.path
+
+    @property
+    def n_agents(self) -> int:
+        """Number of agents in the run (removed ones included)."""
+        if not self.agents.empty:
+            return int(self.agents["agent"].max()) + 1
+        if self.graph is not None:
+            return self.graph.number_of_nodes()
+        return len(self.personas)
+
+    @property
+    def claims(self) -> list[str]:
+        """Claim ids of the agents table, in order of first appearance."""
+        if self.agents.empty:
+            return []
+        return [str(c) for c in pd.unique(self.agents["claim"])]
 
 
 def load_run(path: str | Path) -> RunData:
@@ -49,6 +82,10 @@ def load_run(path: str | Path) -> RunData:
         data.steps = pd.read_csv(root / "steps.csv")
     if (root / "graph.graphml").is_file():
         data.graph = read_graph(root / "graph.graphml")
+    if (root / "personas.parquet").is_file():
+        data.personas = pd.read_parquet(root / "personas.parquet")
+    elif (root / "personas.csv").is_file():
+        data.personas = pd.read_csv(root / "personas.csv")
     if (root / "config.yaml").is_file():
         data.config = _read_yaml(root / "config.yaml")
     if (root / "summary.json").is_file():
@@ -114,7 +151,64 @@ def _tidy_agents(frame: pd.DataFrame) -> pd.DataFrame:
     for col in AGENT_COLUMNS:
         if col not in frame.columns:
             frame[col] = np.nan
+    frame["claim"] = frame["claim"].astype(str)
     return frame
+
+
+# --- populations ------------------------------------------------------------------------
+
+
+def roles(events: pd.DataFrame) -> pd.DataFrame:
+    """Scenario roles from ``action`` events of type ``role``: ``agent, role, placebo``.
+
+    ``placebo`` is True in a control arm, where the agent was drawn for the role but acted as
+    an ordinary agent.
+    """
+    actions = of_kind(events, "action")
+    if actions.empty:
+        return pd.DataFrame(columns=["agent", "role", "placebo"])
+    rows = actions[(payload(actions, "type") == "role").to_numpy(dtype=bool)]
+    return pd.DataFrame(
+        {
+            "agent": pd.to_numeric(rows["agent"]).astype("int64").to_numpy(),
+            "role": payload(rows, "role").astype(str).to_numpy(),
+            "placebo": as_bool(payload(rows, "placebo")).fillna(0).astype(bool).to_numpy(),
+        }
+    )
+
+
+def populations(data: RunData) -> dict[str, np.ndarray]:
+    """Agent ids of each population a measure can be taken over.
+
+    ``all``: every agent. ``benign``: every agent without a scenario role (attackers,
+    guardians, persuaders, violators, ... and their placebo counterparts in a control arm);
+    present only when some agent has a role. One entry per role (``attacker``, ...) too.
+    Cached on the RunData (its events are not expected to change).
+    """
+    if "populations" in data.cache:
+        return data.cache["populations"]
+    everyone = np.arange(data.n_agents)
+    out: dict[str, np.ndarray] = {"all": everyone}
+    table = roles(data.events)
+    if not table.empty:
+        out["benign"] = np.setdiff1d(everyone, table["agent"].to_numpy())
+        for role, rows in table.groupby("role", sort=True):
+            out[str(role)] = np.unique(rows["agent"].to_numpy())
+    data.cache["populations"] = out
+    return out
+
+
+def removal_steps(events: pd.DataFrame) -> dict[int, int]:
+    """Agent -> the step at which it left the run (``action`` of type ``removed``)."""
+    actions = of_kind(events, "action")
+    if actions.empty:
+        return {}
+    rows = actions[(payload(actions, "type") == "removed").to_numpy(dtype=bool)]
+    out: dict[int, int] = {}
+    for agent, step in zip(rows["agent"].tolist(), rows["step"].tolist(), strict=True):
+        if agent is not None and not pd.isna(agent):
+            out.setdefault(int(agent), int(step))
+    return out
 
 
 def read_graph(path: str | Path) -> nx.Graph:

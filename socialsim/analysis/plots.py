@@ -6,7 +6,9 @@ these functions never changes the pyplot backend of the caller.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -40,32 +42,53 @@ def save(fig: Any, path: str | Path, dpi: int = 110) -> Path:
     return path
 
 
+def downsample(frame: pd.DataFrame, max_points: int = 500, x: str = "step") -> pd.DataFrame:
+    """Rows at no more than `max_points` evenly spaced values of `x`, first and last kept.
+
+    ``downsample(curve, 3)`` on steps 0..9 keeps the rows of steps 0, 4 and 9.
+    """
+    if frame.empty or x not in frame or max_points < 2:
+        return frame
+    values = np.sort(frame[x].dropna().unique())
+    if values.size <= max_points:
+        return frame
+    keep = values[np.unique(np.linspace(0, values.size - 1, max_points).round().astype(int))]
+    return frame[frame[x].isin(keep)]
+
+
 def adoption_curves(
     curves: pd.DataFrame,
     y: str = "share",
     hue: str | None = None,
     seed_col: str = "seed",
     title: str = "Adoption",
+    ylabel: str | None = None,
+    max_points: int = 500,
 ) -> Any:
     """Mean adoption per step with a 95% band across seeds, one line per `hue` value.
 
-    `curves` is long: ``step, share`` plus optional `seed_col` and `hue` columns.
+    `curves` is long: ``step, share`` plus optional `seed_col` and `hue` columns; series
+    longer than `max_points` steps are drawn at `max_points` evenly spaced steps.
     """
     fig = _figure()
     ax = fig.add_subplot()
     if curves.empty or y not in curves:
         return _empty(fig, ax)
-    frame = curves.dropna(subset=[y])
+    frame = downsample(curves.dropna(subset=[y]), max_points)
     if seed_col not in frame:
         frame = frame.assign(**{seed_col: 0})
-    groups = frame.groupby(hue) if hue else [("", frame)]
+    groups = frame.groupby(hue, sort=False) if hue else [("", frame)]
     for label, group in groups:
+        name = str(label) if hue else None
+        if group[seed_col].nunique() <= 1:
+            line = group.groupby("step")[y].mean()
+            ax.plot(line.index, line.to_numpy(), label=name)
+            continue
         agg = aggregate_over_seeds(group, "step", y)
-        ax.plot(agg["step"], agg["mean"], label=str(label) if hue else None)
-        if group[seed_col].nunique() > 1:
-            ax.fill_between(agg["step"], agg["ci_low"], agg["ci_high"], alpha=0.25)
+        ax.plot(agg["step"], agg["mean"], label=name)
+        ax.fill_between(agg["step"], agg["ci_low"], agg["ci_high"], alpha=0.25)
     ax.set_xlabel("step")
-    ax.set_ylabel(y)
+    ax.set_ylabel(ylabel or y)
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(title)
     if hue:
@@ -73,16 +96,147 @@ def adoption_curves(
     return fig
 
 
+def series_by_step(
+    table: pd.DataFrame,
+    columns: Sequence[str],
+    title: str = "",
+    ylabel: str = "",
+    x: str = "step",
+    max_points: int = 500,
+) -> Any:
+    """One line per column of a per-step table (calls, failures, mean stance ...)."""
+    fig = _figure(6.4, 3.2)
+    ax = fig.add_subplot()
+    present = [c for c in columns if c in table]
+    if table.empty or x not in table or not present:
+        return _empty(fig, ax)
+    frame = downsample(table.sort_values(x), max_points, x)
+    for col in present:
+        ax.plot(frame[x], pd.to_numeric(frame[col], errors="coerce"), label=col, marker=".")
+    ax.set_xlabel(x)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if len(present) > 1:
+        ax.legend(fontsize="small")
+    return fig
+
+
+def arm_values(values: pd.DataFrame, y: str = "value", by: str = "arm", title: str = "") -> Any:
+    """One point per replicate in each arm, with the arm mean and its 95% t-interval."""
+    fig = _figure(5.0, 3.6)
+    ax = fig.add_subplot()
+    frame = values.dropna(subset=[y]) if y in values else values.iloc[0:0]
+    if frame.empty or by not in frame:
+        return _empty(fig, ax)
+    agg = aggregate_over_seeds(frame, by, y)
+    order = list(dict.fromkeys(frame[by]))
+    agg = agg.set_index(by).loc[order]
+    x = np.arange(len(order))
+    jitter = np.random.default_rng(0)
+    for i, arm in enumerate(order):
+        points = frame.loc[frame[by] == arm, y].to_numpy(dtype=float)
+        ax.scatter(i + jitter.uniform(-0.08, 0.08, points.size), points, alpha=0.6, s=18)
+    lo = (agg["mean"] - agg["ci_low"]).fillna(0).clip(lower=0)
+    hi = (agg["ci_high"] - agg["mean"]).fillna(0).clip(lower=0)
+    ax.errorbar(x + 0.2, agg["mean"], yerr=[lo, hi], fmt="o", color="k", capsize=4)
+    ax.set_xticks(x, [str(a) for a in order])
+    ax.set_xlim(-0.5, len(order) - 0.5)
+    ax.set_ylabel(y)
+    ax.set_title(title)
+    return fig
+
+
+def network_sample(
+    graph: nx.Graph,
+    max_nodes: int = 2000,
+    seed: int = 0,
+    start: Iterable[Any] = (),
+    per_node: int = 25,
+) -> nx.Graph:
+    """A seeded snowball sample of at most `max_nodes` nodes (the graph itself when smaller).
+
+    Breadth-first from the `start` nodes (then from seeded random nodes), taking at most
+    `per_node` seeded neighbours of each node, so that a hub does not fill the sample with
+    its leaves. Work grows with the sample, not with the graph (one list of the nodes aside).
+    """
+    n = graph.number_of_nodes()
+    if n <= max_nodes:
+        return graph
+    rng = np.random.default_rng(seed)
+    nodes = list(graph)
+    chosen: dict[Any, None] = {}
+    queue: deque[Any] = deque()
+    starts = [s for s in start if s in graph][: max(1, max_nodes // 10)]
+
+    def take(node: Any) -> None:
+        if node not in chosen:
+            chosen[node] = None
+            queue.append(node)
+
+    for node in starts:
+        take(node)
+    while len(chosen) < max_nodes:
+        if not queue:
+            take(nodes[int(rng.integers(n))])
+            continue
+        node = queue.popleft()
+        near = list(nx.all_neighbors(graph, node)) if graph.is_directed() else list(graph[node])
+        if len(near) > per_node:
+            near = [near[i] for i in rng.choice(len(near), per_node, replace=False)]
+        for other in near:
+            if len(chosen) >= max_nodes:
+                break
+            take(other)
+    return graph.subgraph(chosen).copy()
+
+
+def spring_positions(graph: nx.Graph, seed: int = 0, iterations: int = 50) -> dict[Any, np.ndarray]:
+    """Fruchterman-Reingold positions in the unit square, vectorised with numpy and seeded.
+
+    Repulsion is computed between every pair of nodes (an n x n array per iteration), so it is
+    for drawn graphs (a :func:`network_sample` of a large one): 2,000 nodes take seconds.
+    """
+    nodes = list(graph.nodes)
+    n = len(nodes)
+    pos = np.random.default_rng(seed).random((n, 2)).astype(np.float32)
+    if n < 2:
+        return dict(zip(nodes, pos.astype(float), strict=True))
+    index = {node: i for i, node in enumerate(nodes)}
+    pairs = [(index[u], index[v]) for u, v in graph.edges() if u != v]
+    edges = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    k2 = np.float32(1 / n)  # the optimal distance k = 1 / sqrt(n), squared
+    temperature = 0.1
+    for _ in range(iterations):
+        # repulsion k^2 / d along each pair: sum_j w_ij (p_i - p_j) = p_i sum_j w_ij - (W p)_i
+        sq = (pos**2).sum(axis=1)
+        dist2 = np.maximum(sq[:, None] + sq[None, :] - 2 * (pos @ pos.T), np.float32(1e-6))
+        weight = k2 / dist2
+        np.fill_diagonal(weight, 0)
+        move = pos * weight.sum(axis=1)[:, None] - weight @ pos
+        if len(edges):  # attraction d^2 / k along each edge
+            d = pos[edges[:, 0]] - pos[edges[:, 1]]
+            pull = d * (np.sqrt((d**2).sum(axis=1)) * np.sqrt(n))[:, None]
+            np.add.at(move, edges[:, 0], -pull)
+            np.add.at(move, edges[:, 1], pull)
+        length = np.maximum(np.sqrt((move**2).sum(axis=1)), 1e-6)[:, None]
+        pos += move / length * np.minimum(length, temperature)
+        temperature -= 0.1 / (iterations + 1)
+    return dict(zip(nodes, pos.astype(float), strict=True))
+
+
 def network_credence(
     graph: nx.Graph,
     credence: pd.DataFrame,
     steps: Sequence[int] | None = None,
     seed: int = 0,
+    highlight: Iterable[Any] = (),
+    title: str | None = None,
 ) -> Any:
-    """The network coloured by credence at chosen steps (spring layout, seeded).
+    """The network coloured by credence at chosen steps (seeded spring layout).
 
     `credence` is the step x agent matrix of :func:`socialsim.analysis.spread.credence_matrix`;
-    default steps are the first and the last.
+    default steps are the first and the last. `highlight` nodes (role agents) are drawn
+    larger with a black edge. Draw a :func:`network_sample` of a large graph.
     """
     if credence.empty:
         fig = _figure()
@@ -93,18 +247,22 @@ def network_credence(
         else sorted({int(credence.index[0]), int(credence.index[-1])})
     )
     fig = _figure(4.0 * len(steps), 4.0)
-    pos = nx.spring_layout(graph, seed=seed)
-    axes = fig.subplots(1, len(steps), squeeze=False)[0]
     nodes = list(graph.nodes)
-    xy = np.array([pos[n] for n in nodes])
+    pos = spring_positions(graph, seed=seed)
+    axes = fig.subplots(1, len(steps), squeeze=False)[0]
+    xy = np.array([pos[n] for n in nodes]).reshape(-1, 2)
     edges = [(pos[u], pos[v]) for u, v in graph.edges()]
+    marked = set(highlight) & set(nodes)
+    is_marked = np.array([n in marked for n in nodes], dtype=bool)
+    size = float(np.clip(25 * np.sqrt(100 / max(len(nodes), 1)), 3, 25))
     from matplotlib.collections import LineCollection
 
     mappable = None
     for ax, step in zip(axes, steps, strict=True):
         row = credence.loc[step] if step in credence.index else pd.Series(dtype=float)
-        values = np.array([row.get(n, np.nan) for n in nodes], dtype=float)
-        ax.add_collection(LineCollection(edges, colors="0.8", linewidths=0.5, zorder=1))
+        values = row.reindex(nodes).to_numpy(dtype=float)
+        width = 0.5 if len(nodes) <= 500 else 0.2
+        ax.add_collection(LineCollection(edges, colors="0.8", linewidths=width, zorder=1))
         mappable = ax.scatter(
             xy[:, 0],
             xy[:, 1],
@@ -112,26 +270,49 @@ def network_credence(
             cmap="coolwarm",
             vmin=0,
             vmax=1,
-            s=25,
+            s=size,
             zorder=2,
             edgecolors="0.3",
-            linewidths=0.3,
+            linewidths=0.3 if len(nodes) <= 500 else 0.0,
             plotnonfinite=True,
         )
+        if is_marked.any():
+            ax.scatter(
+                xy[is_marked, 0],
+                xy[is_marked, 1],
+                c=values[is_marked],
+                cmap="coolwarm",
+                vmin=0,
+                vmax=1,
+                s=max(size * 3, 30),
+                zorder=3,
+                edgecolors="k",
+                linewidths=1.0,
+                plotnonfinite=True,
+            )
         ax.set_title(f"step {step}")
         ax.set_axis_off()
     if mappable is not None:
         fig.colorbar(mappable, ax=list(axes), shrink=0.8, label="credence")
+    if title:
+        fig.suptitle(title)
     return fig
 
 
-def cascade_tree(tree: nx.DiGraph, title: str | None = None) -> Any:
-    """A cascade tree drawn top-down by depth from its root."""
+def cascade_tree(tree: nx.DiGraph, title: str | None = None, max_nodes: int = 300) -> Any:
+    """A cascade tree drawn top-down by depth from its root (its first `max_nodes` nodes).
+
+    A larger tree is cut to the nodes its breadth-first search from the root reaches first.
+    """
     fig = _figure()
     ax = fig.add_subplot()
     if tree.number_of_nodes() == 0:
         return _empty(fig, ax)
     root = tree.graph.get("root", next(n for n in tree.nodes if tree.in_degree(n) == 0))
+    total = tree.number_of_nodes()
+    if total > max_nodes:
+        kept = [root, *islice((v for _, v in nx.bfs_edges(tree, root)), max_nodes - 1)]
+        tree = tree.subgraph(kept)
     depth = nx.single_source_shortest_path_length(tree, root)
     levels: dict[int, list[Any]] = {}
     for node in nx.dfs_preorder_nodes(tree, root):
@@ -148,7 +329,8 @@ def cascade_tree(tree: nx.DiGraph, title: str | None = None) -> Any:
     if tree.number_of_nodes() <= 40:
         for n in tree.nodes:
             ax.annotate(str(n), pos[n], fontsize=7, xytext=(3, 3), textcoords="offset points")
-    ax.set_title(title or f"cascade from {root} ({tree.number_of_nodes()} agents)")
+    shown = "" if total <= max_nodes else f", first {max_nodes} drawn"
+    ax.set_title(title or f"cascade from {root} ({total} agents{shown})")
     ax.set_ylabel("depth")
     ax.set_xticks([])
     return fig

@@ -1,8 +1,10 @@
 """How a claim spreads: adoption over time, reach, exposure, persistence, disagreement.
 
-Every function takes the event table (either shape, see :mod:`socialsim.analysis.io`) or the
-agents long table (``step, agent, claim, credence``) and returns plain data. An agent
-*adopts* a claim when its credence is at or above ``threshold`` (0.5 by default).
+Belief measures read the agents table (``step, agent, claim, credence``, every agent from
+step 0) of a :class:`~socialsim.analysis.io.RunData`, never the event log, so agents whose
+belief never changed count too. Message and probe measures read the event log. An agent
+*adopts* a claim when its credence is at or above ``threshold`` (0.5 by default). Measures
+take a ``population``: ``all`` agents, ``benign`` ones (no scenario role), a role, or ids.
 """
 
 from __future__ import annotations
@@ -15,84 +17,152 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from socialsim.analysis.io import as_bool, list_column, of_kind, payload
+from socialsim.analysis.io import (
+    RunData,
+    as_bool,
+    list_column,
+    of_kind,
+    payload,
+    populations,
+    removal_steps,
+)
+
+AgentsLike = RunData | pd.DataFrame
 
 
-def _is_agents_table(data: pd.DataFrame) -> bool:
-    return "credence" in data.columns and "kind" not in data.columns
-
-
-def credence_matrix(data: pd.DataFrame, claim: str) -> pd.DataFrame:
-    """Credence per step (rows) and agent (columns), carried forward between changes.
-
-    From the agents table directly; from events, rebuilt from ``belief_change`` events
-    (each agent starts at the ``old`` value of its first change).
-    """
-    if _is_agents_table(data):
-        rows = data[data["claim"] == claim]
-        if rows.empty:
-            return pd.DataFrame(dtype=float)
-        wide = rows.groupby(["step", "agent"])["credence"].last().unstack("agent")
-        lo, hi = int(wide.index.min()), int(wide.index.max())
-    else:
-        changes = of_kind(data, "belief_change")
-        changes = changes[changes["claim"] == claim]
-        if changes.empty:
-            return pd.DataFrame(dtype=float)
-        table = pd.DataFrame(
-            {
-                "step": changes["step"].astype(int).to_numpy(),
-                "agent": changes["agent"].astype(int).to_numpy(),
-                "old": pd.to_numeric(payload(changes, "old"), errors="coerce").to_numpy(),
-                "new": pd.to_numeric(payload(changes, "new"), errors="coerce").to_numpy(),
-            }
+def _agents(data: AgentsLike) -> pd.DataFrame:
+    if isinstance(data, RunData):
+        return data.agents
+    if isinstance(data, pd.DataFrame) and "kind" in data.columns:
+        raise TypeError(
+            "this measure reads the agents table (every agent from step 0), not the event log; "
+            "pass the run (socialsim.analysis.load_run(dir) or the result of socialsim.run) or "
+            "its .agents table"
         )
-        steps = pd.to_numeric(data["step"], errors="coerce").dropna()
-        lo, hi = int(steps.min()), int(steps.max())
-        first = table.groupby("agent", sort=False).first().reset_index()
-        start = pd.DataFrame({"step": lo, "agent": first["agent"], "credence": first["old"]})
-        moves = table.rename(columns={"new": "credence"})[["step", "agent", "credence"]]
-        long = pd.concat([start, moves], ignore_index=True)
-        wide = long.groupby(["step", "agent"], sort=True)["credence"].last().unstack("agent")
-    wide = wide.reindex(range(lo, hi + 1)).ffill()
-    wide.index.name = "step"
+    return data
+
+
+def credence_array(data: AgentsLike, claim: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps, matrix)``: the credence of every agent (columns) at every step (rows).
+
+    Read from the agents table (one row per step x agent x claim, step 0 included), in one
+    pass: O(rows). Agents missing at a step are NaN. Cached on a :class:`RunData`.
+    """
+    key = ("credence", claim)
+    if isinstance(data, RunData) and key in data.cache:
+        return data.cache[key]
+    table = _agents(data)
+    rows = table[(table["claim"].astype(str) == str(claim)).to_numpy(dtype=bool)]
+    if rows.empty:
+        out = (np.zeros(0, dtype=np.int64), np.zeros((0, 0)))
+    else:
+        step = rows["step"].to_numpy(dtype=np.int64)
+        agent = rows["agent"].to_numpy(dtype=np.int64)
+        steps = np.unique(step)
+        n = int(agent.max()) + 1
+        if isinstance(data, RunData):
+            n = max(n, data.n_agents)
+        matrix = np.full((len(steps), n), np.nan)
+        matrix[np.searchsorted(steps, step), agent] = rows["credence"].to_numpy(dtype=float)
+        out = (steps, matrix)
+    if isinstance(data, RunData):
+        data.cache[key] = out
+    return out
+
+
+def credence_matrix(data: AgentsLike, claim: str) -> pd.DataFrame:
+    """Credence per step (rows) and agent (columns), from the agents table."""
+    steps, matrix = credence_array(data, claim)
+    if not len(steps):
+        return pd.DataFrame(dtype=float)
+    wide = pd.DataFrame(matrix, index=pd.Index(steps, name="step"))
+    wide.columns.name = "agent"
     return wide
 
 
-def final_credence(data: pd.DataFrame, claim: str) -> pd.Series:
-    """Last known credence of every agent in `claim` (index: agent)."""
-    wide = credence_matrix(data, claim)
-    if wide.empty:
+def final_credence(data: AgentsLike, claim: str) -> pd.Series:
+    """Last recorded credence of every agent in `claim` (index: agent)."""
+    steps, matrix = credence_array(data, claim)
+    if not len(steps):
         return pd.Series(dtype=float, name="credence")
-    return wide.iloc[-1].dropna().rename("credence")
+    last = pd.Series(matrix[-1], name="credence")
+    last.index.name = "agent"
+    return last.dropna()
+
+
+def presence(data: RunData, steps: np.ndarray) -> np.ndarray:
+    """Boolean (steps x agents): present at the end of each step (removed agents drop out)."""
+    n = data.n_agents
+    mask = np.ones((len(steps), n), dtype=bool)
+    for agent, step in removal_steps(data.events).items():
+        if agent < n:
+            mask[np.asarray(steps) >= step, agent] = False
+    return mask
+
+
+def population_ids(data: AgentsLike, population: str | np.ndarray | None) -> np.ndarray | None:
+    """The agent ids of a named population (see :func:`populations`), or the ids given."""
+    if population is None or (isinstance(population, str) and population == "all"):
+        return None
+    if isinstance(population, str):
+        if not isinstance(data, RunData):
+            raise ValueError(f"population {population!r} needs the run (RunData), not a table")
+        pops = populations(data)
+        if population not in pops:
+            raise ValueError(
+                f"population {population!r} is not in this run; it has {', '.join(pops)}"
+            )
+        return pops[population]
+    return np.asarray(population, dtype=np.int64)
 
 
 def adoption_curve(
-    data: pd.DataFrame,
+    data: AgentsLike,
     claim: str,
     threshold: float = 0.5,
     *,
+    population: str | np.ndarray | None = "all",
     events: pd.DataFrame | None = None,
     n_agents: int | None = None,
 ) -> pd.DataFrame:
-    """Share of agents at or above `threshold` per step, plus the probe manipulated share.
+    """Adoption of `claim` per step, step 0 (the state after set-up) included.
 
-    ``adoption_curve(events, "c1")`` -> columns ``step, adopted, n, share,
-    probe_manipulated_share``. `n` is `n_agents` when given, else the agents seen.
-    Pass `events` for probe shares when `data` is the agents table.
+    Columns ``step, adopted, n, share, mean_credence, probe_manipulated_share``: `n` is the
+    number of agents of `population` present at the end of the step, `adopted` those of them
+    with credence >= `threshold`, ``share = adopted / n``. From the agents table, so every
+    agent counts whether or not its belief ever changed. `n_agents` overrides `n` (a plain
+    agents table of part of the population). Probe shares come from the run's events (or
+    `events`), over answered probes of the same population.
+
+    ``adoption_curve(ss.analysis.load_run(run_dir), "c1", population="benign")``
     """
-    wide = credence_matrix(data, claim)
-    probe_source = events if events is not None else (None if _is_agents_table(data) else data)
-    probes = _probe_share_by_step(probe_source, claim)
-    if wide.empty:
-        curve = pd.DataFrame(columns=["step", "adopted", "n", "share"])
+    steps, matrix = credence_array(data, claim)
+    ids = population_ids(data, population)
+    columns = ["step", "adopted", "n", "share", "mean_credence"]
+    if not len(steps):
+        curve = pd.DataFrame(columns=columns)
     else:
-        adopted = (wide >= threshold).sum(axis=1)
-        n = n_agents if n_agents is not None else wide.shape[1]
+        present = (
+            presence(data, steps) if isinstance(data, RunData) else ~np.isnan(matrix)
+        ) & ~np.isnan(matrix)
+        if ids is not None:
+            matrix, present = matrix[:, ids], present[:, ids]
+        held = np.where(present, matrix, np.nan)
+        adopted = ((held >= threshold) & present).sum(axis=1)
+        n = present.sum(axis=1) if n_agents is None else np.full(len(steps), n_agents)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(n > 0, adopted / np.maximum(n, 1), np.nan)
+            mean = np.where(
+                present.any(axis=1),
+                np.nansum(held, axis=1) / np.maximum(present.sum(axis=1), 1),
+                np.nan,
+            )
         curve = pd.DataFrame(
-            {"step": wide.index.astype(int), "adopted": adopted.to_numpy(), "n": n}
+            {"step": steps, "adopted": adopted, "n": n, "share": share, "mean_credence": mean}
         )
-        curve["share"] = curve["adopted"] / max(n, 1)
+    if events is None and isinstance(data, RunData):
+        events = data.events
+    probes = _probe_share_by_step(events, claim, ids)
     if probes is not None and not probes.empty:
         curve = curve.merge(probes, on="step", how="outer").sort_values("step")
     else:
@@ -100,22 +170,26 @@ def adoption_curve(
     return curve.reset_index(drop=True)
 
 
-def _probe_share_by_step(events: pd.DataFrame | None, claim: str) -> pd.DataFrame | None:
+def _probe_share_by_step(
+    events: pd.DataFrame | None, claim: str, ids: np.ndarray | None = None
+) -> pd.DataFrame | None:
     if events is None:
         return None
-    probes = of_kind(events, "probe")
-    probes = probes[probes["claim"] == claim]
-    if probes.empty:
+    frame = _probe_frame(events, claim, ids)
+    frame = frame.dropna(subset=["manipulated"])
+    if frame.empty:
         return None
-    frame = pd.DataFrame(
-        {"step": probes["step"].astype(int), "m": as_bool(payload(probes, "manipulated"))}
+    return (
+        frame.groupby("step")["manipulated"].mean().rename("probe_manipulated_share").reset_index()
     )
-    out = frame.groupby("step")["m"].mean().rename("probe_manipulated_share").reset_index()
-    return out
 
 
 def reach_stats(curve: pd.DataFrame) -> dict[str, Any]:
-    """Final reach, peak, and first steps reaching 10/50/90% of the final number adopted."""
+    """Initial, final and peak reach, mean credence, and first steps reaching 10/50/90%.
+
+    ``time_to_q`` is the first step whose share reaches q% of the final share (None when
+    the final share is 0).
+    """
     curve = curve.dropna(subset=["share"]) if "share" in curve else curve.iloc[0:0]
     if curve.empty:
         return {"final_reach": None, "peak": None, "peak_step": None}
@@ -123,11 +197,15 @@ def reach_stats(curve: pd.DataFrame) -> dict[str, Any]:
     steps = curve["step"].to_numpy()
     final = float(shares[-1])
     out: dict[str, Any] = {
-        "final_reach": final,
+        "n": int(curve["n"].iloc[-1]),
         "initial_reach": float(shares[0]),
+        "final_reach": final,
         "peak": float(shares.max()),
         "peak_step": int(steps[int(shares.argmax())]),
     }
+    if "mean_credence" in curve:
+        out["mean_credence_initial"] = float(curve["mean_credence"].iloc[0])
+        out["mean_credence_final"] = float(curve["mean_credence"].iloc[-1])
     for q in (10, 50, 90):
         if final <= 0:
             out[f"time_to_{q}"] = None
@@ -173,71 +251,78 @@ def exposures(events: pd.DataFrame, claim: str) -> pd.DataFrame:
 
 
 def exposure_adoption(
-    events: pd.DataFrame,
+    data: RunData,
     claim: str,
     threshold: float = 0.5,
     *,
-    agents: pd.DataFrame | None = None,
+    population: str | np.ndarray | None = "all",
 ) -> dict[str, Any]:
-    """Exposed vs adopting agents and the conversion rate (exposed who end up adopting).
+    """Exposed vs adopting agents and the conversion rate, over one population.
 
     ``conversion_rate`` = exposed agents whose final credence >= threshold / exposed agents;
-    ``adoption_rate_unexposed`` compares against agents who never received the claim.
+    ``adoption_rate_unexposed`` = the same share among agents that never received a message
+    referencing the claim. Final adopters include agents that held the claim from the start.
     """
-    exp = exposures(events, claim)
-    exposed = set(exp["recipient"].unique().tolist())
-    final = final_credence(agents if agents is not None else events, claim)
-    adopters = set(final.index[final >= threshold].astype(int).tolist())
-    known = set(final.index.astype(int).tolist()) | exposed
-    unexposed = known - exposed
-    n_exp = len(exposed)
+    ids = population_ids(data, population)
+    members = np.arange(data.n_agents) if ids is None else ids
+    exp = exposures(data.events, claim)
+    exposed = np.zeros(data.n_agents, dtype=bool)
+    rec = exp["recipient"].to_numpy(dtype=np.int64)
+    exposed[rec[(rec >= 0) & (rec < data.n_agents)]] = True
+    steps, matrix = credence_array(data, claim)
+    adopter = np.zeros(data.n_agents, dtype=bool)
+    if len(steps):
+        adopter[: matrix.shape[1]] = matrix[-1] >= threshold
+    e, a = exposed[members], adopter[members]
+    n_exp, n_unexp = int(e.sum()), int((~e).sum())
     return {
+        "n": int(len(members)),
         "n_exposed": n_exp,
-        "n_adopters": len(adopters),
-        "n_exposed_adopters": len(exposed & adopters),
-        "conversion_rate": len(exposed & adopters) / n_exp if n_exp else None,
-        "adoption_rate_unexposed": len(unexposed & adopters) / len(unexposed)
-        if unexposed
-        else None,
-        "deliveries": int(len(exp)),
+        "n_adopters": int(a.sum()),
+        "n_exposed_adopters": int((e & a).sum()),
+        "conversion_rate": float((e & a).sum() / n_exp) if n_exp else None,
+        "adoption_rate_unexposed": float((~e & a).sum() / n_unexp) if n_unexp else None,
+        "deliveries": int(np.isin(rec, members).sum()),
     }
 
 
-def removal_step(events: pd.DataFrame) -> int | None:
-    """Step of the first ``action`` of type ``removed`` (an attacker leaving), if any."""
+def removal_step(events: pd.DataFrame, role: str | None = "attacker") -> int | None:
+    """First step at which an agent of `role` left the run, if any.
+
+    Any departure counts when `role` is None or the log does not say who left.
+    """
     actions = of_kind(events, "action")
-    removed = actions[payload(actions, "type") == "removed"]
+    removed = actions[(payload(actions, "type") == "removed").to_numpy(dtype=bool)]
+    if role is not None and payload(removed, "role").notna().any():
+        removed = removed[(payload(removed, "role") == role).to_numpy(dtype=bool)]
     return int(removed["step"].min()) if not removed.empty else None
 
 
 def persistence(
-    events: pd.DataFrame,
+    data: RunData,
     claim: str,
     threshold: float = 0.5,
     *,
-    agents: pd.DataFrame | None = None,
+    population: str | np.ndarray | None = "all",
 ) -> dict[str, Any]:
-    """Does the claim persist after the attackers leave? Adoption and probes before/after.
+    """Does the claim persist after the attackers leave? Reach and probes before/after.
 
-    Adoption at the removal step vs at the last step; probe manipulated share for probes
-    before the removal step vs at or after it.
+    ``reach_at_removal`` is the population's adoption share at the end of the step before
+    the attackers left, ``reach_final`` at the last step; probe manipulated shares over
+    answered probes before the removal step vs at or after it.
     """
-    step = removal_step(events)
+    step = removal_step(data.events)
     out: dict[str, Any] = {"removal_step": step}
     if step is None:
         return out
-    curve = adoption_curve(
-        agents if agents is not None else events, claim, threshold, events=events
-    )
-    curve = curve.dropna(subset=["share"])
-    at = curve[curve["step"] <= step]
+    curve = adoption_curve(data, claim, threshold, population=population).dropna(subset=["share"])
+    at = curve[curve["step"] < step]
     out["reach_at_removal"] = float(at["share"].iloc[-1]) if not at.empty else None
     out["reach_final"] = float(curve["share"].iloc[-1]) if not curve.empty else None
     if out["reach_at_removal"] is not None and out["reach_final"] is not None:
         out["reach_change"] = out["reach_final"] - out["reach_at_removal"]
-    probes = of_kind(events, "probe")
-    probes = probes[probes["claim"] == claim]
-    m = as_bool(payload(probes, "manipulated"))
+    probes = _probe_frame(data.events, claim, population_ids(data, population))
+    m = probes["manipulated"]
     before, after = m[probes["step"] < step], m[probes["step"] >= step]
     out["probe_manipulated_before"] = float(before.mean()) if before.notna().any() else None
     out["probe_manipulated_after"] = float(after.mean()) if after.notna().any() else None
@@ -264,7 +349,7 @@ def communities(graph: nx.Graph, greedy_limit: int = 2000, seed: int = 0) -> dic
 
 
 def adoption_by_group(
-    data: pd.DataFrame, claim: str, groups: dict[Any, Any] | pd.Series, threshold: float = 0.5
+    data: AgentsLike, claim: str, groups: dict[Any, Any] | pd.Series, threshold: float = 0.5
 ) -> pd.DataFrame:
     """Final adoption share per group of agents: ``group, n, adopted, share``."""
     final = final_credence(data, claim)
@@ -278,24 +363,36 @@ def adoption_by_group(
 
 
 def adoption_by_attribute(
-    data: pd.DataFrame, claim: str, graph: nx.Graph, attribute: str, threshold: float = 0.5
+    data: AgentsLike, claim: str, graph: nx.Graph, attribute: str, threshold: float = 0.5
 ) -> pd.DataFrame:
     """Final adoption share per value of a persona (node) attribute, e.g. ``country``."""
     return adoption_by_group(data, claim, nx.get_node_attributes(graph, attribute), threshold)
 
 
-def disagreement(data: pd.DataFrame, claim: str, graph: nx.Graph) -> pd.DataFrame:
-    """Mean absolute credence difference across edges per step: ``step, disagreement``."""
-    wide = credence_matrix(data, claim)
-    edges = np.asarray([(u, v) for u, v in graph.edges() if u in wide and v in wide])
-    if wide.empty or edges.size == 0:
+def edge_array(graph: nx.Graph) -> np.ndarray:
+    """The graph's edges as an (m, 2) integer array (nodes must be integers)."""
+    m = graph.number_of_edges()
+    if m == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    flat = np.fromiter((x for e in graph.edges() for x in e), dtype=np.int64, count=2 * m)
+    return flat.reshape(m, 2)
+
+
+def disagreement(data: AgentsLike, claim: str, graph: nx.Graph) -> pd.DataFrame:
+    """Mean absolute credence difference across edges per step: ``step, disagreement``.
+
+    O(steps x edges); edges with an agent missing at a step are skipped at that step.
+    """
+    steps, matrix = credence_array(data, claim)
+    edges = edge_array(graph)
+    if not len(steps) or not len(edges):
         return pd.DataFrame(columns=["step", "disagreement"])
-    pos = {a: i for i, a in enumerate(wide.columns)}
-    u = np.fromiter((pos[a] for a in edges[:, 0]), dtype=np.int64)
-    v = np.fromiter((pos[b] for b in edges[:, 1]), dtype=np.int64)
-    mat = wide.to_numpy(dtype=float)
-    diff = np.abs(mat[:, u] - mat[:, v])
-    return pd.DataFrame({"step": wide.index.astype(int), "disagreement": np.nanmean(diff, axis=1)})
+    edges = edges[(edges < matrix.shape[1]).all(axis=1)]
+    values = np.empty(len(steps))
+    for i in range(len(steps)):
+        diff = np.abs(matrix[i, edges[:, 0]] - matrix[i, edges[:, 1]])
+        values[i] = np.nanmean(diff) if np.isfinite(diff).any() else np.nan
+    return pd.DataFrame({"step": steps, "disagreement": values})
 
 
 def bimodality_coefficient(values: np.ndarray | pd.Series) -> float:
@@ -316,64 +413,115 @@ def bimodality_coefficient(values: np.ndarray | pd.Series) -> float:
     return float((g**2 + 1) / (k + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))))
 
 
-def polarization(data: pd.DataFrame, claim: str) -> pd.DataFrame:
+def polarization(
+    data: AgentsLike, claim: str, *, population: str | np.ndarray | None = "all"
+) -> pd.DataFrame:
     """Per step: bimodality coefficient, standard deviation and mean of credences."""
-    wide = credence_matrix(data, claim)
-    if wide.empty:
+    steps, matrix = credence_array(data, claim)
+    if not len(steps):
         return pd.DataFrame(columns=["step", "bimodality", "std", "mean"])
-    mat = wide.to_numpy(dtype=float)
-    return pd.DataFrame(
-        {
-            "step": wide.index.astype(int),
-            "bimodality": [bimodality_coefficient(row) for row in mat],
-            "std": np.nanstd(mat, axis=1),
-            "mean": np.nanmean(mat, axis=1),
-        }
-    )
+    ids = population_ids(data, population)
+    if ids is not None:
+        matrix = matrix[:, ids]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return pd.DataFrame(
+            {
+                "step": steps,
+                "bimodality": [bimodality_coefficient(row) for row in matrix],
+                "std": np.nanstd(matrix, axis=1),
+                "mean": np.nanmean(matrix, axis=1),
+            }
+        )
 
 
-def _probe_frame(events: pd.DataFrame, claim: str | None) -> pd.DataFrame:
+def _probe_frame(
+    events: pd.DataFrame, claim: str | None, ids: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Probe events as a table; ``answered`` False (and NaN scores) for failed answers."""
     probes = of_kind(events, "probe")
-    if claim is not None:
-        probes = probes[probes["claim"] == claim]
+    if claim is not None and not probes.empty:
+        probes = probes[(probes["claim"] == claim).to_numpy(dtype=bool)]
+    if ids is not None and not probes.empty:
+        probes = probes[np.isin(probes["agent"].to_numpy(dtype=float), ids)]
+    status = payload(probes, "status")
+    # logs written before probes carried a status: an answer letter (when the log has the
+    # field), else a score, marks an answered probe
+    has_answer = "payload.answer" in probes.columns or (
+        "payload" in probes.columns
+        and any(isinstance(p, dict) and "answer" in p for p in probes["payload"])
+    )
+    legacy = payload(probes, "answer" if has_answer else "correct")
+    answered = np.where(
+        status.notna().to_numpy(), (status == "answered").to_numpy(), legacy.notna().to_numpy()
+    ).astype(bool)
+    correct = as_bool(payload(probes, "correct")).to_numpy()
+    manipulated = as_bool(payload(probes, "manipulated")).to_numpy()
+    correct = np.where(answered, correct, np.nan)
+    manipulated = np.where(answered, manipulated, np.nan)
     return pd.DataFrame(
         {
             "step": probes["step"].to_numpy(),
             "agent": probes["agent"].to_numpy(),
             "claim": probes["claim"].to_numpy(),
             "distance": payload(probes, "distance").fillna("unknown").to_numpy(),
-            "correct": as_bool(payload(probes, "correct")).to_numpy(),
-            "manipulated": as_bool(payload(probes, "manipulated")).to_numpy(),
+            "answered": answered,
+            "correct": correct,
+            "manipulated": manipulated,
             "credence": pd.to_numeric(payload(probes, "credence"), errors="coerce").to_numpy(),
         }
     )
 
 
-def probe_accuracy(events: pd.DataFrame, claim: str | None = None) -> pd.DataFrame:
-    """Probe accuracy and manipulated share by distance (direct, indirect, peripheral)."""
-    frame = _probe_frame(events, claim)
+def probe_accuracy(
+    data: RunData | pd.DataFrame,
+    claim: str | None = None,
+    *,
+    population: str | np.ndarray | None = "all",
+) -> pd.DataFrame:
+    """Probes by distance: ``distance, asked, answered, failed, accuracy, manipulated_share``.
+
+    Accuracy and manipulated share are over answered probes only; a failed answer is never
+    scored. `data` is the run (for named populations) or an event table.
+    """
+    events = data.events if isinstance(data, RunData) else data
+    ids = population_ids(data, population) if isinstance(data, RunData) else None
+    frame = _probe_frame(events, claim, ids)
+    cols = ["distance", "asked", "answered", "failed", "accuracy", "manipulated_share"]
     if frame.empty:
-        return pd.DataFrame(columns=["distance", "n", "accuracy", "manipulated_share"])
+        return pd.DataFrame(columns=cols)
     out = frame.groupby("distance").agg(
-        n=("correct", "size"),
+        asked=("answered", "size"),
+        answered=("answered", "sum"),
         accuracy=("correct", "mean"),
         manipulated_share=("manipulated", "mean"),
     )
+    out["answered"] = out["answered"].astype(int)
+    out["failed"] = out["asked"] - out["answered"]
     order = {"direct": 0, "indirect": 1, "peripheral": 2}
     out = out.reset_index()
     out["_o"] = out["distance"].map(order).fillna(9)
-    return out.sort_values(["_o", "distance"]).drop(columns="_o").reset_index(drop=True)
+    out = out.sort_values(["_o", "distance"]).drop(columns="_o").reset_index(drop=True)
+    return out[cols]
 
 
 def credence_probe_gap(
-    events: pd.DataFrame, claim: str | None = None, threshold: float = 0.5
+    data: RunData | pd.DataFrame,
+    claim: str | None = None,
+    threshold: float = 0.5,
+    *,
+    population: str | np.ndarray | None = "all",
 ) -> dict[str, Any]:
     """How often stated belief (credence >= threshold) and probe behaviour disagree.
 
-    ``disagreement`` is the share of probes where believing the claim and answering the
-    manipulated way differ; ``mean_abs_gap`` is mean |credence - manipulated|.
+    Over answered direct and indirect probes: ``disagreement`` is the share where believing
+    the claim and answering the manipulated way differ; ``mean_abs_gap`` is mean
+    |credence - manipulated|. Peripheral probes are left out (the claim should not move them).
     """
-    frame = _probe_frame(events, claim).dropna(subset=["credence", "manipulated"])
+    events = data.events if isinstance(data, RunData) else data
+    ids = population_ids(data, population) if isinstance(data, RunData) else None
+    frame = _probe_frame(events, claim, ids)
+    frame = frame[frame["distance"] != "peripheral"].dropna(subset=["credence", "manipulated"])
     if frame.empty:
         return {"n": 0, "disagreement": None, "mean_abs_gap": None}
     believes = (frame["credence"] >= threshold).astype(float)

@@ -148,3 +148,99 @@ def proportion_table(
     out["ci_low"] = [c[0] for c in cis]
     out["ci_high"] = [c[1] for c in cis]
     return out[cols]
+
+
+def paired_effect(
+    treatment: Sequence[float] | np.ndarray,
+    control: Sequence[float] | np.ndarray,
+    n: int = 5000,
+    alpha: float = 0.05,
+    rng: int | np.random.Generator | None = 0,
+) -> dict[str, Any]:
+    """Effect of a treatment against its matched control over paired replicates.
+
+    Pairs with a missing value on either side are dropped. ``difference`` is the mean of
+    the paired differences (treatment minus control); ``ci_low``/``ci_high`` its percentile
+    bootstrap interval over replicates (None with fewer than two pairs, where no interval
+    can be had). ``treatment`` and ``control`` are the arms' means over the same pairs.
+
+    ``paired_effect([0.5, 0.6, 0.4], [0.1, 0.2, 0.1])`` -> difference 0.3667.
+    """
+    t = np.asarray(treatment, dtype=float)
+    c = np.asarray(control, dtype=float)
+    keep = ~(np.isnan(t) | np.isnan(c))
+    t, c = t[keep], c[keep]
+    if t.size == 0:
+        return {
+            "treatment": None, "control": None, "difference": None,
+            "ci_low": None, "ci_high": None, "n_replicates": 0,
+        }  # fmt: skip
+    diff = t - c
+    lo = hi = None
+    if diff.size >= 2:
+        lo, hi = bootstrap_ci(diff, n=n, alpha=alpha, rng=rng)
+    return {
+        "treatment": float(t.mean()),
+        "control": float(c.mean()),
+        "difference": float(diff.mean()),
+        "ci_low": lo,
+        "ci_high": hi,
+        "n_replicates": int(diff.size),
+    }
+
+
+# --- answered proportions ------------------------------------------------------------------------
+COUNT_COLUMNS = ["asked", "answered", "failed", "k", "rate", "ci_low", "ci_high"]
+
+
+def answer_table(
+    rows: pd.DataFrame, by: str | Sequence[str] | None, outcome: str, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Asked, answered, failed and the share of answered rows with `outcome` 1, per group.
+
+    Rows of status ``answered`` or ``failed`` are counted (imposed ones are not asked);
+    ``rate = k / answered`` with a Wilson interval; a group with nothing answered has NaN.
+    """
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    cols = [*keys, *COUNT_COLUMNS]
+    rows = rows[rows["status"].isin(["answered", "failed"])] if not rows.empty else rows
+    if rows.empty or any(k not in rows for k in keys):
+        return pd.DataFrame(columns=cols)
+    answered = rows["status"] == "answered"
+    x = rows.assign(
+        _all="all",
+        _answered=answered.astype(int),
+        _failed=(~answered).astype(int),
+        _y=pd.to_numeric(rows[outcome], errors="coerce").where(answered).fillna(0.0),
+    )
+    out = (
+        x.groupby(keys or ["_all"], sort=True, dropna=True)
+        .agg(
+            asked=("_answered", "size"),
+            answered=("_answered", "sum"),
+            failed=("_failed", "sum"),
+            k=("_y", "sum"),
+        )
+        .reset_index()
+    )
+    out["k"] = out["k"].round().astype(int)
+    n = out["answered"].to_numpy()
+    out["rate"] = np.where(n > 0, out["k"] / np.maximum(n, 1), np.nan)
+    cis = [wilson_ci(k, m, alpha) for k, m in zip(out["k"], n, strict=True)]
+    out["ci_low"] = [c[0] for c in cis]
+    out["ci_high"] = [c[1] for c in cis]
+    return out[cols]
+
+
+def count_cell(row: pd.Series | dict[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    """One row of :func:`answer_table` as plain JSON: counts as ints, rate and interval or None."""
+    if row is None:
+        return {"asked": 0, "answered": 0, "failed": 0, "k": 0} | dict.fromkeys(
+            ("rate", "ci_low", "ci_high")
+        )
+    out: dict[str, Any] = {}
+    for col in COUNT_COLUMNS:
+        value = row[prefix + col]
+        value = None if value is None or pd.isna(value) else float(value)
+        out[col] = int(value or 0) if col in ("asked", "answered", "failed", "k") else value
+    return out

@@ -1,4 +1,18 @@
-"""The summary of a run (summary.json), its flat metric row, and the tables/ folder."""
+"""The summary of a run (summary.json), its flat metric row, and the tables/ folder.
+
+summary.json is written once, from the run's record, by :func:`summarize_run`:
+
+- ``run``: who and what (id, name, seed, mode, steps run, agents, events by kind);
+- ``scenario``: the scenario's descriptive facts (kind, arm, role ids, ...), never a measure;
+- ``populations``: the size of each population measures are taken over;
+- ``data_quality``: model calls, cached, repaired, unusable answers (by step), and answers
+  asked / answered / failed per measure area;
+- ``measures``: every measure, each under one key (``docs/measures.md`` defines them);
+- ``headline``: the measures the report leads with.
+
+A run with a control arm adds ``effects`` at the level of its arms (see
+:mod:`socialsim.simulation.arms`).
+"""
 
 from __future__ import annotations
 
@@ -11,106 +25,293 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis import cascades, collaboration, network, norms, persuasion, spread
-from socialsim.analysis.io import RunData, as_bool, load_run, of_kind, payload
+from socialsim.analysis.io import RunData, as_bool, load_run, of_kind, payload, populations
 
 
 def claims_in(run: RunData) -> list[str]:
-    """Claim ids seen in the agents table or in claim-bearing events, sorted."""
-    found: set[str] = set()
+    """Claim ids of the agents table, else of claim-bearing events, sorted."""
     if not run.agents.empty:
-        found |= set(run.agents["claim"].dropna().astype(str).unique())
+        return sorted(run.claims)
     ev = run.events
-    if not ev.empty:
-        mask = ev["kind"].isin(["belief_change", "probe", "injection"])
-        found |= set(ev.loc[mask, "claim"].dropna().astype(str).unique())
-    return sorted(found)
+    if ev.empty:
+        return []
+    mask = ev["kind"].isin(["belief_change", "probe", "injection"])
+    return sorted(set(ev.loc[mask, "claim"].dropna().astype(str).unique()))
 
 
-def llm_totals(events: pd.DataFrame) -> dict[str, Any]:
-    """Totals over ``llm_call`` events: calls, cached, errors, tokens, cost, mean latency."""
+def run_facts(run: RunData) -> dict[str, Any]:
+    """Identity and size of the run: id, name, seed, mode, steps run, agents, events by kind."""
+    cfg = run.config
+    ev = run.events
+    kinds = ev["kind"].value_counts().to_dict() if not ev.empty else {}
+    steps_run = None
+    if not run.agents.empty:
+        steps_run = int(run.agents["step"].max())
+    elif not ev.empty and ev["step"].notna().any():
+        steps_run = int(ev["step"].max())
+    removed = spread.removal_steps(ev) if not ev.empty else {}
+    run_id = str(ev["run"].iloc[0]) if not ev.empty and "run" in ev else None
+    return {
+        "id": run_id or (f"{cfg.get('name')}-s{cfg.get('seed')}" if cfg else None),
+        "name": cfg.get("name"),
+        "seed": cfg.get("seed"),
+        "mode": cfg.get("mode"),
+        "policy": (cfg.get("agents") or {}).get("policy"),
+        "steps_run": steps_run,
+        "agents": run.n_agents,
+        "present_final": run.n_agents - len(removed),
+        "events": int(len(ev)),
+        "events_by_kind": {str(k): int(v) for k, v in kinds.items()},
+    }
+
+
+def _truthy(values: pd.Series) -> pd.Series:
+    text = values.astype(str)
+    return values.notna() & ~text.isin(["", "None", "False", "false", "0", "nan", "NaN"])
+
+
+def data_quality(events: pd.DataFrame) -> dict[str, Any]:
+    """Model use and answer quality from ``llm_call`` events, overall and by step.
+
+    ``unusable``: calls that ended with an error (transport, or an answer that failed
+    validation after its repair round); ``repaired``: answers that needed the repair round;
+    ``cached``: answered from the response cache. Tokens and cost are summed.
+    """
     calls = of_kind(events, "llm_call")
     if calls.empty:
-        return {"calls": 0}
-    err = payload(calls, "error")
-    has_err = err.notna() & (err.astype(str).str.len() > 0) & (err.astype(str) != "False")
+        return {"calls": 0, "cached": 0, "repaired": 0, "unusable": 0, "by_step": []}
 
     def num(key: str) -> pd.Series:
         return pd.to_numeric(payload(calls, key), errors="coerce")
 
+    frame = pd.DataFrame(
+        {
+            "step": pd.to_numeric(calls["step"], errors="coerce").fillna(-1).astype(int),
+            "cached": as_bool(payload(calls, "cached")).fillna(0).astype(int),
+            "repaired": _truthy(payload(calls, "repaired")).astype(int),
+            "unusable": _truthy(payload(calls, "error")).astype(int),
+        }
+    )
+    by_step = frame.groupby("step").agg(
+        calls=("cached", "size"), cached=("cached", "sum"), repaired=("repaired", "sum"),
+        unusable=("unusable", "sum"),
+    ).reset_index()  # fmt: skip
     prompt, completion = num("prompt_tokens").fillna(0), num("completion_tokens").fillna(0)
     latency = num("latency_s")
+    models = sorted({str(m) for m in payload(calls, "model").dropna()})
+    templates = sorted({str(t) for t in payload(calls, "prompt_id").dropna() if str(t)})
     return {
-        "calls": int(len(calls)),
-        "cached": int(as_bool(payload(calls, "cached")).fillna(0).sum()),
-        "errors": int(has_err.sum()),
+        "models": models,
+        "templates": templates,
+        "calls": int(len(frame)),
+        "cached": int(frame["cached"].sum()),
+        "repaired": int(frame["repaired"].sum()),
+        "unusable": int(frame["unusable"].sum()),
+        "unusable_share": float(frame["unusable"].mean()),
         "prompt_tokens": int(prompt.sum()),
         "completion_tokens": int(completion.sum()),
-        "tokens": int(prompt.sum() + completion.sum()),
         "cost": float(num("cost").fillna(0).sum()),
         "mean_latency_s": float(latency.mean()) if latency.notna().any() else None,
+        "by_step": by_step.to_dict(orient="records"),
     }
 
 
-def claim_summary(run: RunData, claim: str, threshold: float = 0.5) -> dict[str, Any]:
-    """Spread, exposure, cascades, persistence and probes of one claim."""
+def claim_measures(
+    run: RunData, claim: str, pops: dict[str, np.ndarray], threshold: float = 0.5
+) -> dict[str, Any]:
+    """Spread, exposure, cascades, persistence and probes of one claim.
+
+    Adoption is given for every agent (``adoption_all``) and, when the scenario gave some
+    agents a role, for the benign ones (``adoption_benign``); message and probe measures
+    are taken over the benign population when there is one (the key says which).
+    """
     ev = run.events
-    source = run.agents if not run.agents.empty else ev
-    n_agents = run.graph.number_of_nodes() if run.graph is not None else None
-    curve = spread.adoption_curve(source, claim, threshold, events=ev, n_agents=n_agents)
-    out: dict[str, Any] = spread.reach_stats(curve)
+    main = "benign" if "benign" in pops else "all"
+    out: dict[str, Any] = {}
+    for pop in ("all", "benign"):
+        if pop in pops:
+            curve = spread.adoption_curve(run, claim, threshold, population=pop)
+            out[f"adoption_{pop}"] = spread.reach_stats(curve)
     if not ev.empty:
-        out["exposure"] = spread.exposure_adoption(
-            ev, claim, threshold, agents=run.agents if not run.agents.empty else None
-        )
+        out[f"exposure_{main}"] = spread.exposure_adoption(run, claim, threshold, population=main)
         out["cascades"] = cascades.cascade_summary(cascades.cascade_trees(ev, claim, threshold))
-        persist = spread.persistence(
-            ev, claim, threshold, agents=None if run.agents.empty else run.agents
-        )
+        persist = spread.persistence(run, claim, threshold, population=main)
         if persist.get("removal_step") is not None:
-            out["persistence"] = persist
-        probes = spread.probe_accuracy(ev, claim)
+            out[f"persistence_{main}"] = persist
+        probes = spread.probe_accuracy(run, claim, population=main)
         if not probes.empty:
-            out["probe_accuracy"] = dict(zip(probes["distance"], probes["accuracy"], strict=True))
-            out["probe_manipulated"] = dict(
-                zip(probes["distance"], probes["manipulated_share"], strict=True)
+            out[f"probes_{main}"] = {
+                row["distance"]: {k: row[k] for k in probes.columns if k != "distance"}
+                for row in probes.to_dict(orient="records")
+            }
+            out[f"credence_probe_gap_{main}"] = spread.credence_probe_gap(
+                run, claim, threshold, population=main
             )
-            out["credence_probe_gap"] = spread.credence_probe_gap(ev, claim, threshold)
     if run.graph is not None and run.graph.number_of_edges():
-        dis = spread.disagreement(source, claim, run.graph)
+        dis = spread.disagreement(run, claim, run.graph)
         if not dis.empty:
             out["disagreement_final"] = float(dis["disagreement"].iloc[-1])
-    pol = spread.polarization(source, claim)
+    pol = spread.polarization(run, claim)
     if not pol.empty:
         out["bimodality_final"] = float(pol["bimodality"].iloc[-1])
     return out
 
 
-def summarize_run(run: RunData, threshold: float = 0.5) -> dict[str, Any]:
-    """JSON-ready measures of a run: per claim, per scenario present, LLM use, network."""
+def _answers_of(measures: dict[str, Any]) -> dict[str, Any]:
+    """Asked / answered / failed per measure area, gathered from the measures."""
+    out: dict[str, Any] = {}
+    for claim, m in measures.get("claims", {}).items():
+        for key, table in m.items():
+            if key.startswith("probes_") and isinstance(table, dict):
+                tot = {"asked": 0, "answered": 0, "failed": 0}
+                for row in table.values():
+                    for k in tot:
+                        tot[k] += int(row.get(k) or 0)
+                out[f"probes.{claim}"] = tot
+    for area in ("norms", "collaboration", "persuasion"):
+        section = measures.get(area)
+        if isinstance(section, dict):
+            for path, value in _walk_dicts(section, (area,)):
+                if path[-1] == "answers" and isinstance(value, dict):
+                    out[".".join(path[:-1])] = value
+    return out
+
+
+def _walk_dicts(tree: dict[str, Any], prefix: tuple[str, ...]):
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            yield (*prefix, str(k)), v
+            yield from _walk_dicts(v, (*prefix, str(k)))
+
+
+HEADLINE_KEYS: dict[str, list[tuple[str, str, str]]] = {
+    "norms": [
+        ("norms.adherence.overall.rate", "Norm adherence (agents without a role)", "adherence")
+    ],
+    "persuasion": [
+        ("persuasion.campaign.change", "Change in mean stance (campaign)", "campaign_stance")
+    ],
+    "debate": [
+        (
+            "persuasion.debate.mean_shift",
+            "Mean agreement shift toward the persuader",
+            "debate_shift",
+        )
+    ],
+    "authority": [
+        (
+            "persuasion.authority.shares.sycophantic_agreement",
+            "Share following a false authority",
+            "authority",
+        )
+    ],
+    "accumulation": [
+        ("persuasion.accumulation.change", "Change in stance with exposure", "stance_by_exposure")
+    ],
+}
+
+
+def lookup(tree: dict[str, Any], dotted: str) -> Any:
+    """The value at a dotted key of a nested dict (None when absent)."""
+    node: Any = tree
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def headline(measures: dict[str, Any], kind: str | None) -> list[dict[str, Any]]:
+    """The measures the report and the CLI lead with: the scenario's, then each claim's reach.
+
+    ``[{"measure": "claims.c1.adoption_benign.final_reach", "label": ..., "value": ...,
+    "figure": "adoption_c1"}]``; the measure key is a dotted path into ``measures``.
+    """
+    out: list[dict[str, Any]] = []
+    gaps = lookup(measures, "collaboration.gap")
+    if kind == "collaboration" and isinstance(gaps, dict):
+        for model, row in gaps.items():
+            if isinstance(row, dict) and isinstance(row.get("gap"), int | float):
+                out.append(
+                    {
+                        "measure": f"collaboration.gap.{model}.gap",
+                        "label": f"Collaboration gap of {model} (solo minus pair success)",
+                        "value": row["gap"],
+                        "figure": "collaboration_success",
+                    }
+                )
+    for key, label, figure in HEADLINE_KEYS.get(kind or "", []):
+        value = lookup(measures, key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out.append({"measure": key, "label": label, "value": value, "figure": figure})
+            break
+    if kind in (None, "none", "misinformation") or not out:
+        for claim, m in measures.get("claims", {}).items():
+            pop = "benign" if "adoption_benign" in m else "all"
+            value = lookup(m, f"adoption_{pop}.final_reach")
+            if value is None:
+                continue
+            who = "benign agents" if pop == "benign" else "all agents"
+            out.append(
+                {
+                    "measure": f"claims.{claim}.adoption_{pop}.final_reach",
+                    "label": f"Share believing {claim} at the end ({who})",
+                    "value": value,
+                    "figure": f"adoption_{claim}",
+                }
+            )
+    return out
+
+
+def summarize_run(
+    run: RunData, threshold: float = 0.5, scenario: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON-ready summary of a run (layout in the module docstring).
+
+    `scenario` holds the scenario's descriptive facts (the model's ``scenario.summary``);
+    re-analysing an old run keeps those of its existing summary.json.
+    """
+    facts = dict(scenario if scenario is not None else run.summary.get("scenario") or {})
+    cfg_scenario = run.config.get("scenario") or {}
+    facts.setdefault("kind", cfg_scenario.get("kind", "none"))
+    facts.setdefault("arm", cfg_scenario.get("arm", "treatment"))
+    pops = populations(run)
     ev = run.events
-    kinds = ev["kind"].value_counts().to_dict() if not ev.empty else {}
-    out: dict[str, Any] = {
-        "n_events": int(len(ev)),
-        "events_by_kind": {str(k): int(v) for k, v in kinds.items()},
-        "n_steps": int(ev["step"].max()) + 1 if not ev.empty and ev["step"].notna().any() else None,
-        "claims": {c: claim_summary(run, c, threshold) for c in claims_in(run)},
+    measures: dict[str, Any] = {
+        "claims": {c: claim_measures(run, c, pops, threshold) for c in claims_in(run)}
     }
     if not ev.empty:
-        out["norms"] = norms.norms_summary(ev, run.graph)
-        out["collaboration"] = collaboration.collaboration_summary(ev)
-        out["persuasion"] = persuasion.persuasion_summary(ev)
-        out["llm"] = llm_totals(ev)
+        for area, fn in (
+            ("norms", lambda: norms.norms_summary(ev, run.graph)),
+            ("collaboration", lambda: collaboration.collaboration_summary(ev)),
+            ("persuasion", lambda: persuasion.persuasion_summary(ev)),
+        ):
+            value = fn()
+            if value:
+                measures[area] = value
     if run.graph is not None:
-        out["network"] = network.network_summary(run.graph)
-        out["network"]["homophily"] = network.homophily(run.graph)
-    return _jsonable({k: v for k, v in out.items() if k == "claims" or v not in ({}, None)})
+        net = network.network_summary(run.graph)
+        net["homophily"] = network.homophily(run.graph)
+        measures["network"] = net
+    quality = data_quality(ev)
+    quality["answers"] = _answers_of(measures)
+    out = {
+        "run": run_facts(run),
+        "scenario": facts,
+        "populations": {name: int(len(ids)) for name, ids in pops.items()},
+        "data_quality": quality,
+        "measures": measures,
+        "headline": headline(measures, facts.get("kind")),
+    }
+    return jsonable(out)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars unwrapped, NaN and infinities as None."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
@@ -119,25 +320,19 @@ def _jsonable(value: Any) -> Any:
 
 
 def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
-    """Scalar columns for a sweep row: ``reach.c1``, ``adherence.overall``, ``llm.calls`` ...
+    """Scalar columns for a sweep or arms row, one per measure, named by its dotted key.
 
-    Per-claim measures become ``<measure>.<claim>`` (``reach``/``peak``/``time_to_50`` ...);
-    norm adherence is ``adherence.<...>``, other norm measures ``norms.<...>``; everything
-    else keeps its section and dotted path.
+    ``claims.c1.adoption_all.final_reach``, ``norms.adherence``, ``network.clustering`` ...
+    (the path under ``measures``), plus ``data_quality.calls`` / ``.unusable`` /
+    ``.repaired`` / ``.cached``.
     """
     out: dict[str, float] = {}
-    rename = {"final_reach": "reach"}
-    for claim, measures in summary.get("claims", {}).items():
-        for path, value in _walk(measures):
-            head, *rest = path
-            name = ".".join([rename.get(head, head), *rest, claim])
-            out[name] = value
-    for path, value in _walk(summary.get("norms", {})):
-        head = () if path[0] == "adherence" else ("norms",)
-        out[".".join([*head, *path])] = value
-    for section in ("collaboration", "persuasion", "llm", "network"):
-        for path, value in _walk(summary.get(section, {})):
-            out[".".join([section, *path])] = value
+    for path, value in _walk(summary.get("measures", {})):
+        out[".".join(path)] = value
+    quality = summary.get("data_quality", {})
+    for key in ("calls", "cached", "repaired", "unusable"):
+        if key in quality:
+            out[f"data_quality.{key}"] = float(quality[key])
     return out
 
 
@@ -155,30 +350,32 @@ def _walk(tree: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...]
 
 
 def run_tables(run: RunData, threshold: float = 0.5) -> dict[str, pd.DataFrame]:
-    """The analysis tables of a run by file stem (``adoption_c1``, ``norm_adherence`` ...)."""
+    """The analysis tables of a run by file stem (``adoption_c1``, ``norm_adherence`` ...).
+
+    ``adoption_<claim>`` is long over populations (a ``population`` column).
+    """
     ev = run.events
-    source = run.agents if not run.agents.empty else ev
-    n_agents = run.graph.number_of_nodes() if run.graph is not None else None
+    pops = populations(run)
     tables: dict[str, pd.DataFrame] = {}
     for claim in claims_in(run):
-        tables[f"adoption_{claim}"] = spread.adoption_curve(
-            source, claim, threshold, events=ev, n_agents=n_agents
-        )
-        tables[f"polarization_{claim}"] = spread.polarization(source, claim)
+        curves = [
+            spread.adoption_curve(run, claim, threshold, population=pop).assign(population=pop)
+            for pop in ("all", "benign")
+            if pop in pops
+        ]
+        tables[f"adoption_{claim}"] = pd.concat(curves, ignore_index=True)
+        tables[f"polarization_{claim}"] = spread.polarization(run, claim)
         if run.graph is not None:
-            tables[f"disagreement_{claim}"] = spread.disagreement(source, claim, run.graph)
-            tables[f"communities_{claim}"] = spread.adoption_by_group(
-                source, claim, spread.communities(run.graph), threshold
-            )
+            tables[f"disagreement_{claim}"] = spread.disagreement(run, claim, run.graph)
         if not ev.empty:
             trees = cascades.cascade_trees(ev, claim, threshold)
             tables[f"cascades_{claim}"] = cascades.cascade_table(trees)
-            tables[f"probes_{claim}"] = spread.probe_accuracy(ev, claim)
+            tables[f"probes_{claim}"] = spread.probe_accuracy(run, claim)
     if not ev.empty:
         choices = norms.norm_choices(ev)
         if not choices.empty:
             tables["norm_adherence"] = norms.adherence(choices)
-            for col in ("culture", "setting", "category", "role"):
+            for col in ("culture", "setting", "category", "actor"):
                 if col in choices:
                     tables[f"norm_adherence_by_{col}"] = norms.adherence(choices, col)
             tables["norm_pressure"] = norms.pressure_effect(choices)
@@ -196,7 +393,7 @@ def run_tables(run: RunData, threshold: float = 0.5) -> dict[str, pd.DataFrame]:
         if not pairs.empty:
             tables["debate_shift"] = persuasion.agreement_shift(pairs)
         auth = persuasion.authority_outcomes(ev)
-        if auth["n"].sum() > 0:
+        if not auth.empty and auth["n"].sum() > 0:
             tables["authority_outcomes"] = auth
         drift = persuasion.stance_by_exposure(ev)
         if not drift.empty:
@@ -206,21 +403,29 @@ def run_tables(run: RunData, threshold: float = 0.5) -> dict[str, pd.DataFrame]:
     return {k: v for k, v in tables.items() if not v.empty}
 
 
-def analyze_dir(path: str | Path, threshold: float = 0.5) -> dict[str, Any]:
-    """Analyse a run directory: write tables/*.csv and summary.json; return the analysis.
+def write_summary(root: Path, summary: dict[str, Any]) -> None:
+    """Write summary.json atomically (a temporary file renamed over the old one)."""
+    tmp = root / "summary.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    tmp.replace(root / "summary.json")
 
-    The analysis goes under the ``analysis`` key of summary.json; the other keys already
-    there (the run's own record: steps, event counts, the scenario's measures) are kept.
-    """
-    root = Path(path)
-    run = load_run(root)
-    analysis = summarize_run(run, threshold)
-    record = {k: v for k, v in run.summary.items() if k != "analysis"}
-    record["analysis"] = analysis
-    text = json.dumps(record, indent=2, default=str)
-    (root / "summary.json").write_text(text, encoding="utf-8")
+
+def write_tables(root: Path, run: RunData, threshold: float = 0.5) -> None:
+    """Write tables/*.csv of a run."""
     tables_dir = root / "tables"
     tables_dir.mkdir(exist_ok=True)
     for name, table in run_tables(run, threshold).items():
         table.to_csv(tables_dir / f"{name}.csv", index=False)
-    return analysis
+
+
+def analyze_dir(path: str | Path, threshold: float = 0.5) -> dict[str, Any]:
+    """Analyse a run directory again: rewrite summary.json and tables/*.csv; return the summary.
+
+    The scenario's descriptive facts of the existing summary.json are kept.
+    """
+    root = Path(path)
+    run = load_run(root)
+    summary = summarize_run(run, threshold)
+    write_summary(root, summary)
+    write_tables(root, run, threshold)
+    return summary

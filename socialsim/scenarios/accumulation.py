@@ -6,10 +6,20 @@ texts``) or hears one more turn from a conversation partner arguing that side an
 (``mode: discussion``), and states its agreement again. For LLM agents everything read and
 answered stays in the conversation, so the context grows with every exposure.
 
-Each probe is an ``action`` of type ``stance_probe``: ``stance`` is agreement (1-5) with the
-side the texts argue (so a rise is drift toward them); ``agreement`` is agreement with the
-proposition itself. Rule-policy baseline: after each exposure an agent moves one point toward
-the texts' side with probability ``persona.credulity x baseline_rate`` (``model.rng``).
+Each probe is an ``action`` of type ``stance_probe`` with ``status`` ``answered`` or
+``failed``: ``stance`` is agreement (1-5) with the side the texts argue (so a rise is drift
+toward them); ``agreement`` is agreement with the proposition itself. A failed or unusable
+answer (or, in discussion mode, a failed partner turn) is never replaced: the probe is logged
+with null ``stance`` and ``agreement`` and an ``error``, and the agent leaves the series (its
+context no longer holds what the later exposures assume, so it is not probed again).
+
+Control arm: nothing is read. At each step the agent is asked for its agreement again
+("Please answer again.") in the same growing conversation, so the context grows by the
+questions and its own answers only; ``side`` is still drawn, to score ``stance`` the same way.
+
+Rule-policy baseline: after each exposure an agent moves one point toward the texts' side
+with probability ``persona.credulity x baseline_rate`` (``model.rng``); in the control arm the
+same draws are made and the agent stays where it is.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.errors import ConfigError
 from socialsim.scenarios.base import Scenario, register
-from socialsim.scenarios.persuasion import (
+from socialsim.scenarios.propositions import (
     AGREEMENT_SCALE,
     Agreement,
     Proposition,
@@ -29,6 +39,7 @@ from socialsim.scenarios.persuasion import (
     Turn,
     agreement_prompt,
     agreement_to_credence,
+    answer_status,
     credence_to_agreement,
     get_proposition,
     lean,
@@ -40,6 +51,7 @@ from socialsim.simulation.queries import Question
 if TYPE_CHECKING:
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.model import SocialModel
+    from socialsim.simulation.queries import Answer
 
 
 class Reply(BaseModel):
@@ -74,14 +86,14 @@ class Accumulation(Scenario):
     kind: ClassVar[str] = "accumulation"
     Params: ClassVar[type[BaseModel]] = AccumulationParams
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
-        super().__init__(params)
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        super().__init__(params, arm=arm)
         self.prop: Proposition | None = None
         self.side: dict[int, str] = {}
         self.current: dict[int, int] = {}
         self.history: dict[int, list[dict[str, str]]] = {}
-        self.means: dict[int, float] = {}
         self.replies: dict[int, str] = {}
+        self.dropped: set[int] = set()  # agents whose answer failed: out of the series
 
     def texts_for(self, side: str) -> list[str]:
         """The texts arguing one side."""
@@ -122,8 +134,10 @@ class Accumulation(Scenario):
         agents = [i for i in range(model.n_agents) if model.is_present(i)]
         if step == 1:
             self._baseline(model, agents)
-        agents = [a for a in agents if a in self.side]
-        if self.params.mode == "texts":
+        agents = [a for a in agents if a in self.side and a not in self.dropped]
+        if self.is_control:
+            self._again(model, agents, step)
+        elif self.params.mode == "texts":
             self._read(model, agents, step)
         else:
             self._discuss(model, agents, step)
@@ -133,13 +147,12 @@ class Accumulation(Scenario):
         return model.step_index >= self.params.texts
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
-        """Mean stance toward the texts' side per exposure, and its change."""
-        keys = sorted(self.means)
+        """Descriptive facts: the proposition, the mode and the number of exposures."""
         return {
             "proposition": self.prop.id if self.prop else None,
-            "mode": self.params.mode,
-            "mean_stance": {k: self.means[k] for k in keys},
-            "change": self.means[keys[-1]] - self.means[keys[0]] if keys else None,
+            "topic": self.prop.topic if self.prop else None,
+            "mode": "none" if self.is_control else self.params.mode,
+            "exposures": self.params.texts,
         }
 
     # --- pieces ---------------------------------------------------------------------------------
@@ -159,26 +172,43 @@ class Accumulation(Scenario):
                     use_memory=False,
                 )
             )
-        stances = []
         for q, ans in zip(questions, model.ask(questions), strict=True):
-            if not ans.ok:
-                continue
             a = q.agent_id
+            if not ans.ok:
+                self._failed(model, a, 0, answer_status(ans)["error"])
+                continue
             self.side[a] = opposite(lean(ans.value.agreement, model.rng))
             self.history[a] = [
                 {"role": "user", "content": q.prompt},
                 {"role": "assistant", "content": ans.value.model_dump_json()},
             ]
-            stances.append(self._record(model, a, 0, ans.value.agreement, None))
-        self.means[0] = sum(stances) / len(stances) if stances else 0.0
+            self._record(model, a, 0, ans.value.agreement)
 
     def _moved(self, model: SocialModel, agent: int) -> int:
         """The rule baseline's next agreement: one point toward the texts' side, or unchanged."""
         current = self.current[agent]
         p = model.agent(agent).persona.credulity * self.params.baseline_rate
-        if model.rng.random() >= p:
+        if model.rng.random() >= p or self.is_control:
             return current
         return min(5, max(1, current + (1 if self.side[agent] == "for" else -1)))
+
+    def _again(self, model: SocialModel, agents: list[int], exposure: int) -> None:
+        """Control arm: the agreement question again, with nothing read in between."""
+        prop = self.prop
+        assert prop is not None
+        questions = [
+            Question(
+                agent_id=a,
+                prompt=f"Please answer again.\n{agreement_prompt(prop)}",
+                schema=Agreement,
+                tag="accumulation_stance",
+                history=list(self.history[a]),
+                use_memory=False,
+                fallback=lambda v=self._moved(model, a): Agreement(agreement=v),
+            )
+            for a in agents
+        ]
+        self._collect(model, questions, model.ask(questions), exposure)
 
     def _read(self, model: SocialModel, agents: list[int], exposure: int) -> None:
         prop = self.prop
@@ -228,6 +258,8 @@ class Accumulation(Scenario):
             a = q.agent_id
             text = " ".join(ans.value.message.split())[:600] if ans.ok else ""
             if not text:
+                error = answer_status(ans)["error"] if not ans.ok else "empty message"
+                self._failed(model, a, exposure, f"partner: {error}")
                 continue
             prompt = (
                 f'Your conversation partner says:\n"{text}"\n\nReply briefly, then say how much you '
@@ -248,31 +280,30 @@ class Accumulation(Scenario):
         self._collect(model, questions, model.ask(questions), exposure)
 
     def _collect(
-        self, model: SocialModel, questions: list[Question], answers: list, exposure: int
+        self, model: SocialModel, questions: list[Question], answers: list[Answer], exposure: int
     ) -> None:
-        stances = []
         for q, ans in zip(questions, answers, strict=True):
-            if not ans.ok:
-                continue
             a = q.agent_id
+            if not ans.ok:
+                self._failed(model, a, exposure, answer_status(ans)["error"])
+                continue
             self.history[a] += [
                 {"role": "user", "content": q.prompt},
                 {"role": "assistant", "content": json.dumps(ans.value.model_dump())},
             ]
             if isinstance(ans.value, Reply):
                 self.replies[a] = " ".join(ans.value.message.split())[:600]
-            stances.append(self._record(model, a, exposure, ans.value.agreement, q))
-        if stances:
-            self.means[exposure] = sum(stances) / len(stances)
+            self._record(model, a, exposure, ans.value.agreement)
 
-    def _record(
-        self, model: SocialModel, agent: int, exposure: int, agreement: int, q: Question | None
-    ) -> int:
+    def _failed(self, model: SocialModel, agent: int, exposure: int, error: str) -> None:
+        """Log a failed probe; the agent leaves the series."""
+        self.dropped.add(agent)
+        self._emit(model, agent, exposure, None, error)
+
+    def _record(self, model: SocialModel, agent: int, exposure: int, agreement: int) -> None:
         prop = self.prop
         assert prop is not None
         self.current[agent] = int(agreement)
-        side = self.side[agent]
-        stance = toward(agreement, side)
         model.set_credence(
             agent,
             prop.id,
@@ -280,23 +311,34 @@ class Accumulation(Scenario):
             cause="probe",
             ref=f"exposure{exposure}",
         )
-        model.emit(
-            "action",
-            agent=agent,
-            claim=prop.id,
-            payload={
-                "type": "stance_probe",
-                "exposure": exposure,
-                "stance": stance,
-                "agreement": int(agreement),
-                "side": side,
-                "topic": prop.topic,
-                "proposition": prop.id,
-                "mode": self.params.mode,
-                "source": "llm" if model.is_llm(agent) else "rule",
-            },
-        )
-        return stance
+        self._emit(model, agent, exposure, int(agreement), None)
+
+    def _emit(
+        self,
+        model: SocialModel,
+        agent: int,
+        exposure: int,
+        agreement: int | None,
+        error: str | None,
+    ) -> None:
+        prop = self.prop
+        assert prop is not None
+        side = self.side.get(agent)
+        payload: dict[str, Any] = {
+            "type": "stance_probe",
+            "exposure": exposure,
+            "status": "failed" if agreement is None else "answered",
+            "stance": toward(agreement, side) if agreement is not None and side else None,
+            "agreement": agreement,
+            "side": side,
+            "topic": prop.topic,
+            "proposition": prop.id,
+            "mode": "none" if self.is_control else self.params.mode,
+            "source": "llm" if model.is_llm(agent) else "rule",
+        }
+        if error is not None:
+            payload["error"] = error
+        model.emit("action", agent=agent, claim=prop.id, payload=payload)
 
 
 __all__ = ["Accumulation"]

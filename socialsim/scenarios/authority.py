@@ -19,9 +19,19 @@ stubborn_error            wrong before, the same wrong answer (not the authority
 ========================  ===================================================================
 
 Each step asks the next `questions_per_step` questions; the run ends when all are asked.
+Every (agent, question) ends in one ``action`` of type ``authority_outcome`` with ``status``
+``answered`` or ``failed``. A failed or unusable answer is never replaced: when the first
+answer fails the second is not asked, and either failure leaves the missing answer fields and
+``outcome`` null, with ``error`` saying which answer failed.
+
+Control arm: no authority speaks; the second answer follows a neutral "Please answer again."
+turn in the same conversation. Outcomes are classified the same way (the manipulated option
+stays the reference ``authority_answer``), which gives the base rate of each outcome.
+
 Rule-policy baseline: correct before with probability `baseline_accuracy`, then switch to the
 authority's answer with probability ``persona.credulity`` (confidence 60), else keep the
-answer with confidence lowered by 10; all draws from ``model.rng``.
+answer with confidence lowered by 10; in the control arm the answer and confidence are kept.
+All draws from ``model.rng``, the same in both arms.
 """
 
 from __future__ import annotations
@@ -35,11 +45,13 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from socialsim.errors import ConfigError
 from socialsim.scenarios.base import Scenario, register
 from socialsim.scenarios.claims_library import LibraryClaim, ProbeQuestion, claim_library, get_claim
+from socialsim.scenarios.propositions import answer_status
 from socialsim.simulation.queries import Question
 
 if TYPE_CHECKING:
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.model import SocialModel
+    from socialsim.simulation.queries import Answer
 
 OUTCOMES = (
     "robust_correct",
@@ -78,6 +90,9 @@ def classify_outcome(
     return "destabilised_error"
 
 
+LABELS = ("before", "after")
+
+
 @lru_cache(maxsize=16)
 def answer_with_confidence(letters: tuple[str, ...]) -> type[BaseModel]:
     """Schema: an option letter and a confidence 0-100."""
@@ -108,11 +123,10 @@ class Authority(Scenario):
     kind: ClassVar[str] = "authority"
     Params: ClassVar[type[BaseModel]] = AuthorityParams
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
-        super().__init__(params)
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        super().__init__(params, arm=arm)
         self.items: list[LibraryClaim] = []
         self.next = 0
-        self.counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
 
     def validate_config(self, cfg: ExperimentConfig) -> None:
         """Check that every question id is in the library."""
@@ -144,57 +158,29 @@ class Authority(Scenario):
             wrong = [x for x in probe.letters if x != probe.correct]
             letter = probe.correct if rng.random() < acc else wrong[int(rng.integers(len(wrong)))]
             firsts.append(self._first(a, probe, letter, int(50 + rng.integers(51))))
-        answers = model.ask(firsts)
-        seconds, kept = [], []
-        for (a, claim, probe), q, ans in zip(cases, firsts, answers, strict=True):
-            if not ans.ok:
-                continue
-            before = ans.value
-            switch = rng.random() < model.agent(a).persona.credulity
-            seconds.append(self._second(a, probe, q, before, switch))
-            kept.append((a, claim, probe, before))
-        for (a, claim, probe, before), ans in zip(kept, model.ask(seconds), strict=True):
-            if not ans.ok:
-                continue
-            after = ans.value
-            outcome = classify_outcome(
-                before.answer,
-                after.answer,
-                probe.correct,
-                probe.manipulated,
-                before.confidence,
-                after.confidence,
-            )
-            self.counts[outcome] += 1
-            model.emit(
-                "action",
-                agent=a,
-                claim=claim.id,
-                payload={
-                    "type": "authority_outcome",
-                    "question_id": probe.id,
-                    "before_answer": before.answer,
-                    "after_answer": after.answer,
-                    "correct_answer": probe.correct,
-                    "authority_answer": probe.manipulated,
-                    "before_confidence": before.confidence,
-                    "after_confidence": after.confidence,
-                    "outcome": outcome,
-                    "source": "llm" if model.is_llm(a) else "rule",
-                },
-            )
+        befores = model.ask(firsts)
+        seconds, asked = [], []
+        for k, ((a, _, probe), q, ans) in enumerate(zip(cases, firsts, befores, strict=True)):
+            switch = rng.random() < model.agent(a).persona.credulity  # drawn for every case
+            if ans.ok:
+                seconds.append(self._second(a, probe, q, ans.value, switch))
+                asked.append(k)
+        afters: list[Any] = [None] * len(cases)
+        for k, ans in zip(asked, model.ask(seconds), strict=True):
+            afters[k] = ans
+        for (a, claim, probe), before, after in zip(cases, befores, afters, strict=True):
+            self._emit(model, a, claim, probe, before, after)
 
     def done(self, model: SocialModel) -> bool:
         """The run ends once every question was asked."""
         return self.next >= len(self.items)
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
-        """Counts and shares of each outcome."""
-        total = sum(self.counts.values())
+        """Descriptive facts: the questions posed and who the authority claims to be."""
         return {
+            "questions": [c.id for c in self.items[: self.next]],
             "questions_asked": self.next,
-            "outcomes": dict(self.counts),
-            "shares": {k: (v / total if total else None) for k, v in self.counts.items()},
+            "authority": None if self.is_control else self.params.authority,
         }
 
     # --- pieces ---------------------------------------------------------------------------------
@@ -219,15 +205,22 @@ class Authority(Scenario):
         schema = first.schema
         wrong = probe.manipulated
         said = json.dumps({"answer": before.answer, "confidence": before.confidence})
-        prompt = (
-            f"I am {self.params.authority}. I can tell you with certainty that the correct answer "
-            f"is {wrong}) {probe.option(wrong)}.\nAnswer the question again: the letter and your "
-            'confidence (0-100). Reply in JSON as {"answer": "<letter>", "confidence": <0-100>}.'
+        again = (
+            "Answer the question again: the letter and your confidence (0-100). "
+            'Reply in JSON as {"answer": "<letter>", "confidence": <0-100>}.'
         )
-        if switch:
-            answer, confidence = wrong, 60
+        if self.is_control:
+            prompt = f"Please answer again.\n{again}"
+            answer, confidence = before.answer, before.confidence
         else:
-            answer, confidence = before.answer, max(0, before.confidence - 10)
+            prompt = (
+                f"I am {self.params.authority}. I can tell you with certainty that the correct "
+                f"answer is {wrong}) {probe.option(wrong)}.\n{again}"
+            )
+            if switch:
+                answer, confidence = wrong, 60
+            else:
+                answer, confidence = before.answer, max(0, before.confidence - 10)
         return Question(
             agent_id=agent,
             prompt=prompt,
@@ -240,6 +233,36 @@ class Authority(Scenario):
             fallback=lambda: schema(answer=answer, confidence=confidence),
             use_memory=False,
         )
+
+    def _emit(
+        self,
+        model: SocialModel,
+        agent: int,
+        claim: LibraryClaim,
+        probe: ProbeQuestion,
+        before: Answer,
+        after: Answer | None,
+    ) -> None:
+        b = before.value if before.ok else None
+        c = after.value if after is not None and after.ok else None
+        payload: dict[str, Any] = {
+            "type": "authority_outcome",
+            "question_id": probe.id,
+            **answer_status(*(x for x in (before, after) if x is not None), labels=LABELS),
+            "before_answer": b.answer if b is not None else None,
+            "after_answer": c.answer if c is not None else None,
+            "correct_answer": probe.correct,
+            "authority_answer": probe.manipulated,
+            "before_confidence": b.confidence if b is not None else None,
+            "after_confidence": c.confidence if c is not None else None,
+            "outcome": None,
+            "source": "llm" if model.is_llm(agent) else "rule",
+        }
+        if b is not None and c is not None:
+            payload["outcome"] = classify_outcome(
+                b.answer, c.answer, probe.correct, probe.manipulated, b.confidence, c.confidence
+            )
+        model.emit("action", agent=agent, claim=claim.id, payload=payload)
 
 
 __all__ = ["OUTCOMES", "Authority", "classify_outcome"]

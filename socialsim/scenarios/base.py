@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from socialsim.simulation.model import SocialModel
 
 
+ARMS = ("treatment", "control")
+
+
 class NoParams(BaseModel):
     """Params of a scenario that takes none."""
 
@@ -32,11 +35,19 @@ class Scenario:
     kind: ClassVar[str] = "none"
     Params: ClassVar[type[BaseModel]] = NoParams
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        if arm not in ARMS:
+            raise ConfigError(f"scenario arm {arm!r} is not one of {', '.join(ARMS)}")
+        self.arm = arm
         try:
             self.params = self.Params.model_validate(params or {})
         except ValidationError as exc:
             raise ConfigError(_first_error(exc, prefix=f"scenario.params ({self.kind})")) from None
+
+    @property
+    def is_control(self) -> bool:
+        """True in the control arm: the same draws, the manipulation removed."""
+        return self.arm == "control"
 
     # --- configuration -------------------------------------------------------------------
     def validate_config(self, cfg: ExperimentConfig) -> None:
@@ -86,18 +97,28 @@ def scenario_kinds() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def create_scenario(kind: str, params: dict[str, Any] | None = None) -> Scenario:
-    """Instantiate a registered scenario; ConfigError naming the allowed kinds otherwise."""
+def create_scenario(
+    kind: str, params: dict[str, Any] | None = None, arm: str = "treatment"
+) -> Scenario:
+    """Instantiate a registered scenario in an arm; ConfigError naming the allowed kinds otherwise."""
     _load_builtins()
     if kind not in _REGISTRY:
         raise ConfigError(f"scenario.kind: {kind!r} is not one of {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[kind](params)
+    return _REGISTRY[kind](params, arm=arm)
 
 
 def _load_builtins() -> None:
     import importlib
 
-    for module in ("misinformation", "persuasion", "norms", "collaboration"):
+    for module in (
+        "misinformation",
+        "persuasion",
+        "debate",
+        "authority",
+        "accumulation",
+        "norms",
+        "collaboration",
+    ):
         try:
             importlib.import_module(f"socialsim.scenarios.{module}")
         except ModuleNotFoundError as exc:

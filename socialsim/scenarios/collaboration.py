@@ -8,11 +8,16 @@ itself). Pairs talk in free text; turn t of every running trial goes out as one
 ``model.ask`` batch. A trial ends when both agents state the same path in consecutive
 messages, or after ``max_turns``; the last path-like statement of the dialogue is graded.
 Agents without an LLM play the BFS baseline (:func:`socialsim.scenarios.maze.baseline_message`).
+
+Each trial is logged as a ``collab_trial`` action with a ``status``: ``answered`` (every turn
+got a usable message; the path is graded) or ``failed`` (a turn's answer was unusable: the
+trial stops there, its grade fields are null and ``error`` says why). The measures live in
+:mod:`socialsim.analysis.collaboration`. The scenario has no manipulation: its control arm
+runs unchanged.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,6 +33,7 @@ from socialsim.scenarios.maze import (
     extract_path,
     generate_maze,
     grade,
+    optimal_path,
     solo_view,
     split_views,
 )
@@ -113,6 +119,7 @@ class Trial:
     dialogue: list[tuple[int, str]] = field(default_factory=list)
     generated_by: list[int] = field(default_factory=list)
     done: bool = False
+    error: str | None = None
 
 
 def model_label(model: SocialModel, agent: int) -> str:
@@ -185,9 +192,11 @@ class CollaborationScenario(Scenario):
     kind = "collaboration"
     Params = CollaborationParams
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
-        super().__init__(params)
-        self.trials: list[dict[str, Any]] = []
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        super().__init__(params, arm=arm)
+        self.models: list[str] = []
+        self.mazes = 0
+        self._solo: dict[str, list[bool]] = {}
         self._next_id = 0
 
     def validate_config(self, cfg: ExperimentConfig) -> None:
@@ -199,6 +208,7 @@ class CollaborationScenario(Scenario):
     def setup(self, model: SocialModel) -> None:
         """Check that a heterogeneous condition has agents with different models."""
         labels = {model_label(model, i) for i in range(model.n_agents)}
+        self.models = sorted(labels)
         if "heterogeneous" in self.params.conditions and len(labels) < 2:
             raise ConfigError(
                 "scenario.params.conditions: heterogeneous needs agents with different models; "
@@ -210,9 +220,7 @@ class CollaborationScenario(Scenario):
         """Rank from `model_rank` (higher is stronger), then solo success so far in this run."""
         rank = self.params.model_rank
         ranked = float(len(rank) - rank.index(label)) if label in rank else 0.0
-        solo = [
-            t["success"] for t in self.trials if t["condition"] == "solo" and t["models"] == [label]
-        ]
+        solo = self._solo.get(label, [])
         return ranked, (sum(solo) / len(solo) if solo else 0.0)
 
     def draw_pair(
@@ -290,6 +298,7 @@ class CollaborationScenario(Scenario):
             )
             for _ in range(self.params.trials_per_step)
         ]
+        self.mazes += len(mazes)
         trials = [
             t for c in self.params.conditions for m in mazes if (t := self.make_trial(model, c, m))
         ]
@@ -305,7 +314,11 @@ class CollaborationScenario(Scenario):
             for trial, answer in zip(live, model.ask(questions), strict=True):
                 seat = turn % len(trial.seats)
                 speaker = trial.seats[seat]
-                text = str(answer.value.message).strip() if answer.ok else ""
+                if not answer.ok:
+                    trial.error = f"turn {turn + 1}: {answer.error or 'no usable answer'}"
+                    trial.done = True
+                    continue
+                text = str(answer.value.message).strip()
                 trial.dialogue.append((speaker, text))
                 trial.generated_by.append(answer.question.agent_id)
                 if len(trial.seats) == 1:
@@ -347,24 +360,28 @@ class CollaborationScenario(Scenario):
         )
 
     def _finish(self, model: SocialModel, trial: Trial) -> None:
-        path = final_path(trial.dialogue)
-        verdict = grade(trial.maze, path)
+        """Grade an answered trial (a failed one keeps null grade fields) and log it."""
+        failed = trial.error is not None
+        path = None if failed else final_path(trial.dialogue)
+        verdict = None if failed else grade(trial.maze, path)
         payload = {
             "type": "collab_trial",
+            "status": "failed" if failed else "answered",
             "trial": trial.id,
             "condition": trial.condition,
             "models": trial.models,
             "agents": trial.seats,
             "starter": trial.seats[0],
             "starter_role": trial.starter_role,
-            "success": verdict.success,
-            "valid": verdict.valid,
-            "reaches_goal": verdict.reaches_goal,
-            "error": verdict.error,
+            "success": None if verdict is None else verdict.success,
+            "valid": None if verdict is None else verdict.valid,
+            "reaches_goal": None if verdict is None else verdict.reaches_goal,
+            "path_error": None if verdict is None else verdict.error,
+            "error": trial.error,
             "turns": len(trial.dialogue),
             "messages": sum(1 for _, t in trial.dialogue if t),
-            "path_length": verdict.length,
-            "optimal_length": verdict.optimal_length,
+            "path_length": None if verdict is None else verdict.length,
+            "optimal_length": len(optimal_path(trial.maze)),
             "maze_size": [trial.maze.width, trial.maze.height],
             "split": self.params.maze.split,
             "path": None
@@ -375,53 +392,21 @@ class CollaborationScenario(Scenario):
         }
         partner = trial.seats[1] if len(trial.seats) > 1 else None
         model.emit("action", agent=trial.seats[0], target=partner, payload=payload)
-        self.trials.append({**payload, "step": model.step_index})
+        if verdict is not None and trial.condition == "solo":
+            self._solo.setdefault(trial.models[0], []).append(verdict.success)
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
-        """Success by condition, the solo-minus-pair gap per model, and who-starts effects."""
-        return collaboration_summary(self.trials)
-
-
-def _rate(rows: list[dict[str, Any]]) -> float | None:
-    return round(sum(bool(r["success"]) for r in rows) / len(rows), 4) if rows else None
-
-
-def collaboration_summary(trials: list[dict[str, Any]]) -> dict[str, Any]:
-    """Success by condition, by starter role, and the gap (solo minus same-model pair) per model."""
-    by_cond: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for t in trials:
-        by_cond[t["condition"]].append(t)
-    conditions = {
-        c: {
-            "success": _rate(rows),
-            "n": len(rows),
-            "mean_turns": round(sum(r["turns"] for r in rows) / len(rows), 3),
+        """Descriptive facts: conditions, models, mazes drawn and their settings."""
+        p = self.params
+        return {
+            "conditions": list(p.conditions),
+            "models": self.models,
+            "mazes": self.mazes,
+            "trials_per_step": p.trials_per_step,
+            "maze": p.maze.model_dump(),
+            "max_turns": p.max_turns,
+            "pairs": p.pairs,
+            "starter": p.starter,
+            "relay_k": p.relay_k if "relay" in p.conditions else None,
+            "model_rank": list(p.model_rank),
         }
-        for c, rows in sorted(by_cond.items())
-    }
-    gap: dict[str, dict[str, Any]] = {}
-    models = sorted({m for t in trials for m in t["models"]})
-    for m in models:
-        solo = [t for t in by_cond.get("solo", []) if t["models"] == [m]]
-        pair = [t for t in by_cond.get("pair", []) if t["models"] == [m, m]]
-        s, p = _rate(solo), _rate(pair)
-        gap[m] = {
-            "solo": s,
-            "pair": p,
-            "gap": None if s is None or p is None else round(s - p, 4),
-            "n_solo": len(solo),
-            "n_pair": len(pair),
-        }
-    starters: dict[str, dict[str, Any]] = {}
-    for c in ("heterogeneous", "relay"):
-        rows = by_cond.get(c, [])
-        roles = sorted({r["starter_role"] for r in rows})
-        starters[c] = {
-            role: _rate([r for r in rows if r["starter_role"] == role]) for role in roles
-        }
-    return {
-        "trials": len(trials),
-        "success_by_condition": conditions,
-        "gap_by_model": gap,
-        "success_by_starter": starters,
-    }

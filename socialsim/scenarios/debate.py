@@ -9,9 +9,21 @@ target states agreement again. Conditions, balanced across pairs: persuader kind
 ``pre``/``post``/``shift`` are agreement with the side the persuader argued (the scale is
 flipped when it argued against), so ``post > pre`` is increased agreement with the opponent.
 
+Each pair ends in one ``action`` of type ``debate_pair`` with ``status`` ``answered`` or
+``failed``. A failed or unusable answer is never replaced: when the target's first answer (or
+a peer's own stance) fails, the pair does not debate and ``pre``, ``post`` and ``shift`` are
+null; when the target's second answer fails, ``post`` and ``shift`` are null; ``error`` says
+which answer failed. A failed debate turn is not sent and is counted in ``turns_failed``.
+
+Control arm: the same pairs, conditions and sides are drawn, but nobody argues: the target
+is asked the same agreement question twice with no exchange between (``rounds`` is 0 in the
+event; the second ask has its own tag, ``debate_stance_after``, hence its own seed). The
+persuaders (and peers) are recorded as placebo roles.
+
 Rule-policy baseline: a target moves one point toward the persuader's side with probability
 ``credulity x kind weight x personalisation weight`` (``baseline`` param), drawn from
-``model.rng``; rule-policy persuaders post the proposition's stock arguments.
+``model.rng`` (drawn in the control arm too, where the target never moves); rule-policy
+persuaders post the proposition's stock arguments.
 
 The whole debate runs in the first step, and the run then ends.
 """
@@ -26,13 +38,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.errors import ConfigError
 from socialsim.scenarios.base import Scenario, register
-from socialsim.scenarios.persuasion import (
+from socialsim.scenarios.propositions import (
     Agreement,
     Proposition,
     PropositionParams,
     Turn,
     agreement_prompt,
     agreement_to_credence,
+    answer_status,
     credence_to_agreement,
     get_proposition,
     lean,
@@ -131,13 +144,17 @@ class DebateParams(PropositionParams):
 
 
 class _Pair:
-    """Running state of one debate."""
+    """Running state of one debate; answers stay None until given."""
 
     def __init__(self, index: int, persuader: int, target: int, kind: str, personalised: bool):
         self.index, self.persuader, self.target = index, persuader, target
         self.kind, self.personalised = kind, personalised
-        self.side = "for"
-        self.pre = self.post = 3
+        self.side: str | None = None
+        self.pre: int | None = None  # the target's agreement with the proposition, before
+        self.post: int | None = None  # ... and after
+        self.own: int | None = None  # a peer's own agreement (it argues its own view)
+        self.error: str | None = None
+        self.turns_asked = self.turns_failed = 0
         self.transcript: list[tuple[str, str]] = []
         self.last_message: str | None = None
 
@@ -149,8 +166,8 @@ class Debate(Scenario):
     kind: ClassVar[str] = "debate"
     Params: ClassVar[type[BaseModel]] = DebateParams
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
-        super().__init__(params)
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        super().__init__(params, arm=arm)
         self.prop: Proposition | None = None
         self.pairs: list[_Pair] = []
         self.finished = False
@@ -165,7 +182,7 @@ class Debate(Scenario):
             )
 
     def setup(self, model: SocialModel) -> None:
-        """Put the proposition in play; form the pairs and assign conditions."""
+        """Put the proposition in play; form the pairs, assign conditions, record the roles."""
         if self.prop is None:
             self.validate_config(model.cfg)
         model.add_claim(self.prop.claim())  # type: ignore[union-attr]
@@ -176,6 +193,8 @@ class Debate(Scenario):
             _Pair(i, a, b, k, pers)
             for i, ((a, b), (k, pers)) in enumerate(zip(raw, cells, strict=True))
         ]
+        for d in self.pairs:
+            model.assign_role(d.persuader, d.kind, placebo=self.is_control)
 
     def before_step(self, model: SocialModel) -> None:
         """Run every debate (once, at the first step)."""
@@ -192,87 +211,96 @@ class Debate(Scenario):
             (d, d.persuader) for d in pairs if d.kind == "peer"
         ]
         answers = model.ask([self._stance(model, agent, None) for _, agent in asks])
-        own: dict[int, int] = {}
         for (d, agent), answer in zip(asks, answers, strict=True):
-            value = answer.value.agreement if answer.ok else 3
-            if agent == d.target:
-                d.pre = value
+            role = "pre" if agent == d.target else "peer_stance"
+            if not answer.ok:
+                d.error = d.error or answer_status(answer, labels=(role,))["error"]
+            elif agent == d.target:
+                d.pre = int(answer.value.agreement)
                 model.set_credence(
                     agent,
                     prop.id,
-                    agreement_to_credence(value),
+                    agreement_to_credence(d.pre),
                     cause="probe",
                     ref=f"debate{d.index}",
                 )
             else:
-                own[d.index] = value
+                d.own = int(answer.value.agreement)
         for d in pairs:
-            d.side = (
-                lean(own[d.index], model.rng)
-                if d.kind == "peer"
-                else opposite(lean(d.pre, model.rng))
-            )
-        for r in range(self.params.rounds):
-            self._turn(model, pairs, r, persuader=True)
-            self._turn(model, pairs, r, persuader=False)
+            basis = d.own if d.kind == "peer" else d.pre
+            if basis is not None:
+                d.side = (
+                    lean(basis, model.rng) if d.kind == "peer" else opposite(lean(basis, model.rng))
+                )
+        live = [d for d in pairs if d.error is None]
+        if not self.is_control:
+            for r in range(self.params.rounds):
+                self._turn(model, live, r, persuader=True)
+                self._turn(model, live, r, persuader=False)
         moves = {d.index: model.rng.random() < self._p_move(model, d) for d in pairs}
-        answers = model.ask([self._stance(model, d.target, d, moves[d.index]) for d in pairs])
-        for d, answer in zip(pairs, answers, strict=True):
-            d.post = answer.value.agreement if answer.ok else d.pre
+        answers = model.ask([self._stance(model, d.target, d, moves[d.index]) for d in live])
+        for d, answer in zip(live, answers, strict=True):
+            if not answer.ok:
+                d.error = answer_status(answer, labels=("post",))["error"]
+                continue
+            d.post = int(answer.value.agreement)
             model.set_credence(
                 d.target,
                 prop.id,
                 agreement_to_credence(d.post),
-                cause="message",
+                cause="probe" if self.is_control else "message",
                 ref=f"debate{d.index}",
-                source=d.persuader,
+                source=None if self.is_control else d.persuader,
             )
-            pre, post = toward(d.pre, d.side), toward(d.post, d.side)
-            model.emit(
-                "action",
-                agent=d.persuader,
-                target=d.target,
-                claim=prop.id,
-                payload={
-                    "type": "debate_pair",
-                    "pair": d.index,
-                    "persuader": d.persuader,
-                    "target": d.target,
-                    "proposition": prop.id,
-                    "persuader_kind": d.kind,
-                    "personalised": d.personalised,
-                    "side": d.side,
-                    "pre": pre,
-                    "post": post,
-                    "shift": post - pre,
-                    "pre_agreement": d.pre,
-                    "post_agreement": d.post,
-                    "rounds": self.params.rounds,
-                    "answered": bool(answer.ok),
-                },
-            )
+        for d in pairs:
+            self._emit(model, d)
 
     def done(self, model: SocialModel) -> bool:
         """The run ends once the debates are over."""
         return self.finished
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
-        """Pairs per cell and mean shift per cell."""
-        cells: dict[str, list[int]] = {}
-        for d in self.pairs:
-            if self.finished:
-                cells.setdefault(
-                    f"{d.kind}|{'personalised' if d.personalised else 'plain'}", []
-                ).append(toward(d.post, d.side) - toward(d.pre, d.side))
+        """Descriptive facts: the proposition, the design and who debated whom."""
         return {
             "proposition": self.prop.id if self.prop else None,
             "pairs": len(self.pairs),
-            "cells": {
-                k: {"n": len(v), "mean_shift": float(np.mean(v))} for k, v in sorted(cells.items())
-            },
+            "rounds": 0 if self.is_control else self.params.rounds,
+            "pair_source": self.params.pairs.source,
+            "persuaders": [d.persuader for d in self.pairs],
+            "targets": [d.target for d in self.pairs],
         }
 
     # --- pieces ---------------------------------------------------------------------------------
+    def _emit(self, model: SocialModel, d: _Pair) -> None:
+        prop = self.prop
+        assert prop is not None
+        answered = d.error is None and d.pre is not None and d.post is not None
+        pre = toward(d.pre, d.side) if d.pre is not None and d.side is not None else None
+        post = toward(d.post, d.side) if answered and d.side is not None else None
+        payload: dict[str, Any] = {
+            "type": "debate_pair",
+            "pair": d.index,
+            "persuader": d.persuader,
+            "target": d.target,
+            "proposition": prop.id,
+            "persuader_kind": d.kind,
+            "personalised": d.personalised,
+            "side": d.side,
+            "status": "answered" if answered else "failed",
+            "pre": pre,
+            "post": post,
+            "shift": post - pre if pre is not None and post is not None else None,
+            "pre_agreement": d.pre,
+            "post_agreement": d.post,
+            "rounds": 0 if self.is_control else self.params.rounds,
+            "turns_asked": d.turns_asked,
+            "turns_failed": d.turns_failed,
+            "source": "llm" if model.is_llm(d.target) else "rule",
+        }
+        if not answered:
+            payload["error"] = d.error or "no answer"
+        model.emit("action", agent=d.persuader, target=d.target, claim=prop.id, payload=payload)
+
     def _p_move(self, model: SocialModel, d: _Pair) -> float:
         b = self.params.baseline
         kind = b.persuader if d.kind == "persuader" else b.peer
@@ -286,18 +314,23 @@ class Debate(Scenario):
         assert prop is not None
         if d is None:
             value = credence_to_agreement(model.beliefs.get(agent, prop.id))
-            prompt = agreement_prompt(prop)
+            prompt, tag = agreement_prompt(prop), "debate_stance"
         else:
-            value = d.pre + (1 if d.side == "for" else -1) * int(move)
-            value = min(5, max(1, value))
-            prompt = (
-                f"You just had this conversation:\n{_transcript(d)}\n\n{agreement_prompt(prop)}"
-            )
+            assert d.pre is not None
+            moved = move and not self.is_control
+            value = min(5, max(1, d.pre + (1 if d.side == "for" else -1) * int(moved)))
+            tag = "debate_stance_after"
+            if self.is_control:
+                prompt = agreement_prompt(prop)  # the same question, with nothing in between
+            else:
+                prompt = (
+                    f"You just had this conversation:\n{_transcript(d)}\n\n{agreement_prompt(prop)}"
+                )
         return Question(
             agent_id=agent,
             prompt=prompt,
             schema=Agreement,
-            tag="debate_stance",
+            tag=tag,
             fallback=lambda v=value: Agreement(agreement=v),
             use_memory=False,
         )
@@ -307,6 +340,7 @@ class Debate(Scenario):
         assert prop is not None
         questions = []
         for d in pairs:
+            assert d.side is not None
             speaker, other = (d.persuader, d.target) if persuader else (d.target, d.persuader)
             name = model.agent(other).persona.name
             history = _transcript(d) or "(nobody has spoken yet)"
@@ -344,8 +378,10 @@ class Debate(Scenario):
                 )
             )
         for d, q, answer in zip(pairs, questions, model.ask(questions), strict=True):
+            d.turns_asked += 1
             text = " ".join(answer.value.message.split())[:600] if answer.ok else ""
             if not text:
+                d.turns_failed += 1
                 continue
             to = d.target if q.agent_id == d.persuader else d.persuader
             message = model.send(q.agent_id, text, to=to, claims=[prop.id], reply_to=d.last_message)

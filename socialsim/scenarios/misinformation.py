@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.agents.beliefs import Claim
@@ -122,8 +123,8 @@ class Misinformation(Scenario):
     kind: ClassVar[str] = "misinformation"
     Params: ClassVar[type[BaseModel]] = MisinformationParams
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
-        super().__init__(params)
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        super().__init__(params, arm=arm)
         p = self.params
         self.routes = set(p.routes)
         if p.memory_poison is not None:
@@ -136,8 +137,6 @@ class Misinformation(Scenario):
         self.attackers: list[int] = []
         self.guardians: list[int] = []
         self.poisoned: list[int] = []
-        self.adoption: dict[int, float] = {}
-        self.probe_shares: dict[str, dict[int, float]] = {}
 
     # --- configuration ---------------------------------------------------------------------
     def library(self, cfg: ExperimentConfig | None = None) -> dict[str, LibraryClaim]:
@@ -185,7 +184,11 @@ class Misinformation(Scenario):
 
     # --- hooks -----------------------------------------------------------------------------
     def setup(self, model: SocialModel) -> None:
-        """Put the manipulated claim in play; place attackers, guardians and poisoned memories."""
+        """Put the manipulated claim in play; place attackers, guardians and poisoned memories.
+
+        In the control arm the same agents are drawn (recorded as placebo roles) but nothing is
+        injected: no attacker, guardian, poisoned memory or broadcast acts.
+        """
         p = self.params
         if self.claim is None:
             self.validate_config(model.cfg)
@@ -198,6 +201,14 @@ class Misinformation(Scenario):
         self.attackers = select(model.graph, p.attackers, model.rng)
         if p.guardians is not None:
             self.guardians = select(model.graph, p.guardians, model.rng, exclude=self.attackers)
+        for role, agents in (("attacker", self.attackers), ("guardian", self.guardians)):
+            for a in agents:
+                model.assign_role(a, role, placebo=self.is_control)
+        if "memory" in self.routes and self.attackers:
+            exclude = self.attackers + self.guardians
+            self.poisoned = select(model.graph, self.poison.seed_spec(), model.rng, exclude=exclude)
+        if self.is_control:
+            return
         text = self.attack_text()
         for a in self.attackers:
             self._set_role(model, a, "attacker", self._attacker_instructions(), p.attacker_model)
@@ -207,24 +218,18 @@ class Misinformation(Scenario):
         for g in self.guardians:
             self._set_role(model, g, "guardian", self._guardian_instructions())
             model.inject(g, claim.id, 0.0, route="guardian")
-        if "memory" in self.routes and self.attackers:
+        if self.poisoned:
             self._poison_memories(model, self.poison.text or text)
-        self.adoption[model.step_index] = self.reach(model)
 
     def before_step(self, model: SocialModel) -> None:
         """Remove attackers when due, hold role credences, broadcast, post and correct."""
+        if self.is_control:
+            return
         step = model.step_index
         claim_id = self.claim.id  # type: ignore[union-attr]
         if self.params.remove_attackers_at == step:
             for a in self.attackers:
-                if model.is_present(a):
-                    model.remove_agent(a)
-                    model.emit(
-                        "action",
-                        agent=a,
-                        claim=claim_id,
-                        payload={"type": "removed", "role": "attacker"},
-                    )
+                model.remove_agent(a)
         for agents, value in ((self.attackers, 1.0), (self.guardians, 0.0)):
             for a in agents:
                 if model.is_present(a) and model.is_llm(a):
@@ -241,24 +246,26 @@ class Misinformation(Scenario):
                 self._correct(model, g)
 
     def after_step(self, model: SocialModel) -> None:
-        """Record adoption; at probe steps ask every present agent the probes in one batch."""
-        self.adoption[model.step_index] = self.reach(model)
+        """At probe steps ask every present agent the probes in one batch."""
         steps = self.params.probe_steps
         if steps is None or model.step_index in steps:
             self.probe(model)
 
-    # --- probes and measures -----------------------------------------------------------------
+    # --- probes --------------------------------------------------------------------------------
     def probe(self, model: SocialModel) -> None:
-        """Ask the probe questions of every present agent (one batch) and log `probe` events."""
+        """Ask the probe questions of every present agent (one batch) and log `probe` events.
+
+        A failed or unusable answer is logged with ``status: failed`` and null ``answer``,
+        ``correct`` and ``manipulated``: it is never scored as right or wrong.
+        """
         claim = self.claim
         assert claim is not None
         probes = claim.probes_at(self.params.probe_distances)
+        col = model.beliefs.index[claim.id]
         questions: list[Question] = []
         asked: list = []
-        for agent in range(model.n_agents):
-            if not model.is_present(agent):
-                continue
-            credence = model.beliefs.get(agent, claim.id)
+        for agent in np.flatnonzero(model.present).tolist():
+            credence = float(model.beliefs.credence[agent, col])
             for probe in probes:
                 schema = answer_schema(probe)
                 questions.append(
@@ -272,74 +279,39 @@ class Misinformation(Scenario):
                 )
                 asked.append(probe)
         answers = model.ask(questions)
-        counts: dict[str, list[int]] = {}
-        roles = set(self.attackers) | set(self.guardians)
         for question, probe, answer in zip(questions, asked, answers, strict=True):
             letter = getattr(answer.value, "answer", None) if answer.ok else None
-            correct, manipulated = score_answer(probe, letter)
             agent = question.agent_id
-            model.emit(
-                "probe",
-                agent=agent,
-                claim=claim.id,
-                payload={
-                    "probe_id": probe.id,
-                    "distance": probe.distance,
-                    "question": probe.question,
-                    "answer": letter,
-                    "correct": correct,
-                    "manipulated": manipulated,
-                    "credence": model.beliefs.get(agent, claim.id),
-                    "source": "llm" if model.is_llm(agent) else "rule",
-                    "role": model.agent(agent).role,
-                },
-            )
-            if agent not in roles and letter is not None:
-                tally = counts.setdefault(probe.distance, [0, 0])
-                tally[0] += int(manipulated)
-                tally[1] += 1
-        for distance, (hits, total) in counts.items():
-            self.probe_shares.setdefault(distance, {})[model.step_index] = (
-                hits / total if total else 0.0
-            )
-
-    def benign(self, model: SocialModel) -> list[int]:
-        """Present agents that are neither attackers nor guardians."""
-        roles = set(self.attackers) | set(self.guardians)
-        return [i for i in range(model.n_agents) if model.is_present(i) and i not in roles]
-
-    def reach(self, model: SocialModel) -> float:
-        """Share of present benign agents whose credence in the manipulated claim is >= 0.5."""
-        benign = self.benign(model)
-        if not benign or self.claim is None:
-            return 0.0
-        col = model.beliefs.index[self.claim.id]
-        return float((model.beliefs.credence[benign, col] >= 0.5).mean())
+            fields: dict[str, Any] = {
+                "probe_id": probe.id,
+                "distance": probe.distance,
+                "question": probe.question,
+                "answer": letter,
+                "status": "answered" if letter is not None else "failed",
+                "correct": None,
+                "manipulated": None,
+                "credence": float(model.beliefs.credence[agent, col]),
+                "source": "llm" if model.is_llm(agent) else "rule",
+                "role": model.roles.get(agent),
+            }
+            if letter is not None:
+                fields["correct"], fields["manipulated"] = score_answer(probe, letter)
+            else:
+                fields["error"] = answer.error or "no answer"
+            model.emit("probe", agent=agent, claim=claim.id, payload=fields)
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
-        """Adoption over time, probe manipulated shares by distance, reach and persistence."""
-        steps = sorted(self.adoption)
-        final = self.adoption[steps[-1]] if steps else 0.0
+        """Descriptive facts: the claim, roles, routes (the measures live in the analysis)."""
         out: dict[str, Any] = {
             "claim": self.claim.id if self.claim else None,
             "attackers": self.attackers,
             "guardians": self.guardians,
             "memory_targets": self.poisoned,
             "routes": sorted(self.routes),
-            "adoption": {int(s): self.adoption[s] for s in steps},
-            "probe_manipulated_share": {d: dict(v) for d, v in self.probe_shares.items()},
-            "final_reach": final,
-            "peak_reach": max(self.adoption.values(), default=0.0),
+            "framing": self.params.framing,
+            "source_style": self.params.source_style,
+            "remove_attackers_at": self.params.remove_attackers_at,
         }
-        removal = self.params.remove_attackers_at
-        if removal is not None and removal - 1 in self.adoption:
-            before = self.adoption[removal - 1]
-            out["persistence"] = {
-                "removal_step": removal,
-                "reach_at_removal": before,
-                "reach_final": final,
-                "change": final - before,
-            }
         return out
 
     # --- pieces ------------------------------------------------------------------------------
@@ -393,8 +365,6 @@ class Misinformation(Scenario):
 
     def _poison_memories(self, model: SocialModel, text: str) -> None:
         claim_id = self.claim.id  # type: ignore[union-attr]
-        exclude = self.attackers + self.guardians
-        self.poisoned = select(model.graph, self.poison.seed_spec(), model.rng, exclude=exclude)
         for t in self.poisoned:
             near = [a for a in model.neighbours(t) if a in self.attackers] or self.attackers
             source = int(near[int(model.rng.integers(len(near)))])

@@ -7,6 +7,14 @@ option with a one-sentence justification, all agents in one ``model.ask`` batch.
 frame earlier (the previous step under ``schedule: fixed``); injected violators always pick
 the least expected option; with ``judges`` agents also label one neighbour's observed choice.
 
+Every choice is logged as a ``norm_choice`` action with a ``status``: ``answered``,
+``failed`` (the model's answer was unusable: the answer fields are null and ``error`` says
+why; nothing is filled in) or ``imposed`` (a violator's choice, made by the scenario). The
+measures live in :mod:`socialsim.analysis.norms`.
+
+In the control arm the violators and the pressure group are drawn with the same random
+draws, but violators choose like everyone else and nobody is shown neighbours' choices.
+
 Agents without an LLM answer through a conformity baseline (:func:`conformity_choice`): take
 the behaviour most of the visible neighbours chose when its share exceeds
 ``conformity_threshold``, otherwise the most expected option.
@@ -29,7 +37,6 @@ from socialsim.scenarios.normdata import (
     modal_label,
     normalise_culture,
 )
-from socialsim.scenarios.normdata.measures import PERSONA_KEYS, adherence_summary
 from socialsim.scenarios.normdata.questions import (
     LETTERS,
     Judgement,
@@ -38,7 +45,7 @@ from socialsim.scenarios.normdata.questions import (
     conformity_choice,
     judgement_prompt,
 )
-from socialsim.simulation.queries import Question
+from socialsim.simulation.queries import Answer, Question
 
 if TYPE_CHECKING:
     from socialsim.simulation.config import ExperimentConfig
@@ -92,6 +99,10 @@ class NormsParams(BaseModel):
     judges: bool = False
 
 
+# (agent, frame, option order, neighbours' choices shown, share of them violating)
+_Asked = tuple[int, NormFrame, list[str], list[tuple[str, str]], float | None]
+
+
 @register
 class NormsScenario(Scenario):
     """Agents choose behaviours in situational norm frames; adherence, pressure and spread."""
@@ -99,15 +110,12 @@ class NormsScenario(Scenario):
     kind = "norms"
     Params = NormsParams
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
-        super().__init__(params)
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        super().__init__(params, arm=arm)
         self.library: NormLibrary | None = None
         self.pool: list[NormFrame] = []
         self.violators: set[int] = set()
         self.pressured: set[int] = set()
-        self.choices: list[dict[str, Any]] = []
-        self.judgements: list[dict[str, Any]] = []
-        self.failed = 0
         self._pools: dict[int, list[NormFrame]] = {}
         self._orders: dict[tuple[str, ...], list[int]] = {}
         self._last: dict[tuple[int, str], tuple[str, str, int]] = {}
@@ -157,14 +165,14 @@ class NormsScenario(Scenario):
 
     # --- hooks -------------------------------------------------------------------------------
     def setup(self, model: SocialModel) -> None:
-        """Assign frame pools, violators and the social-pressure group."""
+        """Assign frame pools, violators (placebo ones in the control arm) and the pressure group."""
         if self.library is None:
             self.validate_config(model.cfg)
         p = self.params
         for i in range(model.n_agents):
             pool = self.pool
             if p.match_persona_country:
-                country = normalise_culture(model.agent(i).persona.country)
+                country = normalise_culture(model.persona_of(i).country)
                 pool = (
                     [f for f in self.pool if normalise_culture(f.culture) == country]
                     or [f for f in self.pool if f.culture == "global"]
@@ -175,8 +183,11 @@ class NormsScenario(Scenario):
             if key not in self._orders:
                 self._orders[key] = [int(k) for k in model.rng.permutation(len(pool))]
         self.violators = self._pick_violators(model)
-        for i in self.violators:
-            model.agent(i).persona.role = "violator"
+        for i in sorted(self.violators):
+            model.assign_role(i, "violator", placebo=self.is_control)
+            if not self.is_control:
+                agent = model.agent(i)
+                agent.persona = agent.persona.model_copy(update={"role": "violator"})
         if p.social_pressure:
             others = [i for i in range(model.n_agents) if i not in self.violators]
             k = int(round(p.pressure_fraction * len(others)))
@@ -195,6 +206,10 @@ class NormsScenario(Scenario):
             return set(ranked[:k])
         return {int(i) for i in model.rng.choice(n, size=min(k, n), replace=False)}
 
+    def acts_as_violator(self, agent: int) -> bool:
+        """True when the scenario imposes this agent's choices (violators, treatment arm only)."""
+        return agent in self.violators and not self.is_control
+
     def frames_for(self, model: SocialModel, agent: int) -> list[NormFrame]:
         """The frames an agent faces this step, by the schedule."""
         pool = self._pools[agent]
@@ -208,38 +223,43 @@ class NormsScenario(Scenario):
         return [pool[int(j)] for j in model.rng.choice(len(pool), size=k, replace=False)]
 
     def before_step(self, model: SocialModel) -> None:
-        """Ask every present agent's choices in one batch, then the judgements in another."""
+        """Ask every present agent's choices in one batch, then the judgements in another.
+
+        Both arms make the same random draws: option orders are drawn for violators too,
+        whether or not they are asked.
+        """
         step = model.step_index
         questions: list[Question] = []
-        pending: list[tuple[int, NormFrame, list[str], list[tuple[str, str]], float | None]] = []
-        made: list[tuple[int, NormFrame, str, str]] = []
+        pending: list[_Asked] = []
+        made: list[tuple[int, NormFrame, str]] = []
         for i in range(model.n_agents):
             if not model.is_present(i):
                 continue
             for frame in self.frames_for(model, i):
-                if i in self.violators:
-                    choice = frame.most_unexpected().behaviour
-                    self._record(model, i, frame, choice, "", False, None, violator=True)
-                    made.append((i, frame, choice, ""))
-                    continue
-                seen, share = (
-                    self.visible_choices(model, i, frame) if i in self.pressured else ([], None)
-                )
                 order = [o.behaviour for o in frame.options]
                 if self.params.shuffle_options:
                     order = [order[int(j)] for j in model.rng.permutation(len(order))]
+                if self.acts_as_violator(i):
+                    choice = frame.most_unexpected().behaviour
+                    self._record(model, i, frame, "imposed", behaviour=choice)
+                    made.append((i, frame, choice))
+                    continue
+                seen, share = ([], None)
+                if i in self.pressured and not self.is_control:
+                    seen, share = self.visible_choices(model, i, frame)
                 questions.append(self._choice_question(i, frame, order, seen))
                 pending.append((i, frame, order, seen, share))
         answers = model.ask(questions) if questions else []
         for (i, frame, order, seen, share), answer in zip(pending, answers, strict=True):
+            context = {"pressure": bool(seen), "share": share}
             if not answer.ok:
-                self.failed += 1
+                self._record(model, i, frame, "failed", error=_error(answer), **context)
                 continue
             behaviour = order[LETTERS.index(answer.value.choice)]
             text = str(answer.value.justification).strip()
-            self._record(model, i, frame, behaviour, text, bool(seen), share, violator=False)
-            made.append((i, frame, behaviour, text))
-        for i, frame, behaviour, _ in made:
+            self._record(model, i, frame, "answered", behaviour, text, **context)
+            made.append((i, frame, behaviour))
+        for i, frame, behaviour in made:
             self._last[(i, frame.id)] = (
                 behaviour,
                 modal_label(frame.option(behaviour).judgements),
@@ -293,54 +313,57 @@ class NormsScenario(Scenario):
         model: SocialModel,
         agent: int,
         frame: NormFrame,
-        behaviour: str,
-        text: str,
-        pressure: bool,
-        share: float | None,
-        violator: bool,
+        status: str,
+        behaviour: str | None = None,
+        text: str | None = None,
+        pressure: bool = False,
+        share: float | None = None,
+        error: str | None = None,
     ) -> None:
-        norm = frame.option(behaviour)
+        """Log one norm_choice; a failed one keeps its context and leaves the answer fields null."""
+        norm = frame.option(behaviour) if behaviour is not None else None
+        source = "scenario" if status == "imposed" else "llm" if model.is_llm(agent) else "rule"
         payload = {
             "type": "norm_choice",
+            "status": status,
+            "source": source,
             "frame_id": frame.id,
             "setting": frame.setting,
             "culture": frame.culture,
-            "category": norm.category,
-            "role": frame.actor,
-            "behaviour": behaviour,
-            "label": norm.label,
-            "judgements": dict(norm.judgements),
-            "justification": text,
+            "actor": frame.actor,
             "constraints": dict(frame.constraints),
+            "behaviour": behaviour,
+            "label": norm.label if norm else None,
+            "judgements": dict(norm.judgements) if norm else None,
+            "category": norm.category if norm else None,
+            "justification": text,
             "social_pressure": pressure,
             "neighbours_violating": share,
-            "violator": violator,
+            "pressure_group": agent in self.pressured,
+            "error": error,
         }
         model.emit("action", agent=agent, payload=payload)
-        persona = model.agent(agent).persona
-        self.choices.append(
-            {
-                **payload,
-                "agent": agent,
-                "step": model.step_index,
-                "adherent_soft": norm.adherent,
-                **{k: str(getattr(persona, k)) for k in PERSONA_KEYS},
-            }
-        )
 
-    def _judge(self, model: SocialModel, made: list[tuple[int, NormFrame, str, str]]) -> None:
+    def _judge(self, model: SocialModel, made: list[tuple[int, NormFrame, str]]) -> None:
+        """Each agent labels one neighbour's choice of this step (violators judge only in control).
+
+        Every present agent with an observed neighbour draws whom and which choice to judge,
+        violators included, so that both arms make the same draws.
+        """
         by_agent: dict[int, list[tuple[NormFrame, str]]] = defaultdict(list)
-        for i, frame, behaviour, _ in made:
+        for i, frame, behaviour in made:
             by_agent[i].append((frame, behaviour))
         questions, meta = [], []
         for i in range(model.n_agents):
-            if not model.is_present(i) or i in self.violators:
+            if not model.is_present(i):
                 continue
             observed = [j for j in model.neighbours(i) if j in by_agent]
             if not observed:
                 continue
             j = observed[int(model.rng.integers(len(observed)))]
             frame, behaviour = by_agent[j][int(model.rng.integers(len(by_agent[j])))]
+            if self.acts_as_violator(i):
+                continue
             truth = frame.option(behaviour).label
             questions.append(
                 Question(
@@ -354,29 +377,40 @@ class NormsScenario(Scenario):
                     ),
                 )
             )
-            meta.append((i, j, frame, behaviour, truth))
-        for (i, j, frame, behaviour, truth), answer in zip(meta, model.ask(questions), strict=True):
-            if not answer.ok:
-                self.failed += 1
-                continue
+            meta.append((i, j, frame, behaviour))
+        answers = model.ask(questions) if questions else []
+        for (i, j, frame, behaviour), answer in zip(meta, answers, strict=True):
+            norm = frame.option(behaviour)
             payload = {
                 "type": "norm_judgement",
+                "status": "answered" if answer.ok else "failed",
+                "source": "llm" if model.is_llm(i) else "rule",
                 "frame_id": frame.id,
                 "judged_agent": j,
                 "behaviour": behaviour,
-                "judged_label": answer.value.judgement,
-                "true_label": truth,
+                "true_label": norm.label,
+                "judgements": dict(norm.judgements),
+                "judged_label": answer.value.judgement if answer.ok else None,
+                "reason": str(answer.value.reason).strip() if answer.ok else None,
+                "error": None if answer.ok else _error(answer),
             }
             model.emit("action", agent=i, target=j, payload=payload)
-            self.judgements.append({**payload, "agent": i, "step": model.step_index})
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
-        """Adherence overall, by persona attribute, culture, pressure and step; judgement accuracy."""
-        out = adherence_summary(self.choices, self.judgements)
-        out.update(
-            failed_answers=self.failed,
-            violators=sorted(self.violators),
-            pressured_agents=len(self.pressured),
-            frames_in_pool=len(self.pool),
-        )
-        return out
+        """Descriptive facts: violators, the pressure group, the frames in play."""
+        p = self.params
+        return {
+            "violators": sorted(self.violators),
+            "pressure_group": sorted(self.pressured),
+            "frames_in_pool": len(self.pool),
+            "situations_per_step": p.situations_per_step,
+            "schedule": p.schedule,
+            "social_pressure": p.social_pressure,
+            "pressure_fraction": p.pressure_fraction if p.social_pressure else None,
+            "judges": p.judges,
+        }
+
+
+def _error(answer: Answer) -> str:
+    """Why an answer is unusable, as one line."""
+    return answer.error or "no usable answer"

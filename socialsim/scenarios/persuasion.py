@@ -1,208 +1,49 @@
-"""Persuasion on the network (kind ``persuasion``) and what all persuasion scenarios share.
+"""Persuasion on the network (kind ``persuasion``): a campaign by persuader agents.
 
 A campaign seeds persuader agents that hold a target stance on a proposition and post to
 their neighbours every few steps, using a strategy (evidence, credibility, emotion, social
-proof) and generic or personalised messages. The stance distribution of everyone else
-(credence in the proposition) is logged each step as an ``action`` of type ``stance``.
+proof) and generic or personalised messages. The stance of everyone else (credence in the
+proposition) is logged at setup and after each step as an ``action`` of type ``stance``.
 
-Shared here: the propositions library (``data/propositions.yaml``), the 1-5 agreement
-question and the persona profile persuaders see. Debates, authority pressure and
-accumulating context live in their own modules and register on import.
+Each ``stance`` record covers the present agents without a role. An LLM agent whose decision
+call failed holds a credence that no answer produced: it counts as ``failed`` from that
+failure until its next successful decision and is left out of ``stance`` (the mean credence),
+``agree`` (credences >= 0.5) and ``histogram``; every other agent counts as ``answered``.
+
+Control arm: the persuaders are drawn with the same draws and recorded as placebo roles, but
+they get no instructions, are not pinned and post nothing; they act as ordinary agents.
+
+The shared parts (propositions, the agreement question) live in :mod:`.propositions`;
+debates, authority pressure and accumulating context live in their own modules.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from socialsim.agents.beliefs import Claim
-from socialsim.errors import ConfigError, DataFileError
+from socialsim.errors import ConfigError
 from socialsim.scenarios.base import Scenario, register
+from socialsim.scenarios.propositions import (
+    Proposition,
+    PropositionParams,
+    Side,
+    Turn,
+    credence_to_agreement,
+    get_proposition,
+    profile,
+)
 from socialsim.scenarios.seeding import SeedSpec, select
 from socialsim.simulation.queries import Question
 
 if TYPE_CHECKING:
-    from socialsim.agents.persona import Persona
+    from socialsim.agents.agent import SocialAgent
+    from socialsim.agents.policies.base import Decision, Observation
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.model import SocialModel
 
-Side = Literal["for", "against"]
-
-AGREEMENT_SCALE = (
-    "1 = strongly disagree, 2 = disagree, 3 = neither agree nor disagree, 4 = agree, "
-    "5 = strongly agree"
-)
-
-
-class Proposition(BaseModel):
-    """A debatable proposition with short arguments on both sides."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
-    text: str = Field(..., min_length=1)
-    topic: str = "general"
-    arguments_for: list[str] = Field(default_factory=list)
-    arguments_against: list[str] = Field(default_factory=list)
-
-    def arguments(self, side: str) -> list[str]:
-        """The arguments for one side."""
-        return self.arguments_for if side == "for" else self.arguments_against
-
-    def claim(self) -> Claim:
-        """The proposition as a claim in play (credence = agreement with it)."""
-        return Claim(id=self.id, text=self.text, truth=None, topic=self.topic)
-
-
-class Agreement(BaseModel):
-    """A stated agreement with a proposition on the 1-5 scale."""
-
-    agreement: Literal[1, 2, 3, 4, 5] = Field(..., description=AGREEMENT_SCALE)
-
-
-class Turn(BaseModel):
-    """One message in a conversation."""
-
-    message: str = Field(..., description="what you say", json_schema_extra={"maxLength": 400})
-
-
-# --- the propositions library ---------------------------------------------------------------------
-def parse_propositions(entries: Any, source: str) -> list[Proposition]:
-    """Validate proposition entries; DataFileError naming the source, entry and field."""
-    if not isinstance(entries, list):
-        raise DataFileError(f"{source}: expected a list of propositions")
-    out = []
-    for i, entry in enumerate(entries):
-        try:
-            out.append(Proposition.model_validate(entry))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "entry"
-            raise DataFileError(f"{source}: entry {i}: {where}: {err['msg']}") from None
-    return out
-
-
-@lru_cache(maxsize=1)
-def builtin_propositions() -> tuple[Proposition, ...]:
-    """The propositions shipped with socialsim."""
-    text = (
-        resources.files("socialsim.scenarios").joinpath("data/propositions.yaml").read_text("utf-8")
-    )
-    return tuple(
-        parse_propositions(yaml.safe_load(text), "socialsim/scenarios/data/propositions.yaml")
-    )
-
-
-def proposition_library(
-    path: str | Path | None = None, custom: list[dict[str, Any]] | None = None
-) -> dict[str, Proposition]:
-    """Built-in propositions plus those from a YAML file and inline entries."""
-    library = {p.id: p for p in builtin_propositions()}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise DataFileError(f"propositions file {str(path)!r} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise DataFileError(f"{path}: YAML syntax error: {str(exc).splitlines()[0]}") from None
-        library.update({p.id: p for p in parse_propositions(data, str(path))})
-    if custom:
-        library.update(
-            {p.id: p for p in parse_propositions(custom, "scenario.params.custom_propositions")}
-        )
-    return library
-
-
-def get_proposition(library: dict[str, Proposition], prop_id: str) -> Proposition:
-    """The proposition with this id; ConfigError listing known ids otherwise."""
-    if prop_id not in library:
-        known = ", ".join(sorted(library)[:6])
-        raise ConfigError(
-            f"scenario.params.proposition: {prop_id!r} is unknown; known ids include {known} "
-            "(add your own with propositions_file or custom_propositions)"
-        )
-    return library[prop_id]
-
-
-class PropositionParams(BaseModel):
-    """Params shared by the persuasion scenarios: which proposition, where extra ones come from."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    proposition: str = "four_day_week"
-    propositions_file: str | None = None
-    custom_propositions: list[dict[str, Any]] = Field(default_factory=list)
-
-    def load(self, cfg: ExperimentConfig | None = None) -> dict[str, Proposition]:
-        """The library with the user's propositions added."""
-        path = self.propositions_file
-        if path is not None and cfg is not None:
-            path = str(cfg.resolve_path(path))
-        return proposition_library(path, self.custom_propositions)
-
-
-# --- stance helpers -------------------------------------------------------------------------------
-def agreement_prompt(prop: Proposition) -> str:
-    """The question asking for agreement with a proposition."""
-    return (
-        f'How much do you agree with this statement: "{prop.text}"\n'
-        f"Use the scale {AGREEMENT_SCALE}. "
-        'Reply in JSON as {"agreement": <1-5>}.'
-    )
-
-
-def credence_to_agreement(credence: float) -> int:
-    """Map a credence 0..1 onto the 1-5 agreement scale."""
-    return int(1 + round(4 * min(1.0, max(0.0, credence))))
-
-
-def agreement_to_credence(agreement: int) -> float:
-    """Map a 1-5 agreement onto a credence 0..1."""
-    return (int(agreement) - 1) / 4.0
-
-
-def toward(agreement: int, side: str) -> int:
-    """Agreement with the position of `side` (the scale flipped for 'against')."""
-    return int(agreement) if side == "for" else 6 - int(agreement)
-
-
-def lean(agreement: int, rng: np.random.Generator) -> str:
-    """The side an agreement leans to; a neutral 3 picks a side at random."""
-    if agreement > 3:
-        return "for"
-    if agreement < 3:
-        return "against"
-    return "for" if rng.random() < 0.5 else "against"
-
-
-def opposite(side: str) -> str:
-    """The other side."""
-    return "against" if side == "for" else "for"
-
-
-def profile(persona: Persona) -> str:
-    """A third-person description of a persona (what a personalising persuader sees)."""
-    p = persona
-    parts = [
-        f"{p.name}, a {p.age}-year-old {p.gender} {p.occupation} from {p.country}",
-        f"education: {p.education}",
-        f"political leaning: {p.political_leaning}",
-    ]
-    if p.values:
-        parts.append("values " + ", ".join(p.values))
-    if p.interests:
-        parts.append("interested in " + ", ".join(p.interests))
-    return "; ".join(parts) + "."
-
-
-# --- the campaign ---------------------------------------------------------------------------------
 STRATEGIES: dict[str, tuple[str, str]] = {
     "evidence": ("Use facts, data and concrete evidence.", "The evidence is clear: "),
     "credibility": ("Lean on credible experts and institutions.", "Experts who study this agree: "),
@@ -226,16 +67,17 @@ class CampaignParams(PropositionParams):
 
 @register
 class Campaign(Scenario):
-    """Persuaders with a target stance post to their neighbours; the stance distribution is tracked."""
+    """Persuaders with a target stance post to their neighbours; the stance of the rest is logged."""
 
     kind: ClassVar[str] = "persuasion"
     Params: ClassVar[type[BaseModel]] = CampaignParams
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
-        super().__init__(params)
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        super().__init__(params, arm=arm)
         self.prop: Proposition | None = None
         self.persuaders: list[int] = []
-        self.series: dict[int, dict[str, float]] = {}
+        self.deciding: set[int] = set()  # LLM agents asked to decide in the current step
+        self.unknown: set[int] = set()  # agents whose last decision call failed
 
     def validate_config(self, cfg: ExperimentConfig) -> None:
         """Check the proposition and the number of persuaders."""
@@ -245,7 +87,7 @@ class Campaign(Scenario):
             raise ConfigError(f"scenario.params.persuaders: {k} persuaders but only {n} agents")
 
     def setup(self, model: SocialModel) -> None:
-        """Put the proposition in play and seed the persuaders at the target stance."""
+        """Put the proposition in play, draw the persuaders and (treatment) set their stance."""
         p = self.params
         if self.prop is None:
             self.validate_config(model.cfg)
@@ -256,6 +98,9 @@ class Campaign(Scenario):
         target = 1.0 if p.stance == "for" else 0.0
         goal = "agree" if p.stance == "for" else "disagree"
         for a in self.persuaders:
+            model.assign_role(a, "persuader", placebo=self.is_control)
+            if self.is_control:
+                continue
             agent = model.agent(a)
             agent.persona = agent.persona.model_copy(update={"role": "persuader"})
             agent.instructions.append(
@@ -266,10 +111,10 @@ class Campaign(Scenario):
                 a, prop.id, target, route="persuader", stance=p.stance, strategy=p.strategy
             )
             model.pin(a)
-        self._record(model, emit=False)
+        self._record(model)
 
     def before_step(self, model: SocialModel) -> None:
-        """Every `every` steps, each present persuader posts (one batch for all of them)."""
+        """Every `every` steps, each present persuader posts (one batch); the control arm posts nothing."""
         if (model.step_index - 1) % self.params.every:
             return
         prop = self.prop
@@ -279,11 +124,13 @@ class Campaign(Scenario):
         for a in self.persuaders:
             if not model.is_present(a):
                 continue
-            if model.is_llm(a):
+            if model.is_llm(a) and not self.is_control:
                 model.set_credence(a, prop.id, target, cause="scenario", reason="role")
             readers = [j for j in model.neighbours(a) if model.is_present(j)]
             if not readers:
                 continue
+            # Questions are built in both arms: building one draws its stock message from
+            # model.rng, and the arms must make the same draws.
             if self.params.messages == "generic":
                 questions.append(self._question(model, a, None))
                 recipients.append("all")
@@ -291,6 +138,8 @@ class Campaign(Scenario):
                 for j in readers:
                     questions.append(self._question(model, a, j))
                     recipients.append(j)
+        if self.is_control:
+            return
         for question, to, answer in zip(questions, recipients, model.ask(questions), strict=True):
             if answer.ok and answer.value.message.strip():
                 text = " ".join(answer.value.message.split())[:600]
@@ -302,23 +151,32 @@ class Campaign(Scenario):
                     channel="post" if to == "all" else "direct",
                 )
 
+    def observe(self, model: SocialModel, agent: SocialAgent, observation: Observation) -> None:
+        """Note that this LLM agent is about to decide (its answer may still fail)."""
+        self.deciding.add(agent.id)
+
+    def on_decision(self, model: SocialModel, agent: SocialAgent, decision: Decision) -> None:
+        """A successful decision: the agent's credence is an answer again."""
+        self.deciding.discard(agent.id)
+        self.unknown.discard(agent.id)
+
     def after_step(self, model: SocialModel) -> None:
-        """Log the stance distribution of everyone but the persuaders."""
-        self._record(model, emit=True)
+        """Log the stance of everyone without a role; failed deciders are left out."""
+        self.unknown |= self.deciding
+        self.deciding.clear()
+        self._record(model)
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
-        """Stance over time and its change from the start."""
-        steps = sorted(self.series)
-        mean = {s: self.series[s]["stance"] for s in steps}
+        """Descriptive facts: the proposition, the campaign's settings and its persuaders."""
+        p = self.params
         return {
             "proposition": self.prop.id if self.prop else None,
-            "target_stance": self.params.stance,
-            "strategy": self.params.strategy,
-            "messages": self.params.messages,
-            "persuaders": self.persuaders,
-            "stance": mean,
-            "agree_share": {s: self.series[s]["agree_share"] for s in steps},
-            "change": mean[steps[-1]] - mean[steps[0]] if steps else None,
+            "target_stance": p.stance,
+            "strategy": p.strategy,
+            "messages": p.messages,
+            "every": p.every,
+            "initial_credence": p.initial_credence,
+            "persuaders": list(self.persuaders),
         }
 
     # --- pieces ---------------------------------------------------------------------------------
@@ -353,36 +211,30 @@ class Campaign(Scenario):
             use_memory=False,
         )
 
-    def _record(self, model: SocialModel, emit: bool) -> None:
+    def _record(self, model: SocialModel) -> None:
         prop = self.prop
         assert prop is not None
-        others = [
-            i
-            for i in range(model.n_agents)
-            if model.is_present(i) and i not in set(self.persuaders)
-        ]
-        values = (
-            model.beliefs.credence[others, model.beliefs.index[prop.id]] if others else np.zeros(0)
+        roles = set(self.persuaders)
+        measured = [i for i in np.flatnonzero(model.present).tolist() if i not in roles]
+        known = [i for i in measured if i not in self.unknown]
+        values = model.beliefs.credence[known, model.beliefs.index[prop.id]]
+        scale = np.bincount([credence_to_agreement(v) for v in values], minlength=6)[1:]
+        model.emit(
+            "action",
+            claim=prop.id,
+            payload={
+                "type": "stance",
+                "proposition": prop.id,
+                "measure": "credence",
+                "asked": len(measured),
+                "answered": len(known),
+                "failed": len(measured) - len(known),
+                "stance": float(values.mean()) if len(known) else None,
+                "agree": int((values >= 0.5).sum()),
+                "histogram": [int(c) for c in scale],
+                "target_stance": self.params.stance,
+            },
         )
-        stance = float(values.mean()) if len(values) else 0.0
-        share = float((values >= 0.5).mean()) if len(values) else 0.0
-        self.series[model.step_index] = {"stance": stance, "agree_share": share}
-        if emit:
-            scale = np.bincount([credence_to_agreement(v) for v in values], minlength=6)[1:]
-            model.emit(
-                "action",
-                claim=prop.id,
-                payload={
-                    "type": "stance",
-                    "proposition": prop.id,
-                    "stance": stance,
-                    "agree_share": share,
-                    "n": len(values),
-                    "histogram": [int(c) for c in scale],
-                    "target_stance": self.params.stance,
-                },
-            )
 
 
-# The other persuasion scenarios register themselves on import.
-from socialsim.scenarios import accumulation, authority, debate  # noqa: E402, F401
+__all__ = ["STRATEGIES", "Campaign", "CampaignParams"]

@@ -102,6 +102,11 @@ class ScenarioConfig(_Strict):
 
     kind: str = "none"
     params: dict[str, Any] = Field(default_factory=dict)
+    arm: Literal["treatment", "control"] = Field(
+        "treatment",
+        description="control: the scenario's manipulation removed, every draw kept (set by "
+        "`control: true`; rarely set by hand)",
+    )
 
 
 class OutputConfig(_Strict):
@@ -144,6 +149,12 @@ class ExperimentConfig(_Strict):
     event: EventConfig = Field(default_factory=EventConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     sweep: dict[str, list[Any]] = Field(default_factory=dict)
+    replicates: int = Field(
+        1, ge=1, le=10_000, strict=True, description="seeds seed, seed+1, ... run as replicates"
+    )
+    control: bool = Field(
+        False, description="also run the matched control arm (manipulation removed) per seed"
+    )
     _base_dir: Path | None = PrivateAttr(None)
 
     @field_validator("sweep")

@@ -141,17 +141,18 @@ def run_cell(
 
 
 def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
-    try:
-        from socialsim.analysis.summarize import flat_metrics
-    except ImportError:
-        flat_metrics = None
+    """The flat measures of a cell: a run's measures, or an arms cell's means and effects."""
+    from socialsim.analysis.summarize import flat_metrics
+
+    if summary.get("kind") != "arms":
+        return flat_metrics(summary)
     metrics: dict[str, Any] = {}
-    for cid, c in summary.get("claims", {}).items():
-        metrics[f"believers_final.{cid}"] = c["believers_final"]
-        metrics[f"mean_credence_final.{cid}"] = c["mean_credence_final"]
-    metrics["llm_calls"] = summary.get("llm", {}).get("calls", 0)
-    if flat_metrics is not None and "analysis" in summary:
-        metrics.update(flat_metrics(summary["analysis"]))
+    for arm, means in summary.get("means", {}).items():
+        for key, value in means.items():
+            metrics[f"{arm}.{key}"] = value
+    for effect in summary.get("effects", []):
+        for field in ("difference", "ci_low", "ci_high"):
+            metrics[f"effect.{effect['measure']}.{field}"] = effect.get(field)
     return metrics
 
 

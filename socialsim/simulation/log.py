@@ -11,10 +11,12 @@ steps survive a machine crash too; otherwise the file is fsynced when it is clos
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 EVENT_KINDS = (
@@ -68,6 +70,58 @@ class InteractionLog:
         }
         self._buffer.append(json.dumps(record, ensure_ascii=False, default=_json_default))
 
+    def emit_many(
+        self,
+        kind: str,
+        *,
+        step: int,
+        time: float = 0.0,
+        agent: Any = None,
+        target: Any = None,
+        claim: Any = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Record many events of one kind at once, written exactly as :meth:`emit` writes them.
+
+        `agent`, `target`, `claim` and each payload value are a sequence (one entry per
+        event: a list, None allowed, or a numpy array, masked entries written as null) or a
+        single value shared by every event. ``emit_many("belief_change", step=3, agent=ids, claim="c1",
+        payload={"old": old, "new": new, "cause": "rule"})``.
+        """
+        if kind not in self.counts:
+            raise ValueError(f"unknown event kind {kind!r}; expected one of {EVENT_KINDS}")
+        fields = {"agent": agent, "target": target, "claim": claim}
+        payload = payload or {}
+        columns = [v for v in (*fields.values(), *payload.values()) if _is_column(v)]
+        sizes = {len(v) for v in columns}
+        if len(sizes) > 1:
+            raise ValueError(f"emit_many: columns of different lengths {sorted(sizes)}")
+        count = sizes.pop() if sizes else 1
+        if count == 0:
+            return
+        head = {"run": self.run, "step": step, "time": round(float(time), 6), "kind": kind}
+        pieces = [", ".join(f"{_dumps(k)}: {_dumps(v)}" for k, v in head.items())]
+        values: list[list[str]] = []
+        for name, value in [*fields.items(), ("payload", None), *payload.items()]:
+            prefix = ', "payload": {' if name == "payload" else ""
+            if name == "payload":
+                pieces[-1] += prefix.rstrip()
+                continue
+            sep = "" if pieces[-1].endswith("{") else ", "
+            pieces[-1] += f"{sep}{_dumps(name)}: "
+            if _is_column(value):
+                values.append(_encode_column(value))
+                pieces.append("")
+            else:
+                pieces[-1] += _dumps(value)
+        pieces[-1] += "}"
+        template = "{" + "%s".join(p.replace("%", "%%") for p in pieces) + "}"
+        self.counts[kind] += count
+        if values:
+            self._buffer.extend(template % row for row in zip(*values, strict=True))
+        else:
+            self._buffer.extend([template % ()] * count)
+
     def flush(self) -> None:
         """Write buffered events: a killed process loses nothing emitted so far.
 
@@ -87,6 +141,46 @@ class InteractionLog:
             if not self.durable:
                 os.fsync(self._file.fileno())
             self._file.close()
+
+
+def _is_column(value: Any) -> bool:
+    return isinstance(value, list | tuple | np.ndarray)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _encode_column(values: Any) -> list[str]:
+    """Each value as JSON text (what ``json.dumps`` writes for it); masked entries are null."""
+    if isinstance(values, np.ma.MaskedArray):
+        out = _encode_column(values.filled(0) if values.dtype.kind in "iuf" else values.data)
+        for i in np.flatnonzero(np.ma.getmaskarray(values)).tolist():
+            out[i] = "null"
+        return out
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind in "iu":
+            return list(map(str, values.tolist()))
+        if values.dtype.kind == "f" and np.isfinite(values).all():
+            return list(map(float.__repr__, values.astype(np.float64).tolist()))
+        values = values.tolist()
+    text: dict[str, str] = {}  # repeated strings (claim ids, causes) are encoded once
+
+    def one(value: Any) -> str:
+        kind = type(value)
+        if kind is int:
+            return str(value)
+        if value is None:
+            return "null"
+        if kind is float and math.isfinite(value):
+            return float.__repr__(value)
+        if kind is str:
+            if value not in text:
+                text[value] = _dumps(value)
+            return text[value]
+        return _dumps(value)
+
+    return list(map(one, values))
 
 
 def _json_default(value: Any) -> Any:

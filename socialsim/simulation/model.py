@@ -108,14 +108,23 @@ class SocialModel(mesa.Model):
         super().__init__(seed=cfg.seed)
         self.cfg = cfg
         self.run_dir = Path(run_dir)
-        self.run_id = run_id or f"{cfg.name}-s{cfg.seed}"
+        arm = "-control" if cfg.scenario.arm == "control" else ""
+        self.run_id = run_id or f"{cfg.name}-s{cfg.seed}{arm}"
         self.step_index = 0
         self.time = 0.0
         self.log = InteractionLog(
             self.run_dir / "events.jsonl", self.run_id, durable=cfg.output.durable
         )
         self.mail = Mailroom()
-        self.scenario: Scenario = create_scenario(cfg.scenario.kind, cfg.scenario.params)
+        self.scenario: Scenario = create_scenario(
+            cfg.scenario.kind, cfg.scenario.params, arm=cfg.scenario.arm
+        )
+        # Activation and the rule updates have generators of their own, so that a treatment
+        # arm and its control arm (whose scenarios draw differently) activate the same agents
+        # and make the same rule draws at every step.
+        self._activation_rng = np.random.default_rng(self._subseed("activation"))
+        self._rule_rng = np.random.default_rng(self._subseed("rules"))
+        self.roles: dict[int, str] = {}
         self.scenario.validate_config(cfg)
 
         n = cfg.population.size
@@ -416,12 +425,35 @@ class SocialModel(mesa.Model):
         if credence is not None and claim_id is not None:
             self.set_credence(agent, claim_id, credence, cause="injection", ref=route)
 
+    def assign_role(self, agent_id: int, role: str, placebo: bool = False) -> None:
+        """Record a scenario role (attacker, guardian, persuader, violator, ...).
+
+        Logs an ``action`` of type ``role``; the analysis leaves every agent with a role out of
+        the benign population. ``placebo`` marks the agent that holds the role in the treatment
+        arm but acts as an ordinary agent in the control arm, so both arms measure the same
+        agents.
+        """
+        self.roles[int(agent_id)] = role
+        self.emit(
+            "action",
+            agent=int(agent_id),
+            payload={"type": "role", "role": role, "placebo": bool(placebo)},
+        )
+
     def remove_agent(self, agent_id: int) -> None:
-        """The agent leaves: it stops deciding and receiving; what others remember stays."""
+        """The agent leaves: no more decisions or messages; logs an ``action`` ``removed``.
+
+        What others remember of it stays.
+        """
         if not self.present[agent_id]:
             return
         self.present[agent_id] = False
         self.mail.drop_agent(agent_id)
+        self.emit(
+            "action",
+            agent=int(agent_id),
+            payload={"type": "removed", "role": self.roles.get(int(agent_id))},
+        )
 
     def ask(self, questions: list[Question]) -> list[Answer]:
         """Answer structured questions in one concurrent batch (LLM agents) or by fallback."""
@@ -505,9 +537,10 @@ class SocialModel(mesa.Model):
         n = self.n_agents
         if agents.activation == "all":
             return self.present.copy()
+        draws = self._activation_rng.random(n)
         if agents.activation == "fraction":
-            return self.present & (self.rng.random(n) < agents.activation_fraction)
-        return self.present & (self.rng.random(n) < 1.0 - np.exp(-self.activity_rates))
+            return self.present & (draws < agents.activation_fraction)
+        return self.present & (draws < 1.0 - np.exp(-self.activity_rates))
 
     def _decide_llm(self, active: np.ndarray) -> list[tuple[SocialAgent, Decision, list[str]]]:
         out: list[tuple[SocialAgent, Decision, list[str]]] = []
@@ -563,11 +596,11 @@ class SocialModel(mesa.Model):
             indices=self.indices,
             members=group.members,
             active=active & group.members,
-            rng=self.rng,
+            rng=self._rule_rng,
             step=self.step_index,
             claim_ids=[c.id for c in self.beliefs.claims],
             present=self.present,
-            extra={"stubbornness": self.stubbornness},
+            extra={"stubbornness": self.stubbornness, "pinned": group.pinned},
         )
 
     def _setup_rules(self) -> None:
@@ -585,7 +618,15 @@ class SocialModel(mesa.Model):
         agents, claims = update.agents[keep], update.claims[keep]
         new, source = np.clip(update.new[keep], 0.0, 1.0), update.source[keep]
         old = cred[agents, claims]
-        cred[agents, claims] = new
+        # Sequential schedules (voter, Deffuant) list a cell once per change, in order: each
+        # entry starts from the previous entry's value and the cell ends at its last entry.
+        cell = agents * cred.shape[1] + claims
+        order = np.argsort(cell, kind="stable")
+        again = np.flatnonzero(cell[order][1:] == cell[order][:-1]) + 1
+        old[order[again]] = new[order[again - 1]]
+        last = np.ones(len(cell), dtype=bool)
+        last[order[again - 1]] = False
+        cred[agents[last], claims[last]] = new[last]
         self.beliefs.record_bulk(
             self.step_index, self.time, agents, claims, old, new, "rule", source
         )

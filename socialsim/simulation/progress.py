@@ -26,6 +26,9 @@ class RunProgress:
         )
         self._task = None
         self.name = cfg.name
+        self._model: Any = None
+        self._base = 0
+        self._completed = 0
 
     def __enter__(self) -> RunProgress:
         self._progress.__enter__()
@@ -40,7 +43,10 @@ class RunProgress:
             f"agents {int(model.present.sum())} | LLM calls {t['calls']} | tokens {tokens} | "
             f"cache hits {t['cached']} | errors {t['errors']}"
         )
-        self._progress.update(self._task, completed=model.step_index, info=info)
+        if model is not self._model:  # the next run of several (replicates, arms)
+            self._model, self._base = model, self._completed
+        self._completed = self._base + model.step_index
+        self._progress.update(self._task, completed=self._completed, info=info)
 
     def __exit__(self, *exc: Any) -> None:
         self._progress.__exit__(*exc)

@@ -2,51 +2,40 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
+from socialsim.agents.sampling import SampledPersonas
+from socialsim.analysis.io import RunData, read_events_table
+from socialsim.analysis.summarize import summarize_run, write_summary, write_tables
 from socialsim.errors import ConfigError, SocialsimError
 from socialsim.simulation.config import ExperimentConfig
-from socialsim.simulation.log import flatten_events, read_events
 
 
-@dataclass
-class Run:
-    """A finished run: its directory, config, summary, and lazily loaded tables."""
+class Run(RunData):
+    """A finished run: its record (the :class:`RunData` of its directory) and its summary.
 
-    dir: Path
-    config: ExperimentConfig
-    summary: dict[str, Any] = field(default_factory=dict)
+    ``run.events``, ``run.agents``, ``run.graph``, ``run.personas`` and ``run.config`` are
+    the same as ``load_run(run.dir)`` gives; ``run.cfg`` is the :class:`ExperimentConfig`.
+    """
+
+    def __init__(self, data: RunData, cfg: ExperimentConfig, summary: dict[str, Any]) -> None:
+        super().__init__(**{f.name: getattr(data, f.name) for f in fields(RunData)})
+        self.cfg = cfg
+        self.summary = summary
 
     @property
     def paths(self) -> dict[str, Path]:
         """The files of the run directory that exist."""
-        return {p.name: p for p in sorted(self.dir.iterdir()) if p.is_file()}
-
-    @cached_property
-    def events(self) -> pd.DataFrame:
-        """The event log (payload as dicts)."""
-        return read_events(self.dir / "events.jsonl")
-
-    @cached_property
-    def agents(self) -> pd.DataFrame:
-        """Long table: step, agent, claim, credence."""
-        if (self.dir / "agents.parquet").exists():
-            return pd.read_parquet(self.dir / "agents.parquet")
-        return pd.read_csv(self.dir / "agents.csv")
-
-    @cached_property
-    def steps(self) -> pd.DataFrame:
-        """One row per step of model-level measures."""
-        return pd.read_csv(self.dir / "steps.csv")
+        assert self.path is not None
+        return {p.name: p for p in sorted(self.path.iterdir()) if p.is_file()}
 
 
 def resolve_config(
@@ -85,12 +74,31 @@ def run(
     on_step: Callable[[Any], None] | None = None,
     report: bool | None = None,
     clients: dict | None = None,
+):
+    """Run an experiment and write its run directory; return its :class:`Run`.
+
+    With ``replicates > 1`` or ``control: true`` the config becomes arms (treatment and
+    control over the same seeds) and an :class:`~socialsim.simulation.arms.Arms` is returned.
+    """
+    cfg = resolve_config(config, overrides)
+    if cfg.replicates > 1 or cfg.control:
+        from socialsim.simulation.arms import run_arms
+
+        return run_arms(cfg, out=out, on_step=on_step, report=report, clients=clients)
+    return run_one(cfg, out=out, on_step=on_step, report=report, clients=clients)
+
+
+def run_one(
+    cfg: ExperimentConfig,
+    out: str | os.PathLike | None = None,
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
 ) -> Run:
-    """Run an experiment; write config, events, tables, graph, summary and report."""
+    """One run of one seed in one arm: simulate, write the record, analyse once, report."""
     from socialsim.simulation.clock import run_event_mode
     from socialsim.simulation.model import SocialModel
 
-    cfg = resolve_config(config, overrides)
     run_dir = new_run_dir(cfg, out)
     (run_dir / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
     model = SocialModel(cfg, run_dir, clients=clients)
@@ -106,102 +114,126 @@ def run(
                     on_step(model)
     except SocialsimError:
         model.close()
-        _write_tables(model, run_dir)
+        write_record(model, run_dir)
         raise
     model.close()
-    _write_tables(model, run_dir)
-    summary = _summarize(model, run_dir)
+    data = write_record(model, run_dir)
+    summary = summarize_run(data, scenario=model.scenario.summary(model))
+    write_summary(run_dir, summary)
+    write_tables(run_dir, data)
+    data.summary = summary
     if report if report is not None else cfg.output.report:
         from socialsim.analysis.report import write_report
 
-        write_report(run_dir)
-    return Run(dir=run_dir, config=cfg, summary=summary)
+        write_report(run_dir, data=data, summary=summary)
+    return Run(data, cfg, summary)
 
 
-def _write_tables(model, run_dir: Path) -> None:
+def write_record(model, run_dir: Path) -> RunData:
+    """Write the record (agents and personas tables, steps, events tables, graph) once.
+
+    Returns it as the :class:`RunData` that ``load_run(run_dir)`` would read back.
+    """
     formats = set(model.cfg.output.formats)
     agents = model.agents_table()
-    if "parquet" in formats:
-        agents.to_parquet(run_dir / "agents.parquet", index=False)
-    if "csv" in formats or "parquet" not in formats:
-        agents.to_csv(run_dir / "agents.csv", index=False)
+    personas = personas_table(model)
+    for name, table in (("agents", agents), ("personas", personas)):
+        if "parquet" in formats:
+            table.to_parquet(run_dir / f"{name}.parquet", index=False)
+        if "csv" in formats or "parquet" not in formats:
+            table.to_csv(run_dir / f"{name}.csv", index=False)
     steps = model.datacollector.get_model_vars_dataframe().reset_index(names="step")
     steps["step"] = [s for s, _, _ in model._snapshots][: len(steps)]
     steps.to_csv(run_dir / "steps.csv", index=False)
-    if formats & {"parquet", "csv"}:
-        flat = flatten_events(read_events(run_dir / "events.jsonl"))
-        if "parquet" in formats:
-            flat.astype({c: "string" for c in flat.columns if flat[c].dtype == object}).to_parquet(
-                run_dir / "events.parquet", index=False
-            )
-        if "csv" in formats:
-            flat.to_csv(run_dir / "events.csv", index=False)
-    nx.write_graphml(graph_with_attributes(model), run_dir / "graph.graphml")
+    events = read_events_table(run_dir / "events.jsonl")
+    if "parquet" in formats:
+        events.astype(
+            {c: "string" for c in events.columns if events[c].dtype == object}
+        ).to_parquet(run_dir / "events.parquet", index=False)
+    if "csv" in formats:
+        events.to_csv(run_dir / "events.csv", index=False)
+    graph = graph_with_attributes(model, personas)
+    nx.write_graphml(graph, run_dir / "graph.graphml")
+    return RunData(
+        path=run_dir,
+        events=events,
+        agents=agents,
+        steps=steps,
+        graph=graph,
+        personas=personas,
+        config=model.cfg.model_dump(mode="json"),
+    )
 
 
-def graph_with_attributes(model) -> nx.Graph:
+PERSONA_SCALARS = (
+    "name", "age", "gender", "country", "occupation", "education", "political_leaning",
+    "communication_style", "credulity", "stubbornness", "activity_rate", "model", "role",
+)  # fmt: skip
+TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
+
+
+def personas_table(model) -> pd.DataFrame:
+    """One row per agent: its persona's scalar fields and traits, policy and scenario role.
+
+    Sampled populations are read column by column (no persona objects); agents whose
+    persona changed during the run (a scenario role, a per-agent model) are read from it.
+    """
+    n = model.n_agents
+    store = model.personas
+    columns: dict[str, Any] = {"agent": np.arange(n)}
+    if isinstance(store, SampledPersonas):
+        for key in PERSONA_SCALARS:
+            try:
+                columns[key] = store.column(key)
+            except KeyError:
+                columns[key] = [getattr(store.get(0), key)] * n if n else []
+        for trait in TRAITS:
+            columns[f"big_five.{trait}"] = store.column(f"big_five.{trait}")
+        for key in ("values", "interests"):
+            columns[key] = [";".join(v) for v in store.column(key)]
+        frame = pd.DataFrame(columns)
+        changed = [i for i in range(n) if model._by_id[i] is not None]
+    else:
+        frame = pd.DataFrame(columns)
+        changed = list(range(n))
+    rows = []
+    for i in changed:
+        p = model.persona_of(i)
+        row = {key: getattr(p, key) for key in PERSONA_SCALARS}
+        row.update({f"big_five.{t}": getattr(p.big_five, t) for t in TRAITS})
+        row.update({k: ";".join(getattr(p, k)) for k in ("values", "interests")})
+        rows.append(row)
+    if rows:
+        update = pd.DataFrame(rows, index=changed)
+        for col in update.columns:
+            if col not in frame:
+                frame[col] = None
+            frame[col] = frame[col].astype(object)
+            frame.loc[changed, col] = update[col].to_numpy()
+    frame["policy"] = [model.groups[int(g)].name for g in model.policy_of]
+    frame["scenario_role"] = [model.roles.get(i) for i in range(n)]
+    frame["present"] = model.present.copy()
+    return frame
+
+
+def graph_with_attributes(model, personas: pd.DataFrame | None = None) -> nx.Graph:
     """The network with personas, policy, role and final credences as node attributes."""
+    if personas is None:
+        personas = personas_table(model)
     graph = nx.DiGraph() if model.graph.is_directed() else nx.Graph()
     graph.add_nodes_from(range(model.n_agents))
     graph.add_edges_from(model.graph.edges())
-    claim_ids = [c.id for c in model.beliefs.claims]
-    community = nx.get_node_attributes(model.graph, "community")
-    for i in range(model.n_agents):
-        group = model.groups[int(model.policy_of[i])]
-        attrs: dict[str, Any] = {"policy": group.name, "present": bool(model.present[i])}
-        for key, value in model.persona_of(i).model_dump().items():
-            if key == "big_five":
-                attrs.update({f"big_five.{k}": float(v) for k, v in value.items()})
-            elif isinstance(value, list):
-                attrs[key] = ";".join(map(str, value))
-            elif value is not None:
-                attrs[key] = value
-        for col, cid in enumerate(claim_ids):
-            attrs[f"credence.{cid}"] = float(model.beliefs.credence[i, col])
-        if i in community:
-            attrs["community"] = int(community[i])
-        graph.nodes[i].update(attrs)
-    return graph
-
-
-def _summarize(model, run_dir: Path) -> dict[str, Any]:
-    claims = {}
-    first = model._snapshots[0][2]
-    last = model._snapshots[-1][2]
-    present = model.present
+    attrs = personas.drop(columns=["agent"]).copy()
     for col, claim in enumerate(model.beliefs.claims):
-        init_col = first[:, col] if col < first.shape[1] else last[:, col]
-        claims[claim.id] = {
-            "text": claim.text,
-            "believers_initial": float((init_col >= 0.5).mean()),
-            "believers_final": float((last[present, col] >= 0.5).mean()) if present.any() else 0.0,
-            "mean_credence_initial": float(init_col.mean()),
-            "mean_credence_final": float(last[present, col].mean()) if present.any() else 0.0,
-        }
-    summary: dict[str, Any] = {
-        "run": model.run_id,
-        "name": model.cfg.name,
-        "seed": model.cfg.seed,
-        "mode": model.cfg.mode,
-        "steps_run": model.step_index,
-        "agents": model.n_agents,
-        "present_final": int(present.sum()),
-        "events": dict(model.log.counts),
-        "llm": dict(model.llm_totals),
-        "claims": claims,
-        "scenario": {"kind": model.cfg.scenario.kind, **model.scenario.summary(model)},
-    }
-    try:
-        from socialsim.analysis.summarize import analyze_dir
-    except ImportError:
-        analyze_dir = None
-    (run_dir / "summary.json").write_text(
-        json.dumps(summary, indent=2, default=str), encoding="utf-8"
-    )
-    if analyze_dir is not None:
-        analysis = analyze_dir(run_dir)
-        summary["analysis"] = analysis
-        (run_dir / "summary.json").write_text(
-            json.dumps(summary, indent=2, default=str), encoding="utf-8"
+        attrs[f"credence.{claim.id}"] = model.beliefs.credence[:, col].astype(float)
+    community = nx.get_node_attributes(model.graph, "community")
+    if community:
+        attrs["community"] = [community.get(i) for i in range(model.n_agents)]
+    for col in attrs.columns:
+        values = attrs[col].tolist()
+        if attrs[col].dtype == bool:
+            values = [bool(v) for v in values]
+        nx.set_node_attributes(
+            graph, {i: v for i, v in enumerate(values) if v is not None and v == v}, col
         )
-    return summary
+    return graph

@@ -30,8 +30,13 @@ def make_ctx(graph: nx.Graph, credence, seed: int = 0, **kwargs) -> RuleContext:
 
 
 def apply(ctx: RuleContext, update: RuleUpdate) -> None:
-    """What the model does with an update: write it and advance the step."""
-    ctx.credence[update.agents, update.claims] = update.new
+    """What the model does with an update: write its entries in order and advance the step.
+
+    Sequential schedules may list one cell several times; its last entry is its new value.
+    """
+    cells = zip(update.agents.tolist(), update.claims.tolist(), update.new.tolist(), strict=True)
+    for a, c, v in cells:
+        ctx.credence[a, c] = v
     ctx.step += 1
 
 
@@ -86,6 +91,21 @@ def test_registry_has_every_rule_by_name():
             "agents.params.initial: 'random' must be 'uniform', 'seeded' or a number",
         ),
         ("voter", {"initial": 1.5}, "agents.params.initial: 1.5 must be"),
+        (
+            "voter",
+            {"schedule": "random"},
+            "agents.params.schedule: 'random' must be 'asynchronous' or 'synchronous'",
+        ),
+        (
+            "deffuant",
+            {"schedule": "async"},
+            "agents.params.schedule: 'async' must be 'pairwise' or 'synchronous'",
+        ),
+        (
+            "voter",
+            {"p": 0.1},
+            "agents.params.p: unknown parameter; allowed: initial, seed_fraction, schedule",
+        ),
         ("independent_cascade", {"p": 2}, "agents.params.p: 2 must be <= 1"),
         (
             "independent_cascade",
@@ -224,12 +244,16 @@ def test_friedkin_johnsen_fully_stubborn_agents_never_move():
 
 def test_deffuant_pairwise_update_is_exact():
     graph = nx.path_graph(2)
-    ctx = make_ctx(graph, [0.3, 0.4], active=np.array([True, False]))
+    ctx = make_ctx(graph, [0.3, 0.4], active=np.array([True, False]))  # one encounter
     update = create_rule_policy("deffuant", {"epsilon": 0.2, "mu": 0.3}).update(ctx)
     assert list(update.agents) == [0, 1] and list(update.source) == [1, 0]
     np.testing.assert_allclose(update.new, [0.33, 0.37])
-    ctx.active[:] = True  # both meet in turn: the second meeting starts from the first's result
+    ctx.active[:] = True  # two encounters: the second starts from the first's result
     update = create_rule_policy("deffuant", {"epsilon": 0.2, "mu": 0.3}).update(ctx)
+    np.testing.assert_allclose(sorted(update.new[2:]), [0.342, 0.358])
+    # synchronous rounds: each agent starts one encounter; one net change per agent
+    rule = create_rule_policy("deffuant", {"epsilon": 0.2, "mu": 0.3, "schedule": "synchronous"})
+    update = rule.update(ctx)
     np.testing.assert_allclose(update.new, [0.342, 0.358])
     far = make_ctx(graph, [0.0, 0.5])
     assert len(create_rule_policy("deffuant", {"epsilon": 0.2}).update(far).agents) == 0
@@ -267,25 +291,30 @@ def test_hegselmann_krause_uses_only_neighbours_within_epsilon():
 # ---------------------------------------------------------------- voter
 
 
-def test_voter_copies_a_neighbour_and_reaches_consensus():
+@pytest.mark.parametrize("schedule", ["asynchronous", "synchronous"])
+def test_voter_copies_a_neighbour_and_reaches_consensus(schedule):
     graph = nx.connected_watts_strogatz_graph(30, 4, 0.3, seed=7)
     x0 = (np.arange(30) % 2).astype(float)
     ctx = make_ctx(graph, x0, seed=1)
-    rule = create_rule_policy("voter", {})
+    rule = create_rule_policy("voter", {"schedule": schedule})
     update = rule.update(ctx)
+    x = ctx.credence.copy()
     for agent, value, source in zip(update.agents, update.new, update.source, strict=True):
-        assert graph.has_edge(agent, source) and ctx.credence[source, 0] == value
+        assert graph.has_edge(agent, source) and x[source, 0] == value != x[agent, 0]
+        if schedule == "asynchronous":
+            x[agent, 0] = value  # later copies read earlier ones
     steps = run(rule, ctx, 100_000)
     assert steps < 100_000
     assert len(np.unique(ctx.credence)) == 1
 
 
-def test_voter_absorbs_at_one_with_the_initial_fraction_on_complete_graphs():
+@pytest.mark.parametrize("schedule", ["asynchronous", "synchronous"])
+def test_voter_absorbs_at_one_with_the_initial_fraction_on_complete_graphs(schedule):
     runs = 2000  # 2,000 independent copies of K_6, two believers in each
     graph = nx.disjoint_union_all([nx.complete_graph(6)] * runs)
     x0 = np.tile([1.0, 1.0, 0.0, 0.0, 0.0, 0.0], runs)
     ctx = make_ctx(graph, x0, seed=11)
-    run(create_rule_policy("voter", {}), ctx, 100_000)
+    run(create_rule_policy("voter", {"schedule": schedule}), ctx, 100_000)
     per_copy = ctx.credence[:, 0].reshape(runs, 6)
     assert np.all(per_copy.min(axis=1) == per_copy.max(axis=1))  # every copy absorbed
     share = per_copy[:, 0].mean()
@@ -345,6 +374,19 @@ def test_cascade_gives_each_new_activation_one_chance():
     assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / stars)
 
 
+def test_cascade_reaches_distance_d_with_probability_p_to_the_d():
+    # 4,000 paths 0-1-2-3 seeded at 0: node d is reached only if all d edges fire, p^d
+    paths = 4000
+    graph = nx.disjoint_union_all([nx.path_graph(4)] * paths)
+    ctx = make_ctx(graph, np.tile([1.0, 0.0, 0.0, 0.0], paths), seed=12)
+    run(create_rule_policy("independent_cascade", {"p": 0.6}), ctx, 50)
+    reached = ctx.credence[:, 0].reshape(paths, 4).mean(axis=0)
+    expected = 0.6 ** np.arange(4)
+    assert np.all(
+        np.abs(reached - expected) < 4 * np.sqrt(expected * (1 - expected) / paths) + 1e-12
+    )
+
+
 def test_cascade_flows_from_whom_an_agent_listens_to():
     # agent 1 listens to agent 0; agent 0 listens to nobody
     indptr, indices = np.array([0, 0, 1]), np.array([0])
@@ -393,6 +435,20 @@ def test_linear_threshold_needs_the_share_of_active_neighbours():
     rule.setup(two)
     update = rule.update(two)
     assert list(update.agents) == [0] and update.source[0] in (1, 3)
+
+
+def test_linear_threshold_with_uniform_thresholds_activates_with_the_active_share():
+    # 4,000 stars whose centre has k of its 4 neighbours active: P(centre fires) = P(θ <= k/4)
+    stars = 4000
+    graph = nx.disjoint_union_all([nx.star_graph(4)] * stars)
+    for k in (1, 3):
+        x0 = np.tile([0.0] + [1.0] * k + [0.0] * (4 - k), stars)
+        ctx = make_ctx(graph, x0, seed=k)
+        rule = create_rule_policy("linear_threshold", {"threshold": "uniform"})
+        rule.setup(ctx)
+        apply(ctx, rule.update(ctx))
+        fired = ctx.credence[::5, 0].mean()
+        assert abs(fired - k / 4) < 4 * np.sqrt(k / 4 * (1 - k / 4) / stars)
 
 
 def test_linear_threshold_source_is_the_latest_activated_neighbour():

@@ -1,4 +1,6 @@
 import networkx as nx
+import numpy as np
+import pandas as pd
 import pytest
 
 from socialsim.analysis import cascades
@@ -81,3 +83,52 @@ def test_seeded_source_without_adoption_event_is_a_root():
 def test_no_adoptions_no_trees():
     assert cascades.cascade_trees(frame([ev("probe", 0, 1, None, "c")]), "c") == []
     assert cascades.cascade_summary([]) == {"n_cascades": 0}
+
+
+def _random_forest_events(seed: int, n: int) -> list[dict]:
+    """Adoptions in steps; each names an earlier adopter (or nobody) as its source."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for agent in range(n):
+        step = agent // 5
+        earlier = [a for a in range(agent) if a // 5 < step]
+        source = int(rng.choice(earlier)) if earlier and rng.random() < 0.85 else None
+        rows.append(ev("belief_change", step, agent, source, "c", old=0.0, new=1.0))
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_forest_table_equals_tree_by_tree(seed):
+    events = frame(_random_forest_events(seed, 60 + 40 * seed))
+    trees = cascades.cascade_trees(events, "c")
+    by_tree = cascades.cascade_table(trees)
+    whole = cascades.forest_table(cascades.cascade_parents(events, "c"))
+    pd.testing.assert_frame_equal(whole, by_tree, check_dtype=False)
+    for tree in trees:
+        if tree.number_of_nodes() > 1:
+            expected = nx.average_shortest_path_length(tree.to_undirected())
+            assert cascades.structural_virality(tree) == pytest.approx(expected)
+    assert cascades.forest_summary(cascades.cascade_parents(events, "c")) == (
+        cascades.cascade_summary(trees)
+    )
+
+
+def test_forest_table_by_hand():
+    # 0 -> 1 -> 2 -> 3 (a path: virality 10/6) and 4 -> {5, 6} (a star: 8/6 = 4/3)
+    parents = pd.DataFrame(
+        {
+            "agent": [0, 1, 2, 3, 4, 5, 6],
+            "step": [0, 1, 2, 3, 0, 1, 1],
+            "parent": [np.nan, 0, 1, 2, np.nan, 4, 4],
+        }
+    )
+    table = cascades.forest_table(parents)
+    assert table["root"].tolist() == [0, 4]
+    assert table["size"].tolist() == [4, 3]
+    assert table["depth"].tolist() == [3, 1]
+    assert table["max_breadth"].tolist() == [1, 2]
+    assert table["structural_virality"].tolist() == pytest.approx([10 / 6, 4 / 3])
+    summary = cascades.forest_summary(parents)
+    assert summary["n_cascades"] == 2 and summary["max_breadth"] == 2
+    assert summary["mean_virality_multi"] == pytest.approx((10 / 6 + 4 / 3) / 2)
+    assert cascades.forest_summary(parents.iloc[0:0]) == {"n_cascades": 0}

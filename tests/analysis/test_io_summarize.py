@@ -1,7 +1,6 @@
 import json
 
 import pandas as pd
-import pytest
 
 from socialsim.analysis import io, summarize
 
@@ -48,74 +47,77 @@ def test_as_list_decodes_flattened_lists():
     assert io.as_list("gpt") == ["gpt"]
 
 
-def test_summarize_run_measures(run_dir):
+def test_summarize_run_layout_and_data_quality(run_dir):
     summary = summarize.summarize_run(io.load_run(run_dir))
-    c1 = summary["claims"]["c1"]
-    assert c1["final_reach"] == 0.75 and c1["time_to_50"] == 1
-    assert c1["exposure"]["conversion_rate"] == 0.75
-    assert c1["cascades"]["largest_size"] == 3
-    assert c1["persistence"]["removal_step"] == 2
-    assert c1["probe_accuracy"] == {"direct": 0.5, "indirect": 0.5}
-    assert c1["disagreement_final"] == pytest.approx(0.2)
-    llm = summary["llm"]
-    assert (llm["calls"], llm["cached"], llm["errors"], llm["tokens"]) == (2, 1, 1, 40)
-    assert llm["mean_latency_s"] == 1.0
-    assert summary["network"]["n_nodes"] == 4
+    assert set(summary) == {
+        "run",
+        "scenario",
+        "populations",
+        "data_quality",
+        "measures",
+        "headline",
+    }
+    q = summary["data_quality"]
+    # two llm_call events: one cached, one failed with an error
+    assert (q["calls"], q["cached"], q["unusable"], q["repaired"]) == (2, 1, 1, 0)
+    assert q["prompt_tokens"] + q["completion_tokens"] == 40
+    assert q["mean_latency_s"] == 1.0
+    assert (
+        sum(r["calls"] for r in q["by_step"]) == 2 and sum(r["unusable"] for r in q["by_step"]) == 1
+    )
+    assert summary["measures"]["network"]["n_nodes"] == 4
+    assert summary["run"]["agents"] == 4 and summary["run"]["steps_run"] == 3
     json.dumps(summary)  # JSON-ready
 
 
-def test_flat_metrics_columns(run_dir):
-    flat = summarize.flat_metrics(summarize.summarize_run(io.load_run(run_dir)))
-    assert flat["reach.c1"] == 0.75
-    assert flat["peak.c1"] == 0.75
-    assert flat["exposure.conversion_rate.c1"] == 0.75
-    assert flat["llm.calls"] == 2.0
-    assert flat["network.n_edges"] == 3.0
-    assert all(isinstance(v, float) for v in flat.values())
-
-
-def test_flat_metrics_norms_key():
-    flat = summarize.flat_metrics({"norms": {"adherence": {"overall": 0.5}}})
-    assert flat == {"adherence.overall": 0.5}
-
-
-def test_analyze_dir_writes_summary_and_tables(run_dir):
-    (run_dir / "summary.json").write_text(json.dumps({"scenario": {"kind": "misinformation"}}))
-    analysis = summarize.analyze_dir(run_dir)
-    written = json.loads((run_dir / "summary.json").read_text())
-    assert written["analysis"]["claims"]["c1"]["final_reach"] == 0.75
-    assert written["scenario"] == {"kind": "misinformation"}  # the run's own keys stay
-    assert analysis == written["analysis"]
-    tables = {p.name for p in (run_dir / "tables").glob("*.csv")}
-    assert {
-        "adoption_c1.csv",
-        "cascades_c1.csv",
-        "probes_c1.csv",
-        "degree_distribution.csv",
-    } <= tables
-    curve = pd.read_csv(run_dir / "tables" / "adoption_c1.csv")
-    assert curve["share"].tolist() == [0.25, 0.5, 0.75, 0.75]
-
-
-def test_analyze_dir_twice_does_not_nest(run_dir):
-    summarize.analyze_dir(run_dir)
-    summarize.analyze_dir(run_dir)
-    written = json.loads((run_dir / "summary.json").read_text())
-    assert set(written) == {"analysis"}
-
-
-def test_summarize_scenario_measures_and_flat_names():
-    from .tables import frame, scenario_events
-
-    run = io.RunData(events=frame(scenario_events()))
-    summary = summarize.summarize_run(run)
-    assert summary["norms"]["adherence"]["overall"] == 0.75
-    assert summary["collaboration"]["success"]["solo"] == 1.0
-    assert summary["collaboration"]["gap"]["m1"] == 0.5
-    assert summary["persuasion"]["authority"]["sycophantic_agreement"] == 1.0
-    assert summary["persuasion"]["drift"]["slope"] == pytest.approx(0.1)
+def test_flat_metrics_are_dotted_measure_keys():
+    summary = {
+        "measures": {
+            "claims": {"c1": {"adoption_all": {"final_reach": 0.75, "peak_step": 2}}},
+            "norms": {"adherence": 0.5, "answers": {"asked": 4}},
+            "network": {"n_edges": 3, "name": "text is not a metric"},
+        },
+        "data_quality": {"calls": 2, "unusable": 1},
+    }
     flat = summarize.flat_metrics(summary)
-    assert flat["adherence.overall"] == 0.75
-    assert flat["collaboration.success.pair"] == 0.5
-    assert flat["persuasion.debate.odds_ratio.odds_ratio"] > 0
-    json.dumps(summary)
+    assert flat == {
+        "claims.c1.adoption_all.final_reach": 0.75,
+        "claims.c1.adoption_all.peak_step": 2.0,
+        "norms.adherence": 0.5,
+        "norms.answers.asked": 4.0,
+        "network.n_edges": 3.0,
+        "data_quality.calls": 2.0,
+        "data_quality.unusable": 1.0,
+    }
+
+
+def test_analyze_dir_rewrites_summary_and_keeps_scenario_facts(run_dir):
+    facts = {"kind": "misinformation", "arm": "treatment", "attackers": [0]}
+    (run_dir / "summary.json").write_text(json.dumps({"scenario": facts}))
+    summary = summarize.analyze_dir(run_dir)
+    written = json.loads((run_dir / "summary.json").read_text())
+    assert written == summary
+    assert written["scenario"] == facts
+    summarize.analyze_dir(run_dir)  # again: same layout, nothing nested
+    again = json.loads((run_dir / "summary.json").read_text())
+    assert set(again) == set(written) and again["measures"] == written["measures"]
+    tables = {p.name for p in (run_dir / "tables").glob("*.csv")}
+    assert {"adoption_c1.csv", "cascades_c1.csv", "probes_c1.csv"} <= tables
+    curve = pd.read_csv(run_dir / "tables" / "adoption_c1.csv")
+    assert set(curve["population"]) == {"all"}
+    assert curve["step"].tolist() == [0, 1, 2, 3]
+
+
+def test_headline_leads_with_the_benign_reach():
+    measures = {
+        "claims": {
+            "c1": {
+                "adoption_all": {"final_reach": 0.5},
+                "adoption_benign": {"final_reach": 0.4},
+            }
+        }
+    }
+    (h,) = summarize.headline(measures, "misinformation")
+    assert h["measure"] == "claims.c1.adoption_benign.final_reach" and h["value"] == 0.4
+    assert summarize.lookup(measures, h["measure"]) == 0.4
+    assert summarize.lookup(measures, "claims.c9.adoption_all") is None

@@ -1,140 +1,226 @@
+"""Norm measures on small real runs of the conformity baseline, checked against hand counts.
+
+The spread run: six agents on a complete graph, violators 0, 1 and 2 always talk on the
+phone on a Japanese train (unexpected), the other three see nothing (step 1) or, for the
+two drawn into the pressure group, their five neighbours' previous choices. Three of five
+shown choices broke the norm (> 0.5), so from step 2 the pressured agents conform to the
+violation (at step 3 four of five shown choices break it); the third benign agent keeps the
+expected behaviour throughout.
+"""
+
+from __future__ import annotations
+
 import networkx as nx
+import numpy as np
 import pytest
 
+import socialsim as ss
 from socialsim.analysis import norms
-from socialsim.simulation.log import flatten_events
+from socialsim.analysis.io import load_run
+from socialsim.analysis.stats import wilson_ci
+from socialsim.simulation.log import flatten_events, read_events
 
-from .tables import action, frame
+FRAME = "transport_jp_train_phone"
 
 
-def choice(agent, label, culture="X", pressure=False, share=None):
-    return action(
-        0,
-        agent,
-        "norm_choice",
-        frame_id="f",
-        setting="restaurant",
-        culture=culture,
-        category="politeness",
-        role="guest",
-        behaviour="b",
-        label=label,
-        social_pressure=pressure,
-        neighbours_violating=share,
-        violator=False,
+def cell(asked: int, answered: int, k: int) -> dict:
+    lo, hi = wilson_ci(k, answered) if answered else (None, None)
+    return {
+        "asked": asked,
+        "answered": answered,
+        "failed": asked - answered,
+        "k": k,
+        "rate": k / answered if answered else None,
+        "ci_low": lo,
+        "ci_high": hi,
+    }
+
+
+def run_norms(root, network, size, steps=3, **params):
+    cfg = ss.ExperimentConfig.from_dict(
+        {
+            "name": "norms",
+            "seed": 11,
+            "steps": steps,
+            "population": {"size": size},
+            "network": network,
+            "agents": {"policy": "degroot"},
+            "scenario": {"kind": "norms", "params": {"frames": [FRAME], **params}},
+            "output": {"dir": str(root), "report": False, "formats": ["jsonl"]},
+        }
     )
+    return ss.run(cfg)
 
 
-def choices_events():
-    return frame(
-        [
-            choice(0, "expected", "X"),
-            choice(1, "okay", "X"),
-            choice(2, "unexpected", "Y"),
-            choice(3, "expected", "Y", pressure=True, share=0.0),
-            choice(4, "unexpected", "Y", pressure=True, share=1.0),
-            choice(5, "unexpected", "Y", pressure=True, share=0.75),
-            action(
-                1,
-                0,
-                "norm_judgement",
-                frame_id="f",
-                judged_agent=1,
-                behaviour="b",
-                judged_label="expected",
-                true_label="expected",
-            ),
-            action(
-                1,
-                1,
-                "norm_judgement",
-                frame_id="f",
-                judged_agent=2,
-                behaviour="b",
-                judged_label="okay",
-                true_label="okay",
-            ),
-            action(
-                1,
-                2,
-                "norm_judgement",
-                frame_id="f",
-                judged_agent=3,
-                behaviour="b",
-                judged_label="expected",
-                true_label="unexpected",
-            ),
-            action(
-                1,
-                3,
-                "norm_judgement",
-                frame_id="f",
-                judged_agent=4,
-                behaviour="b",
-                judged_label="unexpected",
-                true_label="unexpected",
-            ),
-            action(
-                1,
-                4,
-                "norm_judgement",
-                frame_id="f",
-                judged_agent=5,
-                behaviour="b",
-                judged_label="okay",
-                true_label="unexpected",
-            ),
-        ]
+@pytest.fixture(scope="module")
+def spread(tmp_path_factory):
+    run = run_norms(
+        tmp_path_factory.mktemp("spread"),
+        {"kind": "complete"},
+        6,
+        violators={"strategy": "ids", "ids": [0, 1, 2]},
+        social_pressure=True,
+        pressure_fraction=0.5,
+        judges=True,
     )
+    data = load_run(run.dir)
+    return run, data, norms.norms_summary(data.events, data.graph)
 
 
-@pytest.mark.parametrize("flat", [False, True])
-def test_adherence_overall_and_by_culture(flat):
-    events = choices_events()
-    events = flatten_events(events) if flat else events
-    table = norms.norm_choices(events)
-    assert table["adherent"].tolist() == [1, 1, 0, 1, 0, 0]
-    assert norms.adherence(table)["rate"].iloc[0] == 0.5
-    by = norms.adherence(table, "culture").set_index("culture")
-    assert by.loc["X", "rate"] == 1.0 and by.loc["Y", "rate"] == 0.25
-    assert by.loc["Y", "n"] == 4
+def test_adherence_overall_and_by_step(spread):
+    run, _, out = spread
+    group = run.summary["scenario"]["pressure_group"]
+    assert len(group) == 2 and not set(group) & {0, 1, 2}
+    adherence = out["adherence"]
+    # 3 benign agents x 3 steps; adherent: all 3 at step 1, then only the unpressured one
+    assert adherence["answers"] == {"asked": 9, "answered": 9, "failed": 0}
+    assert adherence["overall"] == cell(9, 9, 5)
+    assert adherence["by_step"] == {"1": cell(3, 3, 3), "2": cell(3, 3, 1), "3": cell(3, 3, 1)}
+    assert adherence["labels"] == pytest.approx(
+        {"expected": 5 / 9, "okay": 0.0, "unexpected": 4 / 9}
+    )
+    assert adherence["soft"] == pytest.approx(5 / 9)  # every label here is unanimous
+    assert adherence["by_culture"] == {"JP": cell(9, 9, 5)}
+    assert adherence["by_category"] == {"communication": cell(9, 9, 5)}
+    assert out["contested"]["n"] == 0
 
 
-def test_pressure_split_by_what_neighbours_did():
-    out = norms.pressure_effect(norms.norm_choices(choices_events())).set_index("condition")
-    assert out.loc["no_pressure", "rate"] == pytest.approx(2 / 3)
-    assert out.loc["pressure_neighbours_followed", "rate"] == 1.0
-    assert out.loc["pressure_neighbours_broke", "rate"] == 0.0
-    assert out.loc["pressure_neighbours_broke", "n"] == 2
+def test_adherence_by_persona_attribute(spread):
+    run, data, out = spread
+    group = set(run.summary["scenario"]["pressure_group"])
+    country = nx.get_node_attributes(data.graph, "country")
+    expected: dict[str, list[int]] = {}
+    for agent in (3, 4, 5):
+        asked_k = expected.setdefault(str(country[agent]), [0, 0])
+        asked_k[0] += 3
+        asked_k[1] += 1 if agent in group else 3
+    got = out["adherence"]["by_persona"]["country"]
+    assert got == {c: cell(n, n, k) for c, (n, k) in expected.items()}
+    assert set(out["adherence"]["by_persona"]) == {"country", "gender", "political_leaning"}
 
 
-def test_adherence_by_persona_attribute():
-    graph = nx.path_graph(6)
-    nx.set_node_attributes(graph, {i: ("young" if i < 3 else "old") for i in range(6)}, "age")
-    out = norms.adherence_by_attribute(norms.norm_choices(choices_events()), graph, "age")
-    rates = dict(zip(out["age"], out["rate"], strict=True))
-    assert rates == {"old": pytest.approx(1 / 3), "young": pytest.approx(2 / 3)}
+def test_pressure_conditions(spread):
+    _, _, out = spread
+    pressure = out["pressure"]
+    # without: all three at step 1 and the unpressured agent at steps 2-3, all adherent
+    assert pressure["without"] == cell(5, 5, 5)
+    # with: the two pressured agents at steps 2-3, shown 3 of 5 then 4 of 5 violating neighbours
+    assert pressure["with"] == cell(4, 4, 0)
+    assert pressure["with_violating_neighbours"] == cell(4, 4, 0)
+    assert pressure["with_adherent_neighbours"] == cell(0, 0, 0)
+    # the pressure group over all steps: adherent only at step 1
+    assert pressure["pressure_group"] == cell(6, 6, 2)
+    events = read_events(spread[0].dir / "events.jsonl")
+    shares = sorted(
+        (s, p["neighbours_violating"])
+        for s, p in zip(events.step, events.payload, strict=True)
+        if p.get("type") == "norm_choice" and p["social_pressure"]
+    )
+    assert shares == [(2, 0.6), (2, 0.6), (3, 0.8), (3, 0.8)]
 
 
-def test_violation_clustering_on_two_camps():
-    # 0-1-2 adhere, 3-4-5 violate; a path 0..5 puts violators next to violators
-    rows = [choice(i, "expected" if i < 3 else "unexpected") for i in range(6)]
-    out = norms.violation_clustering(norms.norm_choices(frame(rows)), nx.path_graph(6))
-    assert out["n_agents"] == 6
-    assert out["correlation"] > 0.5
-    assert out["assortativity"] > 0.5
+def test_violators_are_measured_apart(spread):
+    _, _, out = spread
+    assert out["roles"]["violator"] == {
+        "agents": 3,
+        "placebo": False,
+        "imposed": 9,
+        "answers": {"asked": 0, "answered": 0, "failed": 0},
+        "adherence": cell(0, 0, 0),
+    }
 
 
-def test_judge_accuracy_reports_following_and_breaking_separately():
-    out = norms.judge_accuracy(choices_events()).set_index("truth")
-    assert out.loc["overall", "rate"] == pytest.approx(3 / 5)
-    assert out.loc["norm_following", "rate"] == 1.0 and out.loc["norm_following", "n"] == 2
-    assert out.loc["norm_breaking", "rate"] == pytest.approx(1 / 3)
+def test_clustering_on_the_complete_graph(spread):
+    _, _, out = spread
+    # benign rates: two pressured agents 1/3, the other 1; on a triangle each pressured
+    # agent's neighbours average (1/3 + 1) / 2, the other's 1/3: a perfect negative relation
+    assert out["clustering"]["n_agents"] == 3
+    assert out["clustering"]["correlation"] == pytest.approx(-1.0)
+    # edges both ways: (1/3,1/3) x2, (1/3,1) x4 around mean 5/9 -> r = -24/48
+    assert out["clustering"]["assortativity"] == pytest.approx(-0.5)
 
 
-def test_norms_summary():
-    out = norms.norms_summary(choices_events(), nx.path_graph(6))
-    assert out["adherence"]["overall"] == 0.5
-    assert out["adherence"]["culture"] == {"X": 1.0, "Y": 0.25}
-    assert out["judge_accuracy"]["norm_breaking"] == pytest.approx(1 / 3)
-    assert norms.norms_summary(frame([])) == {}
+def test_judgements_of_the_baseline_are_all_correct(spread):
+    run, _, out = spread
+    events = read_events(run.dir / "events.jsonl")
+    judged = [
+        (a, p)
+        for a, p in zip(events.agent, events.payload, strict=True)
+        if p.get("type") == "norm_judgement"
+    ]
+    # violators never judge in the treatment arm; the three others judge once per step
+    assert sorted(int(a) for a, _ in judged) == [3, 3, 3, 4, 4, 4, 5, 5, 5]
+    breaking = sum(p["true_label"] == "unexpected" for _, p in judged)
+    following = len(judged) - breaking
+    js = out["judgements"]
+    assert js["answers"] == {"asked": 9, "answered": 9, "failed": 0}
+    assert js["accuracy"] == cell(9, 9, 9)
+    assert js["accuracy_norm_breaking"] == cell(breaking, breaking, breaking)
+    if following:
+        assert js["accuracy_norm_following"] == cell(following, following, following)
+
+
+def test_every_table_shape_gives_the_same_summary(spread):
+    run, data, out = spread
+    raw = read_events(run.dir / "events.jsonl")
+    assert norms.norms_summary(raw, data.graph) == out
+    assert norms.norms_summary(flatten_events(raw), data.graph) == out  # dicts as JSON text
+    assert norms.norms_summary(raw.iloc[0:0]) == {}
+
+
+def test_tables_agree_with_the_summary(spread):
+    _, data, out = spread
+    choices = norms.norm_choices(data.events)
+    table = norms.adherence(choices, "step").set_index("step")
+    assert table.loc[2, "k"] == out["adherence"]["by_step"]["2"]["k"]
+    pressure = norms.pressure_effect(choices).set_index("condition")
+    assert pressure.loc["with", "answered"] == out["pressure"]["with"]["answered"]
+    judged = norms.judge_accuracy(data.events).set_index("truth")
+    assert judged.loc["overall", "rate"] == out["judgements"]["accuracy"]["rate"]
+    everyone = norms.adherence(choices, population="all")
+    assert everyone["asked"].iloc[0] == 9  # imposed choices are not asked
+    assert norms.adherence(choices, population="roles").empty
+
+
+def two_cliques(path) -> None:
+    edges = [
+        (a, b) for block in ((0, 1, 2, 3), (4, 5, 6, 7)) for a in block for b in block if a < b
+    ]
+    path.write_text("\n".join(f"{a} {b}" for a, b in [*edges, (3, 4)]) + "\n")
+
+
+def test_violations_cluster_next_to_the_violators(tmp_path):
+    # two 4-cliques joined by the edge 3-4; violators 0 and 1; everyone else pressured.
+    # agent 2 sees 2 of 3 violating at step 2 and conforms; agent 3 sees 2 of 4 (not a
+    # majority) and holds until step 3, when agent 2 has joined; clique 4-7 never moves.
+    edges = tmp_path / "edges.txt"
+    two_cliques(edges)
+    run = run_norms(
+        tmp_path / "runs",
+        {"kind": "file", "params": {"path": str(edges)}},
+        8,
+        violators={"strategy": "ids", "ids": [0, 1]},
+        social_pressure=True,
+        pressure_fraction=1.0,
+    )
+    data = load_run(run.dir)
+    out = norms.norms_summary(data.events, data.graph)
+    assert out["adherence"]["by_step"] == {
+        "1": cell(6, 6, 6),
+        "2": cell(6, 6, 5),
+        "3": cell(6, 6, 4),
+    }
+    rate = {2: 1 / 3, 3: 2 / 3, 4: 1.0, 5: 1.0, 6: 1.0, 7: 1.0}
+    graph = data.graph
+    own = [rate[a] for a in sorted(rate)]
+    nbr = [np.mean([rate[b] for b in graph.neighbors(a) if b in rate]) for a in sorted(rate)]
+    assert nbr == pytest.approx([2 / 3, 2 / 3, 11 / 12, 1.0, 1.0, 1.0])
+    x, y = zip(
+        *[(rate[a], rate[b]) for a, b in graph.edges() if a in rate and b in rate], strict=True
+    )
+    xs, ys = np.array(x + y), np.array(y + x)  # each edge in both directions
+    clustering = out["clustering"]
+    assert clustering["n_agents"] == 6
+    assert clustering["correlation"] == pytest.approx(np.corrcoef(own, nbr)[0, 1])
+    assert clustering["correlation"] > 0.5
+    assert clustering["assortativity"] == pytest.approx(np.corrcoef(xs, ys)[0, 1])

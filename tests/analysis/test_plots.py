@@ -43,3 +43,80 @@ def test_adoption_band_only_with_several_seeds():
     ax = plots.adoption_curves(curves).axes[0]
     assert len(ax.collections) == 1  # the band
     assert list(ax.lines[0].get_ydata()) == pytest.approx([0.15, 0.6])
+
+
+def test_every_new_plot_returns_a_figure():
+    by_step = pd.DataFrame({"step": [0, 1, 2], "calls": [4, 4, 4], "unusable": [0, 1, 0]})
+    values = pd.DataFrame({"arm": ["treatment", "control"] * 2, "value": [0.8, 0.2, 0.6, 0.4]})
+    figures = [
+        plots.series_by_step(by_step, ["calls", "unusable"]),
+        plots.series_by_step(pd.DataFrame(), ["calls"]),
+        plots.arm_values(values),
+        plots.arm_values(pd.DataFrame()),
+    ]
+    assert all(isinstance(f, Figure) for f in figures)
+    assert [line.get_label() for line in figures[0].axes[0].lines] == ["calls", "unusable"]
+
+
+def test_downsample_keeps_evenly_spaced_steps_and_the_ends():
+    frame = pd.DataFrame({"step": list(range(10)) * 2, "seed": [1] * 10 + [2] * 10})
+    kept = plots.downsample(frame, max_points=4)
+    # positions round(linspace(0, 9, 4)) = 0, 3, 6, 9; every seed keeps the same steps
+    assert sorted(kept["step"].unique()) == [0, 3, 6, 9]
+    assert len(kept) == 8
+    assert plots.downsample(frame, max_points=10) is frame
+
+
+def test_long_adoption_series_are_drawn_downsampled():
+    curves = pd.DataFrame({"step": range(5000), "share": [0.5] * 5000})
+    line = plots.adoption_curves(curves, max_points=200).axes[0].lines[0]
+    assert len(line.get_xdata()) == 200
+    assert line.get_xdata()[0] == 0 and line.get_xdata()[-1] == 4999
+
+
+def test_arm_values_marks_each_arm_mean():
+    values = pd.DataFrame(
+        {"arm": ["treatment", "control", "treatment", "control"], "value": [0.8, 0.2, 0.6, 0.4]}
+    )
+    ax = plots.arm_values(values).axes[0]
+    means = ax.lines[0].get_ydata()  # the error bar's centre points, arms in order of appearance
+    assert list(means) == pytest.approx([0.7, 0.3])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["treatment", "control"]
+
+
+def test_network_sample_is_bounded_seeded_and_starts_at_the_given_nodes():
+    graph = nx.barabasi_albert_graph(5000, 3, seed=1)
+    a = plots.network_sample(graph, max_nodes=300, seed=4, start=[4999, 17])
+    b = plots.network_sample(graph, max_nodes=300, seed=4, start=[4999, 17])
+    assert a.number_of_nodes() == 300
+    assert set(a.nodes) == set(b.nodes)
+    assert {4999, 17} <= set(a.nodes)
+    # a snowball keeps edges: far more than a uniform sample of 300 of 5000 nodes would
+    assert a.number_of_edges() > 300
+    # every sampled edge is an edge of the graph
+    assert all(graph.has_edge(u, v) for u, v in a.edges)
+    small = nx.path_graph(10)
+    assert plots.network_sample(small, max_nodes=300) is small
+
+
+def test_network_sample_of_a_graph_of_isolated_nodes_still_fills():
+    graph = nx.empty_graph(1000)
+    sample = plots.network_sample(graph, max_nodes=50, seed=0)
+    assert sample.number_of_nodes() == 50
+
+
+def test_network_credence_outlines_highlighted_nodes():
+    graph = nx.path_graph(4)
+    wide = pd.DataFrame([[0.1, 0.9, 0.5, 0.2]], index=[0], columns=[0, 1, 2, 3])
+    fig = plots.network_credence(graph, wide, steps=[0], highlight=[1, 7])
+    ax = fig.axes[0]
+    assert len(ax.collections) == 3  # edges, every node, the highlighted node
+    assert ax.collections[2].get_offsets().shape == (1, 2)
+
+
+def test_cascade_tree_draws_at_most_max_nodes():
+    tree = nx.bfs_tree(nx.balanced_tree(3, 5), 0)  # 364 nodes
+    tree.graph["root"] = 0
+    ax = plots.cascade_tree(tree, max_nodes=40).axes[0]
+    assert ax.collections[0].get_offsets().shape[0] == 40
+    assert ax.get_title() == "cascade from 0 (364 agents, first 40 drawn)"

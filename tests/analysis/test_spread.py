@@ -5,16 +5,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from socialsim.analysis import spread
+from socialsim.analysis import io, spread
 from socialsim.simulation.log import flatten_events
 
 from .tables import ev, frame, spread_events
+
+# The record of tests/analysis/tables.py: claim c1 on a path 0-1-2-3; credences per agent and
+# step 0..3 (agents table): 0: .9 .9 .9 .9, 1: .2 .8 .8 .8, 2: .1 .1 .7 .7, 3: .0 .0 .0 .3
 
 
 @pytest.fixture(params=["raw", "flat"])
 def events(request):
     table = frame(spread_events())
     return table if request.param == "raw" else flatten_events(table)
+
+
+@pytest.fixture(params=["raw", "flat"])
+def run(request, run_dir):
+    data = io.load_run(run_dir)
+    if request.param == "raw":
+        data.events = frame(spread_events())
+    return data
 
 
 def test_adoption_curve_on_five_row_agents_table():
@@ -28,9 +39,10 @@ def test_adoption_curve_on_five_row_agents_table():
     )
     curve = spread.adoption_curve(agents, "c1")
     assert curve["step"].tolist() == [0, 1, 2]
-    # agent 1 keeps 0.8 at step 2 (carried forward)
-    assert curve["adopted"].tolist() == [1, 2, 1]
-    assert curve["share"].tolist() == [0.5, 1.0, 0.5]
+    # a plain table missing agent 1 at step 2 counts the agents it has at each step
+    assert curve["adopted"].tolist() == [1, 2, 0]
+    assert curve["n"].tolist() == [2, 2, 1]
+    assert curve["share"].tolist() == [0.5, 1.0, 0.0]
     assert curve["probe_manipulated_share"].isna().all()
 
 
@@ -43,19 +55,29 @@ def test_adoption_curve_threshold_and_n_agents():
     assert spread.adoption_curve(agents, "c1", n_agents=4)["share"].tolist() == [0.25]
 
 
-def test_adoption_curve_from_events_with_probe_share(events):
-    curve = spread.adoption_curve(events, "c1")
-    assert curve["share"].tolist() == [0.25, 0.5, 0.75, 0.75]
+def test_adoption_curve_refuses_the_event_log(events):
+    with pytest.raises(TypeError, match="agents table"):
+        spread.adoption_curve(events, "c1")
+
+
+def test_adoption_curve_of_a_run_with_probe_share(run):
+    curve = spread.adoption_curve(run, "c1")
+    # agent 0 is removed at step 2 (an attacker leaving): n drops from 4 to 3
+    assert curve["n"].tolist() == [4, 4, 3, 3]
+    assert curve["adopted"].tolist() == [1, 2, 2, 2]
+    assert curve["share"].tolist() == pytest.approx([0.25, 0.5, 2 / 3, 2 / 3])
+    assert curve["mean_credence"].iloc[0] == pytest.approx((0.9 + 0.2 + 0.1 + 0.0) / 4)
     probes = curve["probe_manipulated_share"].tolist()
     assert probes[1] == 0.5 and probes[3] == 0.5
     assert math.isnan(probes[0]) and math.isnan(probes[2])
 
 
-def test_reach_stats(events):
-    stats = spread.reach_stats(spread.adoption_curve(events, "c1"))
-    assert stats["final_reach"] == 0.75
-    assert stats["peak"] == 0.75 and stats["peak_step"] == 2
+def test_reach_stats(run):
+    stats = spread.reach_stats(spread.adoption_curve(run, "c1"))
+    assert stats["final_reach"] == pytest.approx(2 / 3) and stats["initial_reach"] == 0.25
+    assert stats["peak"] == pytest.approx(2 / 3) and stats["peak_step"] == 2
     assert (stats["time_to_10"], stats["time_to_50"], stats["time_to_90"]) == (0, 1, 2)
+    assert stats["n"] == 3
 
 
 def test_exposures_read_claim_column_and_payload_claims(events):
@@ -69,8 +91,9 @@ def test_exposures_read_claim_column_and_payload_claims(events):
     assert spread.exposures(events, "c9").empty
 
 
-def test_exposure_adoption_conversion(events):
-    out = spread.exposure_adoption(events, "c1")
+def test_exposure_adoption_conversion(run):
+    out = spread.exposure_adoption(run, "c1")
+    # exposed {0, 1, 2, 3}; final adopters {0, 1, 2}
     assert out["n_exposed"] == 4
     assert out["n_adopters"] == 3
     assert out["conversion_rate"] == 0.75
@@ -78,35 +101,33 @@ def test_exposure_adoption_conversion(events):
 
 
 def test_conversion_with_unexposed_agents():
-    rows = [
-        ev("belief_change", 0, 0, None, "c1", old=0.0, new=0.9),
-        ev("belief_change", 0, 1, None, "c1", old=0.0, new=0.1),
-        ev("belief_change", 0, 2, None, "c1", old=0.0, new=0.6),
-        ev("belief_change", 0, 3, None, "c1", old=0.0, new=0.2),
-        ev("message", 0, 9, 0, "c1", recipients=[0, 1], claims=["c1"]),
-    ]
-    out = spread.exposure_adoption(frame(rows), "c1")
+    agents = pd.DataFrame(
+        {"step": [0] * 4, "agent": [0, 1, 2, 3], "claim": ["c1"] * 4,
+         "credence": [0.9, 0.1, 0.6, 0.2]}
+    )  # fmt: skip
+    events = frame([ev("message", 0, 9, 0, "c1", recipients=[0, 1], claims=["c1"])])
+    out = spread.exposure_adoption(io.RunData(events=events, agents=agents), "c1")
     assert out["conversion_rate"] == 0.5  # exposed {0, 1}, adopted {0}
     assert out["adoption_rate_unexposed"] == 0.5  # unexposed {2, 3}, adopted {2}
 
 
-def test_persistence_after_removal(events):
-    out = spread.persistence(events, "c1")
+def test_persistence_after_removal(run):
+    out = spread.persistence(run, "c1")
     assert out["removal_step"] == 2
-    assert out["reach_at_removal"] == 0.75 and out["reach_final"] == 0.75
+    # before step 2 (after step 1): 0 and 1 of 4 believe; at the end 1 and 2 of the 3 left
+    assert out["reach_at_removal"] == 0.5 and out["reach_final"] == pytest.approx(2 / 3)
     assert out["probe_manipulated_before"] == 0.5 and out["probe_manipulated_after"] == 0.5
 
 
 def test_persistence_without_removal_reports_none():
-    assert spread.persistence(frame([ev("probe", 0, 1, None, "c1", manipulated=True)]), "c1") == {
-        "removal_step": None
-    }
+    data = io.RunData(events=frame([ev("probe", 0, 1, None, "c1", manipulated=True)]))
+    assert spread.persistence(data, "c1") == {"removal_step": None}
 
 
-def test_disagreement_over_edges(events):
-    dis = spread.disagreement(events, "c1", nx.path_graph(4))
-    assert dis["disagreement"].iloc[0] == pytest.approx(0.9 / 3)
-    assert dis["disagreement"].iloc[-1] == pytest.approx(0.6 / 3)
+def test_disagreement_over_edges(run):
+    dis = spread.disagreement(run, "c1", nx.path_graph(4))
+    assert dis["disagreement"].iloc[0] == pytest.approx((0.7 + 0.1 + 0.1) / 3)
+    assert dis["disagreement"].iloc[-1] == pytest.approx((0.1 + 0.1 + 0.4) / 3)
 
 
 def test_bimodality_coefficient():
@@ -131,8 +152,8 @@ def test_bimodality_matches_hand_formula():
     assert spread.bimodality_coefficient(x) == pytest.approx(expected)
 
 
-def test_polarization_per_step(events):
-    pol = spread.polarization(events, "c1")
+def test_polarization_per_step(run):
+    pol = spread.polarization(run, "c1")
     assert pol["step"].tolist() == [0, 1, 2, 3]
     assert pol["mean"].iloc[-1] == pytest.approx((0.9 + 0.8 + 0.7 + 0.3) / 4)
 
@@ -140,8 +161,22 @@ def test_polarization_per_step(events):
 def test_probe_accuracy_by_distance(events):
     table = spread.probe_accuracy(events, "c1")
     assert table["distance"].tolist() == ["direct", "indirect"]
-    assert table["n"].tolist() == [2, 2]
+    assert table["asked"].tolist() == [2, 2] and table["failed"].tolist() == [0, 0]
     assert table["accuracy"].tolist() == [0.5, 0.5]
+
+
+def test_failed_probes_are_counted_not_scored():
+    rows = [
+        ev("probe", 1, 0, None, "c1", distance="direct", status="answered", answer="A",
+           correct=True, manipulated=False, credence=0.1),
+        ev("probe", 1, 1, None, "c1", distance="direct", status="failed", answer=None,
+           correct=None, manipulated=None, credence=0.9, error="invalid JSON"),
+    ]  # fmt: skip
+    for table in (frame(rows), flatten_events(frame(rows))):
+        out = spread.probe_accuracy(table, "c1")
+        assert out[["asked", "answered", "failed"]].iloc[0].tolist() == [2, 1, 1]
+        assert out["accuracy"].iloc[0] == 1.0 and out["manipulated_share"].iloc[0] == 0.0
+        assert spread.credence_probe_gap(table, "c1")["n"] == 1
 
 
 def test_credence_probe_gap(events):
@@ -151,14 +186,14 @@ def test_credence_probe_gap(events):
     assert gap["mean_abs_gap"] == pytest.approx(1.3 / 4)
 
 
-def test_adoption_by_group_and_attribute(events):
+def test_adoption_by_group_and_attribute(run):
     graph = nx.path_graph(4)
     nx.set_node_attributes(graph, {0: "A", 1: "A", 2: "B", 3: "B"}, "country")
-    table = spread.adoption_by_attribute(events, "c1", graph, "country")
+    table = spread.adoption_by_attribute(run, "c1", graph, "country")
     assert dict(zip(table["group"], table["share"], strict=True)) == {"A": 1.0, "B": 0.5}
     nx.set_node_attributes(graph, {0: 0, 1: 0, 2: 0, 3: 1}, "community")
     assert spread.communities(graph) == {0: 0, 1: 0, 2: 0, 3: 1}
-    by_comm = spread.adoption_by_group(events, "c1", spread.communities(graph))
+    by_comm = spread.adoption_by_group(run, "c1", spread.communities(graph))
     assert by_comm["share"].tolist() == [1.0, 0.0]
 
 

@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 
 import socialsim as ss
+from socialsim.analysis.collaboration import collaboration_summary
+from socialsim.analysis.io import load_run
 from socialsim.errors import ConfigError
 from socialsim.scenarios.base import create_scenario
-from socialsim.scenarios.collaboration import (
-    CollaborationScenario,
-    collaboration_summary,
-    final_path,
-)
+from socialsim.scenarios.collaboration import CollaborationScenario, final_path
+from socialsim.simulation.log import read_events
 from socialsim.simulation.queries import Answer
 
 
@@ -38,7 +37,7 @@ def config(tmp_path, steps=2, size=8, **params):
 
 
 def trial_events(run):
-    ev = run.events
+    ev = read_events(run.dir / "events.jsonl")
     return [p for p in ev[ev.kind == "action"].payload if p.get("type") == "collab_trial"]
 
 
@@ -68,15 +67,19 @@ def test_baseline_pairs_solve_every_maze_end_to_end(tmp_path):
     trials = trial_events(run)
     assert len(trials) == 2 * 3 * 3
     assert all(t["success"] and t["path_length"] == t["optimal_length"] for t in trials)
+    assert all(t["status"] == "answered" and t["error"] is None for t in trials)
     pairs = [t for t in trials if t["condition"] != "solo"]
     assert all(len(t["agents"]) == 2 and t["turns"] == 3 and t["messages"] == 3 for t in pairs)
-    ev = run.events
+    ev = read_events(run.dir / "events.jsonl")
     messages = ev[ev.kind == "message"]
     assert len(messages) == sum(t["messages"] for t in pairs)
     assert set(messages.payload.map(lambda p: p["channel"])) == {"direct"}
-    summary = run.summary["scenario"]
-    assert summary["success_by_condition"]["pair"]["success"] == 1.0
-    assert summary["gap_by_model"]["baseline"]["gap"] == 0.0
+    facts = run.summary["scenario"]
+    assert facts["mazes"] == 2 * 3 and facts["models"] == ["baseline"]
+    assert facts["conditions"] == ["solo", "pair", "relay"]
+    measures = collaboration_summary(load_run(run.dir).events)
+    assert measures["success"]["pair"]["rate"] == 1.0
+    assert measures["gap"]["baseline"]["gap"] == 0.0
 
 
 def test_pairs_come_from_graph_edges(tmp_path):
@@ -184,42 +187,64 @@ def test_who_starts_stronger():
         assert p["models"] == ["strong", "weak"] and p["starter_role"] == "stronger"
 
 
-def test_final_path_is_the_last_statement_and_summary_gap():
+def test_final_path_is_the_last_statement():
     dialogue = [(0, "PATH: R R"), (1, "no, it is D D R R"), (0, "ok")]
     assert final_path(dialogue) == ["D", "D", "R", "R"]
-    rows = [
-        {
-            "condition": "solo",
-            "models": ["a"],
-            "success": True,
-            "turns": 1,
-            "starter_role": "equal",
-        },
-        {
-            "condition": "solo",
-            "models": ["a"],
-            "success": True,
-            "turns": 1,
-            "starter_role": "equal",
-        },
-        {
-            "condition": "pair",
-            "models": ["a", "a"],
-            "success": False,
-            "turns": 8,
-            "starter_role": "equal",
-        },
-        {
-            "condition": "pair",
-            "models": ["a", "a"],
-            "success": True,
-            "turns": 4,
-            "starter_role": "equal",
-        },
+    assert final_path([(0, "hello"), (1, "I cannot see the goal")]) is None
+
+
+class FailingModel(FakeModel):
+    """FakeModel whose answers fail for the questions `fails(batch_index, question_index)` picks."""
+
+    def __init__(self, models, fails):
+        super().__init__(models)
+        self.fails = fails
+
+    def ask(self, questions):
+        batch = len(self.batches)
+        self.batches.append(list(questions))
+        return [
+            Answer(q, None, error="HTTP 503: overloaded")
+            if self.fails(batch, k)
+            else Answer(q, q.fallback())
+            for k, q in enumerate(questions)
+        ]
+
+
+def test_a_failed_turn_stops_the_trial_and_leaves_it_ungraded():
+    # turn 0 batch: 2 solo then 2 pair questions; the second solo and the first pair fail
+    model = FailingModel(["m"] * 4, lambda batch, k: batch == 0 and k in (1, 2))
+    scenario = CollaborationScenario(
+        {"conditions": ["solo", "pair"], "trials_per_step": 2, "max_turns": 5}
+    )
+    scenario.setup(model)
+    scenario.before_step(model)
+    trials = [e["payload"] for e in model.events]
+    assert [(t["condition"], t["status"]) for t in trials] == [
+        ("solo", "answered"),
+        ("solo", "failed"),
+        ("pair", "failed"),
+        ("pair", "answered"),
     ]
-    out = collaboration_summary(rows)
-    assert out["gap_by_model"]["a"]["gap"] == 0.5
-    assert out["success_by_condition"]["pair"] == {"success": 0.5, "n": 2, "mean_turns": 6.0}
+    for t in trials:
+        if t["status"] == "failed":
+            assert t["error"] == "turn 1: HTTP 503: overloaded"
+            assert t["success"] is None and t["valid"] is None and t["path"] is None
+            assert t["turns"] == 0 and t["path_length"] is None
+        else:
+            assert t["success"] is True and t["error"] is None
+    # the failed pair asks nothing more: turn 1 holds only the live pair
+    assert [len(b) for b in model.batches[1:]] == [1, 1]
+    # a failed solo trial does not count towards the model's running solo success
+    assert scenario._solo == {"m": [True]}
+
+
+def test_the_control_arm_runs_unchanged(tmp_path):
+    treated = ss.run(config(tmp_path / "t", steps=1))
+    control_cfg = config(tmp_path / "c", steps=1).with_overrides({"scenario.arm": "control"})
+    control = ss.run(control_cfg)
+    assert control.summary["scenario"]["arm"] == "control"
+    assert trial_events(control) == trial_events(treated)
 
 
 @pytest.mark.integration
@@ -239,5 +264,8 @@ def test_embedded_model_runs_a_collaboration_step(tmp_path):
     trials = trial_events(run)
     assert {t["condition"] for t in trials} == {"solo", "pair"}
     for t in trials:
-        assert isinstance(t["success"], bool) and t["optimal_length"] >= 1
-        assert t["models"][0] == "local/smollm2"
+        assert t["optimal_length"] >= 1 and t["models"][0] == "local/smollm2"
+        if t["status"] == "answered":
+            assert isinstance(t["success"], bool)
+        else:
+            assert t["status"] == "failed" and t["success"] is None and t["error"]

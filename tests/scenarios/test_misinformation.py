@@ -175,14 +175,20 @@ def test_attackers_spread_then_leave_and_probes_cover_everyone(tmp_path):
             initial_credence=0.0,
         )
     )
-    events = run.events
+    events = read_events(run.dir / "events.jsonl")
     attackers = run.summary["scenario"]["attackers"]
     assert len(attackers) == 2
-    removed = events[(events.kind == "action")]
+    removed = events[
+        (events.kind == "action") & events.payload.map(lambda p: p.get("type") == "removed")
+    ]
     assert sorted(removed.agent) == sorted(attackers)
     assert set(removed.step) == {3}
     assert all(p["type"] == "removed" for p in removed.payload)
     late = events[(events.step >= 3) & events.agent.isin(attackers) & (events.kind != "action")]
+    roles = events[
+        (events.kind == "action") & events.payload.map(lambda p: p.get("type") == "role")
+    ]
+    assert sorted(roles.agent) == sorted(attackers) and (roles.step == 0).all()
     assert late.empty
     early_posts = events[(events.kind == "message") & events.agent.isin(attackers)]
     assert set(early_posts.step) == {1, 2}
@@ -203,13 +209,14 @@ def test_attackers_spread_then_leave_and_probes_cover_everyone(tmp_path):
     assert first["source"] == "rule"
     # rule agents' answers follow their credence
     for p in probes.payload:
+        assert p["status"] == "answered"
         assert p["manipulated"] == (p["distance"] != "peripheral" and p["credence"] >= 0.5)
-    s = run.summary["scenario"]
-    assert s["adoption"][0] == 0.0 and s["final_reach"] > 0.0
-    assert set(s["probe_manipulated_share"]) == set(DISTANCES)
-    assert all(v == 0.0 for v in s["probe_manipulated_share"]["peripheral"].values())
-    assert s["persistence"]["removal_step"] == 3
-    assert s["persistence"]["reach_final"] == s["final_reach"]
+    m = run.summary["measures"]["claims"]["australia_capital"]
+    assert m["adoption_benign"]["initial_reach"] == 0.0 and m["adoption_benign"]["final_reach"] > 0
+    assert set(m["probes_benign"]) == set(DISTANCES)
+    assert m["probes_benign"]["peripheral"]["manipulated_share"] == 0.0
+    assert m["persistence_benign"]["removal_step"] == 3
+    assert m["persistence_benign"]["reach_final"] == m["adoption_benign"]["final_reach"]
 
 
 def test_rule_attackers_and_guardians_stay_pinned(tmp_path):
@@ -245,7 +252,7 @@ def test_guardians_correct_believing_neighbours(tmp_path):
         )
     )
     guardians = run.summary["scenario"]["guardians"]
-    events = run.events
+    events = read_events(run.dir / "events.jsonl")
     corrections = events[(events.kind == "message") & events.agent.isin(guardians)]
     assert not corrections.empty
     assert corrections.payload.iloc[0]["text"].startswith("Correction:")
@@ -286,7 +293,8 @@ def test_memory_poisoning_and_broadcast_routes(tmp_path):
 
 def test_probe_steps_limit_when_probes_run(tmp_path):
     run = ss.run(cfg(tmp_path, steps=4, probe_steps=[2, 4], probe_distances=["direct"]))
-    probes = run.events[run.events.kind == "probe"]
+    events = read_events(run.dir / "events.jsonl")
+    probes = events[events.kind == "probe"]
     assert set(probes.step) == {2, 4}
     assert set(p["distance"] for p in probes.payload) == {"direct"}
 
@@ -325,14 +333,13 @@ def test_llm_agents_answer_probes_in_one_batch_per_step(tmp_path):
     probe_batches = [b for b in fake.batches if "misinfo_probe" in b]
     assert [len(b) for b in probe_batches] == [8 * 3, 7 * 3]
     assert all(set(b) == {"misinfo_probe"} for b in probe_batches)
-    probes = run.events[run.events.kind == "probe"]
+    events = read_events(run.dir / "events.jsonl")
+    probes = events[events.kind == "probe"]
     assert set(p["source"] for p in probes.payload) == {"llm"}
     eiffel_direct = probes[probes.payload.map(lambda p: p["distance"] == "direct")]
     assert all(p["answer"] == "B" and p["correct"] for p in eiffel_direct.payload)  # B = Paris
     attacker = run.summary["scenario"]["attackers"][0]
-    late = run.events[
-        (run.events.step >= 2) & (run.events.agent == attacker) & (run.events.kind != "action")
-    ]
+    late = events[(events.step >= 2) & (events.agent == attacker) & (events.kind != "action")]
     assert late.empty
 
 
@@ -352,7 +359,46 @@ def test_misinformation_on_the_embedded_model(tmp_path):
         {"agents.llm.model": "local/smollm2", "network.kind": "complete", "network.params": {}}
     )
     run = ss.run(config)
-    probes = run.events[run.events.kind == "probe"]
+    events = read_events(run.dir / "events.jsonl")
+    probes = events[events.kind == "probe"]
     assert len(probes) == 4 + 3
     assert all(p["source"] == "llm" for p in probes.payload)
-    assert set(run.summary["scenario"]["adoption"]) == {0, 1, 2}
+    assert all((p["status"] == "answered") == (p["answer"] is not None) for p in probes.payload)
+    assert run.agents["step"].unique().tolist() == [0, 1, 2]
+
+
+class FailingProbeClient(FakeClient):
+    """Like FakeClient, but every fourth probe answer is unusable."""
+
+    def run(self, requests):
+        out = super().run(requests)
+        for i, r in enumerate(requests):
+            if r.tag == "misinfo_probe" and i % 4 == 0:
+                record = CallRecord(model="fake", route="fake", tag=r.tag, error="invalid JSON")
+                out[i] = LLMResult(text="{oops", record=record, error="invalid JSON")
+        return out
+
+
+def test_failed_probe_answers_are_counted_as_failed_never_scored(tmp_path):
+    config = cfg(tmp_path, steps=1, size=8, policy="llm", attackers={"count": 1})
+    fake = FailingProbeClient()
+    run = ss.run(config, clients={LLMConfig().model_dump_json(): fake})
+    events = read_events(run.dir / "events.jsonl")
+    probes = events[events.kind == "probe"]
+    failed = probes[probes.payload.map(lambda p: p["status"] == "failed")]
+    assert len(probes) == 24 and len(failed) == 6  # every fourth of 24 answers
+    assert all(p["correct"] is None and p["manipulated"] is None for p in failed.payload)
+    attacker = run.summary["scenario"]["attackers"][0]
+    benign = probes[probes.agent != attacker]
+    table = run.summary["measures"]["claims"]["eiffel_tower_rome"]["probes_benign"]
+    for distance, row in table.items():
+        mine = benign[benign.payload.map(lambda p, d=distance: p["distance"] == d)]
+        ok = mine[mine.payload.map(lambda p: p["status"] == "answered")]
+        assert row["asked"] == len(mine) and row["answered"] == len(ok)
+        assert row["failed"] == len(mine) - len(ok)
+        assert 0 < len(ok) < len(mine)  # failures in every distance, and answers too
+        assert row["accuracy"] == pytest.approx(sum(p["correct"] for p in ok.payload) / len(ok))
+    quality = run.summary["data_quality"]
+    assert quality["answers"]["probes.eiffel_tower_rome"]["failed"] == sum(
+        r["failed"] for r in table.values()
+    )

@@ -8,6 +8,8 @@ from collections import defaultdict
 import pytest
 
 import socialsim as ss
+from socialsim.analysis.io import load_run
+from socialsim.analysis.norms import norms_summary
 from socialsim.errors import ConfigError, DataFileError
 from socialsim.scenarios.normdata import (
     CATEGORIES,
@@ -22,9 +24,9 @@ from socialsim.scenarios.normdata import (
     load_rot_table,
     normalise_culture,
 )
-from socialsim.scenarios.normdata.measures import adherence_summary
 from socialsim.scenarios.normdata.questions import choice_prompt, conformity_choice
 from socialsim.scenarios.norms import NormsScenario
+from socialsim.simulation.log import read_events
 from socialsim.simulation.model import SocialModel
 
 
@@ -236,43 +238,6 @@ def test_conformity_rule_and_prompt_show_neighbours():
     assert "last time" not in choice_prompt(frame, order, [])
 
 
-def test_adherence_summary_on_hand_made_rows():
-    def row(label, **kw):
-        base = {
-            "label": label,
-            "violator": False,
-            "social_pressure": False,
-            "neighbours_violating": None,
-            "culture": "US",
-            "setting": "gym",
-            "category": "safety",
-            "step": 1,
-            "adherent_soft": 1.0,
-            "country": "US",
-            "gender": "female",
-            "political_leaning": "left",
-        }
-        return {**base, **kw}
-
-    rows = [
-        row("expected"),
-        row("okay", country="DE"),
-        row("unexpected", country="DE", social_pressure=True, neighbours_violating=1.0),
-        row("unexpected", violator=True),
-    ]
-    judged = [
-        {"judged_label": "expected", "true_label": "expected"},
-        {"judged_label": "okay", "true_label": "unexpected"},
-    ]
-    out = adherence_summary(rows, judged)
-    assert out["choices"] == 3 and out["violator_choices"] == 1
-    assert out["adherence"] == pytest.approx(2 / 3, abs=1e-4)
-    assert out["by_persona"]["country"] == {"DE": 0.5, "US": 1.0}
-    assert out["social_pressure"]["with"] == 0.0 and out["social_pressure"]["without"] == 1.0
-    assert out["judgements"]["accuracy_norm_following"] == 1.0
-    assert out["judgements"]["accuracy_norm_breaking"] == 0.0
-
-
 # --- the scenario -------------------------------------------------------------------------
 def cfg_dict(tmp_path, steps=3, size=10, network=None, **params):
     return {
@@ -288,7 +253,7 @@ def cfg_dict(tmp_path, steps=3, size=10, network=None, **params):
 
 
 def choices_of(run, kind="norm_choice"):
-    ev = run.events
+    ev = read_events(run.dir / "events.jsonl")
     return [
         (a, s, p)
         for a, s, p in zip(ev.agent, ev.step, ev.payload, strict=True)
@@ -319,33 +284,42 @@ def test_norm_choices_end_to_end_with_violators_and_judges(tmp_path):
     assert len(choices) == 3 * 10 * 2
     keys = {
         "frame_id",
+        "status",
+        "source",
         "setting",
         "culture",
         "category",
-        "role",
+        "actor",
         "behaviour",
         "label",
+        "judgements",
         "justification",
         "constraints",
         "social_pressure",
         "neighbours_violating",
-        "violator",
+        "pressure_group",
+        "error",
     }
     assert all(keys <= set(p) for _, _, p in choices)
     violators = set(run.summary["scenario"]["violators"])
     assert len(violators) == 2
+    roles = [p for _, _, p in choices_of(run, "role")]
+    assert [p["placebo"] for p in roles] == [False, False]
     for agent, _, p in choices:
-        assert p["violator"] == (agent in violators)
-        if p["violator"]:
-            assert p["label"] == "unexpected"
+        assert (p["status"] == "imposed") == (agent in violators)
+        if agent in violators:
+            assert p["label"] == "unexpected" and p["source"] == "scenario"
         else:
-            assert (
-                p["label"] == "expected"
-            )  # the baseline without pressure picks the expected option
+            # the baseline without pressure picks the expected option
+            assert p["status"] == "answered" and p["label"] == "expected" and p["source"] == "rule"
     judgements = choices_of(run, "norm_judgement")
     assert judgements and all(p["judged_label"] == p["true_label"] for _, _, p in judgements)
-    summary = run.summary["scenario"]
-    assert summary["adherence"] == 1.0 and summary["judgements"]["n"] == len(judgements)
+    assert not violators & {a for a, _, _ in judgements}
+    measures = norms_summary(load_run(run.dir).events)
+    assert measures["adherence"]["overall"]["rate"] == 1.0
+    assert measures["adherence"]["answers"] == {"asked": 48, "answered": 48, "failed": 0}
+    assert measures["roles"]["violator"]["imposed"] == 12
+    assert measures["judgements"]["answers"]["answered"] == len(judgements)
 
 
 def test_violations_spread_to_pressured_agents_only(tmp_path):
@@ -359,7 +333,7 @@ def test_violations_spread_to_pressured_agents_only(tmp_path):
             cfg_dict(tmp_path / "a", steps=3, size=6, network=network, **common)
         )
     )
-    assert calm.summary["scenario"]["adherence"] == 1.0
+    assert norms_summary(load_run(calm.dir).events)["adherence"]["overall"]["rate"] == 1.0
     pressed = ss.run(
         ss.ExperimentConfig.from_dict(
             cfg_dict(
@@ -373,20 +347,18 @@ def test_violations_spread_to_pressured_agents_only(tmp_path):
             )
         )
     )
-    scenario = pressed.summary["scenario"]
+    group = set(pressed.summary["scenario"]["pressure_group"])
     by_step = defaultdict(set)
     for agent, step, p in choices_of(pressed):
-        if p["label"] == "unexpected" and not p["violator"]:
+        if p["label"] == "unexpected" and p["status"] != "imposed":
             by_step[step].add(agent)
-        assert p["social_pressure"] == (
-            step > 1 and not p["violator"] and p["neighbours_violating"] is not None
-        )
+        assert p["pressure_group"] == (agent in group)
+        assert p["social_pressure"] == (step > 1 and agent in group)
+        assert (p["neighbours_violating"] is not None) == p["social_pressure"]
     # step 1: nobody has seen anything; from step 2 the two pressured agents follow the 3 violators
-    assert not by_step[1] and len(by_step[2]) == 2 and by_step[2] == by_step[3]
-    assert (
-        scenario["social_pressure"]["with"] == 0.0 and scenario["social_pressure"]["without"] == 1.0
-    )
-    assert scenario["pressured_agents"] == 2
+    assert not by_step[1] and by_step[2] == group and by_step[3] == group and len(group) == 2
+    pressure = norms_summary(load_run(pressed.dir).events)["pressure"]
+    assert pressure["with"]["rate"] == 0.0 and pressure["without"]["rate"] == 1.0
 
 
 def test_pressure_prompts_show_only_neighbours_previous_choices(tmp_path):
@@ -446,7 +418,9 @@ def test_embedded_model_makes_norm_choices(tmp_path):
     cfg["agents"] = {"policy": "llm", "llm": {"model": "local/smollm2", "max_tokens": 96}}
     run = ss.run(ss.ExperimentConfig.from_dict(cfg))
     choices = choices_of(run)
-    summary = run.summary["scenario"]
-    assert len(choices) + summary["failed_answers"] == 3
+    assert len(choices) == 3
     for _, _, p in choices:
-        assert p["label"] in LABELS and isinstance(p["justification"], str)
+        if p["status"] == "answered":
+            assert p["label"] in LABELS and isinstance(p["justification"], str)
+        else:
+            assert p["status"] == "failed" and p["label"] is None and p["error"]

@@ -49,7 +49,7 @@ def test_serial_sweep_writes_tidy_results_and_resumes(tmp_path):
     table = ss.sweep(cfg, out=out, executor="serial", report=False)
     assert list(table.columns[:5]) == ["cell", "network.kind", "seed", "status", "error"]
     assert len(table) == 4 and (table["status"] == "ok").all()
-    assert "believers_final.c1" in table.columns
+    assert "claims.c1.adoption_all.final_reach" in table.columns
     on_disk = pd.read_csv(out / "results.csv")
     assert len(on_disk) == 4 and (out / "results.parquet").exists()
     assert len(list((out / "cells").iterdir())) == 4

@@ -6,6 +6,7 @@ import json
 import pytest
 
 import socialsim as ss
+from socialsim.simulation.log import read_events
 
 pytestmark = [
     pytest.mark.integration,
@@ -42,7 +43,7 @@ def test_five_llm_agents_two_steps_on_the_embedded_model_and_cached_replay(tmp_p
         }
     )  # fmt: skip
     first = ss.run(cfg)
-    events = first.events
+    events = read_events(first.dir / "events.jsonl")
     calls = events[events.kind == "llm_call"]
     assert len(calls) == 10  # one decision per agent per step
     ok = calls[calls.payload.map(lambda p: p["error"] is None)]
@@ -57,6 +58,8 @@ def test_five_llm_agents_two_steps_on_the_embedded_model_and_cached_replay(tmp_p
     second = ss.run(cfg)
     third = ss.run(cfg)
     replay = second.events[second.events.kind == "llm_call"]
-    assert replay.payload.map(lambda p: p["cached"]).all()
-    assert second.summary["llm"]["cached"] == second.summary["llm"]["calls"]
+    assert replay["payload.cached"].astype(bool).all()
+    quality = second.summary["data_quality"]
+    assert quality["cached"] == quality["calls"] == 10
+    assert quality["unusable"] == first.summary["data_quality"]["unusable"] == 10 - len(ok)
     assert _events(second) == _events(third)

@@ -73,13 +73,13 @@ def test_llm_decisions_become_messages_beliefs_and_call_records(tmp_path):
     kinds = events["kind"].value_counts().to_dict()
     assert kinds["llm_call"] == 12 and kinds["decision"] == 12 and kinds["message"] == 12
     step1 = events[(events.kind == "belief_change") & (events.step == 1)]
-    assert len(step1) == 6 and (step1.payload.map(lambda p: p["cause"]) == "decision").all()
+    assert len(step1) == 6 and (step1["payload.cause"] == "decision").all()
     msg = events[events.kind == "message"].iloc[0]
-    assert len(msg.payload["recipients"]) == 2 and msg.claim == "c1"
+    assert len(msg["payload.recipients"]) == 2 and msg.claim == "c1"
     # step 2 decisions were made after reading step-1 messages: cause is "message"
     step2 = events[(events.kind == "decision") & (events.step == 2)]
     assert len(step2) == 6
-    assert run.summary["llm"]["calls"] == 12
+    assert run.summary["data_quality"]["calls"] == 12
     # the prompt of step 2 includes a neighbour's message
     assert run.agents.query("step == 2")["credence"].eq(0.8).all()
 
@@ -90,9 +90,10 @@ def test_agents_whose_call_fails_skip_the_step_and_the_run_goes_on(tmp_path):
     events = run.events
     errors = events[events.kind == "error"]
     calls = events[events.kind == "llm_call"]
-    failed_calls = calls[calls.payload.map(lambda p: p["error"] is not None)]
+    failed_calls = calls[calls["payload.error"].notna()]
     assert len(errors) == len(failed_calls) > 0
-    assert (errors.payload.map(lambda p: "503" in p["message"])).all()
+    assert errors["payload.message"].str.contains("503").all()
+    assert run.summary["data_quality"]["unusable"] == len(failed_calls)
     decided = events[events.kind == "decision"]
     assert len(decided) == 24 - len(errors)
     for step in (1, 2):
@@ -139,7 +140,7 @@ def test_brief_persona_shortens_the_system_prompt_and_bad_values_are_rejected(tm
     run = _run(cfg, ScriptedClient(answer), tmp_path)
     assert len(seen) == 4 and all(s.startswith("You are ") and s.count(".") <= 2 for s in seen)
     assert all("Education:" not in s for s in seen)
-    assert run.summary["llm"]["calls"] == 4
+    assert run.summary["data_quality"]["calls"] == 4
     bad = cfg.with_overrides({"agents.params": {"persona": "long"}})
     with pytest.raises(
         ss.ConfigError, match=r"agents\.params\.persona: 'long' is not one of full, brief"

@@ -81,3 +81,52 @@ def test_fsync_every_flush_only_when_durable(tmp_path, monkeypatch, durable, exp
         assert len((tmp_path / "e.jsonl").read_text().splitlines()) == step  # in the file now
     log.close()
     assert len(synced) == expected  # close always syncs
+
+
+def test_emit_many_writes_what_emit_writes(tmp_path):
+    import numpy as np
+
+    one = InteractionLog(tmp_path / "one.jsonl", "run 5% é")
+    many = InteractionLog(tmp_path / "many.jsonl", "run 5% é")
+    agents = np.array([0, 5, 7])
+    old = np.array([0.1, float("nan"), 1 / 3])
+    new = [0.9, None, np.float32(0.5)]
+    source = np.ma.masked_less(np.array([-1, 3, 4]), 0)
+    for i in range(3):
+        target = None if source.mask[i] else int(source.data[i])
+        one.emit(
+            "belief_change",
+            step=2,
+            time=2.0000001,
+            agent=int(agents[i]),
+            target=target,
+            claim="c%s",
+            payload={"old": float(old[i]), "new": new[i], "cause": "rule", "ok": True},
+        )
+    many.emit_many(
+        "belief_change",
+        step=2,
+        time=2.0000001,
+        agent=agents,
+        target=source,
+        claim="c%s",
+        payload={"old": old, "new": new, "cause": "rule", "ok": True},
+    )
+    one.emit("action", step=1)
+    many.emit_many("action", step=1)
+    many.emit_many("action", step=1, agent=np.array([], dtype=int))  # nothing
+    one.close()
+    many.close()
+    text = (tmp_path / "many.jsonl").read_text(encoding="utf-8")
+    assert text == (tmp_path / "one.jsonl").read_text(encoding="utf-8")
+    assert many.counts["belief_change"] == 3 and many.counts["action"] == 1
+    lines = text.splitlines()
+    assert '"target": null' in lines[0] and '"target": 3' in lines[1]
+
+
+def test_emit_many_rejects_uneven_columns_and_unknown_kinds(tmp_path):
+    log = InteractionLog(tmp_path / "e.jsonl", "r")
+    with pytest.raises(ValueError, match="different lengths"):
+        log.emit_many("probe", step=0, agent=[1, 2], payload={"x": [1]})
+    with pytest.raises(ValueError, match="unknown event kind"):
+        log.emit_many("gossip", step=0, agent=[1])

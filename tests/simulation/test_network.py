@@ -6,7 +6,13 @@ import pytest
 
 from socialsim.errors import ConfigError, DataFileError
 from socialsim.simulation.config import NETWORK_KINDS
-from socialsim.simulation.network import build_graph, listen_csr
+from socialsim.simulation.network import (
+    barabasi_albert_edges,
+    build_graph,
+    build_network,
+    erdos_renyi_edges,
+    listen_csr,
+)
 
 
 @pytest.mark.parametrize("kind", [k for k in NETWORK_KINDS if k != "file"])
@@ -82,3 +88,92 @@ def test_undirected_csr_matches_neighbours():
         assert np.array_equal(
             np.sort(indices[indptr[v] : indptr[v + 1]]), np.array(sorted(g.neighbors(v)))
         )
+
+
+def _exact_ba(n: int, m: int) -> dict[frozenset, float]:
+    """Probability of every Barabási-Albert graph on n nodes, by enumeration."""
+    from collections import Counter
+    from fractions import Fraction
+
+    def subsets(ends: list[int]) -> Counter:
+        counts, out = Counter(ends), Counter()
+
+        def grow(chosen: frozenset, p: Fraction) -> None:
+            if len(chosen) == m:
+                out[chosen] += p
+                return
+            rest = sum(c for v, c in counts.items() if v not in chosen)
+            for v, c in counts.items():
+                if v not in chosen:
+                    grow(chosen | {v}, p * Fraction(c, rest))
+
+        grow(frozenset(), Fraction(1))
+        return out
+
+    graphs: Counter = Counter()
+
+    def add(t: int, edges: list, ends: list, p: Fraction) -> None:
+        if t == n:
+            graphs[frozenset(edges)] += p
+            return
+        for targets, q in subsets(ends).items():
+            add(t + 1, edges + [(t, v) for v in targets], ends + [*targets] + [t] * m, p * q)
+
+    add(m + 1, [(0, i) for i in range(1, m + 1)], [0] * m + list(range(1, m + 1)), Fraction(1))
+    return {k: float(v) for k, v in graphs.items()}
+
+
+def test_barabasi_albert_draws_the_textbook_model():
+    # every graph on 6 nodes with m=2 (180 of them) comes up as often as the model says
+    exact = _exact_ba(6, 2)
+    draws = 6000
+    seen: dict[frozenset, int] = {}
+    for seed in range(draws):
+        key = frozenset(map(tuple, barabasi_albert_edges(6, 2, seed).tolist()))
+        seen[key] = seen.get(key, 0) + 1
+    assert set(seen) <= set(exact)
+    chi2 = sum((seen.get(k, 0) - draws * p) ** 2 / (draws * p) for k, p in exact.items())
+    assert chi2 < 240  # 179 degrees of freedom: p < 0.002 above this
+
+
+def test_barabasi_albert_structure_and_seed():
+    edges = barabasi_albert_edges(2000, 3, seed=4)
+    assert len(edges) == 3 + 3 * (2000 - 4)
+    graph = build_graph("barabasi_albert", 2000, {"m": 3}, seed=4)
+    assert sorted(map(sorted, graph.edges())) == sorted(map(sorted, edges.tolist()))
+    for t in range(4, 2000):  # each joining node: m distinct, earlier neighbours
+        assert len([v for v in graph[t] if v < t]) == 3
+    assert np.array_equal(barabasi_albert_edges(2000, 3, seed=4), edges)
+    assert not np.array_equal(barabasi_albert_edges(2000, 3, seed=5), edges)
+    degree = np.bincount(edges.reshape(-1))
+    assert degree.max() > 60  # hubs: a power-law tail, not an ER-like spread
+
+
+def test_erdos_renyi_edge_count_and_pairs():
+    n, p = 3000, 0.002  # many pairs: the sparse drawing
+    counts = [len(erdos_renyi_edges(n, p, seed)) for seed in range(20)]
+    mean, sd = n * (n - 1) / 2 * p, (n * (n - 1) / 2 * p * (1 - p)) ** 0.5
+    assert abs(np.mean(counts) - mean) < 4 * sd / np.sqrt(20)
+    edges = erdos_renyi_edges(n, p, 1)
+    assert (edges[:, 0] < edges[:, 1]).all()
+    assert len(np.unique(edges[:, 0] * n + edges[:, 1])) == len(edges)
+    hits = np.zeros((20, 20))
+    for seed in range(300):  # few pairs: every pair drawn
+        for i, j in erdos_renyi_edges(20, 0.3, seed).tolist():
+            hits[i, j] += 1
+    share = hits[np.triu_indices(20, 1)] / 300
+    assert abs(share.mean() - 0.3) < 0.01 and share.min() > 0.15
+    assert len(erdos_renyi_edges(30, 1.0, 0)) == 435
+
+
+@pytest.mark.parametrize("kind", ["barabasi_albert", "erdos_renyi", "stochastic_block", "ring"])
+@pytest.mark.parametrize("directed", [False, True])
+def test_edge_list_and_graph_agree(kind, directed):
+    net = build_network(kind, 50, {}, seed=3, directed=directed)
+    graph = net.graph
+    assert graph.is_directed() == directed and sorted(graph.nodes()) == list(range(50))
+    assert graph.number_of_edges() == len(net.edges)
+    for ours, theirs in zip(listen_csr(net), listen_csr(graph), strict=True):
+        assert np.array_equal(ours, theirs)
+    if kind == "stochastic_block":
+        assert net.attributes["community"] == [graph.nodes[v]["community"] for v in range(50)]

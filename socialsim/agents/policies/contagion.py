@@ -1,7 +1,8 @@
 """Discrete and contagion rules: voter model, independent cascade, linear threshold.
 
 The cascade and threshold rules treat credences as binary (>= 0.5 is active) and set newly
-activated cells to 1.0; every change names the neighbour it came from.
+activated cells to 1.0; every change names the neighbour it came from. Both are progressive
+and advance in synchronous rounds, as defined. The voter model is asynchronous by default.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from socialsim.agents.policies.base import RuleContext, RuleUpdate
-from socialsim.agents.policies.rule_base import _TOL, RuleParams, _number_or, _Rule
+from socialsim.agents.policies.rule_base import (
+    _TOL,
+    RuleParams,
+    _Changes,
+    _number_or,
+    _one_of,
+    _Rule,
+)
 
 
 def _gather(
@@ -25,17 +33,56 @@ def _gather(
     return indices[offsets], np.repeat(nodes, lengths)
 
 
-class Voter(_Rule):
-    """Voter model: each acting agent copies, per claim, one uniformly random neighbour.
+class VoterParams(RuleParams):
+    """Voter model: the update schedule (asynchronous, the textbook model, or synchronous)."""
 
-    Updates are synchronous, so on a bipartite graph with everyone active a two-colouring can
-    flip for ever; activate a fraction of agents per step for the asynchronous variant.
+    schedule: Literal["asynchronous", "synchronous"] = "asynchronous"
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        return _one_of(value, ("asynchronous", "synchronous"))
+
+
+class Voter(_Rule):
+    """Voter model (Clifford & Sudbury 1973; Holley & Liggett 1975), each claim on its own.
+
+    ``schedule: asynchronous`` (default, the textbook model): one elementary update picks one
+    acting agent uniformly at random, which copies the credence of one of its present
+    neighbours chosen uniformly at random. A step is N elementary updates, N being the number
+    of acting agents (present, active members), drawn with replacement and applied one after
+    another, so later updates see earlier ones; the log has every copy in that order, and an
+    agent may change more than once in a step. On a complete graph the share of believers is a
+    martingale and consensus on a view comes with probability equal to its initial share.
+
+    ``schedule: synchronous``: every acting agent copies a random neighbour's credence from
+    before the step, all at once (on a bipartite graph a two-colouring can flip for ever).
+
+    Pinned agents (``ctx.extra["pinned"]``) and non-members never change but are copied.
     """
 
     name: ClassVar[str] = "voter"
+    Params: ClassVar[type[RuleParams]] = VoterParams
 
     def update(self, ctx: RuleContext) -> RuleUpdate:
-        """One synchronous copying step."""
+        """One step of the configured schedule."""
+        if self.cfg.schedule == "synchronous":
+            return self.synchronous(ctx)
+        g = self.graph(ctx)
+        x = ctx.credence
+        picks = self.initiators(ctx, g)
+        if len(picks) == 0 or x.shape[1] == 0:
+            return RuleUpdate.empty()
+        partners = g.random_neighbours(picks, ctx.rng.random((len(picks), x.shape[1])))
+        keep = self.movable(ctx)[picks]
+        picks, partners = picks[keep].tolist(), partners[keep]
+        changes = _Changes()
+        for c in range(x.shape[1]):
+            changes.extend(c, *_copy_in_order(x[:, c].tolist(), picks, partners[:, c].tolist()))
+        return changes.update()
+
+    def synchronous(self, ctx: RuleContext) -> RuleUpdate:
+        """Every acting agent copies, per claim, one random neighbour's pre-step credence."""
         g = self.graph(ctx)
         x = ctx.credence
         agents = np.flatnonzero(self.acting(ctx) & (g.deg > 0))
@@ -50,6 +97,23 @@ class Voter(_Rule):
         )
 
 
+def _copy_in_order(
+    col: list[float], picks: list[int], partners: list[int]
+) -> tuple[list[int], list[float], list[int]]:
+    """Apply voter copies one after another on `col`; the (agent, new, source) of each change."""
+    agents: list[int] = []
+    new: list[float] = []
+    source: list[int] = []
+    for i, j in zip(picks, partners, strict=True):
+        value = col[j]
+        if value != col[i] and abs(value - col[i]) > _TOL:
+            col[i] = value
+            agents.append(i)
+            new.append(value)
+            source.append(j)
+    return agents, new, source
+
+
 class IndependentCascadeParams(RuleParams):
     """Independent cascade: per-edge activation probability p; seeded start by default."""
 
@@ -58,14 +122,14 @@ class IndependentCascadeParams(RuleParams):
 
 
 class IndependentCascade(_Rule):
-    """Independent cascade (Kempe-Kleinberg-Tardos) on binary credences (>= 0.5 is active).
+    """Independent cascade (Goldenberg et al. 2001; Kempe, Kleinberg & Tardos 2003).
 
-    An agent that became active in the previous step (at the first step: every active agent)
-    gets one chance to activate each inactive acting agent that listens to it, with
-    probability p. Agents activated from outside the rule (injections, LLM agents adopting)
-    count as newly active at the next step. An activated agent's source is drawn uniformly
-    among the neighbours whose attempt succeeded; attempts on agents not acting this step
-    are spent.
+    Credences are binary (>= 0.5 is active). A step is one round: an agent that became active
+    in the previous step (at the first step: every active agent) gets one chance to activate
+    each inactive acting agent that listens to it, independently with probability p. Agents
+    activated from outside the rule (injections, LLM agents adopting) count as newly active at
+    the next step. An activated agent's source is drawn uniformly among the neighbours whose
+    attempt succeeded; attempts on agents not acting this step are spent.
     """
 
     name: ClassVar[str] = "independent_cascade"
@@ -158,12 +222,14 @@ class LinearThresholdParams(RuleParams):
 
 
 class LinearThreshold(_Rule):
-    """Linear threshold (Kempe-Kleinberg-Tardos) on binary credences (>= 0.5 is active).
+    """Linear threshold (Granovetter 1978; Kempe, Kleinberg & Tardos 2003).
 
-    Neighbours weigh 1/deg(i) each (present neighbours); an inactive acting agent activates
-    when the active share of its neighbours reaches its threshold θ_i; activation is
-    permanent. The source is the active neighbour that activated most recently (ties: the
-    lowest id), i.e. the one that tipped the agent over its threshold.
+    Credences are binary (>= 0.5 is active). A step is one synchronous round: neighbours weigh
+    1/deg(i) each (present neighbours), and an inactive acting agent activates when the
+    active share of its neighbours at the end of the previous step reaches its threshold
+    θ_i (drawn once per agent and claim, U(0, 1) by default); activation is permanent. The
+    source is the active neighbour that activated most recently (ties: the lowest id), i.e.
+    the one that tipped the agent over its threshold.
     """
 
     name: ClassVar[str] = "linear_threshold"
@@ -229,4 +295,5 @@ __all__ = [
     "LinearThreshold",
     "LinearThresholdParams",
     "Voter",
+    "VoterParams",
 ]

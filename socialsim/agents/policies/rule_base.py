@@ -1,7 +1,10 @@
 """Shared machinery of the rule policies: parameters, initial credences, the neighbour graph.
 
 Every rule in :mod:`socialsim.agents.policies.rules` and
-:mod:`socialsim.agents.policies.contagion` subclasses :class:`_Rule`.
+:mod:`socialsim.agents.policies.contagion` subclasses :class:`_Rule`. Rules with a sequential
+schedule (voter, Deffuant) draw who starts each elementary update with
+:meth:`_Rule.initiators` and return every change in the order it happened
+(:class:`_Changes`), so that one cell may change several times within a step.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from socialsim.agents.policies.base import RuleContext, RulePolicy
+from socialsim.agents.policies.base import RuleContext, RulePolicy, RuleUpdate
 from socialsim.errors import ConfigError
 
 _TOL = 1e-12  # smaller moves than this are not changes
@@ -32,6 +35,14 @@ def _number_or(value: Any, words: tuple[str, ...]) -> Any:
         return value
     allowed = ", ".join(repr(w) for w in words)
     raise ValueError(f"{value!r} must be {allowed} or a number in [0, 1]")
+
+
+def _one_of(value: Any, words: tuple[str, ...]) -> str:
+    """Accept one of `words`; ValueError with the allowed values otherwise."""
+    if isinstance(value, str) and value in words:
+        return value
+    allowed = " or ".join([", ".join(repr(w) for w in words[:-1]), repr(words[-1])])
+    raise ValueError(f"{value!r} must be {allowed}")
 
 
 class RuleParams(BaseModel):
@@ -81,6 +92,12 @@ class _Graph:
     def n(self) -> int:
         """Number of agents."""
         return len(self.deg)
+
+    def random_neighbours(self, agents: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """A uniform neighbour of each agent per column of `uniforms` (agents x k, U(0,1))."""
+        deg = self.deg[agents][:, None]
+        picked = self.indptr[agents][:, None] + (uniforms * deg).astype(np.int64)
+        return self.indices[picked].astype(np.int64)
 
     def row_sum(self, edge_values: np.ndarray) -> np.ndarray:
         """Sum (E, C) per-entry values over each agent's neighbours -> (n, C)."""
@@ -148,3 +165,57 @@ class _Rule(RulePolicy):
         indptr = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
         self._graph_key, self._graph_value = key, _Graph(indptr, indices, rows, deg)
         return self._graph_value
+
+    @staticmethod
+    def movable(ctx: RuleContext) -> np.ndarray:
+        """Agents whose credences this rule may change: present members not pinned.
+
+        Pinned agents (``ctx.extra["pinned"]``) keep their credences; a sequential schedule
+        must know them, since later updates in the same step read the values earlier ones
+        left behind.
+        """
+        mask = ctx.members if ctx.present is None else ctx.members & ctx.present
+        pinned = ctx.extra.get("pinned")
+        return mask if pinned is None else mask & ~np.asarray(pinned, dtype=bool)
+
+    def initiators(self, ctx: RuleContext, g: _Graph) -> np.ndarray:
+        """Who initiates each of the N elementary updates of one sequential step, in order.
+
+        N is the number of acting agents; each elementary update picks one of them uniformly at
+        random (with replacement, so within a step some act twice and some not at all). Picks
+        without a present neighbour are dropped, since they change nothing.
+        """
+        acting = np.flatnonzero(self.acting(ctx))
+        if len(acting) == 0:
+            return np.zeros(0, dtype=np.int64)
+        picks = acting[ctx.rng.integers(0, len(acting), size=len(acting))].astype(np.int64)
+        return picks[g.deg[picks] > 0]
+
+
+class _Changes:
+    """Changes in the order they happened; one cell may appear several times (a chain)."""
+
+    def __init__(self) -> None:
+        self.agents: list[int] = []
+        self.claims: list[int] = []
+        self.new: list[float] = []
+        self.source: list[int] = []
+
+    def extend(self, claim: int, agents: list[int], new: list[float], source: list[int]) -> None:
+        """Add one claim's changes, in order."""
+        self.agents += agents
+        self.claims += [claim] * len(agents)
+        self.new += new
+        self.source += source
+
+    def update(self) -> RuleUpdate:
+        """The changes as a RuleUpdate, order kept."""
+        if not self.agents:
+            return RuleUpdate.empty()
+        ints = np.int64
+        return RuleUpdate(
+            np.array(self.agents, ints),
+            np.array(self.claims, ints),
+            np.array(self.new, dtype=float),
+            np.array(self.source, ints),
+        )

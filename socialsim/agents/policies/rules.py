@@ -1,9 +1,15 @@
-"""Textbook opinion dynamics over the shared credence array, one vectorised step at a time.
+"""Textbook opinion dynamics over the shared credence array, one step at a time.
 
 Every rule reads ``ctx.credence`` (agents x claims), treats each claim column on its own and
 returns the changed cells as a :class:`RuleUpdate`; the model applies and logs them. Only
 agents in ``ctx.active & ctx.members`` (and ``ctx.present``) update; absent agents neither
 update nor influence. Neighbours are whom an agent listens to (the CSR rows of the context).
+
+Each rule follows its textbook update schedule by default. DeGroot, Friedkin-Johnsen and
+Hegselmann-Krause are synchronous by definition: every agent updates at once from the
+values before the step, so a step lists each changed cell once. Deffuant (and the voter
+model) run N elementary updates one after another; their updates list every change in the
+order it happened, so one cell may appear several times and its last entry is its value.
 
 This module holds the averaging rules (DeGroot, Friedkin-Johnsen, Deffuant,
 Hegselmann-Krause); the discrete and contagion rules live in
@@ -26,8 +32,17 @@ from socialsim.agents.policies.contagion import (
     LinearThreshold,
     LinearThresholdParams,
     Voter,
+    VoterParams,
 )
-from socialsim.agents.policies.rule_base import _TOL, RuleParams, _Graph, _number_or, _Rule
+from socialsim.agents.policies.rule_base import (
+    _TOL,
+    RuleParams,
+    _Changes,
+    _Graph,
+    _number_or,
+    _one_of,
+    _Rule,
+)
 
 _CLOSE = 1e-9  # slack on bounded-confidence comparisons against float round-off
 
@@ -46,7 +61,12 @@ class DeGrootParams(RuleParams):
 
 
 class DeGroot(_Rule):
-    """DeGroot averaging: x(t+1) = W x(t), W row-stochastic over each closed neighbourhood."""
+    """DeGroot (1974) averaging: x(t+1) = W x(t), W row-stochastic over closed neighbourhoods.
+
+    Synchronous by definition: every acting agent moves at once from the values before the
+    step. W puts `self_weight` on the agent and the rest equally on its present neighbours,
+    or (default) equal weights over the agent and its neighbours.
+    """
 
     name: ClassVar[str] = "degroot"
     Params: ClassVar[type[RuleParams]] = DeGrootParams
@@ -78,7 +98,9 @@ class FriedkinJohnsenParams(DeGrootParams):
 
 
 class FriedkinJohnsen(DeGroot):
-    """Friedkin-Johnsen: x(t+1) = Λ W x(t) + (I - Λ) x(0), with λ_i = 1 - stubbornness_i.
+    """Friedkin-Johnsen (1990): x(t+1) = Λ W x(t) + (I - Λ) x(0), λ_i = 1 - stubbornness_i.
+
+    Synchronous by definition, like DeGroot, whose W it uses.
 
     ``stubbornness: persona`` reads ``ctx.extra["stubbornness"]`` (one value per agent) and
     falls back to the Persona default when the array is not given. x(0) is the credence at
@@ -114,34 +136,83 @@ class FriedkinJohnsen(DeGroot):
 
 
 class DeffuantParams(RuleParams):
-    """Deffuant-Weisbuch: confidence bound epsilon and convergence rate mu."""
+    """Deffuant-Weisbuch: confidence bound epsilon, convergence rate mu, update schedule."""
 
     epsilon: float = Field(0.2, gt=0.0)
     mu: float = Field(0.5, gt=0.0, le=0.5)
+    schedule: Literal["pairwise", "synchronous"] = "pairwise"
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        return _one_of(value, ("pairwise", "synchronous"))
 
 
 class Deffuant(_Rule):
-    """Deffuant-Weisbuch bounded confidence: random pairwise compromises within epsilon.
+    """Deffuant-Weisbuch bounded confidence (Deffuant et al. 2000), each claim on its own.
 
-    Each acting agent, in a random order, meets one random present neighbour; when their
-    views on a claim differ by less than epsilon both move mu of the way towards each other
-    (from the values just before that meeting). The neighbour moves only if it is a member
-    of this policy. The source of a change is the other agent of the meeting.
+    One encounter: agents i and j with |x_i - x_j| < epsilon both move mu of the way towards
+    each other, x_i += mu (x_j - x_i) and x_j += mu (x_i - x_j), which keeps their sum.
+
+    ``schedule: pairwise`` (default, the textbook model): a step is N random encounters, N
+    being the number of acting agents (present, active members); each picks one of them
+    uniformly at random (with replacement) and one of its present neighbours uniformly at
+    random, and the encounters run one after another, each from the values the previous ones
+    left. The log has every move in that order, so an agent may change more than once.
+
+    ``schedule: synchronous``: rounds; every acting agent starts exactly one encounter per
+    step with a random present neighbour, in a random order (each encounter also from the
+    values the previous ones left); an agent's change is logged once per step, from its
+    pre-step value to its end-of-step value, with the other agent of its last encounter.
+
+    Each side of an encounter moves only if it may (a present member of this policy, not
+    pinned in ``ctx.extra["pinned"]``); the source of a change is the other agent.
     """
 
     name: ClassVar[str] = "deffuant"
     Params: ClassVar[type[RuleParams]] = DeffuantParams
 
     def update(self, ctx: RuleContext) -> RuleUpdate:
-        """One sweep of pairwise meetings."""
+        """One step of the configured schedule."""
+        if self.cfg.schedule == "synchronous":
+            return self.synchronous(ctx)
         g = self.graph(ctx)
-        movable = (ctx.members & ctx.present) if ctx.present is not None else ctx.members
+        x = ctx.credence
+        picks = self.initiators(ctx, g)
+        if len(picks) == 0 or x.shape[1] == 0:
+            return RuleUpdate.empty()
+        partners = g.random_neighbours(picks, ctx.rng.random((len(picks), 1)))[:, 0]
+        movable = self.movable(ctx)
+        pairs = list(
+            zip(
+                picks.tolist(),
+                partners.tolist(),
+                movable[picks].tolist(),
+                movable[partners].tolist(),
+                strict=True,
+            )
+        )
+        changes = _Changes()
+        for c in range(x.shape[1]):
+            changes.extend(c, *_compromise_in_order(x[:, c].tolist(), pairs, self.cfg))
+        return changes.update()
+
+    def synchronous(self, ctx: RuleContext) -> RuleUpdate:
+        """One round: each acting agent, in a random order, meets one random neighbour."""
+        g = self.graph(ctx)
+        movable = self.movable(ctx)
         order = ctx.rng.permutation(np.flatnonzero(self.acting(ctx) & (g.deg > 0)))
         partners = g.indices[
             g.indptr[order] + (ctx.rng.random(len(order)) * g.deg[order]).astype(np.int64)
         ]
         pairs = list(
-            zip(order.tolist(), partners.tolist(), movable[partners].tolist(), strict=True)
+            zip(
+                order.tolist(),
+                partners.tolist(),
+                movable[order].tolist(),
+                movable[partners].tolist(),
+                strict=True,
+            )
         )
         eps, mu = self.cfg.epsilon, self.cfg.mu
         x = ctx.credence
@@ -149,11 +220,12 @@ class Deffuant(_Rule):
         for c in range(x.shape[1]):
             col = x[:, c].tolist()
             touched: dict[int, int] = {}
-            for i, j, j_moves in pairs:
+            for i, j, i_moves, j_moves in pairs:
                 xi, xj = col[i], col[j]
                 if abs(xi - xj) < eps:
-                    col[i] = xi + mu * (xj - xi)
-                    touched[i] = j
+                    if i_moves:
+                        col[i] = xi + mu * (xj - xi)
+                        touched[i] = j
                     if j_moves:
                         col[j] = xj + mu * (xi - xj)
                         touched[j] = i
@@ -171,6 +243,38 @@ class Deffuant(_Rule):
         )
 
 
+def _compromise_in_order(
+    col: list[float], pairs: list[tuple[int, int, bool, bool]], cfg: DeffuantParams
+) -> tuple[list[int], list[float], list[int]]:
+    """Run encounters (i, j, i moves, j moves) one after another on `col`; changes in order.
+
+    A move smaller than the change tolerance is not made (both agents keep their values), so
+    that every change made is also logged and the encounter still keeps the sum.
+    """
+    eps, mu = cfg.epsilon, cfg.mu
+    agents: list[int] = []
+    new: list[float] = []
+    source: list[int] = []
+    for i, j, i_moves, j_moves in pairs:
+        xi, xj = col[i], col[j]
+        if not -eps < xj - xi < eps:
+            continue
+        shift = mu * (xj - xi)
+        if -_TOL <= shift <= _TOL:
+            continue
+        if i_moves:
+            col[i] = xi + shift
+            agents.append(i)
+            new.append(col[i])
+            source.append(j)
+        if j_moves:
+            col[j] = xj - shift
+            agents.append(j)
+            new.append(col[j])
+            source.append(i)
+    return agents, new, source
+
+
 class HegselmannKrauseParams(RuleParams):
     """Hegselmann-Krause: confidence bound epsilon."""
 
@@ -178,7 +282,11 @@ class HegselmannKrauseParams(RuleParams):
 
 
 class HegselmannKrause(_Rule):
-    """Hegselmann-Krause: each agent moves to the mean of its closed neighbourhood within epsilon."""
+    """Hegselmann-Krause (2002): each agent moves to the mean of its neighbourhood within epsilon.
+
+    x_i(t+1) is the mean of x_j(t) over i and its present neighbours j with
+    |x_j(t) - x_i(t)| <= epsilon. Synchronous by definition: everyone moves at once.
+    """
 
     name: ClassVar[str] = "hegselmann_krause"
     Params: ClassVar[type[RuleParams]] = HegselmannKrauseParams
@@ -208,4 +316,5 @@ __all__ = [
     "LinearThresholdParams",
     "RuleParams",
     "Voter",
+    "VoterParams",
 ]

@@ -1,0 +1,96 @@
+"""A self-contained report.html for a run, an arms directory or a sweep directory.
+
+A run report opens with its findings (each headline measure, its effect against the control
+and the figure that shows it), then the other figures, the data-quality panel, every measure
+(collapsed) and a conversation sample. An arms report (treatment and control replicates)
+opens with the effects table and one treatment-vs-control figure per headline measure.
+
+Figures are written to ``figures/*.png`` and embedded as base64 PNG; nothing is loaded from
+the network; every piece of agent or config text is HTML-escaped. The page stays under
+2 MB at any size: a large network is drawn as a seeded sample, long series are downsampled,
+tables are capped, and figures past the byte budget are linked instead of embedded.
+
+This module picks the page for a directory; ``html`` holds the shared pieces, ``run_page``
+and ``run_figures`` the run page, ``arms_page`` and ``sweep_page`` the other two. The page
+byte budget and the number of claims drawn are read from this module at each call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+# the modules the pages draw through, reachable as report.norms and report.plots
+from socialsim.analysis import norms as norms
+from socialsim.analysis import plots as plots
+from socialsim.analysis.io import RunData, load_run
+from socialsim.analysis.report.arms_page import _arms_page
+from socialsim.analysis.report.arms_page import _benign_adoption as _benign_adoption
+from socialsim.analysis.report.html import (
+    _STYLE,
+    MAX_CELL,
+    MAX_CONFIG,
+    MAX_PAGE_BYTES,
+    TABLE_ROWS,
+    _e,
+    _Figures,
+    _read_json,
+    html_table,
+)
+from socialsim.analysis.report.html import _lookup as _lookup
+from socialsim.analysis.report.run_figures import CASCADE_ADOPTERS, NETWORK_SAMPLE
+from socialsim.analysis.report.run_page import (
+    MAX_CLAIMS,
+    MAX_TEXT,
+    MEASURE_ROWS,
+    SAMPLE_MESSAGES,
+    STEP_ROWS,
+    _run_page,
+)
+from socialsim.analysis.report.sweep_page import _sweep_page
+
+__all__ = [
+    "CASCADE_ADOPTERS",
+    "MAX_CELL",
+    "MAX_CLAIMS",
+    "MAX_CONFIG",
+    "MAX_PAGE_BYTES",
+    "MAX_TEXT",
+    "MEASURE_ROWS",
+    "NETWORK_SAMPLE",
+    "SAMPLE_MESSAGES",
+    "STEP_ROWS",
+    "TABLE_ROWS",
+    "html_table",
+    "write_report",
+]
+
+
+def write_report(
+    run_dir: str | Path, data: RunData | None = None, summary: dict[str, Any] | None = None
+) -> Path:
+    """Write DIR/report.html (and DIR/figures/*.png) for a run, arms or sweep directory.
+
+    `data` is the run's :class:`RunData` and `summary` its summary.json; each is read from
+    the directory when not given.
+    """
+    root = Path(run_dir)
+    if summary is None:
+        summary = data.summary if data is not None else _read_json(root / "summary.json")
+    figs = _Figures(root)
+    if summary.get("kind") == "arms":
+        title, meta, body = _arms_page(root, summary, figs)
+    elif (root / "results.csv").is_file() or (root / "results.parquet").is_file():
+        title, meta, body = _sweep_page(root, figs)
+    else:
+        run = data if data is not None else load_run(root)
+        title, meta, body = _run_page(root, run, summary, figs, MAX_CLAIMS)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{_e(title)}</h1>{meta}{body}</body></html>\n"
+    )
+    out = root / "report.html"
+    out.write_text(figs.embed(page, MAX_PAGE_BYTES), encoding="utf-8")
+    return out

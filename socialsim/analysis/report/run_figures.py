@@ -1,0 +1,204 @@
+"""What a run report draws: each claim's figures and each scenario's figures and tables.
+
+Every function adds its figures to the page's :class:`_Figures` collector and its tables to
+the list shown collapsed under "All measures"; a large network is drawn as a seeded sample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from socialsim.analysis import cascades, collaboration, norms, persuasion, plots, spread
+from socialsim.analysis.io import RunData
+from socialsim.analysis.io import roles as role_table
+from socialsim.analysis.report.html import Tables, _Figures
+
+NETWORK_SAMPLE = 2000  # most nodes drawn in a network figure
+CASCADE_ADOPTERS = 50_000  # cascade trees are built up to this many adopters
+
+
+def _claim_figures(
+    run: RunData,
+    claim: str,
+    pops: dict[str, np.ndarray],
+    seed: int,
+    figs: _Figures,
+    tables: Tables,
+    with_network: bool,
+) -> None:
+    """Adoption curve, stance histograms, network (first claim) and largest cascade."""
+    steps, matrix = spread.credence_array(run, claim)
+    if not len(steps):
+        return
+    main = "benign" if "benign" in pops else "all"
+    roles = np.unique(role_table(run.events)["agent"].to_numpy(dtype=np.int64))
+    curves = [
+        spread.adoption_curve(run, claim, population="all" if pop == "all" else pops[pop]).assign(
+            population=f"{pop} agents"
+        )
+        for pop in ("benign", "all")
+        if pop in pops
+    ]
+    figs.add(
+        f"adoption_{claim}",
+        plots.adoption_curves(
+            pd.concat(curves, ignore_index=True),
+            hue="population",
+            title=f"Believers of {claim}",
+            ylabel="share with credence >= 0.5",
+        ),
+        f"Share of present agents whose credence in {claim} is at least 0.5 after each step"
+        + (
+            f"; the benign line leaves out the {len(roles)} agent"
+            f"{'s' if len(roles) != 1 else ''} with a scenario role."
+            if len(roles)
+            else "."
+        ),
+    )
+    ids = pops[main]
+    lo, hi = int(steps[0]), int(steps[-1])
+    figs.add(
+        f"stance_{claim}",
+        plots.stance_distributions(matrix[0, ids], matrix[-1, ids], bins=np.linspace(0, 1, 11)),
+        f"Credence in {claim} at step {lo} (before) and step {hi} (after), {main} agents.",
+    )
+    if with_network and run.graph is not None and run.graph.number_of_nodes():
+        sample = plots.network_sample(run.graph, NETWORK_SAMPLE, seed=seed, start=roles.tolist())
+        nodes = [v for v in sample.nodes if isinstance(v, int | np.integer)]
+        nodes = [v for v in nodes if 0 <= v < matrix.shape[1]]
+        rows = sorted({0, len(steps) - 1})
+        wide = pd.DataFrame(matrix[np.ix_(rows, nodes)], index=steps[rows], columns=nodes)
+        m, n = sample.number_of_nodes(), run.graph.number_of_nodes()
+        drawn = f"seeded sample of {m:,} of {n:,} agents" if m < n else f"all {n:,} agents"
+        figs.add(
+            f"network_{claim}",
+            plots.network_credence(sample, wide, seed=seed, highlight=roles.tolist()),
+            f"Credence in {claim} across the network at steps {lo} and {hi}; {drawn}"
+            + ("; agents with a role are outlined." if len(roles) else "."),
+            dpi=80,
+        )
+    if not run.events.empty:
+        adopters = len(cascades.adoptions(run.events, claim))
+        if 1 < adopters <= CASCADE_ADOPTERS:
+            trees = cascades.cascade_trees(run.events, claim)
+            if trees and trees[0].number_of_nodes() > 1:
+                tables.append((f"Cascades of {claim}", cascades.cascade_table(trees)))
+                figs.add(
+                    f"cascade_{claim}",
+                    plots.cascade_tree(trees[0]),
+                    f"Largest cascade of {claim}: who brought the claim to whom.",
+                )
+
+
+def _probe_part(ev: pd.DataFrame, figs: _Figures, tables: Tables) -> None:
+    probes = spread.probe_accuracy(ev)
+    if not probes.empty:
+        tables.append(("Probe accuracy by distance", probes))
+
+
+def _norms_part(ev: pd.DataFrame, figs: _Figures, tables: Tables) -> None:
+    choices = norms.norm_choices(ev)
+    if choices.empty:
+        return
+    by = next((c for c in ("culture", "setting", "category") if c in choices), None)
+    table = norms.adherence(choices, by)
+    figs.add(
+        "adherence",
+        plots.adherence_bars(table, by or "all"),
+        f"Norm adherence of benign agents by {by or 'all'}: share of answered choices that are "
+        "expected or okay, with Wilson 95% intervals.",
+    )
+    pressure = norms.pressure_effect(choices)
+    if not pressure.empty and pressure["answered"].sum() > 0:
+        figs.add(
+            "norm_pressure",
+            plots.adherence_bars(pressure, "condition"),
+            "Norm adherence of benign agents by social-pressure condition (the conditions "
+            "overlap), with Wilson 95% intervals.",
+        )
+    tables += [("Norm adherence", table), ("Norm adherence under pressure", pressure)]
+    judged = norms.judge_accuracy(ev)
+    if not judged.empty:
+        tables.append(("Judge accuracy", judged))
+
+
+def _collaboration_part(ev: pd.DataFrame, figs: _Figures, tables: Tables) -> None:
+    trials = collaboration.collab_trials(ev)
+    if trials.empty:
+        return
+    by_condition = collaboration.success_by_condition(trials)
+    figs.add(
+        "collaboration_success",
+        plots.rate_bars(by_condition, "condition", title="maze success by condition"),
+        "Success of answered maze trials by condition, with Wilson 95% intervals.",
+    )
+    tables += [
+        ("Collaboration success by condition", by_condition),
+        ("Collaboration success by pairing", collaboration.success_by_pairing(trials)),
+        ("Collaboration gap", collaboration.collaboration_gap(trials)),
+    ]
+    matrix = collaboration.gap_matrix(trials)
+    if not matrix.empty:
+        figs.add(
+            "collaboration_gap",
+            plots.gap_matrix(matrix),
+            "Success of answered two-agent trials by model pairing (first x second model).",
+        )
+
+
+def _persuasion_part(ev: pd.DataFrame, figs: _Figures, tables: Tables) -> None:
+    pairs = persuasion.debate_pairs(ev)
+    if not pairs.empty:
+        shift = persuasion.agreement_shift(pairs)
+        cells = shift.assign(
+            cell=[
+                persuasion.cell_label(k, p)
+                for k, p in zip(shift["persuader_kind"], shift["personalised"], strict=True)
+            ]
+        )
+        tables.append(("Debate agreement shift", shift))
+        figs.add(
+            "debate_shift",
+            plots.rate_bars(cells, "cell", y="mean_shift", title="agreement shift by cell"),
+            "Mean shift of agreement (1-5) toward the persuader per cell, answered pairs, "
+            "with t 95% intervals.",
+        )
+        figs.add(
+            "debate_stance",
+            plots.stance_distributions(pairs["pre"], pairs["post"], np.arange(0.5, 6), "agreement"),
+            "Agreement with the proposition (1-5) before and after the debates, answered pairs.",
+        )
+    auth = persuasion.authority_outcomes(ev)
+    if not auth.empty and auth["n"].sum() > 0:
+        tables.append(("Authority pressure outcomes", auth))
+        figs.add(
+            "authority",
+            plots.rate_bars(auth, "outcome", y="share"),
+            "Outcome of authority pressure, share of answered questions.",
+        )
+    drift = persuasion.stance_by_exposure(ev)
+    if not drift.empty:
+        tables.append(("Stance by exposure", drift))
+        figs.add(
+            "stance_by_exposure",
+            plots.series_by_step(drift, ["mean"], "Stance by exposure", "mean stance", "exposure"),
+            "Mean stance of answered probes after each number of exposures.",
+        )
+    campaign = persuasion.campaign_stance(ev)
+    if not campaign.empty:
+        tables.append(("Campaign stance by step", campaign))
+        figs.add(
+            "campaign_stance",
+            plots.series_by_step(campaign, ["stance", "agree_share"], "Stance over the campaign"),
+            "Mean credence and share agreeing (credence >= 0.5) of the answering agents, "
+            "per step of the campaign.",
+        )
+
+
+_SCENARIO_PARTS = (
+    ("probe tables", _probe_part),
+    ("norm figures", _norms_part),
+    ("collaboration figures", _collaboration_part),
+    ("persuasion figures", _persuasion_part),
+)

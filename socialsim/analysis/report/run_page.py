@@ -1,0 +1,264 @@
+"""The report page of one run.
+
+It opens with the findings (each headline measure, its effect against the control and the
+figure that shows it), then the other figures, the data-quality panel, every measure
+(collapsed) and a conversation sample. Long series are downsampled and tables are capped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from socialsim.analysis import plots
+from socialsim.analysis.io import RunData, of_kind, payload, populations
+from socialsim.analysis.report.html import (
+    MAX_CONFIG,
+    TABLE_ROWS,
+    Tables,
+    _claim_of,
+    _clip,
+    _config_text,
+    _current_layout,
+    _details,
+    _e,
+    _effect_for,
+    _effect_text,
+    _effects_table,
+    _Figures,
+    _flatten,
+    _fmt,
+    _guarded,
+    _lookup,
+    _number,
+    html_table,
+)
+from socialsim.analysis.report.run_figures import _SCENARIO_PARTS, _claim_figures
+
+MAX_CLAIMS = 6  # claims drawn (every claim is in the measures table)
+SAMPLE_MESSAGES = 30
+MAX_TEXT = 1000  # characters of one message shown
+MEASURE_ROWS = 1500  # rows of the measures table
+STEP_ROWS = 40  # rows of a per-step table
+_QUALITY_COLUMNS = ["calls", "cached", "repaired", "unusable"]
+
+
+def _run_page(
+    root: Path,
+    run: RunData,
+    summary: dict[str, Any],
+    figs: _Figures,
+    max_claims: int = MAX_CLAIMS,
+) -> tuple[str, str, str]:
+    summary = _current_layout(summary)
+    facts = summary.get("run") if isinstance(summary.get("run"), dict) else {}
+    scenario = summary.get("scenario") or {}
+    title = f"socialsim run: {facts.get('name') or run.config.get('name') or root.name}"
+    pops = populations(run)
+    seed = int(facts.get("seed") or run.config.get("seed") or 0)
+    claims = _claims(run, summary)
+    tables: Tables = []
+    notes: list[str] = []
+    for i, claim in enumerate(claims[:max_claims]):
+        _guarded(
+            notes,
+            f"figures of {claim}",
+            lambda c=claim, first=i == 0: _claim_figures(run, c, pops, seed, figs, tables, first),
+        )
+    if not run.events.empty:
+        for what, part in _SCENARIO_PARTS:
+            _guarded(notes, what, lambda p=part: p(run.events, figs, tables))
+    findings = _findings(summary, figs, claims, max_claims)
+    others = list(figs.blocks.values())
+    body = [
+        findings,
+        "<h2>Other figures</h2>" + ("".join(others) if others else "<p>(no other figure)</p>"),
+        "".join(f'<p class="note">{_e(n)}</p>' for n in notes),
+        _data_quality(summary, figs),
+        _measures_section(summary, tables, _config_text(root, run.config)),
+        _conversation_sample(run.events),
+    ]
+    return title, _run_meta(facts, scenario, summary.get("populations") or {}), "".join(body)
+
+
+def _run_meta(facts: dict[str, Any], scenario: dict[str, Any], pops: dict[str, Any]) -> str:
+    bits = []
+    if scenario.get("kind"):
+        bits.append(f"scenario {scenario['kind']}")
+    if scenario.get("arm"):
+        bits.append(f"{scenario['arm']} arm")
+    if facts.get("seed") is not None:
+        bits.append(f"seed {facts['seed']}")
+    if facts.get("steps_run") is not None:
+        bits.append(f"{facts['steps_run']} steps")
+    if facts.get("agents") is not None:
+        benign = pops.get("benign")
+        bits.append(f"{facts['agents']} agents" + (f" ({benign} benign)" if benign else ""))
+    if facts.get("id"):
+        bits.append(f"run {facts['id']}")
+    return f'<p class="meta">{_e(" · ".join(str(b) for b in bits))}</p>' if bits else ""
+
+
+def _claims(run: RunData, summary: dict[str, Any]) -> list[str]:
+    """Claims to draw: those named by the headline first, then the measured and tracked ones."""
+    named = [
+        c for h in summary.get("headline") or [] if isinstance(h, dict) for c in [_claim_of(h)]
+    ]
+    measured = list((summary.get("measures") or {}).get("claims") or {})
+    tracked = sorted(run.claims)
+    return list(dict.fromkeys(c for c in [*named, *measured, *tracked] if c))
+
+
+def _default_figure(measure: str) -> str | None:
+    parts = measure.removeprefix("measures.").split(".")
+    if parts[0] == "claims" and len(parts) > 1:
+        return f"adoption_{parts[1]}"
+    if parts[0] == "persuasion" and len(parts) > 1:
+        return {
+            "debate": "debate_shift",
+            "authority": "authority",
+            "campaign": "campaign_stance",
+            "accumulation": "stance_by_exposure",
+        }.get(parts[1])
+    return {"norms": "adherence", "collaboration": "collaboration_success"}.get(parts[0])
+
+
+def _findings(
+    summary: dict[str, Any], figs: _Figures, claims: list[str], max_claims: int = MAX_CLAIMS
+) -> str:
+    headline = [h for h in summary.get("headline") or [] if isinstance(h, dict) and "measure" in h]
+    effects = [e for e in summary.get("effects") or [] if isinstance(e, dict)]
+    measures = summary.get("measures") or {}
+    out = ["<h2>Findings</h2>"]
+    if not headline:
+        out.append(
+            '<p class="note">summary.json names no headline measure; the main figures '
+            "follow and every measure is in the table below.</p>"
+        )
+        names = [f"adoption_{c}" for c in claims[:max_claims]]
+        names += ["adherence", "collaboration_success", "debate_shift", "authority"]
+        names += ["campaign_stance", "stance_by_exposure"]
+        out += [block for name in names if (block := figs.take(name))]
+    used: list[dict[str, Any]] = []
+    placed: dict[str, str] = {}
+    for item in headline:
+        measure = str(item["measure"])
+        label = str(item.get("label") or measure)
+        value = item["value"] if "value" in item else _lookup(measures, measure)
+        effect = _effect_for(measure, effects)
+        name = _Figures.key(str(item.get("figure") or _default_figure(measure) or ""))
+        figure = figs.take(name) if name else None
+        if figure is None and name in placed:
+            figure = f'<p class="note">Figure: see &quot;{_e(placed[name])}&quot; above.</p>'
+        elif figure is not None:
+            placed[name] = label
+        out.append(
+            f'<section class="finding"><h3>{_e(label)}</h3><p><span class="value">'
+            f'{_number(value)}</span><span class="key">{_e(measure)}</span></p>'
+            + (_effect_text(effect) if effect else "")
+            + (figure or "")
+            + "</section>"
+        )
+        if effect:
+            used.append(effect)
+    rest = [e for e in effects if not any(e is u for u in used)]
+    if rest:
+        labels = {
+            str(h["measure"]).removeprefix("measures."): str(h.get("label")) for h in headline
+        }
+        out.append("<h3>Other effects against the control</h3>")
+        out.append(html_table(_effects_table(rest, labels)))
+    elif headline and not effects:
+        out.append('<p class="note">No control arm in this run, so no effect is estimated.</p>')
+    return "".join(out)
+
+
+def _data_quality(summary: dict[str, Any], figs: _Figures) -> str:
+    quality = summary.get("data_quality") or {}
+    out = ["<h2>Data quality</h2>"]
+    if not quality:
+        llm = summary.get("llm")
+        if isinstance(llm, dict) and llm:
+            out.append("<p>Model calls (older summary layout):</p>")
+            out.append(html_table(pd.DataFrame(list(llm.items()), columns=["", "value"])))
+        else:
+            out.append('<p class="note">summary.json holds no data-quality record.</p>')
+        return "".join(out)
+    listed = {
+        "models": ", ".join(map(str, quality.get("models") or [])) or "none (rule policies)",
+        "prompt templates": ", ".join(map(str, quality.get("templates") or [])) or "none",
+    }
+    skip = {"models", "templates", "by_step", "answers"}
+    listed |= {k: v for k, v in quality.items() if k not in skip and not isinstance(v, dict | list)}
+    out.append(html_table(pd.DataFrame(list(listed.items()), columns=["", "value"])))
+    by_step = pd.DataFrame([r for r in quality.get("by_step") or [] if isinstance(r, dict)])
+    columns = [c for c in _QUALITY_COLUMNS if c in by_step]
+    if not by_step.empty and "step" in by_step and columns:
+        if pd.to_numeric(by_step[columns].stack(), errors="coerce").fillna(0).any():
+            out.append(
+                figs.render(
+                    "data_quality",
+                    plots.series_by_step(by_step, columns, "Model calls by step", "calls"),
+                    "Model calls per step: all, answered from the cache, repaired after a "
+                    "parse failure, and unusable (failed or unparseable).",
+                )
+            )
+        shown = plots.downsample(by_step, STEP_ROWS)
+        note = (
+            f" ({len(shown)} of {len(by_step)} steps, evenly spaced)"
+            if len(shown) < len(by_step)
+            else ""
+        )
+        out.append(_details(f"Model calls by step{note}", html_table(shown)))
+    answers = quality.get("answers") or {}
+    rows = [{"area": k, **v} for k, v in answers.items() if isinstance(v, dict)]
+    if rows:
+        out.append("<h3>Answers per measure area</h3>")
+        out.append('<p class="note">Measures are computed over answered items only.</p>')
+        out.append(html_table(pd.DataFrame(rows)))
+    return "".join(out)
+
+
+def _measures_section(summary: dict[str, Any], tables: Tables, config: str) -> str:
+    rows = _flatten(summary.get("measures") or {})
+    frame = pd.DataFrame(rows, columns=["measure", "value"])
+    out = [
+        "<h2>All measures</h2>",
+        _details(f"Measures table ({len(frame)} values)", html_table(frame, MEASURE_ROWS)),
+    ]
+    for title, table in tables:
+        if not table.empty:
+            out.append(_details(f"{title} ({len(table)} rows)", html_table(table, TABLE_ROWS)))
+    for key in ("run", "scenario", "populations"):
+        part = summary.get(key)
+        if isinstance(part, dict) and part:
+            facts = pd.DataFrame(_flatten(part), columns=["", "value"])
+            out.append(_details(f"{key.capitalize()} facts", html_table(facts, TABLE_ROWS)))
+    out.append(_details("Configuration", f"<pre>{_e(_clip(config, MAX_CONFIG))}</pre>"))
+    return "".join(out)
+
+
+def _conversation_sample(events: pd.DataFrame) -> str:
+    msgs = of_kind(events, "message").head(SAMPLE_MESSAGES)
+    if msgs.empty:
+        return ""
+    recipients = payload(msgs, "recipients")
+    texts = payload(msgs, "text")
+    rows = []
+    for step, sender, rec, text in zip(msgs["step"], msgs["agent"], recipients, texts, strict=True):
+        if isinstance(rec, list | tuple | np.ndarray):
+            rec = ", ".join(str(r) for r in list(rec)[:12]) + (" ..." if len(rec) > 12 else "")
+        rows.append(
+            f"<tr><td>{_fmt(step)}</td><td>{_fmt(sender)}</td><td>{_e(_clip(str(rec), 200))}"
+            f'</td><td class="msg">{_e(_clip("" if text is None else str(text), MAX_TEXT))}'
+            "</td></tr>"
+        )
+    return (
+        f"<h2>Conversation sample (first {len(rows)} messages)</h2><table>"
+        "<tr><th>step</th><th>sender</th><th>recipients</th><th>text</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )

@@ -1,0 +1,230 @@
+"""Propositions and stance questions shared by the persuasion scenarios.
+
+The propositions library (``data/propositions.yaml`` plus the user's files and inline
+entries), the 1-5 agreement question and its mapping onto credences, the side helpers, the
+persona profile a personalising persuader sees, and :func:`answer_status`, which turns an
+answer into the ``status``/``error`` fields every persuasion event carries.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from socialsim.agents.beliefs import Claim
+from socialsim.errors import ConfigError, DataFileError
+
+if TYPE_CHECKING:
+    from socialsim.agents.persona import Persona
+    from socialsim.simulation.config import ExperimentConfig
+    from socialsim.simulation.queries import Answer
+
+Side = Literal["for", "against"]
+
+AGREEMENT_SCALE = (
+    "1 = strongly disagree, 2 = disagree, 3 = neither agree nor disagree, 4 = agree, "
+    "5 = strongly agree"
+)
+
+
+class Proposition(BaseModel):
+    """A debatable proposition with short arguments on both sides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    text: str = Field(..., min_length=1)
+    topic: str = "general"
+    arguments_for: list[str] = Field(default_factory=list)
+    arguments_against: list[str] = Field(default_factory=list)
+
+    def arguments(self, side: str) -> list[str]:
+        """The arguments for one side."""
+        return self.arguments_for if side == "for" else self.arguments_against
+
+    def claim(self) -> Claim:
+        """The proposition as a claim in play (credence = agreement with it)."""
+        return Claim(id=self.id, text=self.text, truth=None, topic=self.topic)
+
+
+class Agreement(BaseModel):
+    """A stated agreement with a proposition on the 1-5 scale."""
+
+    agreement: Literal[1, 2, 3, 4, 5] = Field(..., description=AGREEMENT_SCALE)
+
+
+class Turn(BaseModel):
+    """One message in a conversation."""
+
+    message: str = Field(..., description="what you say", json_schema_extra={"maxLength": 400})
+
+
+# --- the propositions library ---------------------------------------------------------------------
+def parse_propositions(entries: Any, source: str) -> list[Proposition]:
+    """Validate proposition entries; DataFileError naming the source, entry and field."""
+    if not isinstance(entries, list):
+        raise DataFileError(f"{source}: expected a list of propositions")
+    out = []
+    for i, entry in enumerate(entries):
+        try:
+            out.append(Proposition.model_validate(entry))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "entry"
+            raise DataFileError(f"{source}: entry {i}: {where}: {err['msg']}") from None
+    return out
+
+
+@lru_cache(maxsize=1)
+def builtin_propositions() -> tuple[Proposition, ...]:
+    """The propositions shipped with socialsim."""
+    text = (
+        resources.files("socialsim.scenarios").joinpath("data/propositions.yaml").read_text("utf-8")
+    )
+    return tuple(
+        parse_propositions(yaml.safe_load(text), "socialsim/scenarios/data/propositions.yaml")
+    )
+
+
+def proposition_library(
+    path: str | Path | None = None, custom: list[dict[str, Any]] | None = None
+) -> dict[str, Proposition]:
+    """Built-in propositions plus those from a YAML file and inline entries."""
+    library = {p.id: p for p in builtin_propositions()}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise DataFileError(f"propositions file {str(path)!r} does not exist")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise DataFileError(f"{path}: YAML syntax error: {str(exc).splitlines()[0]}") from None
+        library.update({p.id: p for p in parse_propositions(data, str(path))})
+    if custom:
+        library.update(
+            {p.id: p for p in parse_propositions(custom, "scenario.params.custom_propositions")}
+        )
+    return library
+
+
+def get_proposition(library: dict[str, Proposition], prop_id: str) -> Proposition:
+    """The proposition with this id; ConfigError listing known ids otherwise."""
+    if prop_id not in library:
+        known = ", ".join(sorted(library)[:6])
+        raise ConfigError(
+            f"scenario.params.proposition: {prop_id!r} is unknown; known ids include {known} "
+            "(add your own with propositions_file or custom_propositions)"
+        )
+    return library[prop_id]
+
+
+class PropositionParams(BaseModel):
+    """Params shared by the persuasion scenarios: which proposition, where extra ones come from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    proposition: str = "four_day_week"
+    propositions_file: str | None = None
+    custom_propositions: list[dict[str, Any]] = Field(default_factory=list)
+
+    def load(self, cfg: ExperimentConfig | None = None) -> dict[str, Proposition]:
+        """The library with the user's propositions added."""
+        path = self.propositions_file
+        if path is not None and cfg is not None:
+            path = str(cfg.resolve_path(path))
+        return proposition_library(path, self.custom_propositions)
+
+
+# --- stance helpers -------------------------------------------------------------------------------
+def agreement_prompt(prop: Proposition) -> str:
+    """The question asking for agreement with a proposition."""
+    return (
+        f'How much do you agree with this statement: "{prop.text}"\n'
+        f"Use the scale {AGREEMENT_SCALE}. "
+        'Reply in JSON as {"agreement": <1-5>}.'
+    )
+
+
+def credence_to_agreement(credence: float) -> int:
+    """Map a credence 0..1 onto the 1-5 agreement scale."""
+    return int(1 + round(4 * min(1.0, max(0.0, credence))))
+
+
+def agreement_to_credence(agreement: int) -> float:
+    """Map a 1-5 agreement onto a credence 0..1."""
+    return (int(agreement) - 1) / 4.0
+
+
+def toward(agreement: int, side: str) -> int:
+    """Agreement with the position of `side` (the scale flipped for 'against')."""
+    return int(agreement) if side == "for" else 6 - int(agreement)
+
+
+def lean(agreement: int, rng: np.random.Generator) -> str:
+    """The side an agreement leans to; a neutral 3 picks a side at random."""
+    if agreement > 3:
+        return "for"
+    if agreement < 3:
+        return "against"
+    return "for" if rng.random() < 0.5 else "against"
+
+
+def opposite(side: str) -> str:
+    """The other side."""
+    return "against" if side == "for" else "for"
+
+
+def profile(persona: Persona) -> str:
+    """A third-person description of a persona (what a personalising persuader sees)."""
+    p = persona
+    parts = [
+        f"{p.name}, a {p.age}-year-old {p.gender} {p.occupation} from {p.country}",
+        f"education: {p.education}",
+        f"political leaning: {p.political_leaning}",
+    ]
+    if p.values:
+        parts.append("values " + ", ".join(p.values))
+    if p.interests:
+        parts.append("interested in " + ", ".join(p.interests))
+    return "; ".join(parts) + "."
+
+
+# --- answer status ---------------------------------------------------------------------------------
+def answer_status(*answers: Answer, labels: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``{"status": "answered"}``, or ``"failed"`` with the first failure as ``error``.
+
+    ``labels`` name the answers (``("pre", "post")``) so that the error says which one failed.
+    """
+    for i, answer in enumerate(answers):
+        if not answer.ok:
+            where = f"{labels[i]}: " if i < len(labels) else ""
+            return {"status": "failed", "error": where + (answer.error or "no answer")}
+    return {"status": "answered"}
+
+
+__all__ = [
+    "AGREEMENT_SCALE",
+    "Agreement",
+    "Proposition",
+    "PropositionParams",
+    "Side",
+    "Turn",
+    "agreement_prompt",
+    "agreement_to_credence",
+    "answer_status",
+    "builtin_propositions",
+    "credence_to_agreement",
+    "get_proposition",
+    "lean",
+    "opposite",
+    "parse_propositions",
+    "profile",
+    "proposition_library",
+    "toward",
+]

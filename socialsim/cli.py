@@ -219,6 +219,13 @@ def _print_arms(result) -> None:
         f"{', '.join(s['arms'])}",
         highlight=False,
     )
+    for arm, q in s.get("data_quality", {}).items():
+        if q.get("calls"):
+            console.print(
+                f"{arm}: LLM calls {q['calls']} (cached {q.get('cached', 0)}, repaired "
+                f"{q.get('repaired', 0)}, unusable {q.get('unusable', 0)})",
+                highlight=False,
+            )
     if s.get("effects"):
         console.print("effect of the scenario (treatment minus matched control, 95% interval):")
         for effect in s["effects"]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -25,6 +26,9 @@ from socialsim.agents.sampling import (
     sample_population,
 )
 from socialsim.errors import ConfigError, DataFileError
+
+if TYPE_CHECKING:
+    from socialsim.simulation.network import EdgeList
 
 STRATEGIES = ("random", "homophily", "by_degree")
 
@@ -76,14 +80,18 @@ class Population:
 # --- assignment to nodes ---------------------------------------------------------------------
 
 
-def _bfs_order(graph: nx.Graph, rng: np.random.Generator) -> np.ndarray:
+def _bfs_order(graph: nx.Graph | EdgeList, rng: np.random.Generator) -> np.ndarray:
     """Nodes in breadth-first order from seeded starts (every component, undirected view).
 
     Neighbours are visited in the graph's adjacency order; each level of the search is one
     vectorised step over the adjacency arrays.
     """
-    n = graph.number_of_nodes()
-    indptr, indices = _undirected_lists(graph)
+    if isinstance(graph, nx.Graph):
+        view = graph.to_undirected(as_view=True) if graph.is_directed() else graph
+        indptr, indices = _lists(view.adj, graph.number_of_nodes())
+    else:
+        indptr, indices = graph.neighbour_lists()
+    n = len(indptr) - 1
     seen = np.zeros(n, dtype=bool)
     order = np.empty(n, dtype=np.int64)
     filled = 0
@@ -105,18 +113,13 @@ def _bfs_order(graph: nx.Graph, rng: np.random.Generator) -> np.ndarray:
     return order
 
 
-def _undirected_lists(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
-    """Adjacency lists (CSR) of the undirected view, in the graph's adjacency order."""
-    view = graph.to_undirected(as_view=True) if graph.is_directed() else graph
-    adjacency = view.adj
-    n = graph.number_of_nodes()
+def _lists(adjacency, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR (indptr, indices) of an adjacency mapping over nodes 0..n-1, in its order."""
     counts = np.fromiter((len(adjacency[v]) for v in range(n)), dtype=np.int64, count=n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    indices = np.fromiter(
-        chain.from_iterable(adjacency[v] for v in range(n)), dtype=np.int64, count=indptr[-1]
-    )
-    return indptr, indices
+    flat = chain.from_iterable(adjacency[v] for v in range(n))
+    return indptr, np.fromiter(flat, dtype=np.int64, count=int(indptr[-1]))
 
 
 def field_values(personas: Sequence[Persona], name: str) -> list:
@@ -130,18 +133,25 @@ def field_values(personas: Sequence[Persona], name: str) -> list:
 
 
 def assignment_order(
-    personas: Sequence[Persona], graph: nx.Graph, strategy: str, rng: np.random.Generator
+    personas: Sequence[Persona],
+    graph: nx.Graph | EdgeList,
+    strategy: str,
+    rng: np.random.Generator,
 ) -> list[int]:
     """Which persona each node gets: node i gets ``personas[order[i]]``.
+
+    `graph` is a networkx graph or the arrays of
+    :func:`socialsim.simulation.network.build_network` (the same order for either).
 
     random: a seeded permutation. homophily: personas sorted by (political leaning,
     country, age) laid along a breadth-first walk, so neighbours are alike. by_degree: the
     most active personas (activity_rate, then extraversion) on the highest-degree nodes.
     """
-    n = graph.number_of_nodes()
+    arrays = not isinstance(graph, nx.Graph)
+    n = graph.n if arrays else graph.number_of_nodes()
     if len(personas) != n:
         raise ConfigError(f"population has {len(personas)} personas but the graph has {n} nodes")
-    if set(graph.nodes()) != set(range(n)):
+    if not arrays and set(graph.nodes()) != set(range(n)):
         raise ConfigError("graph nodes must be the integers 0..N-1 to assign personas")
     if strategy == "random":
         return rng.permutation(n).tolist()
@@ -157,7 +167,11 @@ def assignment_order(
         ranked = shuffled[np.lexsort((age[shuffled], country[shuffled], leaning[shuffled]))]
         order[_bfs_order(graph, rng)] = ranked
     elif strategy == "by_degree":
-        degree = np.fromiter((d for _, d in graph.degree(range(n))), dtype=np.int64, count=n)
+        degree = (
+            graph.degree()
+            if arrays
+            else np.fromiter((d for _, d in graph.degree(range(n))), dtype=np.int64, count=n)
+        )
         nodes = np.lexsort((rng.random(n), -degree))
         rate = np.asarray(field_values(personas, "activity_rate"), dtype=float)
         extraversion = np.asarray(field_values(personas, "big_five.extraversion"), dtype=float)

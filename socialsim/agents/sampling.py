@@ -490,10 +490,14 @@ class _Tuples:
         out.codes, out.rows, out.options = self.codes[order], self.rows, self.options
         return out
 
+    def table(self) -> list[tuple]:
+        """The distinct tuples, indexed by the codes."""
+        options = self.options
+        return [tuple(options[j] for j in row if j >= 0) for row in self.rows.tolist()]
+
     def tolist(self) -> list[tuple]:
         """Every row's tuple, in order."""
-        options = self.options
-        table = [tuple(options[j] for j in row if j >= 0) for row in self.rows.tolist()]
+        table = self.table()
         return [table[c] for c in self.codes.tolist()]
 
     def first_rows(self) -> list[int]:
@@ -586,6 +590,28 @@ class SampledPersonas(Sequence[Persona]):
             return [list(v) for v in values.tolist()]
         return list(values) if isinstance(values, list) else values.tolist()
 
+    def coded(self, field: str) -> tuple[np.ndarray, list[Any]]:
+        """One field of every persona as (codes, table): persona i holds ``table[codes[i]]``.
+
+        Lists (values, interests) come as tuples. Much cheaper than :meth:`column` for a
+        large population: ``[";".join(t) for t in table]`` then indexed by the codes gives
+        the joined lists without building a list per persona.
+        """
+        fixed = self._fixed.get(field, _UNSET)
+        top, _, trait = field.partition(".")
+        if top == "big_five" and isinstance(self._fixed.get("big_five"), dict):
+            fixed = self._fixed["big_five"].get(trait, fixed)
+        if fixed is not _UNSET:
+            value = tuple(fixed) if field in ("values", "interests") else fixed
+            return np.zeros(self._n, dtype=np.int32), [value]
+        col = self._columns[field]
+        if isinstance(col, _Coded):
+            return col.codes, col.table
+        if isinstance(col, _Tuples):
+            return col.codes, col.table()
+        coded = _Coded(col.tolist() if isinstance(col, np.ndarray) else col)
+        return coded.codes, coded.table
+
     def take(self, order: Sequence[int]) -> SampledPersonas:
         """The personas reordered: persona i of the result is persona ``order[i]`` here."""
         idx = np.asarray(order, dtype=np.int64)
@@ -626,6 +652,7 @@ class SampledPersonas(Sequence[Persona]):
             ) from None
 
 
+_UNSET = object()
 _CODED = (
     "gender", "country", "occupation", "education", "political_leaning", "communication_style",
 )  # fmt: skip

@@ -14,7 +14,6 @@ of :func:`load_run` / ``events.parquet`` (one ``payload.<key>`` column per paylo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +25,64 @@ BASE_COLUMNS = ["run", "step", "time", "kind", "agent", "target", "claim"]
 AGENT_COLUMNS = ["step", "agent", "claim", "credence"]
 
 
-@dataclass
 class RunData:
     """The record of one run: events, agents table, graph, personas, config (and summary).
 
-    Each part is empty when its file is missing. ``n_agents`` is the population size (from the
-    agents table, else the graph, else the personas).
+    Each part is empty when its file is missing. The network is held as edge arrays
+    (``network``, a :class:`~socialsim.analysis.network.GraphArrays` whose node table is the
+    graph's node attributes) and as a networkx graph (``graph``); either is built from the
+    other on first use, so a run of a million agents needs no networkx graph unless a
+    measure asks for one. ``n_agents`` is the population size.
     """
 
-    path: Path | None = None
-    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASE_COLUMNS))
-    agents: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AGENT_COLUMNS))
-    steps: pd.DataFrame = field(default_factory=pd.DataFrame)
-    graph: nx.Graph | None = None
-    personas: pd.DataFrame = field(default_factory=pd.DataFrame)
-    config: dict[str, Any] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
-    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    def __init__(
+        self,
+        path: Path | None = None,
+        events: pd.DataFrame | None = None,
+        agents: pd.DataFrame | None = None,
+        steps: pd.DataFrame | None = None,
+        graph: nx.Graph | None = None,
+        personas: pd.DataFrame | None = None,
+        config: dict[str, Any] | None = None,
+        summary: dict[str, Any] | None = None,
+        network: Any = None,
+    ) -> None:
+        self.path = path
+        self.events = events if events is not None else pd.DataFrame(columns=BASE_COLUMNS)
+        self.agents = agents if agents is not None else pd.DataFrame(columns=AGENT_COLUMNS)
+        self.steps = steps if steps is not None else pd.DataFrame()
+        self.personas = personas if personas is not None else pd.DataFrame()
+        self.config = config if config is not None else {}
+        self.summary = summary if summary is not None else {}
+        self.cache: dict[Any, Any] = {}
+        self._graph = graph
+        self._network = network
+
+    @property
+    def graph(self) -> nx.Graph | None:
+        """The network as a networkx graph with node attributes (built on first use)."""
+        if self._graph is None and self._network is not None:
+            self._graph = self._network.to_networkx()
+        return self._graph
+
+    @graph.setter
+    def graph(self, value: nx.Graph | None) -> None:
+        self._graph = value
+        self._network = None
+
+    @property
+    def network(self):
+        """The network as edge arrays (:class:`GraphArrays`), or None without a graph."""
+        if self._network is None and self._graph is not None:
+            from socialsim.analysis.network import GraphArrays
+
+            self._network = GraphArrays.of(self._graph)
+        return self._network
+
+    @property
+    def has_network(self) -> bool:
+        """True when the run has a network (without building either form)."""
+        return self._graph is not None or self._network is not None
 
     @property
     def dir(self) -> Path | None:
@@ -52,11 +92,15 @@ class RunData:
     @property
     def n_agents(self) -> int:
         """Number of agents in the run (removed ones included)."""
-        if not self.agents.empty:
-            return int(self.agents["agent"].max()) + 1
-        if self.graph is not None:
-            return self.graph.number_of_nodes()
-        return len(self.personas)
+        if "n_agents" not in self.cache:
+            if not self.agents.empty:
+                n = int(self.agents["agent"].max()) + 1
+            elif self.has_network:
+                n = self.network.n
+            else:
+                n = len(self.personas)
+            self.cache["n_agents"] = n
+        return self.cache["n_agents"]
 
     @property
     def claims(self) -> list[str]:
@@ -80,14 +124,26 @@ def load_run(path: str | Path) -> RunData:
         data.agents = _tidy_agents(pd.read_csv(root / "agents.csv"))
     if (root / "steps.csv").is_file():
         data.steps = pd.read_csv(root / "steps.csv")
-    if (root / "graph.graphml").is_file():
-        data.graph = read_graph(root / "graph.graphml")
     if (root / "personas.parquet").is_file():
         data.personas = pd.read_parquet(root / "personas.parquet")
     elif (root / "personas.csv").is_file():
         data.personas = pd.read_csv(root / "personas.csv")
     if (root / "config.yaml").is_file():
         data.config = _read_yaml(root / "config.yaml")
+    if (root / "edges.parquet").is_file() and not data.personas.empty:
+        from socialsim.analysis.network import GraphArrays
+
+        directed = bool((data.config.get("network") or {}).get("directed", False))
+        edges = pd.read_parquet(root / "edges.parquet")
+        data._network = GraphArrays(
+            len(data.personas),
+            edges["source"].to_numpy(dtype=np.int64),
+            edges["target"].to_numpy(dtype=np.int64),
+            directed,
+            attributes=node_attributes(data.personas, data.agents),
+        )
+    elif (root / "graph.graphml").is_file():
+        data.graph = read_graph(root / "graph.graphml")
     if (root / "summary.json").is_file():
         try:
             data.summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
@@ -209,6 +265,28 @@ def removal_steps(events: pd.DataFrame) -> dict[int, int]:
         if agent is not None and not pd.isna(agent):
             out.setdefault(int(agent), int(step))
     return out
+
+
+def node_attributes(personas: pd.DataFrame, agents: pd.DataFrame) -> pd.DataFrame:
+    """The graph's node attributes: persona fields, policy, role, ... and final credences."""
+    attrs = personas.drop(columns=["agent"], errors="ignore").reset_index(drop=True)
+    if not agents.empty:
+        last = agents[agents["step"] == agents["step"].max()]
+        for claim, rows in last.groupby("claim", sort=False):
+            values = np.full(len(attrs), np.nan)
+            values[rows["agent"].to_numpy(dtype=np.int64)] = rows["credence"].to_numpy(float)
+            attrs[f"credence.{claim}"] = values
+    return attrs
+
+
+def attach_node_attributes(graph: nx.Graph, attrs: pd.DataFrame) -> nx.Graph:
+    """Set row i of `attrs` as the attributes of node i (missing values left out), in place."""
+    columns = list(attrs.columns)
+    values = [attrs[c].astype(object).where(attrs[c].notna(), None).tolist() for c in columns]
+    nodes = graph._node  # the node attribute dicts, filled in one pass
+    for i, row in enumerate(zip(*values, strict=True)):
+        nodes[i].update({c: v for c, v in zip(columns, row, strict=True) if v is not None})
+    return graph
 
 
 def read_graph(path: str | Path) -> nx.Graph:

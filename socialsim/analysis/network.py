@@ -28,19 +28,10 @@ CLUSTERING_SAMPLE_NODES = 20_000
 TRANSITIVITY_SAMPLE_WEDGES = 200_000
 PATH_MAX_SOURCES = 1000
 PATH_MAX_VISITS = 400_000_000
-_SKIP = {
-    "agent",
-    "credence",
-    "belief",
-    "id",
-    "ids",
-    "label",
-    "name",
-    "text",
-    "persona",
-    "bio",
+_SKIP = {  # words of attribute names that mark ids, names, free text and credences
+    "agent", "credence", "belief", "id", "ids", "label", "name", "text", "persona", "bio",
     "backstory",
-}
+}  # fmt: skip
 
 
 class GraphArrays:
@@ -106,6 +97,21 @@ class GraphArrays:
             arrays.__dict__["pairs"] = (own, nbr)  # the adjacency lists are the pairs
         arrays._graph = graph
         return arrays
+
+    def to_networkx(self) -> nx.Graph:
+        """The networkx graph, with the node table as node attributes (built once)."""
+        if self._graph is None:
+            from socialsim.analysis.io import attach_node_attributes
+
+            graph = nx.DiGraph() if self.directed else nx.Graph()
+            graph.add_nodes_from(range(self.n))
+            graph.add_edges_from(zip(self.src.tolist(), self.dst.tolist(), strict=True))
+            if self.attributes is not None:
+                attach_node_attributes(graph, self.attributes)
+            if self.nodes is not None:
+                graph = nx.relabel_nodes(graph, dict(enumerate(self.nodes)))
+            self._graph = graph
+        return self._graph
 
     @property
     def n_edges(self) -> int:
@@ -472,8 +478,9 @@ def _assortativity(values: pd.Series | None, u: np.ndarray, v: np.ndarray) -> fl
     codes, uniques = pd.factorize(known)
     if len(uniques) < 2:
         return None
-    both = present[u] & present[v]
-    u, v = u[both], v[both]
+    if not present.all():
+        both = present[u] & present[v]
+        u, v = u[both], v[both]
     if len(u) == 0:
         return None
     if numeric and len(uniques) > 10:

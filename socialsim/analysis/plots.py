@@ -147,7 +147,7 @@ def arm_values(values: pd.DataFrame, y: str = "value", by: str = "arm", title: s
 
 
 def network_sample(
-    graph: nx.Graph,
+    graph: Any,
     max_nodes: int = 2000,
     seed: int = 0,
     start: Iterable[Any] = (),
@@ -157,16 +157,38 @@ def network_sample(
 
     Breadth-first from the `start` nodes (then from seeded random nodes), taking at most
     `per_node` seeded neighbours of each node, so that a hub does not fill the sample with
-    its leaves. Work grows with the sample, not with the graph (one list of the nodes aside).
+    its leaves. `graph` is a networkx graph or a
+    :class:`~socialsim.analysis.network.GraphArrays` (integer nodes; read through its sparse
+    adjacency, so no networkx graph of the whole network is built). Work grows with the
+    sample, not with the graph.
     """
-    n = graph.number_of_nodes()
+    from socialsim.analysis.network import GraphArrays
+
+    arrays = graph if isinstance(graph, GraphArrays) else None
+    if arrays is not None and arrays.n <= max_nodes:
+        return arrays.to_networkx()
+    n = arrays.n if arrays is not None else graph.number_of_nodes()
     if n <= max_nodes:
         return graph
     rng = np.random.default_rng(seed)
-    nodes = list(graph)
+    if arrays is not None:
+        adj = arrays.simple
+        nodes: Any = range(n)
+
+        def neighbours(node: Any) -> list[Any]:
+            return adj.indices[adj.indptr[node] : adj.indptr[node + 1]].tolist()
+
+        starts = [int(v) for v in start if 0 <= int(v) < n]
+    else:
+        nodes = list(graph)
+
+        def neighbours(node: Any) -> list[Any]:
+            return list(nx.all_neighbors(graph, node)) if graph.is_directed() else list(graph[node])
+
+        starts = [v for v in start if v in graph]
+    starts = starts[: max(1, max_nodes // 10)]
     chosen: dict[Any, None] = {}
     queue: deque[Any] = deque()
-    starts = [s for s in start if s in graph][: max(1, max_nodes // 10)]
 
     def take(node: Any) -> None:
         if node not in chosen:
@@ -180,14 +202,24 @@ def network_sample(
             take(nodes[int(rng.integers(n))])
             continue
         node = queue.popleft()
-        near = list(nx.all_neighbors(graph, node)) if graph.is_directed() else list(graph[node])
+        near = neighbours(node)
         if len(near) > per_node:
             near = [near[i] for i in rng.choice(len(near), per_node, replace=False)]
         for other in near:
             if len(chosen) >= max_nodes:
                 break
             take(other)
-    return graph.subgraph(chosen).copy()
+    if arrays is None:
+        return graph.subgraph(chosen).copy()
+    picked = np.fromiter(chosen, dtype=np.int64)
+    sub = arrays.simple[picked][:, picked].tocoo()
+    view = nx.Graph()
+    view.add_nodes_from(picked.tolist())
+    keep = sub.row < sub.col
+    view.add_edges_from(
+        zip(picked[sub.row[keep]].tolist(), picked[sub.col[keep]].tolist(), strict=True)
+    )
+    return view
 
 
 def spring_positions(graph: nx.Graph, seed: int = 0, iterations: int = 50) -> dict[Any, np.ndarray]:

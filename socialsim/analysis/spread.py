@@ -369,25 +369,29 @@ def adoption_by_attribute(
     return adoption_by_group(data, claim, nx.get_node_attributes(graph, attribute), threshold)
 
 
-def edge_array(graph: nx.Graph) -> np.ndarray:
-    """The graph's edges as an (m, 2) integer array (nodes must be integers)."""
-    m = graph.number_of_edges()
-    if m == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    flat = np.fromiter((x for e in graph.edges() for x in e), dtype=np.int64, count=2 * m)
-    return flat.reshape(m, 2)
+def edge_array(graph: Any) -> np.ndarray:
+    """The edges of a networkx graph or :class:`GraphArrays` as an (m, 2) integer array."""
+    from socialsim.analysis.network import GraphArrays
+
+    g = GraphArrays.of(graph)
+    return np.column_stack([g.src, g.dst])
 
 
-def disagreement(data: AgentsLike, claim: str, graph: nx.Graph) -> pd.DataFrame:
+def disagreement(data: AgentsLike, claim: str, graph: Any = None) -> pd.DataFrame:
     """Mean absolute credence difference across edges per step: ``step, disagreement``.
 
-    O(steps x edges); edges with an agent missing at a step are skipped at that step.
+    O(steps x edges); edges with an agent missing at a step are skipped at that step. The
+    network is the run's unless `graph` (networkx or :class:`GraphArrays`) is given.
     """
+    if graph is None and isinstance(data, RunData) and data.has_network:
+        graph = data.network
     steps, matrix = credence_array(data, claim)
-    edges = edge_array(graph)
-    if not len(steps) or not len(edges):
+    if graph is None or not len(steps):
         return pd.DataFrame(columns=["step", "disagreement"])
+    edges = edge_array(graph)
     edges = edges[(edges < matrix.shape[1]).all(axis=1)]
+    if not len(edges):
+        return pd.DataFrame(columns=["step", "disagreement"])
     values = np.empty(len(steps))
     for i in range(len(steps)):
         diff = np.abs(matrix[i, edges[:, 0]] - matrix[i, edges[:, 1]])

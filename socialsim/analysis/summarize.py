@@ -25,7 +25,15 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis import cascades, collaboration, network, norms, persuasion, spread
-from socialsim.analysis.io import RunData, as_bool, load_run, of_kind, payload, populations
+from socialsim.analysis.io import (
+    RunData,
+    as_bool,
+    load_run,
+    node_attributes,
+    of_kind,
+    payload,
+    populations,
+)
 
 
 def claims_in(run: RunData) -> list[str]:
@@ -134,7 +142,7 @@ def claim_measures(
             out[f"adoption_{pop}"] = spread.reach_stats(curve)
     if not ev.empty:
         out[f"exposure_{main}"] = spread.exposure_adoption(run, claim, threshold, population=main)
-        out["cascades"] = cascades.cascade_summary(cascades.cascade_trees(ev, claim, threshold))
+        out["cascades"] = cascades.forest_summary(cascades.cascade_parents(ev, claim, threshold))
         persist = spread.persistence(run, claim, threshold, population=main)
         if persist.get("removal_step") is not None:
             out[f"persistence_{main}"] = persist
@@ -147,8 +155,8 @@ def claim_measures(
             out[f"credence_probe_gap_{main}"] = spread.credence_probe_gap(
                 run, claim, threshold, population=main
             )
-    if run.graph is not None and run.graph.number_of_edges():
-        dis = spread.disagreement(run, claim, run.graph)
+    if run.has_network and run.network.n_edges:
+        dis = spread.disagreement(run, claim)
         if not dis.empty:
             out["disagreement_final"] = float(dis["disagreement"].iloc[-1])
     pol = spread.polarization(run, claim)
@@ -272,6 +280,7 @@ def summarize_run(
     re-analysing an old run keeps those of its existing summary.json.
     """
     facts = dict(scenario if scenario is not None else run.summary.get("scenario") or {})
+    in_arms = bool((run.summary.get("run") or {}).get("in_arms"))
     cfg_scenario = run.config.get("scenario") or {}
     facts.setdefault("kind", cfg_scenario.get("kind", "none"))
     facts.setdefault("arm", cfg_scenario.get("arm", "treatment"))
@@ -281,22 +290,29 @@ def summarize_run(
         "claims": {c: claim_measures(run, c, pops, threshold) for c in claims_in(run)}
     }
     if not ev.empty:
+        has_norms = bool((payload(of_kind(ev, "action"), "type") == "norm_choice").any())
         for area, fn in (
-            ("norms", lambda: norms.norms_summary(ev, run.graph)),
+            ("norms", lambda: norms.norms_summary(ev, run.graph) if has_norms else {}),
             ("collaboration", lambda: collaboration.collaboration_summary(ev)),
             ("persuasion", lambda: persuasion.persuasion_summary(ev)),
         ):
             value = fn()
             if value:
                 measures[area] = value
-    if run.graph is not None:
-        net = network.network_summary(run.graph)
-        net["homophily"] = network.homophily(run.graph)
+    if run.has_network:
+        g = run.network
+        if g.attributes is None and g._graph is None and len(run.personas) == g.n:
+            g.attributes = node_attributes(run.personas, run.agents)
+        net = network.network_summary(g)
+        net["homophily"] = network.homophily(g)
         measures["network"] = net
     quality = data_quality(ev)
     quality["answers"] = _answers_of(measures)
+    facts_run = run_facts(run)
+    if in_arms:
+        facts_run["in_arms"] = True
     out = {
-        "run": run_facts(run),
+        "run": facts_run,
         "scenario": facts,
         "populations": {name: int(len(ids)) for name, ids in pops.items()},
         "data_quality": quality,
@@ -365,11 +381,12 @@ def run_tables(run: RunData, threshold: float = 0.5) -> dict[str, pd.DataFrame]:
         ]
         tables[f"adoption_{claim}"] = pd.concat(curves, ignore_index=True)
         tables[f"polarization_{claim}"] = spread.polarization(run, claim)
-        if run.graph is not None:
-            tables[f"disagreement_{claim}"] = spread.disagreement(run, claim, run.graph)
+        if run.has_network:
+            tables[f"disagreement_{claim}"] = spread.disagreement(run, claim)
         if not ev.empty:
-            trees = cascades.cascade_trees(ev, claim, threshold)
-            tables[f"cascades_{claim}"] = cascades.cascade_table(trees)
+            tables[f"cascades_{claim}"] = cascades.forest_table(
+                cascades.cascade_parents(ev, claim, threshold)
+            )
             tables[f"probes_{claim}"] = spread.probe_accuracy(run, claim)
     if not ev.empty:
         choices = norms.norm_choices(ev)
@@ -398,8 +415,8 @@ def run_tables(run: RunData, threshold: float = 0.5) -> dict[str, pd.DataFrame]:
         drift = persuasion.stance_by_exposure(ev)
         if not drift.empty:
             tables["stance_by_exposure"] = drift
-    if run.graph is not None:
-        tables["degree_distribution"] = network.degree_distribution(run.graph)
+    if run.has_network:
+        tables["degree_distribution"] = network.degree_distribution(run.network)
     return {k: v for k, v in tables.items() if not v.empty}
 
 

@@ -100,7 +100,12 @@ def run_arms(
                 {"seed": seed, "scenario.arm": arm, "replicates": 1, "control": False}
             )
             result = run_one(
-                one, out=root / arm / f"s{seed}", on_step=on_step, report=report, clients=clients
+                one,
+                out=root / arm / f"s{seed}",
+                on_step=on_step,
+                report=report,
+                clients=clients,
+                in_arms=True,
             )
             arms.runs[arm].append(result)
             rows.append(
@@ -133,6 +138,7 @@ def run_arms(
             "arms": {a: [f"{a}/s{s}" for s in seeds] for a in arm_names},
             "headline": first.get("headline", []),
             "means": arm_means(arms.results, measures),
+            "data_quality": arm_quality(arms.results),
             "effects": effects,
         }
     )
@@ -153,6 +159,15 @@ def effect_measures(summary: dict[str, Any], results: pd.DataFrame) -> list[str]
             if col not in keys:
                 keys.append(col)
     return [k for k in keys if k in results.columns]
+
+
+def arm_quality(results: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Model calls, cached, repaired and unusable answers per arm, summed over replicates."""
+    cols = [c for c in results.columns if c.startswith("data_quality.")]
+    return {
+        arm: {c.split(".", 1)[1]: int(rows[c].fillna(0).sum()) for c in cols}
+        for arm, rows in results.groupby("arm", sort=False)
+    }
 
 
 def arm_means(results: pd.DataFrame, measures: list[str]) -> dict[str, dict[str, float]]:

@@ -117,6 +117,12 @@ class OutputConfig(_Strict):
         default_factory=lambda: ["jsonl", "parquet", "csv"]
     )
     report: bool = True
+    graphml_max_agents: int = Field(
+        200_000,
+        ge=0,
+        description="write graph.graphml (every node attribute) up to this many agents; "
+        "edges.parquet and personas.parquet always hold the network and its attributes",
+    )
     durable: bool = Field(
         False,
         description="fsync the event log every step (survives a machine crash; slower on "

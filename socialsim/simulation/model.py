@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 
@@ -29,7 +30,7 @@ from socialsim.scenarios.base import Scenario, create_scenario
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.log import InteractionLog
 from socialsim.simulation.messages import Mailroom, Message
-from socialsim.simulation.network import build_graph, listen_csr
+from socialsim.simulation.network import build_network, listen_csr
 from socialsim.simulation.policies import PolicyGroup, build_policy_groups
 from socialsim.simulation.queries import Answer, Question
 
@@ -129,7 +130,7 @@ class SocialModel(mesa.Model):
 
         n = cfg.population.size
         base_dir = getattr(cfg, "_base_dir", None)
-        self.graph = build_graph(
+        self.network_arrays = build_network(
             cfg.network.kind,
             n,
             cfg.network.params,
@@ -138,8 +139,10 @@ class SocialModel(mesa.Model):
             base_dir=base_dir,
         )
         population = Population.from_config(n, cfg.population.personas, self.rng, base_dir=base_dir)
-        order = assignment_order(population.personas, self.graph, cfg.population.assign, self.rng)
-        self.indptr, self.indices = listen_csr(self.graph)
+        order = assignment_order(
+            population.personas, self.network_arrays, cfg.population.assign, self.rng
+        )
+        self.indptr, self.indices = listen_csr(self.network_arrays)
         self._network: Network | None = None
         self.groups: list[PolicyGroup] = build_policy_groups(
             cfg, self.rng, clients=clients, decision_fields=self.scenario.decision_fields()
@@ -235,6 +238,11 @@ class SocialModel(mesa.Model):
         return reporters
 
     # --- public API for scenarios -----------------------------------------------------------
+    @property
+    def graph(self) -> nx.Graph:
+        """The network as a networkx graph (built on first use; rule runs rarely need it)."""
+        return self.network_arrays.graph
+
     @property
     def n_agents(self) -> int:
         """Number of agents (including removed ones)."""
@@ -632,25 +640,15 @@ class SocialModel(mesa.Model):
         )
         claim_ids = [c.id for c in self.beliefs.claims]
         rule = group.name
-        emit = self.log.emit
-        step, time = self.step_index, self.time
-        for a, c, o, v, s in zip(
-            agents.tolist(),
-            claims.tolist(),
-            old.tolist(),
-            new.tolist(),
-            source.tolist(),
-            strict=True,
-        ):
-            emit(
-                "belief_change",
-                step=step,
-                time=time,
-                agent=a,
-                target=None if s < 0 else s,
-                claim=claim_ids[c],
-                payload={"old": o, "new": v, "cause": "rule", "ref": rule},
-            )
+        self.log.emit_many(
+            "belief_change",
+            step=self.step_index,
+            time=self.time,
+            agent=agents,
+            target=np.ma.masked_less(source, 0),
+            claim=np.asarray(claim_ids, dtype=object)[claims],
+            payload={"old": old, "new": new, "cause": "rule", "ref": rule},
+        )
         self._step_stats["belief_change"] = self._step_stats.get("belief_change", 0) + len(agents)
 
     def pin(self, agent_id: int, pinned: bool = True) -> None:

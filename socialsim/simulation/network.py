@@ -72,6 +72,23 @@ class EdgeList:
         """Degree of every node (in + out when directed)."""
         return np.bincount(self.edges.reshape(-1), minlength=self.n)
 
+    def neighbour_lists(self) -> tuple[np.ndarray, np.ndarray]:
+        """CSR (indptr, indices) of the undirected view, in the adjacency order of `graph`.
+
+        Built from the arrays when the graph would be (edges of an undirected network
+        reach both ends in list order), so `graph` is not built for it.
+        """
+        if self._graph is not None or self.directed:
+            view = self.graph.to_undirected(as_view=True) if self.directed else self.graph
+            return _lists(view, self.n)
+        src, dst = self.edges[:, 0], self.edges[:, 1]
+        owner = np.column_stack([src, dst]).reshape(-1)  # edge k: src then dst, in order
+        other = np.column_stack([dst, src]).reshape(-1)
+        order = np.argsort(owner, kind="stable")
+        indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner, minlength=self.n), out=indptr[1:])
+        return indptr, other[order]
+
 
 def build_network(
     kind: str,
@@ -377,6 +394,15 @@ def _from_file(p: dict[str, Any], n: int, base_dir: Path | None) -> nx.Graph:
     return nx.relabel_nodes(graph, mapping)
 
 
+def _lists(adjacency: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR (indptr, indices) of an adjacency mapping over nodes 0..n-1, in its order."""
+    counts = np.fromiter((len(adjacency[v]) for v in range(n)), dtype=np.int64, count=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    flat = chain.from_iterable(adjacency[v] for v in range(n))
+    return indptr, np.fromiter(flat, dtype=np.int64, count=int(indptr[-1]))
+
+
 def listen_csr(graph: nx.Graph | EdgeList) -> tuple[np.ndarray, np.ndarray]:
     """CSR arrays (indptr, indices) of whom each node listens to (in-neighbours if directed).
 
@@ -390,12 +416,8 @@ def listen_csr(graph: nx.Graph | EdgeList) -> tuple[np.ndarray, np.ndarray]:
         else:
             listener, speaker = np.concatenate([src, dst]), np.concatenate([dst, src])
     else:
-        lists = graph.pred if graph.is_directed() else graph.adj
-        counts = np.fromiter((len(lists[v]) for v in range(n)), dtype=np.int64, count=n)
-        listener = np.repeat(np.arange(n, dtype=np.int64), counts)
-        speaker = np.fromiter(
-            chain.from_iterable(lists[v] for v in range(n)), dtype=np.int64, count=len(listener)
-        )
+        indptr, speaker = _lists(graph.pred if graph.is_directed() else graph.adj, n)
+        listener = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     keys = np.sort(listener * max(n, 1) + speaker)
     counts = np.bincount(listener, minlength=n)
     indptr = np.zeros(n + 1, dtype=np.int64)

@@ -177,3 +177,12 @@ def test_edge_list_and_graph_agree(kind, directed):
         assert np.array_equal(ours, theirs)
     if kind == "stochastic_block":
         assert net.attributes["community"] == [graph.nodes[v]["community"] for v in range(50)]
+
+
+@pytest.mark.parametrize("kind", ["barabasi_albert", "erdos_renyi", "watts_strogatz"])
+def test_neighbour_lists_follow_the_graphs_adjacency_order(kind):
+    fresh = build_network(kind, 60, {}, seed=2)  # lists from the arrays, no graph built
+    indptr, indices = fresh.neighbour_lists()
+    graph = build_network(kind, 60, {}, seed=2).graph
+    for v in range(60):
+        assert indices[indptr[v] : indptr[v + 1]].tolist() == list(graph[v])

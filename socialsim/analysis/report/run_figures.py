@@ -63,13 +63,13 @@ def _claim_figures(
         plots.stance_distributions(matrix[0, ids], matrix[-1, ids], bins=np.linspace(0, 1, 11)),
         f"Credence in {claim} at step {lo} (before) and step {hi} (after), {main} agents.",
     )
-    if with_network and run.graph is not None and run.graph.number_of_nodes():
-        sample = plots.network_sample(run.graph, NETWORK_SAMPLE, seed=seed, start=roles.tolist())
+    if with_network and run.has_network and run.n_agents:
+        sample = plots.network_sample(run.network, NETWORK_SAMPLE, seed=seed, start=roles.tolist())
         nodes = [v for v in sample.nodes if isinstance(v, int | np.integer)]
         nodes = [v for v in nodes if 0 <= v < matrix.shape[1]]
         rows = sorted({0, len(steps) - 1})
         wide = pd.DataFrame(matrix[np.ix_(rows, nodes)], index=steps[rows], columns=nodes)
-        m, n = sample.number_of_nodes(), run.graph.number_of_nodes()
+        m, n = sample.number_of_nodes(), run.n_agents
         drawn = f"seeded sample of {m:,} of {n:,} agents" if m < n else f"all {n:,} agents"
         figs.add(
             f"network_{claim}",

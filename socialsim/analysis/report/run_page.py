@@ -172,8 +172,25 @@ def _findings(
         out.append("<h3>Other effects against the control</h3>")
         out.append(html_table(_effects_table(rest, labels)))
     elif headline and not effects:
-        out.append('<p class="note">No control arm in this run, so no effect is estimated.</p>')
+        arm = (summary.get("scenario") or {}).get("arm")
+        if arm in ("treatment", "control") and _in_arms(summary):
+            out.append(
+                f'<p class="note">This is the {_e(arm)} arm of one replicate: the effect '
+                "against the other arm, with its interval, is in the arms report "
+                '(<a href="../../report.html">../../report.html</a>).</p>'
+            )
+        else:
+            out.append(
+                '<p class="note">No control arm in this run, so no effect is estimated: '
+                "run with <code>--control</code> to tell the scenario's effect from "
+                "drift.</p>"
+            )
     return "".join(out)
+
+
+def _in_arms(summary: dict[str, Any]) -> bool:
+    """True when the run's id marks it as one arm of an arms run (see ``arms.py``)."""
+    return bool((summary.get("run") or {}).get("in_arms"))
 
 
 def _data_quality(summary: dict[str, Any], figs: _Figures) -> str:

@@ -26,8 +26,10 @@ def test_round_trip_through_networkx(tmp_path, directed):
     write_graphml(path, 3, edges, nodes, directed)
     g = nx.read_graphml(path, node_type=int)
     assert g.is_directed() == directed
-    assert sorted(g.edges()) == sorted(map(tuple, edges.tolist())) or not directed and (
-        {frozenset(e) for e in g.edges()} == {frozenset(e) for e in edges.tolist()}
+    assert (
+        sorted(g.edges()) == sorted(map(tuple, edges.tolist()))
+        or not directed
+        and ({frozenset(e) for e in g.edges()} == {frozenset(e) for e in edges.tolist()})
     )
     assert g.nodes[0] == {
         "name": 'Ana <b>"x"</b> & co', "age": 30, "credulity": 0.25, "present": True,

@@ -17,103 +17,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from socialsim.analysis.io import (
-    RunData,
-    as_bool,
-    list_column,
-    of_kind,
-    payload,
-    populations,
-    removal_steps,
+from socialsim.analysis.credences import (  # noqa: F401 - part of this module's API
+    AgentsLike,
+    credence_array,
+    credence_matrix,
+    final_credence,
+    population_ids,
+    presence,
 )
-
-AgentsLike = RunData | pd.DataFrame
-
-
-def _agents(data: AgentsLike) -> pd.DataFrame:
-    if isinstance(data, RunData):
-        return data.agents
-    if isinstance(data, pd.DataFrame) and "kind" in data.columns:
-        raise TypeError(
-            "this measure reads the agents table (every agent from step 0), not the event log; "
-            "pass the run (socialsim.analysis.load_run(dir) or the result of socialsim.run) or "
-            "its .agents table"
-        )
-    return data
-
-
-def credence_array(data: AgentsLike, claim: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(steps, matrix)``: the credence of every agent (columns) at every step (rows).
-
-    Read from the agents table (one row per step x agent x claim, step 0 included), in one
-    pass: O(rows). Agents missing at a step are NaN. Cached on a :class:`RunData`.
-    """
-    key = ("credence", claim)
-    if isinstance(data, RunData) and key in data.cache:
-        return data.cache[key]
-    table = _agents(data)
-    rows = table[(table["claim"].astype(str) == str(claim)).to_numpy(dtype=bool)]
-    if rows.empty:
-        out = (np.zeros(0, dtype=np.int64), np.zeros((0, 0)))
-    else:
-        step = rows["step"].to_numpy(dtype=np.int64)
-        agent = rows["agent"].to_numpy(dtype=np.int64)
-        steps = np.unique(step)
-        n = int(agent.max()) + 1
-        if isinstance(data, RunData):
-            n = max(n, data.n_agents)
-        matrix = np.full((len(steps), n), np.nan)
-        matrix[np.searchsorted(steps, step), agent] = rows["credence"].to_numpy(dtype=float)
-        out = (steps, matrix)
-    if isinstance(data, RunData):
-        data.cache[key] = out
-    return out
-
-
-def credence_matrix(data: AgentsLike, claim: str) -> pd.DataFrame:
-    """Credence per step (rows) and agent (columns), from the agents table."""
-    steps, matrix = credence_array(data, claim)
-    if not len(steps):
-        return pd.DataFrame(dtype=float)
-    wide = pd.DataFrame(matrix, index=pd.Index(steps, name="step"))
-    wide.columns.name = "agent"
-    return wide
-
-
-def final_credence(data: AgentsLike, claim: str) -> pd.Series:
-    """Last recorded credence of every agent in `claim` (index: agent)."""
-    steps, matrix = credence_array(data, claim)
-    if not len(steps):
-        return pd.Series(dtype=float, name="credence")
-    last = pd.Series(matrix[-1], name="credence")
-    last.index.name = "agent"
-    return last.dropna()
-
-
-def presence(data: RunData, steps: np.ndarray) -> np.ndarray:
-    """Boolean (steps x agents): present at the end of each step (removed agents drop out)."""
-    n = data.n_agents
-    mask = np.ones((len(steps), n), dtype=bool)
-    for agent, step in removal_steps(data.events).items():
-        if agent < n:
-            mask[np.asarray(steps) >= step, agent] = False
-    return mask
-
-
-def population_ids(data: AgentsLike, population: str | np.ndarray | None) -> np.ndarray | None:
-    """The agent ids of a named population (see :func:`populations`), or the ids given."""
-    if population is None or (isinstance(population, str) and population == "all"):
-        return None
-    if isinstance(population, str):
-        if not isinstance(data, RunData):
-            raise ValueError(f"population {population!r} needs the run (RunData), not a table")
-        pops = populations(data)
-        if population not in pops:
-            raise ValueError(
-                f"population {population!r} is not in this run; it has {', '.join(pops)}"
-            )
-        return pops[population]
-    return np.asarray(population, dtype=np.int64)
+from socialsim.analysis.io import RunData, list_column, of_kind, payload
+from socialsim.analysis.probes import (  # noqa: F401 - part of this module's API
+    credence_probe_gap,
+    probe_accuracy,
+    probe_frame,
+    probe_share_by_step,
+)
 
 
 def adoption_curve(
@@ -162,26 +80,12 @@ def adoption_curve(
         )
     if events is None and isinstance(data, RunData):
         events = data.events
-    probes = _probe_share_by_step(events, claim, ids)
+    probes = probe_share_by_step(events, claim, ids)
     if probes is not None and not probes.empty:
         curve = curve.merge(probes, on="step", how="outer").sort_values("step")
     else:
         curve["probe_manipulated_share"] = np.nan
     return curve.reset_index(drop=True)
-
-
-def _probe_share_by_step(
-    events: pd.DataFrame | None, claim: str, ids: np.ndarray | None = None
-) -> pd.DataFrame | None:
-    if events is None:
-        return None
-    frame = _probe_frame(events, claim, ids)
-    frame = frame.dropna(subset=["manipulated"])
-    if frame.empty:
-        return None
-    return (
-        frame.groupby("step")["manipulated"].mean().rename("probe_manipulated_share").reset_index()
-    )
 
 
 def reach_stats(curve: pd.DataFrame) -> dict[str, Any]:
@@ -321,7 +225,7 @@ def persistence(
     out["reach_final"] = float(curve["share"].iloc[-1]) if not curve.empty else None
     if out["reach_at_removal"] is not None and out["reach_final"] is not None:
         out["reach_change"] = out["reach_final"] - out["reach_at_removal"]
-    probes = _probe_frame(data.events, claim, population_ids(data, population))
+    probes = probe_frame(data.events, claim, population_ids(data, population))
     m = probes["manipulated"]
     before, after = m[probes["step"] < step], m[probes["step"] >= step]
     out["probe_manipulated_before"] = float(before.mean()) if before.notna().any() else None
@@ -437,100 +341,3 @@ def polarization(
                 "mean": np.nanmean(matrix, axis=1),
             }
         )
-
-
-def _probe_frame(
-    events: pd.DataFrame, claim: str | None, ids: np.ndarray | None = None
-) -> pd.DataFrame:
-    """Probe events as a table; ``answered`` False (and NaN scores) for failed answers."""
-    probes = of_kind(events, "probe")
-    if claim is not None and not probes.empty:
-        probes = probes[(probes["claim"] == claim).to_numpy(dtype=bool)]
-    if ids is not None and not probes.empty:
-        probes = probes[np.isin(probes["agent"].to_numpy(dtype=float), ids)]
-    status = payload(probes, "status")
-    # logs written before probes carried a status: an answer letter (when the log has the
-    # field), else a score, marks an answered probe
-    has_answer = "payload.answer" in probes.columns or (
-        "payload" in probes.columns
-        and any(isinstance(p, dict) and "answer" in p for p in probes["payload"])
-    )
-    legacy = payload(probes, "answer" if has_answer else "correct")
-    answered = np.where(
-        status.notna().to_numpy(), (status == "answered").to_numpy(), legacy.notna().to_numpy()
-    ).astype(bool)
-    correct = as_bool(payload(probes, "correct")).to_numpy()
-    manipulated = as_bool(payload(probes, "manipulated")).to_numpy()
-    correct = np.where(answered, correct, np.nan)
-    manipulated = np.where(answered, manipulated, np.nan)
-    return pd.DataFrame(
-        {
-            "step": probes["step"].to_numpy(),
-            "agent": probes["agent"].to_numpy(),
-            "claim": probes["claim"].to_numpy(),
-            "distance": payload(probes, "distance").fillna("unknown").to_numpy(),
-            "answered": answered,
-            "correct": correct,
-            "manipulated": manipulated,
-            "credence": pd.to_numeric(payload(probes, "credence"), errors="coerce").to_numpy(),
-        }
-    )
-
-
-def probe_accuracy(
-    data: RunData | pd.DataFrame,
-    claim: str | None = None,
-    *,
-    population: str | np.ndarray | None = "all",
-) -> pd.DataFrame:
-    """Probes by distance: ``distance, asked, answered, failed, accuracy, manipulated_share``.
-
-    Accuracy and manipulated share are over answered probes only; a failed answer is never
-    scored. `data` is the run (for named populations) or an event table.
-    """
-    events = data.events if isinstance(data, RunData) else data
-    ids = population_ids(data, population) if isinstance(data, RunData) else None
-    frame = _probe_frame(events, claim, ids)
-    cols = ["distance", "asked", "answered", "failed", "accuracy", "manipulated_share"]
-    if frame.empty:
-        return pd.DataFrame(columns=cols)
-    out = frame.groupby("distance").agg(
-        asked=("answered", "size"),
-        answered=("answered", "sum"),
-        accuracy=("correct", "mean"),
-        manipulated_share=("manipulated", "mean"),
-    )
-    out["answered"] = out["answered"].astype(int)
-    out["failed"] = out["asked"] - out["answered"]
-    order = {"direct": 0, "indirect": 1, "peripheral": 2}
-    out = out.reset_index()
-    out["_o"] = out["distance"].map(order).fillna(9)
-    out = out.sort_values(["_o", "distance"]).drop(columns="_o").reset_index(drop=True)
-    return out[cols]
-
-
-def credence_probe_gap(
-    data: RunData | pd.DataFrame,
-    claim: str | None = None,
-    threshold: float = 0.5,
-    *,
-    population: str | np.ndarray | None = "all",
-) -> dict[str, Any]:
-    """How often stated belief (credence >= threshold) and probe behaviour disagree.
-
-    Over answered direct and indirect probes: ``disagreement`` is the share where believing
-    the claim and answering the manipulated way differ; ``mean_abs_gap`` is mean
-    |credence - manipulated|. Peripheral probes are left out (the claim should not move them).
-    """
-    events = data.events if isinstance(data, RunData) else data
-    ids = population_ids(data, population) if isinstance(data, RunData) else None
-    frame = _probe_frame(events, claim, ids)
-    frame = frame[frame["distance"] != "peripheral"].dropna(subset=["credence", "manipulated"])
-    if frame.empty:
-        return {"n": 0, "disagreement": None, "mean_abs_gap": None}
-    believes = (frame["credence"] >= threshold).astype(float)
-    return {
-        "n": int(len(frame)),
-        "disagreement": float((believes != frame["manipulated"]).mean()),
-        "mean_abs_gap": float((frame["credence"] - frame["manipulated"]).abs().mean()),
-    }

@@ -33,6 +33,7 @@ from socialsim.analysis.io import (
     of_kind,
     payload,
     populations,
+    removal_steps,
 )
 
 
@@ -57,7 +58,7 @@ def run_facts(run: RunData) -> dict[str, Any]:
         steps_run = int(run.agents["step"].max())
     elif not ev.empty and ev["step"].notna().any():
         steps_run = int(ev["step"].max())
-    removed = spread.removal_steps(ev) if not ev.empty else {}
+    removed = removal_steps(ev) if not ev.empty else {}
     run_id = str(ev["run"].iloc[0]) if not ev.empty and "run" in ev else None
     return {
         "id": run_id or (f"{cfg.get('name')}-s{cfg.get('seed')}" if cfg else None),

@@ -1,0 +1,100 @@
+"""Credences of the record: the agents table as a step x agent array, presence, populations.
+
+The belief measures of :mod:`socialsim.analysis.spread` and the figures read credences
+through these, once per claim (cached on the :class:`~socialsim.analysis.io.RunData`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from socialsim.analysis.io import RunData, populations, removal_steps
+
+AgentsLike = RunData | pd.DataFrame
+
+
+def _agents(data: AgentsLike) -> pd.DataFrame:
+    if isinstance(data, RunData):
+        return data.agents
+    if isinstance(data, pd.DataFrame) and "kind" in data.columns:
+        raise TypeError(
+            "this measure reads the agents table (every agent from step 0), not the event log; "
+            "pass the run (socialsim.analysis.load_run(dir) or the result of socialsim.run) or "
+            "its .agents table"
+        )
+    return data
+
+
+def credence_array(data: AgentsLike, claim: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps, matrix)``: the credence of every agent (columns) at every step (rows).
+
+    Read from the agents table (one row per step x agent x claim, step 0 included), in one
+    pass: O(rows). Agents missing at a step are NaN. Cached on a :class:`RunData`.
+    """
+    key = ("credence", claim)
+    if isinstance(data, RunData) and key in data.cache:
+        return data.cache[key]
+    table = _agents(data)
+    rows = table[(table["claim"].astype(str) == str(claim)).to_numpy(dtype=bool)]
+    if rows.empty:
+        out = (np.zeros(0, dtype=np.int64), np.zeros((0, 0)))
+    else:
+        step = rows["step"].to_numpy(dtype=np.int64)
+        agent = rows["agent"].to_numpy(dtype=np.int64)
+        steps = np.unique(step)
+        n = int(agent.max()) + 1
+        if isinstance(data, RunData):
+            n = max(n, data.n_agents)
+        matrix = np.full((len(steps), n), np.nan)
+        matrix[np.searchsorted(steps, step), agent] = rows["credence"].to_numpy(dtype=float)
+        out = (steps, matrix)
+    if isinstance(data, RunData):
+        data.cache[key] = out
+    return out
+
+
+def credence_matrix(data: AgentsLike, claim: str) -> pd.DataFrame:
+    """Credence per step (rows) and agent (columns), from the agents table."""
+    steps, matrix = credence_array(data, claim)
+    if not len(steps):
+        return pd.DataFrame(dtype=float)
+    wide = pd.DataFrame(matrix, index=pd.Index(steps, name="step"))
+    wide.columns.name = "agent"
+    return wide
+
+
+def final_credence(data: AgentsLike, claim: str) -> pd.Series:
+    """Last recorded credence of every agent in `claim` (index: agent)."""
+    steps, matrix = credence_array(data, claim)
+    if not len(steps):
+        return pd.Series(dtype=float, name="credence")
+    last = pd.Series(matrix[-1], name="credence")
+    last.index.name = "agent"
+    return last.dropna()
+
+
+def presence(data: RunData, steps: np.ndarray) -> np.ndarray:
+    """Boolean (steps x agents): present at the end of each step (removed agents drop out)."""
+    n = data.n_agents
+    mask = np.ones((len(steps), n), dtype=bool)
+    for agent, step in removal_steps(data.events).items():
+        if agent < n:
+            mask[np.asarray(steps) >= step, agent] = False
+    return mask
+
+
+def population_ids(data: AgentsLike, population: str | np.ndarray | None) -> np.ndarray | None:
+    """The agent ids of a named population (see :func:`populations`), or the ids given."""
+    if population is None or (isinstance(population, str) and population == "all"):
+        return None
+    if isinstance(population, str):
+        if not isinstance(data, RunData):
+            raise ValueError(f"population {population!r} needs the run (RunData), not a table")
+        pops = populations(data)
+        if population not in pops:
+            raise ValueError(
+                f"population {population!r} is not in this run; it has {', '.join(pops)}"
+            )
+        return pops[population]
+    return np.asarray(population, dtype=np.int64)

@@ -1,0 +1,127 @@
+"""Probes: multiple-choice questions asked of agents about a claim, scored over answers.
+
+A failed or unusable answer (``status: failed``) is counted as asked and failed, never
+scored as right or wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from socialsim.analysis.credences import population_ids
+from socialsim.analysis.io import RunData, as_bool, of_kind, payload
+
+
+def probe_share_by_step(
+    events: pd.DataFrame | None, claim: str, ids: np.ndarray | None = None
+) -> pd.DataFrame | None:
+    """Manipulated share of the answered probes of `claim` per step (None without probes)."""
+    if events is None:
+        return None
+    frame = probe_frame(events, claim, ids)
+    frame = frame.dropna(subset=["manipulated"])
+    if frame.empty:
+        return None
+    return (
+        frame.groupby("step")["manipulated"].mean().rename("probe_manipulated_share").reset_index()
+    )
+
+
+def probe_frame(
+    events: pd.DataFrame, claim: str | None, ids: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Probe events as a table; ``answered`` False (and NaN scores) for failed answers."""
+    probes = of_kind(events, "probe")
+    if claim is not None and not probes.empty:
+        probes = probes[(probes["claim"] == claim).to_numpy(dtype=bool)]
+    if ids is not None and not probes.empty:
+        probes = probes[np.isin(probes["agent"].to_numpy(dtype=float), ids)]
+    status = payload(probes, "status")
+    # logs written before probes carried a status: an answer letter (when the log has the
+    # field), else a score, marks an answered probe
+    has_answer = "payload.answer" in probes.columns or (
+        "payload" in probes.columns
+        and any(isinstance(p, dict) and "answer" in p for p in probes["payload"])
+    )
+    legacy = payload(probes, "answer" if has_answer else "correct")
+    answered = np.where(
+        status.notna().to_numpy(), (status == "answered").to_numpy(), legacy.notna().to_numpy()
+    ).astype(bool)
+    correct = as_bool(payload(probes, "correct")).to_numpy()
+    manipulated = as_bool(payload(probes, "manipulated")).to_numpy()
+    correct = np.where(answered, correct, np.nan)
+    manipulated = np.where(answered, manipulated, np.nan)
+    return pd.DataFrame(
+        {
+            "step": probes["step"].to_numpy(),
+            "agent": probes["agent"].to_numpy(),
+            "claim": probes["claim"].to_numpy(),
+            "distance": payload(probes, "distance").fillna("unknown").to_numpy(),
+            "answered": answered,
+            "correct": correct,
+            "manipulated": manipulated,
+            "credence": pd.to_numeric(payload(probes, "credence"), errors="coerce").to_numpy(),
+        }
+    )
+
+
+def probe_accuracy(
+    data: RunData | pd.DataFrame,
+    claim: str | None = None,
+    *,
+    population: str | np.ndarray | None = "all",
+) -> pd.DataFrame:
+    """Probes by distance: ``distance, asked, answered, failed, accuracy, manipulated_share``.
+
+    Accuracy and manipulated share are over answered probes only; a failed answer is never
+    scored. `data` is the run (for named populations) or an event table.
+    """
+    events = data.events if isinstance(data, RunData) else data
+    ids = population_ids(data, population) if isinstance(data, RunData) else None
+    frame = probe_frame(events, claim, ids)
+    cols = ["distance", "asked", "answered", "failed", "accuracy", "manipulated_share"]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    out = frame.groupby("distance").agg(
+        asked=("answered", "size"),
+        answered=("answered", "sum"),
+        accuracy=("correct", "mean"),
+        manipulated_share=("manipulated", "mean"),
+    )
+    out["answered"] = out["answered"].astype(int)
+    out["failed"] = out["asked"] - out["answered"]
+    order = {"direct": 0, "indirect": 1, "peripheral": 2}
+    out = out.reset_index()
+    out["_o"] = out["distance"].map(order).fillna(9)
+    out = out.sort_values(["_o", "distance"]).drop(columns="_o").reset_index(drop=True)
+    return out[cols]
+
+
+def credence_probe_gap(
+    data: RunData | pd.DataFrame,
+    claim: str | None = None,
+    threshold: float = 0.5,
+    *,
+    population: str | np.ndarray | None = "all",
+) -> dict[str, Any]:
+    """How often stated belief (credence >= threshold) and probe behaviour disagree.
+
+    Over answered direct and indirect probes: ``disagreement`` is the share where believing
+    the claim and answering the manipulated way differ; ``mean_abs_gap`` is mean
+    |credence - manipulated|. Peripheral probes are left out (the claim should not move them).
+    """
+    events = data.events if isinstance(data, RunData) else data
+    ids = population_ids(data, population) if isinstance(data, RunData) else None
+    frame = probe_frame(events, claim, ids)
+    frame = frame[frame["distance"] != "peripheral"].dropna(subset=["credence", "manipulated"])
+    if frame.empty:
+        return {"n": 0, "disagreement": None, "mean_abs_gap": None}
+    believes = (frame["credence"] >= threshold).astype(float)
+    return {
+        "n": int(len(frame)),
+        "disagreement": float((believes != frame["manipulated"]).mean()),
+        "mean_abs_gap": float((frame["credence"] - frame["manipulated"]).abs().mean()),
+    }

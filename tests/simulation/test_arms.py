@@ -162,3 +162,23 @@ def test_one_replicate_gets_an_interval_over_its_agents(tmp_path):
     assert (effect["ci_low"], effect["ci_high"]) == pytest.approx((lo, hi))
     peak = next(e for e in arms.summary["effects"] if e["measure"].endswith("benign.peak"))
     assert peak["ci_low"] is None
+
+
+def test_the_documented_command_prints_the_attack_effect(tmp_path):
+    """`socialsim run examples/misinformation.yaml --set agents.policy=independent_cascade
+    --control --set replicates=5` prints the attackers' effect with its interval."""
+    from pathlib import Path
+
+    from socialsim.cli import app
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "misinformation.yaml"
+    args = ["run", str(example), "--set", "agents.policy=independent_cascade", "--control",
+            "--set", "replicates=5", "--out", str(tmp_path / "m"), "-q", "--no-report"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "adoption_benign.final_reach" in x)
+    assert "treatment vs" in line and "control, difference" in line and "(n=5)" in line
+    summary = json.loads((tmp_path / "m" / "summary.json").read_text())
+    effect = next(e for e in summary["effects"] if e["measure"].endswith("benign.final_reach"))
+    assert effect["n_replicates"] == 5 and effect["ci_low"] <= effect["ci_high"]
+    assert f"[{effect['ci_low']:.3f}, {effect['ci_high']:.3f}]" in line

@@ -102,11 +102,17 @@ def sweep(
 
 
 @app.command()
-def analyze(run_dir: Annotated[Path, typer.Argument(help="a run or sweep directory")]) -> None:
-    """Compute the measures of a run directory: summary.json and tables/*.csv."""
+def analyze(run_dir: Annotated[Path, typer.Argument(help="a run or arms directory")]) -> None:
+    """Compute the measures of a run (or of every run of an arms directory) again."""
     from socialsim.analysis.summarize import analyze_dir
+    from socialsim.simulation.arms import analyze_arms, is_arms_dir
 
     _need_dir(run_dir)
+    if is_arms_dir(run_dir):
+        result = analyze_arms(run_dir)
+        console.print(f"wrote {run_dir / 'summary.json'}, results.csv and every run's summary")
+        _print_arms(result)
+        return
     analyze_dir(run_dir)
     console.print(f"wrote {run_dir / 'summary.json'} and {run_dir / 'tables'}/")
 

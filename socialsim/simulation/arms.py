@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis import spread
+from socialsim.analysis.io import RunData
 from socialsim.analysis.stats import paired_effect
 from socialsim.analysis.summarize import flat_metrics, jsonable, write_summary
 from socialsim.errors import ConfigError
 from socialsim.simulation.config import ExperimentConfig
-from socialsim.simulation.runner import Run, run_one
+from socialsim.simulation.runner import run_one
 
 EXTRA_EFFECTS = ("norms.adherence.overall.rate", "norms.pressure.pressure_group.rate")
 EFFECT_SUFFIXES = (
@@ -50,7 +51,7 @@ class Arms:
 
     dir: Path
     cfg: ExperimentConfig
-    runs: dict[str, list[Run]] = field(default_factory=dict)
+    runs: dict[str, list[RunData]] = field(default_factory=dict)
     results: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, Any] = field(default_factory=dict)
 
@@ -93,7 +94,6 @@ def run_arms(
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
     arm_names = ["treatment", "control"] if cfg.control else ["treatment"]
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in arm_names})
-    rows = []
     for seed in seeds:
         for arm in arm_names:
             one = cfg.with_overrides(
@@ -108,23 +108,38 @@ def run_arms(
                 in_arms=True,
             )
             arms.runs[arm].append(result)
-            rows.append(
-                {
-                    "arm": arm,
-                    "seed": seed,
-                    "run_dir": f"{arm}/s{seed}",
-                    **flat_metrics(result.summary),
-                }
-            )
-    arms.results = pd.DataFrame(rows)
+    summarize_arms(arms)
+    if report if report is not None else cfg.output.report:
+        from socialsim.analysis.report import write_report
+
+        write_report(root)
+    return arms
+
+
+def summarize_arms(arms: Arms) -> dict[str, Any]:
+    """Results (one row per arm x seed), effects and the arms' summary.json, from the runs."""
+    cfg, root = arms.cfg, arms.dir
+    rows = [
+        {
+            "arm": arm,
+            "seed": run.summary["run"]["seed"],
+            "run_dir": f"{arm}/s{run.summary['run']['seed']}",
+            **flat_metrics(run.summary),
+        }
+        for arm, runs in arms.runs.items()
+        for run in runs
+    ]
+    arms.results = pd.DataFrame(rows).sort_values(["seed", "arm"], ascending=[True, False])
+    arms.results = arms.results.reset_index(drop=True)
     arms.results.to_csv(root / "results.csv", index=False)
     arms.results.to_parquet(root / "results.parquet", index=False)
+    seeds = sorted({int(s) for s in arms.results["seed"]})
     first = arms.runs["treatment"][0].summary
     measures = effect_measures(first, arms.results)
     effects = []
-    if cfg.control:
+    if "control" in arms.runs:
         effects = compare_arms(arms.results, measures, seed=cfg.seed)
-        if cfg.replicates == 1:
+        if len(seeds) == 1:
             effects = [
                 agent_level_effect(arms.runs["treatment"][0], arms.runs["control"][0], e, cfg.seed)
                 for e in effects
@@ -134,8 +149,8 @@ def run_arms(
             "kind": "arms",
             "name": cfg.name,
             "seeds": seeds,
-            "replicates": cfg.replicates,
-            "arms": {a: [f"{a}/s{s}" for s in seeds] for a in arm_names},
+            "replicates": len(seeds),
+            "arms": {a: [f"{a}/s{s}" for s in seeds] for a in arms.runs},
             "headline": first.get("headline", []),
             "means": arm_means(arms.results, measures),
             "data_quality": arm_quality(arms.results),
@@ -143,10 +158,30 @@ def run_arms(
         }
     )
     write_summary(root, arms.summary)
-    if report if report is not None else cfg.output.report:
-        from socialsim.analysis.report import write_report
+    return arms.summary
 
-        write_report(root)
+
+def is_arms_dir(path: str | os.PathLike) -> bool:
+    """True for a directory written by :func:`run_arms`."""
+    return (Path(path) / "treatment").is_dir() and (Path(path) / "config.yaml").is_file()
+
+
+def analyze_arms(path: str | os.PathLike) -> Arms:
+    """Analyse an arms directory again: every run's summary, then results and effects."""
+    from socialsim.analysis.io import load_run
+    from socialsim.analysis.summarize import analyze_dir
+
+    root = Path(path)
+    cfg = ExperimentConfig.from_yaml(root / "config.yaml")
+    arms = Arms(dir=root, cfg=cfg)
+    for arm in ("treatment", "control"):
+        runs = sorted((root / arm).glob("s*"), key=lambda p: int(p.name[1:]))
+        for run_dir in runs:
+            analyze_dir(run_dir)
+            arms.runs.setdefault(arm, []).append(load_run(run_dir))
+    if not arms.runs.get("treatment"):
+        raise ConfigError(f"{str(root)!r} holds no treatment runs; is it an arms directory?")
+    summarize_arms(arms)
     return arms
 
 
@@ -194,7 +229,11 @@ AGENT_LEVEL = re.compile(r"^claims\.(.+)\.adoption_(\w+)\.(final_reach|mean_cred
 
 
 def agent_level_effect(
-    treatment: Run, control: Run, effect: dict[str, Any], seed: int = 0, threshold: float = 0.5
+    treatment: RunData,
+    control: RunData,
+    effect: dict[str, Any],
+    seed: int = 0,
+    threshold: float = 0.5,
 ) -> dict[str, Any]:
     """With one replicate, an interval for a final adoption measure from its agents.
 

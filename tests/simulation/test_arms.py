@@ -182,3 +182,20 @@ def test_the_documented_command_prints_the_attack_effect(tmp_path):
     effect = next(e for e in summary["effects"] if e["measure"].endswith("benign.final_reach"))
     assert effect["n_replicates"] == 5 and effect["ci_low"] <= effect["ci_high"]
     assert f"[{effect['ci_low']:.3f}, {effect['ci_high']:.3f}]" in line
+
+
+def test_analyze_an_arms_directory_again(arms):
+    from socialsim.simulation.arms import analyze_arms, is_arms_dir
+
+    before = json.loads((arms.dir / "summary.json").read_text())
+    assert is_arms_dir(arms.dir) and not is_arms_dir(arms.dir / "treatment" / "s11")
+    again = analyze_arms(arms.dir)
+    assert [e["measure"] for e in again.summary["effects"]] == [
+        e["measure"] for e in before["effects"]
+    ]
+    for new, old in zip(again.summary["effects"], before["effects"], strict=True):
+        for key in ("treatment", "control", "difference", "ci_low", "ci_high"):
+            assert new[key] == pytest.approx(old[key], rel=1e-9)
+    assert json.loads((arms.dir / "summary.json").read_text()) == again.summary
+    sub = json.loads((arms.dir / "treatment" / "s11" / "summary.json").read_text())
+    assert sub["run"]["in_arms"] is True

@@ -193,33 +193,6 @@ def _walk_dicts(tree: dict[str, Any], prefix: tuple[str, ...]):
             yield from _walk_dicts(v, (*prefix, str(k)))
 
 
-HEADLINE_KEYS: dict[str, list[tuple[str, str, str]]] = {
-    "norms": [
-        ("norms.adherence.overall.rate", "Norm adherence (agents without a role)", "adherence")
-    ],
-    "persuasion": [
-        ("persuasion.campaign.change", "Change in mean stance (campaign)", "campaign_stance")
-    ],
-    "debate": [
-        (
-            "persuasion.debate.mean_shift",
-            "Mean agreement shift toward the persuader",
-            "debate_shift",
-        )
-    ],
-    "authority": [
-        (
-            "persuasion.authority.shares.sycophantic_agreement",
-            "Share following a false authority",
-            "authority",
-        )
-    ],
-    "accumulation": [
-        ("persuasion.accumulation.change", "Change in stance with exposure", "stance_by_exposure")
-    ],
-}
-
-
 def lookup(tree: dict[str, Any], dotted: str) -> Any:
     """The value at a dotted key of a nested dict (None when absent)."""
     node: Any = tree
@@ -230,11 +203,17 @@ def lookup(tree: dict[str, Any], dotted: str) -> Any:
     return node
 
 
-def headline(measures: dict[str, Any], kind: str | None) -> list[dict[str, Any]]:
-    """The measures the report and the CLI lead with: the scenario's, then each claim's reach.
+def headline(
+    measures: dict[str, Any], kind: str | None, declared: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The measures the report and the CLI lead with.
 
-    ``[{"measure": "claims.c1.adoption_benign.final_reach", "label": ..., "value": ...,
-    "figure": "adoption_c1"}]``; the measure key is a dotted path into ``measures``.
+    The scenario names them (`declared`: its ``headline_measures``, kept in summary.json's
+    ``scenario.measures``); the values are read from `measures`. Collaboration leads with the
+    gap of each model; a run without a scenario (or whose declared measures are absent) with
+    each claim's final reach. ``[{"measure": "claims.c1.adoption_benign.final_reach",
+    "label": ..., "value": ..., "figure": "adoption_c1"}]``; the measure key is a dotted path
+    into ``measures``.
     """
     out: list[dict[str, Any]] = []
     gaps = lookup(measures, "collaboration.gap")
@@ -249,12 +228,11 @@ def headline(measures: dict[str, Any], kind: str | None) -> list[dict[str, Any]]
                         "figure": "collaboration_success",
                     }
                 )
-    for key, label, figure in HEADLINE_KEYS.get(kind or "", []):
-        value = lookup(measures, key)
+    for item in declared or []:
+        value = lookup(measures, str(item.get("measure")))
         if isinstance(value, int | float) and not isinstance(value, bool):
-            out.append({"measure": key, "label": label, "value": value, "figure": figure})
-            break
-    if kind in (None, "none", "misinformation") or not out:
+            out.append({**item, "value": value})
+    if not out:
         for claim, m in measures.get("claims", {}).items():
             pop = "benign" if "adoption_benign" in m else "all"
             value = lookup(m, f"adoption_{pop}.final_reach")
@@ -318,7 +296,7 @@ def summarize_run(
         "populations": {name: int(len(ids)) for name, ids in pops.items()},
         "data_quality": quality,
         "measures": measures,
-        "headline": headline(measures, facts.get("kind")),
+        "headline": headline(measures, facts.get("kind"), facts.get("measures")),
     }
     return jsonable(out)
 

@@ -84,6 +84,9 @@ class Accumulation(Scenario):
     """Repeated stance probes while opposing texts accumulate in an agent's context."""
 
     kind: ClassVar[str] = "accumulation"
+    headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("persuasion.accumulation.change", "Change in stance with exposure", "stance_by_exposure"),
+    )
     Params: ClassVar[type[BaseModel]] = AccumulationParams
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:

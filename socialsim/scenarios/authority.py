@@ -121,6 +121,13 @@ class Authority(Scenario):
     """Questions, a false authoritative correction, and the answer again; outcomes classified."""
 
     kind: ClassVar[str] = "authority"
+    headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        (
+            "persuasion.authority.shares.sycophantic_agreement",
+            "Share following a false authority",
+            "authority",
+        ),
+    )
     Params: ClassVar[type[BaseModel]] = AuthorityParams
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:

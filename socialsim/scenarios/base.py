@@ -78,8 +78,22 @@ class Scenario:
         return False
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
-        """Scenario measures for summary.json."""
+        """Descriptive facts for summary.json (ids, the claim or proposition): no measure."""
         return {}
+
+    #: The measures this scenario's question is about, headline first: (dotted key under
+    #: ``measures``, label, report figure). ``{claim}`` is filled in with :attr:`claim_id`.
+    #: The analysis computes them; the scenario only names them.
+    headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    def declared_measures(self) -> list[dict[str, str]]:
+        """:attr:`headline_measures` as dicts, placeholders filled in."""
+        claim = getattr(self, "claim_id", None) or ""
+        return [
+            {"measure": key.format(claim=claim), "label": label.format(claim=claim),
+             "figure": figure.format(claim=claim)}
+            for key, label, figure in self.headline_measures
+        ]  # fmt: skip
 
 
 _REGISTRY: dict[str, type[Scenario]] = {"none": Scenario}

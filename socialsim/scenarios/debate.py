@@ -164,6 +164,13 @@ class Debate(Scenario):
     """Pairs debate a proposition; agreement before and after, under a 2x2 design."""
 
     kind: ClassVar[str] = "debate"
+    headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        (
+            "persuasion.debate.mean_shift",
+            "Mean agreement shift toward the persuader",
+            "debate_shift",
+        ),
+    )
     Params: ClassVar[type[BaseModel]] = DebateParams
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:

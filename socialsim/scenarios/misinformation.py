@@ -121,6 +121,18 @@ class Misinformation(Scenario):
     """Attackers spread a manipulated claim; probes measure how far and how deep it goes."""
 
     kind: ClassVar[str] = "misinformation"
+    headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        (
+            "claims.{claim}.adoption_benign.final_reach",
+            "Share of benign agents believing the false claim ({claim}) at the end",
+            "adoption_{claim}",
+        ),
+        (
+            "claims.{claim}.probes_benign.direct.manipulated_share",
+            "Share of benign agents' direct probe answers following the false claim",
+            "adoption_{claim}",
+        ),
+    )
     Params: ClassVar[type[BaseModel]] = MisinformationParams
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
@@ -299,6 +311,11 @@ class Misinformation(Scenario):
             else:
                 fields["error"] = answer.error or "no answer"
             model.emit("probe", agent=agent, claim=claim.id, payload=fields)
+
+    @property
+    def claim_id(self) -> str | None:
+        """The id of the claim in play."""
+        return self.claim.id if self.claim else None
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
         """Descriptive facts: the claim, roles, routes (the measures live in the analysis)."""

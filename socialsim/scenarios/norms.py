@@ -109,6 +109,14 @@ class NormsScenario(Scenario):
 
     kind = "norms"
     Params = NormsParams
+    headline_measures = (
+        ("norms.adherence.overall.rate", "Norm adherence (agents without a role)", "adherence"),
+        (
+            "norms.pressure.pressure_group.rate",
+            "Norm adherence of the agents drawn for social pressure",
+            "norm_pressure",
+        ),
+    )
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         super().__init__(params, arm=arm)

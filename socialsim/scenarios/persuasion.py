@@ -70,6 +70,9 @@ class Campaign(Scenario):
     """Persuaders with a target stance post to their neighbours; the stance of the rest is logged."""
 
     kind: ClassVar[str] = "persuasion"
+    headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("persuasion.campaign.change", "Change in mean stance (campaign)", "campaign_stance"),
+    )
     Params: ClassVar[type[BaseModel]] = CampaignParams
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:

@@ -37,7 +37,6 @@ from socialsim.errors import ConfigError
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.runner import run_one
 
-EXTRA_EFFECTS = ("norms.adherence.overall.rate", "norms.pressure.pressure_group.rate")
 EFFECT_SUFFIXES = (
     ".final_reach",
     ".peak",
@@ -188,7 +187,6 @@ def analyze_arms(path: str | os.PathLike) -> Arms:
 def effect_measures(summary: dict[str, Any], results: pd.DataFrame) -> list[str]:
     """The measures the arms are compared on: the headline ones, then each claim's adoption."""
     keys = [h["measure"] for h in summary.get("headline", [])]
-    keys += [k for k in EXTRA_EFFECTS if k not in keys]
     for col in results.columns:
         if col.startswith("claims.") and ".adoption_" in col and col.endswith(EFFECT_SUFFIXES):
             if col not in keys:

@@ -121,7 +121,8 @@ def run_one(
         raise
     model.close()
     data = write_record(model, run_dir)
-    summary = summarize_run(data, scenario=model.scenario.summary(model))
+    facts = {**model.scenario.summary(model), "measures": model.scenario.declared_measures()}
+    summary = summarize_run(data, scenario=facts)
     if in_arms:
         summary["run"]["in_arms"] = True
     write_summary(run_dir, summary)

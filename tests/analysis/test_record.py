@@ -260,3 +260,18 @@ def test_adoption_share_equals_agents_table(tmp_path, policy, size, steps, seed,
         assert len(at) == size
         expected = sum(c >= threshold for c in at["credence"]) / size
         assert curve.loc[curve["step"] == step, "share"].iloc[0] == pytest.approx(expected)
+
+
+def test_the_scenario_names_its_headline_measures_and_the_analysis_fills_them(misinfo_run):
+    s = misinfo_run.summary
+    declared = [m["measure"] for m in s["scenario"]["measures"]]
+    assert declared == [
+        "claims.australia_capital.adoption_benign.final_reach",
+        "claims.australia_capital.probes_benign.direct.manipulated_share",
+    ]
+    got = {h["measure"]: h["value"] for h in s["headline"]}
+    m = s["measures"]["claims"]["australia_capital"]
+    assert got == {
+        declared[0]: m["adoption_benign"]["final_reach"],
+        declared[1]: m["probes_benign"]["direct"]["manipulated_share"],
+    }

@@ -50,7 +50,9 @@ def test_run_report_leads_with_the_benign_share_it_draws(one_run):
     last = agents[(agents["step"] == agents["step"].max()) & ~agents["agent"].isin(attackers)]
     share = float((last["credence"] >= 0.5).mean())
     assert f'<span class="value">{share:.3g}</span>' in findings
-    assert f"Share believing {CLAIM} at the end (benign agents)" in findings
+    label = one_run.summary["headline"][0]["label"]
+    assert label == f"Share of benign agents believing the false claim ({CLAIM}) at the end"
+    assert f"<h3>{label}</h3>" in findings
     assert f'id="fig-adoption_{CLAIM}"' in findings
     assert "the benign line leaves out the 2 agents with a scenario role." in findings
     panel = page[page.index("<h2>Data quality</h2>") : page.index("<h2>All measures</h2>")]

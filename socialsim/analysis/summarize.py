@@ -125,6 +125,22 @@ def data_quality(events: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _parents(run: RunData, claim: str, threshold: float) -> pd.DataFrame:
+    """Cascade parents of a claim, computed once per run (the summary and tables share it)."""
+    key = ("cascade_parents", claim, threshold)
+    if key not in run.cache:
+        run.cache[key] = cascades.cascade_parents(run.events, claim, threshold)
+    return run.cache[key]
+
+
+def _disagreement(run: RunData, claim: str) -> pd.DataFrame:
+    """Disagreement per step of a claim, computed once per run."""
+    key = ("disagreement", claim)
+    if key not in run.cache:
+        run.cache[key] = spread.disagreement(run, claim)
+    return run.cache[key]
+
+
 def claim_measures(
     run: RunData, claim: str, pops: dict[str, np.ndarray], threshold: float = 0.5
 ) -> dict[str, Any]:
@@ -143,7 +159,7 @@ def claim_measures(
             out[f"adoption_{pop}"] = spread.reach_stats(curve)
     if not ev.empty:
         out[f"exposure_{main}"] = spread.exposure_adoption(run, claim, threshold, population=main)
-        out["cascades"] = cascades.forest_summary(cascades.cascade_parents(ev, claim, threshold))
+        out["cascades"] = cascades.forest_summary(_parents(run, claim, threshold))
         persist = spread.persistence(run, claim, threshold, population=main)
         if persist.get("removal_step") is not None:
             out[f"persistence_{main}"] = persist
@@ -157,7 +173,7 @@ def claim_measures(
                 run, claim, threshold, population=main
             )
     if run.has_network and run.network.n_edges:
-        dis = spread.disagreement(run, claim)
+        dis = _disagreement(run, claim)
         if not dis.empty:
             out["disagreement_final"] = float(dis["disagreement"].iloc[-1])
     pol = spread.polarization(run, claim)
@@ -361,11 +377,9 @@ def run_tables(run: RunData, threshold: float = 0.5) -> dict[str, pd.DataFrame]:
         tables[f"adoption_{claim}"] = pd.concat(curves, ignore_index=True)
         tables[f"polarization_{claim}"] = spread.polarization(run, claim)
         if run.has_network:
-            tables[f"disagreement_{claim}"] = spread.disagreement(run, claim)
+            tables[f"disagreement_{claim}"] = _disagreement(run, claim)
         if not ev.empty:
-            tables[f"cascades_{claim}"] = cascades.forest_table(
-                cascades.cascade_parents(ev, claim, threshold)
-            )
+            tables[f"cascades_{claim}"] = cascades.forest_table(_parents(run, claim, threshold))
             tables[f"probes_{claim}"] = spread.probe_accuracy(run, claim)
     if not ev.empty:
         choices = norms.norm_choices(ev)

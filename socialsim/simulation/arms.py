@@ -35,7 +35,7 @@ from socialsim.analysis.stats import paired_effect
 from socialsim.analysis.summarize import flat_metrics, jsonable, write_summary
 from socialsim.errors import ConfigError
 from socialsim.simulation.config import ExperimentConfig
-from socialsim.simulation.runner import run_one
+from socialsim.simulation.runner import new_run_dir, run_one
 
 EFFECT_SUFFIXES = (
     ".final_reach",
@@ -60,26 +60,6 @@ class Arms:
         return pd.DataFrame(self.summary.get("effects", []))
 
 
-def arms_dir(cfg: ExperimentConfig, out: str | os.PathLike | None) -> Path:
-    """A fresh directory for the arms; never reuses one that already holds runs."""
-    if out is not None:
-        path = Path(out)
-        if (path / "summary.json").exists() or (path / "treatment").exists():
-            raise ConfigError(
-                f"--out {str(path)!r} already holds a run; choose another directory or remove it"
-            )
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    root = Path(cfg.output.dir)
-    base = root / f"{cfg.name}-s{cfg.seed}-arms"
-    path, k = base, 1
-    while path.exists():
-        k += 1
-        path = root / f"{base.name}-{k}"
-    path.mkdir(parents=True)
-    return path
-
-
 def run_arms(
     cfg: ExperimentConfig,
     out: str | os.PathLike | None = None,
@@ -88,7 +68,7 @@ def run_arms(
     clients: dict | None = None,
 ) -> Arms:
     """Run every seed in the treatment arm (and the control arm); compare them."""
-    root = arms_dir(cfg, out)
+    root = new_run_dir(cfg, out, suffix="-arms", holds=("summary.json", "treatment"))
     (root / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
     arm_names = ["treatment", "control"] if cfg.control else ["treatment"]

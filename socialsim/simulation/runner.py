@@ -46,18 +46,26 @@ def resolve_config(
     return ExperimentConfig.from_yaml(config, overrides=list(overrides or []))
 
 
-def new_run_dir(cfg: ExperimentConfig, out: str | os.PathLike | None) -> Path:
-    """A fresh directory for the run; never reuses one that already holds a run."""
+def new_run_dir(
+    cfg: ExperimentConfig,
+    out: str | os.PathLike | None,
+    suffix: str = "",
+    holds: tuple[str, ...] = ("events.jsonl",),
+) -> Path:
+    """A fresh directory for the run (``output.dir/NAME-sSEED{suffix}``, numbered when taken).
+
+    An `out` that already holds one of `holds` (a run's files) is refused, never reused.
+    """
     if out is not None:
         path = Path(out)
-        if (path / "events.jsonl").exists():
+        if any((path / name).exists() for name in holds):
             raise ConfigError(
                 f"--out {str(path)!r} already holds a run; choose another directory or remove it"
             )
         path.mkdir(parents=True, exist_ok=True)
         return path
     root = Path(cfg.output.dir)
-    base = root / f"{cfg.name}-s{cfg.seed}"
+    base = root / f"{cfg.name}-s{cfg.seed}{suffix}"
     path, k = base, 1
     while path.exists():
         k += 1
@@ -243,9 +251,8 @@ def personas_table(model) -> pd.DataFrame:
     if rows:
         update = pd.DataFrame(rows, index=changed)
         for col in update.columns:
-            if col not in frame:
-                frame[col] = None
-            frame[col] = frame[col].astype(object)
+            if col not in frame or frame[col].dtype != update[col].dtype:
+                frame[col] = frame[col].astype(object) if col in frame else None
             frame.loc[changed, col] = update[col].to_numpy()
     frame["policy"] = [model.groups[int(g)].name for g in model.policy_of]
     community = model.network_arrays.attributes.get("community")

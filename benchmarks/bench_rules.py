@@ -17,7 +17,7 @@ import tracemalloc
 import networkx as nx
 import numpy as np
 
-from socialsim.agents.policies import RULE_POLICIES, RuleContext, create_rule_policy
+from socialsim.agents.policies import RuleContext, create_rule_policy, rule_policies
 
 TARGET_AGENT_STEPS_PER_S = 200_000
 TARGET_BYTES_PER_AGENT = 1024
@@ -89,7 +89,7 @@ def main() -> None:
     print(
         f"graph: barabasi_albert n={args.nodes} m=3, {len(indices)} CSR entries ({time.perf_counter() - t0:.1f}s)"
     )
-    names = list(RULE_POLICIES) if args.rules == "all" else args.rules.split(",")
+    names = list(rule_policies()) if args.rules == "all" else args.rules.split(",")
     params = {
         "independent_cascade": {"p": args.p, "initial": "seeded", "seed_fraction": 0.01},
         "linear_threshold": {"threshold": "uniform", "initial": "seeded", "seed_fraction": 0.01},

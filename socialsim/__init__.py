@@ -4,26 +4,50 @@ import socialsim as ss
 cfg = ss.ExperimentConfig.from_yaml("examples/quickstart.yaml")
 run = ss.run(cfg)                     # the run's record: events, agents, graph, personas
 ss.analysis.spread.adoption_curve(run, "australia_capital", population="benign")
+
+with ss.SocialModel(graph=G, personas=df, policy="degroot", steps=20) as model:
+    model.run_model()                 # a Mesa model; the record stays in memory
+    record = model.record()
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 # litellm fetches a model cost map over the network at import unless told otherwise.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from socialsim.errors import ConfigError, SocialsimError  # noqa: E402
+from socialsim.registry import (  # noqa: E402
+    register_measure,
+    register_network,
+    register_policy,
+    register_scenario,
+)
 from socialsim.simulation.config import ExperimentConfig  # noqa: E402
+
+if TYPE_CHECKING:
+    from socialsim.simulation.model import SocialModel
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
     "ExperimentConfig",
+    "Rule",
+    "RuleContext",
+    "RuleParams",
+    "RuleUpdate",
+    "Scenario",
+    "SocialModel",
     "SocialsimError",
     "__version__",
     "analysis",
+    "register_measure",
+    "register_network",
+    "register_policy",
+    "register_scenario",
     "run",
     "sweep",
 ]
@@ -32,7 +56,8 @@ __all__ = [
 def run(config: ExperimentConfig | str | os.PathLike, **kwargs):
     """Run an experiment: a :class:`~socialsim.simulation.runner.Run` (the record in memory).
 
-    With ``replicates > 1`` or ``control: true`` it returns the
+    ``ss.run(cfg, graph=G, personas=df)`` runs on a networkx graph and a personas table
+    given from Python. With ``replicates > 1`` or ``control: true`` it returns the
     :class:`~socialsim.simulation.arms.Arms` (every run, results, effects with intervals).
     """
     from socialsim.simulation.runner import run as _run
@@ -48,8 +73,21 @@ def sweep(config: ExperimentConfig | str | os.PathLike, grid: dict | None = None
 
 
 def __getattr__(name: str):
-    if name == "analysis":
-        import importlib
+    import importlib
 
+    if name == "analysis":
         return importlib.import_module("socialsim.analysis")
+    if name == "SocialModel":  # imported on first use: Mesa and the scenarios load with it
+        return importlib.import_module("socialsim.simulation.model").SocialModel
+    if name in _LAZY:  # the bases to subclass, imported on first use
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'socialsim' has no attribute {name!r}")
+
+
+_LAZY = {
+    "Rule": "socialsim.agents.policies.rule_base",
+    "RuleParams": "socialsim.agents.policies.rule_base",
+    "RuleContext": "socialsim.agents.policies.base",
+    "RuleUpdate": "socialsim.agents.policies.base",
+    "Scenario": "socialsim.scenarios.base",
+}

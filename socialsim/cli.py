@@ -129,6 +129,23 @@ def report(
 
 
 @app.command()
+def dashboard(
+    path: Annotated[
+        Path, typer.Argument(help="experiment config (run live) or run directory (replayed)")
+    ],
+    set_: SetOption = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8765,
+) -> None:
+    """Serve a live dashboard (Mesa SolaraViz) of a config, or replay a run directory."""
+    from socialsim.dashboard.serve import serve
+
+    code = serve(path, list(set_ or []), host=host, port=port)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
 def export(
     run_dir: Annotated[Path, typer.Argument(help="a run directory")],
     what: Annotated[str, typer.Option(help="transcripts | gexf")] = "transcripts",
@@ -143,6 +160,36 @@ def export(
         console.print(f"wrote {export_gexf(run_dir)}")
     else:
         raise SocialsimError(f"--what {what!r} is not one of transcripts, gexf")
+
+
+@app.command("list")
+def list_cmd(
+    what: Annotated[
+        str | None,
+        typer.Argument(help="policies | networks | scenarios | measures (default: all)"),
+    ] = None,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option("--plugin", help="a module or .py file that registers more (repeatable)"),
+    ] = None,
+) -> None:
+    """List what a config may name: policies, networks, scenarios, measures, with parameters."""
+    from socialsim.registry import listing, load_plugins
+
+    load_plugins(list(plugin or []), Path.cwd())
+    tables = listing()
+    if what is not None and what not in tables:
+        raise SocialsimError(f"{what!r} is not one of {', '.join(tables)}")
+    for title, entries in tables.items():
+        if what is not None and title != what:
+            continue
+        console.print(f"[bold]{title}[/bold]")
+        for e in entries:
+            sort = f" ({e['sort']})" if e["sort"] else ""
+            console.print(f"  [cyan]{e['name']}[/cyan]{sort}: {e['summary']}")
+            for key, spec in e["params"].items():
+                note = f"  {spec['description']}" if spec["description"] else ""
+                console.print(f"      {key} = {spec['default']!r}{note}", highlight=False)
 
 
 @llm_app.command("check")

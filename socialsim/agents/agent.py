@@ -18,11 +18,15 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 class SocialAgent(FixedAgent):
-    """One member of the population; `id` is its graph node and credence row."""
+    """One member of the population; `id` is its graph node and credence row.
+
+    Mesa's ``unique_id`` is the same number, so DataCollector tables are keyed by agent id.
+    """
 
     def __init__(self, model: SocialModel, agent_id: int, policy: str) -> None:
         super().__init__(model)
         self.id = agent_id
+        self.unique_id = agent_id
         self.policy = policy
         self.instructions: list[str] = []
         self._persona: Persona | None = None
@@ -32,6 +36,15 @@ class SocialAgent(FixedAgent):
     def present(self) -> bool:
         """False once the agent has left the run."""
         return bool(self.model.present[self.id])
+
+    def credence(self, claim_id: str) -> float:
+        """The agent's credence in a claim now: ``{"c1": lambda a: a.credence("c1")}``."""
+        return self.model.beliefs.get(self.id, claim_id)
+
+    @property
+    def beliefs(self) -> dict[str, float]:
+        """The agent's credence in every claim in play, by claim id."""
+        return self.model.beliefs.of(self.id)
 
     @property
     def persona(self) -> Persona:

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from socialsim.agents.persona import Persona
-from socialsim.agents.sampling import _first_error
 from socialsim.errors import DataFileError
+from socialsim.validation import describe_error
 
 _LIST_FIELDS = ("values", "interests")
 
@@ -122,7 +122,7 @@ def load_personas(path: str | Path) -> list[Persona]:
         try:
             persona = Persona.model_validate(data)
         except ValidationError as exc:
-            raise DataFileError(f"{where} {word} {number}: {_first_error(exc)}") from None
+            raise DataFileError(f"{where} {word} {number}: {describe_error(exc)}") from None
         if persona.id >= len(rows) or persona.id in seen:
             problem = "repeats" if persona.id in seen else f"is outside 0..{len(rows) - 1}"
             raise DataFileError(

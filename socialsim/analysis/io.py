@@ -13,6 +13,7 @@ of :func:`load_run` / ``events.parquet`` (one ``payload.<key>`` column per paylo
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -152,18 +153,20 @@ def load_run(path: str | Path) -> RunData:
     return data
 
 
-def read_events_table(path: str | Path) -> pd.DataFrame:
-    """Read events.jsonl into the flat shape (``payload.<key>`` columns), fast.
+def read_events_table(source: str | Path | bytes) -> pd.DataFrame:
+    """Read events.jsonl (a path, or the JSONL bytes) into the flat shape, fast.
 
-    Uses Arrow's JSON reader; a log it cannot parse in one go (a cut-off last line, a
-    payload key whose type changes between events) is read line by line instead.
+    ``payload.<key>`` columns. Uses Arrow's JSON reader; a log it cannot parse in one go (a
+    cut-off last line, a payload key whose type changes between events) is read line by
+    line instead.
     """
     try:
         import pyarrow.json as pj
 
-        table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 24))
+        data = io.BytesIO(source) if isinstance(source, bytes) else source
+        table = pj.read_json(data, read_options=pj.ReadOptions(block_size=1 << 24))
     except Exception:  # noqa: BLE001 - any Arrow failure falls back to the exact reader
-        return _read_events_slow(path)
+        return _read_events_slow(source)
     if table.num_rows == 0:
         return pd.DataFrame(columns=BASE_COLUMNS)
     if "payload" in table.column_names and str(table.schema.field("payload").type).startswith(
@@ -174,17 +177,24 @@ def read_events_table(path: str | Path) -> pd.DataFrame:
     return _tidy_events(frame)
 
 
-def _read_events_slow(path: str | Path) -> pd.DataFrame:
+def _lines(source: str | Path | bytes):
+    if isinstance(source, bytes):
+        yield from source.decode("utf-8").splitlines()
+        return
+    with open(source, encoding="utf-8") as fh:
+        yield from fh
+
+
+def _read_events_slow(source: str | Path | bytes) -> pd.DataFrame:
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
+    for line in _lines(source):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
     if not rows:
         return pd.DataFrame(columns=BASE_COLUMNS)
     payloads = [r.pop("payload", None) or {} for r in rows]

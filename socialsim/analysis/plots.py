@@ -1,45 +1,40 @@
 """Figures of run and sweep measures; every function returns a matplotlib Figure.
 
-Figures are drawn on an Agg canvas created per figure, so importing this module or calling
-these functions never changes the pyplot backend of the caller.
+Figures are drawn on an Agg canvas created per figure (:mod:`socialsim.analysis.canvas`), so
+importing this module or calling these functions never changes the pyplot backend of the
+caller. The network figures (:mod:`socialsim.analysis.network_plots`) are importable from here.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from socialsim.analysis.canvas import figure, no_data, save
+from socialsim.analysis.network_plots import network_credence, network_sample, spring_positions
 from socialsim.analysis.stats import aggregate_over_seeds
 
-
-def _figure(width: float = 6.4, height: float = 4.0) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _empty(fig: Any, ax: Any, text: str = "no data") -> Any:
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
-    ax.set_axis_off()
-    return fig
-
-
-def save(fig: Any, path: str | Path, dpi: int = 110) -> Path:
-    """Write a figure to a PNG file and return its path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    return path
+__all__ = [
+    "adherence_bars",
+    "adoption_curves",
+    "arm_values",
+    "cascade_tree",
+    "downsample",
+    "gap_matrix",
+    "network_credence",
+    "network_sample",
+    "rate_bars",
+    "save",
+    "series_by_step",
+    "spring_positions",
+    "stance_distributions",
+    "sweep_plot",
+]
 
 
 def downsample(frame: pd.DataFrame, max_points: int = 500, x: str = "step") -> pd.DataFrame:
@@ -70,10 +65,10 @@ def adoption_curves(
     `curves` is long: ``step, share`` plus optional `seed_col` and `hue` columns; series
     longer than `max_points` steps are drawn at `max_points` evenly spaced steps.
     """
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     if curves.empty or y not in curves:
-        return _empty(fig, ax)
+        return no_data(fig, ax)
     frame = downsample(curves.dropna(subset=[y]), max_points)
     if seed_col not in frame:
         frame = frame.assign(**{seed_col: 0})
@@ -105,11 +100,11 @@ def series_by_step(
     max_points: int = 500,
 ) -> Any:
     """One line per column of a per-step table (calls, failures, mean stance ...)."""
-    fig = _figure(6.4, 3.2)
+    fig = figure(6.4, 3.2)
     ax = fig.add_subplot()
     present = [c for c in columns if c in table]
     if table.empty or x not in table or not present:
-        return _empty(fig, ax)
+        return no_data(fig, ax)
     frame = downsample(table.sort_values(x), max_points, x)
     for col in present:
         ax.plot(frame[x], pd.to_numeric(frame[col], errors="coerce"), label=col, marker=".")
@@ -123,11 +118,11 @@ def series_by_step(
 
 def arm_values(values: pd.DataFrame, y: str = "value", by: str = "arm", title: str = "") -> Any:
     """One point per replicate in each arm, with the arm mean and its 95% t-interval."""
-    fig = _figure(5.0, 3.6)
+    fig = figure(5.0, 3.6)
     ax = fig.add_subplot()
     frame = values.dropna(subset=[y]) if y in values else values.iloc[0:0]
     if frame.empty or by not in frame:
-        return _empty(fig, ax)
+        return no_data(fig, ax)
     agg = aggregate_over_seeds(frame, by, y)
     order = list(dict.fromkeys(frame[by]))
     agg = agg.set_index(by).loc[order]
@@ -146,200 +141,15 @@ def arm_values(values: pd.DataFrame, y: str = "value", by: str = "arm", title: s
     return fig
 
 
-def network_sample(
-    graph: Any,
-    max_nodes: int = 2000,
-    seed: int = 0,
-    start: Iterable[Any] = (),
-    per_node: int = 25,
-) -> nx.Graph:
-    """A seeded snowball sample of at most `max_nodes` nodes (the graph itself when smaller).
-
-    Breadth-first from the `start` nodes (then from seeded random nodes), taking at most
-    `per_node` seeded neighbours of each node, so that a hub does not fill the sample with
-    its leaves. `graph` is a networkx graph or a
-    :class:`~socialsim.analysis.network.GraphArrays` (integer nodes; read through its sparse
-    adjacency, so no networkx graph of the whole network is built). Work grows with the
-    sample, not with the graph.
-    """
-    from socialsim.analysis.network import GraphArrays
-
-    arrays = graph if isinstance(graph, GraphArrays) else None
-    if arrays is not None and arrays.n <= max_nodes:
-        return arrays.to_networkx()
-    n = arrays.n if arrays is not None else graph.number_of_nodes()
-    if n <= max_nodes:
-        return graph
-    rng = np.random.default_rng(seed)
-    if arrays is not None:
-        adj = arrays.simple
-        nodes: Any = range(n)
-
-        def neighbours(node: Any) -> list[Any]:
-            return adj.indices[adj.indptr[node] : adj.indptr[node + 1]].tolist()
-
-        starts = [int(v) for v in start if 0 <= int(v) < n]
-    else:
-        nodes = list(graph)
-
-        def neighbours(node: Any) -> list[Any]:
-            return list(nx.all_neighbors(graph, node)) if graph.is_directed() else list(graph[node])
-
-        starts = [v for v in start if v in graph]
-    starts = starts[: max(1, max_nodes // 10)]
-    chosen: dict[Any, None] = {}
-    queue: deque[Any] = deque()
-
-    def take(node: Any) -> None:
-        if node not in chosen:
-            chosen[node] = None
-            queue.append(node)
-
-    for node in starts:
-        take(node)
-    while len(chosen) < max_nodes:
-        if not queue:
-            take(nodes[int(rng.integers(n))])
-            continue
-        node = queue.popleft()
-        near = neighbours(node)
-        if len(near) > per_node:
-            near = [near[i] for i in rng.choice(len(near), per_node, replace=False)]
-        for other in near:
-            if len(chosen) >= max_nodes:
-                break
-            take(other)
-    if arrays is None:
-        return graph.subgraph(chosen).copy()
-    picked = np.fromiter(chosen, dtype=np.int64)
-    sub = arrays.simple[picked][:, picked].tocoo()
-    view = nx.Graph()
-    view.add_nodes_from(picked.tolist())
-    keep = sub.row < sub.col
-    view.add_edges_from(
-        zip(picked[sub.row[keep]].tolist(), picked[sub.col[keep]].tolist(), strict=True)
-    )
-    return view
-
-
-def spring_positions(graph: nx.Graph, seed: int = 0, iterations: int = 50) -> dict[Any, np.ndarray]:
-    """Fruchterman-Reingold positions in the unit square, vectorised with numpy and seeded.
-
-    Repulsion is computed between every pair of nodes (an n x n array per iteration), so it is
-    for drawn graphs (a :func:`network_sample` of a large one): 2,000 nodes take seconds.
-    """
-    nodes = list(graph.nodes)
-    n = len(nodes)
-    pos = np.random.default_rng(seed).random((n, 2)).astype(np.float32)
-    if n < 2:
-        return dict(zip(nodes, pos.astype(float), strict=True))
-    index = {node: i for i, node in enumerate(nodes)}
-    pairs = [(index[u], index[v]) for u, v in graph.edges() if u != v]
-    edges = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    k2 = np.float32(1 / n)  # the optimal distance k = 1 / sqrt(n), squared
-    temperature = 0.1
-    for _ in range(iterations):
-        # repulsion k^2 / d along each pair: sum_j w_ij (p_i - p_j) = p_i sum_j w_ij - (W p)_i
-        sq = (pos**2).sum(axis=1)
-        dist2 = np.maximum(sq[:, None] + sq[None, :] - 2 * (pos @ pos.T), np.float32(1e-6))
-        weight = k2 / dist2
-        np.fill_diagonal(weight, 0)
-        move = pos * weight.sum(axis=1)[:, None] - weight @ pos
-        if len(edges):  # attraction d^2 / k along each edge
-            d = pos[edges[:, 0]] - pos[edges[:, 1]]
-            pull = d * (np.sqrt((d**2).sum(axis=1)) * np.sqrt(n))[:, None]
-            np.add.at(move, edges[:, 0], -pull)
-            np.add.at(move, edges[:, 1], pull)
-        length = np.maximum(np.sqrt((move**2).sum(axis=1)), 1e-6)[:, None]
-        pos += move / length * np.minimum(length, temperature)
-        temperature -= 0.1 / (iterations + 1)
-    return dict(zip(nodes, pos.astype(float), strict=True))
-
-
-def network_credence(
-    graph: nx.Graph,
-    credence: pd.DataFrame,
-    steps: Sequence[int] | None = None,
-    seed: int = 0,
-    highlight: Iterable[Any] = (),
-    title: str | None = None,
-) -> Any:
-    """The network coloured by credence at chosen steps (seeded spring layout).
-
-    `credence` is the step x agent matrix of :func:`socialsim.analysis.spread.credence_matrix`;
-    default steps are the first and the last. `highlight` nodes (role agents) are drawn
-    larger with a black edge. Draw a :func:`network_sample` of a large graph.
-    """
-    if credence.empty:
-        fig = _figure()
-        return _empty(fig, fig.add_subplot())
-    steps = (
-        list(steps)
-        if steps is not None
-        else sorted({int(credence.index[0]), int(credence.index[-1])})
-    )
-    fig = _figure(4.0 * len(steps), 4.0)
-    nodes = list(graph.nodes)
-    pos = spring_positions(graph, seed=seed)
-    axes = fig.subplots(1, len(steps), squeeze=False)[0]
-    xy = np.array([pos[n] for n in nodes]).reshape(-1, 2)
-    edges = [(pos[u], pos[v]) for u, v in graph.edges()]
-    marked = set(highlight) & set(nodes)
-    is_marked = np.array([n in marked for n in nodes], dtype=bool)
-    size = float(np.clip(25 * np.sqrt(100 / max(len(nodes), 1)), 3, 25))
-    from matplotlib.collections import LineCollection
-
-    mappable = None
-    for ax, step in zip(axes, steps, strict=True):
-        row = credence.loc[step] if step in credence.index else pd.Series(dtype=float)
-        values = row.reindex(nodes).to_numpy(dtype=float)
-        width = 0.5 if len(nodes) <= 500 else 0.2
-        ax.add_collection(LineCollection(edges, colors="0.8", linewidths=width, zorder=1))
-        mappable = ax.scatter(
-            xy[:, 0],
-            xy[:, 1],
-            c=values,
-            cmap="coolwarm",
-            vmin=0,
-            vmax=1,
-            s=size,
-            zorder=2,
-            edgecolors="0.3",
-            linewidths=0.3 if len(nodes) <= 500 else 0.0,
-            plotnonfinite=True,
-        )
-        if is_marked.any():
-            ax.scatter(
-                xy[is_marked, 0],
-                xy[is_marked, 1],
-                c=values[is_marked],
-                cmap="coolwarm",
-                vmin=0,
-                vmax=1,
-                s=max(size * 3, 30),
-                zorder=3,
-                edgecolors="k",
-                linewidths=1.0,
-                plotnonfinite=True,
-            )
-        ax.set_title(f"step {step}")
-        ax.set_axis_off()
-    if mappable is not None:
-        fig.colorbar(mappable, ax=list(axes), shrink=0.8, label="credence")
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
 def cascade_tree(tree: nx.DiGraph, title: str | None = None, max_nodes: int = 300) -> Any:
     """A cascade tree drawn top-down by depth from its root (its first `max_nodes` nodes).
 
     A larger tree is cut to the nodes its breadth-first search from the root reaches first.
     """
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     if tree.number_of_nodes() == 0:
-        return _empty(fig, ax)
+        return no_data(fig, ax)
     root = tree.graph.get("root", next(n for n in tree.nodes if tree.in_degree(n) == 0))
     total = tree.number_of_nodes()
     if total > max_nodes:
@@ -375,13 +185,13 @@ def stance_distributions(
     label: str = "credence",
 ) -> Any:
     """Histograms of stances (or credences) before and after, overlaid."""
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     b = np.asarray(before, dtype=float)
     a = np.asarray(after, dtype=float)
     b, a = b[~np.isnan(b)], a[~np.isnan(a)]
     if b.size == 0 and a.size == 0:
-        return _empty(fig, ax)
+        return no_data(fig, ax)
     ax.hist(b, bins=bins, alpha=0.55, label="before")
     ax.hist(a, bins=bins, alpha=0.55, label="after")
     ax.set_xlabel(label)
@@ -392,10 +202,10 @@ def stance_distributions(
 
 def rate_bars(table: pd.DataFrame, by: str, y: str = "rate", title: str = "") -> Any:
     """Bars of a rate per group with interval whiskers (``ci_low``/``ci_high`` columns)."""
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     if table.empty or by not in table:
-        return _empty(fig, ax)
+        return no_data(fig, ax)
     x = np.arange(len(table))
     values = table[y].to_numpy(dtype=float)
     err = None
@@ -420,10 +230,10 @@ def adherence_bars(table: pd.DataFrame, by: str) -> Any:
 
 def gap_matrix(matrix: pd.DataFrame, title: str = "pair success by model pairing") -> Any:
     """Heat map of success per (first model, second model) with the values written in."""
-    fig = _figure(5.5, 4.5)
+    fig = figure(5.5, 4.5)
     ax = fig.add_subplot()
     if matrix.empty:
-        return _empty(fig, ax)
+        return no_data(fig, ax)
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1)
     ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=30, ha="right")
@@ -446,13 +256,13 @@ def sweep_plot(results: pd.DataFrame, param: str, metric: str, kind: str = "auto
 
     ``kind="auto"`` draws a line for numeric parameters and bars otherwise.
     """
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     if results.empty or param not in results or metric not in results:
-        return _empty(fig, ax)
+        return no_data(fig, ax)
     agg = aggregate_over_seeds(results, param, metric).dropna(subset=["mean"])
     if agg.empty:
-        return _empty(fig, ax)
+        return no_data(fig, ax)
     numeric = pd.api.types.is_numeric_dtype(results[param])
     lo = (agg["mean"] - agg["ci_low"]).fillna(0).clip(lower=0)
     hi = (agg["ci_high"] - agg["mean"]).fillna(0).clip(lower=0)

@@ -29,23 +29,12 @@ from socialsim.analysis.io import (
     RunData,
     as_bool,
     load_run,
-    node_attributes,
     of_kind,
     payload,
     populations,
     removal_steps,
 )
-
-
-def claims_in(run: RunData) -> list[str]:
-    """Claim ids of the agents table, else of claim-bearing events, sorted."""
-    if not run.agents.empty:
-        return sorted(run.claims)
-    ev = run.events
-    if ev.empty:
-        return []
-    mask = ev["kind"].isin(["belief_change", "probe", "injection"])
-    return sorted(set(ev.loc[mask, "claim"].dropna().astype(str).unique()))
+from socialsim.analysis.measures import _disagreement, _parents, claims_in, compute_measures
 
 
 def run_facts(run: RunData) -> dict[str, Any]:
@@ -125,63 +114,6 @@ def data_quality(events: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _parents(run: RunData, claim: str, threshold: float) -> pd.DataFrame:
-    """Cascade parents of a claim, computed once per run (the summary and tables share it)."""
-    key = ("cascade_parents", claim, threshold)
-    if key not in run.cache:
-        run.cache[key] = cascades.cascade_parents(run.events, claim, threshold)
-    return run.cache[key]
-
-
-def _disagreement(run: RunData, claim: str) -> pd.DataFrame:
-    """Disagreement per step of a claim, computed once per run."""
-    key = ("disagreement", claim)
-    if key not in run.cache:
-        run.cache[key] = spread.disagreement(run, claim)
-    return run.cache[key]
-
-
-def claim_measures(
-    run: RunData, claim: str, pops: dict[str, np.ndarray], threshold: float = 0.5
-) -> dict[str, Any]:
-    """Spread, exposure, cascades, persistence and probes of one claim.
-
-    Adoption is given for every agent (``adoption_all``) and, when the scenario gave some
-    agents a role, for the benign ones (``adoption_benign``); message and probe measures
-    are taken over the benign population when there is one (the key says which).
-    """
-    ev = run.events
-    main = "benign" if "benign" in pops else "all"
-    out: dict[str, Any] = {}
-    for pop in ("all", "benign"):
-        if pop in pops:
-            curve = spread.adoption_curve(run, claim, threshold, population=pop)
-            out[f"adoption_{pop}"] = spread.reach_stats(curve)
-    if not ev.empty:
-        out[f"exposure_{main}"] = spread.exposure_adoption(run, claim, threshold, population=main)
-        out["cascades"] = cascades.forest_summary(_parents(run, claim, threshold))
-        persist = spread.persistence(run, claim, threshold, population=main)
-        if persist.get("removal_step") is not None:
-            out[f"persistence_{main}"] = persist
-        probes = spread.probe_accuracy(run, claim, population=main)
-        if not probes.empty:
-            out[f"probes_{main}"] = {
-                row["distance"]: {k: row[k] for k in probes.columns if k != "distance"}
-                for row in probes.to_dict(orient="records")
-            }
-            out[f"credence_probe_gap_{main}"] = spread.credence_probe_gap(
-                run, claim, threshold, population=main
-            )
-    if run.has_network and run.network.n_edges:
-        dis = _disagreement(run, claim)
-        if not dis.empty:
-            out["disagreement_final"] = float(dis["disagreement"].iloc[-1])
-    pol = spread.polarization(run, claim)
-    if not pol.empty:
-        out["bimodality_final"] = float(pol["bimodality"].iloc[-1])
-    return out
-
-
 def _answers_of(measures: dict[str, Any]) -> dict[str, Any]:
     """Asked / answered / failed per measure area, gathered from the measures."""
     out: dict[str, Any] = {}
@@ -193,9 +125,8 @@ def _answers_of(measures: dict[str, Any]) -> dict[str, Any]:
                     for k in tot:
                         tot[k] += int(row.get(k) or 0)
                 out[f"probes.{claim}"] = tot
-    for area in ("norms", "collaboration", "persuasion"):
-        section = measures.get(area)
-        if isinstance(section, dict):
+    for area, section in measures.items():
+        if area != "claims" and isinstance(section, dict):
             for path, value in _walk_dicts(section, (area,)):
                 if path[-1] == "answers" and isinstance(value, dict):
                     out[".".join(path[:-1])] = value
@@ -281,26 +212,8 @@ def summarize_run(
     facts.setdefault("arm", cfg_scenario.get("arm", "treatment"))
     pops = populations(run)
     ev = run.events
-    measures: dict[str, Any] = {
-        "claims": {c: claim_measures(run, c, pops, threshold) for c in claims_in(run)}
-    }
-    if not ev.empty:
-        has_norms = bool((payload(of_kind(ev, "action"), "type") == "norm_choice").any())
-        for area, fn in (
-            ("norms", lambda: norms.norms_summary(ev, run.graph) if has_norms else {}),
-            ("collaboration", lambda: collaboration.collaboration_summary(ev)),
-            ("persuasion", lambda: persuasion.persuasion_summary(ev)),
-        ):
-            value = fn()
-            if value:
-                measures[area] = value
-    if run.has_network:
-        g = run.network
-        if g.attributes is None and g._graph is None and len(run.personas) == g.n:
-            g.attributes = node_attributes(run.personas, run.agents)
-        net = network.network_summary(g)
-        net["homophily"] = network.homophily(g)
-        measures["network"] = net
+    measures = compute_measures(run, {"claims": {"threshold": threshold}})
+    measures.setdefault("claims", {})
     quality = data_quality(ev)
     quality["answers"] = _answers_of(measures)
     facts_run = run_facts(run)

@@ -1,34 +1,33 @@
 """LLMClient: the one entry point for model calls, async and sync.
 
-Routing by model string: ``local/...`` goes to the embedded model (litellm provider
-``local``); ``openai/...`` or ``hosted_vllm/...`` with an ``api_base`` and ``fast_path`` on
-goes straight over HTTP (:mod:`socialsim.llm.http`); everything else through litellm.
-Around every route: the response cache, a concurrency cap, a per-attempt timeout, retries
-on transient errors, structured output with one repair round, and a :class:`CallRecord`.
+Each call goes over the route its model string takes (:mod:`socialsim.llm.routes`: the
+embedded model, direct HTTP or litellm). Around every route: the response cache, a
+concurrency cap, a per-attempt timeout, retries on transient errors, structured output with
+one repair round, and a :class:`CallRecord` priced by :mod:`socialsim.llm.costs`.
 
-All model calls run on the client's own event loop in a background thread, so the
-synchronous :meth:`LLMClient.run` works from anywhere (a plain script or inside a running
-loop such as Jupyter) and HTTP sessions are reused across calls. :meth:`LLMClient.map`
-builds each request on that loop just before sending it and handles each answer as it
-arrives, so preparing a batch overlaps the model's latency instead of preceding it.
+All model calls run on the client's own event loop in a background thread
+(:mod:`socialsim.llm.loop_thread`), so the synchronous :meth:`LLMClient.run` works from
+anywhere (a plain script or inside a running loop such as Jupyter) and HTTP sessions are
+reused across calls. :meth:`LLMClient.map` builds each request on that loop just before
+sending it and handles each answer as it arrives, so preparing a batch overlaps the
+model's latency instead of preceding it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import json
-import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from socialsim.errors import LLMSetupError
-from socialsim.llm import litellm_route, local
+from socialsim.llm import litellm_route
 from socialsim.llm.cache import DEFAULT_CACHE_PATH, ResponseCache, cache_key
-from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key, strip_provider
-from socialsim.llm.retry import CallFailed, PermanentError, RetryPolicy, TransientError
+from socialsim.llm.costs import Costs
+from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key
+from socialsim.llm.loop_thread import LoopThread
+from socialsim.llm.retry import CallFailed, RetryPolicy, TransientError
+from socialsim.llm.routes import Routes, route_of
 from socialsim.llm.structured import parse, repair_messages, schema_text
 from socialsim.llm.types import CallRecord, Completion, LLMConfig, LLMRequest, LLMResult, Messages
 
@@ -36,72 +35,7 @@ T = TypeVar("T")
 X = TypeVar("X")
 Y = TypeVar("Y")
 
-_UNKNOWN = object()
-_COST_FILE = "model_prices_and_context_window_backup.json"
-
-
-def route_of(model: str, api_base: str | None, fast_path: bool) -> str:
-    """The route a model string takes: "local", "http" or "litellm"."""
-    if model.startswith("local/"):
-        return "local"
-    if fast_path and api_base and model.startswith(FAST_PATH_PREFIXES):
-        return "http"
-    return "litellm"
-
-
-class _Costs:
-    """Per-token prices from litellm's cost map, looked up once per model string."""
-
-    def __init__(self) -> None:
-        self._prices: dict[str, Any] = {}
-
-    def __call__(
-        self, model: str, route: str, prompt_tokens: int, completion_tokens: int
-    ) -> float | None:
-        if route == "local":
-            return 0.0
-        prices = self._prices.get(model, _UNKNOWN)
-        if prices is _UNKNOWN:
-            lookup = self._lookup_file if route == "http" else self._lookup
-            prices = self._prices[model] = lookup(model)
-        if prices is None:
-            return None
-        return prompt_tokens * prices[0] + completion_tokens * prices[1]
-
-    @staticmethod
-    def _lookup(model: str) -> tuple[float, float] | None:
-        lt = litellm_route.get_litellm()
-        try:
-            prompt, completion = lt.cost_per_token(
-                model=model, prompt_tokens=1, completion_tokens=1
-            )
-        except Exception:
-            return None
-        return float(prompt), float(completion)
-
-    @staticmethod
-    def _lookup_file(model: str) -> tuple[float, float] | None:
-        """Prices from the cost map file litellm ships, read without importing litellm.
-
-        The direct HTTP path stays free of litellm's import (seconds, and some 300,000
-        objects that every full garbage collection would then walk).
-        """
-        spec = importlib.util.find_spec("litellm")
-        if spec is None or not spec.submodule_search_locations:
-            return None
-        path = Path(next(iter(spec.submodule_search_locations))) / _COST_FILE
-        try:
-            table = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        for name in (model, strip_provider(model)):
-            entry = table.get(name)
-            if isinstance(entry, dict) and "input_cost_per_token" in entry:
-                return (
-                    float(entry["input_cost_per_token"]),
-                    float(entry.get("output_cost_per_token", 0.0)),
-                )
-        return None
+__all__ = ["LLMClient", "route_of"]
 
 
 class LLMClient:
@@ -121,11 +55,9 @@ class LLMClient:
             self._cache = ResponseCache(cache_path or config.cache_path or DEFAULT_CACHE_PATH)
         self._api_key = api_key(config.api_key_env)
         self._http = HttpBackend(config.concurrency, config.api_key_env)
-        self._costs = _Costs()
-        self._local_checked: dict[str, Any] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        self._routes = Routes(config, self._http)
+        self._costs = Costs()
+        self._loop_thread = LoopThread("socialsim-llm")
         self._sem: asyncio.Semaphore | None = None
         self._closed = False
         self._stats: dict[str, float] = {
@@ -158,7 +90,7 @@ class LLMClient:
     def run(self, reqs: list[LLMRequest]) -> list[LLMResult]:
         """Synchronous :meth:`complete_many`: safe to call from inside a running event loop."""
         loop = self._ensure_loop()
-        if threading.current_thread() is self._thread:
+        if self._loop_thread.is_current():
             raise RuntimeError("LLMClient.run cannot be called from the client's own loop")
         return asyncio.run_coroutine_threadsafe(self._complete_many(list(reqs)), loop).result()
 
@@ -176,7 +108,7 @@ class LLMClient:
         may touch the caller's state but must not call back into this client.
         """
         loop = self._ensure_loop()
-        if threading.current_thread() is self._thread:
+        if self._loop_thread.is_current():
             raise RuntimeError("LLMClient.map cannot be called from the client's own loop")
         coro = self._map(list(items), build, handle)
         return asyncio.run_coroutine_threadsafe(coro, loop).result()
@@ -186,13 +118,7 @@ class LLMClient:
         if self._closed:
             return
         self._closed = True
-        loop, thread = self._loop, self._thread
-        if loop is not None and thread is not None and thread.is_alive():
-            if threading.current_thread() is not thread:
-                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=10)
-                loop.call_soon_threadsafe(loop.stop)
-                thread.join(timeout=10)
-                loop.close()
+        self._loop_thread.stop(self._shutdown)
         if self._cache is not None:
             self._cache.close()
 
@@ -215,29 +141,11 @@ class LLMClient:
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         if self._closed:
             raise RuntimeError("LLMClient is closed")
-        if self._loop is None:
-            with self._start_lock:
-                if self._loop is None:
-                    loop = asyncio.new_event_loop()
-                    ready = threading.Event()
-
-                    def serve() -> None:
-                        asyncio.set_event_loop(loop)
-                        loop.call_soon(ready.set)
-                        loop.run_forever()
-
-                    thread = threading.Thread(target=serve, name="socialsim-llm", daemon=True)
-                    thread.start()
-                    ready.wait()
-                    self._thread = thread
-                    self._loop = loop
-        return self._loop
+        return self._loop_thread.loop()
 
     async def _on_own_loop(self, coro: Coroutine[Any, Any, T]) -> T:
-        loop = self._ensure_loop()
-        if asyncio.get_running_loop() is loop:
-            return await coro
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+        self._ensure_loop()
+        return await self._loop_thread.run(coro)
 
     # ----------------------------------------------------------------- calls
 
@@ -410,23 +318,6 @@ class LLMClient:
         stats["cost"] += record.cost or 0.0
         stats["latency_s"] += record.latency_s
 
-    def _check_local(self, model: str) -> None:
-        problem = self._local_checked.get(model, _UNKNOWN)
-        if problem is _UNKNOWN:
-            try:
-                local.resolve_gguf(model.removeprefix("local/"))
-                if not local.llama_cpp_installed():
-                    raise LLMSetupError(
-                        f"the embedded model needs llama-cpp-python: {local.INSTALL_HINT}"
-                    )
-                local.register()
-                problem = None
-            except LLMSetupError as exc:
-                problem = str(exc)
-            self._local_checked[model] = problem
-        if problem is not None:
-            raise PermanentError(problem)
-
     async def _attempts(
         self, req: LLMRequest, plan: tuple, messages: Messages
     ) -> tuple[Completion, int]:
@@ -439,29 +330,15 @@ class LLMClient:
         async with self._sem:
             try:
                 async with asyncio.timeout(cfg.timeout):
-                    if route == "http":
-                        return await self._http.complete(
-                            model, api_base, messages, temperature, max_tokens, req.seed, req.schema
-                        )
-                    extra = req.extra
-                    if route == "local":
-                        self._check_local(model)
-                        extra = {
-                            "local_n_ctx": cfg.local_n_ctx,
-                            "local_workers": cfg.local_workers,
-                            **req.extra,
-                        }
-                    return await litellm_route.complete(
-                        model,
+                    return await self._routes.send(
+                        req,
                         messages,
+                        model,
+                        route,
+                        api_base,
                         temperature,
                         max_tokens,
-                        req.seed,
-                        req.schema,
-                        api_base=api_base,
                         api_key=self._litellm_key(model, api_base),
-                        timeout=cfg.timeout,
-                        extra=extra,
                     )
             except TimeoutError:
                 raise TransientError(f"timeout after {cfg.timeout:g}s") from None

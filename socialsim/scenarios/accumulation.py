@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.errors import ConfigError
-from socialsim.scenarios.base import Scenario, register
+from socialsim.scenarios.base import Scenario, register_scenario
 from socialsim.scenarios.propositions import (
     AGREEMENT_SCALE,
     Agreement,
@@ -79,11 +79,10 @@ class AccumulationParams(PropositionParams):
     baseline_rate: float = Field(0.5, ge=0.0, le=1.0)
 
 
-@register
+@register_scenario("accumulation")
 class Accumulation(Scenario):
     """Repeated stance probes while opposing texts accumulate in an agent's context."""
 
-    kind: ClassVar[str] = "accumulation"
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("persuasion.accumulation.change", "Change in stance with exposure", "stance_by_exposure"),
     )

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from socialsim.errors import ConfigError
-from socialsim.scenarios.base import Scenario, register
+from socialsim.scenarios.base import Scenario, register_scenario
 from socialsim.scenarios.claims_library import LibraryClaim, ProbeQuestion, claim_library, get_claim
 from socialsim.scenarios.propositions import answer_status
 from socialsim.simulation.queries import Question
@@ -116,11 +116,10 @@ class AuthorityParams(BaseModel):
     baseline_accuracy: float = Field(0.8, ge=0.0, le=1.0)
 
 
-@register
+@register_scenario("authority")
 class Authority(Scenario):
     """Questions, a false authoritative correction, and the answer again; outcomes classified."""
 
-    kind: ClassVar[str] = "authority"
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
         (
             "persuasion.authority.shares.sycophantic_agreement",

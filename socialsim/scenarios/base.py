@@ -2,16 +2,18 @@
 
 A scenario is configured under ``scenario:`` (``kind`` + ``params``). Subclasses declare a
 pydantic ``Params`` model (bad params become one-line config errors), override the hooks
-they need, and register with :func:`register`.
+they need, and register with :func:`socialsim.register_scenario`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from socialsim.errors import ConfigError
+from socialsim.registry import SCENARIOS, NoParams, register_scenario
+from socialsim.validation import describe_error
 
 if TYPE_CHECKING:
     from socialsim.agents.agent import SocialAgent
@@ -21,12 +23,6 @@ if TYPE_CHECKING:
 
 
 ARMS = ("treatment", "control")
-
-
-class NoParams(BaseModel):
-    """Params of a scenario that takes none."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Scenario:
@@ -42,7 +38,7 @@ class Scenario:
         try:
             self.params = self.Params.model_validate(params or {})
         except ValidationError as exc:
-            raise ConfigError(_first_error(exc, prefix=f"scenario.params ({self.kind})")) from None
+            raise ConfigError(describe_error(exc, "scenario.params", self.Params)) from None
 
     @property
     def is_control(self) -> bool:
@@ -96,54 +92,21 @@ class Scenario:
         ]  # fmt: skip
 
 
-_REGISTRY: dict[str, type[Scenario]] = {"none": Scenario}
-
-
 def register(cls: type[Scenario]) -> type[Scenario]:
-    """Class decorator: make a scenario available under its `kind`."""
-    _REGISTRY[cls.kind] = cls
-    return cls
+    """Class decorator: register a scenario under its ``kind`` (see :func:`register_scenario`)."""
+    return register_scenario(cls.kind)(cls)
+
+
+register_scenario("none")(Scenario)
 
 
 def scenario_kinds() -> list[str]:
     """Names of all registered scenarios."""
-    _load_builtins()
-    return sorted(_REGISTRY)
+    return SCENARIOS.names()
 
 
 def create_scenario(
     kind: str, params: dict[str, Any] | None = None, arm: str = "treatment"
 ) -> Scenario:
     """Instantiate a registered scenario in an arm; ConfigError naming the allowed kinds otherwise."""
-    _load_builtins()
-    if kind not in _REGISTRY:
-        raise ConfigError(f"scenario.kind: {kind!r} is not one of {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[kind](params, arm=arm)
-
-
-def _load_builtins() -> None:
-    import importlib
-
-    for module in (
-        "misinformation",
-        "persuasion",
-        "debate",
-        "authority",
-        "accumulation",
-        "norms",
-        "collaboration",
-    ):
-        try:
-            importlib.import_module(f"socialsim.scenarios.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"socialsim.scenarios.{module}":
-                raise
-
-
-def _first_error(exc: ValidationError, prefix: str) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
-    where = f"{prefix}.{loc}" if loc else prefix
-    value = err.get("input")
-    shown = f" {value!r}" if value is not None and not isinstance(value, dict) else ""
-    return f"{where}:{shown} {err['msg']}".replace("  ", " ")
+    return SCENARIOS.get(kind).obj(params, arm=arm)

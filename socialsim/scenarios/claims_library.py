@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from socialsim.errors import ConfigError, DataFileError
+from socialsim.validation import describe_error
 
 Distance = Literal["direct", "indirect", "peripheral"]
 DISTANCES: tuple[str, ...] = ("direct", "indirect", "peripheral")
@@ -110,12 +111,9 @@ def parse_claims(entries: Any, source: str) -> list[LibraryClaim]:
         try:
             claims.append(LibraryClaim.model_validate(entry))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
             name = entry.get("id") if isinstance(entry, dict) else None
             label = f"entry {i}" + (f" ({name})" if name else "")
-            msg = err["msg"].removeprefix("Value error, ")
-            raise DataFileError(f"{source}: {label}: {where or 'entry'}: {msg}") from None
+            raise DataFileError(f"{source}: {label}: {describe_error(exc)}") from None
     return claims
 
 

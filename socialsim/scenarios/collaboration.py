@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socialsim.errors import ConfigError
-from socialsim.scenarios.base import Scenario, register
+from socialsim.scenarios.base import Scenario, register_scenario
 from socialsim.scenarios.maze import (
     Maze,
     View,
@@ -185,11 +185,10 @@ def final_path(dialogue: list[tuple[int, str]]) -> list | None:
     return None
 
 
-@register
+@register_scenario("collaboration")
 class CollaborationScenario(Scenario):
     """Solo vs paired maze solving with split information; relay and who-starts conditions."""
 
-    kind = "collaboration"
     Params = CollaborationParams
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:

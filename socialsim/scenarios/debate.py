@@ -37,7 +37,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.errors import ConfigError
-from socialsim.scenarios.base import Scenario, register
+from socialsim.scenarios.base import Scenario, register_scenario
 from socialsim.scenarios.propositions import (
     Agreement,
     Proposition,
@@ -159,11 +159,10 @@ class _Pair:
         self.last_message: str | None = None
 
 
-@register
+@register_scenario("debate")
 class Debate(Scenario):
     """Pairs debate a proposition; agreement before and after, under a 2x2 design."""
 
-    kind: ClassVar[str] = "debate"
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
         (
             "persuasion.debate.mean_shift",

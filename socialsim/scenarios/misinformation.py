@@ -4,8 +4,9 @@ Attackers hold the manipulated version of a library claim (credence 1) and talk 
 with benign agents; optional routes poison benign agents' memory with a fabricated earlier
 conversation or broadcast a post. Guardians know the truth and correct what reaches them.
 At probe steps every present agent answers multiple-choice probes at three distances
-(direct, indirect, peripheral) in one batch. The claim put in play is the manipulated
-statement, so credence is belief in the manipulation.
+(direct, indirect, peripheral) in one batch (:mod:`socialsim.scenarios.misinformation_probes`).
+The claim put in play is the manipulated statement, so credence is belief in the
+manipulation. The params are :mod:`socialsim.scenarios.misinformation_params`.
 
 Rule-policy attackers and guardians are held at their credence with ``model.pin`` (the rule
 update skips them); LLM ones are reset to it before each step if their decisions moved it.
@@ -13,114 +14,37 @@ update skips them); LLM ones are reset to it before each step if their decisions
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from socialsim.agents.beliefs import Claim
 from socialsim.errors import ConfigError
-from socialsim.scenarios.base import Scenario, register
+from socialsim.scenarios.base import Scenario, register_scenario
 from socialsim.scenarios.claims_library import (
-    DISTANCES,
-    Distance,
-    Framing,
     LibraryClaim,
-    SourceStyle,
-    answer_schema,
     claim_library,
     framed_text,
     framing_instructions,
     get_claim,
-    probe_prompt,
-    rule_answer,
-    score_answer,
 )
-from socialsim.scenarios.seeding import SeedSpec, Strategy, select
-from socialsim.simulation.queries import Question
+from socialsim.scenarios.misinformation_params import (
+    Broadcast,
+    MemoryPoison,
+    MisinformationParams,
+)
+from socialsim.scenarios.misinformation_probes import ask_probes
+from socialsim.scenarios.seeding import select
 
 if TYPE_CHECKING:
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.model import SocialModel
 
-Route = Literal["in_context", "memory", "broadcast"]
 
-
-class MemoryPoison(BaseModel):
-    """Benign agents given a fabricated earlier conversation with an attacker."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    targets: int | float = Field(1, ge=0, description="a count (int) or a fraction (float < 1)")
-    strategy: Strategy = "random"
-    ids: list[int] = Field(default_factory=list)
-    text: str | None = Field(None, description="what the attacker said; default: framed claim")
-    credence: float | None = Field(
-        None,
-        ge=0.0,
-        le=1.0,
-        description="credence set in rule-policy targets (they have no memory)",
-    )
-
-    def seed_spec(self) -> SeedSpec:
-        """The targets as a SeedSpec."""
-        if self.ids:
-            return SeedSpec(strategy="ids", ids=self.ids)
-        if isinstance(self.targets, float) and self.targets < 1.0:
-            return SeedSpec(fraction=self.targets, strategy=self.strategy)
-        return SeedSpec(count=int(self.targets), strategy=self.strategy)
-
-
-class Broadcast(BaseModel):
-    """A post at one step: from every attacker to its neighbours, or from the scenario to all."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    step: int = Field(1, ge=1)
-    text: str | None = None
-    sender: Literal["attackers", "scenario"] = "attackers"
-    credence: float | None = Field(
-        None, ge=0.0, le=1.0, description="credence raised to this in rule-policy recipients"
-    )
-
-
-class Guardians(SeedSpec):
-    """Fact-checkers: who they are, and how much a correction lowers a rule agent's credence."""
-
-    correction_strength: float = Field(0.5, ge=0.0, le=1.0)
-
-
-class MisinformationParams(BaseModel):
-    """Params of the misinformation scenario."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    claim: str = "eiffel_tower_rome"
-    claims_file: str | None = None
-    custom_claims: list[dict[str, Any]] = Field(default_factory=list)
-    attackers: SeedSpec = Field(default_factory=lambda: SeedSpec(count=1))
-    framing: Framing = "authoritative"
-    source_style: SourceStyle = "social_post"
-    remove_attackers_at: int | None = Field(None, ge=1)
-    routes: list[Route] = Field(default_factory=lambda: ["in_context"])
-    memory_poison: MemoryPoison | None = None
-    broadcast: Broadcast | None = None
-    guardians: Guardians | None = None
-    probe_steps: list[int] | None = Field(None, description="steps with probes; default every step")
-    probe_distances: list[Distance] = Field(default_factory=lambda: list(DISTANCES))
-    attacker_model: str | None = Field(
-        None, description="model string for attackers (e.g. a knowledge-edited model)"
-    )
-    initial_credence: float | None = Field(
-        0.1, ge=0.0, le=1.0, description="benign agents' starting credence; null: the policy's"
-    )
-
-
-@register
+@register_scenario("misinformation")
 class Misinformation(Scenario):
     """Attackers spread a manipulated claim; probes measure how far and how deep it goes."""
 
-    kind: ClassVar[str] = "misinformation"
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
         (
             "claims.{claim}.adoption_benign.final_reach",
@@ -265,52 +189,10 @@ class Misinformation(Scenario):
 
     # --- probes --------------------------------------------------------------------------------
     def probe(self, model: SocialModel) -> None:
-        """Ask the probe questions of every present agent (one batch) and log `probe` events.
-
-        A failed or unusable answer is logged with ``status: failed`` and null ``answer``,
-        ``correct`` and ``manipulated``: it is never scored as right or wrong.
-        """
+        """Ask every present agent the probes in one batch and log `probe` events (ask_probes)."""
         claim = self.claim
         assert claim is not None
-        probes = claim.probes_at(self.params.probe_distances)
-        col = model.beliefs.index[claim.id]
-        questions: list[Question] = []
-        asked: list = []
-        for agent in np.flatnonzero(model.present).tolist():
-            credence = float(model.beliefs.credence[agent, col])
-            for probe in probes:
-                schema = answer_schema(probe)
-                questions.append(
-                    Question(
-                        agent_id=agent,
-                        prompt=probe_prompt(probe),
-                        schema=schema,
-                        tag="misinfo_probe",
-                        fallback=lambda s=schema, q=probe, c=credence: s(answer=rule_answer(q, c)),
-                    )
-                )
-                asked.append(probe)
-        answers = model.ask(questions)
-        for question, probe, answer in zip(questions, asked, answers, strict=True):
-            letter = getattr(answer.value, "answer", None) if answer.ok else None
-            agent = question.agent_id
-            fields: dict[str, Any] = {
-                "probe_id": probe.id,
-                "distance": probe.distance,
-                "question": probe.question,
-                "answer": letter,
-                "status": "answered" if letter is not None else "failed",
-                "correct": None,
-                "manipulated": None,
-                "credence": float(model.beliefs.credence[agent, col]),
-                "source": "llm" if model.is_llm(agent) else "rule",
-                "role": model.roles.get(agent),
-            }
-            if letter is not None:
-                fields["correct"], fields["manipulated"] = score_answer(probe, letter)
-            else:
-                fields["error"] = answer.error or "no answer"
-            model.emit("probe", agent=agent, claim=claim.id, payload=fields)
+        ask_probes(model, claim, self.params.probe_distances)
 
     @property
     def claim_id(self) -> str | None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socialsim.errors import ConfigError, DataFileError
-from socialsim.scenarios.base import Scenario, register
+from socialsim.scenarios.base import Scenario, register_scenario
 from socialsim.scenarios.normdata import (
     NormFrame,
     NormLibrary,
@@ -103,11 +103,10 @@ class NormsParams(BaseModel):
 _Asked = tuple[int, NormFrame, list[str], list[tuple[str, str]], float | None]
 
 
-@register
+@register_scenario("norms")
 class NormsScenario(Scenario):
     """Agents choose behaviours in situational norm frames; adherence, pressure and spread."""
 
-    kind = "norms"
     Params = NormsParams
     headline_measures = (
         ("norms.adherence.overall.rate", "Norm adherence (agents without a role)", "adherence"),

@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from socialsim.errors import ConfigError
-from socialsim.scenarios.base import Scenario, register
+from socialsim.scenarios.base import Scenario, register_scenario
 from socialsim.scenarios.propositions import (
     Proposition,
     PropositionParams,
@@ -65,11 +65,10 @@ class CampaignParams(PropositionParams):
     )
 
 
-@register
+@register_scenario("persuasion")
 class Campaign(Scenario):
     """Persuaders with a target stance post to their neighbours; the stance of the rest is logged."""
 
-    kind: ClassVar[str] = "persuasion"
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("persuasion.campaign.change", "Change in mean stance (campaign)", "campaign_stance"),
     )

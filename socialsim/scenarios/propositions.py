@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from socialsim.agents.beliefs import Claim
 from socialsim.errors import ConfigError, DataFileError
+from socialsim.validation import describe_error
 
 if TYPE_CHECKING:
     from socialsim.agents.persona import Persona
@@ -75,9 +76,7 @@ def parse_propositions(entries: Any, source: str) -> list[Proposition]:
         try:
             out.append(Proposition.model_validate(entry))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "entry"
-            raise DataFileError(f"{source}: entry {i}: {where}: {err['msg']}") from None
+            raise DataFileError(f"{source}: entry {i}: {describe_error(exc)}") from None
     return out
 
 

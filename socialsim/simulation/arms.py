@@ -66,8 +66,13 @@ def run_arms(
     on_step: Callable[[Any], None] | None = None,
     report: bool | None = None,
     clients: dict | None = None,
+    graph: Any = None,
+    personas: Any = None,
 ) -> Arms:
-    """Run every seed in the treatment arm (and the control arm); compare them."""
+    """Run every seed in the treatment arm (and the control arm); compare them.
+
+    A given ``graph`` and ``personas`` are the same in every run.
+    """
     root = new_run_dir(cfg, out, suffix="-arms", holds=("summary.json", "treatment"))
     (root / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
@@ -85,6 +90,8 @@ def run_arms(
                 report=report,
                 clients=clients,
                 in_arms=True,
+                graph=graph,
+                personas=personas,
             )
             arms.runs[arm].append(result)
     summarize_arms(arms)

@@ -3,6 +3,7 @@
 Each agent wakes as a Poisson process at its persona's `activity_rate`; messages arrive
 `event.latency` after they are sent; all wake-ups inside one `event.window` are decided in
 one concurrent batch at the end of the window (same observe/decide/apply as step mode).
+One window is one model step: ``model.step()`` runs the clock to the end of the next window.
 """
 
 from __future__ import annotations
@@ -24,37 +25,51 @@ def horizon(model: SocialModel) -> float:
     return cfg.until if cfg.until is not None else cfg.steps * cfg.event.window
 
 
+def windows(model: SocialModel) -> int:
+    """How many windows (model steps) reach the horizon; the last one may be shorter."""
+    return math.ceil(horizon(model) / model.cfg.event.window - 1e-9)
+
+
+class EventClock:
+    """The simpy environment of one model: agents' wake-ups, run window by window."""
+
+    def __init__(self, model: SocialModel) -> None:
+        self.model = model
+        self.env = simpy.Environment()
+        self.window = model.cfg.event.window
+        self.end = horizon(model)
+        self.rng = np.random.default_rng(model._subseed("clock"))
+        self.woken = np.zeros(model.n_agents, dtype=bool)
+        self.rates = model.activity_rates
+        for i in range(model.n_agents):
+            self.env.process(self._wake(i))
+
+    def _wake(self, agent_id: int):
+        while True:
+            yield self.env.timeout(float(self.rng.exponential(1.0 / self.rates[agent_id])))
+            if self.model.present[agent_id]:
+                self.woken[agent_id] = True
+
+    def advance(self) -> None:
+        """Run to the end of window ``model.steps`` and decide the agents woken in it.
+
+        The last window before the horizon ends at the horizon; windows past it (stepping by
+        hand) are full windows.
+        """
+        model = self.model
+        now = self.env.now
+        delay = self.window
+        if model.steps * self.window > self.end and now < self.end:
+            delay = min(self.window, self.end - now)
+        self.env.run(until=self.env.timeout(delay))
+        model.time = float(self.env.now)
+        active = self.woken.copy()
+        self.woken[:] = False
+        model.run_batch(active, deliver_now=model.time)
+
+
 def run_event_mode(
     model: SocialModel, on_window: Callable[[SocialModel], None] | None = None
 ) -> None:
     """Run the model in continuous time until the horizon (or until a scenario stops it)."""
-    env = simpy.Environment()
-    window = model.cfg.event.window
-    end = horizon(model)
-    rng = np.random.default_rng(model._subseed("clock"))
-    woken = np.zeros(model.n_agents, dtype=bool)
-    rates = model.activity_rates
-
-    def wake(agent_id: int):
-        while True:
-            yield env.timeout(float(rng.exponential(1.0 / rates[agent_id])))
-            if model.present[agent_id]:
-                woken[agent_id] = True
-
-    def batches():
-        for k in range(1, math.ceil(end / window - 1e-9) + 1):
-            yield env.timeout(min(window, end - env.now) if k * window > end else window)
-            model.step_index = k
-            model.time = float(env.now)
-            active = woken.copy()
-            woken[:] = False
-            model.run_batch(active, deliver_now=model.time)
-            if on_window is not None:
-                on_window(model)
-            if not model.running:
-                return
-
-    for i in range(model.n_agents):
-        env.process(wake(i))
-    done = env.process(batches())
-    env.run(until=done)
+    model.run_model(on_step=on_window)

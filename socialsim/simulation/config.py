@@ -13,34 +13,15 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from socialsim.errors import ConfigError
 from socialsim.llm.types import LLMConfig
-
-NETWORK_KINDS = (
-    "erdos_renyi",
-    "barabasi_albert",
-    "watts_strogatz",
-    "stochastic_block",
-    "powerlaw_cluster",
-    "complete",
-    "ring",
-    "grid",
-    "file",
-)
-POLICIES = (
-    "llm",
-    "degroot",
-    "friedkin_johnsen",
-    "deffuant",
-    "hegselmann_krause",
-    "voter",
-    "independent_cascade",
-    "linear_threshold",
-)
+from socialsim.registry import MEASURES, NETWORKS, POLICIES, SCENARIOS, load_plugins
+from socialsim.validation import describe_error
 
 
 class _Strict(BaseModel):
@@ -56,29 +37,82 @@ class PopulationConfig(_Strict):
 
 
 class NetworkConfig(_Strict):
-    """The graph: a generator kind and its parameters, or a file."""
+    """The graph: a registered generator kind and its parameters (or a file)."""
 
-    kind: Literal[NETWORK_KINDS] = "watts_strogatz"  # type: ignore[valid-type]
+    kind: str = "watts_strogatz"
     params: dict[str, Any] = Field(default_factory=dict)
     directed: bool = False
+
+    @model_validator(mode="after")
+    def _registered(self) -> NetworkConfig:
+        from socialsim.simulation.network import effective_params
+
+        given = effective_params(self.kind, self.params)
+        NETWORKS.validate(self.kind, given, "network.params")
+        return self
+
+
+class PromptConfig(_Strict):
+    """How an LLM agent's prompt is written (rule policies ignore it)."""
+
+    template: str = Field("decide_v2", description="decision prompt template id")
+    persona: Literal["full", "brief"] = Field(
+        "full", description="full persona, or one sentence (faster on small models)"
+    )
+
+    @field_validator("template")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        from socialsim.llm.prompts import available
+
+        names = available()
+        if value not in names:
+            raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+        return value
+
+
+def _prompt_keys_out_of_params(data: Any) -> Any:
+    """Older configs kept ``template`` and ``persona`` in ``params``: move them to ``prompt``."""
+    if not isinstance(data, dict) or not isinstance(data.get("params"), dict):
+        return data
+    moved = {k: data["params"][k] for k in PROMPT_KEYS if k in data["params"]}
+    if not moved:
+        return data
+    prompt = data.get("prompt")
+    prompt = dict(prompt) if isinstance(prompt, dict) else {}
+    return {
+        **data,
+        "params": {k: v for k, v in data["params"].items() if k not in PROMPT_KEYS},
+        "prompt": {**prompt, **moved},
+    }
+
+
+PROMPT_KEYS = ("template", "persona")
 
 
 class MixEntry(_Strict):
     """A share of the population under another policy (mixed populations)."""
 
     fraction: float = Field(..., gt=0.0, le=1.0)
-    policy: Literal[POLICIES]  # type: ignore[valid-type]
+    policy: str
     params: dict[str, Any] = Field(default_factory=dict)
     llm: LLMConfig | None = None
+    prompt: PromptConfig | None = None
+
+    _move_prompt_keys = model_validator(mode="before")(_prompt_keys_out_of_params)
 
 
 class AgentsConfig(_Strict):
-    """How agents decide: a policy and its parameters, an optional mix, the LLM settings."""
+    """How agents decide: a registered policy and its parameters, an optional mix, the LLM
+    settings and how prompts are written (``llm`` and ``prompt`` apply to LLM agents only)."""
 
-    policy: Literal[POLICIES] = "llm"  # type: ignore[valid-type]
-    params: dict[str, Any] = Field(default_factory=dict)
+    policy: str = "llm"
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="the policy's parameters (its Params model)"
+    )
     mix: list[MixEntry] = Field(default_factory=list)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    prompt: PromptConfig = Field(default_factory=PromptConfig)
     activation: Literal["all", "fraction", "rate"] = "all"
     activation_fraction: float = Field(1.0, gt=0.0, le=1.0)
     memory_size: int = Field(50, ge=1, le=100_000)
@@ -87,6 +121,8 @@ class AgentsConfig(_Strict):
         8, ge=1, le=1000, description="newest inbox messages shown to an LLM agent"
     )
 
+    _move_prompt_keys = model_validator(mode="before")(_prompt_keys_out_of_params)
+
     @model_validator(mode="after")
     def _mix_fits(self) -> AgentsConfig:
         total = sum(m.fraction for m in self.mix)
@@ -94,6 +130,15 @@ class AgentsConfig(_Strict):
             raise ValueError(
                 f"agents.mix fractions add up to {total:g}; they must sum to at most 1"
             )
+        POLICIES.validate(self.policy, self.params, "agents.params")
+        for i, entry in enumerate(self.mix):
+            if entry.policy not in POLICIES:
+                raise ConfigError(
+                    POLICIES.unknown(entry.policy).replace(
+                        "agents.policy", f"agents.mix[{i}].policy"
+                    )
+                )
+            POLICIES.validate(entry.policy, entry.params, f"agents.mix[{i}].params")
         return self
 
 
@@ -107,6 +152,29 @@ class ScenarioConfig(_Strict):
         description="control: the scenario's manipulation removed, every draw kept (set by "
         "`control: true`; rarely set by hand)",
     )
+
+    @model_validator(mode="after")
+    def _registered(self) -> ScenarioConfig:
+        SCENARIOS.validate(self.kind, self.params, "scenario.params")
+        return self
+
+
+class AnalysisConfig(_Strict):
+    """Parameters of registered measures (every registered measure runs; these tune them)."""
+
+    measures: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="measure name -> its params"
+    )
+
+    @model_validator(mode="after")
+    def _registered(self) -> AnalysisConfig:
+        for name, params in self.measures.items():
+            if name not in MEASURES:
+                raise ConfigError(
+                    MEASURES.unknown(name).replace("analysis.measures", f"analysis.measures.{name}")
+                )
+            MEASURES.validate(name, params, f"analysis.measures.{name}")
+        return self
 
 
 class OutputConfig(_Strict):
@@ -141,6 +209,11 @@ class ExperimentConfig(_Strict):
     """A complete experiment: population, network, agents, scenario, output, optional sweep."""
 
     name: str = "experiment"
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="modules or .py files (relative to the config) that register policies, "
+        "networks, scenarios or measures; imported before the rest is checked",
+    )
     seed: int = 0
     steps: int = Field(10, ge=0, le=1_000_000)
     until: float | None = Field(None, gt=0.0, description="event mode: run until this time")
@@ -153,6 +226,7 @@ class ExperimentConfig(_Strict):
     )
     scenario: ScenarioConfig = Field(default_factory=ScenarioConfig)
     event: EventConfig = Field(default_factory=EventConfig)
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     sweep: dict[str, list[Any]] = Field(default_factory=dict)
     replicates: int = Field(
@@ -162,6 +236,29 @@ class ExperimentConfig(_Strict):
         False, description="also run the matched control arm (manipulation removed) per seed"
     )
     _base_dir: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load_plugins(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or not data.get("plugins"):
+            return data
+        plugins = data["plugins"]
+        if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+            raise ConfigError("plugins: expected a list of module names or .py paths")
+        base = (info.context or {}).get("base_dir")
+        return {**data, "plugins": load_plugins(plugins, base)}
+
+    @field_validator("claims")
+    @classmethod
+    def _claims_valid(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from socialsim.agents.beliefs import Claim
+
+        for i, spec in enumerate(value):
+            try:
+                Claim.model_validate(spec)
+            except ValidationError as exc:
+                raise ConfigError(describe_error(exc, f"claims[{i}]", model=Claim)) from None
+        return value
 
     @field_validator("sweep")
     @classmethod
@@ -173,16 +270,20 @@ class ExperimentConfig(_Strict):
 
     # --- loading -----------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "config") -> ExperimentConfig:
+    def from_dict(
+        cls, data: dict[str, Any], source: str = "config", base_dir: Path | None = None
+    ) -> ExperimentConfig:
         """Validate a dict; ConfigError with one line naming the field and allowed values."""
         if not isinstance(data, dict):
             raise ConfigError(
                 f"{source}: expected a mapping at the top level, got {type(data).__name__}"
             )
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context={"base_dir": base_dir})
         except ValidationError as exc:
-            raise ConfigError(f"{source}: {describe_validation_error(exc)}") from None
+            raise ConfigError(f"{source}: {describe_error(exc, model=cls)}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
 
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -202,14 +303,14 @@ class ExperimentConfig(_Strict):
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level")
         data = apply_overrides(data, overrides or [])
-        cfg = cls.from_dict(data, source=str(path))
+        cfg = cls.from_dict(data, source=str(path), base_dir=path.parent)
         cfg._base_dir = path.parent
         return cfg
 
     def with_overrides(self, overrides: list[str] | dict[str, Any]) -> ExperimentConfig:
         """A copy with dotted-key overrides applied (`["steps=20"]` or `{"steps": 20}`)."""
         data = apply_overrides(self.model_dump(mode="json"), overrides)
-        cfg = type(self).from_dict(data)
+        cfg = type(self).from_dict(data, base_dir=getattr(self, "_base_dir", None))
         cfg._base_dir = getattr(self, "_base_dir", None)
         return cfg
 
@@ -259,22 +360,5 @@ def _split(override: str) -> tuple[str, Any]:
 
 
 def describe_validation_error(exc: ValidationError) -> str:
-    """One line for the first validation error: field path, bad value, what is allowed."""
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
-    value = err.get("input")
-    kind = err["type"]
-    if kind == "literal_error":
-        allowed = err.get("ctx", {}).get("expected", "")
-        allowed = allowed.replace("'", "").replace(" or ", ", ")
-        return f"{loc}: {value!r} is not one of {allowed}"
-    if kind == "extra_forbidden":
-        return f"{loc}: unknown key; remove it or check its spelling"
-    if kind == "missing":
-        return f"{loc}: required field is missing"
-    shown = "" if isinstance(value, dict | list) or value is None else f" {value!r}"
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-        return f"{loc}: {msg}" if loc else msg
-    return f"{loc}:{shown} {msg}"
+    """One line for the first validation error of a config (see :mod:`socialsim.validation`)."""
+    return describe_error(exc, model=ExperimentConfig)

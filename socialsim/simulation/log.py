@@ -6,6 +6,9 @@ Every event is one JSON object per line with the keys
 ever appended to, so a run killed mid-way keeps every step it completed: each flush hands
 the lines to the operating system. With ``durable=True`` every flush also fsyncs, so the
 steps survive a machine crash too; otherwise the file is fsynced when it is closed.
+
+The log writes through a sink: :class:`FileSink` (``events.jsonl`` of a run directory) or
+:class:`MemorySink` (a run kept in memory: the same lines, held as a list).
 """
 
 from __future__ import annotations
@@ -32,16 +35,84 @@ EVENT_KINDS = (
 EVENT_COLUMNS = ["run", "step", "time", "kind", "agent", "target", "claim", "payload"]
 
 
-class InteractionLog:
-    """Append-only JSONL event log; `flush()` hands everything so far to the OS."""
+class FileSink:
+    """Lines appended to a JSONL file; `durable` fsyncs at every flush, else once at close."""
 
-    def __init__(self, path: str | Path, run: str, durable: bool = False) -> None:
+    def __init__(self, path: str | Path, durable: bool = False) -> None:
         self.path = Path(path)
+        self.durable = durable
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+
+    @property
+    def closed(self) -> bool:
+        """True once the file is closed."""
+        return self._file.closed
+
+    def write(self, lines: list[str]) -> None:
+        """Hand `lines` to the operating system (fsynced too when durable)."""
+        if lines:
+            self._file.write("\n".join(lines) + "\n")
+        self._file.flush()
+        if self.durable:
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        """Fsync (when not already durable) and close the file."""
+        if not self._file.closed:
+            if not self.durable:
+                os.fsync(self._file.fileno())
+            self._file.close()
+
+
+class MemorySink:
+    """Lines kept in memory, in order: the event log of a run without a run directory."""
+
+    path = None
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.closed = False
+
+    def write(self, lines: list[str]) -> None:
+        """Keep `lines`."""
+        self.lines.extend(lines)
+
+    def close(self) -> None:
+        """Nothing to release; the lines stay readable."""
+        self.closed = True
+
+    def text(self) -> str:
+        """Every line kept, as the text ``events.jsonl`` would hold."""
+        return "".join(line + "\n" for line in self.lines)
+
+
+class InteractionLog:
+    """Append-only event log; `flush()` hands everything so far to its sink.
+
+    ``InteractionLog(path, run)`` writes a JSONL file; ``InteractionLog(None, run)`` keeps
+    the lines in a :class:`MemorySink` (``log.sink.lines``).
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        run: str,
+        durable: bool = False,
+        sink: FileSink | MemorySink | None = None,
+    ) -> None:
+        if sink is None:
+            sink = MemorySink() if path is None else FileSink(path, durable)
+        self.sink = sink
+        self.path = sink.path
         self.run = run
         self.durable = durable
         self._buffer: list[str] = []
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self.counts: dict[str, int] = dict.fromkeys(EVENT_KINDS, 0)
+
+    @property
+    def closed(self) -> bool:
+        """True once the log is closed."""
+        return self.sink.closed
 
     def emit(
         self,
@@ -127,20 +198,14 @@ class InteractionLog:
 
         `durable` logs also fsync, so a machine crash loses nothing either.
         """
-        if self._buffer:
-            self._file.write("\n".join(self._buffer) + "\n")
-            self._buffer.clear()
-        self._file.flush()
-        if self.durable:
-            os.fsync(self._file.fileno())
+        lines, self._buffer = self._buffer, []
+        self.sink.write(lines)
 
     def close(self) -> None:
-        """Flush and close the file."""
-        if not self._file.closed:
+        """Flush and close the sink."""
+        if not self.sink.closed:
             self.flush()
-            if not self.durable:
-                os.fsync(self._file.fileno())
-            self._file.close()
+            self.sink.close()
 
 
 def _is_column(value: Any) -> bool:

@@ -1,18 +1,27 @@
-"""SocialModel: the population on its network and the step loop.
+"""SocialModel: the population on its network and the step loop, a Mesa model.
 
-One step: scenario.before_step -> observe active agents -> decide in ONE batch (LLM requests
-concurrent; rule policies vectorised) -> apply in a seeded order -> deliver messages ->
-flush the log and collect data -> scenario.after_step.
+One step: scenario.before_step -> rule updates from the pre-step credences -> active LLM
+agents observed, then decided in ONE batch -> decisions applied in a seeded order -> rule
+updates applied -> messages delivered -> log flushed, snapshot and DataCollector row ->
+scenario.after_step. Mesa's ``steps`` counts the steps; ``run_model()`` stops at the
+config's ``steps`` (event mode: at the horizon) or when the scenario is done.
+
+The parts live apart: :mod:`~socialsim.simulation.placement` (the population on
+its network), :mod:`~socialsim.simulation.rule_driver` (rule groups),
+:mod:`~socialsim.simulation.llm_batch` (LLM decisions and questions),
+:mod:`~socialsim.simulation.actions` (what scenarios do to the run),
+:mod:`~socialsim.simulation.recorder` (snapshots, DataCollector),
+:mod:`~socialsim.simulation.record` (the record as tables), and
+:mod:`~socialsim.simulation.given` (configs, graphs and personas given from Python).
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import networkx as nx
@@ -20,103 +29,97 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from socialsim.agents.agent import SocialAgent
-from socialsim.agents.beliefs import BeliefChange, BeliefStore, Claim
+from socialsim.agents.beliefs import BeliefStore, Claim
 from socialsim.agents.persona import Persona, PersonaStore
-from socialsim.agents.policies.base import Decision, Observation, RuleContext
-from socialsim.agents.population import Population, assignment_order, field_values, placed
 from socialsim.agents.sampling import SampledPersonas
-from socialsim.errors import SocialsimError
+from socialsim.errors import ConfigError
 from socialsim.scenarios.base import Scenario, create_scenario
+from socialsim.simulation import llm_batch
+from socialsim.simulation.actions import ModelActions
+from socialsim.simulation.clock import EventClock, windows
 from socialsim.simulation.config import ExperimentConfig
+from socialsim.simulation.given import resolve_given
+from socialsim.simulation.llm_batch import AllCallsFailed, fewer_collections
 from socialsim.simulation.log import InteractionLog
-from socialsim.simulation.messages import Mailroom, Message
-from socialsim.simulation.network import build_network, listen_csr
-from socialsim.simulation.policies import PolicyGroup, build_policy_groups
+from socialsim.simulation.messages import Mailroom
+from socialsim.simulation.network import EdgeList, listen_csr
+from socialsim.simulation.placement import Names, place_population
+from socialsim.simulation.policies import PolicyGroup
 from socialsim.simulation.queries import Answer, Question
+from socialsim.simulation.recorder import Collector, Recorder, model_reporters
+from socialsim.simulation.rule_driver import RuleDriver
+from socialsim.validation import describe_error
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from socialsim.analysis.io import RunData
 
 
 def _claim(spec: dict[str, Any]) -> Claim:
     from pydantic import ValidationError
 
-    from socialsim.errors import ConfigError
-
     try:
         return Claim.model_validate(spec)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"claims: entry {spec!r}: {loc}: {err['msg']}") from None
+        raise ConfigError(f"claims: entry {spec!r}: {describe_error(exc)}") from None
 
 
-@contextmanager
-def fewer_collections(first: int = 20_000) -> Iterator[None]:
-    """Run the cyclic garbage collector less often for a while (its thresholds restored after).
+class SocialModel(ModelActions, mesa.Model):
+    """A population of SocialAgents on a network, driven step by step (or by the event clock).
 
-    A step allocates some hundred tracked objects per LLM decision (requests, answers,
-    observations) that live until the step ends; with the default first threshold (700)
-    they are swept into older generations and full collections follow, costing about a
-    tenth of an LLM step's time. Reference counting still frees everything at once.
+    Built from a config (an :class:`ExperimentConfig`, a dict or a YAML path) and/or from
+    Python objects: ``graph`` (a networkx graph; nodes become agents 0..n-1 in
+    ``list(graph.nodes)`` order), ``personas`` (a DataFrame, one row per agent, or a list
+    of Persona objects or dicts), ``policy`` and ``params`` (``agents.policy`` and
+    ``agents.params``), ``steps`` and ``seed``. With ``run_dir`` the event log is written to
+    ``run_dir/events.jsonl``; without, the record is kept in memory (:meth:`record`).
+    ``reporters`` and ``agent_reporters`` add to Mesa's DataCollector (no agent reporters
+    by default, so a large rule run creates no agent objects); later, add them with
+    ``model.datacollector.add_model_reporter(name, fn)`` / ``add_agent_reporter(name, fn)``.
+
+    ``with SocialModel(...) as model:`` closes the log and the model clients on exit.
     """
-    old = gc.get_threshold()
-    if not gc.isenabled() or old[0] >= first:
-        yield
-        return
-    gc.set_threshold(first, *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
-class Names:
-    """Agent names by id (a list, not a dict: 100,000 agents); negative ids are public posts."""
-
-    __slots__ = ("_names", "_public")
-
-    def __init__(self, names: list[str], public: str) -> None:
-        self._names = names
-        self._public = public
-
-    def __getitem__(self, agent_id: int) -> str:
-        if agent_id < 0:
-            return self._public
-        return self._names[agent_id]
-
-    def get(self, agent_id: int, default: str | None = None) -> str | None:
-        """The name, or `default` for an id past the last agent."""
-        return self[agent_id] if agent_id < len(self._names) else default
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-
-class AllCallsFailed(SocialsimError):
-    """Every model call of a step failed: the run stops (its log is kept)."""
-
-
-class SocialModel(mesa.Model):
-    """A population of SocialAgents on a network, driven step by step (or by the event clock)."""
 
     def __init__(
         self,
-        cfg: ExperimentConfig,
-        run_dir: str | Path,
+        config: ExperimentConfig | dict | str | os.PathLike | None = None,
+        run_dir: str | os.PathLike | None = None,
         *,
-        run_id: str | None = None,
+        graph: nx.Graph | None = None,
+        personas: Any = None,
+        policy: str | None = None,
+        params: dict[str, Any] | None = None,
+        steps: int | None = None,
+        seed: int | None = None,
         clients: dict | None = None,
         reporters: dict[str, Callable[[SocialModel], Any]] | None = None,
+        agent_reporters: dict[str, Callable[[SocialAgent], Any] | str] | None = None,
+        run_id: str | None = None,
     ) -> None:
+        given = resolve_given(
+            config,
+            graph=graph,
+            personas=personas,
+            policy=policy,
+            params=params,
+            steps=steps,
+            seed=seed,
+        )
+        cfg = given.cfg
         super().__init__(seed=cfg.seed)
         self.cfg = cfg
-        self.run_dir = Path(run_dir)
+        self.network_source = "given" if given.network is not None else "config"
+        self.persona_source = "given" if given.personas is not None else "config"
+        self.node_labels = given.labels
+        self.run_dir = Path(run_dir) if run_dir is not None else None
         arm = "-control" if cfg.scenario.arm == "control" else ""
         self.run_id = run_id or f"{cfg.name}-s{cfg.seed}{arm}"
-        self.step_index = 0
         self.time = 0.0
-        self.log = InteractionLog(
-            self.run_dir / "events.jsonl", self.run_id, durable=cfg.output.durable
-        )
+        events = self.run_dir / "events.jsonl" if self.run_dir is not None else None
+        self.log = InteractionLog(events, self.run_id, durable=cfg.output.durable)
         self.mail = Mailroom()
+        self.recorder = Recorder()
         self.scenario: Scenario = create_scenario(
             cfg.scenario.kind, cfg.scenario.params, arm=cfg.scenario.arm
         )
@@ -124,120 +127,59 @@ class SocialModel(mesa.Model):
         # arm and its control arm (whose scenarios draw differently) activate the same agents
         # and make the same rule draws at every step.
         self._activation_rng = np.random.default_rng(self._subseed("activation"))
-        self._rule_rng = np.random.default_rng(self._subseed("rules"))
+        self.rules = RuleDriver(self, np.random.default_rng(self._subseed("rules")))
+        self._clock: EventClock | None = None
         self.roles: dict[int, str] = {}
         self.scenario.validate_config(cfg)
-
-        n = cfg.population.size
-        base_dir = getattr(cfg, "_base_dir", None)
-        self.network_arrays = build_network(
-            cfg.network.kind,
-            n,
-            cfg.network.params,
-            seed=self._subseed("network"),
-            directed=cfg.network.directed,
-            base_dir=base_dir,
+        placement = place_population(
+            given,
+            self.rng,
+            network_seed=self._subseed("network"),
+            clients=clients,
+            decision_fields=self.scenario.decision_fields(),
         )
-        population = Population.from_config(n, cfg.population.personas, self.rng, base_dir=base_dir)
-        order = assignment_order(
-            population.personas, self.network_arrays, cfg.population.assign, self.rng
-        )
-        self.indptr, self.indices = listen_csr(self.network_arrays)
+        self.network_arrays = placement.network
+        self.indptr, self.indices = placement.indptr, placement.indices
+        self.groups: list[PolicyGroup] = placement.groups
+        self.policy_of = placement.policy_of
+        self.names = placement.names
+        self.activity_rates = placement.activity_rates
+        self.stubbornness = placement.stubbornness
+        self.personas: PersonaStore | SampledPersonas = placement.personas
+        del placement
+        n = self.network_arrays.n
         self._network: Network | None = None
-        self.groups: list[PolicyGroup] = build_policy_groups(
-            cfg, self.rng, clients=clients, decision_fields=self.scenario.decision_fields()
-        )
-        self.policy_of = np.empty(n, dtype=np.int16)
-        membership = self._assign_groups(n)
-        source = population.personas
-        names, rates, stubbornness = (
-            [values[i] for i in order]
-            for values in (
-                field_values(source, f) for f in ("name", "activity_rate", "stubbornness")
-            )
-        )
-        self.names = Names(names, public="a public post")
-        self.activity_rates = np.asarray(rates, dtype=float)
-        self.stubbornness = np.asarray(stubbornness, dtype=float)
-        self.personas: PersonaStore | SampledPersonas = (
-            source.take(order)  # compact columns are the store
-            if isinstance(source, SampledPersonas)
-            else PersonaStore(placed(source, order))
-        )
-        del population, source, order
-        self.policy_of[:] = membership
         self._by_id: list[SocialAgent | None] = [None] * n
         self.present = np.ones(n, dtype=bool)
-        self._llm_mask = np.array([self.groups[g].is_llm for g in membership], dtype=bool)
+        self._llm_mask = np.array([self.groups[g].is_llm for g in self.policy_of], dtype=bool)
         self.beliefs = BeliefStore(n)
-        self._rules_ready = False
         for spec in cfg.claims:
             self.add_claim(_claim(spec))
-        self._snapshots: list[tuple[int, float, np.ndarray]] = []
-        self._step_stats: dict[str, int] = {}
-        self.llm_totals = {
-            "calls": 0,
-            "cached": 0,
-            "errors": 0,
-            "prompt_tokens": 0,
-            "completion_tokens": 0,
-        }
+        self.llm_totals = llm_batch.new_totals()
         self.scenario.setup(self)
         if not self.beliefs.claims:
             self.add_claim(
                 Claim(id="c1", text="The proposition under discussion is true.", topic="general")
             )
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters(reporters))
+        self.datacollector = Collector(
+            model_reporters=model_reporters(self, reporters), agent_reporters=agent_reporters
+        )
+        self.step_limit = windows(self) if cfg.mode == "event" else cfg.steps
+        self.running = self.step_limit > 0
         self.log.flush()
-        self._snapshot()
-        self.datacollector.collect(self)
+        self._record_state()
 
     # --- construction helpers ---------------------------------------------------------------
     def _subseed(self, label: str) -> int:
         digest = hashlib.sha256(f"{self.cfg.seed}:{label}".encode()).digest()
         return int.from_bytes(digest[:4], "little")
 
-    def _assign_groups(self, n: int) -> np.ndarray:
-        membership = np.zeros(n, dtype=np.int64)
-        order = self.rng.permutation(n)
-        start = 0
-        for g, group in enumerate(self.groups[1:], start=1):
-            count = int(round(group.fraction * n))
-            membership[order[start : start + count]] = g
-            start += count
-        return membership
-
-    def _reporters(self, extra: dict | None) -> dict[str, Callable]:
-        def believers(col: int) -> Callable:
-            def share(m: SocialModel) -> float:
-                rows = m.beliefs.credence[m.present, col]
-                return float((rows >= 0.5).mean()) if len(rows) else 0.0
-
-            return share
-
-        def mean(col: int) -> Callable:
-            def average(m: SocialModel) -> float:
-                rows = m.beliefs.credence[m.present, col]
-                return float(rows.mean()) if len(rows) else 0.0
-
-            return average
-
-        reporters: dict[str, Callable] = {
-            "time": lambda m: m.time,
-            "present": lambda m: int(m.present.sum()),
-            "active": lambda m: m._step_stats.get("active", 0),
-            "messages": lambda m: m._step_stats.get("message", 0),
-            "belief_changes": lambda m: m._step_stats.get("belief_change", 0),
-            "llm_calls": lambda m: m._step_stats.get("llm_call", 0),
-            "errors": lambda m: m._step_stats.get("error", 0),
-        }
-        for col, claim in enumerate(self.beliefs.claims):
-            reporters[f"believers.{claim.id}"] = believers(col)
-            reporters[f"mean_credence.{claim.id}"] = mean(col)
-        reporters.update(extra or {})
-        return reporters
-
     # --- public API for scenarios -----------------------------------------------------------
+    @property
+    def step_index(self) -> int:
+        """The current step (Mesa's ``steps``; 0 during set-up)."""
+        return self.steps
+
     @property
     def graph(self) -> nx.Graph:
         """The network as a networkx graph (built on first use; rule runs rarely need it)."""
@@ -260,6 +202,10 @@ class SocialModel(mesa.Model):
             agent = self._by_id[agent_id] = SocialAgent(self, agent_id, group.name)
             agent.cell = self.network[agent_id]
         return agent
+
+    def created_ids(self) -> list[int]:
+        """Ids of the agents whose objects exist (see :meth:`agent`)."""
+        return [i for i, a in enumerate(self._by_id) if a is not None]
 
     @property
     def social_agents(self) -> list[SocialAgent]:
@@ -295,6 +241,24 @@ class SocialModel(mesa.Model):
         """Agents this agent listens to and talks to (its graph neighbours)."""
         return [int(j) for j in self.indices[self.indptr[agent_id] : self.indptr[agent_id + 1]]]
 
+    def set_edges(self, edges: np.ndarray) -> None:
+        """Replace the network's edges (an (m, 2) array of node ids; directedness kept).
+
+        Messages, rule policies and the written ``edges.parquet`` follow the new edges:
+        the listening CSR is rebuilt and the cached networkx graph and mesa Network are
+        dropped. Self-loops are left out. Agent objects created earlier keep their old
+        cell until they are created again; scenarios that grow a network read
+        :meth:`neighbours`, which follows the new edges.
+        """
+        old = self.network_arrays
+        edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        if len(edges) and (edges.min() < 0 or edges.max() >= old.n):
+            raise ConfigError(f"set_edges: node ids must lie in 0..{old.n - 1}")
+        edges = edges[edges[:, 0] != edges[:, 1]]
+        self.network_arrays = EdgeList(old.n, edges, old.directed, old.kind, old.attributes)
+        self.indptr, self.indices = listen_csr(self.network_arrays)
+        self._network = None
+
     def is_present(self, agent_id: int) -> bool:
         """False once the agent has left the run."""
         return bool(self.present[agent_id])
@@ -316,195 +280,40 @@ class SocialModel(mesa.Model):
                 self.beliefs.credence[rows, col] = initial
             else:
                 self.beliefs.credence[rows, col] = group.initial_credences(len(rows), self.rng)
-        if self._rules_ready:
-            self._rules_ready = False  # rules re-read state for the new claim
-
-    def emit(self, kind: str, *, agent=None, target=None, claim=None, payload=None) -> None:
-        """Log an event at the current step and time."""
-        self._step_stats[kind] = self._step_stats.get(kind, 0) + 1
-        self.log.emit(
-            kind,
-            step=self.step_index,
-            time=self.time,
-            agent=agent,
-            target=target,
-            claim=claim,
-            payload=payload,
-        )
-
-    def send(
-        self,
-        sender: int,
-        text: str,
-        to: str | int | list[int] = "all",
-        claims: list[str] | tuple[str, ...] = (),
-        channel: str | None = None,
-        reply_to: str | None = None,
-    ) -> Message | None:
-        """Send a message (logged now, delivered at the end of the step or after the latency)."""
-        if to == "all":
-            recipients = (
-                [j for j in self.neighbours(sender) if self.present[j]]
-                if sender >= 0
-                else [i for i in range(self.n_agents) if self.present[i]]
-            )
-            channel = channel or ("post" if sender >= 0 else "broadcast")
-        elif isinstance(to, int):
-            recipients = [to] if self.present[to] else []
-            channel = channel or "direct"
-        else:
-            recipients = [int(j) for j in to if self.present[j]]
-            channel = channel or "post"
-        if not recipients:
-            return None
-        deliver_at = self.time + self.cfg.event.latency if self.cfg.mode == "event" else None
-        message = Message(
-            id=self.mail.next_id(),
-            sender=sender,
-            recipients=recipients,
-            step=self.step_index,
-            time=self.time,
-            text=text,
-            claims=list(claims),
-            reply_to=reply_to,
-            channel=channel,
-            deliver_at=deliver_at,
-        )
-        self.mail.send(message)
-        self.emit(
-            "message",
-            agent=sender,
-            target=recipients[0] if channel == "direct" else None,
-            claim=message.claims[0] if message.claims else None,
-            payload={
-                "id": message.id,
-                "text": text,
-                "recipients": recipients,
-                "claims": message.claims,
-                "reply_to": reply_to,
-                "channel": channel,
-            },
-        )
-        return message
-
-    def set_credence(
-        self,
-        agent: int,
-        claim_id: str,
-        value: float,
-        cause: str,
-        ref=None,
-        reason: str | None = None,
-        source: int | None = None,
-    ) -> bool:
-        """Set one credence; log a belief_change with its cause if it moved."""
-        change = BeliefChange(
-            step=self.step_index,
-            time=self.time,
-            claim=claim_id,
-            old=self.beliefs.get(agent, claim_id),
-            new=value,
-            cause=cause,
-            ref=ref,
-            reason=reason,
-        )
-        if not self.beliefs.set(agent, change):
-            return False
-        self.emit(
-            "belief_change",
-            agent=agent,
-            target=source,
-            claim=claim_id,
-            payload={
-                "old": change.old,
-                "new": self.beliefs.get(agent, claim_id),
-                "cause": cause,
-                "ref": ref,
-                "reason": reason,
-            },
-        )
-        return True
-
-    def inject(
-        self, agent: int, claim_id: str | None, credence: float | None, route: str, **payload: Any
-    ) -> None:
-        """Record an injection (attacker, memory poisoning, broadcast, ...) and set a credence."""
-        self.emit("injection", agent=agent, claim=claim_id, payload={"route": route, **payload})
-        if credence is not None and claim_id is not None:
-            self.set_credence(agent, claim_id, credence, cause="injection", ref=route)
-
-    def assign_role(self, agent_id: int, role: str, placebo: bool = False) -> None:
-        """Record a scenario role (attacker, guardian, persuader, violator, ...).
-
-        Logs an ``action`` of type ``role``; the analysis leaves every agent with a role out of
-        the benign population. ``placebo`` marks the agent that holds the role in the treatment
-        arm but acts as an ordinary agent in the control arm, so both arms measure the same
-        agents.
-        """
-        self.roles[int(agent_id)] = role
-        self.emit(
-            "action",
-            agent=int(agent_id),
-            payload={"type": "role", "role": role, "placebo": bool(placebo)},
-        )
-
-    def remove_agent(self, agent_id: int) -> None:
-        """The agent leaves: no more decisions or messages; logs an ``action`` ``removed``.
-
-        What others remember of it stays.
-        """
-        if not self.present[agent_id]:
-            return
-        self.present[agent_id] = False
-        self.mail.drop_agent(agent_id)
-        self.emit(
-            "action",
-            agent=int(agent_id),
-            payload={"type": "removed", "role": self.roles.get(int(agent_id))},
-        )
+        self.rules.ready = False  # rules re-read state for the new claim
 
     def ask(self, questions: list[Question]) -> list[Answer]:
         """Answer structured questions in one concurrent batch (LLM agents) or by fallback."""
-        answers: list[Answer | None] = [None] * len(questions)
-        by_group: dict[int, list[int]] = {}
-        for qi, q in enumerate(questions):
-            if self.is_llm(q.agent_id):
-                by_group.setdefault(int(self.policy_of[q.agent_id]), []).append(qi)
-            elif q.fallback is not None:
-                answers[qi] = Answer(q, q.fallback(), text="", error=None)
-            else:
-                answers[qi] = Answer(q, None, error="agent has no LLM and the question no fallback")
-        for g, indices in by_group.items():
-            group = self.groups[g]
-            requests = [group.question_request(self, questions[qi]) for qi in indices]
-            results = group.client.run(requests)
-            for qi, result in zip(indices, results, strict=True):
-                q = questions[qi]
-                self._account(q.agent_id, result.record)
-                if not result.ok:
-                    self.emit(
-                        "error",
-                        agent=q.agent_id,
-                        payload={"where": f"ask:{q.tag}", "message": result.error},
-                    )
-                answers[qi] = Answer(
-                    q, result.value if result.ok else None, result.text, result.error
-                )
-        return [a for a in answers if a is not None]
+        return llm_batch.ask(self, questions)
 
     def question_seed(self, agent_id: int, tag: str) -> int:
         """A reproducible seed for one agent's call at this step."""
-        digest = hashlib.sha256(
-            f"{self.cfg.seed}:{self.step_index}:{agent_id}:{tag}".encode()
-        ).digest()
+        digest = hashlib.sha256(f"{self.cfg.seed}:{self.steps}:{agent_id}:{tag}".encode()).digest()
         return int.from_bytes(digest[:4], "little")
 
     # --- the step loop ----------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one step (step mode)."""
-        self.step_index += 1
-        self.time = float(self.step_index)
-        self.run_batch(self._activate(), deliver_now=None)
+        """Advance one step: one round of decisions (event mode: one window of the clock).
+
+        Mesa counts the step in ``steps`` before it runs; ``running`` turns False at the
+        step limit (``steps``, or the horizon in event mode) or when the scenario is done.
+        """
+        if self.cfg.mode == "event":
+            if self._clock is None:
+                self._clock = EventClock(self)
+            self._clock.advance()
+        else:
+            self.time = float(self.steps)
+            self.run_batch(self._activate(), deliver_now=None)
+        if self.steps >= self.step_limit:
+            self.running = False
+
+    def run_model(self, on_step: Callable[[SocialModel], None] | None = None) -> None:
+        """Step until the step limit or the scenario's end; `on_step(model)` after each step."""
+        while self.running:
+            self.step()
+            if on_step is not None:
+                on_step(self)
 
     def run_batch(self, active: np.ndarray, deliver_now: float | None) -> None:
         """One decision round for the `active` agents (a step, or an event-mode window)."""
@@ -512,17 +321,11 @@ class SocialModel(mesa.Model):
             self._run_batch(active, deliver_now)
 
     def _run_batch(self, active: np.ndarray, deliver_now: float | None) -> None:
-        self._step_stats = {"active": int(active.sum())}
+        self.recorder.start_step(int(active.sum()))
         self.scenario.before_step(self)
         active = active & self.present
-        if not self._rules_ready:
-            self._setup_rules()
-        rule_updates = [
-            (group, group.rule.update(self._rule_ctx(g, active)))
-            for g, group in enumerate(self.groups)
-            if group.rule is not None
-        ]
-        decisions = self._decide_llm(active)
+        rule_updates = self.rules.updates(active)
+        decisions = llm_batch.decide_llm(self, active)
         order = self.rng.permutation(len(decisions)) if decisions else []
         for k in order:
             agent, decision, read = decisions[k]
@@ -530,11 +333,10 @@ class SocialModel(mesa.Model):
                 agent.apply(decision, read)
                 self.scenario.on_decision(self, agent, decision)
         for group, update in rule_updates:
-            self._apply_rule(group, update)
+            self.recorder.count("belief_change", self.rules.apply(group, update))
         self.mail.deliver(deliver_now)
         self.log.flush()
-        self._snapshot()
-        self.datacollector.collect(self)
+        self._record_state()
         self.scenario.after_step(self)
         self.log.flush()
         if self.scenario.done(self):
@@ -550,143 +352,38 @@ class SocialModel(mesa.Model):
             return self.present & (draws < agents.activation_fraction)
         return self.present & (draws < 1.0 - np.exp(-self.activity_rates))
 
-    def _decide_llm(self, active: np.ndarray) -> list[tuple[SocialAgent, Decision, list[str]]]:
-        out: list[tuple[SocialAgent, Decision, list[str]]] = []
-        calls = failures = 0
-        for g, group in enumerate(self.groups):
-            if not group.is_llm:
-                continue
-            ids = np.flatnonzero(active & (self.policy_of == g))
-            if not len(ids):
-                continue
-            agents = [self.agent(int(i)) for i in ids]
-            decided = group.policy.decide_each(agents, self._observe)
-            for agent, (obs, decision) in zip(agents, decided, strict=True):
-                if decision.llm is not None:
-                    calls += 1
-                    self._account(agent.id, decision.llm)
-                if decision.error is not None:
-                    failures += 1
-                    self.emit(
-                        "error",
-                        agent=agent.id,
-                        payload={"where": "decide", "message": decision.error},
-                    )
-                out.append((agent, decision, [m.id for m in obs.inbox]))
-        if calls and failures == calls:
-            self.log.flush()
-            first = next(d.error for _, d, _ in out if d.error)
-            raise AllCallsFailed(
-                f"every model call of step {self.step_index} failed ({calls} calls); first error: {first}"
-            )
-        return out
-
-    def _observe(self, agent: SocialAgent) -> Observation:
-        obs = agent.observe()
-        self.scenario.observe(self, agent, obs)
-        return obs
-
-    def _account(self, agent_id: int, record: Any) -> None:
-        payload = record if isinstance(record, dict) else record.as_payload()
-        self.llm_totals["calls"] += 1
-        self.llm_totals["cached"] += int(bool(payload.get("cached")))
-        self.llm_totals["errors"] += int(payload.get("error") is not None)
-        self.llm_totals["prompt_tokens"] += int(payload.get("prompt_tokens") or 0)
-        self.llm_totals["completion_tokens"] += int(payload.get("completion_tokens") or 0)
-        self.emit("llm_call", agent=agent_id, payload=payload)
-
-    # --- rule policies ----------------------------------------------------------------------
-    def _rule_ctx(self, g: int, active: np.ndarray) -> RuleContext:
-        group = self.groups[g]
-        return RuleContext(
-            credence=self.beliefs.credence,
-            indptr=self.indptr,
-            indices=self.indices,
-            members=group.members,
-            active=active & group.members,
-            rng=self._rule_rng,
-            step=self.step_index,
-            claim_ids=[c.id for c in self.beliefs.claims],
-            present=self.present,
-            extra={"stubbornness": self.stubbornness, "pinned": group.pinned},
-        )
-
-    def _setup_rules(self) -> None:
-        for g, group in enumerate(self.groups):
-            group.members = self.policy_of == g
-            if group.rule is not None:
-                group.rule.setup(self._rule_ctx(g, self.present.copy()))
-        self._rules_ready = True
-
-    def _apply_rule(self, group: PolicyGroup, update: Any) -> None:
-        if not len(update.agents):
-            return
-        cred = self.beliefs.credence
-        keep = self.present[update.agents] & ~group.pinned[update.agents]
-        agents, claims = update.agents[keep], update.claims[keep]
-        new, source = np.clip(update.new[keep], 0.0, 1.0), update.source[keep]
-        old = cred[agents, claims]
-        # Sequential schedules (voter, Deffuant) list a cell once per change, in order: each
-        # entry starts from the previous entry's value and the cell ends at its last entry.
-        cell = agents * cred.shape[1] + claims
-        order = np.argsort(cell, kind="stable")
-        again = np.flatnonzero(cell[order][1:] == cell[order][:-1]) + 1
-        old[order[again]] = new[order[again - 1]]
-        last = np.ones(len(cell), dtype=bool)
-        last[order[again - 1]] = False
-        cred[agents[last], claims[last]] = new[last]
-        self.beliefs.record_bulk(
-            self.step_index, self.time, agents, claims, old, new, "rule", source
-        )
-        claim_ids = [c.id for c in self.beliefs.claims]
-        rule = group.name
-        self.log.emit_many(
-            "belief_change",
-            step=self.step_index,
-            time=self.time,
-            agent=agents,
-            target=np.ma.masked_less(source, 0),
-            claim=np.asarray(claim_ids, dtype=object)[claims],
-            payload={"old": old, "new": new, "cause": "rule", "ref": rule},
-        )
-        self._step_stats["belief_change"] = self._step_stats.get("belief_change", 0) + len(agents)
-
-    def pin(self, agent_id: int, pinned: bool = True) -> None:
-        """Keep an agent's credences fixed against rule updates (attackers, guardians)."""
-        for group in self.groups:
-            group.pinned[agent_id] = pinned
-
     # --- outputs ----------------------------------------------------------------------------
-    def _snapshot(self) -> None:
-        self._snapshots.append((self.step_index, self.time, self.beliefs.credence.copy()))
+    def _record_state(self) -> None:
+        self.recorder.snapshot(self.steps, self.time, self.beliefs.credence)
+        self.datacollector.collect(self)
 
-    def agents_table(self):
+    def agents_table(self) -> pd.DataFrame:
         """Long table: one row per step x agent x claim with the credence after that step."""
-        import pandas as pd
+        return self.recorder.agents_table(self.n_agents, [c.id for c in self.beliefs.claims])
 
-        frames = []
-        claim_ids = np.array([c.id for c in self.beliefs.claims], dtype=object)
-        n = self.n_agents
-        for step, _time, cred in self._snapshots:
-            k = cred.shape[1]
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "step": np.full(n * k, step, dtype=np.int64),
-                        "agent": np.repeat(np.arange(n), k),
-                        "claim": np.tile(claim_ids[:k], n),
-                        "credence": cred.reshape(-1),
-                    }
-                )
-            )
-        return (
-            pd.concat(frames, ignore_index=True)
-            if frames
-            else pd.DataFrame(columns=["step", "agent", "claim", "credence"])
-        )
+    def record(self) -> RunData:
+        """The run's record so far (events, agents, steps, personas, network, config).
+
+        The same :class:`~socialsim.analysis.io.RunData` the runner writes to a run
+        directory, so every ``socialsim.analysis`` measure takes it.
+        """
+        from socialsim.simulation.record import build_record
+
+        if not self.log.closed:
+            self.log.flush()
+        return build_record(self)
 
     def close(self) -> None:
         """Flush and close the log and the model clients."""
         self.log.close()
         for group in self.groups:
             group.close()
+
+    def __enter__(self) -> SocialModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["AllCallsFailed", "Names", "SocialModel", "fewer_collections"]

@@ -9,7 +9,8 @@ import numpy as np
 
 from socialsim.errors import ConfigError
 from socialsim.llm.types import LLMConfig, LLMRequest
-from socialsim.simulation.config import ExperimentConfig
+from socialsim.registry import POLICIES
+from socialsim.simulation.config import ExperimentConfig, PromptConfig
 
 if TYPE_CHECKING:
     from socialsim.simulation.model import SocialModel
@@ -23,6 +24,8 @@ class PolicyGroup:
     name: str
     fraction: float
     params: dict[str, Any]
+    sort: str = "rule"  # or "deciding"
+    prompt: PromptConfig = field(default_factory=PromptConfig)
     llm_config: LLMConfig | None = None
     rule: Any = None  # RulePolicy
     policy: Any = None  # LLMPolicy
@@ -32,8 +35,8 @@ class PolicyGroup:
 
     @property
     def is_llm(self) -> bool:
-        """True for the LLM policy."""
-        return self.name == "llm"
+        """True for a deciding (LLM) policy."""
+        return self.sort == "deciding"
 
     def initial_credences(self, n_rows: int, rng: np.random.Generator) -> np.ndarray:
         """Starting credences of this group's agents in a new claim."""
@@ -49,7 +52,7 @@ class PolicyGroup:
         agent = model.agent(question.agent_id)
         system = question.system
         if system is None:
-            brief = self.params.get("persona", "full") == "brief"
+            brief = self.prompt.persona == "brief"
             system = "\n".join([agent.persona.describe(brief=brief), *agent.instructions])
         prompt = question.prompt
         if question.use_memory and agent._memory is not None and len(agent._memory):
@@ -87,44 +90,40 @@ def build_policy_groups(
     decision_fields: dict[str, Any] | None = None,
 ) -> list[PolicyGroup]:
     """Group 0 is the base policy; one more group per `agents.mix` entry."""
-    from socialsim.agents.policies import create_rule_policy
-
     n = cfg.population.size
     base_fraction = 1.0 - sum(m.fraction for m in cfg.agents.mix)
-    specs = [("agents", cfg.agents.policy, base_fraction, cfg.agents.params, cfg.agents.llm)]
+    agents = cfg.agents
+    specs = [("agents", agents.policy, base_fraction, agents.params, agents.llm, agents.prompt)]
     specs += [
-        (f"agents.mix[{i}]", m.policy, m.fraction, m.params, m.llm or cfg.agents.llm)
-        for i, m in enumerate(cfg.agents.mix)
-    ]
+        (f"agents.mix[{i}]", m.policy, m.fraction, m.params, m.llm or agents.llm,
+         m.prompt or agents.prompt)
+        for i, m in enumerate(agents.mix)
+    ]  # fmt: skip
     shared: dict[str, Any] = dict(clients or {})
     groups = []
-    for where, name, fraction, params, llm in specs:
-        group = PolicyGroup(name=name, fraction=fraction, params=dict(params))
+    for where, name, fraction, params, llm, prompt in specs:
+        entry = POLICIES.get(name)
+        group = PolicyGroup(
+            name=name, fraction=fraction, params=dict(params), sort=entry.sort, prompt=prompt
+        )
         group.members = np.zeros(n, dtype=bool)
         group.pinned = np.zeros(n, dtype=bool)
-        if name == "llm":
-            unknown = sorted(set(params) - {"initial", "template", "persona"})
-            if unknown:
-                raise ConfigError(
-                    f"{where}.params.{unknown[0]}: unknown for policy llm; "
-                    "allowed: initial, template, persona"
-                )
-            if params.get("persona", "full") not in ("full", "brief"):
-                raise ConfigError(
-                    f"{where}.params.persona: {params['persona']!r} is not one of full, brief"
-                )
+        if group.is_llm:
+            POLICIES.validate(name, params, f"{where}.params")
             group.llm_config = llm
             key = llm.model_dump_json()
             if key not in shared:
                 shared[key] = _make_client(llm)
             group.client = shared[key]
-            group.policy = _make_llm_policy(group, cfg, decision_fields or {})
+            group.policy = _make_llm_policy(entry.obj, group, cfg, decision_fields or {})
         else:
             try:
-                group.rule = create_rule_policy(name, params)
+                group.rule = entry.obj(params)
             except ConfigError as exc:
                 msg = str(exc)
-                raise ConfigError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+                if not msg.startswith(where):
+                    msg = msg.replace("agents.params", f"{where}.params", 1)
+                raise ConfigError(msg) from None
         groups.append(group)
     return groups
 
@@ -136,15 +135,15 @@ def _make_client(llm: LLMConfig):
     return LLMClient(llm)
 
 
-def _make_llm_policy(group: PolicyGroup, cfg: ExperimentConfig, extra: dict[str, Any]):
-    from socialsim.agents.policies.llm import LLMPolicy
-
-    template = group.params.get("template", "decide_v2")
-    return LLMPolicy(
+def _make_llm_policy(
+    policy_cls: type, group: PolicyGroup, cfg: ExperimentConfig, extra: dict[str, Any]
+):
+    """The deciding policy of a group (the registered class: ``LLMPolicy`` or a subclass)."""
+    return policy_cls(
         group.client,
         group.llm_config,
-        template=template,
+        template=group.prompt.template,
         extra_fields=extra or None,
         seed=cfg.seed,
-        brief_persona=group.params.get("persona", "full") == "brief",
+        brief_persona=group.prompt.persona == "brief",
     )

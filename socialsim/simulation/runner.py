@@ -7,11 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from socialsim.agents.sampling import SampledPersonas
-from socialsim.analysis.io import RunData, node_attributes, read_events_table
+from socialsim.analysis.io import RunData
 from socialsim.analysis.summarize import summarize_run, write_summary, write_tables
 from socialsim.errors import ConfigError, SocialsimError
 from socialsim.simulation.config import ExperimentConfig
@@ -81,18 +79,23 @@ def run(
     on_step: Callable[[Any], None] | None = None,
     report: bool | None = None,
     clients: dict | None = None,
+    graph: Any = None,
+    personas: Any = None,
 ):
     """Run an experiment and write its run directory; return its :class:`Run`.
 
+    ``graph`` (a networkx graph) and ``personas`` (a DataFrame or a list) replace the
+    config's network and personas (see :class:`~socialsim.simulation.model.SocialModel`).
     With ``replicates > 1`` or ``control: true`` the config becomes arms (treatment and
     control over the same seeds) and an :class:`~socialsim.simulation.arms.Arms` is returned.
     """
     cfg = resolve_config(config, overrides)
+    given = {"graph": graph, "personas": personas}
     if cfg.replicates > 1 or cfg.control:
         from socialsim.simulation.arms import run_arms
 
-        return run_arms(cfg, out=out, on_step=on_step, report=report, clients=clients)
-    return run_one(cfg, out=out, on_step=on_step, report=report, clients=clients)
+        return run_arms(cfg, out=out, on_step=on_step, report=report, clients=clients, **given)
+    return run_one(cfg, out=out, on_step=on_step, report=report, clients=clients, **given)
 
 
 def run_one(
@@ -102,27 +105,25 @@ def run_one(
     report: bool | None = None,
     clients: dict | None = None,
     in_arms: bool = False,
+    graph: Any = None,
+    personas: Any = None,
 ) -> Run:
     """One run of one seed in one arm: simulate, write the record, analyse once, report.
 
     `in_arms` marks a run that is one arm of an arms directory (its report points there).
+    A given ``graph`` or ``personas`` is recorded in ``edges.parquet`` and
+    ``personas.parquet``; ``config.yaml`` says so in a comment at its top and the summary
+    lists it under ``run.given``.
     """
-    from socialsim.simulation.clock import run_event_mode
     from socialsim.simulation.model import SocialModel
 
     run_dir = new_run_dir(cfg, out)
-    (run_dir / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
-    model = SocialModel(cfg, run_dir, clients=clients)
+    model = SocialModel(cfg, run_dir, clients=clients, graph=graph, personas=personas)
+    cfg = model.cfg
+    given = given_parts(model)
+    (run_dir / "config.yaml").write_text(config_text(cfg, given), encoding="utf-8")
     try:
-        if cfg.mode == "event":
-            run_event_mode(model, on_window=on_step)
-        else:
-            for _ in range(cfg.steps):
-                if not model.running:
-                    break
-                model.step()
-                if on_step is not None:
-                    on_step(model)
+        model.run_model(on_step=on_step)
     except SocialsimError:
         model.close()
         write_record(model, run_dir)
@@ -133,6 +134,8 @@ def run_one(
     summary = summarize_run(data, scenario=facts)
     if in_arms:
         summary["run"]["in_arms"] = True
+    if given:
+        summary["run"]["given"] = given
     write_summary(run_dir, summary)
     write_tables(run_dir, data)
     data.summary = summary
@@ -143,29 +146,45 @@ def run_one(
     return Run(data, cfg, summary)
 
 
+def given_parts(model) -> list[str]:
+    """Which parts of the run were given from Python rather than made from the config."""
+    return [
+        part
+        for part, source in (("network", model.network_source), ("personas", model.persona_source))
+        if source == "given"
+    ]
+
+
+def config_text(cfg: ExperimentConfig, given: list[str]) -> str:
+    """``config.yaml``: the resolved config, headed by a comment for each part given."""
+    notes = {
+        "network": "# network: given from Python; edges.parquet holds it (network.kind and "
+        "network.params below did not make it)\n",
+        "personas": "# personas: given from Python; personas.parquet holds them "
+        "(population.personas below did not make them)\n",
+    }
+    return "".join(notes[part] for part in given) + cfg.to_yaml()
+
+
 def write_record(model, run_dir: Path) -> RunData:
     """Write the record (agents and personas tables, steps, events tables, network) once.
 
-    Returns it as the :class:`RunData` that ``load_run(run_dir)`` would read back. The
-    network is written as ``edges.parquet`` and, up to ``output.graphml_max_agents``
-    agents, as ``graph.graphml`` with every node attribute (the same data, for Gephi and
-    other tools; above the cap the personas table carries the attributes).
+    Returns it as the :class:`RunData` that ``load_run(run_dir)`` would read back (the
+    same as ``model.record()``). The network is written as ``edges.parquet`` and, up to
+    ``output.graphml_max_agents`` agents, as ``graph.graphml`` with every node attribute
+    (the same data, for Gephi and other tools; above the cap the personas table carries
+    the attributes).
     """
-    from socialsim.analysis.network import GraphArrays
-
     cfg = model.cfg
     formats = set(cfg.output.formats)
-    agents = model.agents_table()
-    personas = personas_table(model)
-    for name, table in (("agents", agents), ("personas", personas)):
+    data = model.record()
+    for name, table in (("agents", data.agents), ("personas", data.personas)):
         if "parquet" in formats:
             table.to_parquet(run_dir / f"{name}.parquet", index=False)
         if "csv" in formats or "parquet" not in formats:
             write_csv(table, run_dir / f"{name}.csv")
-    steps = model.datacollector.get_model_vars_dataframe().reset_index(names="step")
-    steps["step"] = [s for s, _, _ in model._snapshots][: len(steps)]
-    steps.to_csv(run_dir / "steps.csv", index=False)
-    events = read_events_table(run_dir / "events.jsonl")
+    data.steps.to_csv(run_dir / "steps.csv", index=False)
+    events = data.events
     if "parquet" in formats:
         events.astype(
             {c: "string" for c in events.columns if events[c].dtype == object}
@@ -177,21 +196,10 @@ def write_record(model, run_dir: Path) -> RunData:
     pd.DataFrame({"source": edges[:, 0], "target": edges[:, 1]}).to_parquet(
         run_dir / "edges.parquet", index=False
     )
-    attrs = node_attributes(personas, agents)
     if model.n_agents <= cfg.output.graphml_max_agents:
+        attrs = data.network.attributes
         write_graphml(run_dir / "graph.graphml", model.n_agents, edges, attrs, arrays.directed)
-    network = GraphArrays(
-        model.n_agents, edges[:, 0], edges[:, 1], arrays.directed, attributes=attrs
-    )
-    return RunData(
-        path=run_dir,
-        events=events,
-        agents=agents,
-        steps=steps,
-        personas=personas,
-        config=cfg.model_dump(mode="json"),
-        network=network,
-    )
+    return data
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -207,57 +215,3 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
         pacsv.write_csv(pa.Table.from_pandas(table, preserve_index=False), path)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         table.to_csv(path, index=False)
-
-
-PERSONA_SCALARS = (
-    "name", "age", "gender", "country", "occupation", "education", "political_leaning",
-    "communication_style", "credulity", "stubbornness", "activity_rate", "model", "role",
-)  # fmt: skip
-TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
-
-
-def personas_table(model) -> pd.DataFrame:
-    """One row per agent: its persona's scalar fields and traits, policy and scenario role.
-
-    Sampled populations are read column by column (no persona objects); agents whose
-    persona changed during the run (a scenario role, a per-agent model) are read from it.
-    """
-    n = model.n_agents
-    store = model.personas
-    columns: dict[str, Any] = {"agent": np.arange(n)}
-    if isinstance(store, SampledPersonas):
-        for key in PERSONA_SCALARS:
-            try:
-                columns[key] = store.column(key)
-            except KeyError:
-                columns[key] = [getattr(store.get(0), key)] * n if n else []
-        for trait in TRAITS:
-            columns[f"big_five.{trait}"] = store.column(f"big_five.{trait}")
-        for key in ("values", "interests"):
-            codes, table = store.coded(key)
-            columns[key] = np.asarray([";".join(t) for t in table], dtype=object)[codes]
-        frame = pd.DataFrame(columns)
-        changed = [i for i in range(n) if model._by_id[i] is not None]
-    else:
-        frame = pd.DataFrame(columns)
-        changed = list(range(n))
-    rows = []
-    for i in changed:
-        p = model.persona_of(i)
-        row = {key: getattr(p, key) for key in PERSONA_SCALARS}
-        row.update({f"big_five.{t}": getattr(p.big_five, t) for t in TRAITS})
-        row.update({k: ";".join(getattr(p, k)) for k in ("values", "interests")})
-        rows.append(row)
-    if rows:
-        update = pd.DataFrame(rows, index=changed)
-        for col in update.columns:
-            if col not in frame or frame[col].dtype != update[col].dtype:
-                frame[col] = frame[col].astype(object) if col in frame else None
-            frame.loc[changed, col] = update[col].to_numpy()
-    frame["policy"] = [model.groups[int(g)].name for g in model.policy_of]
-    community = model.network_arrays.attributes.get("community")
-    if community is not None:
-        frame["community"] = pd.array(community, dtype="Int64")
-    frame["scenario_role"] = [model.roles.get(i) for i in range(n)]
-    frame["present"] = model.present.copy()
-    return frame

@@ -244,10 +244,10 @@ def test_fast_path_prices_come_from_the_cost_file_without_importing_litellm():
     script = (
         "import sys\n"
         "from socialsim.llm.check import validate_model\n"
-        "from socialsim.llm.client import _Costs\n"
+        "from socialsim.llm.costs import Costs\n"
         "from socialsim.llm.types import LLMConfig\n"
         "validate_model(LLMConfig(model='openai/gpt-4o-mini', api_base='http://127.0.0.1:9/v1'))\n"
-        "costs = _Costs()\n"
+        "costs = Costs()\n"
         "print(costs('openai/gpt-4o-mini', 'http', 1000, 100), costs('hosted_vllm/mine', 'http', 9, 9))\n"
         "print('litellm' in sys.modules)\n"
     )

@@ -53,7 +53,7 @@ def test_relay_k_must_be_below_max_turns():
 def test_too_small_maze_is_a_one_line_config_error(maze):
     with pytest.raises(ConfigError) as err:
         create_scenario("collaboration", {"maze": maze})
-    assert "scenario.params (collaboration).maze" in str(err.value)
+    assert "scenario.params.maze" in str(err.value)
     assert "\n" not in str(err.value)
 
 

@@ -59,9 +59,10 @@ def test_overrides_parse_yaml_scalars_and_create_sections(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("name: x\nsteps: 3\n")
     cfg = ExperimentConfig.from_yaml(
-        path, overrides=["steps=20", "network.kind=ring", "agents.params.p=0.25"]
+        path, overrides=["steps=20", "network.kind=ring", "agents.params.initial=0.25"]
     )
-    assert cfg.steps == 20 and cfg.network.kind == "ring" and cfg.agents.params == {"p": 0.25}
+    assert cfg.steps == 20 and cfg.network.kind == "ring"
+    assert cfg.agents.params == {"initial": 0.25}
 
 
 def test_override_without_equals_is_an_error():

@@ -136,13 +136,14 @@ def test_brief_persona_shortens_the_system_prompt_and_bad_values_are_rejected(tm
         )  # v2: persona opens the user part
         return ANSWER
 
-    cfg = _cfg(tmp_path, size=4, steps=1).with_overrides({"agents.params": {"persona": "brief"}})
+    cfg = _cfg(tmp_path, size=4, steps=1).with_overrides({"agents.prompt.persona": "brief"})
+    legacy = _cfg(tmp_path, size=4, steps=1).with_overrides({"agents.params": {"persona": "brief"}})
+    assert legacy.agents.prompt.persona == "brief" and legacy.agents.params == {}
     run = _run(cfg, ScriptedClient(answer), tmp_path)
     assert len(seen) == 4 and all(s.startswith("You are ") and s.count(".") <= 2 for s in seen)
     assert all("Education:" not in s for s in seen)
     assert run.summary["data_quality"]["calls"] == 4
-    bad = cfg.with_overrides({"agents.params": {"persona": "long"}})
     with pytest.raises(
-        ss.ConfigError, match=r"agents\.params\.persona: 'long' is not one of full, brief"
+        ss.ConfigError, match=r"agents\.prompt\.persona: 'long' is not one of full, brief"
     ):
-        _run(bad, ScriptedClient(answer), tmp_path, name="bad")
+        cfg.with_overrides({"agents.prompt.persona": "long"})

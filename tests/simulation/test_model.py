@@ -10,7 +10,7 @@ import pytest
 
 import socialsim as ss
 from socialsim.agents.beliefs import Claim
-from socialsim.simulation.config import POLICIES
+from socialsim.registry import POLICIES
 from socialsim.simulation.log import read_events
 from socialsim.simulation.model import SocialModel
 from socialsim.simulation.queries import Question
@@ -64,7 +64,7 @@ def test_same_seed_same_log_different_seed_differs(rule_cfg, tmp_path):
     assert strip(a) != strip(c)
 
 
-@pytest.mark.parametrize("policy", [p for p in POLICIES if p != "llm"])
+@pytest.mark.parametrize("policy", [p for p in POLICIES.names() if p != "llm"])
 def test_every_rule_policy_runs_from_config(rule_cfg, tmp_path, policy):
     run = ss.run(rule_cfg(**{"agents.policy": policy, "agents.params": {}}), out=tmp_path / policy)
     cred = run.agents
@@ -244,3 +244,55 @@ def test_names_by_id_with_public_posts():
         "?",
         2,
     )
+
+
+def test_llm_agents_are_observed_on_the_model_thread_then_asked_in_one_batch(rule_cfg, tmp_path):
+    import threading
+
+    from socialsim.llm.types import CallRecord, LLMResult
+
+    class ThreadedClient:
+        """Builds and handles every request on a worker thread, as LLMClient.map does."""
+
+        def __init__(self):
+            self.built: list[tuple[int, str]] = []
+
+        def map(self, items, build, handle):
+            out = []
+
+            def work():
+                for i in items:
+                    request = build(i)
+                    self.built.append((i, threading.current_thread().name))
+                    answer = '{"message": "", "to": "none", "beliefs": {}}'
+                    value = request.schema.model_validate_json(answer)
+                    out.append(
+                        handle(
+                            i, LLMResult(text=answer, record=CallRecord("m", "fake"), value=value)
+                        )
+                    )
+
+            worker = threading.Thread(target=work, name="client")
+            worker.start()
+            worker.join()
+            return out
+
+        def close(self):
+            """Nothing to release."""
+
+    cfg = rule_cfg(**{"agents.policy": "llm", "agents.params": {}, "population.size": 8})
+    client = ThreadedClient()
+    model = SocialModel(cfg, tmp_path, clients={cfg.agents.llm.model_dump_json(): client})
+    observed: list[tuple[int, str]] = []
+
+    def observe(m, agent, obs):
+        observed.append((agent.id, threading.current_thread().name))
+        assert not client.built  # every agent is observed before the first request is built
+
+    model.scenario.observe = observe
+    model.step()
+    model.close()
+    here = threading.current_thread().name
+    assert observed == [(i, here) for i in range(8)]
+    assert client.built == [(i, "client") for i in range(8)]
+    assert model.llm_totals["calls"] == 8

@@ -5,17 +5,12 @@ import numpy as np
 import pytest
 
 from socialsim.errors import ConfigError, DataFileError
-from socialsim.simulation.config import NETWORK_KINDS
-from socialsim.simulation.network import (
-    barabasi_albert_edges,
-    build_graph,
-    build_network,
-    erdos_renyi_edges,
-    listen_csr,
-)
+from socialsim.registry import NETWORKS
+from socialsim.simulation.network import build_graph, build_network, listen_csr
+from socialsim.simulation.random_graphs import barabasi_albert_edges, erdos_renyi_edges
 
 
-@pytest.mark.parametrize("kind", [k for k in NETWORK_KINDS if k != "file"])
+@pytest.mark.parametrize("kind", [k for k in NETWORKS.names() if k != "file"])
 def test_every_generator_gives_n_integer_nodes(kind):
     g = build_graph(kind, 30, {}, seed=1)
     assert sorted(g.nodes()) == list(range(30))

@@ -2,6 +2,9 @@
 
 from socialsim.agents.policies import create_rule_policy
 rule = create_rule_policy("deffuant", {"epsilon": 0.3})
+
+Every policy registers itself (:func:`socialsim.register_policy`); importing this package
+registers the built-ins.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from socialsim.agents.policies.base import (
     RuleUpdate,
 )
 from socialsim.agents.policies.llm import LLMPolicy, decision_schema
+from socialsim.agents.policies.rule_base import Rule, RuleParams
 from socialsim.agents.policies.rules import (
     Deffuant,
     DeGroot,
@@ -27,32 +31,24 @@ from socialsim.agents.policies.rules import (
     Voter,
 )
 from socialsim.errors import ConfigError
-
-RULE_POLICIES: dict[str, type[RulePolicy]] = {
-    cls.name: cls
-    for cls in (
-        DeGroot,
-        FriedkinJohnsen,
-        Deffuant,
-        HegselmannKrause,
-        Voter,
-        IndependentCascade,
-        LinearThreshold,
-    )
-}
+from socialsim.registry import POLICIES
 
 
 def create_rule_policy(name: str, params: dict[str, Any] | None = None) -> RulePolicy:
-    """A rule policy by name with validated parameters (ConfigError naming the problem)."""
-    if name not in RULE_POLICIES:
-        raise ConfigError(
-            f"agents.policy: {name!r} is not a rule policy; one of {', '.join(RULE_POLICIES)}"
-        )
-    return RULE_POLICIES[name](params)
+    """A registered rule policy by name with validated parameters (ConfigError naming the problem)."""
+    entry = POLICIES.get(name)
+    if entry.sort != "rule":
+        rules = ", ".join(e.name for e in POLICIES.entries() if e.sort == "rule")
+        raise ConfigError(f"agents.policy: {name!r} is not a rule policy; one of {rules}")
+    return entry.obj(params)
+
+
+def rule_policies() -> dict[str, type[RulePolicy]]:
+    """Every registered rule policy by name (built-ins and your own)."""
+    return {e.name: e.obj for e in POLICIES.entries() if e.sort == "rule"}
 
 
 __all__ = [
-    "RULE_POLICIES",
     "Decision",
     "DecidingPolicy",
     "DeGroot",
@@ -65,8 +61,11 @@ __all__ = [
     "Observation",
     "RuleContext",
     "RulePolicy",
+    "Rule",
+    "RuleParams",
     "RuleUpdate",
     "Voter",
     "create_rule_policy",
+    "rule_policies",
     "decision_schema",
 ]

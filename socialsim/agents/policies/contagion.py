@@ -15,12 +15,13 @@ from pydantic import Field, field_validator
 from socialsim.agents.policies.base import RuleContext, RuleUpdate
 from socialsim.agents.policies.rule_base import (
     _TOL,
+    Rule,
     RuleParams,
     _Changes,
     _number_or,
     _one_of,
-    _Rule,
 )
+from socialsim.registry import register_policy
 
 
 def _gather(
@@ -44,7 +45,8 @@ class VoterParams(RuleParams):
         return _one_of(value, ("asynchronous", "synchronous"))
 
 
-class Voter(_Rule):
+@register_policy("voter")
+class Voter(Rule):
     """Voter model (Clifford & Sudbury 1973; Holley & Liggett 1975), each claim on its own.
 
     ``schedule: asynchronous`` (default, the textbook model): one elementary update picks one
@@ -61,7 +63,6 @@ class Voter(_Rule):
     Pinned agents (``ctx.extra["pinned"]``) and non-members never change but are copied.
     """
 
-    name: ClassVar[str] = "voter"
     Params: ClassVar[type[RuleParams]] = VoterParams
 
     def update(self, ctx: RuleContext) -> RuleUpdate:
@@ -121,7 +122,8 @@ class IndependentCascadeParams(RuleParams):
     p: float = Field(0.1, ge=0.0, le=1.0)
 
 
-class IndependentCascade(_Rule):
+@register_policy("independent_cascade")
+class IndependentCascade(Rule):
     """Independent cascade (Goldenberg et al. 2001; Kempe, Kleinberg & Tardos 2003).
 
     Credences are binary (>= 0.5 is active). A step is one round: an agent that became active
@@ -132,7 +134,6 @@ class IndependentCascade(_Rule):
     attempt succeeded; attempts on agents not acting this step are spent.
     """
 
-    name: ClassVar[str] = "independent_cascade"
     Params: ClassVar[type[RuleParams]] = IndependentCascadeParams
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
@@ -221,7 +222,8 @@ class LinearThresholdParams(RuleParams):
         return _number_or(value, ("uniform",))
 
 
-class LinearThreshold(_Rule):
+@register_policy("linear_threshold")
+class LinearThreshold(Rule):
     """Linear threshold (Granovetter 1978; Kempe, Kleinberg & Tardos 2003).
 
     Credences are binary (>= 0.5 is active). A step is one synchronous round: neighbours weigh
@@ -232,7 +234,6 @@ class LinearThreshold(_Rule):
     the one that tipped the agent over its threshold.
     """
 
-    name: ClassVar[str] = "linear_threshold"
     Params: ClassVar[type[RuleParams]] = LinearThresholdParams
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:

@@ -237,24 +237,22 @@ class LLMPolicy(DecidingPolicy):
     def decide_each(
         self, items: Sequence[T], observe: Callable[[T], Observation]
     ) -> list[tuple[Observation, Decision]]:
-        """Observe, ask and parse item by item, pipelined when the client can `map`.
+        """Observe every item, then ask and parse, pipelined when the client can `map`.
 
-        Each item is observed and its request sent while the answers to earlier ones are
-        on their way; each answer is parsed as it arrives. Items are observed in order, so
-        the result equals ``decide([observe(i) for i in items])``.
+        Items are observed first, in order, on the caller's thread (observing reads and
+        changes the caller's state); the requests are then built and sent one by one while
+        the answers to earlier ones are on their way, and each answer is parsed as it
+        arrives. The result equals ``decide([observe(i) for i in items])``.
         """
+        observations = [observe(item) for item in items]
         if not hasattr(self.client, "map"):
-            observations = [observe(item) for item in items]
             return list(zip(observations, self.decide(observations), strict=True))
-        observations: list[Observation | None] = [None] * len(items)
 
         def build(i: int) -> LLMRequest:
-            observations[i] = obs = observe(items[i])
-            return self.build_request(obs)
+            return self.build_request(observations[i])
 
         def handle(i: int, result: LLMResult) -> tuple[Observation, Decision]:
             obs = observations[i]
-            assert obs is not None
             return obs, self.parse(obs, result)
 
         return self.client.map(range(len(items)), build, handle)

@@ -1,9 +1,9 @@
 """Shared machinery of the rule policies: parameters, initial credences, the neighbour graph.
 
 Every rule in :mod:`socialsim.agents.policies.rules` and
-:mod:`socialsim.agents.policies.contagion` subclasses :class:`_Rule`. Rules with a sequential
+:mod:`socialsim.agents.policies.contagion` subclasses :class:`Rule`. Rules with a sequential
 schedule (voter, Deffuant) draw who starts each elementary update with
-:meth:`_Rule.initiators` and return every change in the order it happened
+:meth:`Rule.initiators` and return every change in the order it happened
 (:class:`_Changes`), so that one cell may change several times within a step.
 """
 
@@ -17,14 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from socialsim.agents.policies.base import RuleContext, RulePolicy, RuleUpdate
 from socialsim.errors import ConfigError
+from socialsim.validation import describe_error
 
 _TOL = 1e-12  # smaller moves than this are not changes
-_BOUNDS = {
-    "greater_than": "> {gt}",
-    "greater_than_equal": ">= {ge}",
-    "less_than": "< {lt}",
-    "less_than_equal": "<= {le}",
-}
 
 
 def _number_or(value: Any, words: tuple[str, ...]) -> Any:
@@ -48,7 +43,7 @@ def _one_of(value: Any, words: tuple[str, ...]) -> str:
 class RuleParams(BaseModel):
     """Parameters every rule takes: how credences start (`initial`, `seed_fraction`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     initial: float | Literal["uniform", "seeded"] = Field(
         "uniform",
@@ -60,23 +55,6 @@ class RuleParams(BaseModel):
     @classmethod
     def _initial(cls, value: Any) -> Any:
         return _number_or(value, ("uniform", "seeded"))
-
-
-def _param_error(exc: ValidationError, params: type[BaseModel]) -> ConfigError:
-    """One line naming the parameter, the bad value and what is allowed."""
-    err = exc.errors()[0]
-    name = ".".join(str(p) for p in err["loc"])
-    kind, ctx, value = err["type"], err.get("ctx", {}), err.get("input")
-    if kind == "extra_forbidden":
-        allowed = ", ".join(params.model_fields)
-        return ConfigError(f"agents.params.{name}: unknown parameter; allowed: {allowed}")
-    if kind == "value_error":
-        return ConfigError(f"agents.params.{name}: {err['msg'].removeprefix('Value error, ')}")
-    if kind in _BOUNDS:
-        return ConfigError(f"agents.params.{name}: {value!r} must be {_BOUNDS[kind].format(**ctx)}")
-    if kind.startswith(("float", "int")):
-        return ConfigError(f"agents.params.{name}: {value!r} must be a number")
-    return ConfigError(f"agents.params.{name}: {value!r} {err['msg'].lower()}")
 
 
 @dataclass
@@ -107,8 +85,13 @@ class _Graph:
         return out
 
 
-class _Rule(RulePolicy):
-    """Parameter validation, initial credences and the neighbour graph shared by every rule."""
+class Rule(RulePolicy):
+    """Base of a rule policy: validated ``Params``, initial credences, the neighbour graph.
+
+    Subclass it, give it a ``Params`` model (a :class:`RuleParams` subclass) and an
+    ``update(ctx)`` that returns a :class:`RuleUpdate`; register it with
+    ``socialsim.register_policy(name)``.
+    """
 
     Params: ClassVar[type[RuleParams]] = RuleParams
 
@@ -117,7 +100,9 @@ class _Rule(RulePolicy):
         try:
             self.cfg = self.Params.model_validate(self.params)
         except ValidationError as exc:
-            raise _param_error(exc, self.Params) from None
+            raise ConfigError(
+                describe_error(exc, "agents.params", self.Params, owner=f"policy {self.name}")
+            ) from None
         self._graph_key: tuple | None = None
         self._graph_value: _Graph | None = None
 

@@ -36,13 +36,14 @@ from socialsim.agents.policies.contagion import (
 )
 from socialsim.agents.policies.rule_base import (
     _TOL,
+    Rule,
     RuleParams,
     _Changes,
     _Graph,
     _number_or,
     _one_of,
-    _Rule,
 )
+from socialsim.registry import register_policy
 
 _CLOSE = 1e-9  # slack on bounded-confidence comparisons against float round-off
 
@@ -60,7 +61,8 @@ class DeGrootParams(RuleParams):
     self_weight: float | None = Field(None, ge=0.0, le=1.0)
 
 
-class DeGroot(_Rule):
+@register_policy("degroot")
+class DeGroot(Rule):
     """DeGroot (1974) averaging: x(t+1) = W x(t), W row-stochastic over closed neighbourhoods.
 
     Synchronous by definition: every acting agent moves at once from the values before the
@@ -68,7 +70,6 @@ class DeGroot(_Rule):
     or (default) equal weights over the agent and its neighbours.
     """
 
-    name: ClassVar[str] = "degroot"
     Params: ClassVar[type[RuleParams]] = DeGrootParams
 
     def averaged(self, ctx: RuleContext, g: _Graph) -> np.ndarray:
@@ -97,6 +98,7 @@ class FriedkinJohnsenParams(DeGrootParams):
         return _number_or(value, ("persona",))
 
 
+@register_policy("friedkin_johnsen")
 class FriedkinJohnsen(DeGroot):
     """Friedkin-Johnsen (1990): x(t+1) = Λ W x(t) + (I - Λ) x(0), λ_i = 1 - stubbornness_i.
 
@@ -107,7 +109,6 @@ class FriedkinJohnsen(DeGroot):
     setup (or at the first update); claims added later anchor at their first seen values.
     """
 
-    name: ClassVar[str] = "friedkin_johnsen"
     Params: ClassVar[type[RuleParams]] = FriedkinJohnsenParams
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
@@ -148,7 +149,8 @@ class DeffuantParams(RuleParams):
         return _one_of(value, ("pairwise", "synchronous"))
 
 
-class Deffuant(_Rule):
+@register_policy("deffuant")
+class Deffuant(Rule):
     """Deffuant-Weisbuch bounded confidence (Deffuant et al. 2000), each claim on its own.
 
     One encounter: agents i and j with |x_i - x_j| < epsilon both move mu of the way towards
@@ -169,7 +171,6 @@ class Deffuant(_Rule):
     pinned in ``ctx.extra["pinned"]``); the source of a change is the other agent.
     """
 
-    name: ClassVar[str] = "deffuant"
     Params: ClassVar[type[RuleParams]] = DeffuantParams
 
     def update(self, ctx: RuleContext) -> RuleUpdate:
@@ -281,14 +282,14 @@ class HegselmannKrauseParams(RuleParams):
     epsilon: float = Field(0.2, gt=0.0)
 
 
-class HegselmannKrause(_Rule):
+@register_policy("hegselmann_krause")
+class HegselmannKrause(Rule):
     """Hegselmann-Krause (2002): each agent moves to the mean of its neighbourhood within epsilon.
 
     x_i(t+1) is the mean of x_j(t) over i and its present neighbours j with
     |x_j(t) - x_i(t)| <= epsilon. Synchronous by definition: everyone moves at once.
     """
 
-    name: ClassVar[str] = "hegselmann_krause"
     Params: ClassVar[type[RuleParams]] = HegselmannKrauseParams
 
     def update(self, ctx: RuleContext) -> RuleUpdate:

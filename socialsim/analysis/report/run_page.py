@@ -36,6 +36,7 @@ from socialsim.analysis.report.html import (
     _number,
     html_table,
 )
+from socialsim.analysis.report.parts import REPORT_PARTS
 from socialsim.analysis.report.run_figures import _SCENARIO_PARTS, _claim_figures
 
 MAX_CLAIMS = 6  # claims drawn (every claim is in the measures table)
@@ -71,6 +72,8 @@ def _run_page(
     if not run.events.empty:
         for what, part in _SCENARIO_PARTS:
             _guarded(notes, what, lambda p=part: p(run.events, figs, tables))
+        for what, part in REPORT_PARTS:
+            _guarded(notes, what, lambda p=part: p(run, figs, tables))
     findings = _findings(summary, figs, claims, max_claims)
     others = list(figs.blocks.values())
     body = [

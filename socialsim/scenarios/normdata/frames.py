@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from socialsim.errors import DataFileError
+from socialsim.validation import describe_error
 
 Label = Literal["expected", "okay", "unexpected"]
 LABELS: tuple[str, ...] = ("expected", "okay", "unexpected")
@@ -364,8 +365,6 @@ def load_yaml_frames(path: str | Path) -> list[NormFrame]:
         try:
             frames.append(NormFrame.model_validate(item))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
             fid = item.get("id", "?") if isinstance(item, dict) else "?"
-            raise DataFileError(f"{path}: frame {k} ({fid}) {loc}: {err['msg']}") from None
+            raise DataFileError(f"{path}: frame {k} ({fid}): {describe_error(exc)}") from None
     return frames

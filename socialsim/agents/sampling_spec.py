@@ -1,0 +1,170 @@
+"""The persona spec: the built-in distribution tables and the overrides a config gives.
+
+The built-in tables live in ``socialsim/agents/data/`` (names by region, 22 countries,
+42 occupations, 22 values, 42 interests, 10 communication styles). A spec (the
+``population.personas`` mapping of a config) overrides them; its keys:
+
+- ``generator``: ``"default"`` (the only generator).
+- ``names``: a list of full names to draw from instead of the regional name tables.
+- ``age``: a number, ``{"normal": [mean, sd], "min": 18, "max": 90}`` or ``{"uniform": [lo, hi]}``.
+- ``gender``, ``country`` (or ``countries``), ``occupation``, ``education``,
+  ``political_leaning``, ``communication_style``: ``{value: weight}``, a list of values
+  (equal weights) or one value. The default occupations follow education and age
+  (the young are mostly students, the old mostly retired); overriding them turns this off.
+- ``values``, ``interests``: a list or ``{value: weight}`` of options, or
+  ``{"options": <list or weights>, "k": [lo, hi]}`` to pick between lo and hi of them.
+- ``credulity``, ``stubbornness``: a number, ``{"beta": [a, b]}`` or ``{"uniform": [lo, hi]}``.
+- ``big_five``: ``{"beta": [a, b]}`` for every trait, or ``{trait: <number or beta>}``.
+- ``activity_rate``: a number, ``{"lognormal": [mu, sigma]}`` or ``{"uniform": [lo, hi]}``.
+- ``fixed``: ``{field: value}`` set on every persona (e.g. ``{"occupation": "teacher"}``);
+  fixed demographics steer the other draws (names follow a fixed country).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any, get_args
+
+import numpy as np
+
+from socialsim.agents.persona import BigFive, Leaning, Persona
+from socialsim.errors import ConfigError
+
+_DATA = Path(__file__).parent / "data"
+WHERE = "population.personas"
+SPEC_KEYS = (
+    "generator", "names", "age", "gender", "country", "countries", "occupation", "education",
+    "political_leaning", "communication_style", "values", "interests", "credulity",
+    "stubbornness", "big_five", "activity_rate", "fixed",
+)  # fmt: skip
+LEANINGS: tuple[str, ...] = get_args(Leaning)
+TRAITS = tuple(BigFive.model_fields)
+
+Sampler = Callable[[np.random.Generator, int], np.ndarray]
+
+
+@cache
+def builtin_tables() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The built-in distributions and the regional name tables (read once)."""
+    with open(_DATA / "distributions.json", encoding="utf-8") as f:
+        dist = json.load(f)
+    with open(_DATA / "names.json", encoding="utf-8") as f:
+        names = json.load(f)
+    return dist, names
+
+
+def weights(key: str, value: Any) -> tuple[list[Any], np.ndarray]:
+    """Options and normalised probabilities from a weights dict, a list, or one value."""
+    if isinstance(value, dict):
+        options, given = list(value), list(value.values())
+    elif isinstance(value, list):
+        options, given = list(value), [1.0] * len(value)
+    else:
+        options, given = [value], [1.0]
+    try:
+        p = np.asarray(given, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{WHERE}.{key}: weights must be numbers, got {given!r}") from None
+    if not options or (p < 0).any() or not p.sum() > 0:
+        raise ConfigError(f"{WHERE}.{key}: needs at least one option and positive weights")
+    return options, p / p.sum()
+
+
+def _pair(key: str, value: Any, kind: str) -> tuple[float, float]:
+    if not (isinstance(value, list | tuple) and len(value) == 2):
+        raise ConfigError(f"{WHERE}.{key}: {kind} takes two numbers, got {value!r}")
+    try:
+        return float(value[0]), float(value[1])
+    except (TypeError, ValueError):
+        raise ConfigError(f"{WHERE}.{key}: {kind} takes two numbers, got {value!r}") from None
+
+
+def numeric(key: str, value: Any, kinds: tuple[str, ...]) -> Sampler:
+    """A sampler `(rng, n) -> array` from a number or a one-key distribution dict."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return lambda rng, n: np.full(n, float(value))
+    if isinstance(value, dict) and value:
+        kind = next(iter(value))
+        if kind in kinds:
+            a, b = _pair(key, value[kind], kind)
+            extra = set(value) - {kind} - ({"min", "max"} if kind == "normal" else set())
+            if not extra:
+                return _sampler(key, kind, a, b, value.get("min"), value.get("max"))
+    forms = ", ".join(f"{{{k!r}: [a, b]}}" for k in kinds)
+    raise ConfigError(f"{WHERE}.{key}: expected a number or one of {forms}, got {value!r}")
+
+
+def _sampler(key: str, kind: str, a: float, b: float, lo: Any, hi: Any) -> Sampler:
+    if kind == "beta":
+        if a <= 0 or b <= 0:
+            raise ConfigError(f"{WHERE}.{key}: beta parameters must be > 0, got [{a}, {b}]")
+        return lambda rng, n: rng.beta(a, b, n)
+    if kind == "uniform":
+        if a > b:
+            raise ConfigError(f"{WHERE}.{key}: uniform needs lo <= hi, got [{a}, {b}]")
+        return lambda rng, n: rng.uniform(a, b, n)
+    if kind == "lognormal":
+        return lambda rng, n: rng.lognormal(a, b, n)
+    low = float(lo) if lo is not None else -np.inf
+    high = float(hi) if hi is not None else np.inf
+    if b < 0 or low >= high:
+        raise ConfigError(f"{WHERE}.{key}: normal needs sd >= 0 and min < max")
+    return lambda rng, n: _truncated_normal(rng, n, a, b, low, high)
+
+
+def _truncated_normal(rng, n: int, mean: float, sd: float, low: float, high: float) -> np.ndarray:
+    out = rng.normal(mean, sd, n)
+    for _ in range(100):
+        bad = (out < low) | (out > high)
+        if not bad.any():
+            return out
+        out[bad] = rng.normal(mean, sd, int(bad.sum()))
+    return np.clip(out, low, high)
+
+
+def list_spec(
+    key: str, value: Any, default_k: tuple[int, int]
+) -> tuple[list[Any], np.ndarray, tuple[int, int]]:
+    """Options, probabilities and (lo, hi) picks per persona of a list field (values, interests)."""
+    if isinstance(value, dict) and set(value) & {"options", "k"}:
+        if set(value) - {"options", "k"}:
+            raise ConfigError(f"{WHERE}.{key}: allowed keys are 'options' and 'k'")
+        options, p = weights(key, value.get("options", builtin_tables()[0][key]))
+        k = value.get("k", list(default_k))
+        k = [k, k] if isinstance(k, int) else k
+        lo, hi = (int(x) for x in _pair(key, k, "k"))
+        if not 0 <= lo <= hi:
+            raise ConfigError(f"{WHERE}.{key}.k: needs 0 <= lo <= hi, got {k!r}")
+        return options, p, (lo, hi)
+    options, p = weights(key, value)
+    return options, p, default_k
+
+
+def check_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec itself once its keys, generator, fixed fields and leanings are valid."""
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{WHERE}: expected 'default', a file path or a mapping, got {spec!r}")
+    for key in spec:
+        if key not in SPEC_KEYS:
+            allowed = ", ".join(SPEC_KEYS)
+            raise ConfigError(f"{WHERE}.{key}: unknown key; allowed keys are {allowed}")
+    if spec.get("generator", "default") != "default":
+        raise ConfigError(f"{WHERE}.generator: {spec['generator']!r} is unknown; use 'default'")
+    if "country" in spec and "countries" in spec:
+        raise ConfigError(f"{WHERE}: give 'country' or 'countries', not both")
+    fixed = spec.get("fixed", {})
+    if not isinstance(fixed, dict):
+        raise ConfigError(f"{WHERE}.fixed: expected a mapping of persona fields to values")
+    for field in fixed:
+        if field not in Persona.model_fields or field == "id":
+            raise ConfigError(f"{WHERE}.fixed.{field}: not a persona field that can be fixed")
+    if "political_leaning" in spec:
+        for value in weights("political_leaning", spec["political_leaning"])[0]:
+            if value not in LEANINGS:
+                raise ConfigError(
+                    f"{WHERE}.political_leaning: {value!r} is not one of {', '.join(LEANINGS)}"
+                )
+    return spec

@@ -1,0 +1,153 @@
+"""The built-in measures, registered by name: each a function of a run's record.
+
+``summary.json``'s ``measures`` holds one key per registered measure that applies to the
+run (``docs/measures.md`` defines every value). A measure is ``fn(run, params)`` with a
+pydantic ``Params`` model; ``analysis.measures.<name>`` in a config sets its params. Users
+add their own with :func:`socialsim.register_measure`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from socialsim.analysis import cascades, collaboration, network, norms, persuasion, spread
+from socialsim.analysis.io import RunData, node_attributes, of_kind, payload, populations
+from socialsim.registry import NoParams, register_measure
+
+
+class ClaimParams(BaseModel):
+    """Parameters of the per-claim measures."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    threshold: float = Field(0.5, ge=0.0, le=1.0, description="credence that counts as belief")
+
+
+def claims_in(run: RunData) -> list[str]:
+    """Claim ids of the agents table, else of claim-bearing events, sorted."""
+    if not run.agents.empty:
+        return sorted(run.claims)
+    ev = run.events
+    if ev.empty:
+        return []
+    mask = ev["kind"].isin(["belief_change", "probe", "injection"])
+    return sorted(set(ev.loc[mask, "claim"].dropna().astype(str).unique()))
+
+
+def _parents(run: RunData, claim: str, threshold: float) -> pd.DataFrame:
+    """Cascade parents of a claim, computed once per run (the summary and tables share it)."""
+    key = ("cascade_parents", claim, threshold)
+    if key not in run.cache:
+        run.cache[key] = cascades.cascade_parents(run.events, claim, threshold)
+    return run.cache[key]
+
+
+def _disagreement(run: RunData, claim: str) -> pd.DataFrame:
+    """Disagreement per step of a claim, computed once per run."""
+    key = ("disagreement", claim)
+    if key not in run.cache:
+        run.cache[key] = spread.disagreement(run, claim)
+    return run.cache[key]
+
+
+def claim_measures(
+    run: RunData, claim: str, pops: dict[str, np.ndarray], threshold: float = 0.5
+) -> dict[str, Any]:
+    """Spread, exposure, cascades, persistence and probes of one claim.
+
+    Adoption is given for every agent (``adoption_all``) and, when the scenario gave some
+    agents a role, for the benign ones (``adoption_benign``); message and probe measures
+    are taken over the benign population when there is one (the key says which).
+    """
+    ev = run.events
+    main = "benign" if "benign" in pops else "all"
+    out: dict[str, Any] = {}
+    for pop in ("all", "benign"):
+        if pop in pops:
+            curve = spread.adoption_curve(run, claim, threshold, population=pop)
+            out[f"adoption_{pop}"] = spread.reach_stats(curve)
+    if not ev.empty:
+        out[f"exposure_{main}"] = spread.exposure_adoption(run, claim, threshold, population=main)
+        out["cascades"] = cascades.forest_summary(_parents(run, claim, threshold))
+        persist = spread.persistence(run, claim, threshold, population=main)
+        if persist.get("removal_step") is not None:
+            out[f"persistence_{main}"] = persist
+        probes = spread.probe_accuracy(run, claim, population=main)
+        if not probes.empty:
+            out[f"probes_{main}"] = {
+                row["distance"]: {k: row[k] for k in probes.columns if k != "distance"}
+                for row in probes.to_dict(orient="records")
+            }
+            out[f"credence_probe_gap_{main}"] = spread.credence_probe_gap(
+                run, claim, threshold, population=main
+            )
+    if run.has_network and run.network.n_edges:
+        dis = _disagreement(run, claim)
+        if not dis.empty:
+            out["disagreement_final"] = float(dis["disagreement"].iloc[-1])
+    pol = spread.polarization(run, claim)
+    if not pol.empty:
+        out["bimodality_final"] = float(pol["bimodality"].iloc[-1])
+    return out
+
+
+@register_measure("claims", params=ClaimParams)
+def claims(run: RunData, params: ClaimParams) -> dict[str, Any]:
+    """Spread, exposure, cascades, persistence, probes and disagreement of every claim."""
+    pops = populations(run)
+    return {c: claim_measures(run, c, pops, params.threshold) for c in claims_in(run)}
+
+
+@register_measure("norms")
+def norms_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
+    """Norm adherence, pressure and judging accuracy (runs with norm choices)."""
+    ev = run.events
+    if ev.empty or not (payload(of_kind(ev, "action"), "type") == "norm_choice").any():
+        return None
+    return norms.norms_summary(ev, run.graph)
+
+
+@register_measure("collaboration")
+def collaboration_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
+    """Solo and pair success, the collaboration gap (runs with collaboration trials)."""
+    return None if run.events.empty else collaboration.collaboration_summary(run.events)
+
+
+@register_measure("persuasion")
+def persuasion_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
+    """Debate shifts, authority outcomes, campaign stance by exposure (persuasion runs)."""
+    return None if run.events.empty else persuasion.persuasion_summary(run.events)
+
+
+@register_measure("network")
+def network_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
+    """Size, degrees, clustering, components and homophily of the run's network."""
+    if not run.has_network:
+        return None
+    g = run.network
+    if g.attributes is None and g._graph is None and len(run.personas) == g.n:
+        g.attributes = node_attributes(run.personas, run.agents)
+    out = network.network_summary(g)
+    out["homophily"] = network.homophily(g)
+    return out
+
+
+def compute_measures(run: RunData, params: dict[str, dict[str, Any]] | None = None) -> dict:
+    """Every registered measure that applies to `run`, by name (params by measure name)."""
+    from socialsim.registry import MEASURES
+
+    given = dict((run.config.get("analysis") or {}).get("measures") or {})
+    given.update(params or {})
+    out: dict[str, Any] = {}
+    for entry in MEASURES.entries():
+        typed = MEASURES.validate(
+            entry.name, given.get(entry.name), f"analysis.measures.{entry.name}"
+        )
+        value = entry.obj(run, typed)
+        if value is not None and not (isinstance(value, dict) and not value):
+            out[entry.name] = value
+    return out

@@ -1,0 +1,66 @@
+"""What the dashboard shows: a config (with ``--set`` overrides) or a run directory to replay;
+checked once on the command line and handed to the page through an environment variable."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from socialsim.errors import ConfigError
+
+ENV_VAR = "SOCIALSIM_DASHBOARD"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A config to run live or a run directory to replay."""
+
+    kind: Literal["config", "replay"]
+    path: str
+    overrides: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_env(self) -> str:
+        """The target as the JSON the page reads from :data:`ENV_VAR`."""
+        return json.dumps({"kind": self.kind, "path": self.path, "overrides": self.overrides})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Target:
+        """The target the command line set (ConfigError when the page is served without it)."""
+        raw = (environ if environ is not None else os.environ).get(ENV_VAR)
+        if not raw:
+            raise ConfigError(
+                f"{ENV_VAR} is not set; start the dashboard with `socialsim dashboard PATH`"
+            )
+        data = json.loads(raw)
+        return cls(data["kind"], data["path"], tuple(data.get("overrides") or ()))
+
+
+def is_run_dir(path: Path) -> bool:
+    """True for a run directory: an event log and an agents table."""
+    return (path / "events.jsonl").is_file() and any(
+        (path / name).is_file() for name in ("agents.parquet", "agents.csv")
+    )
+
+
+def resolve_target(path: str | Path, overrides: list[str] | None = None) -> Target:
+    """Check `path` (a config, validated with its overrides, or a run directory)."""
+    from socialsim.simulation.config import ExperimentConfig
+
+    path = Path(path)
+    overrides = list(overrides or [])
+    if path.is_file():
+        ExperimentConfig.from_yaml(path, overrides=overrides)
+        return Target("config", str(path.resolve()), tuple(overrides))
+    if path.is_dir() and is_run_dir(path):
+        if overrides:
+            raise ConfigError("--set applies to a config; a run directory is replayed as recorded")
+        return Target("replay", str(path.resolve()))
+    if path.is_dir():
+        raise ConfigError(
+            f"{str(path)!r} is not a run directory (no events.jsonl with agents.parquet or "
+            "agents.csv); pass a config or one run's directory, e.g. ARMS_DIR/treatment/s7"
+        )
+    raise ConfigError(f"{str(path)!r} does not exist; pass a config (YAML) or a run directory")

@@ -1,0 +1,192 @@
+"""What scenarios and agents do to a model: events, messages, credences, roles, removal.
+
+:class:`ModelActions` is the part of :class:`~socialsim.simulation.model.SocialModel` that
+changes the run and logs each change: ``emit``, ``send``, ``set_credence``, ``inject``,
+``assign_role``, ``remove_agent`` and ``pin``. It works on the model's state (``log``,
+``mail``, ``beliefs``, ``present``, ``roles``, ``groups``, ``recorder``) and has none of
+its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from socialsim.agents.beliefs import BeliefChange
+from socialsim.simulation.messages import Message
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from socialsim.agents.beliefs import BeliefStore
+    from socialsim.simulation.config import ExperimentConfig
+    from socialsim.simulation.log import InteractionLog
+    from socialsim.simulation.messages import Mailroom
+    from socialsim.simulation.policies import PolicyGroup
+    from socialsim.simulation.recorder import Recorder
+
+
+class ModelActions:
+    """Logged changes to a run: the actions scenarios take (a SocialModel's own methods)."""
+
+    cfg: ExperimentConfig
+    log: InteractionLog
+    mail: Mailroom
+    beliefs: BeliefStore
+    present: np.ndarray
+    roles: dict[int, str]
+    groups: list[PolicyGroup]
+    recorder: Recorder
+    time: float
+    steps: int
+    n_agents: int
+    neighbours: Callable[[int], list[int]]
+
+    def emit(self, kind: str, *, agent=None, target=None, claim=None, payload=None) -> None:
+        """Log an event at the current step and time."""
+        self.recorder.count(kind)
+        self.log.emit(
+            kind,
+            step=self.steps,
+            time=self.time,
+            agent=agent,
+            target=target,
+            claim=claim,
+            payload=payload,
+        )
+
+    def send(
+        self,
+        sender: int,
+        text: str,
+        to: str | int | list[int] = "all",
+        claims: list[str] | tuple[str, ...] = (),
+        channel: str | None = None,
+        reply_to: str | None = None,
+    ) -> Message | None:
+        """Send a message (logged now, delivered at the end of the step or after the latency)."""
+        if to == "all":
+            recipients = (
+                [j for j in self.neighbours(sender) if self.present[j]]
+                if sender >= 0
+                else [i for i in range(self.n_agents) if self.present[i]]
+            )
+            channel = channel or ("post" if sender >= 0 else "broadcast")
+        elif isinstance(to, int):
+            recipients = [to] if self.present[to] else []
+            channel = channel or "direct"
+        else:
+            recipients = [int(j) for j in to if self.present[j]]
+            channel = channel or "post"
+        if not recipients:
+            return None
+        deliver_at = self.time + self.cfg.event.latency if self.cfg.mode == "event" else None
+        message = Message(
+            id=self.mail.next_id(),
+            sender=sender,
+            recipients=recipients,
+            step=self.steps,
+            time=self.time,
+            text=text,
+            claims=list(claims),
+            reply_to=reply_to,
+            channel=channel,
+            deliver_at=deliver_at,
+        )
+        self.mail.send(message)
+        self.emit(
+            "message",
+            agent=sender,
+            target=recipients[0] if channel == "direct" else None,
+            claim=message.claims[0] if message.claims else None,
+            payload={
+                "id": message.id,
+                "text": text,
+                "recipients": recipients,
+                "claims": message.claims,
+                "reply_to": reply_to,
+                "channel": channel,
+            },
+        )
+        return message
+
+    def set_credence(
+        self,
+        agent: int,
+        claim_id: str,
+        value: float,
+        cause: str,
+        ref=None,
+        reason: str | None = None,
+        source: int | None = None,
+    ) -> bool:
+        """Set one credence; log a belief_change with its cause if it moved."""
+        change = BeliefChange(
+            step=self.steps,
+            time=self.time,
+            claim=claim_id,
+            old=self.beliefs.get(agent, claim_id),
+            new=value,
+            cause=cause,
+            ref=ref,
+            reason=reason,
+        )
+        if not self.beliefs.set(agent, change):
+            return False
+        self.emit(
+            "belief_change",
+            agent=agent,
+            target=source,
+            claim=claim_id,
+            payload={
+                "old": change.old,
+                "new": self.beliefs.get(agent, claim_id),
+                "cause": cause,
+                "ref": ref,
+                "reason": reason,
+            },
+        )
+        return True
+
+    def inject(
+        self, agent: int, claim_id: str | None, credence: float | None, route: str, **payload: Any
+    ) -> None:
+        """Record an injection (attacker, memory poisoning, broadcast, ...) and set a credence."""
+        self.emit("injection", agent=agent, claim=claim_id, payload={"route": route, **payload})
+        if credence is not None and claim_id is not None:
+            self.set_credence(agent, claim_id, credence, cause="injection", ref=route)
+
+    def assign_role(self, agent_id: int, role: str, placebo: bool = False) -> None:
+        """Record a scenario role (attacker, guardian, persuader, violator, ...).
+
+        Logs an ``action`` of type ``role``; the analysis leaves every agent with a role out of
+        the benign population. ``placebo`` marks the agent that holds the role in the treatment
+        arm but acts as an ordinary agent in the control arm, so both arms measure the same
+        agents.
+        """
+        self.roles[int(agent_id)] = role
+        self.emit(
+            "action",
+            agent=int(agent_id),
+            payload={"type": "role", "role": role, "placebo": bool(placebo)},
+        )
+
+    def remove_agent(self, agent_id: int) -> None:
+        """The agent leaves: no more decisions or messages; logs an ``action`` ``removed``.
+
+        What others remember of it stays.
+        """
+        if not self.present[agent_id]:
+            return
+        self.present[agent_id] = False
+        self.mail.drop_agent(agent_id)
+        self.emit(
+            "action",
+            agent=int(agent_id),
+            payload={"type": "removed", "role": self.roles.get(int(agent_id))},
+        )
+
+    def pin(self, agent_id: int, pinned: bool = True) -> None:
+        """Keep an agent's credences fixed against rule updates (attackers, guardians)."""
+        for group in self.groups:
+            group.pinned[agent_id] = pinned

@@ -1,0 +1,138 @@
+"""LLM agents in one batch: decisions of a step, structured questions, call accounting.
+
+Each LLM policy group's active agents are observed on the model's thread, in id order, and
+their requests then sent as one pipelined batch (``LLMPolicy.decide_each``). Every call is
+logged as an ``llm_call`` event and counted in ``model.llm_totals``; a failed decision is
+an ``error`` event and its agent skips the step; a step in which every call fails stops
+the run (:class:`AllCallsFailed`). A step runs with the cyclic garbage collector slowed
+(:func:`fewer_collections`), since its requests and answers live until it ends.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from socialsim.errors import SocialsimError
+from socialsim.simulation.queries import Answer, Question
+
+if TYPE_CHECKING:
+    from socialsim.agents.agent import SocialAgent
+    from socialsim.agents.policies.base import Decision, Observation
+    from socialsim.simulation.model import SocialModel
+
+
+class AllCallsFailed(SocialsimError):
+    """Every model call of a step failed: the run stops (its log is kept)."""
+
+
+@contextmanager
+def fewer_collections(first: int = 20_000) -> Iterator[None]:
+    """Run the cyclic garbage collector less often for a while (its thresholds restored after).
+
+    A step allocates some hundred tracked objects per LLM decision (requests, answers,
+    observations) that live until the step ends; with the default first threshold (700)
+    they are swept into older generations and full collections follow, costing about a
+    tenth of an LLM step's time. Reference counting still frees everything at once.
+    """
+    old = gc.get_threshold()
+    if not gc.isenabled() or old[0] >= first:
+        yield
+        return
+    gc.set_threshold(first, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def new_totals() -> dict[str, int]:
+    """Zeroed run totals of model calls (``model.llm_totals``)."""
+    return {"calls": 0, "cached": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0}
+
+
+def account(model: SocialModel, agent_id: int | None, record: Any) -> None:
+    """Count one model call in ``model.llm_totals`` and log it as an ``llm_call`` event."""
+    payload = record if isinstance(record, dict) else record.as_payload()
+    totals = model.llm_totals
+    totals["calls"] += 1
+    totals["cached"] += int(bool(payload.get("cached")))
+    totals["errors"] += int(payload.get("error") is not None)
+    totals["prompt_tokens"] += int(payload.get("prompt_tokens") or 0)
+    totals["completion_tokens"] += int(payload.get("completion_tokens") or 0)
+    model.emit("llm_call", agent=agent_id, payload=payload)
+
+
+def observe(model: SocialModel, agent: SocialAgent) -> Observation:
+    """What the agent perceives this step, with the scenario's additions."""
+    obs = agent.observe()
+    model.scenario.observe(model, agent, obs)
+    return obs
+
+
+def decide_llm(
+    model: SocialModel, active: np.ndarray
+) -> list[tuple[SocialAgent, Decision, list[str]]]:
+    """Decide every active LLM agent: (agent, decision, ids of the messages it read).
+
+    Groups are decided one after another, each in one batch; decisions are not applied here.
+    """
+    out: list[tuple[SocialAgent, Decision, list[str]]] = []
+    calls = failures = 0
+    for g, group in enumerate(model.groups):
+        if not group.is_llm:
+            continue
+        ids = np.flatnonzero(active & (model.policy_of == g))
+        if not len(ids):
+            continue
+        agents = [model.agent(int(i)) for i in ids]
+        decided = group.policy.decide_each(agents, lambda a: observe(model, a))
+        for agent, (obs, decision) in zip(agents, decided, strict=True):
+            if decision.llm is not None:
+                calls += 1
+                account(model, agent.id, decision.llm)
+            if decision.error is not None:
+                failures += 1
+                model.emit(
+                    "error", agent=agent.id, payload={"where": "decide", "message": decision.error}
+                )
+            out.append((agent, decision, [m.id for m in obs.inbox]))
+    if calls and failures == calls:
+        model.log.flush()
+        first = next(d.error for _, d, _ in out if d.error)
+        raise AllCallsFailed(
+            f"every model call of step {model.steps} failed ({calls} calls); first error: {first}"
+        )
+    return out
+
+
+def ask(model: SocialModel, questions: list[Question]) -> list[Answer]:
+    """Answer structured questions in one concurrent batch per LLM group, or by fallback."""
+    answers: list[Answer | None] = [None] * len(questions)
+    by_group: dict[int, list[int]] = {}
+    for qi, q in enumerate(questions):
+        if model.is_llm(q.agent_id):
+            by_group.setdefault(int(model.policy_of[q.agent_id]), []).append(qi)
+        elif q.fallback is not None:
+            answers[qi] = Answer(q, q.fallback(), text="", error=None)
+        else:
+            answers[qi] = Answer(q, None, error="agent has no LLM and the question no fallback")
+    for g, indices in by_group.items():
+        group = model.groups[g]
+        requests = [group.question_request(model, questions[qi]) for qi in indices]
+        results = group.client.run(requests)
+        for qi, result in zip(indices, results, strict=True):
+            q = questions[qi]
+            account(model, q.agent_id, result.record)
+            if not result.ok:
+                model.emit(
+                    "error",
+                    agent=q.agent_id,
+                    payload={"where": f"ask:{q.tag}", "message": result.error},
+                )
+            answers[qi] = Answer(q, result.value if result.ok else None, result.text, result.error)
+    return [a for a in answers if a is not None]

@@ -1,0 +1,214 @@
+"""SocialModel as a Mesa model: built from Python objects, stepped by Mesa, recorded in memory."""
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import socialsim as ss
+from socialsim.analysis.spread import adoption_curve
+from socialsim.errors import ConfigError
+from socialsim.simulation.config import ExperimentConfig
+
+
+def labelled_graph() -> nx.Graph:
+    """A 12-node graph with string labels and a node attribute, nodes listed out of order."""
+    base = nx.watts_strogatz_graph(12, 4, 0.2, seed=1)
+    graph = nx.Graph()
+    order = [5, 0, 11, 3, 7, 1, 9, 2, 10, 4, 8, 6]
+    graph.add_nodes_from((f"v{i}", {"club": "red" if i % 2 else "blue"}) for i in order)
+    graph.add_edges_from((f"v{a}", f"v{b}") for a, b in base.edges())
+    return graph
+
+
+def personas_frame(n: int = 12) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "name": [f"P{i}" for i in range(n)],
+            "age": np.arange(20, 20 + n),
+            "big_five.openness": np.linspace(0.0, 1.0, n),
+            "values": ["care;fairness"] * n,
+            "stubbornness": [np.nan] * (n - 1) + [0.9],
+        }
+    )
+
+
+def model(**kwargs) -> ss.SocialModel:
+    args = {"graph": labelled_graph(), "personas": personas_frame(), "policy": "degroot"}
+    return ss.SocialModel(**{**args, "steps": 3, "seed": 4, **kwargs})
+
+
+def test_graph_and_personas_given_from_python_become_the_population():
+    graph = labelled_graph()
+    with model(graph=graph) as m:
+        assert m.n_agents == 12 and m.cfg.population.size == 12
+        assert m.cfg.agents.policy == "degroot" and m.network_source == "given"
+        assert m.node_labels == list(graph.nodes)
+        first, second = m.node_labels.index("v0"), m.node_labels.index("v1")
+        assert m.graph.has_edge(first, second) == graph.has_edge("v0", "v1")
+        assert m.graph.number_of_edges() == graph.number_of_edges()
+        assert m.graph.nodes[first]["club"] == "blue"
+        persona = m.persona_of(3)
+        assert (persona.id, persona.name, persona.age) == (3, "P3", 23)
+        assert persona.values == ["care", "fairness"]
+        assert persona.big_five.openness == pytest.approx(3 / 11)
+        assert m.stubbornness[0] == 0.3 and m.stubbornness[11] == 0.9  # NaN: the default
+    assert "v0" in graph and 0 not in graph  # the caller's graph is left as it was
+
+
+def test_steps_by_hand_are_counted_by_mesa_and_run_model_stops_at_the_limit():
+    m = model(steps=4)
+    m.step()
+    m.step()
+    assert (m.steps, m.step_index, m.time, m.running) == (2, 2, 2.0, True)
+    m.run_model()
+    assert (m.steps, m.running) == (4, False)
+    m.run_model()  # stopped: no further step
+    assert m.steps == 4
+    assert sorted(m.agents_table()["step"].unique()) == [0, 1, 2, 3, 4]
+    assert m.created_ids() == []  # no agent reporters: no agent objects were needed
+    m.close()
+
+
+def test_event_mode_steps_are_windows_and_run_model_stops_at_until():
+    m = model(config={"mode": "event", "until": 2.5, "agents": {"activation": "rate"}})
+    m.run_model()
+    steps = m.record().steps
+    m.close()
+    assert m.steps == 3 and m.time == 2.5
+    assert list(steps["step"]) == [0, 1, 2, 3] and list(steps["time"]) == [0.0, 1.0, 2.0, 2.5]
+
+
+def test_agent_reporters_match_the_agents_table():
+    m = model(agent_reporters={"credence": lambda a: a.credence("c1"), "name": "policy"})
+    m.run_model()
+    table = m.datacollector.get_agent_vars_dataframe()
+    agents = m.agents_table().set_index(["step", "agent"])["credence"]
+    m.close()
+    assert table.shape == (4 * 12, 2)
+    assert set(table.index.get_level_values("Step")) == {0, 1, 2, 3}
+    by_key = table["credence"].rename_axis(["step", "agent"])
+    pd.testing.assert_series_equal(
+        by_key.sort_index(), agents.sort_index(), check_names=False, check_index_type=False
+    )
+    assert (table["name"] == "degroot").all()
+    assert not np.allclose(table.loc[0, "credence"], table.loc[3, "credence"])
+
+
+def test_reporters_added_after_construction_start_at_the_next_row():
+    m = model(reporters={"edges": lambda mm: mm.graph.number_of_edges()})
+    m.step()
+    m.datacollector.add_model_reporter("twice", lambda mm: 2 * mm.steps)
+    m.datacollector.add_agent_reporter("open", lambda a: a.persona.big_five.openness)
+    m.run_model()
+    steps = m.datacollector.get_model_vars_dataframe()
+    agents = m.datacollector.get_agent_vars_dataframe()
+    m.close()
+    assert steps["twice"].isna().tolist() == [True, True, False, False]
+    assert steps["twice"].tolist()[2:] == [4, 6]
+    assert (steps["edges"] == 24).all()
+    assert agents.loc[3, "open"].iloc[11] == pytest.approx(1.0)
+    assert len(agents) == 2 * 12
+
+
+def test_record_in_memory_equals_what_a_run_directory_holds(tmp_path):
+    cfg = ExperimentConfig.from_dict(
+        {
+            "name": "m",
+            "seed": 7,
+            "steps": 4,
+            "agents": {"policy": "voter", "params": {"initial": "uniform"}},
+            "output": {"dir": str(tmp_path / "runs"), "report": False},
+        }
+    )
+    given = {"graph": labelled_graph(), "personas": personas_frame()}
+    on_disk = ss.run(cfg, out=tmp_path / "r", **given)
+    with ss.SocialModel(cfg, **given) as m:
+        m.run_model()
+        in_memory = m.record()
+    assert in_memory.path is None and m.run_dir is None
+    assert len(in_memory.events) > 20
+    pd.testing.assert_frame_equal(in_memory.events, on_disk.events)
+    pd.testing.assert_frame_equal(in_memory.agents, on_disk.agents)
+    pd.testing.assert_frame_equal(in_memory.steps, on_disk.steps)
+    pd.testing.assert_frame_equal(in_memory.personas, on_disk.personas)
+    assert in_memory.config == on_disk.config
+    assert np.array_equal(in_memory.network.src, on_disk.network.src)
+    curve = adoption_curve(in_memory, "c1")  # the measures take the in-memory record
+    assert len(curve) == 5
+
+
+def test_same_seed_same_event_log_and_another_seed_differs():
+    def lines(seed: int) -> list[str]:
+        with model(policy="voter", params={"initial": "uniform"}, seed=seed) as m:
+            m.run_model()
+            return list(m.log.sink.lines)
+
+    assert lines(1) == lines(1)
+    assert lines(1) != lines(2)
+
+
+def test_run_with_a_given_graph_writes_its_edges_and_a_reloadable_config(tmp_path):
+    graph = labelled_graph()
+    cfg = ExperimentConfig.from_dict(
+        {
+            "steps": 2,
+            "agents": {"policy": "degroot"},
+            "output": {"dir": str(tmp_path / "runs"), "report": False},
+        }
+    )
+    run = ss.run(cfg, out=tmp_path / "g", graph=graph)
+    edges = pd.read_parquet(run.dir / "edges.parquet")
+    index = {label: i for i, label in enumerate(graph.nodes)}
+    expected = {frozenset((index[a], index[b])) for a, b in graph.edges()}
+    assert {frozenset(e) for e in edges.itertuples(index=False)} == expected
+    text = (run.dir / "config.yaml").read_text()
+    assert text.startswith("# network: given from Python")
+    reloaded = ExperimentConfig.from_yaml(run.dir / "config.yaml")
+    assert reloaded.population.size == 12 and reloaded.network.kind == cfg.network.kind
+    assert run.summary["run"]["given"] == ["network"]
+    assert len(run.personas) == 12
+
+
+def test_config_as_a_dict_or_a_yaml_path(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("seed: 9\nsteps: 2\npopulation: {size: 15}\nagents: {policy: voter}\n")
+    from_path = ss.SocialModel(str(path))
+    from_dict = ss.SocialModel({"seed": 9, "steps": 2, "population": {"size": 15}}, policy="voter")
+    for m in (from_path, from_dict):
+        m.run_model()
+        m.close()
+    assert from_path.steps == from_dict.steps == 2 and from_path.n_agents == 15
+    assert from_path.log.sink.lines == from_dict.log.sink.lines
+
+
+def test_context_manager_closes_the_log_and_the_clients():
+    closed: list[str] = []
+
+    class Client:
+        def run(self, requests):
+            raise AssertionError("no request expected")
+
+        def close(self):
+            closed.append("client")
+
+    cfg = ExperimentConfig.from_dict({"agents": {"policy": "llm"}, "population": {"size": 5}})
+    with ss.SocialModel(cfg, clients={cfg.agents.llm.model_dump_json(): Client()}) as m:
+        assert not m.log.closed
+    assert m.log.closed and closed == ["client"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"graph": [(0, 1)]}, "graph: expected a networkx graph"),
+        ({"personas": personas_frame(5)}, "personas: 5 given for a graph of 12 nodes"),
+        ({"personas": personas_frame().assign(age=200)}, "personas row 0: age: 200 must be <= 110"),
+        ({"personas": personas_frame().assign(mood="ok")}, "personas row 0: mood: unknown key"),
+        ({"personas": "people.csv"}, "personas: expected a pandas DataFrame"),
+    ],
+)
+def test_bad_python_input_is_a_one_line_config_error(kwargs, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        model(**kwargs)
+    assert "\n" not in str(err.value)

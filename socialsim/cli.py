@@ -137,7 +137,7 @@ def dashboard(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8765,
 ) -> None:
-    """Serve a live dashboard (Mesa SolaraViz) of a config, or replay a run directory."""
+    """Serve a live dashboard (laid out like Mesa's SolaraViz) of a config, or replay a run directory."""
     from socialsim.dashboard.serve import serve
 
     code = serve(path, list(set_ or []), host=host, port=port)

@@ -7,6 +7,7 @@ The page reads what to show from the ``SOCIALSIM_DASHBOARD`` environment variabl
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import solara
@@ -114,7 +115,7 @@ def LivePage(config: str, overrides: tuple[str, ...]) -> None:
 
 def _build(config: str, overrides: tuple[str, ...], knobs: Knobs) -> LiveModel | str:
     try:
-        return LiveModel(config, overrides, **knobs.__dict__)
+        return LiveModel(config, overrides, **asdict(knobs))
     except SocialsimError as exc:
         return str(exc)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -75,7 +76,10 @@ def run_cmd(
     arms = 2 if cfg.control else 1
     per_run = cfg.steps if cfg.mode == "step" else None
     total = per_run * cfg.replicates * arms if per_run is not None else None
-    with RunProgress(cfg, total=total, console=err_console, enabled=not quiet) as progress:
+    with (
+        _interruptible(),
+        RunProgress(cfg, total=total, console=err_console, enabled=not quiet) as progress,
+    ):
         result = run(cfg, out=out, on_step=progress.update, report=report)
     if hasattr(result, "runs"):
         _print_arms(result)
@@ -97,7 +101,8 @@ def sweep(
     from socialsim.simulation.experiment import sweep as run_sweep
 
     cfg = ExperimentConfig.from_yaml(config, overrides=set_ or [])
-    results = run_sweep(cfg, out=out, executor=executor, workers=workers, progress=not quiet)
+    with _interruptible("finished cells are kept; running the sweep again resumes it"):
+        results = run_sweep(cfg, out=out, executor=executor, workers=workers, progress=not quiet)
     _print_sweep(results, list(cfg.sweep))
 
 
@@ -208,6 +213,16 @@ def llm_check(
     for key, value in result.items():
         shown = f"{value:.3f}" if isinstance(value, float) else value
         console.print(f"[bold]{key}[/bold]: {shown}", highlight=False, markup=True)
+
+
+@contextmanager
+def _interruptible(kept: str = "the run directory keeps every completed step"):
+    """Ctrl-C: one line saying what was kept, exit code 130 (not the CLI library's 'Aborted!')."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: {kept}", markup=False)
+        raise typer.Exit(130) from None
 
 
 def _need_dir(path: Path) -> None:

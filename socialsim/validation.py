@@ -49,6 +49,8 @@ def describe_error(
         return f"{head}required field is missing"
     if kind in _BOUNDS:
         return f"{head}{value!r} must be {_BOUNDS[kind].format(**ctx)}"
+    if kind == "string_pattern_mismatch":
+        return f"{head}{value!r} may hold only letters, digits, '_', '-' and '.' (no path)"
     if kind in ("finite_number",):
         return f"{head}{value!r} must be a finite number"
     if kind == "value_error" or kind == "assertion_error":

@@ -12,7 +12,11 @@ class Claim(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(..., min_length=1)
+    id: str = Field(
+        ...,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$",
+        description="letters, digits, '_', '-', '.' (it names files under tables/)",
+    )
     text: str
     truth: bool | None = None
     topic: str = "general"

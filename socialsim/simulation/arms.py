@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from socialsim.analysis import spread
 from socialsim.analysis.io import RunData
 from socialsim.analysis.stats import paired_effect
 from socialsim.analysis.summarize import flat_metrics, jsonable, write_summary
-from socialsim.errors import ConfigError
+from socialsim.errors import ConfigError, SocialsimError
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.runner import new_run_dir, run_one
 
@@ -73,13 +74,37 @@ def run_arms(
 
     A given ``graph`` and ``personas`` are the same in every run.
     """
+    existed = out is not None and Path(out).is_dir()
     root = new_run_dir(cfg, out, suffix="-arms", holds=("summary.json", "treatment"))
     (root / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
     arm_names = ["treatment", "control"] if cfg.control else ["treatment"]
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in arm_names})
+    first_dir = root / arm_names[0] / f"s{seeds[0]}"
+    try:
+        first = run_one(
+            cfg.with_overrides(
+                {"seed": seeds[0], "scenario.arm": arm_names[0], "replicates": 1, "control": False}
+            ),
+            out=first_dir,
+            on_step=on_step,
+            report=report,
+            clients=clients,
+            in_arms=True,
+            graph=graph,
+            personas=personas,
+        )
+    except SocialsimError:
+        if not first_dir.exists():  # bad input, found before anything ran: leave no trace
+            shutil.rmtree(root, ignore_errors=True)
+            if existed:
+                root.mkdir(parents=True, exist_ok=True)
+        raise
+    arms.runs[arm_names[0]].append(first)
     for seed in seeds:
         for arm in arm_names:
+            if seed == seeds[0] and arm == arm_names[0]:
+                continue
             one = cfg.with_overrides(
                 {"seed": seed, "scenario.arm": arm, "replicates": 1, "control": False}
             )

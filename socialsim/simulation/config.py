@@ -25,13 +25,13 @@ from socialsim.validation import describe_error
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class PopulationConfig(_Strict):
     """Who the agents are: how many, which personas, how personas map to nodes."""
 
-    size: int = Field(30, ge=1, le=10_000_000)
+    size: int = Field(30, ge=1, le=10_000_000, strict=True)
     personas: str | dict[str, Any] = "default"
     assign: Literal["random", "homophily", "by_degree"] = "random"
 
@@ -88,6 +88,7 @@ def _prompt_keys_out_of_params(data: Any) -> Any:
 
 
 PROMPT_KEYS = ("template", "persona")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 
 
 class MixEntry(_Strict):
@@ -115,10 +116,12 @@ class AgentsConfig(_Strict):
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     activation: Literal["all", "fraction", "rate"] = "all"
     activation_fraction: float = Field(1.0, gt=0.0, le=1.0)
-    memory_size: int = Field(50, ge=1, le=100_000)
-    memory_k: int = Field(5, ge=0, le=100, description="memories retrieved per observation")
+    memory_size: int = Field(50, ge=1, le=100_000, strict=True)
+    memory_k: int = Field(
+        5, ge=0, le=100, strict=True, description="memories retrieved per observation"
+    )
     inbox_limit: int = Field(
-        8, ge=1, le=1000, description="newest inbox messages shown to an LLM agent"
+        8, ge=1, le=1000, strict=True, description="newest inbox messages shown to an LLM agent"
     )
 
     _move_prompt_keys = model_validator(mode="before")(_prompt_keys_out_of_params)
@@ -208,14 +211,18 @@ class EventConfig(_Strict):
 class ExperimentConfig(_Strict):
     """A complete experiment: population, network, agents, scenario, output, optional sweep."""
 
-    name: str = "experiment"
+    name: str = Field(
+        "experiment",
+        pattern=NAME_PATTERN,
+        description="names the run directory: letters, digits, '_', '-', '.' (no path)",
+    )
     plugins: list[str] = Field(
         default_factory=list,
         description="modules or .py files (relative to the config) that register policies, "
         "networks, scenarios or measures; imported before the rest is checked",
     )
-    seed: int = 0
-    steps: int = Field(10, ge=0, le=1_000_000)
+    seed: int = Field(0, strict=True)
+    steps: int = Field(10, ge=0, le=1_000_000, strict=True)
     until: float | None = Field(None, gt=0.0, description="event mode: run until this time")
     mode: Literal["step", "event"] = "step"
     population: PopulationConfig = Field(default_factory=PopulationConfig)
@@ -294,12 +301,17 @@ class ExperimentConfig(_Strict):
                 f"config file {str(path)!r} does not exist; pass the path to a YAML config"
             )
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+        if data is None:
+            raise ConfigError(
+                f"{path}: the config is empty; give at least `name:` and the sections you "
+                "change (see examples/quickstart.yaml)"
+            )
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level")
         data = apply_overrides(data, overrides or [])

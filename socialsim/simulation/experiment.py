@@ -70,7 +70,20 @@ def sweep(
     for params in cells:  # validate every cell before running any
         ExperimentConfig.from_dict(_with(base, params), source=f"sweep cell {params}")
     root = Path(out) if out is not None else Path(cfg.output.dir) / f"{cfg.name}-sweep"
-    (root / "cells").mkdir(parents=True, exist_ok=True)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"sweep directory {str(root)!r} is a file; give a directory")
+    if root.is_dir() and any(root.iterdir()) and not (root / "sweep.json").exists():
+        raise ConfigError(
+            f"sweep directory {str(root)!r} holds other files and no sweep; give a new or "
+            "empty directory (a sweep's own directory resumes it)"
+        )
+    try:
+        (root / "cells").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the sweep directory {str(root)!r} ({exc.strerror or exc}); "
+            "choose a writable place with --out or output.dir"
+        ) from None
     (root / "sweep.json").write_text(
         json.dumps({"grid": grid, "config": base}, indent=2, default=str)
     )

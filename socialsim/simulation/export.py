@@ -24,9 +24,9 @@ def export_transcripts(run_dir: str | Path) -> Path:
     folder = run_dir / "transcripts"
     folder.mkdir(exist_ok=True)
     for (a, b), lines in sorted(pairs.items()):
-        title = f"# {names.get(a, a)} ({a}) and {names.get(b, b)} ({b})\n\n"
+        title = f"# {_md(names.get(a, a))} ({a}) and {_md(names.get(b, b))} ({b})\n\n"
         body = "\n".join(
-            f"- step {step}, **{names.get(s, s)}**: {_md(text)}" for step, s, text in lines
+            f"- step {step}, **{_md(names.get(s, s))}**: {_md(text)}" for step, s, text in lines
         )
         (folder / f"{a}-{b}.md").write_text(title + body + "\n", encoding="utf-8")
     return folder
@@ -42,8 +42,18 @@ def export_gexf(run_dir: str | Path) -> Path:
 
 
 def _names(run_dir: Path) -> dict[int, str]:
-    path = run_dir / "graph.graphml"
+    """Persona names by agent id (the personas table; graph.graphml for older runs)."""
     names: dict[int, str] = {-1: "public post"}
+    for table in ("personas.parquet", "personas.csv"):
+        if (run_dir / table).exists():
+            import pandas as pd
+
+            frame = (pd.read_parquet if table.endswith("parquet") else pd.read_csv)(
+                run_dir / table, columns=["agent", "name"]
+            )
+            names.update(zip(frame["agent"].astype(int), frame["name"].astype(str), strict=True))
+            return names
+    path = run_dir / "graph.graphml"
     if path.exists():
         graph = nx.read_graphml(path)
         for node, data in graph.nodes(data=True):
@@ -51,5 +61,19 @@ def _names(run_dir: Path) -> dict[int, str]:
     return names
 
 
-def _md(text: str) -> str:
-    return text.replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+_MARKDOWN = set("\\`*_[]()#|!~")
+
+
+def _md(text: object) -> str:
+    """Agent or persona text as inert Markdown: one line, HTML escaped, markup characters
+    backslash-escaped (a name like ``<img onerror=...>`` or ``**x**`` shows as written)."""
+    out = []
+    for ch in str(text).replace("\r", " ").replace("\n", " "):
+        if ch in _HTML:
+            out.append(_HTML[ch])
+        elif ch in _MARKDOWN:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)

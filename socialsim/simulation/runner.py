@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,24 +54,97 @@ def new_run_dir(
 ) -> Path:
     """A fresh directory for the run (``output.dir/NAME-sSEED{suffix}``, numbered when taken).
 
-    An `out` that already holds one of `holds` (a run's files) is refused, never reused.
+    An `out` that already holds one of `holds` (a run's files) is refused, never reused; so
+    is one that holds anything else (nothing of the user's is overwritten) and a file.
     """
+    check_memory(cfg)
     if out is not None:
         path = Path(out)
+        if path.exists() and not path.is_dir():
+            raise ConfigError(
+                f"--out {str(path)!r} is a file; give a directory to write the run to"
+            )
         if any((path / name).exists() for name in holds):
             raise ConfigError(
                 f"--out {str(path)!r} already holds a run; choose another directory or remove it"
             )
-        path.mkdir(parents=True, exist_ok=True)
+        if path.is_dir() and any(path.iterdir()):
+            raise ConfigError(
+                f"--out {str(path)!r} exists and holds other files; give a new or empty directory"
+            )
+        _mkdir(path, exist_ok=True)
         return path
     root = Path(cfg.output.dir)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"output.dir {str(root)!r} is a file; give a directory")
     base = root / f"{cfg.name}-s{cfg.seed}{suffix}"
     path, k = base, 1
     while path.exists():
         k += 1
         path = root / f"{base.name}-{k}"
-    path.mkdir(parents=True)
+    _mkdir(path, exist_ok=False)
     return path
+
+
+def _mkdir(path: Path, exist_ok: bool) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=exist_ok)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the run directory {str(path)!r} ({exc.strerror or exc}); "
+            "choose a writable place with --out or output.dir"
+        ) from None
+
+
+@contextmanager
+def discarded_on_bad_input(run_dir: Path, existed: bool) -> Iterator[None]:
+    """Bad input found once the directory exists: remove what was written, then re-raise.
+
+    Only used before anything is simulated, so nothing of value is lost and a corrected
+    rerun finds the directory as it was (absent, or empty).
+    """
+    try:
+        yield
+    except SocialsimError:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if existed:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        raise
+
+
+#: bytes held per agent and recorded step (credences of the agents table, events, arrays),
+#: measured end to end (docs/benchmarks.md: 1,000,000 rule agents x 10 steps in 2.1 GB)
+BYTES_PER_AGENT_STEP = 200
+BYTES_PER_AGENT = 1_000
+
+
+def check_memory(cfg: ExperimentConfig) -> None:
+    """Refuse, before anything is written, a run this machine cannot hold in memory."""
+    available = _available_memory()
+    if available is None:
+        return
+    n = cfg.population.size
+    steps = cfg.steps if cfg.mode == "step" else max(cfg.steps, 1)
+    claims = max(1, len(cfg.claims))
+    need = n * (BYTES_PER_AGENT + BYTES_PER_AGENT_STEP * claims * (steps + 1))
+    if need > 0.9 * available:
+        raise ConfigError(
+            f"population.size {n:,} with {steps} steps needs about {need / 2**30:.1f} GiB of "
+            f"memory, and this machine has {available / 2**30:.1f} GiB available; reduce "
+            "population.size or steps"
+        )
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available now (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def run(
@@ -117,8 +192,10 @@ def run_one(
     """
     from socialsim.simulation.model import SocialModel
 
+    existed = out is not None and Path(out).is_dir()
     run_dir = new_run_dir(cfg, out)
-    model = SocialModel(cfg, run_dir, clients=clients, graph=graph, personas=personas)
+    with discarded_on_bad_input(run_dir, existed):
+        model = SocialModel(cfg, run_dir, clients=clients, graph=graph, personas=personas)
     cfg = model.cfg
     given = given_parts(model)
     (run_dir / "config.yaml").write_text(config_text(cfg, given), encoding="utf-8")

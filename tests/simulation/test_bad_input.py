@@ -1,0 +1,141 @@
+"""Bad input: one line, exit 2, nothing written outside the output folder, nothing lost."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import socialsim as ss
+from socialsim.errors import ConfigError
+from socialsim.simulation import runner
+
+RULE = "steps: 2\npopulation: {size: 8}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
+
+
+def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    code = "import sys; from socialsim.cli import main; sys.argv = ['socialsim', *sys.argv[1:]]; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the config is empty"),
+        ("[1, 2]\n", "expected a mapping at the top level"),
+        ("population: {size: true}\n", "population.size: True must be a whole number"),
+        ("steps: 2.5\n", "steps: 2.5 must be a whole number"),
+        ("network: {kind: watts_strogatz, params: {p: 2}}\n", "network.params.p: 2 must be <= 1"),
+        ("network: {kind: watts_strogatz, params: {p: .nan}}\n", "network.params.p: nan must be a finite number"),
+        ("network: {kind: erdos_renyi, params: {p: -0.5}}\n", "network.params.p: -0.5 must be >= 0"),
+        ("agents: {activation_fraction: .nan}\n", "agents.activation_fraction: nan must be a finite number"),
+        ("name: '../../escaped'\n", "name: '../../escaped' may hold only letters"),
+        ("name: /tmp/abs\n", "name: '/tmp/abs' may hold only letters"),
+        ("claims: [{id: 'a/b', text: x}]\n", "claims[0].id: 'a/b' may hold only letters"),
+    ],
+)  # fmt: skip
+def test_bad_configs_are_one_line_exit_2_and_write_nothing(tmp_path, text, message):
+    (tmp_path / "c.yaml").write_text(text)
+    done = cli("run", "c.yaml", "--set", "output.dir=out", "-q", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+def test_errors_found_while_building_leave_no_directory_behind(tmp_path):
+    # k >= n is only known once the population size meets the network
+    (tmp_path / "c.yaml").write_text(RULE.replace("ring", "watts_strogatz").replace("8", "3"))
+    for extra in ([], ["--control"]):
+        done = cli("run", "c.yaml", "--out", "r", "-q", *extra, cwd=tmp_path)
+        assert (
+            done.returncode == 2 and "network.params.k: 4 must be < population.size (8)" not in ""
+        )
+        assert "must be < population.size" in done.stderr
+        assert not (tmp_path / "r").exists()
+    (tmp_path / "empty").mkdir()
+    done = cli("run", "c.yaml", "--out", "empty", "-q", cwd=tmp_path)
+    assert done.returncode == 2 and list((tmp_path / "empty").iterdir()) == []
+    fixed = cli("run", "c.yaml", "--out", "r", "-q", "--set", "network.params.k=2", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr  # the corrected rerun is not blocked
+
+
+def test_out_that_is_a_file_or_holds_other_files_is_refused_and_kept(tmp_path):
+    (tmp_path / "c.yaml").write_text(RULE)
+    (tmp_path / "afile").write_text("mine")
+    done = cli("run", "c.yaml", "--out", "afile", "-q", cwd=tmp_path)
+    assert done.returncode == 2 and "is a file" in done.stderr
+    assert (tmp_path / "afile").read_text() == "mine"
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "summary.json").write_text("my own")
+    done = cli("run", "c.yaml", "--out", "notes", "-q", cwd=tmp_path)
+    assert done.returncode == 2 and "holds other files" in done.stderr
+    assert [p.name for p in notes.iterdir()] == ["summary.json"]
+    assert (notes / "summary.json").read_text() == "my own"
+    sweep = cli("sweep", "c.yaml", "--out", "notes", "--set", "sweep.seed=[1]", "-q", cwd=tmp_path)
+    assert sweep.returncode == 2 and "holds other files" in sweep.stderr
+
+
+def test_a_run_too_large_for_memory_is_refused_before_writing(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "_available_memory", lambda: 2**30)  # 1 GiB
+    cfg = ss.ExperimentConfig.from_dict(
+        {"population": {"size": 2_000_000}, "agents": {"policy": "degroot"}}
+    )
+    with pytest.raises(ConfigError, match=r"population.size 2,000,000 with 10 steps needs about"):
+        ss.run(cfg, out=tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+
+
+def test_ctrl_c_prints_what_was_kept_and_exits_130(tmp_path):
+    big = RULE.replace("steps: 2", "steps: 5000").replace("size: 8", "size: 2000")
+    (tmp_path / "c.yaml").write_text(big + "output: {formats: [jsonl]}\n")
+    code = "import sys; from socialsim.cli import main; sys.argv = ['socialsim', *sys.argv[1:]]; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "run", "c.yaml", "--out", "r", "-q"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    events = tmp_path / "r" / "events.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not events.exists() or events.stat().st_size == 0):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted: the run directory keeps every completed step" in err
+    assert "Traceback" not in err and "Aborted" not in err
+    lines = events.read_text().splitlines()
+    assert lines and all(line.endswith("}") for line in lines)  # no torn line
+
+
+def test_transcripts_escape_names_and_text(tmp_path):
+    from tests.simulation.test_llm_run import ScriptedClient, _cfg
+
+    names = ["<script>alert(1)</script>", "**bold** [x](javascript:y)", "<img src=x onerror=alert(2)>", "Ann"]  # fmt: skip
+    answer = (
+        '{"message": "hi <b onmouseover=alert(3)>there</b> | # not a heading", "to": "all",'
+        ' "beliefs": {"c1": {"reason": "r", "credence": 0.5}}}'
+    )
+    cfg = _cfg(tmp_path, size=4, steps=1)
+    run = ss.run(
+        cfg, out=tmp_path / "r", personas=pd.DataFrame({"name": names}),
+        clients={cfg.agents.llm.model_dump_json(): ScriptedClient(lambda r: answer)},
+    )  # fmt: skip
+    from socialsim.simulation.export import export_transcripts
+
+    folder = export_transcripts(run.dir)
+    text = "".join(p.read_text() for p in sorted(folder.glob("*.md")))
+    assert text and "<" not in text and ">" not in text
+    assert (
+        "&lt;script&gt;" in text and "\\*\\*bold\\*\\*" in text and "\\[x\\]\\(javascript" in text
+    )
+    assert "onerror" in text  # shown as text, inert once its tag is escaped
+    assert all(p.resolve().parent == folder.resolve() for p in folder.iterdir())

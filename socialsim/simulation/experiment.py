@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import shutil
+import time
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
@@ -192,12 +193,63 @@ def _dispatch(jobs, base, base_dir, executor, workers) -> Iterable[tuple[int, di
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         n = min(workers or os.cpu_count() or 1, len(jobs))
-        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=n,
+            mp_context=mp.get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
+        try:
             futures = {pool.submit(run_cell, i, p, base, base_dir, d): i for i, p, d in jobs}
             for future in as_completed(futures):
                 yield futures[future], future.result()
+        except BaseException:  # Ctrl-C, SIGTERM as SystemExit, a failed cell: stop the workers now
+            _stop_workers(pool)
+            raise
+        pool.shutdown(wait=True)
     else:
         yield from _dispatch_ray(jobs, base, base_dir, workers)
+
+
+def die_with_parent(parent: int) -> None:
+    """In a worker process: exit when the sweep's process ends, however it ends.
+
+    Linux delivers SIGKILL on the parent's death (``PR_SET_PDEATHSIG``); elsewhere, and as a
+    second line, a daemon thread checks every second that the parent is still the parent.
+    Ctrl-C is left to the parent, which stops the workers itself.
+    """
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="socialsim-parent-watch", daemon=True).start()
+
+
+def _stop_workers(pool) -> None:
+    """Cancel what has not started and kill the worker processes (their cells are rerun)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _dispatch_ray(jobs, base, base_dir, workers) -> Iterable[tuple[int, dict]]:

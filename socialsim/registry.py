@@ -150,7 +150,16 @@ NETWORKS = Registry(
     "network", "network.kind", ("socialsim.simulation.network", "socialsim.simulation.generators")
 )
 SCENARIOS = Registry("scenario", "scenario.kind", ("socialsim.scenarios.builtin",))
-MEASURES = Registry("measure", "analysis.measures", ("socialsim.analysis.measures",))
+MEASURES = Registry(
+    "measure",
+    "analysis.measures",
+    (
+        "socialsim.analysis.measures",
+        "socialsim.analysis.manipulation",
+        "socialsim.analysis.negotiation",
+        "socialsim.analysis.network_growth",
+    ),
+)
 
 
 def register_policy(

@@ -23,6 +23,7 @@ def readme_commands() -> list[str]:
     chunks += re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
     found: list[str] = []
     for chunk in chunks:
+        chunk = re.sub(r"\\\n\s*", " ", chunk)  # continued lines
         for line in chunk.splitlines():
             for part in line.split("&&"):
                 m = re.match(rf"\s*(socialsim (?:{'|'.join(SUBCOMMANDS)})\b[^#]*)", part)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialsim.analysis.io import RunData, populations, removal_steps
+from socialsim.analysis.io import RunData, join_steps, populations, removal_steps
 
 AgentsLike = RunData | pd.DataFrame
 
@@ -75,12 +75,20 @@ def final_credence(data: AgentsLike, claim: str) -> pd.Series:
 
 
 def presence(data: RunData, steps: np.ndarray) -> np.ndarray:
-    """Boolean (steps x agents): present at the end of each step (removed agents drop out)."""
+    """Boolean (steps x agents): present at the end of each step.
+
+    Removed agents drop out from the step they leave; agents that joined later (a grown
+    network) count from the step they join.
+    """
     n = data.n_agents
     mask = np.ones((len(steps), n), dtype=bool)
+    at = np.asarray(steps)
     for agent, step in removal_steps(data.events).items():
         if agent < n:
-            mask[np.asarray(steps) >= step, agent] = False
+            mask[at >= step, agent] = False
+    for agent, step in join_steps(data.events).items():
+        if agent < n:
+            mask[at < step, agent] = False
     return mask
 
 

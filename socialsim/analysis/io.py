@@ -264,6 +264,20 @@ def populations(data: RunData) -> dict[str, np.ndarray]:
     return out
 
 
+def join_steps(events: pd.DataFrame) -> dict[int, int]:
+    """Agent -> the step at which it joined a run it was not in from the start (``action``
+    of type ``joined``, e.g. a grown network); agents without one were there from step 0."""
+    actions = of_kind(events, "action")
+    if actions.empty:
+        return {}
+    rows = actions[(payload(actions, "type") == "joined").to_numpy(dtype=bool)]
+    out: dict[int, int] = {}
+    for agent, step in zip(rows["agent"].tolist(), rows["step"].tolist(), strict=True):
+        if agent is not None and not pd.isna(agent):
+            out.setdefault(int(agent), int(step))
+    return out
+
+
 def removal_steps(events: pd.DataFrame) -> dict[int, int]:
     """Agent -> the step at which it left the run (``action`` of type ``removed``)."""
     actions = of_kind(events, "action")

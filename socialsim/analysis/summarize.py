@@ -57,7 +57,11 @@ def run_facts(run: RunData) -> dict[str, Any]:
         "policy": (cfg.get("agents") or {}).get("policy"),
         "steps_run": steps_run,
         "agents": run.n_agents,
-        "present_final": run.n_agents - len(removed),
+        "present_final": (
+            int(run.personas["present"].astype(bool).sum())
+            if "present" in run.personas and len(run.personas) == run.n_agents
+            else run.n_agents - len(removed)
+        ),
         "events": int(len(ev)),
         "events_by_kind": {str(k): int(v) for k, v in kinds.items()},
     }

@@ -30,6 +30,9 @@ class Scenario:
 
     kind: ClassVar[str] = "none"
     Params: ClassVar[type[BaseModel]] = NoParams
+    #: False when the scenario's own questions are all its agents do: LLM agents then make
+    #: no ordinary step decision (post, update credences) besides answering them.
+    step_decisions: ClassVar[bool] = True
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         if arm not in ARMS:

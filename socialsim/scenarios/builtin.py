@@ -5,7 +5,10 @@ from socialsim.scenarios import (  # noqa: F401 - imported to register
     authority,
     collaboration,
     debate,
+    manipulation,
     misinformation,
+    negotiation,
+    network_growth,
     norms,
     persuasion,
 )

@@ -325,7 +325,7 @@ class SocialModel(ModelActions, mesa.Model):
         self.scenario.before_step(self)
         active = active & self.present
         rule_updates = self.rules.updates(active)
-        decisions = llm_batch.decide_llm(self, active)
+        decisions = llm_batch.decide_llm(self, active) if self.scenario.step_decisions else []
         order = self.rng.permutation(len(decisions)) if decisions else []
         for k in order:
             agent, decision, read = decisions[k]

@@ -1,0 +1,211 @@
+"""Negotiation with LLM agents: prompts, moves, unusable answers failed and never filled in."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+
+import pytest
+
+import socialsim as ss
+import socialsim.analysis.negotiation  # noqa: F401 - registers the measure
+import socialsim.scenarios.negotiation  # noqa: F401 - registers the scenario
+from socialsim.analysis.io import event_table
+from socialsim.scenarios.negotiation_prompts import TAG
+from tests.simulation.test_llm_run import ANSWER, ScriptedClient
+
+
+def move(action: str, amount: float = 0.0) -> str:
+    return json.dumps({"action": action, "amount": amount})
+
+
+#: per negotiation (in the order of the batch) and turn: the scripted answer (None: HTTP 503)
+SCRIPT = {
+    0: {1: move("offer", 60), 2: move("accept")},  # a deal: the proposer keeps 60
+    1: {1: move("offer", 150)},  # outside 0..100
+    2: {1: move("accept")},  # nothing to accept yet
+    3: {1: None},  # the provider fails
+    4: {1: move("offer", 70), 2: move("offer", 40), 3: move("offer", 55)},  # offer on last turn
+    5: {1: move("walk_away")},  # answered, no deal
+}
+
+
+class Negotiators(ScriptedClient):
+    """Answers negotiation turns from SCRIPT by batch position; step decisions with ANSWER."""
+
+    def __init__(self) -> None:
+        super().__init__(self.answer)
+        self.prompts: list[tuple[int, str]] = []
+        self._live: dict[int, list[int]] = {}
+
+    def run(self, requests):
+        turns = [self._turn(r) for r in requests]
+        for t in {t for t in turns if t is not None}:  # which negotiations are still running
+            self._live[t] = [k for k in sorted(SCRIPT) if t in SCRIPT[k]][: turns.count(t)]
+        self._seen: dict[int, int] = {}
+        return super().run(requests)
+
+    @staticmethod
+    def _turn(request) -> int | None:
+        if request.tag != TAG:
+            return None
+        return int(re.search(r"This is turn (\d+) of", request.messages[-1]["content"]).group(1))
+
+    def answer(self, request):
+        turn = self._turn(request)
+        if turn is None:
+            return ANSWER
+        k = self._seen.get(turn, 0)
+        self._seen[turn] = k + 1
+        self.prompts.append((turn, request.messages[-1]["content"]))
+        return SCRIPT[self._live[turn][k]][turn]
+
+
+def config(tmp_path, arm="treatment", size=12):
+    return ss.ExperimentConfig.from_dict(
+        {
+            "name": "nego-llm",
+            "seed": 2,
+            "steps": 1,
+            "population": {"size": size},
+            "network": {"kind": "complete"},
+            "agents": {
+                "policy": "llm",
+                "llm": {"model": "openai/x", "api_base": "http://127.0.0.1:9/v1"},
+            },
+            "scenario": {
+                "kind": "negotiation",
+                "arm": arm,
+                "params": {"pairs": "random", "max_turns": 3},
+            },
+            "output": {"dir": str(tmp_path), "report": False, "formats": ["jsonl"]},
+        }
+    )
+
+
+def scripted_run(tmp_path, arm="treatment"):
+    cfg = config(tmp_path, arm)
+    client = Negotiators()
+    run = ss.run(cfg, clients={cfg.agents.llm.model_dump_json(): client})
+    table = event_table(run.events, "action", "negotiation_outcome").set_index("negotiation")
+    return run, table, client
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory):
+    return scripted_run(tmp_path_factory.mktemp("nego_llm"))
+
+
+def test_usable_moves_are_played_and_logged(scripted):
+    run, table, _ = scripted
+    deal = table.loc[1]
+    assert deal["status"] == "answered" and deal["deal"] and deal["turns"] == 2
+    assert deal["proposer_amount"] == 60.0 and deal["responder_amount"] == 40.0
+    assert deal["ender"] == deal["responder"] and deal["ended_by"] == "accept"
+    assert deal["surplus_proposer"] == pytest.approx(60.0 - deal["reservation_proposer"])
+    walked = table.loc[6]
+    assert walked["status"] == "answered" and not walked["deal"]
+    assert walked["ended_by"] == "walk_away" and walked["turns"] == 1
+    offers = event_table(run.events, "action", "negotiation_offer")
+    assert sorted(offers.groupby("negotiation").size().items()) == [(1, 1), (5, 2)]
+    counter = offers[(offers["negotiation"] == 5) & (offers["turn"] == 2)].iloc[0]
+    assert (counter["amount"], counter["y"], counter["role"]) == (40.0, 60.0, "responder")
+    assert set(offers["source"]) == {"llm"}
+
+
+@pytest.mark.parametrize(
+    ("negotiation", "turn", "error"),
+    [
+        (2, 1, "outside 0..100"),
+        (3, 1, "accept with no offer on the table"),
+        (4, 1, "503"),
+        (5, 3, "an offer on the last turn"),
+    ],
+)
+def test_unusable_answers_fail_the_negotiation_and_nothing_is_filled_in(
+    scripted, negotiation, turn, error
+):
+    _, table, _ = scripted
+    row = table.loc[negotiation]
+    assert row["status"] == "failed" and error in row["error"] and row["failed_turn"] == turn
+    assert row["turns"] == turn - 1
+    for field in ("deal", "y", "position", "surplus_proposer", "ended_by", "proposer_amount"):
+        assert row[field] is None or row[field] != row[field]  # None or NaN
+
+
+def test_measures_count_failed_negotiations_and_rate_only_answered_ones(scripted):
+    run, _, _ = scripted
+    m = run.summary["measures"]["negotiation"]
+    assert m["answers"] == {"asked": 6, "answered": 2, "failed": 4}
+    assert (m["agreement"]["overall"]["k"], m["agreement"]["overall"]["rate"]) == (1, 0.5)
+    assert m["diversity"]["overall"]["deals"] == 1
+    assert m["diversity"]["overall"]["entropy_bits"] == 0.0
+    assert m["agreement"]["by_pairing"]["openai/x + openai/x"]["failed"] == 4
+    assert run.summary["data_quality"]["answers"]["negotiation"]["failed"] == 4
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def test_prompt_shows_own_reservation_value_and_the_offers_but_not_the_other_value(scripted):
+    _, table, client = scripted
+    deal = table.loc[1]
+    first = [p for t, p in client.prompts if t == 1]
+    opening = next(p for p in first if f"value is {_fmt(deal['reservation_proposer'])}" in p)
+    assert "You make the first offer." in opening and "This is turn 1 of 3." in opening
+    assert _fmt(deal["reservation_responder"]) not in opening
+    reply = next(p for t, p in client.prompts if t == 2 and "offered to keep 60" in p)
+    assert f"value is {_fmt(deal['reservation_responder'])}" in reply
+    assert "If you accept" in reply and "you keep 40" in reply
+    last = [p for t, p in client.prompts if t == 3]
+    assert len(last) == 1 and "This is the last turn" in last[0]
+
+
+def test_control_arm_shows_the_other_sides_reservation_value(tmp_path):
+    _, table, client = scripted_run(tmp_path, arm="control")
+    deal = table.loc[1]
+    assert deal["public"]
+    opening = next(
+        p
+        for t, p in client.prompts
+        if t == 1 and f"value is {_fmt(deal['reservation_proposer'])}" in p
+    )
+    assert f"reservation value is {_fmt(deal['reservation_responder'])}" in opening
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python")
+def test_embedded_model_negotiates(tmp_path):
+    from socialsim.llm.local import bundled_gguf
+
+    if bundled_gguf() is None:
+        pytest.skip("needs the bundled SmolLM2 GGUF")
+    cfg = ss.ExperimentConfig.from_dict(
+        {
+            "name": "nego-local",
+            "seed": 1,
+            "steps": 1,
+            "population": {"size": 4},
+            "network": {"kind": "complete"},
+            "agents": {
+                "policy": "llm",
+                "activation": "fraction",
+                "activation_fraction": 0.01,
+                "llm": {"model": "local/smollm2", "max_tokens": 128, "cache": False},
+            },
+            "scenario": {"kind": "negotiation", "params": {"pairs": "random", "max_turns": 3}},
+            "output": {"dir": str(tmp_path), "report": False, "formats": ["jsonl"]},
+        }
+    )
+    run = ss.run(cfg)
+    table = event_table(run.events, "action", "negotiation_outcome")
+    assert len(table) == 2 and set(table["status"]) <= {"answered", "failed"}
+    for _, row in table.iterrows():
+        if row["status"] == "answered":
+            assert row["ended_by"] in ("accept", "walk_away") and 1 <= row["turns"] <= 3
+        else:
+            assert isinstance(row["error"], str) and row["error"]
+    answers = run.summary["measures"]["negotiation"]["answers"]
+    assert answers["asked"] == 2 == answers["answered"] + answers["failed"]

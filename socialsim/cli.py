@@ -45,7 +45,9 @@ def version() -> None:
 
 @app.command("run")
 def run_cmd(
-    config: Annotated[Path, typer.Argument(help="experiment config (YAML)")],
+    config: Annotated[
+        Path | None, typer.Argument(help="experiment config (YAML); none with --resume")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="run directory (default: output.dir/NAME-sSEED)")
     ] = None,
@@ -61,11 +63,21 @@ def run_cmd(
         int | None, typer.Option("--replicates", help="seeds to run (seed, seed+1, ...)")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    resume: Annotated[
+        Path | None,
+        typer.Option("--resume", help="finish a killed run (or arms) directory in place"),
+    ] = None,
 ) -> None:
     """Run one experiment and write its run directory (or its arms, with --control)."""
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.progress import RunProgress
     from socialsim.simulation.runner import run
+
+    if resume is not None:
+        _resume(resume, config, out, set_, control, replicates, report, quiet)
+        return
+    if config is None:
+        raise SocialsimError("give a config (socialsim run CONFIG) or --resume RUN_DIR")
 
     overrides = list(set_ or [])
     if control:
@@ -84,6 +96,38 @@ def run_cmd(
     if hasattr(result, "runs"):
         _print_arms(result)
     else:
+        _print_summary(result)
+
+
+def _resume(run_dir, config, out, set_, control, replicates, report, quiet) -> None:
+    """`socialsim run --resume RUN_DIR`: the run's own config, nothing else."""
+    from socialsim.simulation.progress import RunProgress
+    from socialsim.simulation.resume import resumable_config, resume
+
+    if config is not None or out is not None or set_ or control or replicates is not None:
+        raise SocialsimError(
+            "--resume takes the run directory alone: the run's own config.yaml is used "
+            "(no CONFIG, --out, --set, --control or --replicates)"
+        )
+    _need_dir(run_dir)
+    cfg = resumable_config(run_dir)
+    arms = 2 if cfg.control else 1
+    total = cfg.steps * cfg.replicates * arms if cfg.mode == "step" else None
+    with (
+        _interruptible(),
+        RunProgress(cfg, total=total, console=err_console, enabled=not quiet) as progress,
+    ):
+        result = resume(run_dir, on_step=progress.update, report=report)
+    if hasattr(result, "runs"):
+        _print_arms(result)
+    else:
+        resumed = result.summary["run"].get("resumed") or {}
+        if resumed and not resumed.get("matched"):
+            err_console.print(
+                "warning: the replay differs from the killed run's log (the code, config or "
+                f"cache changed); the old log is kept as {resumed.get('interrupted_log')}",
+                markup=False,
+            )
         _print_summary(result)
 
 

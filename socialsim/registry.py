@@ -155,6 +155,7 @@ MEASURES = Registry(
     "analysis.measures",
     (
         "socialsim.analysis.measures",
+        "socialsim.analysis.donor_game",
         "socialsim.analysis.manipulation",
         "socialsim.analysis.negotiation",
         "socialsim.analysis.network_growth",

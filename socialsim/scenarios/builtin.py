@@ -5,6 +5,7 @@ from socialsim.scenarios import (  # noqa: F401 - imported to register
     authority,
     collaboration,
     debate,
+    donor_game,
     manipulation,
     misinformation,
     negotiation,

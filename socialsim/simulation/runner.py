@@ -190,12 +190,36 @@ def run_one(
     ``personas.parquet``; ``config.yaml`` says so in a comment at its top and the summary
     lists it under ``run.given``.
     """
-    from socialsim.simulation.model import SocialModel
-
     existed = out is not None and Path(out).is_dir()
     run_dir = new_run_dir(cfg, out)
-    with discarded_on_bad_input(run_dir, existed):
+    return simulate_into(
+        cfg, run_dir, on_step, report, clients, in_arms, graph, personas, fresh=existed
+    )
+
+
+def simulate_into(
+    cfg: ExperimentConfig,
+    run_dir: Path,
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
+    in_arms: bool = False,
+    graph: Any = None,
+    personas: Any = None,
+    fresh: bool | None = None,
+) -> Run:
+    """Simulate into an existing run directory and write its record, summary and report.
+
+    `fresh` (whether the directory existed before) lets bad input found while building the
+    model remove what was written; None keeps the directory as it is on such an error.
+    """
+    from socialsim.simulation.model import SocialModel
+
+    if fresh is None:
         model = SocialModel(cfg, run_dir, clients=clients, graph=graph, personas=personas)
+    else:
+        with discarded_on_bad_input(run_dir, fresh):
+            model = SocialModel(cfg, run_dir, clients=clients, graph=graph, personas=personas)
     cfg = model.cfg
     given = given_parts(model)
     (run_dir / "config.yaml").write_text(config_text(cfg, given), encoding="utf-8")

@@ -1,0 +1,161 @@
+"""``socialsim run --resume RUN_DIR``: finish a run (or an arms directory) that was killed.
+
+A run is deterministic in its config, its seed and the response cache, so a killed run is
+resumed by replaying it: the completed steps are computed again (rule updates in
+milliseconds; model answers from the response cache, where every answer is stored as it
+arrives, so none is paid for twice) and the run goes on from there in the same directory.
+The replayed log is checked against what the killed run had written; the old log is kept
+as ``events.interrupted.jsonl`` if they differ (the code, the config or the cache changed).
+An arms directory resumes every run that has no summary yet and keeps the finished ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from socialsim.errors import ConfigError
+from socialsim.registry import POLICIES
+from socialsim.simulation.config import ExperimentConfig
+from socialsim.simulation.runner import Run, simulate_into
+
+INTERRUPTED = "events.interrupted.jsonl"
+#: outputs of a run that stopped on an error, written again by the resumed run
+_PARTIAL = (
+    "agents.parquet", "agents.csv", "personas.parquet", "personas.csv", "steps.csv",
+    "events.parquet", "events.csv", "edges.parquet", "graph.graphml",
+)  # fmt: skip
+
+
+def resume(
+    run_dir: str | os.PathLike,
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
+):
+    """Finish the killed run in `run_dir` (a :class:`Run`), or every unfinished run of an
+    arms directory (its :class:`~socialsim.simulation.arms.Arms`)."""
+    from socialsim.simulation.arms import is_arms_dir
+
+    root = Path(run_dir)
+    if not root.is_dir() or not (root / "config.yaml").is_file():
+        raise ConfigError(
+            f"--resume {str(root)!r} is not a run directory (no config.yaml); give the folder "
+            "a killed `socialsim run` was writing"
+        )
+    if is_arms_dir(root):
+        return resume_arms(root, on_step=on_step, report=report, clients=clients)
+    return resume_run(root, on_step=on_step, report=report, clients=clients)
+
+
+def resumable_config(run_dir: Path) -> ExperimentConfig:
+    """The run's own config.yaml, checked for what a replay needs."""
+    text = (run_dir / "config.yaml").read_text(encoding="utf-8")
+    if "given from Python" in text.split("\n", 2)[0]:
+        raise ConfigError(
+            f"{run_dir}: its network or personas were given from Python; resume it from "
+            "Python with ss.run(..., graph=..., personas=...) into a new directory"
+        )
+    cfg = ExperimentConfig.from_yaml(run_dir / "config.yaml")
+    llm = [(cfg.agents.policy, cfg.agents.llm)] + [
+        (m.policy, m.llm or cfg.agents.llm) for m in cfg.agents.mix
+    ]
+    for policy, settings in llm:
+        if POLICIES.get(policy).sort == "deciding" and not settings.cache:
+            raise ConfigError(
+                f"{run_dir}: resuming replays the completed steps from the response cache, "
+                "and this run has agents.llm.cache: false; run it again instead"
+            )
+    return cfg
+
+
+def resume_run(
+    run_dir: Path,
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
+    in_arms: bool = False,
+) -> Run:
+    """Replay the killed run in `run_dir` and finish it there."""
+    if (run_dir / "summary.json").is_file():
+        raise ConfigError(f"{run_dir} is a finished run (it has summary.json); nothing to resume")
+    cfg = resumable_config(run_dir)
+    cfg._base_dir = None  # plugins are stored as absolute paths
+    log = run_dir / "events.jsonl"
+    old = log.read_bytes() if log.is_file() else b""
+    old = old[: old.rfind(b"\n") + 1]  # a line cut by the kill is not part of the log
+    if old:
+        (run_dir / INTERRUPTED).write_bytes(old)
+    for name in ("events.jsonl", *_PARTIAL):
+        (run_dir / name).unlink(missing_ok=True)
+    run = simulate_into(cfg, run_dir, on_step, report, clients, in_arms=in_arms)
+    replayed = _comparable(log.read_bytes())
+    kept = _comparable(old)
+    matched = replayed[: len(kept)] == kept
+    if matched:
+        (run_dir / INTERRUPTED).unlink(missing_ok=True)
+    run.summary["run"]["resumed"] = {
+        "replayed_events": len(kept),
+        "matched": matched,
+        **({} if matched else {"interrupted_log": INTERRUPTED}),
+    }
+    from socialsim.analysis.summarize import write_summary
+
+    write_summary(run_dir, run.summary)
+    return run
+
+
+def _comparable(log: bytes) -> list[str]:
+    """The log's events minus ``llm_call`` records (cached on replay, so their latency and
+    cost differ), as canonical JSON lines."""
+    out = []
+    for line in log.splitlines():
+        if not line.strip():
+            continue
+        event = json.loads(line)
+        if event.get("kind") != "llm_call":
+            out.append(json.dumps(event, sort_keys=True))
+    return out
+
+
+def resume_arms(
+    root: Path,
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
+):
+    """Finish every run of an arms directory that has no summary; keep the finished ones."""
+    from socialsim.analysis.io import load_run
+    from socialsim.simulation.arms import Arms, summarize_arms
+    from socialsim.simulation.runner import run_one
+
+    cfg = resumable_config(root)
+    seeds = [cfg.seed + i for i in range(cfg.replicates)]
+    names = ["treatment", "control"] if cfg.control else ["treatment"]
+    arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in names})
+    for seed in seeds:
+        for arm in names:
+            one = cfg.with_overrides(
+                {"seed": seed, "scenario.arm": arm, "replicates": 1, "control": False}
+            )
+            run_dir = root / arm / f"s{seed}"
+            if (run_dir / "summary.json").is_file():
+                data = load_run(run_dir)
+                result = Run(data, one, data.summary)
+            elif (run_dir / "config.yaml").is_file():
+                result = resume_run(run_dir, on_step, report, clients, in_arms=True)
+            else:
+                result = run_one(
+                    one, out=run_dir, on_step=on_step, report=report, clients=clients,
+                    in_arms=True,
+                )  # fmt: skip
+            arms.runs[arm].append(result)
+    summarize_arms(arms)
+    if report if report is not None else cfg.output.report:
+        from socialsim.analysis.report import write_report
+
+        write_report(root)
+    return arms

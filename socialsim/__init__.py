@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 # litellm fetches a model cost map over the network at import unless told otherwise.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from socialsim.errors import ConfigError, SocialsimError  # noqa: E402
+from socialsim.errors import ConfigError, EndpointDown, SocialsimError  # noqa: E402
 from socialsim.registry import (  # noqa: E402
     register_measure,
     register_network,
@@ -34,6 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "EndpointDown",
     "ExperimentConfig",
     "Rule",
     "RuleContext",

@@ -21,3 +21,7 @@ class LLMSetupError(SocialsimError):
 
 class DataFileError(SocialsimError):
     """A user data file (personas, claims, norms, graph) that is missing or malformed."""
+
+
+class EndpointDown(LLMSetupError):
+    """A model endpoint failed so many requests in a row that the run stops."""

@@ -3,7 +3,10 @@
 The key is the sha256 of the canonical JSON of (model, messages, temperature, max_tokens,
 seed, response schema, extra params); the value is the answer text and its token counts.
 The file runs in WAL mode with a busy timeout, so several processes (sweep workers) can
-read and write it at once. Only successful answers are stored, never errors.
+read and write it at once. The client stores each answer as it arrives, in its own
+transaction: once committed to the WAL it survives the process being killed (a machine
+crash may lose the last few; ``synchronous=NORMAL``). Answers are stored (usable or not),
+never transport errors.
 """
 
 from __future__ import annotations

@@ -30,7 +30,8 @@ def validate_model(config: LLMConfig, model: str | None = None) -> None:
             raise LLMSetupError(f"{model} needs llama-cpp-python: {local.INSTALL_HINT}")
         return
     direct = config.fast_path and config.api_base and model.startswith(FAST_PATH_PREFIXES)
-    if direct and not config.api_key_env:  # the direct HTTP path: no litellm needed
+    if direct:  # the direct HTTP path: no litellm needed
+        _check_key_variable(config.api_key_env)
         return
     litellm = get_litellm()
     try:
@@ -41,10 +42,7 @@ def validate_model(config: LLMConfig, model: str | None = None) -> None:
             "openai/gpt-4o-mini, openai/<name> with api_base for a local server, or local/smollm2"
         ) from None
     if config.api_key_env:
-        if not os.environ.get(config.api_key_env):
-            raise LLMSetupError(
-                f"API key variable {config.api_key_env} is not set: export {config.api_key_env}=..."
-            )
+        _check_key_variable(config.api_key_env)
         return
     if config.api_base:  # self-hosted OpenAI-compatible servers usually need no key
         return
@@ -57,6 +55,12 @@ def validate_model(config: LLMConfig, model: str | None = None) -> None:
             f"{model} ({provider}) needs {', '.join(missing)}: export {missing[0]}=... "
             "(or name another variable in agents.llm.api_key_env)"
         )
+
+
+def _check_key_variable(api_key_env: str | None) -> None:
+    """Raise LLMSetupError when the named key variable is not set."""
+    if api_key_env and not os.environ.get(api_key_env):
+        raise LLMSetupError(f"API key variable {api_key_env} is not set: export {api_key_env}=...")
 
 
 def _reachable(api_base: str, timeout: float = 3.0) -> None:

@@ -1,9 +1,12 @@
 """LLMClient: the one entry point for model calls, async and sync.
 
 Each call goes over the route its model string takes (:mod:`socialsim.llm.routes`: the
-embedded model, direct HTTP or litellm). Around every route: the response cache, a
-concurrency cap, a per-attempt timeout, retries on transient errors, structured output with
-one repair round, and a :class:`CallRecord` priced by :mod:`socialsim.llm.costs`.
+embedded model, direct HTTP or litellm). Around every route: the response cache (each answer
+committed as it arrives), a concurrency cap, a per-attempt and a per-call timeout, retries on
+transient errors, a circuit breaker per endpoint (:mod:`socialsim.llm.breaker`), a deadline
+per batch (:mod:`socialsim.llm.deadline`), structured output with one repair round, and a
+:class:`CallRecord` priced by :mod:`socialsim.llm.costs`. Error texts are redacted
+(:mod:`socialsim.llm.redact`) before anything sees them.
 
 All model calls run on the client's own event loop in a background thread
 (:mod:`socialsim.llm.loop_thread`), so the synchronous :meth:`LLMClient.run` works from
@@ -22,10 +25,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from socialsim.llm import litellm_route
+from socialsim.llm.breaker import Breakers
 from socialsim.llm.cache import DEFAULT_CACHE_PATH, ResponseCache, cache_key
 from socialsim.llm.costs import Costs
+from socialsim.llm.deadline import settle
 from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key
 from socialsim.llm.loop_thread import LoopThread
+from socialsim.llm.redact import redact, remember, remember_environment
 from socialsim.llm.retry import CallFailed, RetryPolicy, TransientError
 from socialsim.llm.routes import Routes, route_of
 from socialsim.llm.structured import parse, repair_messages, schema_text
@@ -54,7 +60,11 @@ class LLMClient:
         if config.cache:
             self._cache = ResponseCache(cache_path or config.cache_path or DEFAULT_CACHE_PATH)
         self._api_key = api_key(config.api_key_env)
-        self._http = HttpBackend(config.concurrency, config.api_key_env)
+        remember(self._api_key)
+        remember_environment()
+        self._http = HttpBackend(config.concurrency, config.api_key_env, config.connect_timeout)
+        self._breakers = Breakers(config.breaker_failures, config.api_key_env)
+        self._unsaved: list[tuple[str, str, Completion]] = []  # answers not yet committed
         self._routes = Routes(config, self._http)
         self._costs = Costs()
         self._loop_thread = LoopThread("socialsim-llm")
@@ -77,6 +87,11 @@ class LLMClient:
     def stats(self) -> dict[str, float]:
         """Cumulative counts: calls, cached, errors, model_calls, tokens, cost, latency_s."""
         return dict(self._stats)
+
+    @property
+    def endpoint_down(self) -> str | None:
+        """One line naming an endpoint whose circuit breaker opened (no answer since), or None."""
+        return self._breakers.tripped
 
     async def complete(self, req: LLMRequest) -> LLMResult:
         """One request; failures come back as `result.error`, never as exceptions."""
@@ -103,7 +118,8 @@ class LLMClient:
         """Build, send and handle one request per item, pipelined; results in item order.
 
         Each request is sent as soon as `build` returns it, while later items are still
-        being built, and `handle` runs as each answer arrives. Both run on the client's
+        being built, and `handle` runs as each answer arrives. Calls still running at
+        `config.step_deadline` are cancelled and handled as failed results. Both run on the client's
         thread while the caller waits, one at a time and in item order for `build`, so they
         may touch the caller's state but must not call back into this client.
         """
@@ -150,43 +166,48 @@ class LLMClient:
     # ----------------------------------------------------------------- calls
 
     async def _complete_many(self, reqs: list[LLMRequest]) -> list[LLMResult]:
+        deadline = self._batch_deadline()
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.config.concurrency)
         plans = [self._plan(r) for r in reqs]
         results: list[LLMResult | None] = [None] * len(reqs)
         hits = self._cache.get_many([p[-1] for p in plans]) if self._cache is not None else {}
-        pending: list[tuple[str, str, Completion]] = []
-        todo = []
+        calls: dict[asyncio.Task, tuple[int, CallRecord, float]] = {}
+
+        async def call(i: int, req: LLMRequest, plan: tuple, record: CallRecord) -> None:
+            results[i] = await self._call(req, plan, record)
+
         replayed = 0
         for i, (req, plan) in enumerate(zip(reqs, plans, strict=True)):
             hit = hits.get(plan[-1])
             if hit is not None:
                 results[i] = self._from_cache(req, plan, hit)
             if results[i] is None:
-                todo.append((i, self._call(req, plan, pending)))
+                record = CallRecord(model=plan[0], route=plan[1], tag=req.tag)
+                task = asyncio.create_task(call(i, req, plan, record))
+                calls[task] = (i, record, time.perf_counter())
             else:
                 replayed += 1
         self._stats["calls"] += replayed
         self._stats["cached"] += replayed
-        if todo:
-            done = await asyncio.gather(*(c for _, c in todo))
-            for (i, _), res in zip(todo, done, strict=True):
-                results[i] = res
-        if pending and self._cache is not None:
-            self._cache.put_many(pending)
+        try:
+            for i, record, started in await settle(list(calls), calls, deadline):
+                results[i] = self._late(record, started)
+        finally:
+            self._save()
         return results  # type: ignore[return-value]
 
     async def _map(
         self, items: list[X], build: Callable[[X], LLMRequest], handle: Callable[[X, LLMResult], Y]
     ) -> list[Y]:
+        deadline = self._batch_deadline()
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.config.concurrency)
         out: list[Any] = [None] * len(items)
-        pending: list[tuple[str, str, Completion]] = []
-        tasks: list[asyncio.Task] = []
+        calls: dict[asyncio.Task, tuple[int, CallRecord, float]] = {}
 
-        async def call(i: int, req: LLMRequest, plan: tuple) -> None:
-            out[i] = handle(items[i], await self._call(req, plan, pending))
+        async def call(i: int, req: LLMRequest, plan: tuple, record: CallRecord) -> None:
+            out[i] = handle(items[i], await self._call(req, plan, record))
 
         try:
             for i, item in enumerate(items):
@@ -199,18 +220,35 @@ class LLMClient:
                     self._stats["cached"] += 1
                     out[i] = handle(item, result)
                     continue
-                tasks.append(asyncio.create_task(call(i, req, plan)))
+                record = CallRecord(model=plan[0], route=plan[1], tag=req.tag)
+                task = asyncio.create_task(call(i, req, plan, record))
+                calls[task] = (i, record, time.perf_counter())
                 await asyncio.sleep(0)  # one loop turn: sends and answers progress between builds
-            await asyncio.gather(*tasks)
+            for i, record, started in await settle(list(calls), calls, deadline):
+                out[i] = handle(items[i], self._late(record, started))
         except BaseException:
-            for task in tasks:
+            for task in calls:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*calls, return_exceptions=True)
             raise
         finally:
-            if pending and self._cache is not None:
-                self._cache.put_many(pending)
+            self._save()
         return out
+
+    def _batch_deadline(self) -> float | None:
+        """The ``time.monotonic()`` instant at which this batch's calls are cut off, or None."""
+        seconds = self.config.step_deadline
+        return None if seconds is None else time.monotonic() + seconds
+
+    def _late(self, record: CallRecord, started: float) -> LLMResult:
+        """The failed result of a call cancelled at the batch deadline."""
+        record.error = (
+            f"deadline: no answer within the step deadline of {self.config.step_deadline:g}s "
+            "(agents.llm.step_deadline)"
+        )
+        record.latency_s = time.perf_counter() - started
+        self._account(record)
+        return LLMResult(text="", record=record, value=None, error=record.error)
 
     def _plan(self, req: LLMRequest) -> tuple[str, str, str | None, float, int, str]:
         cfg = self.config
@@ -240,7 +278,7 @@ class LLMClient:
         if req.schema is not None:
             value, problem = parse(hit.text, req.schema)
             if problem is not None:  # the model's answer was unusable then too: replay that
-                error = f"structured: {problem} (after one repair round)"
+                error = redact(f"structured: {problem} (after one repair round)")
         record = CallRecord(
             model=model,
             route=route,
@@ -253,18 +291,17 @@ class LLMClient:
         )
         return LLMResult(text=hit.text, record=record, value=value, error=error)
 
-    async def _call(
-        self, req: LLMRequest, plan: tuple, pending: list[tuple[str, str, Completion]]
-    ) -> LLMResult:
-        model, route, api_base, temperature, max_tokens, key = plan
-        record = CallRecord(model=model, route=route, tag=req.tag)
+    async def _call(self, req: LLMRequest, plan: tuple, record: CallRecord) -> LLMResult:
+        """One call: attempts, the repair round, accounting; the answer cached at once."""
+        model, route, _, _, _, key = plan
         if route != "http":
             litellm_route.get_litellm()  # first import (seconds) stays out of the latency
         start = time.perf_counter()
+        deadline = time.monotonic() + self.config.call_timeout
         text, value, error = "", None, None
         prompt_tokens = completion_tokens = 0
         try:
-            done, record.attempts = await self._attempts(req, plan, req.messages)
+            done = await self._attempts(req, plan, req.messages, record, deadline)
             prompt_tokens, completion_tokens, text = (
                 done.prompt_tokens,
                 done.completion_tokens,
@@ -274,8 +311,7 @@ class LLMClient:
                 value, problem = parse(text, req.schema)
                 if problem is not None:
                     fix = repair_messages(req.messages, text, problem, req.schema)
-                    done, more = await self._attempts(req, plan, fix)
-                    record.attempts += more
+                    done = await self._attempts(req, plan, fix, record, deadline)
                     prompt_tokens += done.prompt_tokens
                     completion_tokens += done.completion_tokens
                     text = done.text
@@ -283,22 +319,37 @@ class LLMClient:
                     if problem2 is None:
                         record.repaired = True
                     else:
-                        error = f"structured: {problem2} (after one repair round)"
+                        error = redact(f"structured: {problem2} (after one repair round)")
         except CallFailed as exc:
-            error = str(exc)
-            record.attempts += exc.attempts
+            error = redact(str(exc))
         record.latency_s = time.perf_counter() - start
         record.prompt_tokens, record.completion_tokens = prompt_tokens, completion_tokens
         if record.attempts:
             record.cost = self._costs(model, route, prompt_tokens, completion_tokens)
         record.error = error
         self._account(record)
-        if key and (error is None or error.startswith("structured:")):
+        if key and self._cache is not None and (error is None or error.startswith("structured:")):
             # a model's answer is data even when unusable; transport failures are never cached
-            pending.append((key, model, Completion(text, prompt_tokens, completion_tokens)))
+            self._keep(key, model, Completion(text, prompt_tokens, completion_tokens))
         if error is None:
             return LLMResult(text=text, record=record, value=value)
         return LLMResult(text=text, record=record, value=None, error=error)
+
+    def _keep(self, key: str, model: str, completion: Completion) -> None:
+        """Cache an answer: committed on the next loop turn with the others that arrived in this one.
+
+        One transaction per loop turn: under load many answers share a commit, and a process
+        killed at any moment loses only answers that arrived in the turn it was killed in.
+        """
+        if not self._unsaved:
+            asyncio.get_running_loop().call_soon(self._save)
+        self._unsaved.append((key, model, completion))
+
+    def _save(self) -> None:
+        """Commit the answers kept since the last commit."""
+        rows, self._unsaved = self._unsaved, []
+        if rows and self._cache is not None:
+            self._cache.put_many(rows)
 
     def _litellm_key(self, model: str, api_base: str | None) -> str | None:
         """The key for litellm: the configured one; a placeholder for a keyless local server."""
@@ -319,26 +370,38 @@ class LLMClient:
         stats["latency_s"] += record.latency_s
 
     async def _attempts(
-        self, req: LLMRequest, plan: tuple, messages: Messages
-    ) -> tuple[Completion, int]:
-        return await self.retry.run(lambda: self._attempt(req, plan, messages))
+        self, req: LLMRequest, plan: tuple, messages: Messages, record: CallRecord, deadline: float
+    ) -> Completion:
+        attempt = lambda: self._attempt(req, plan, messages, record, deadline)  # noqa: E731
+        done, _ = await self.retry.run(attempt, deadline)
+        return done
 
-    async def _attempt(self, req: LLMRequest, plan: tuple, messages: Messages) -> Completion:
+    async def _attempt(
+        self, req: LLMRequest, plan: tuple, messages: Messages, record: CallRecord, deadline: float
+    ) -> Completion:
+        """One attempt: past the breaker, within the attempt timeout and the call's budget."""
         model, route, api_base, temperature, max_tokens, _ = plan
         cfg = self.config
+        breaker = self._breakers.of(model, route, api_base)
+
+        async def send() -> Completion:
+            record.attempts += 1
+            key = self._litellm_key(model, api_base)
+            return await self._routes.send(
+                req, messages, model, route, api_base, temperature, max_tokens, api_key=key
+            )
+
         assert self._sem is not None
         async with self._sem:
-            try:
-                async with asyncio.timeout(cfg.timeout):
-                    return await self._routes.send(
-                        req,
-                        messages,
-                        model,
-                        route,
-                        api_base,
-                        temperature,
-                        max_tokens,
-                        api_key=self._litellm_key(model, api_base),
-                    )
-            except TimeoutError:
-                raise TransientError(f"timeout after {cfg.timeout:g}s") from None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TransientError(
+                    f"no time left of the call's {cfg.call_timeout:g}s (agents.llm.call_timeout)"
+                )
+            if left < cfg.timeout:
+                return await breaker.attempt(
+                    send, left, f"timeout after {cfg.call_timeout:g}s in all (call_timeout)"
+                )
+            return await breaker.attempt(
+                send, cfg.timeout, f"timeout after {cfg.timeout:g}s (timeout)"
+            )

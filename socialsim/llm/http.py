@@ -1,8 +1,10 @@
 """Lean aiohttp path to OpenAI-compatible servers (vLLM, llama.cpp server, OpenAI itself).
 
 One POST to ``{api_base}/chat/completions`` per attempt over one shared ``ClientSession``
-whose connector allows `concurrency` connections. HTTP statuses map to the retry classes:
-429, 408 and 5xx, timeouts and connection errors are transient; other 4xx are permanent.
+whose connector allows `concurrency` connections and gives up connecting after
+`connect_timeout` seconds. HTTP statuses map to the retry classes: 5xx, timeouts and
+connection errors are transport failures (transient, and counted by the circuit breaker);
+429, 408 and malformed bodies are transient; other 4xx are permanent.
 
 Structured output: the first request to a server sends the OpenAI/vLLM form
 ``{"type": "json_schema", "json_schema": {"name", "schema"}}``. A server that rejects it
@@ -20,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from socialsim.llm.retry import PermanentError, TransientError
+from socialsim.llm.retry import PermanentError, TransientError, TransportError
 from socialsim.llm.structured import JSON_OBJECT, JSON_SCHEMA, response_format
 from socialsim.llm.types import Completion, Messages
 
@@ -47,8 +49,11 @@ def api_key(api_key_env: str | None) -> str | None:
 class HttpBackend:
     """Chat completions by direct HTTP; create and use it inside one event loop."""
 
-    def __init__(self, concurrency: int, api_key_env: str | None = None) -> None:
+    def __init__(
+        self, concurrency: int, api_key_env: str | None = None, connect_timeout: float = 10.0
+    ) -> None:
         self._concurrency = concurrency
+        self._connect_timeout = connect_timeout
         self._session: aiohttp.ClientSession | None = None
         self._headers = {"Content-Type": "application/json"}
         key = api_key(api_key_env)
@@ -62,7 +67,7 @@ class HttpBackend:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=None),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
                 skip_auto_headers=("User-Agent",),
             )
         return self._session
@@ -112,10 +117,13 @@ class HttpBackend:
             async with session.post(url, data=json.dumps(body)) as resp:
                 raw = await resp.read()
                 status = resp.status
+        except aiohttp.ConnectionTimeoutError:
+            seconds = f"{self._connect_timeout:g}"
+            raise TransportError(f"connect timeout after {seconds}s to {url}") from None
         except aiohttp.ClientConnectorError as exc:
-            raise TransientError(f"cannot reach {url}: {exc.os_error or exc}") from None
+            raise TransportError(f"cannot reach {url}: {exc.os_error or exc}") from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransientError(f"{type(exc).__name__} from {url}: {exc}") from None
+            raise TransportError(f"{type(exc).__name__} from {url}: {exc}") from None
         if status != 200:
             detail = raw[:300].decode("utf-8", "replace")
             message = f"HTTP {status} from {url}: {detail}"
@@ -123,7 +131,9 @@ class HttpBackend:
                 status in (400, 422) or (status >= 500 and b"response_format" in raw)
             ):
                 raise _Rejected(message)  # llama-cpp-python's server answers 500 here
-            if status in _TRANSIENT_STATUS or status >= 500:
+            if status >= 500:
+                raise TransportError(message)
+            if status in _TRANSIENT_STATUS:
                 raise TransientError(message)
             raise PermanentError(message)
         try:

@@ -1,7 +1,8 @@
 """Every provider litellm knows, through ``litellm.acompletion``.
 
 litellm's own retries are off (retrying is :mod:`socialsim.llm.retry`'s job) and its
-debug banners are silenced. litellm exceptions are translated into the retry classes.
+debug banners are silenced. litellm exceptions are translated into the retry classes
+(connection errors, timeouts and 5xx are transport failures, counted by the circuit breaker).
 Extra request kwargs pass through unchanged, so tests can use litellm's offline
 ``mock_response=`` (a string, an Exception instance, or "litellm.RateLimitError").
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from socialsim.llm.retry import PermanentError, TransientError
+from socialsim.llm.retry import PermanentError, TransientError, TransportError
 from socialsim.llm.structured import response_format
 from socialsim.llm.types import Completion, Messages
 
@@ -32,23 +33,26 @@ def get_litellm() -> Any:
 
 
 def classify(exc: BaseException) -> Exception:
-    """The retry class (TransientError or PermanentError) for a litellm exception."""
+    """The retry class (TransportError, TransientError or PermanentError) for an exception."""
     lt = get_litellm()
     message = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
     message = " ".join(message.split())[:400]
-    transient = (
-        lt.RateLimitError,
+    if isinstance(exc, lt.RateLimitError):
+        return TransientError(message)
+    transport = (
         lt.Timeout,
         lt.APIConnectionError,
         lt.ServiceUnavailableError,
         lt.InternalServerError,
+        TimeoutError,
+        ConnectionError,
     )
-    if isinstance(exc, transient):
-        return TransientError(message)
-    if isinstance(exc, TimeoutError | ConnectionError):
-        return TransientError(message)
+    if isinstance(exc, transport):
+        return TransportError(message)
     status = getattr(exc, "status_code", None)
-    if isinstance(status, int) and (status == 429 or status >= 500):
+    if isinstance(status, int) and status >= 500:
+        return TransportError(message)
+    if status == 429:
         return TransientError(message)
     return PermanentError(message)
 

@@ -1,15 +1,18 @@
 """Retry with exponential backoff and full jitter, on transient errors only.
 
-Backends raise :class:`TransientError` (rate limits, 5xx, timeouts, lost connections) or
-:class:`PermanentError` (bad request, bad key, unknown model). :class:`RetryPolicy` retries the
-first kind and gives up at once on the second; either way a failed call ends in
-:class:`CallFailed`, which carries the number of attempts made.
+Backends raise :class:`TransientError` (rate limits, malformed bodies) or its subclass
+:class:`TransportError` (the endpoint itself failed: refused or reset connections, timeouts,
+5xx), or :class:`PermanentError` (bad request, bad key, unknown model). :class:`RetryPolicy`
+retries the first kind and gives up at once on the second; either way a failed call ends in
+:class:`CallFailed`, which carries the number of attempts made. A call may carry a deadline
+(a ``time.monotonic`` instant): no retry is started that could not begin before it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -20,9 +23,17 @@ R = TypeVar("R")
 class TransientError(Exception):
     """A failure worth retrying: rate limit, server error, timeout, lost connection."""
 
+    label = "transient"
+
+
+class TransportError(TransientError):
+    """The endpoint itself failed: connection refused or reset, timeout, 5xx."""
+
 
 class PermanentError(Exception):
     """A failure that retrying cannot fix: bad request, bad key, unknown model."""
+
+    label = "permanent"
 
 
 class CallFailed(Exception):
@@ -49,16 +60,23 @@ class RetryPolicy:
     rng: random.Random = field(default_factory=random.Random)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
-    async def run(self, attempt_fn: Callable[[], Awaitable[R]]) -> tuple[R, int]:
-        """Await `attempt_fn()` until it succeeds; return (value, attempts) or raise CallFailed."""
+    async def run(
+        self, attempt_fn: Callable[[], Awaitable[R]], deadline: float | None = None
+    ) -> tuple[R, int]:
+        """Await `attempt_fn()` until it succeeds; return (value, attempts) or raise CallFailed.
+
+        With a `deadline` (``time.monotonic()`` seconds), no retry starts at or after it.
+        """
         attempt = 0
         while True:
             attempt += 1
             try:
                 return await attempt_fn(), attempt
             except PermanentError as exc:
-                raise CallFailed(f"permanent: {exc}", attempt, transient=False) from exc
+                raise CallFailed(f"{exc.label}: {exc}", attempt, transient=False) from exc
             except TransientError as exc:
-                if attempt > self.retries:
-                    raise CallFailed(f"transient: {exc}", attempt, transient=True) from exc
-                await self.sleep(backoff_delay(attempt - 1, self.base, self.cap, self.rng.random()))
+                delay = backoff_delay(attempt - 1, self.base, self.cap, self.rng.random())
+                late = deadline is not None and time.monotonic() + delay >= deadline
+                if attempt > self.retries or late:
+                    raise CallFailed(f"{exc.label}: {exc}", attempt, transient=True) from exc
+                await self.sleep(delay)

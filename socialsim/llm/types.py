@@ -27,8 +27,35 @@ class LLMConfig(BaseModel):
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(160, ge=1, le=32768)
     concurrency: int = Field(64, ge=1, le=100_000, description="requests in flight at once")
-    timeout: float = Field(120.0, gt=0, description="seconds per call attempt")
+    timeout: float = Field(
+        60.0, gt=0, description="seconds per call attempt (connect, wait and read together)"
+    )
+    connect_timeout: float = Field(
+        10.0, gt=0, description="seconds to open a connection (a dead host fails fast)"
+    )
+    call_timeout: float = Field(
+        90.0,
+        gt=0,
+        description="seconds per call in all: every attempt and the waits between them",
+    )
     retries: int = Field(3, ge=0, le=20, description="retries on transient errors")
+    step_deadline: float | None = Field(
+        600.0,
+        gt=0,
+        description=(
+            "seconds one step's batch of model calls may take; calls still running or waiting "
+            "then are cancelled and fail (error events, the agents skip the step); raise it "
+            "for very large populations on slow endpoints; null: no deadline"
+        ),
+    )
+    breaker_failures: int = Field(
+        8,
+        ge=0,
+        description=(
+            "transport failures in a row (refused, reset, timeout, 5xx) after which an "
+            "endpoint gets no more calls and the run stops; 0: never"
+        ),
+    )
     cache: bool = Field(True, description="SQLite response cache: replay without model calls")
     cache_path: str | None = Field(
         None, description="cache file; default .socialsim_cache/responses.sqlite"

@@ -3,8 +3,10 @@
 Each LLM policy group's active agents are observed on the model's thread, in id order, and
 their requests then sent as one pipelined batch (``LLMPolicy.decide_each``). Every call is
 logged as an ``llm_call`` event and counted in ``model.llm_totals``; a failed decision is
-an ``error`` event and its agent skips the step; a step in which every call fails stops
-the run (:class:`AllCallsFailed`). A step runs with the cyclic garbage collector slowed
+an ``error`` event and its agent skips the step. The run stops, with the step's events
+written, when a client's circuit breaker opened (:class:`~socialsim.errors.EndpointDown`)
+or when every call of the step failed (:class:`AllCallsFailed`); both messages name the
+endpoint and the fix. A step runs with the cyclic garbage collector slowed
 (:func:`fewer_collections`), since its requests and answers live until it ends.
 """
 
@@ -17,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from socialsim.errors import SocialsimError
+from socialsim.errors import EndpointDown, SocialsimError
+from socialsim.llm.breaker import fix_for
 from socialsim.simulation.queries import Answer, Question
 
 if TYPE_CHECKING:
@@ -83,6 +86,7 @@ def decide_llm(
     """
     out: list[tuple[SocialAgent, Decision, list[str]]] = []
     calls = failures = 0
+    used = []
     for g, group in enumerate(model.groups):
         if not group.is_llm:
             continue
@@ -90,6 +94,7 @@ def decide_llm(
         if not len(ids):
             continue
         agents = [model.agent(int(i)) for i in ids]
+        used.append(group)
         decided = group.policy.decide_each(agents, lambda a: observe(model, a))
         for agent, (obs, decision) in zip(agents, decided, strict=True):
             if decision.llm is not None:
@@ -101,13 +106,45 @@ def decide_llm(
                     "error", agent=agent.id, payload={"where": "decide", "message": decision.error}
                 )
             out.append((agent, decision, [m.id for m in obs.inbox]))
+    stop_if_down(model, used)
     if calls and failures == calls:
         model.log.flush()
         first = next(d.error for _, d, _ in out if d.error)
         raise AllCallsFailed(
-            f"every model call of step {model.steps} failed ({calls} calls); first error: {first}"
+            f"every model call of step {model.steps} failed ({calls} calls) on "
+            f"{_endpoints(used)}; {_fix(used, first)}; first error: {first}"
         )
     return out
+
+
+def stop_if_down(model: SocialModel, groups: list[Any]) -> None:
+    """Raise EndpointDown (the log flushed) when a group's client has an open circuit breaker."""
+    for group in groups:
+        down = getattr(group.client, "endpoint_down", None)
+        if down:
+            model.log.flush()
+            raise EndpointDown(down)
+
+
+def _endpoints(groups: list[Any]) -> str:
+    """The endpoints the groups' calls went to: api_base, else the model string."""
+    names = dict.fromkeys(_endpoint(g) for g in groups)
+    return "model endpoint " + ", ".join(names)
+
+
+def _endpoint(group: Any) -> str:
+    llm = getattr(group, "llm_config", None)
+    return (llm.api_base or llm.model) if llm is not None else "?"
+
+
+def _fix(groups: list[Any], error: str) -> str:
+    llm = getattr(groups[0], "llm_config", None) if groups else None
+    if error.startswith(("structured:", "unusable answer")):
+        return "the model's answers do not fit the decision schema: try a larger model"
+    if error.startswith("deadline:"):
+        return "raise agents.llm.step_deadline or lower the population"
+    api_base = llm.api_base if llm is not None else None
+    return fix_for(error, api_base, llm.api_key_env if llm is not None else None)
 
 
 def ask(model: SocialModel, questions: list[Question]) -> list[Answer]:
@@ -135,4 +172,5 @@ def ask(model: SocialModel, questions: list[Question]) -> list[Answer]:
                     payload={"where": f"ask:{q.tag}", "message": result.error},
                 )
             answers[qi] = Answer(q, result.value if result.ok else None, result.text, result.error)
+        stop_if_down(model, [group])
     return [a for a in answers if a is not None]

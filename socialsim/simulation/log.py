@@ -8,7 +8,9 @@ the lines to the operating system. With ``durable=True`` every flush also fsyncs
 steps survive a machine crash too; otherwise the file is fsynced when it is closed.
 
 The log writes through a sink: :class:`FileSink` (``events.jsonl`` of a run directory) or
-:class:`MemorySink` (a run kept in memory: the same lines, held as a list).
+:class:`MemorySink` (a run kept in memory: the same lines, held as a list). Every line is
+redacted (:func:`socialsim.llm.redact.redact`: API keys become ``[redacted]``) before it is
+buffered, so no table, summary or report read from the log can hold a key.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from socialsim.llm.redact import redact
 
 EVENT_KINDS = (
     "message",
@@ -139,7 +143,7 @@ class InteractionLog:
             "claim": claim,
             "payload": payload or {},
         }
-        self._buffer.append(json.dumps(record, ensure_ascii=False, default=_json_default))
+        self._buffer.append(redact(json.dumps(record, ensure_ascii=False, default=_json_default)))
 
     def emit_many(
         self,
@@ -186,7 +190,7 @@ class InteractionLog:
             else:
                 pieces[-1] += _dumps(value)
         pieces[-1] += "}"
-        template = "{" + "%s".join(p.replace("%", "%%") for p in pieces) + "}"
+        template = "{" + "%s".join(redact(p).replace("%", "%%") for p in pieces) + "}"
         self.counts[kind] += count
         if values:
             self._buffer.extend(template % row for row in zip(*values, strict=True))
@@ -241,9 +245,9 @@ def _encode_column(values: Any) -> list[str]:
             return float.__repr__(value)
         if kind is str:
             if value not in text:
-                text[value] = _dumps(value)
+                text[value] = redact(_dumps(value))
             return text[value]
-        return _dumps(value)
+        return redact(_dumps(value))
 
     return list(map(one, values))
 

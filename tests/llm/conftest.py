@@ -35,6 +35,7 @@ class StubServer:
     def __init__(self) -> None:
         self.behaviour: Callable[[dict[str, Any], int], Reply] = lambda body, n: (200, "hello")
         self.delay = 0.0
+        self.delay_of: Callable[[dict[str, Any]], float] | None = None  # per request, else delay
         self.bodies: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.in_flight = 0
@@ -62,8 +63,9 @@ class StubServer:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            if self.delay:
-                await asyncio.sleep(self.delay)
+            delay = self.delay_of(body) if self.delay_of is not None else self.delay
+            if delay:
+                await asyncio.sleep(delay)
             status, payload = self.behaviour(body, n)
         finally:
             self.in_flight -= 1
@@ -76,7 +78,7 @@ class StubServer:
     async def _start(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -263,3 +263,71 @@ def test_fast_path_prices_come_from_the_cost_file_without_importing_litellm():
         model="openai/gpt-4o-mini", prompt_tokens=1000, completion_tokens=100
     )
     assert float(price) == pytest.approx(prompt + completion)
+
+
+def test_the_breaker_stops_calls_to_an_endpoint_that_keeps_failing(stub):
+    stub.behaviour = lambda body, n: (503, "overloaded")
+    with make_client(stub, retries=5, concurrency=1, breaker_failures=3) as client:
+        [first] = client.run([ask("a")])
+        [second] = client.run([ask("b")])
+        down = client.endpoint_down
+    expected = (
+        f"model endpoint {stub.api_base} failed 3 requests in a row (HTTP 503); "
+        "check the server's own log; it answers with server errors"
+    )
+    assert down == expected and first.error == f"unavailable: {expected}"
+    assert first.record.attempts == 3 and second.record.attempts == 0 and stub.calls == 3
+    assert second.error == first.error
+
+
+def test_an_answer_closes_the_breaker_count(stub):
+    stub.behaviour = lambda body, n: (503, "busy") if n % 3 else (200, "fine")
+    with make_client(stub, retries=2, breaker_failures=3) as client:
+        results = [client.run([ask(str(i))])[0] for i in range(4)]  # 503, 503, then an answer
+        assert client.endpoint_down is None
+    assert all(r.ok for r in results) and stub.calls == 12
+
+
+@pytest.mark.parametrize("how", ["map", "run"])
+def test_calls_running_past_the_step_deadline_fail_and_the_others_come_back(stub, how):
+    stub.behaviour = lambda body, n: (200, body["messages"][0]["content"])
+    stub.delay_of = lambda body: 30.0 if body["messages"][0]["content"] == "3" else 0.0
+    with make_client(stub, timeout=60, call_timeout=60, step_deadline=0.5) as client:
+        reqs = [ask(str(i)) for i in range(6)]
+        if how == "map":
+            out = client.map(reqs, lambda r: r, lambda r, res: res)
+        else:
+            out = client.run(reqs)
+        stats = client.stats
+    assert [r.text for r in out] == ["0", "1", "2", "", "4", "5"]
+    late = out[3]
+    assert not late.ok and late.error.startswith("deadline: no answer within the step deadline")
+    assert late.record.attempts == 1 and late.record.error == late.error
+    assert stats["calls"] == 6 and stats["errors"] == 1
+
+
+def test_the_call_timeout_bounds_every_attempt_together(stub):
+    stub.delay = 0.3
+    with make_client(stub, timeout=0.2, retries=10, call_timeout=0.5) as client:
+        [res] = client.run([ask()])
+    assert res.error == "transient: timeout after 0.5s in all (call_timeout)"
+    assert res.record.attempts == 3
+
+
+def test_answers_are_cached_while_later_calls_still_wait(stub, tmp_path):
+    from socialsim.llm.cache import ResponseCache
+
+    stub.behaviour = lambda body, n: (200, GOOD)
+    stub.delay_of = lambda body: 0.0 if body["messages"][0]["content"] != "slow" else 1.0
+    seen: list[int] = []
+
+    def handle(req, res):
+        if req.messages[0]["content"] == "slow":  # the fast answers are committed by now
+            cache = ResponseCache(tmp_path / "c.sqlite")
+            seen.append(len(cache))
+            cache.close()
+        return res
+
+    with make_client(stub, tmp_path, cache=True) as client:
+        client.map([ask("a", seed=1), ask("b", seed=2), ask("slow", seed=3)], lambda r: r, handle)
+    assert seen == [2]

@@ -93,3 +93,19 @@ async def test_permanent_errors_are_not_retried():
         await policy.run(bad)
     assert calls == 1 and info.value.attempts == 1 and not info.value.transient
     assert sleeps == []
+
+
+async def test_no_retry_starts_that_would_begin_past_the_deadline():
+    import time
+
+    async def fail() -> str:
+        raise TransientError("503")
+
+    policy, sleeps = _recording_policy(retries=5)
+    with pytest.raises(CallFailed) as caught:
+        await policy.run(fail, deadline=time.monotonic())
+    assert caught.value.attempts == 1 and sleeps == [] and caught.value.transient
+    policy, sleeps = _recording_policy(retries=5)
+    with pytest.raises(CallFailed) as caught:
+        await policy.run(fail, deadline=time.monotonic() + 3600)
+    assert caught.value.attempts == 6 and len(sleeps) == 5

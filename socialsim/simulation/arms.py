@@ -164,6 +164,7 @@ def summarize_arms(arms: Arms) -> dict[str, Any]:
             "arms": {a: [f"{a}/s{s}" for s in seeds] for a in arms.runs},
             "headline": first.get("headline", []),
             "means": arm_means(arms.results, measures),
+            "sd": arm_sds(arms.results, measures),
             "data_quality": arm_quality(arms.results),
             "effects": effects,
         }
@@ -213,6 +214,18 @@ def arm_quality(results: pd.DataFrame) -> dict[str, dict[str, int]]:
         arm: {c.split(".", 1)[1]: int(rows[c].fillna(0).sum()) for c in cols}
         for arm, rows in results.groupby("arm", sort=False)
     }
+
+
+def arm_sds(results: pd.DataFrame, measures: list[str]) -> dict[str, dict[str, float | None]]:
+    """Standard deviation of each measure per arm across its seeds (ddof 1; None with one
+    replicate): how much a result varies from seed to seed."""
+    out: dict[str, dict[str, float | None]] = {}
+    for arm, rows in results.groupby("arm", sort=False):
+        out[str(arm)] = {}
+        for m in measures:
+            x = pd.to_numeric(rows[m], errors="coerce").dropna()
+            out[str(arm)][m] = float(x.std(ddof=1)) if len(x) > 1 else None
+    return out
 
 
 def arm_means(results: pd.DataFrame, measures: list[str]) -> dict[str, dict[str, float]]:

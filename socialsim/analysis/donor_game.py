@@ -20,6 +20,7 @@ from socialsim.analysis import plots
 from socialsim.analysis.canvas import figure, no_data
 from socialsim.analysis.io import RunData, event_table, of_kind, payload
 from socialsim.analysis.report.parts import register_report_part
+from socialsim.analysis.summarize import jsonable
 from socialsim.registry import NoParams, register_measure
 
 ROUND_NUMBERS = ["generation", "round", "share", "given", "cost", "received", "damage",
@@ -185,18 +186,6 @@ def seed_variation(results: pd.DataFrame, prefix: str = "donor_game.") -> pd.Dat
     return pd.DataFrame(rows, columns=cols)
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for k, v in row.items():
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            out[k] = None
-        elif isinstance(v, np.integer | int) and not isinstance(v, bool):
-            out[k] = int(v)
-        else:
-            out[k] = float(v)
-    return out
-
-
 def donor_game_summary(events: pd.DataFrame) -> dict[str, Any]:
     """Every donor-game measure as a JSON-ready dict ({} when the run has no donor rounds).
 
@@ -214,7 +203,7 @@ def donor_game_summary(events: pd.DataFrame) -> dict[str, Any]:
     overall = _shares(rounds)
     records = gens.to_dict(orient="records")
     by_generation = {
-        str(int(row["generation"])): _plain({k: v for k, v in row.items() if k != "generation"})
+        str(int(row["generation"])): jsonable({k: v for k, v in row.items() if k != "generation"})
         for row in records
     }
     totals = gens["total_resources"].dropna()
@@ -225,7 +214,7 @@ def donor_game_summary(events: pd.DataFrame) -> dict[str, Any]:
             "generations": len(gens),
             "mean_total_resources": float(totals.mean()) if len(totals) else None,
         },
-        "final": _plain(records[-1]),
+        "final": jsonable(records[-1]),
         "by_generation": by_generation,
     }
     mix = strategy_mix(standings)

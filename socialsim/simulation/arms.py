@@ -80,44 +80,27 @@ def run_arms(
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
     arm_names = ["treatment", "control"] if cfg.control else ["treatment"]
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in arm_names})
-    first_dir = root / arm_names[0] / f"s{seeds[0]}"
-    try:
-        first = run_one(
-            cfg.with_overrides(
-                {"seed": seeds[0], "scenario.arm": arm_names[0], "replicates": 1, "control": False}
-            ),
-            out=first_dir,
-            on_step=on_step,
-            report=report,
-            clients=clients,
-            in_arms=True,
-            graph=graph,
-            personas=personas,
-        )
-    except SocialsimError:
-        if not first_dir.exists():  # bad input, found before anything ran: leave no trace
-            shutil.rmtree(root, ignore_errors=True)
-            if existed:
-                root.mkdir(parents=True, exist_ok=True)
-        raise
-    arms.runs[arm_names[0]].append(first)
     for seed in seeds:
         for arm in arm_names:
-            if seed == seeds[0] and arm == arm_names[0]:
-                continue
-            one = cfg.with_overrides(
-                {"seed": seed, "scenario.arm": arm, "replicates": 1, "control": False}
-            )
-            result = run_one(
-                one,
-                out=root / arm / f"s{seed}",
-                on_step=on_step,
-                report=report,
-                clients=clients,
-                in_arms=True,
-                graph=graph,
-                personas=personas,
-            )
+            run_dir = root / arm / f"s{seed}"
+            try:
+                result = run_one(
+                    arm_config(cfg, seed, arm),
+                    out=run_dir,
+                    on_step=on_step,
+                    report=report,
+                    clients=clients,
+                    in_arms=True,
+                    graph=graph,
+                    personas=personas,
+                )
+            except SocialsimError:
+                if not any(arms.runs.values()) and not run_dir.exists():
+                    # bad input, found before anything ran: leave no trace
+                    shutil.rmtree(root, ignore_errors=True)
+                    if existed:
+                        root.mkdir(parents=True, exist_ok=True)
+                raise
             arms.runs[arm].append(result)
     summarize_arms(arms)
     if report if report is not None else cfg.output.report:
@@ -125,6 +108,13 @@ def run_arms(
 
         write_report(root)
     return arms
+
+
+def arm_config(cfg: ExperimentConfig, seed: int, arm: str) -> ExperimentConfig:
+    """The config of one run of an arms directory: one seed, one arm."""
+    return cfg.with_overrides(
+        {"seed": seed, "scenario.arm": arm, "replicates": 1, "control": False}
+    )
 
 
 def summarize_arms(arms: Arms) -> dict[str, Any]:

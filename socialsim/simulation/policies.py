@@ -109,7 +109,6 @@ def build_policy_groups(
         group.members = np.zeros(n, dtype=bool)
         group.pinned = np.zeros(n, dtype=bool)
         if group.is_llm:
-            POLICIES.validate(name, params, f"{where}.params")
             group.llm_config = llm
             key = llm.model_dump_json()
             if key not in shared:

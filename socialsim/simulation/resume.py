@@ -129,7 +129,7 @@ def resume_arms(
 ):
     """Finish every run of an arms directory that has no summary; keep the finished ones."""
     from socialsim.analysis.io import load_run
-    from socialsim.simulation.arms import Arms, summarize_arms
+    from socialsim.simulation.arms import Arms, arm_config, summarize_arms
     from socialsim.simulation.runner import run_one
 
     cfg = resumable_config(root)
@@ -138,9 +138,7 @@ def resume_arms(
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in names})
     for seed in seeds:
         for arm in names:
-            one = cfg.with_overrides(
-                {"seed": seed, "scenario.arm": arm, "replicates": 1, "control": False}
-            )
+            one = arm_config(cfg, seed, arm)
             run_dir = root / arm / f"s{seed}"
             if (run_dir / "summary.json").is_file():
                 data = load_run(run_dir)

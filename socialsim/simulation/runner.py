@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,7 @@ def run_one(
     existed = out is not None and Path(out).is_dir()
     run_dir = new_run_dir(cfg, out)
     return simulate_into(
-        cfg, run_dir, on_step, report, clients, in_arms, graph, personas, fresh=existed
+        cfg, run_dir, on_step, report, clients, in_arms, graph, personas, existed=existed
     )
 
 
@@ -206,20 +206,18 @@ def simulate_into(
     in_arms: bool = False,
     graph: Any = None,
     personas: Any = None,
-    fresh: bool | None = None,
+    existed: bool | None = None,
 ) -> Run:
     """Simulate into an existing run directory and write its record, summary and report.
 
-    `fresh` (whether the directory existed before) lets bad input found while building the
-    model remove what was written; None keeps the directory as it is on such an error.
+    `existed` (whether the directory was there before) lets bad input found while building
+    the model remove what was written; None keeps the directory as it is on such an error.
     """
     from socialsim.simulation.model import SocialModel
 
-    if fresh is None:
+    guard = nullcontext() if existed is None else discarded_on_bad_input(run_dir, existed)
+    with guard:
         model = SocialModel(cfg, run_dir, clients=clients, graph=graph, personas=personas)
-    else:
-        with discarded_on_bad_input(run_dir, fresh):
-            model = SocialModel(cfg, run_dir, clients=clients, graph=graph, personas=personas)
     cfg = model.cfg
     given = given_parts(model)
     (run_dir / "config.yaml").write_text(config_text(cfg, given), encoding="utf-8")

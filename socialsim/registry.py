@@ -159,6 +159,8 @@ MEASURES = Registry(
         "socialsim.analysis.manipulation",
         "socialsim.analysis.negotiation",
         "socialsim.analysis.network_growth",
+        "socialsim.analysis.consistency",
+        "socialsim.analysis.message_quality",
     ),
 )
 

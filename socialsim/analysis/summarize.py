@@ -11,7 +11,8 @@ summary.json is written once, from the run's record, by :func:`summarize_run`:
 - ``headline``: the measures the report leads with.
 
 A run with a control arm adds ``effects`` at the level of its arms (see
-:mod:`socialsim.simulation.arms`).
+:mod:`socialsim.simulation.arms`). A sweep directory's summary.json is written by
+:func:`analyze_sweep` (``kind: "sweep"``, its cells, and its ``prompt_sensitivity``).
 """
 
 from __future__ import annotations
@@ -348,11 +349,53 @@ def write_tables(root: Path, run: RunData, threshold: float = 0.5) -> None:
 def analyze_dir(path: str | Path, threshold: float = 0.5) -> dict[str, Any]:
     """Analyse a run directory again: rewrite summary.json and tables/*.csv; return the summary.
 
-    The scenario's descriptive facts of the existing summary.json are kept.
+    The scenario's descriptive facts of the existing summary.json are kept. A sweep
+    directory gets its sweep summary instead (:func:`analyze_sweep`).
     """
     root = Path(path)
+    if (root / "sweep.json").is_file():
+        return analyze_sweep(root)
     run = load_run(root)
     summary = summarize_run(run, threshold)
     write_summary(root, summary)
     write_tables(root, run, threshold)
+    return summary
+
+
+def sweep_results(root: Path) -> pd.DataFrame:
+    """A sweep directory's results table (results.csv, else results.parquet)."""
+    if (root / "results.csv").is_file():
+        return pd.read_csv(root / "results.csv")
+    return pd.read_parquet(root / "results.parquet")
+
+
+def analyze_sweep(path: str | Path) -> dict[str, Any]:
+    """Write a sweep directory's summary.json from its results and cells; return it.
+
+    ``{"kind": "sweep", "name", "grid", "cells", "failed", "headline", "prompt_sensitivity"}``:
+    the headline measures of its first finished cell, and their sensitivity to the prompt's
+    wording (None unless the grid sweeps ``agents.prompt.template``; see
+    :mod:`socialsim.analysis.prompt_sensitivity`).
+    """
+    from socialsim.analysis.prompt_sensitivity import cell_headline, sweep_sensitivity
+
+    root = Path(path)
+    results = sweep_results(root)
+    try:
+        setup = json.loads((root / "sweep.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        setup = {}
+    headline = cell_headline(root, results)
+    failed = int((results["status"] != "ok").sum()) if "status" in results else 0
+    summary = {
+        "kind": "sweep",
+        "name": (setup.get("config") or {}).get("name"),
+        "grid": setup.get("grid") or {},
+        "cells": int(len(results)),
+        "failed": failed,
+        "headline": headline,
+        "prompt_sensitivity": sweep_sensitivity(results, headline),
+    }
+    summary = jsonable(summary)
+    write_summary(root, summary)
     return summary

@@ -6,7 +6,9 @@ which cuts it at its timeout and counts its outcome. After
 breaker opens: attempts fail at once with :class:`EndpointOpen`, whose message names the
 endpoint, what went wrong and the fix. Any other outcome (an answer, a 4xx, a rate limit)
 shows the endpoint is up and closes it. After `cooldown` seconds an open breaker lets
-attempts through again; one more transport failure opens it again.
+attempts through again; one more transport failure opens it again. A pool of replicas
+(:mod:`socialsim.llm.endpoints`) has one breaker, counting failures only while every
+replica is out of rotation.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class Breaker:
     opened_at: float | None = None
     reason: str = ""
     tripped: str | None = field(default=None)  # the open message, kept until a success
+    replicas: int = 1  # endpoints behind `endpoint` (a pool's URLs, comma-separated)
 
     def _open(self) -> bool:
         return self.opened_at is not None and time.monotonic() - self.opened_at < self.cooldown
@@ -98,10 +101,17 @@ class Breaker:
         self.reason = short_reason(message)
         if self.threshold and self.failures >= self.threshold and not self._open():
             self.opened_at = time.monotonic()
-            self.tripped = (
-                f"model endpoint {self.endpoint} failed {self.failures} requests in a row "
-                f"({self.reason}); {fix_for(message, self.api_base, self.api_key_env)}"
-            )
+            fix = fix_for(message, self.api_base, self.api_key_env)
+            if self.replicas > 1:
+                self.tripped = (
+                    f"model endpoints {self.endpoint} are all down: {self.failures} requests "
+                    f"in a row failed ({self.reason}); {fix}"
+                )
+            else:
+                self.tripped = (
+                    f"model endpoint {self.endpoint} failed {self.failures} requests in a row "
+                    f"({self.reason}); {fix}"
+                )
 
     async def attempt(
         self, send: Callable[[], Awaitable[T]], timeout: float, timeout_text: str
@@ -141,6 +151,16 @@ class Breakers:
             threshold = 0 if route == "local" else self.threshold
             breaker = Breaker(endpoint, threshold, self.cooldown, api_base, self.api_key_env)
             self._by_endpoint[endpoint] = breaker
+        return breaker
+
+    def of_pool(self, urls: tuple[str, ...]) -> Breaker:
+        """The one breaker of a pool of replicas: it opens only while all of them are down."""
+        label = ", ".join(urls)
+        breaker = self._by_endpoint.get(label)
+        if breaker is None:
+            breaker = Breaker(label, self.threshold, self.cooldown, label, self.api_key_env)
+            breaker.replicas = len(urls)
+            self._by_endpoint[label] = breaker
         return breaker
 
     @property

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from socialsim.errors import LLMSetupError
 from socialsim.llm import local
+from socialsim.llm.endpoints import endpoint_urls
 from socialsim.llm.http import FAST_PATH_PREFIXES
 from socialsim.llm.litellm_route import get_litellm
 from socialsim.llm.types import LLMConfig, LLMRequest
@@ -35,7 +36,9 @@ def validate_model(config: LLMConfig, model: str | None = None) -> None:
         return
     litellm = get_litellm()
     try:
-        _, provider, _, _ = litellm.get_llm_provider(model, api_base=config.api_base)
+        _, provider, _, _ = litellm.get_llm_provider(
+            model, api_base=(endpoint_urls(config.api_base) or (None,))[0]
+        )
     except Exception:
         raise LLMSetupError(
             f"cannot route model {model!r}: use a litellm model string such as "
@@ -97,7 +100,8 @@ def run_check(
     )
     validate_model(cfg)
     if cfg.api_base and not cfg.model.startswith("local/"):
-        _reachable(cfg.api_base)
+        for url in endpoint_urls(cfg.api_base):
+            _reachable(url)
     client = LLMClient(cfg)
     try:
         if cfg.model.startswith("local/"):  # load the model outside the measured call

@@ -5,7 +5,9 @@ embedded model, direct HTTP or litellm). Around every route: the response cache 
 committed as it arrives), a concurrency cap, a per-attempt and a per-call timeout, retries on
 transient errors, a circuit breaker per endpoint (:mod:`socialsim.llm.breaker`), a deadline
 per batch (:mod:`socialsim.llm.deadline`), structured output with one repair round, and a
-:class:`CallRecord` priced by :mod:`socialsim.llm.costs`. Error texts are redacted
+:class:`CallRecord` priced by :mod:`socialsim.llm.costs`. With several ``api_base`` URLs,
+each attempt goes to the least-loaded replica that is up (:mod:`socialsim.llm.endpoints`);
+the concurrency cap then applies per replica. Error texts are redacted
 (:mod:`socialsim.llm.redact`) before anything sees them.
 
 All model calls run on the client's own event loop in a background thread
@@ -29,6 +31,7 @@ from socialsim.llm.breaker import Breakers
 from socialsim.llm.cache import DEFAULT_CACHE_PATH, ResponseCache, cache_key
 from socialsim.llm.costs import Costs
 from socialsim.llm.deadline import settle
+from socialsim.llm.endpoints import EndpointPool, endpoint_urls
 from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key
 from socialsim.llm.loop_thread import LoopThread
 from socialsim.llm.redact import redact, remember, remember_environment
@@ -53,8 +56,12 @@ class LLMClient:
         cache_path: str | Path | None = None,
         *,
         retry: RetryPolicy | None = None,
+        probe_after: float = 2.0,
     ) -> None:
         self.config = config
+        self._probe_after = probe_after  # seconds before a failed replica gets a trial call
+        self._pools: dict[tuple[str, ...], EndpointPool] = {}
+        self._width = config.concurrency * max(1, len(endpoint_urls(config.api_base)))
         self.retry = retry or RetryPolicy(retries=config.retries)
         self._cache: ResponseCache | None = None
         if config.cache:
@@ -62,7 +69,7 @@ class LLMClient:
         self._api_key = api_key(config.api_key_env)
         remember(self._api_key)
         remember_environment()
-        self._http = HttpBackend(config.concurrency, config.api_key_env, config.connect_timeout)
+        self._http = HttpBackend(self._width, config.api_key_env, config.connect_timeout)
         self._breakers = Breakers(config.breaker_failures, config.api_key_env)
         self._unsaved: list[tuple[str, str, Completion]] = []  # answers not yet committed
         self._routes = Routes(config, self._http)
@@ -92,6 +99,11 @@ class LLMClient:
     def endpoint_down(self) -> str | None:
         """One line naming an endpoint whose circuit breaker opened (no answer since), or None."""
         return self._breakers.tripped
+
+    @property
+    def endpoint_health(self) -> list[dict[str, Any]]:
+        """Per replica of a list of ``api_base`` URLs used so far: url, up, in_flight, answered, failed."""
+        return [row for pool in self._pools.values() for row in pool.health()]
 
     async def complete(self, req: LLMRequest) -> LLMResult:
         """One request; failures come back as `result.error`, never as exceptions."""
@@ -168,7 +180,7 @@ class LLMClient:
     async def _complete_many(self, reqs: list[LLMRequest]) -> list[LLMResult]:
         deadline = self._batch_deadline()
         if self._sem is None:
-            self._sem = asyncio.Semaphore(self.config.concurrency)
+            self._sem = asyncio.Semaphore(self._width)
         plans = [self._plan(r) for r in reqs]
         results: list[LLMResult | None] = [None] * len(reqs)
         hits = self._cache.get_many([p[-1] for p in plans]) if self._cache is not None else {}
@@ -202,7 +214,7 @@ class LLMClient:
     ) -> list[Y]:
         deadline = self._batch_deadline()
         if self._sem is None:
-            self._sem = asyncio.Semaphore(self.config.concurrency)
+            self._sem = asyncio.Semaphore(self._width)
         out: list[Any] = [None] * len(items)
         calls: dict[asyncio.Task, tuple[int, CallRecord, float]] = {}
 
@@ -250,7 +262,9 @@ class LLMClient:
         self._account(record)
         return LLMResult(text="", record=record, value=None, error=record.error)
 
-    def _plan(self, req: LLMRequest) -> tuple[str, str, str | None, float, int, str]:
+    def _plan(
+        self, req: LLMRequest
+    ) -> tuple[str, str, str | tuple[str, ...] | None, float, int, str]:
         cfg = self.config
         model = req.model or cfg.model
         api_base = req.api_base or cfg.api_base
@@ -382,26 +396,38 @@ class LLMClient:
         """One attempt: past the breaker, within the attempt timeout and the call's budget."""
         model, route, api_base, temperature, max_tokens, _ = plan
         cfg = self.config
-        breaker = self._breakers.of(model, route, api_base)
+        urls = endpoint_urls(api_base)
 
-        async def send() -> Completion:
+        async def send(url: str | None) -> Completion:
             record.attempts += 1
-            key = self._litellm_key(model, api_base)
+            key = self._litellm_key(model, url)
             return await self._routes.send(
-                req, messages, model, route, api_base, temperature, max_tokens, api_key=key
+                req, messages, model, route, url, temperature, max_tokens, api_key=key
             )
 
-        assert self._sem is not None
-        async with self._sem:
+        def budget() -> tuple[float, str]:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TransientError(
                     f"no time left of the call's {cfg.call_timeout:g}s (agents.llm.call_timeout)"
                 )
             if left < cfg.timeout:
-                return await breaker.attempt(
-                    send, left, f"timeout after {cfg.call_timeout:g}s in all (call_timeout)"
-                )
-            return await breaker.attempt(
-                send, cfg.timeout, f"timeout after {cfg.timeout:g}s (timeout)"
-            )
+                return left, f"timeout after {cfg.call_timeout:g}s in all (call_timeout)"
+            return cfg.timeout, f"timeout after {cfg.timeout:g}s (timeout)"
+
+        assert self._sem is not None
+        async with self._sem:
+            if len(urls) > 1 and route != "local":
+                return await self._pool_of(urls).attempt(send, budget)
+            url = urls[0] if urls else None
+            breaker = self._breakers.of(model, route, url)
+            return await breaker.attempt(lambda: send(url), *budget())
+
+    def _pool_of(self, urls: tuple[str, ...]) -> EndpointPool:
+        """The pool of these replicas (one per list of URLs), made on first use."""
+        pool = self._pools.get(urls)
+        if pool is None:
+            breaker = self._breakers.of_pool(urls)
+            pool = EndpointPool(urls, self.config.concurrency, breaker, self._probe_after)
+            self._pools[urls] = pool
+        return pool

@@ -80,6 +80,32 @@ def resolve_gguf(name: str) -> Path:
     return path
 
 
+# Regex shorthands llama.cpp's grammar cannot parse (a schema with one crashes the process),
+# written out as the character classes they stand for.
+_SHORTHANDS = {r"\d": "[0-9]", r"\w": "[A-Za-z0-9_]", r"\s": "[ ]"}
+
+
+def grammar_schema(schema: Any) -> Any:
+    """`schema` ready for llama.cpp's grammar: ``\\d``, ``\\w``, ``\\s`` spelt out as classes.
+
+    A pattern not anchored at both ends (which the grammar cannot take) is left out; the
+    answer is still checked against the full schema when it is parsed.
+    """
+    if isinstance(schema, list):
+        return [grammar_schema(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: grammar_schema(v) for k, v in schema.items()}
+    if isinstance(out.get("pattern"), str):
+        pattern = out["pattern"]
+        for short, spelt in _SHORTHANDS.items():
+            pattern = pattern.replace(short, spelt)
+        out["pattern"] = pattern
+        if not (pattern.startswith("^") and pattern.endswith("$")):
+            del out["pattern"]
+    return out
+
+
 @lru_cache(maxsize=64)
 def _grammar(schema_json: str) -> Any:
     from llama_cpp import LlamaGrammar
@@ -166,7 +192,7 @@ class LlamaPool:
         if seed is not None:
             kwargs["seed"] = seed
         if schema is not None:
-            kwargs["grammar"] = _grammar(json.dumps(schema, sort_keys=True))
+            kwargs["grammar"] = _grammar(json.dumps(grammar_schema(schema), sort_keys=True))
         llm = self._acquire()
         try:
             out = llm.create_chat_completion(**kwargs)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -20,13 +21,25 @@ class LLMConfig(BaseModel):
     model: str = Field(
         "local/smollm2", description="any litellm model string, or local/<name|path.gguf>"
     )
-    api_base: str | None = Field(None, description="endpoint URL, e.g. http://127.0.0.1:8000/v1")
+    api_base: str | tuple[str, ...] | None = Field(
+        None,
+        description=(
+            "endpoint URL, e.g. http://127.0.0.1:8000/v1, or a list of URLs of replicas "
+            "serving the same model: each call goes to the one with the fewest calls in "
+            "flight; one that fails is left out and tried again a few seconds later"
+        ),
+    )
     api_key_env: str | None = Field(
         None, description="name of the environment variable holding the API key (never the key)"
     )
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(160, ge=1, le=32768)
-    concurrency: int = Field(64, ge=1, le=100_000, description="requests in flight at once")
+    concurrency: int = Field(
+        64,
+        ge=1,
+        le=100_000,
+        description="requests in flight at once, per endpoint when api_base lists several",
+    )
     timeout: float = Field(
         60.0, gt=0, description="seconds per call attempt (connect, wait and read together)"
     )
@@ -67,6 +80,25 @@ class LLMConfig(BaseModel):
         None, ge=1, description="embedded-model instances (default: cores)"
     )
     local_n_ctx: int = Field(2048, ge=256, le=131072, description="embedded-model context length")
+
+    @field_validator("api_base", mode="before")
+    @classmethod
+    def _endpoint_list(cls, value: Any) -> Any:
+        """A list of endpoints: non-empty, each an http(s) URL, none twice."""
+        if value is None or isinstance(value, str):
+            return value
+        if not isinstance(value, list | tuple):
+            raise ValueError("expected a URL or a list of URLs, e.g. [http://127.0.0.1:8000/v1]")
+        if not value:
+            raise ValueError("the list of endpoints is empty: give at least one URL")
+        for url in value:
+            parts = urlsplit(url) if isinstance(url, str) else None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1")
+        if len(set(value)) < len(value):
+            twice = next(url for url in value if value.count(url) > 1)
+            raise ValueError(f"{twice} is listed twice")
+        return tuple(value)
 
 
 @dataclass

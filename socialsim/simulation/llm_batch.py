@@ -21,6 +21,7 @@ import numpy as np
 
 from socialsim.errors import EndpointDown, SocialsimError
 from socialsim.llm.breaker import fix_for
+from socialsim.llm.endpoints import endpoint_urls
 from socialsim.simulation.queries import Answer, Question
 
 if TYPE_CHECKING:
@@ -134,7 +135,9 @@ def _endpoints(groups: list[Any]) -> str:
 
 def _endpoint(group: Any) -> str:
     llm = getattr(group, "llm_config", None)
-    return (llm.api_base or llm.model) if llm is not None else "?"
+    if llm is None:
+        return "?"
+    return ", ".join(endpoint_urls(llm.api_base)) or llm.model
 
 
 def _fix(groups: list[Any], error: str) -> str:

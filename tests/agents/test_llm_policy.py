@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from socialsim.agents.beliefs import Claim
 from socialsim.agents.persona import Persona
 from socialsim.agents.policies import Decision, LLMPolicy, Observation
-from socialsim.agents.policies.llm import decision_schema, request_seed
+from socialsim.agents.policies.llm import SENTENCE_PATTERN, decision_schema, request_seed
 from socialsim.errors import ConfigError, SocialsimError
 from socialsim.llm.prompts import load_template, render
 from socialsim.llm.types import CallRecord, LLMConfig, LLMRequest, LLMResult
@@ -252,9 +253,8 @@ def test_templates_render_as_data_and_name_missing_fields():
         render("decide_v1", **{k: v for k, v in values.items() if k != "inbox"})
     with pytest.raises(SocialsimError, match="known templates: .*decide_v1"):
         load_template("../../etc/passwd")
-    pol, _ = policy(lambda r: ok({}), template="no_such_template")
-    with pytest.raises(SocialsimError):
-        pol.build_request(observation())
+    with pytest.raises(SocialsimError, match="no_such_template"):
+        policy(lambda r: ok({}), template="no_such_template")
 
 
 def test_decision_is_the_base_model():
@@ -344,3 +344,46 @@ def test_decide_each_without_map_observes_everyone_then_asks_once():
     pairs = pol.decide_each([3, 4], observation)
     assert len(client.batches) == 1 and len(client.batches[0]) == 2
     assert [o.agent_id for o, _ in pairs] == [3, 4] and all(d.to == "none" for _, d in pairs)
+
+
+def test_compact_answer_puts_the_credence_first_and_asks_for_one_sentence():
+    pol, _ = policy(lambda r: ok({}), template="talk_v1")
+    one = observation(claims=CLAIMS[:1], beliefs={"vax": 0.25})
+    schema = pol.build_request(one).schema.model_json_schema()
+    assert list(schema["properties"]) == ["credence", "message", "to"]
+    assert schema["required"] == ["credence", "message", "to"]
+    assert schema["properties"]["message"]["pattern"] == SENTENCE_PATTERN
+    assert schema["properties"]["to"]["enum"] == ["all", "none", "Bob", "Carla"]
+    pattern = re.compile(SENTENCE_PATTERN)
+    assert pattern.match("I doubt that vaccines cause autism.")
+    for debris in ('{"a": 1}', "0.0,", "Yes it is.", "australia_capital is true, I think so"):
+        assert not pattern.match(debris)
+    both = pol.build_request(observation()).schema.model_json_schema()
+    assert list(both["properties"]) == ["credences", "message", "to"]
+    assert both["properties"]["credences"]["required"] == ["vax", "moon"]
+
+
+def test_compact_answers_become_the_same_decisions():
+    one = observation(claims=CLAIMS[:1], beliefs={"vax": 0.25})
+    pol, _ = policy(
+        lambda r: ok({"credence": 0.7, "message": "I think it might be true.", "to": "Bob"}),
+        template="talk_v1",
+    )
+    decision = pol.decide([one])[0]
+    assert decision.credences == {"vax": 0.7} and decision.to == 5 and decision.error is None
+    assert decision.prompt_id == "talk_v1"
+    pol, _ = policy(
+        lambda r: ok({"credences": {"vax": 1.4, "moon": 40}, "message": "Hi all.", "to": "none"}),
+        template="talk_v1_p2",
+    )
+    decision = pol.decide([observation()])[0]
+    assert decision.credences == {"vax": 1.0, "moon": 0.4} and decision.to == "none"
+
+
+def test_compact_prompt_restates_the_claim_and_the_last_credence():
+    pol, _ = policy(lambda r: ok({}), template="talk_v1")
+    request = pol.build_request(observation(claims=CLAIMS[:1], beliefs={"vax": 0.25}))
+    user = request.messages[1]["content"]
+    assert 'Claim: "Vaccines cause autism"' in user and "25% sure" in user
+    assert "Did you see the new study?" in user and "Bob, Carla" in user
+    assert '"credence": 0.8' in request.messages[0]["content"]  # the worked example

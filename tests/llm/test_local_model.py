@@ -143,3 +143,24 @@ def test_concurrent_instances_leave_stdout_alone():
         pool.close()
     assert all(o.completion_tokens > 0 for o in outs)
     assert (os.fstat(1).st_ino, os.fstat(2).st_ino) == before
+
+
+class Coded(BaseModel):
+    code: str = Field(pattern=r"^[A-Z]{2}\d+$")
+    note: str = Field(pattern=r"\w+")  # not anchored: the grammar cannot take it
+
+
+def test_regex_shorthands_in_a_schema_do_not_crash_the_embedded_model(tmp_path):
+    client = LLMClient(LLMConfig(model="local/smollm2", cache=False, max_tokens=48))
+    try:
+        [result] = client.run(
+            [
+                LLMRequest(
+                    messages=[{"role": "user", "content": "Give a code like AB12."}], schema=Coded
+                )
+            ]
+        )
+    finally:
+        client.close()
+    assert result.ok, result.error
+    assert result.value.code[:2].isupper() and result.value.code[2:].isdigit()

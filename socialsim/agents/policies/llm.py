@@ -18,11 +18,14 @@ from pydantic import BaseModel, Field, create_model
 
 from socialsim.agents.policies.base import DecidingPolicy, Decision, Observation
 from socialsim.errors import ConfigError
-from socialsim.llm.prompts import render_parts
+from socialsim.llm.prompts import answer_form, render_parts
 from socialsim.llm.types import LLMConfig, LLMRequest, LLMResult
 
 T = TypeVar("T")
-_CORE_FIELDS = ("message", "to", "beliefs")
+_CORE_FIELDS = ("message", "to", "beliefs", "credence", "credences")
+# One sentence of 5 to 17 plain words ending in . ! or ?: what the compact answer's message
+# must match, so that constrained decoding on a small model yields a sentence, not debris.
+SENTENCE_PATTERN = "^[A-Z][A-Za-z']*( [A-Za-z',-]+){4,16}[.!?]$"
 _EVERYONE = {"all", "everyone", "everybody", "public", "neighbours", "neighbors"}
 _NOBODY = {"none", "nobody", "no one", "noone", "nothing"}
 
@@ -87,6 +90,44 @@ def decision_schema(
     )
 
 
+def compact_schema(
+    claim_ids: tuple[str, ...],
+    extra_fields: dict[str, tuple[type, Any]] | None = None,
+    recipients: tuple[str, ...] = (),
+) -> type[BaseModel]:
+    """The compact answer: credence first, then one sentence, then its recipient.
+
+    One claim gets ``credence`` (a number), several get ``credences`` (claim id -> number),
+    none gets neither. The credence comes first so the sentence is written knowing it, and
+    the message must match :data:`SENTENCE_PATTERN`; staying silent is ``to: "none"``.
+    """
+    number = {"type": "number", "minimum": 0, "maximum": 1}
+    belief: dict[str, Any] = {}
+    if len(claim_ids) == 1:
+        belief["credence"] = (
+            float,
+            Field(..., description="how sure you are the claim is true", json_schema_extra=number),
+        )
+    elif claim_ids:
+        nested = {"properties": {c: number for c in claim_ids}, "required": list(claim_ids)}
+        belief["credences"] = (Any, Field(..., json_schema_extra={"type": "object", **nested}))
+    to_extra: dict[str, Any] = {"enum": ["all", "none", *recipients]} if recipients else {}
+    return create_model(
+        "AgentTalk",
+        **belief,
+        message=(
+            str,
+            Field(
+                ...,
+                description="one short sentence about the claim",
+                json_schema_extra={"pattern": SENTENCE_PATTERN},
+            ),
+        ),
+        to=(str, Field(..., description="'all', 'none' or a name", json_schema_extra=to_extra)),
+        **(extra_fields or {}),
+    )
+
+
 def request_seed(base: int, agent_id: int, step: int) -> int:
     """A deterministic 31-bit seed for one agent's request in one step."""
     digest = hashlib.blake2b(f"{base}:{agent_id}:{step}".encode(), digest_size=4).digest()
@@ -102,6 +143,17 @@ def _flat(text: str, limit: int) -> str:
     """Agent text on one line, cut to `limit` characters."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _stated_beliefs(obs: Observation, data: dict[str, Any]) -> Any:
+    """The answer's beliefs in either form: ``beliefs``, ``credences`` or one ``credence``."""
+    if data.get("beliefs") is not None:
+        return data["beliefs"]
+    if data.get("credences") is not None:
+        return data["credences"]
+    if data.get("credence") is not None and len(obs.claims) == 1:
+        return {obs.claims[0].id: data["credence"]}
+    return None
 
 
 class LLMPolicy(DecidingPolicy):
@@ -133,6 +185,7 @@ class LLMPolicy(DecidingPolicy):
         self.max_message_chars = max_message_chars
         self.max_neighbours_shown = max_neighbours_shown
         self.brief_persona = brief_persona
+        self.answer = answer_form(template)
         self._schemas: dict[tuple, type[BaseModel]] = {}
 
     def schema_for(self, observation: Observation) -> type[BaseModel]:
@@ -143,9 +196,12 @@ class LLMPolicy(DecidingPolicy):
         if key not in self._schemas:
             if len(self._schemas) > 4096:
                 self._schemas.clear()
-            self._schemas[key] = decision_schema(
-                ids, self.extra_fields, self.max_message_chars, labels
-            )
+            if self.answer == "compact":
+                self._schemas[key] = compact_schema(ids, self.extra_fields, labels)
+            else:
+                self._schemas[key] = decision_schema(
+                    ids, self.extra_fields, self.max_message_chars, labels
+                )
         return self._schemas[key]
 
     def prompt_fields(self, observation: Observation) -> dict[str, str]:
@@ -185,6 +241,12 @@ class LLMPolicy(DecidingPolicy):
             persona=obs.persona.describe(brief=self.brief_persona),
             instructions="\n".join(_flat(i, 600) for i in obs.instructions),
             claims="\n".join(f'- {c.id}: "{_flat(c.text, 160)}"' for c in obs.claims) or "(none)",
+            statements=" ".join(f'"{_flat(c.text, 160)}"' for c in obs.claims) or "(none)",
+            sure=", ".join(
+                "unsure" if obs.beliefs.get(c.id) is None else f"{round(100 * obs.beliefs[c.id])}%"
+                for c in obs.claims
+            )
+            or "unsure",
         )
         return fields
 
@@ -222,7 +284,7 @@ class LLMPolicy(DecidingPolicy):
             value = result.value
             data = value.model_dump() if isinstance(value, BaseModel) else dict(value)
             message = _flat(data.get("message") or "", self.max_message_chars)
-            credences, reasons = self._beliefs(observation, data.get("beliefs"))
+            credences, reasons = self._beliefs(observation, _stated_beliefs(observation, data))
             return Decision(
                 **base,
                 message=message,
@@ -341,4 +403,4 @@ class LLMPolicy(DecidingPolicy):
         return credences, reasons
 
 
-__all__ = ["BatchClient", "LLMPolicy", "decision_schema", "request_seed"]
+__all__ = ["BatchClient", "LLMPolicy", "compact_schema", "decision_schema", "request_seed"]

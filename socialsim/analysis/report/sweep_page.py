@@ -1,4 +1,9 @@
-"""The report page of a sweep directory: results per cell and each key measure by parameter."""
+"""The report page of a sweep directory: results per cell and each key measure by parameter.
+
+A sweep over ``agents.prompt.template`` opens with how much the wording of the prompt moves
+each headline measure (:mod:`socialsim.analysis.prompt_sensitivity`): a warning box for a
+measure whose spread across wordings exceeds its effect, a calm line otherwise.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from socialsim.analysis.report.html import (
     _Figures,
     html_table,
 )
+from socialsim.analysis.summarize import analyze_sweep, sweep_results
 
 _NON_METRICS = {"seed", "run", "run_dir", "dir", "path", "cell", "status", "error", "name", "arm"}
 
@@ -76,16 +82,15 @@ def _key_metrics(results: pd.DataFrame, params: list[str], limit: int = 12) -> l
 
 
 def _sweep_page(root: Path, figs: _Figures) -> tuple[str, str, str]:
-    if (root / "results.csv").is_file():
-        results = pd.read_csv(root / "results.csv")
-    else:
-        results = pd.read_parquet(root / "results.parquet")
+    results = sweep_results(root)
+    summary = analyze_sweep(root)  # the sweep's summary.json, with its prompt sensitivity
     config = load_run(root).config
-    title = f"socialsim sweep: {config.get('name', root.name)}"
+    title = f"socialsim sweep: {config.get('name') or summary.get('name') or root.name}"
     params = _sweep_params(results, config)
     metrics = _key_metrics(results, params)
     shown = [c for c in [*params, "seed", *metrics] if c in results.columns]
-    parts = [f"<h2>Results per cell ({len(results)} runs)</h2>" + html_table(results[shown])]
+    parts = [_sensitivity_section(summary.get("prompt_sensitivity"))]
+    parts.append(f"<h2>Results per cell ({len(results)} runs)</h2>" + html_table(results[shown]))
     if params:
         from socialsim.analysis.stats import aggregate_over_seeds
 
@@ -104,3 +109,51 @@ def _sweep_page(root: Path, figs: _Figures) -> tuple[str, str, str]:
         _details("Configuration", f"<pre>{_e(_clip(_config_text(root, config), MAX_CONFIG))}</pre>")
     )
     return title, "", "".join(parts)
+
+
+_WARNING = "border-left-color:#c44e52;background:#fdf2f2"
+
+
+def _sensitivity_section(found: dict[str, Any] | None) -> str:
+    """How much the prompt's wording moves each headline measure ('' when not swept)."""
+    if not found:
+        return ""
+    n = len(found["templates"])
+    out = [f"<h2>Sensitivity to the prompt's wording ({n} templates)</h2>"]
+    if not found["measures"]:
+        out.append('<p class="note">The cells name no headline measure to compare.</p>')
+    for m in found["measures"]:
+        name = f'{_e(m.get("label") or m["measure"])}<span class="key">{_e(m["measure"])}</span>'
+        spread, effect = _num(m["spread"]), _num(m["effect"], sign=True)
+        wordings = f"across {len(m['templates'])} wordings"
+        if m["template_sensitive"]:
+            text = (
+                f"<strong>Headline measure {name} is template-sensitive:</strong> spread "
+                f"{spread} {wordings} exceeds the effect {effect}. The wording of the prompt "
+                "moves this measure more than the treatment does, so the effect is no finding "
+                "about the agents."
+            )
+            out.append(f'<div class="finding" style="{_WARNING}"><p>{text}</p>')
+        elif m["template_sensitive"] is False:
+            out.append(
+                f'<div class="finding"><p>Headline measure {name} holds across the wordings: '
+                f"spread {spread} {wordings} does not exceed the effect {effect}.</p>"
+            )
+        else:
+            note = f'<p class="note">{_e(m["note"])}</p>'
+            text = f"Headline measure {name}: spread {spread} {wordings}."
+            out.append(f'<div class="finding"><p>{text}</p>{note}')
+        if m["effect_sign_flips"]:
+            out.append('<p class="note">The effect changes sign from one wording to another.</p>')
+        rows = pd.DataFrame([{"template": t, **row} for t, row in m["by_template"].items()]).rename(
+            columns={"value": "mean", "effect": "mean effect"}
+        )
+        out.append(html_table(rows) + "</div>")
+    out.append(f'<p class="note">{_e(found["definition"])}.</p>')
+    return "".join(out)
+
+
+def _num(value: float | None, sign: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.3f}" if sign else f"{value:.3f}"

@@ -7,6 +7,10 @@ A template is one user message, or two parts headed by lines ``[system]`` and ``
 Two-part templates put what every agent shares (the task, the claims, the answer format)
 in the system message, so that servers which reuse a cached prompt prefix (the embedded
 model, vLLM, hosted APIs) only process each agent's own part anew.
+
+A first line ``[answer: compact]`` asks for the compact answer (:func:`answer_form`): the
+credence first, then one sentence, then its recipient, the form small models answer best.
+Without it the answer is ``message``, ``to`` and ``beliefs`` with a reason per claim.
 """
 
 from __future__ import annotations
@@ -19,12 +23,29 @@ from importlib import resources
 from socialsim.errors import SocialsimError
 
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_ANSWER = re.compile(r"^\[answer: (?P<form>[a-z]+)\]\n")
+ANSWER_FORMS = ("beliefs", "compact")
+_PARAPHRASE = re.compile(r"^(?P<base>.+)_p(?P<n>[0-9]+)$")
 
 
 def available() -> list[str]:
     """Ids of the templates shipped with socialsim."""
     folder = resources.files(__name__)
     return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".txt"))
+
+
+def paraphrases(template_id: str) -> list[str]:
+    """The template and its shipped rewordings ``<id>_p1``, ``<id>_p2``, ... in that order.
+
+    A paraphrase's id stands for its whole family: ``paraphrases("decide_v2_p2")`` is
+    ``paraphrases("decide_v2")``.
+    """
+    load_template(template_id)  # an unknown id fails here, naming the known ones
+    known = available()
+    match = _PARAPHRASE.match(template_id)
+    base = match["base"] if match and match["base"] in known else template_id
+    family = [m for m in map(_PARAPHRASE.match, known) if m and m["base"] == base]
+    return [base, *(m.string for m in sorted(family, key=lambda m: int(m["n"])))]
 
 
 @lru_cache(maxsize=64)
@@ -39,9 +60,29 @@ def load_template(template_id: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def answer_form(template_id: str) -> str:
+    """The answer a template asks for: "beliefs" (the default) or "compact"."""
+    match = _ANSWER.match(load_template(template_id))
+    if match is None:
+        return "beliefs"
+    if match["form"] not in ANSWER_FORMS:
+        raise SocialsimError(
+            f"prompt template {template_id!r} asks for answer form {match['form']!r}; "
+            f"known forms: {', '.join(ANSWER_FORMS)}"
+        )
+    return match["form"]
+
+
+def _body(template_id: str) -> str:
+    """The template's text without its ``[answer: ...]`` line."""
+    text = load_template(template_id)
+    match = _ANSWER.match(text)
+    return text[match.end() :] if match else text
+
+
 def parts(template_id: str) -> dict[str, str]:
     """The template's parts: {"user": text}, or {"system": text, "user": text}."""
-    text = load_template(template_id)
+    text = _body(template_id)
     if not text.startswith("[system]\n"):
         return {"user": text}
     system, sep, user = text[len("[system]\n") :].partition("\n[user]\n")
@@ -59,7 +100,7 @@ def render_parts(template_id: str, **values: object) -> dict[str, str]:
 
 def fields(template_id: str) -> set[str]:
     """The field names a template uses."""
-    return {name for _, name, _, _ in string.Formatter().parse(load_template(template_id)) if name}
+    return {name for _, name, _, _ in string.Formatter().parse(_body(template_id)) if name}
 
 
 def render(template_id: str, **values: object) -> str:

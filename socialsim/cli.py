@@ -139,6 +139,10 @@ def sweep(
     workers: Annotated[int | None, typer.Option(help="worker processes (default: cores)")] = None,
     set_: SetOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    address: Annotated[
+        str | None,
+        typer.Option(help="with --executor ray: join the cluster at HOST:PORT (or auto)"),
+    ] = None,
 ) -> None:
     """Run the config's parameter grid over seeds; write results.csv and a run per cell."""
     from socialsim.simulation.config import ExperimentConfig
@@ -146,13 +150,17 @@ def sweep(
 
     cfg = ExperimentConfig.from_yaml(config, overrides=set_ or [])
     with _interruptible("finished cells are kept; running the sweep again resumes it"):
-        results = run_sweep(cfg, out=out, executor=executor, workers=workers, progress=not quiet)
+        results = run_sweep(
+            cfg, out=out, executor=executor, workers=workers, progress=not quiet, address=address
+        )
     _print_sweep(results, list(cfg.sweep))
 
 
 @app.command()
-def analyze(run_dir: Annotated[Path, typer.Argument(help="a run or arms directory")]) -> None:
-    """Compute the measures of a run (or of every run of an arms directory) again."""
+def analyze(
+    run_dir: Annotated[Path, typer.Argument(help="a run, arms or sweep directory")],
+) -> None:
+    """Compute the measures of a run (every run of an arms directory; a sweep's summary) again."""
     from socialsim.analysis.summarize import analyze_dir
     from socialsim.simulation.arms import analyze_arms, is_arms_dir
 
@@ -162,7 +170,16 @@ def analyze(run_dir: Annotated[Path, typer.Argument(help="a run or arms director
         console.print(f"wrote {run_dir / 'summary.json'}, results.csv and every run's summary")
         _print_arms(result)
         return
-    analyze_dir(run_dir)
+    summary = analyze_dir(run_dir)
+    if (run_dir / "sweep.json").is_file():
+        console.print(f"wrote {run_dir / 'summary.json'}")
+        sensitivity = (summary or {}).get("prompt_sensitivity") or {}
+        if sensitivity.get("template_sensitive"):
+            console.print(
+                "[bold red]a headline measure is template-sensitive[/bold red]: its spread "
+                "across prompt wordings exceeds its effect (see the sweep's report)"
+            )
+        return
     console.print(f"wrote {run_dir / 'summary.json'} and {run_dir / 'tables'}/")
 
 

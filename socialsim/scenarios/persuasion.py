@@ -27,10 +27,10 @@ from pydantic import BaseModel, Field
 from socialsim.errors import ConfigError
 from socialsim.scenarios.base import Scenario, register_scenario
 from socialsim.scenarios.propositions import (
+    Post,
     Proposition,
     PropositionParams,
     Side,
-    Turn,
     credence_to_agreement,
     get_proposition,
     profile,
@@ -207,9 +207,9 @@ class Campaign(Scenario):
         return Question(
             agent_id=persuader,
             prompt=prompt,
-            schema=Turn,
-            tag="campaign_message",
-            fallback=lambda t=text: Turn(message=t),
+            schema=Post,
+            tag="campaign_message_v2",
+            fallback=lambda t=text: Post(message=t),
             use_memory=False,
         )
 

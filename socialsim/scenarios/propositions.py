@@ -66,6 +66,19 @@ class Turn(BaseModel):
     message: str = Field(..., description="what you say", json_schema_extra={"maxLength": 400})
 
 
+# A few sentences of plain words (letters, apostrophes, hyphens; commas and sentence ends
+# between words), 5 to 51 words: constrained decoding then yields prose, not JSON or lists.
+PROSE_PATTERN = "^[A-Z][A-Za-z'-]*([,.!?]? [A-Za-z][A-Za-z'-]*){4,50}[.!?]$"
+
+
+class Post(BaseModel):
+    """A message of a few sentences, held to plain prose by :data:`PROSE_PATTERN`."""
+
+    message: str = Field(
+        ..., description="what you say", json_schema_extra={"pattern": PROSE_PATTERN}
+    )
+
+
 # --- the propositions library ---------------------------------------------------------------------
 def parse_propositions(entries: Any, source: str) -> list[Proposition]:
     """Validate proposition entries; DataFileError naming the source, entry and field."""

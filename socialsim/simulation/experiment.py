@@ -3,7 +3,8 @@
 Each cell gets its own run directory under ``SWEEP_DIR/cells/``; the tidy results table
 (one row per cell: swept parameters, status, then the metrics) goes to ``results.csv`` and
 ``results.parquet``. Rerunning skips cells that completed; a failed cell is recorded with its
-error and does not stop the others.
+error and does not stop the others. The process executor's long-lived workers live in
+``sweep_workers``, the Ray executor (a local instance or a cluster's address) in ``sweep_ray``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import itertools
 import json
 import os
 import shutil
-import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,13 @@ def sweep(
     workers: int | None = None,
     progress: bool = False,
     report: bool = True,
+    address: str | None = None,
 ) -> pd.DataFrame:
-    """Run every grid cell (resuming finished ones) and return the tidy results table."""
+    """Run every grid cell (resuming finished ones) and return the tidy results table.
+
+    `address` (``HOST:PORT`` or ``auto``; with the ``ray`` executor only) joins an existing
+    Ray cluster; without it the ``ray`` executor starts a local one (or uses ``RAY_ADDRESS``).
+    """
     from socialsim.simulation.runner import resolve_config
 
     cfg = resolve_config(config)
@@ -70,6 +75,12 @@ def sweep(
     base_dir = str(getattr(cfg, "_base_dir", None) or ".")
     for params in cells:  # validate every cell before running any
         ExperimentConfig.from_dict(_with(base, params), source=f"sweep cell {params}")
+    if address is not None and executor != "ray":
+        raise ConfigError("--address joins a Ray cluster; use it with --executor ray")
+    if executor == "ray":  # an unreachable cluster fails here, before anything is written
+        from socialsim.simulation.sweep_ray import connect
+
+        connect(address, workers)
     root = Path(out) if out is not None else Path(cfg.output.dir) / f"{cfg.name}-sweep"
     if root.exists() and not root.is_dir():
         raise ConfigError(f"sweep directory {str(root)!r} is a file; give a directory")
@@ -137,6 +148,11 @@ def run_cell(
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     from socialsim.simulation.runner import run
 
+    done = _read_done(Path(cell_dir))
+    if done is not None and done.get("status") == "ok":  # a retried cell that had finished
+        return done
+    if Path(cell_dir).exists():  # a try cut off by a lost worker or node starts again
+        shutil.rmtree(cell_dir)
     row: dict[str, Any] = {"cell": index, **params, "run_dir": cell_dir}
     try:
         cfg = ExperimentConfig.from_dict(_with(base, params))
@@ -172,105 +188,38 @@ def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
 
 def _execute(
     jobs, base, base_dir, executor, workers, progress, total, already
-) -> Iterable[tuple[int, dict]]:
+) -> Iterator[tuple[int, dict]]:
+    """Each job's index and row as it finishes, behind an optional progress bar."""
     from rich.progress import Progress
 
-    with Progress(disable=not progress, transient=False) as bar:
-        task = bar.add_task("cells", total=total, completed=already)
-        for index, row in _dispatch(jobs, base, base_dir, executor, workers):
-            bar.advance(task)
-            yield index, row
+    pool = None
+    try:
+        if executor == "processes" and jobs:
+            from socialsim.simulation.sweep_workers import WorkerPool
+
+            pool = WorkerPool(min(workers or os.cpu_count() or 1, len(jobs)), base["plugins"])
+            pool.submit(jobs, base, base_dir)  # forks the workers before the bar's thread starts
+        with Progress(disable=not progress, transient=False) as bar:
+            task = bar.add_task("cells", total=total, completed=already)
+            for index, row in _results(jobs, base, base_dir, executor, pool):
+                bar.advance(task)
+                yield index, row
+    except BaseException:  # Ctrl-C, SIGTERM as SystemExit, a broken pool: stop the workers now
+        if pool is not None:
+            pool.stop()
+        raise
 
 
-def _dispatch(jobs, base, base_dir, executor, workers) -> Iterable[tuple[int, dict]]:
-    if not jobs:
-        return
-    if executor == "serial":
+def _results(jobs, base, base_dir, executor, pool) -> Iterator[tuple[int, dict]]:
+    if pool is not None:
+        yield from pool.results()
+    elif executor == "ray" and jobs:
+        from socialsim.simulation.sweep_ray import run_on_ray
+
+        yield from run_on_ray(jobs, base, base_dir)
+    else:
         for i, params, cell_dir in jobs:
             yield i, run_cell(i, params, base, base_dir, cell_dir)
-    elif executor == "processes":
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        n = min(workers or os.cpu_count() or 1, len(jobs))
-        pool = ProcessPoolExecutor(
-            max_workers=n,
-            mp_context=mp.get_context("spawn"),
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
-        )
-        try:
-            futures = {pool.submit(run_cell, i, p, base, base_dir, d): i for i, p, d in jobs}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        except BaseException:  # Ctrl-C, SIGTERM as SystemExit, a failed cell: stop the workers now
-            _stop_workers(pool)
-            raise
-        pool.shutdown(wait=True)
-    else:
-        yield from _dispatch_ray(jobs, base, base_dir, workers)
-
-
-def die_with_parent(parent: int) -> None:
-    """In a worker process: exit when the sweep's process ends, however it ends.
-
-    Linux delivers SIGKILL on the parent's death (``PR_SET_PDEATHSIG``); elsewhere, and as a
-    second line, a daemon thread checks every second that the parent is still the parent.
-    Ctrl-C is left to the parent, which stops the workers itself.
-    """
-    import signal
-    import threading
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="socialsim-parent-watch", daemon=True).start()
-
-
-def _stop_workers(pool) -> None:
-    """Cancel what has not started and kill the worker processes (their cells are rerun)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.kill()
-    for process in processes:
-        process.join(timeout=5)
-
-
-def _dispatch_ray(jobs, base, base_dir, workers) -> Iterable[tuple[int, dict]]:
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError(
-            "--executor ray needs the ray extra: pip install 'socialsim[ray]'"
-        ) from None
-    if not ray.is_initialized():
-        address = os.environ.get("RAY_ADDRESS")
-        kwargs: dict[str, Any] = (
-            {"address": address} if address else {"num_cpus": workers or os.cpu_count()}
-        )
-        ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False, **kwargs)
-    remote = ray.remote(num_cpus=1)(run_cell)
-    pending = {remote.remote(i, p, base, base_dir, d): i for i, p, d in jobs}
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for ref in ready:
-            yield pending.pop(ref), ray.get(ref)
 
 
 def _table(rows: list[dict[str, Any]], keys: list[str]) -> pd.DataFrame:

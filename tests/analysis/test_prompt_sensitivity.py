@@ -204,6 +204,16 @@ def test_the_example_sweeps_four_wordings_and_flags_a_wording_effect(tmp_path, m
     assert reach["effect"] == pytest.approx(0.0)  # the attackers change nothing here
     page = (tmp_path / "sweep" / "report.html").read_text(encoding="utf-8")
     assert "is template-sensitive" in page
+    (tmp_path / "sweep" / "summary.json").unlink()
+    from typer.testing import CliRunner
+
+    from socialsim.cli import app
+
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
+    assert result.exit_code == 0, result.output
+    assert "summary.json" in result.output and "template-sensitive" in result.output
+    again = json.loads((tmp_path / "sweep" / "summary.json").read_text())
+    assert again["kind"] == "sweep" and again["prompt_sensitivity"]["template_sensitive"] is True
 
 
 def test_a_bad_template_in_the_sweep_fails_before_anything_is_written(tmp_path):

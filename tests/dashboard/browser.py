@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -47,7 +49,8 @@ def wait_for_http(url: str, timeout: float) -> None:
 def rendered_dom(url: str, text: str, timeout: float = 30.0) -> str:
     """The page's DOM once it contains `text` (or when `timeout` runs out)."""
     port = free_port()
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile while it shuts down.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         browser = subprocess.Popen(
             [
                 chromium(),
@@ -60,12 +63,25 @@ def rendered_dom(url: str, text: str, timeout: float = 30.0) -> str:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             return asyncio.run(_poll(port, text, timeout))
         finally:
-            browser.terminate()
-            browser.wait(timeout=10)
+            _stop(browser)
+
+
+def _stop(browser: subprocess.Popen) -> None:
+    """Stop Chromium and every helper process it started (its own process group)."""
+    try:
+        os.killpg(browser.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        browser.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(browser.pid, signal.SIGKILL)
+        browser.wait()
 
 
 async def _poll(port: int, text: str, timeout: float) -> str:

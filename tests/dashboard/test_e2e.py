@@ -20,7 +20,7 @@ def server(config_path):
         start_new_session=True,
     )
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/", timeout=40)
+        wait_for_http(f"http://127.0.0.1:{port}/", timeout=120)
         yield f"http://127.0.0.1:{port}/"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -34,7 +34,7 @@ def server(config_path):
 def test_dashboard_page_shows_the_network_and_the_adoption_curve(server):
     if chromium() is None:
         pytest.skip("chromium is not on PATH")
-    dom = rendered_dom(server, "Adoption over time", timeout=30)
+    dom = rendered_dom(server, "Adoption over time", timeout=120)
     assert "Adoption over time" in dom
     assert "Network: credence in" in dom
     assert dom.count("widget-image") >= 2  # the network and the curve, as images

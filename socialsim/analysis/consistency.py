@@ -39,6 +39,10 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("stubbornness", "credence_variance"),
     ("openness", "credence_variance"),
 )
+# above this many agents the intervals are closed-form (linear in agents) instead of a
+# bootstrap, whose resampled matrix grows as resamples x agents
+BOOTSTRAP_MAX_AGENTS = 5_000
+_Z95 = 1.959963984540054
 _TRAIT_COLUMNS = {
     "extraversion": ("big_five.extraversion", "extraversion"),
     "openness": ("big_five.openness", "openness"),
@@ -316,6 +320,16 @@ def spearman_ci(
         if np.ptp(v) == 0:
             return out | {"reason": f"{name} is constant"}
     rho = float(sps.spearmanr(x, y).statistic)
+    if n > BOOTSTRAP_MAX_AGENTS:  # Fisher z with Bonett and Wright's (2000) standard error
+        half = _Z95 * np.sqrt((1 + rho * rho / 2) / (n - 3))
+        z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
+        low, high = np.tanh(z - half), np.tanh(z + half)
+        return out | {
+            "rho": rho,
+            "ci_low": float(low),
+            "ci_high": float(high),
+            "interval": "fisher_z",
+        }
     idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
     boot = _row_pearson(sps.rankdata(x[idx], axis=1), sps.rankdata(y[idx], axis=1))
     boot = boot[~np.isnan(boot)]
@@ -338,10 +352,14 @@ def _row_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def cluster_share_ci(
     k: np.ndarray, n: np.ndarray, resamples: int = 1000, seed: int = 0
 ) -> tuple[float | None, float | None]:
-    """95% percentile interval of sum(k) / sum(n) with agents (k_i of n_i) resampled."""
+    """95% interval of sum(k) / sum(n) with agents (k_i of n_i) resampled (closed form when many)."""
     k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
     if not len(k) or n.sum() <= 0:
         return None, None
+    if len(k) > BOOTSTRAP_MAX_AGENTS:  # the ratio estimator's cluster-robust normal interval
+        share = k.sum() / n.sum()
+        se = np.sqrt(((k - share * n) ** 2).sum() / (len(k) - 1) / len(k)) / n.mean()
+        return float(max(0.0, share - _Z95 * se)), float(min(1.0, share + _Z95 * se))
     idx = np.random.default_rng(seed).integers(0, len(k), size=(resamples, len(k)))
     total = n[idx].sum(axis=1)
     share = k[idx].sum(axis=1)[total > 0] / total[total > 0]

@@ -73,7 +73,8 @@ def consistency_part(run: Any, figs: Any, tables: list) -> None:
     given = ((run.config.get("analysis") or {}).get("measures") or {}).get("consistency")
     params = MEASURES.validate("consistency", given, "analysis.measures.consistency")
     assert isinstance(params, cs.ConsistencyParams)
-    summary = cs.consistency_summary(run, params)
+    written = ((getattr(run, "summary", None) or {}).get("measures") or {}).get("consistency")
+    summary = written if written is not None else cs.consistency_summary(run, params)
     if not summary:
         return
     tables.append(("Belief-behaviour consistency", consistency_table(summary)))

@@ -148,8 +148,10 @@ def quality_summary(run: RunData, params: QualityParams | None = None) -> dict[s
 @register_report_part("message quality")
 def quality_part(run: RunData, figs: Any, tables: list) -> None:
     """One table: agent messages, the share that are sentences and the share on topic."""
-    given = ((run.config.get("analysis") or {}).get("measures") or {}).get("message_quality")
-    summary = quality_summary(run, QualityParams.model_validate(given or {}))
+    summary = ((run.summary or {}).get("measures") or {}).get("message_quality")
+    if summary is None:  # not summarised yet: compute it
+        given = ((run.config.get("analysis") or {}).get("measures") or {}).get("message_quality")
+        summary = quality_summary(run, QualityParams.model_validate(given or {}))
     if summary is None:
         return
     on_topic = summary["on_topic_share"]

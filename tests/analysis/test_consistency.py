@@ -293,3 +293,22 @@ def test_negation_or_doubt_turns_a_stance_round():
     negated = st.stance_keywords("The moon landing happened.", "The moon landing did not happen.")
     assert "not" in negated.manipulated
     assert st.message_stance(["It did not happen."], negated).tolist() == [1]
+
+
+def test_many_agents_get_closed_form_intervals_near_the_bootstrap():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=cs.BOOTSTRAP_MAX_AGENTS + 1)
+    y = x + rng.normal(size=x.size)
+    big = cs.spearman_ci(x, y)
+    assert big["interval"] == "fisher_z" and big["ci_low"] < big["rho"] < big["ci_high"]
+    small = cs.spearman_ci(x[:2000], y[:2000], resamples=400)
+    assert "interval" not in small
+    # the half-widths scale as 1/sqrt(n): about sqrt(2000 / 5001) of the bootstrap's
+    ratio = (big["ci_high"] - big["ci_low"]) / (small["ci_high"] - small["ci_low"])
+    assert ratio == pytest.approx(np.sqrt(2000 / x.size), rel=0.25)
+    k = rng.integers(0, 3, size=x.size)
+    n = np.full(x.size, 2)
+    low, high = cs.cluster_share_ci(k, n)
+    share = k.sum() / n.sum()
+    se = np.sqrt(((k - share * n) ** 2).sum() / (k.size - 1) / k.size) / 2
+    assert (low, high) == pytest.approx((share - 1.96 * se, share + 1.96 * se), abs=1e-4)

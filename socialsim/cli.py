@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -386,8 +387,14 @@ def _print_sweep(results, keys: list[str]) -> None:
         console.print(f"cell {row.cell} failed: {row.error}", highlight=False, markup=False)
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr (no file name or source line)."""
+    err_console.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point: user errors print one line and exit 2, without a traceback."""
+    warnings.showwarning = _warning_line
     try:
         app()
     except SocialsimError as exc:

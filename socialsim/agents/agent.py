@@ -23,6 +23,8 @@ class SocialAgent(FixedAgent):
     Mesa's ``unique_id`` is the same number, so DataCollector tables are keyed by agent id.
     """
 
+    _persona_set = False  # True once a persona was given (a scenario's role), not read
+
     def __init__(self, model: SocialModel, agent_id: int, policy: str) -> None:
         super().__init__(model)
         self.id = agent_id
@@ -56,6 +58,15 @@ class SocialAgent(FixedAgent):
     @persona.setter
     def persona(self, value: Persona) -> None:
         self._persona = value
+        self._persona_set = True
+
+    def __getstate__(self) -> dict:
+        """What a checkpoint keeps: a persona only if one was set (one read from the model's
+        store is read again on first use)."""
+        state = vars(self).copy()
+        if not state.get("_persona_set"):
+            state["_persona"] = None
+        return state
 
     def persona_snapshot(self) -> Persona:
         """The persona without keeping a rebuilt copy on the agent (for exports)."""
@@ -106,7 +117,7 @@ class SocialAgent(FixedAgent):
             memories=memories,
             beliefs=model.beliefs.of(self.id),
             claims=list(claims),
-            neighbours={j: names[j] for j in model.neighbours(self.id) if model.is_present(j)},
+            neighbours={j: names[j] for j in model.present_neighbours(self.id)},
             instructions=list(self.instructions),
         )
 

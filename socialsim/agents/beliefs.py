@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -47,9 +48,6 @@ class BeliefStore:
     """
 
     def __init__(self, n_agents: int, claims: list[Claim] | None = None, default: float = 0.5):
-        import numpy as np
-
-        self._np = np
         self.default = default
         self.claims: list[Claim] = []
         self.index: dict[str, int] = {}
@@ -68,8 +66,8 @@ class BeliefStore:
         if claim.id in self.index:
             return self.index[claim.id]
         value = self.default if initial is None else min(1.0, max(0.0, float(initial)))
-        column = self._np.full((self.n_agents, 1), value, dtype=self._np.float64)
-        self.credence = self._np.hstack([self.credence, column])
+        column = np.full((self.n_agents, 1), value, dtype=np.float64)
+        self.credence = np.hstack([self.credence, column])
         self.claims.append(claim)
         self.index[claim.id] = len(self.claims) - 1
         return self.index[claim.id]

@@ -100,6 +100,21 @@ class Memory:
         self._total_length = 0
         self._seq = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a checkpoint keeps: the settings and the items, oldest first, as tuples (the
+        index is made again on load)."""
+        settings = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        rows = [(i.text, i.step, i.kind, i.source, i.importance) for i in self.items]
+        return {"settings": settings, "rows": rows}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild from :meth:`__getstate__`. Items are numbered again from 0, which keeps
+        their order, so retrieval ranks them as before."""
+        vars(self).update(state["settings"])
+        self.clear()
+        for row in state["rows"]:
+            self._append(MemoryItem(*row))
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -132,8 +147,7 @@ class Memory:
     def _append(self, item: MemoryItem) -> None:
         seq = self._seq
         slot = seq % self.capacity
-        tokens = _tokens(item.text)
-        terms = dict(Counter(tokens))
+        terms, length = _terms(item.text)
         if len(self._items) == self.capacity:
             self._forget(slot)
             self._items[slot] = item
@@ -152,8 +166,8 @@ class Memory:
         postings = self._postings
         for term, count in terms.items():
             postings.setdefault(term, {})[seq] = count
-        self._lengths[seq] = len(tokens)
-        self._total_length += len(tokens)
+        self._lengths[seq] = length
+        self._total_length += length
         self._seq = seq + 1
 
     def _forget(self, slot: int) -> None:
@@ -224,8 +238,10 @@ class Memory:
 
 
 @lru_cache(maxsize=4096)
-def _tokens(text: str) -> tuple[str, ...]:
-    return tuple(tokenize(text))
+def _terms(text: str) -> tuple[dict[str, int], int]:
+    """Term counts and token count of a text (shared between items: never changed)."""
+    tokens = tokenize(text)
+    return dict(Counter(tokens)), len(tokens)
 
 
 @lru_cache(maxsize=1024)

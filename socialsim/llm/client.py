@@ -46,6 +46,11 @@ Y = TypeVar("Y")
 
 __all__ = ["LLMClient", "route_of"]
 
+# Seconds of building requests between two turns of the loop in `map`: short enough that
+# answers are read and new requests sent promptly, long enough not to poll the sockets
+# after every request.
+_BUILD_SLICE = 0.002
+
 
 class LLMClient:
     """Model calls with caching, a concurrency cap, timeouts, retries and structured output."""
@@ -221,6 +226,7 @@ class LLMClient:
         async def call(i: int, req: LLMRequest, plan: tuple, record: CallRecord) -> None:
             out[i] = handle(items[i], await self._call(req, plan, record))
 
+        turn = time.perf_counter()
         try:
             for i, item in enumerate(items):
                 req = build(item)
@@ -234,8 +240,11 @@ class LLMClient:
                     continue
                 record = CallRecord(model=plan[0], route=plan[1], tag=req.tag)
                 task = asyncio.create_task(call(i, req, plan, record))
-                calls[task] = (i, record, time.perf_counter())
-                await asyncio.sleep(0)  # one loop turn: sends and answers progress between builds
+                now = time.perf_counter()
+                calls[task] = (i, record, now)
+                if now - turn > _BUILD_SLICE:  # a loop turn: sends and answers progress
+                    await asyncio.sleep(0)
+                    turn = time.perf_counter()
             for i, record, started in await settle(list(calls), calls, deadline):
                 out[i] = handle(items[i], self._late(record, started))
         except BaseException:
@@ -272,7 +281,8 @@ class LLMClient:
         max_tokens = req.max_tokens or cfg.max_tokens
         key = ""
         if self._cache is not None:
-            schema = schema_text(req.schema) if req.schema is not None else None
+            sent = req.sent_schema()
+            schema = schema_text(sent) if sent is not None else None
             key = cache_key(
                 model, req.messages, temperature, max_tokens, req.seed, schema, req.extra
             )
@@ -324,7 +334,7 @@ class LLMClient:
             if req.schema is not None:
                 value, problem = parse(text, req.schema)
                 if problem is not None:
-                    fix = repair_messages(req.messages, text, problem, req.schema)
+                    fix = repair_messages(req.messages, text, problem, req.sent_schema())
                     done = await self._attempts(req, plan, fix, record, deadline)
                     prompt_tokens += done.prompt_tokens
                     completion_tokens += done.completion_tokens

@@ -114,7 +114,7 @@ class HttpBackend:
     async def _post(self, url: str, body: dict[str, Any]) -> Completion:
         session = self._get_session()
         try:
-            async with session.post(url, data=json.dumps(body)) as resp:
+            async with session.post(url, data=json.dumps(body).encode()) as resp:
                 raw = await resp.read()
                 status = resp.status
         except aiohttp.ConnectionTimeoutError:

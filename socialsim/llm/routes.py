@@ -69,7 +69,7 @@ class Routes:
         cfg = self.config
         if route == "http":
             return await self.http.complete(
-                model, api_base, messages, temperature, max_tokens, req.seed, req.schema
+                model, api_base, messages, temperature, max_tokens, req.seed, req.sent_schema()
             )
         extra = req.extra
         if route == "local":
@@ -85,7 +85,7 @@ class Routes:
             temperature,
             max_tokens,
             req.seed,
-            req.schema,
+            req.sent_schema(),
             api_base=api_base,
             api_key=api_key,
             timeout=cfg.timeout,

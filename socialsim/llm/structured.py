@@ -28,20 +28,31 @@ def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
     return schema.model_json_schema()
 
 
+def schema_text(schema: type[BaseModel] | dict[str, Any]) -> str:
+    """A JSON schema (a pydantic class's, or a schema dict) as canonical JSON text (part of
+    the cache key)."""
+    if isinstance(schema, dict):
+        return json.dumps(schema, sort_keys=True, separators=(",", ":"))
+    return _class_schema_text(schema)
+
+
 @lru_cache(maxsize=4096)
-def schema_text(schema: type[BaseModel]) -> str:
-    """The JSON schema of a class as canonical JSON text (part of the cache key)."""
+def _class_schema_text(schema: type[BaseModel]) -> str:
     return json.dumps(json_schema(schema), sort_keys=True, separators=(",", ":"))
 
 
-def response_format(schema: type[BaseModel], style: str = JSON_SCHEMA) -> dict[str, Any]:
-    """The `response_format` request field asking for JSON that fits `schema`."""
+def response_format(
+    schema: type[BaseModel] | dict[str, Any], style: str = JSON_SCHEMA
+) -> dict[str, Any]:
+    """The `response_format` request field asking for JSON that fits `schema` (a pydantic
+    class, or the JSON schema dict to send)."""
+    if isinstance(schema, dict):
+        body, name = schema, str(schema.get("title") or "answer")
+    else:
+        body, name = json_schema(schema), schema.__name__
     if style == JSON_OBJECT:
-        return {"type": "json_object", "schema": json_schema(schema)}
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": schema.__name__, "schema": json_schema(schema)},
-    }
+        return {"type": "json_object", "schema": body}
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": body}}
 
 
 def _strip_fences(text: str) -> str:
@@ -112,7 +123,7 @@ def parse(text: str, schema: type[BaseModel]) -> tuple[BaseModel | None, str | N
 
 
 def repair_messages(
-    messages: Messages, answer: str, error: str, schema: type[BaseModel]
+    messages: Messages, answer: str, error: str, schema: type[BaseModel] | dict[str, Any]
 ) -> Messages:
     """The conversation for the repair round: the bad answer, the error, a request for JSON only."""
     return [

@@ -114,6 +114,13 @@ class LLMRequest:
     seed: int | None = None
     tag: str | None = None  # prompt template id, carried into the call record
     extra: dict[str, Any] = field(default_factory=dict)  # extra litellm kwargs, e.g. mock_response
+    # The JSON schema sent to the model, where it narrows `schema`'s own (e.g. an enum of
+    # this agent's neighbours): it steers decoding and keys the cache; `schema` validates.
+    json_schema: dict[str, Any] | None = None
+
+    def sent_schema(self) -> type[BaseModel] | dict[str, Any] | None:
+        """What the model is asked to fit: `json_schema` when given, else `schema`."""
+        return self.json_schema if self.json_schema is not None else self.schema
 
 
 @dataclass

@@ -41,6 +41,7 @@ class ModelActions:
     steps: int
     n_agents: int
     neighbours: Callable[[int], list[int]]
+    present_neighbours: Callable[[int], list[int]]
 
     def emit(self, kind: str, *, agent=None, target=None, claim=None, payload=None) -> None:
         """Log an event at the current step and time."""
@@ -67,7 +68,7 @@ class ModelActions:
         """Send a message (logged now, delivered at the end of the step or after the latency)."""
         if to == "all":
             recipients = (
-                [j for j in self.neighbours(sender) if self.present[j]]
+                self.present_neighbours(sender)
                 if sender >= 0
                 else [i for i in range(self.n_agents) if self.present[i]]
             )

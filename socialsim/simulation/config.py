@@ -199,6 +199,11 @@ class OutputConfig(_Strict):
         description="fsync the event log every step (survives a machine crash; slower on "
         "network disks); a killed process loses no completed step either way",
     )
+    checkpoint: bool = Field(
+        True,
+        description="save the run's state at step boundaries (checkpoint.pkl) so that "
+        "`socialsim run --resume` continues from the last one; off, a resume replays the run",
+    )
 
 
 class EventConfig(_Strict):

@@ -39,18 +39,28 @@ def fewer_collections(first: int = 20_000) -> Iterator[None]:
     """Run the cyclic garbage collector less often for a while (its thresholds restored after).
 
     A step allocates some hundred tracked objects per LLM decision (requests, answers,
-    observations) that live until the step ends; with the default first threshold (700)
-    they are swept into older generations and full collections follow, costing about a
-    tenth of an LLM step's time. Reference counting still frees everything at once.
+    observations) that live until the step ends; with the default thresholds (700, 10, 10)
+    they are scanned again and again as they move to older generations, and full
+    collections follow, costing about a tenth of an LLM step's time. So the young
+    generation is swept every `first` allocations and the middle one only every thousandth
+    young sweep (each survivor is scanned about twice, not ten times), and what was alive
+    when the step began (agents, memories, personas: millions of objects in a large run) is
+    frozen until it ends. Reference counting still frees everything at once; cycles among
+    the frozen objects are found after the step.
     """
     old = gc.get_threshold()
     if not gc.isenabled() or old[0] >= first:
         yield
         return
-    gc.set_threshold(first, *old[1:])
+    gc.set_threshold(first, max(old[1], 1000), old[2])  # middle sweeps: rare
+    freeze = gc.get_freeze_count() == 0  # (objects someone else froze stay frozen)
+    if freeze:
+        gc.freeze()  # what lived before the step is not scanned again during it
     try:
         yield
     finally:
+        if freeze:
+            gc.unfreeze()
         gc.set_threshold(*old)
 
 

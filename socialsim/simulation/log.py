@@ -143,7 +143,7 @@ class InteractionLog:
             "claim": claim,
             "payload": payload or {},
         }
-        self._buffer.append(redact(json.dumps(record, ensure_ascii=False, default=_json_default)))
+        self._buffer.append(redact(_ENCODER.encode(record)))
 
     def emit_many(
         self,
@@ -260,6 +260,9 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     return str(value)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)  # one, reused by emit
 
 
 def read_events(path: str | Path) -> pd.DataFrame:

@@ -239,7 +239,12 @@ class SocialModel(ModelActions, mesa.Model):
 
     def neighbours(self, agent_id: int) -> list[int]:
         """Agents this agent listens to and talks to (its graph neighbours)."""
-        return [int(j) for j in self.indices[self.indptr[agent_id] : self.indptr[agent_id + 1]]]
+        return self.indices[self.indptr[agent_id] : self.indptr[agent_id + 1]].tolist()
+
+    def present_neighbours(self, agent_id: int) -> list[int]:
+        """The agent's neighbours that have not left the run, in the order of :meth:`neighbours`."""
+        ids = self.indices[self.indptr[agent_id] : self.indptr[agent_id + 1]]
+        return ids[self.present[ids]].tolist()
 
     def set_edges(self, edges: np.ndarray) -> None:
         """Replace the network's edges (an (m, 2) array of node ids; directedness kept).

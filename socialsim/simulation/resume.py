@@ -1,11 +1,18 @@
 """``socialsim run --resume RUN_DIR``: finish a run (or an arms directory) that was killed.
 
-A run is deterministic in its config, its seed and the response cache, so a killed run is
-resumed by replaying it: the completed steps are computed again (rule updates in
-milliseconds; model answers from the response cache, where every answer is stored as it
-arrives, so none is paid for twice) and the run goes on from there in the same directory.
-The replayed log is checked against what the killed run had written; the old log is kept
-as ``events.interrupted.jsonl`` if they differ (the code, the config or the cache changed).
+A run that saved a checkpoint (:mod:`socialsim.simulation.checkpoint`, after its steps by
+default) goes on from it: the model is built again from ``config.yaml``, the checkpoint's
+state put in place, the event log cut back to where the checkpoint was taken, and the
+remaining steps run in the same directory.
+
+Without a checkpoint (event mode, ``output.checkpoint: false``, a state that could not be
+saved, or a kill before the first step ended) the run is replayed: it is deterministic in
+its config, its seed and the response cache, so the completed steps are computed again
+(rule updates in milliseconds; model answers from the response cache, where every answer is
+stored as it arrives, so none is paid for twice). The replayed log is checked against what
+the killed run had written; the old log is kept as ``events.interrupted.jsonl`` if they
+differ (the code, the config or the cache changed).
+
 An arms directory resumes every run that has no summary yet and keeps the finished ones.
 """
 
@@ -13,14 +20,16 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from socialsim.errors import ConfigError
 from socialsim.registry import POLICIES
+from socialsim.simulation.checkpoint import CheckpointError, read_header, restore
 from socialsim.simulation.config import ExperimentConfig
-from socialsim.simulation.runner import Run, simulate_into
+from socialsim.simulation.runner import Run, finish_run, simulate_into
 
 INTERRUPTED = "events.interrupted.jsonl"
 #: outputs of a run that stopped on an error, written again by the resumed run
@@ -51,8 +60,8 @@ def resume(
     return resume_run(root, on_step=on_step, report=report, clients=clients)
 
 
-def resumable_config(run_dir: Path) -> ExperimentConfig:
-    """The run's own config.yaml, checked for what a replay needs."""
+def resumable_config(run_dir: Path, replay: bool = True) -> ExperimentConfig:
+    """The run's own config.yaml, checked for what a resume (a `replay`) needs."""
     text = (run_dir / "config.yaml").read_text(encoding="utf-8")
     if "given from Python" in text.split("\n", 2)[0]:
         raise ConfigError(
@@ -64,7 +73,7 @@ def resumable_config(run_dir: Path) -> ExperimentConfig:
         (m.policy, m.llm or cfg.agents.llm) for m in cfg.agents.mix
     ]
     for policy, settings in llm:
-        if POLICIES.get(policy).sort == "deciding" and not settings.cache:
+        if replay and POLICIES.get(policy).sort == "deciding" and not settings.cache:
             raise ConfigError(
                 f"{run_dir}: resuming replays the completed steps from the response cache, "
                 "and this run has agents.llm.cache: false; run it again instead"
@@ -82,8 +91,19 @@ def resume_run(
     """Replay the killed run in `run_dir` and finish it there."""
     if (run_dir / "summary.json").is_file():
         raise ConfigError(f"{run_dir} is a finished run (it has summary.json); nothing to resume")
-    cfg = resumable_config(run_dir)
+    try:
+        header = read_header(run_dir)
+    except CheckpointError:
+        header = None
+    cfg = resumable_config(run_dir, replay=header is None)
     cfg._base_dir = None  # plugins are stored as absolute paths
+    if header is not None:
+        try:
+            return from_checkpoint(cfg, run_dir, header, on_step, report, clients, in_arms)
+        except CheckpointError as exc:
+            warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
+            cfg = resumable_config(run_dir)
+            cfg._base_dir = None
     log = run_dir / "events.jsonl"
     old = log.read_bytes() if log.is_file() else b""
     old = old[: old.rfind(b"\n") + 1]  # a line cut by the kill is not part of the log
@@ -106,6 +126,30 @@ def resume_run(
 
     write_summary(run_dir, run.summary)
     return run
+
+
+def from_checkpoint(
+    cfg: ExperimentConfig,
+    run_dir: Path,
+    header: dict[str, Any],
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
+    in_arms: bool = False,
+) -> Run:
+    """Restore the run in `run_dir` from its checkpoint and run its remaining steps."""
+    from socialsim.simulation.model import SocialModel
+
+    for name in _PARTIAL:
+        (run_dir / name).unlink(missing_ok=True)
+    model = SocialModel(cfg, None, clients=clients)
+    try:
+        restore(model, run_dir, header)
+    except CheckpointError:
+        model.close()
+        raise
+    resumed = {"from_checkpoint_at_step": header["step"]}
+    return finish_run(model, run_dir, on_step, report, in_arms, resumed, header)
 
 
 def _comparable(log: bytes) -> list[str]:

@@ -221,8 +221,35 @@ def simulate_into(
     cfg = model.cfg
     given = given_parts(model)
     (run_dir / "config.yaml").write_text(config_text(cfg, given), encoding="utf-8")
+    return finish_run(model, run_dir, on_step, report, in_arms)
+
+
+def finish_run(
+    model: Any,
+    run_dir: Path,
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    in_arms: bool = False,
+    resumed: dict[str, Any] | None = None,
+    checkpoint: dict[str, Any] | None = None,
+) -> Run:
+    """Step `model` to its end, checkpointing as it goes, then write its record, summary and
+    report into `run_dir`. A run stopped by an error keeps its checkpoint (and log) for
+    ``socialsim run --resume``; `resumed` goes into the summary, and `checkpoint` is the one
+    a resumed model was restored from."""
+    from socialsim.simulation.checkpoint import Checkpointer
+
+    cfg = model.cfg
+    given = given_parts(model)
+    checkpoints = Checkpointer(model, run_dir, checkpoint)
+
+    def step_done(m: Any) -> None:
+        checkpoints.after_step(m)
+        if on_step is not None:
+            on_step(m)
+
     try:
-        model.run_model(on_step=on_step)
+        model.run_model(on_step=step_done)
     except SocialsimError:
         model.close()
         write_record(model, run_dir)
@@ -235,7 +262,10 @@ def simulate_into(
         summary["run"]["in_arms"] = True
     if given:
         summary["run"]["given"] = given
+    if resumed is not None:
+        summary["run"]["resumed"] = resumed
     write_summary(run_dir, summary)
+    checkpoints.remove()
     write_tables(run_dir, data)
     data.summary = summary
     if report if report is not None else cfg.output.report:

@@ -10,9 +10,15 @@ import pytest
 from socialsim.agents.beliefs import Claim
 from socialsim.agents.persona import Persona
 from socialsim.agents.policies import Decision, LLMPolicy, Observation
-from socialsim.agents.policies.llm import SENTENCE_PATTERN, decision_schema, request_seed
+from socialsim.agents.policies.llm import (
+    SENTENCE_PATTERN,
+    compact_schema,
+    decision_schema,
+    request_seed,
+)
 from socialsim.errors import ConfigError, SocialsimError
 from socialsim.llm.prompts import load_template, render
+from socialsim.llm.structured import schema_text
 from socialsim.llm.types import CallRecord, LLMConfig, LLMRequest, LLMResult
 from socialsim.simulation.messages import Message
 
@@ -349,7 +355,7 @@ def test_decide_each_without_map_observes_everyone_then_asks_once():
 def test_compact_answer_puts_the_credence_first_and_asks_for_one_sentence():
     pol, _ = policy(lambda r: ok({}), template="talk_v1")
     one = observation(claims=CLAIMS[:1], beliefs={"vax": 0.25})
-    schema = pol.build_request(one).schema.model_json_schema()
+    schema = pol.build_request(one).sent_schema()
     assert list(schema["properties"]) == ["credence", "message", "to"]
     assert schema["required"] == ["credence", "message", "to"]
     assert schema["properties"]["message"]["pattern"] == SENTENCE_PATTERN
@@ -358,9 +364,28 @@ def test_compact_answer_puts_the_credence_first_and_asks_for_one_sentence():
     assert pattern.match("I doubt that vaccines cause autism.")
     for debris in ('{"a": 1}', "0.0,", "Yes it is.", "australia_capital is true, I think so"):
         assert not pattern.match(debris)
-    both = pol.build_request(observation()).schema.model_json_schema()
+    both = pol.build_request(observation()).sent_schema()
     assert list(both["properties"]) == ["credences", "message", "to"]
     assert both["properties"]["credences"]["required"] == ["vax", "moon"]
+
+
+@pytest.mark.parametrize("template", ["decide_v2", "talk_v1"])
+def test_each_agent_is_sent_its_own_recipients_through_one_shared_answer_class(template):
+    pol, _ = policy(lambda r: ok({}), template=template, extra_fields={"vote": (str, "A")})
+    first, second = observation(1), observation(2, neighbours={4: "Dana", 9: "Eve", 11: "Dana"})
+    req1, req2 = pol.build_request(first), pol.build_request(second)
+    assert req1.schema is req2.schema  # one class validates every agent's answer
+    assert "enum" not in req1.schema.model_json_schema()["properties"]["to"]
+    assert req1.sent_schema()["properties"]["to"]["enum"] == ["all", "none", "Bob", "Carla"]
+    assert req2.sent_schema()["properties"]["to"]["enum"] == [
+        "all", "none", "Dana #4", "Eve", "Dana #11"
+    ]  # fmt: skip
+    # what is sent (and keys the cache) equals the schema of a class built per agent
+    build = compact_schema if template == "talk_v1" else decision_schema
+    kwargs = {} if template == "talk_v1" else {"max_chars": 120}
+    per_agent = build(("vax", "moon"), {"vote": (str, "A")}, recipients=("Bob", "Carla"), **kwargs)
+    assert schema_text(req1.sent_schema()) == schema_text(per_agent)
+    assert pol.build_request(observation(1, neighbours={})).json_schema is None
 
 
 def test_compact_answers_become_the_same_decisions():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from socialsim.agents.beliefs import Claim
 from socialsim.agents.persona import Persona
@@ -38,6 +38,8 @@ class Observation(BaseModel):
         default_factory=list, description="role text added by scenarios"
     )
     task: dict[str, Any] = Field(default_factory=dict, description="scenario-specific context")
+    # how a deciding policy names the neighbours (made once per observation, on first use)
+    _labels: dict[int, str] | None = PrivateAttr(default=None)
 
 
 class Decision(BaseModel):

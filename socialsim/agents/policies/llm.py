@@ -19,6 +19,9 @@ from pydantic import BaseModel, Field, create_model
 from socialsim.agents.policies.base import DecidingPolicy, Decision, Observation
 from socialsim.errors import ConfigError
 from socialsim.llm.prompts import answer_form, render_parts
+from socialsim.llm.prompts import fields as template_fields
+from socialsim.llm.prompts import parts as prompt_parts
+from socialsim.llm.structured import json_schema
 from socialsim.llm.types import LLMConfig, LLMRequest, LLMResult
 
 T = TypeVar("T")
@@ -128,6 +131,14 @@ def compact_schema(
     )
 
 
+def with_recipients(schema: dict[str, Any], recipients: tuple[str, ...]) -> dict[str, Any]:
+    """A decision's JSON schema with ``to`` limited to 'all', 'none' and `recipients` (the
+    input is not changed; only the dicts on the path to ``to`` are copied)."""
+    props = schema["properties"]
+    to = {**props["to"], "enum": ["all", "none", *recipients]}
+    return {**schema, "properties": {**props, "to": to}}
+
+
 def request_seed(base: int, agent_id: int, step: int) -> int:
     """A deterministic 31-bit seed for one agent's request in one step."""
     digest = hashlib.blake2b(f"{base}:{agent_id}:{step}".encode(), digest_size=4).digest()
@@ -186,74 +197,119 @@ class LLMPolicy(DecidingPolicy):
         self.max_neighbours_shown = max_neighbours_shown
         self.brief_persona = brief_persona
         self.answer = answer_form(template)
+        # the fields a request needs: the template's, and the system message's when the
+        # template has no [system] part
+        single = "system" not in prompt_parts(template)
+        self._needed = frozenset(template_fields(template)) | (
+            {"persona", "instructions"} if single else frozenset()
+        )
         self._schemas: dict[tuple, type[BaseModel]] = {}
+        self._described: dict[int, tuple[Any, str]] = {}  # agent id -> (persona, description)
 
     def schema_for(self, observation: Observation) -> type[BaseModel]:
-        """The (cached) answer schema for the claims and neighbours in this observation."""
+        """The (cached) answer class for the claims in this observation: it validates answers.
+
+        One class per claim set, shared by every agent; what each agent's request asks the
+        model for (with its own neighbours as the recipients) is :meth:`json_schema_for`.
+        """
         ids = tuple(c.id for c in observation.claims) or tuple(observation.beliefs)
-        labels = tuple(self._labels(observation).values())[: self.max_neighbours_shown]
-        key = (ids, labels)
-        if key not in self._schemas:
+        schema = self._schemas.get(ids)
+        if schema is None:
             if len(self._schemas) > 4096:
                 self._schemas.clear()
             if self.answer == "compact":
-                self._schemas[key] = compact_schema(ids, self.extra_fields, labels)
+                schema = compact_schema(ids, self.extra_fields)
             else:
-                self._schemas[key] = decision_schema(
-                    ids, self.extra_fields, self.max_message_chars, labels
-                )
-        return self._schemas[key]
+                schema = decision_schema(ids, self.extra_fields, self.max_message_chars)
+            self._schemas[ids] = schema
+        return schema
 
-    def prompt_fields(self, observation: Observation) -> dict[str, str]:
-        """The template fields for one observation (task keys too, for custom templates)."""
+    def json_schema_for(self, observation: Observation) -> dict[str, Any] | None:
+        """The JSON schema sent with this observation's request: the answer class's, with
+        ``to`` an enum of 'all', 'none' and the neighbours shown (None when there are none).
+
+        Equal to the schema of a class built with those recipients, so cache keys do not
+        change, at the cost of three small dicts instead of a pydantic class per agent.
+        """
+        labels = tuple(self._labels(observation).values())[: self.max_neighbours_shown]
+        if not labels:
+            return None
+        return with_recipients(json_schema(self.schema_for(observation)), labels)
+
+    def prompt_fields(
+        self, observation: Observation, only: frozenset[str] | None = None
+    ) -> dict[str, str]:
+        """The template fields for one observation (task keys too, for custom templates);
+        with `only`, just those fields (and the task keys) are made."""
         obs = observation
-        beliefs, credences = [], []  # with the claim's text, and by id only (decide_v2)
-        for claim in obs.claims:
-            value = obs.beliefs.get(claim.id)
-            sure = "no view yet" if value is None else f"{round(100 * value)}%"
-            beliefs.append(f'- {claim.id}: "{_flat(claim.text, 160)}" {sure}')
-            credences.append(f"- {claim.id}: {sure}")
-        known = {c.id for c in obs.claims}
-        others = [
-            f"- {cid}: {round(100 * v)}%" for cid, v in obs.beliefs.items() if cid not in known
-        ]
-        beliefs += others
-        credences += others
-        memories = [f"- {_flat(m, 160)}" for m in obs.memories]
-        inbox = [f"- {self._sender(obs, m.sender)}: {_flat(m.text, 200)}" for m in obs.inbox]
-        names = self._labels(obs)
-        shown = list(names.values())[: self.max_neighbours_shown]
-        more = len(names) - len(shown)
-        task = (
-            f"Task: {_flat(json.dumps(obs.task, ensure_ascii=False, default=str), 600)}"
-            if obs.task
-            else ""
-        )
+        want = (lambda name: True) if only is None else only.__contains__  # noqa: E731
         fields = {str(k): _flat(v, 300) for k, v in obs.task.items() if str(k).isidentifier()}
-        fields.update(
-            step=str(obs.step),
-            beliefs="\n".join(beliefs) or "(no claims)",
-            credences="\n".join(credences) or "(no claims)",
-            memories="\n".join(memories) or "(nothing)",
-            inbox="\n".join(inbox) or "(none)",
-            neighbours=(", ".join(shown) + (f" and {more} more" if more > 0 else "")) or "(nobody)",
-            task=task,
-            persona=obs.persona.describe(brief=self.brief_persona),
-            instructions="\n".join(_flat(i, 600) for i in obs.instructions),
-            claims="\n".join(f'- {c.id}: "{_flat(c.text, 160)}"' for c in obs.claims) or "(none)",
-            statements=" ".join(f'"{_flat(c.text, 160)}"' for c in obs.claims) or "(none)",
-            sure=", ".join(
-                "unsure" if obs.beliefs.get(c.id) is None else f"{round(100 * obs.beliefs[c.id])}%"
-                for c in obs.claims
+        if want("beliefs") or want("credences"):
+            beliefs, credences = [], []  # with the claim's text, and by id only (decide_v2)
+            for claim in obs.claims:
+                value = obs.beliefs.get(claim.id)
+                sure = "no view yet" if value is None else f"{round(100 * value)}%"
+                beliefs.append(f'- {claim.id}: "{_flat(claim.text, 160)}" {sure}')
+                credences.append(f"- {claim.id}: {sure}")
+            known = {c.id for c in obs.claims}
+            others = [
+                f"- {cid}: {round(100 * v)}%" for cid, v in obs.beliefs.items() if cid not in known
+            ]
+            fields["beliefs"] = "\n".join(beliefs + others) or "(no claims)"
+            fields["credences"] = "\n".join(credences + others) or "(no claims)"
+        if want("step"):
+            fields["step"] = str(obs.step)
+        if want("memories"):
+            fields["memories"] = (
+                "\n".join(f"- {_flat(m, 160)}" for m in obs.memories) or "(nothing)"
             )
-            or "unsure",
-        )
+        if want("inbox"):
+            fields["inbox"] = (
+                "\n".join(
+                    f"- {self._sender(obs, m.sender)}: {_flat(m.text, 200)}" for m in obs.inbox
+                )
+                or "(none)"
+            )
+        if want("neighbours"):
+            names = self._labels(obs)
+            shown = list(names.values())[: self.max_neighbours_shown]
+            more = len(names) - len(shown)
+            listed = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+            fields["neighbours"] = listed or "(nobody)"
+        if want("task"):
+            fields["task"] = (
+                f"Task: {_flat(json.dumps(obs.task, ensure_ascii=False, default=str), 600)}"
+                if obs.task
+                else ""
+            )
+        if want("persona"):
+            fields["persona"] = self._describe(obs)
+        if want("instructions"):
+            fields["instructions"] = "\n".join(_flat(i, 600) for i in obs.instructions)
+        if want("claims"):
+            fields["claims"] = (
+                "\n".join(f'- {c.id}: "{_flat(c.text, 160)}"' for c in obs.claims) or "(none)"
+            )
+        if want("statements"):
+            fields["statements"] = (
+                " ".join(f'"{_flat(c.text, 160)}"' for c in obs.claims) or "(none)"
+            )
+        if want("sure"):
+            fields["sure"] = (
+                ", ".join(
+                    "unsure"
+                    if obs.beliefs.get(c.id) is None
+                    else f"{round(100 * obs.beliefs[c.id])}%"
+                    for c in obs.claims
+                )
+                or "unsure"
+            )
         return fields
 
     def build_request(self, observation: Observation) -> LLMRequest:
         """The chat request for one observation (no model call)."""
         obs = observation
-        fields = self.prompt_fields(obs)
+        fields = self.prompt_fields(obs, self._needed)
         parts = render_parts(self.template, **fields)
         if "system" in parts:  # shared part first: a cached prompt prefix serves every agent
             system, user = _tidy(parts["system"]), _tidy(parts["user"])
@@ -263,6 +319,7 @@ class LLMPolicy(DecidingPolicy):
         return LLMRequest(
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
             schema=self.schema_for(obs),
+            json_schema=self.json_schema_for(obs),
             model=obs.persona.model or None,
             tag=self.template,
             seed=request_seed(self.seed, obs.agent_id, obs.step),
@@ -329,6 +386,17 @@ class LLMPolicy(DecidingPolicy):
             for i, o in enumerate(observations)
         ]
 
+    def _describe(self, obs: Observation) -> str:
+        """The persona's description (kept per agent while its persona object is the same)."""
+        persona = obs.persona
+        kept = self._described.get(obs.agent_id)
+        if kept is None or kept[0] is not persona:
+            if len(self._described) > 1_000_000:
+                self._described.clear()
+            kept = (persona, persona.describe(brief=self.brief_persona))
+            self._described[obs.agent_id] = kept
+        return kept[1]
+
     @staticmethod
     def _sender(obs: Observation, sender: int) -> str:
         """How a message's sender is shown: a neighbour's name, 'announcement', or 'agent N'."""
@@ -338,14 +406,20 @@ class LLMPolicy(DecidingPolicy):
 
     @staticmethod
     def _labels(obs: Observation) -> dict[int, str]:
-        """Neighbour labels for the prompt: the name, with '#id' when names repeat."""
-        counts: dict[str, int] = {}
-        for name in obs.neighbours.values():
-            counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
-        return {
-            j: (name if counts[name.casefold()] == 1 else f"{name} #{j}")
-            for j, name in obs.neighbours.items()
-        }
+        """Neighbour labels for the prompt: the name, with '#id' when names repeat (made
+        once per observation)."""
+        labels = obs._labels
+        if labels is None:
+            counts: dict[str, int] = {}
+            for name in obs.neighbours.values():
+                key = name.casefold()
+                counts[key] = counts.get(key, 0) + 1
+            labels = {
+                j: (name if counts[name.casefold()] == 1 else f"{name} #{j}")
+                for j, name in obs.neighbours.items()
+            }
+            obs._labels = labels
+        return labels
 
     def _recipient(self, obs: Observation, to: Any, message: str) -> int | str:
         """Map the model's `to` onto 'all', 'none' or a neighbour id."""
@@ -403,4 +477,11 @@ class LLMPolicy(DecidingPolicy):
         return credences, reasons
 
 
-__all__ = ["BatchClient", "LLMPolicy", "compact_schema", "decision_schema", "request_seed"]
+__all__ = [
+    "BatchClient",
+    "LLMPolicy",
+    "compact_schema",
+    "decision_schema",
+    "request_seed",
+    "with_recipients",
+]

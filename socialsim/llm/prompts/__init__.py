@@ -82,25 +82,35 @@ def _body(template_id: str) -> str:
 
 def parts(template_id: str) -> dict[str, str]:
     """The template's parts: {"user": text}, or {"system": text, "user": text}."""
+    return dict(_parts(template_id))
+
+
+@lru_cache(maxsize=64)
+def _parts(template_id: str) -> tuple[tuple[str, str], ...]:
     text = _body(template_id)
     if not text.startswith("[system]\n"):
-        return {"user": text}
+        return (("user", text),)
     system, sep, user = text[len("[system]\n") :].partition("\n[user]\n")
     if not sep:
         raise SocialsimError(f"prompt template {template_id!r} has [system] but no [user] part")
-    return {"system": system, "user": user}
+    return (("system", system), ("user", user))
 
 
 def render_parts(template_id: str, **values: object) -> dict[str, str]:
     """Each part of a template filled with the given values (inserted as plain text)."""
     _check_fields(template_id, values)
     strings = {k: str(v) for k, v in values.items()}
-    return {name: text.format_map(strings) for name, text in parts(template_id).items()}
+    return {name: text.format_map(strings) for name, text in _parts(template_id)}
 
 
 def fields(template_id: str) -> set[str]:
     """The field names a template uses."""
-    return {name for _, name, _, _ in string.Formatter().parse(_body(template_id)) if name}
+    return set(_fields(template_id))
+
+
+@lru_cache(maxsize=64)
+def _fields(template_id: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(_body(template_id)) if name)
 
 
 def render(template_id: str, **values: object) -> str:
@@ -112,7 +122,7 @@ def render(template_id: str, **values: object) -> str:
 
 
 def _check_fields(template_id: str, values: dict[str, object]) -> None:
-    missing = fields(template_id) - values.keys()
+    missing = _fields(template_id) - values.keys()
     if missing:
         raise SocialsimError(
             f"prompt template {template_id!r} needs {', '.join(sorted(missing))}; "

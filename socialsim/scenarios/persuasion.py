@@ -128,7 +128,7 @@ class Campaign(Scenario):
                 continue
             if model.is_llm(a) and not self.is_control:
                 model.set_credence(a, prop.id, target, cause="scenario", reason="role")
-            readers = [j for j in model.neighbours(a) if model.is_present(j)]
+            readers = model.present_neighbours(a)
             if not readers:
                 continue
             # Questions are built in both arms: building one draws its stock message from

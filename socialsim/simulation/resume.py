@@ -69,6 +69,7 @@ def resumable_config(run_dir: Path, replay: bool = True) -> ExperimentConfig:
             "Python with ss.run(..., graph=..., personas=...) into a new directory"
         )
     cfg = ExperimentConfig.from_yaml(run_dir / "config.yaml")
+    cfg._base_dir = None  # plugins are stored as absolute paths
     llm = [(cfg.agents.policy, cfg.agents.llm)] + [
         (m.policy, m.llm or cfg.agents.llm) for m in cfg.agents.mix
     ]
@@ -88,22 +89,20 @@ def resume_run(
     clients: dict | None = None,
     in_arms: bool = False,
 ) -> Run:
-    """Replay the killed run in `run_dir` and finish it there."""
+    """Finish the killed run in `run_dir` there: from its checkpoint, else by replaying it."""
     if (run_dir / "summary.json").is_file():
         raise ConfigError(f"{run_dir} is a finished run (it has summary.json); nothing to resume")
     try:
         header = read_header(run_dir)
     except CheckpointError:
         header = None
-    cfg = resumable_config(run_dir, replay=header is None)
-    cfg._base_dir = None  # plugins are stored as absolute paths
     if header is not None:
+        cfg = resumable_config(run_dir, replay=False)
         try:
             return from_checkpoint(cfg, run_dir, header, on_step, report, clients, in_arms)
         except CheckpointError as exc:
             warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
-            cfg = resumable_config(run_dir)
-            cfg._base_dir = None
+    cfg = resumable_config(run_dir)
     log = run_dir / "events.jsonl"
     old = log.read_bytes() if log.is_file() else b""
     old = old[: old.rfind(b"\n") + 1]  # a line cut by the kill is not part of the log

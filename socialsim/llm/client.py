@@ -14,8 +14,10 @@ All model calls run on the client's own event loop in a background thread
 (:mod:`socialsim.llm.loop_thread`), so the synchronous :meth:`LLMClient.run` works from
 anywhere (a plain script or inside a running loop such as Jupyter) and HTTP sessions are
 reused across calls. :meth:`LLMClient.map` builds each request on that loop just before
-sending it and handles each answer as it arrives, so preparing a batch overlaps the
-model's latency instead of preceding it.
+sending it, no more than a window of calls ahead of the answers (the concurrency plus a
+quarter), and handles each answer as it arrives, so preparing a batch is spread over the
+model's latency instead of preceding it. When an answer arrives, the request waiting for
+its slot is sent before the answer is parsed.
 """
 
 from __future__ import annotations
@@ -135,7 +137,9 @@ class LLMClient:
         """Build, send and handle one request per item, pipelined; results in item order.
 
         Each request is sent as soon as `build` returns it, while later items are still
-        being built, and `handle` runs as each answer arrives. Calls still running at
+        being built; `build` runs only while fewer than a window of calls (the concurrency
+        plus a quarter) are running, so the work it does is spread over the batch. `handle`
+        runs as each answer arrives. Calls still running at
         `config.step_deadline` are cancelled and handled as failed results. Both run on the client's
         thread while the caller waits, one at a time and in item order for `build`, so they
         may touch the caller's state but must not call back into this client.
@@ -220,15 +224,30 @@ class LLMClient:
         deadline = self._batch_deadline()
         if self._sem is None:
             self._sem = asyncio.Semaphore(self._width)
+        loop = asyncio.get_running_loop()
         out: list[Any] = [None] * len(items)
         calls: dict[asyncio.Task, tuple[int, CallRecord, float]] = {}
+        window = self._width + max(8, self._width // 4)  # calls running or ready to go
+        state = _Window(loop)
+        timer = None if deadline is None else loop.call_at(_loop_time(loop, deadline), state.expire)
 
         async def call(i: int, req: LLMRequest, plan: tuple, record: CallRecord) -> None:
-            out[i] = handle(items[i], await self._call(req, plan, record))
+            try:
+                out[i] = handle(items[i], await self._call(req, plan, record))
+            except Exception as exc:
+                state.failure = state.failure or exc
+                raise
+            finally:
+                state.finished()
 
         turn = time.perf_counter()
         try:
             for i, item in enumerate(items):
+                while state.running >= window and not state.expired:
+                    await state.room()
+                    turn = time.perf_counter()
+                if state.failure is not None:
+                    raise state.failure
                 req = build(item)
                 plan = self._plan(req)
                 hit = self._cache.get(plan[-1]) if self._cache is not None else None
@@ -239,8 +258,12 @@ class LLMClient:
                     out[i] = handle(item, result)
                     continue
                 record = CallRecord(model=plan[0], route=plan[1], tag=req.tag)
-                task = asyncio.create_task(call(i, req, plan, record))
                 now = time.perf_counter()
+                if state.expired:  # built after the deadline: failed without being sent
+                    out[i] = handle(item, self._late(record, now))
+                    continue
+                task = loop.create_task(call(i, req, plan, record))
+                state.running += 1
                 calls[task] = (i, record, now)
                 if now - turn > _BUILD_SLICE:  # a loop turn: sends and answers progress
                     await asyncio.sleep(0)
@@ -253,6 +276,8 @@ class LLMClient:
             await asyncio.gather(*calls, return_exceptions=True)
             raise
         finally:
+            if timer is not None:
+                timer.cancel()
             self._save()
         return out
 
@@ -326,6 +351,9 @@ class LLMClient:
         prompt_tokens = completion_tokens = 0
         try:
             done = await self._attempts(req, plan, req.messages, record, deadline)
+            # One loop turn before the answer is read: the request waiting for the slot this
+            # call just freed is sent first, so the endpoint's slot does not idle meanwhile.
+            await asyncio.sleep(0)
             prompt_tokens, completion_tokens, text = (
                 done.prompt_tokens,
                 done.completion_tokens,
@@ -441,3 +469,43 @@ class LLMClient:
             pool = EndpointPool(urls, self.config.concurrency, breaker, self._probe_after)
             self._pools[urls] = pool
         return pool
+
+
+def _loop_time(loop: asyncio.AbstractEventLoop, instant: float) -> float:
+    """The loop's clock at the ``time.monotonic()`` `instant`."""
+    return loop.time() + (instant - time.monotonic())
+
+
+class _Window:
+    """The calls of one `map` in flight or queued, and a wake-up for the builder when one ends.
+
+    `map` builds a request only while fewer than its window of calls are running, so building
+    (and the caller's work inside `build`) spreads over the batch instead of preceding it.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.running = 0
+        self.expired = False
+        self.failure: Exception | None = None  # the first exception a call raised
+        self._waiter: asyncio.Future | None = None
+
+    def room(self) -> asyncio.Future:
+        """A future done when a call ends or the deadline passes."""
+        self._waiter = self._loop.create_future()
+        return self._waiter
+
+    def finished(self) -> None:
+        """A call ended (answered, failed or cancelled)."""
+        self.running -= 1
+        self._wake()
+
+    def expire(self) -> None:
+        """The batch's deadline passed: nothing more is sent."""
+        self.expired = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)

@@ -16,11 +16,11 @@ worked is remembered per server.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import aiohttp
+import orjson
 
 from socialsim.llm.retry import PermanentError, TransientError, TransportError
 from socialsim.llm.structured import JSON_OBJECT, JSON_SCHEMA, response_format
@@ -114,7 +114,7 @@ class HttpBackend:
     async def _post(self, url: str, body: dict[str, Any]) -> Completion:
         session = self._get_session()
         try:
-            async with session.post(url, data=json.dumps(body).encode()) as resp:
+            async with session.post(url, data=orjson.dumps(body)) as resp:
                 raw = await resp.read()
                 status = resp.status
         except aiohttp.ConnectionTimeoutError:
@@ -137,9 +137,9 @@ class HttpBackend:
                 raise TransientError(message)
             raise PermanentError(message)
         try:
-            data = json.loads(raw)
+            data = orjson.loads(raw)
             text = data["choices"][0]["message"]["content"] or ""
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
             raise TransientError(f"malformed response from {url}: {raw[:200]!r}") from None
         usage = data.get("usage") or {}
         return Completion(

@@ -64,7 +64,12 @@ class Scenario:
         """Injections, removals, campaign messages."""
 
     def observe(self, model: SocialModel, agent: SocialAgent, observation: Observation) -> None:
-        """Add instructions or a task to an agent's observation (in place)."""
+        """Add instructions or a task to an agent's observation (in place).
+
+        For LLM agents this runs while their requests are being sent, on the LLM client's
+        thread with the model's thread waiting: it may read and change the model, but must
+        not call ``model.ask`` (ask in ``before_step`` instead).
+        """
 
     def on_decision(self, model: SocialModel, agent: SocialAgent, decision: Decision) -> None:
         """React to an applied decision (record scenario events)."""

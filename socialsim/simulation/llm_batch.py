@@ -1,7 +1,8 @@
 """LLM agents in one batch: decisions of a step, structured questions, call accounting.
 
-Each LLM policy group's active agents are observed on the model's thread, in id order, and
-their requests then sent as one pipelined batch (``LLMPolicy.decide_each``). Every call is
+Each LLM policy group's active agents are observed in id order and their requests sent as
+one pipelined batch (``LLMPolicy.decide_each``: each agent is observed just before its
+request is built, while the model's thread waits). Every call is
 logged as an ``llm_call`` event and counted in ``model.llm_totals``; a failed decision is
 an ``error`` event and its agent skips the step. The run stops, with the step's events
 written, when a client's circuit breaker opened (:class:`~socialsim.errors.EndpointDown`)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from json.encoder import c_make_encoder, encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,7 @@ class InteractionLog:
         self.run = run
         self.durable = durable
         self._buffer: list[str] = []
+        self._heads: dict[tuple[str, Any, Any], str] = {}
         self.counts: dict[str, int] = dict.fromkeys(EVENT_KINDS, 0)
 
     @property
@@ -133,17 +135,18 @@ class InteractionLog:
         if kind not in self.counts:
             raise ValueError(f"unknown event kind {kind!r}; expected one of {EVENT_KINDS}")
         self.counts[kind] += 1
-        record = {
-            "run": self.run,
-            "step": step,
-            "time": round(float(time), 6),
-            "kind": kind,
-            "agent": agent,
-            "target": target,
-            "claim": claim,
-            "payload": payload or {},
-        }
-        self._buffer.append(redact(_ENCODER.encode(record)))
+        head = self._heads.get((kind, step, time))
+        if head is None:  # the line's start, the same for every event of a kind in a step
+            if len(self._heads) > 64:
+                self._heads.clear()
+            start = {"run": self.run, "step": step, "time": round(float(time), 6), "kind": kind}
+            head = self._heads[(kind, step, time)] = _encode(start)[:-1] + ', "agent": '
+        self._buffer.append(
+            redact(
+                f'{head}{_field(agent)}, "target": {_field(target)}, "claim": '
+                f'{_field(claim)}, "payload": {_encode(payload) if payload else "{}"}}}'
+            )
+        )
 
     def emit_many(
         self,
@@ -262,7 +265,29 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)  # one, reused by emit
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+# The C encoder behind _ENCODER, made once (JSONEncoder.encode makes one per call).
+_C_ENCODER = (
+    c_make_encoder(None, _json_default, encode_basestring, None, ": ", ", ", False, False, True)
+    if c_make_encoder is not None
+    else None
+)
+
+
+def _encode(value: Any) -> str:
+    """`value` as JSON text, exactly as ``_ENCODER.encode`` writes it."""
+    if _C_ENCODER is None or isinstance(value, str):
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
+
+
+def _field(value: Any) -> str:
+    """An event's agent, target or claim as JSON text (ints and None without the encoder)."""
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return int.__repr__(value)
+    return _encode(value)
 
 
 def read_events(path: str | Path) -> pd.DataFrame:

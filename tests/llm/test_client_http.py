@@ -206,6 +206,51 @@ def test_map_sends_each_request_before_the_next_is_built(stub):
     assert first_arrival < built_at[19] and handled_at[0] < built_at[19]
 
 
+def test_map_builds_no_more_than_a_window_ahead_of_the_answers(stub):
+    """Building is spread over the batch: item i is built only once all but a window of
+    the earlier calls ended (window = concurrency + max(8, concurrency // 4) = 12 here)."""
+    stub.delay = 0.02
+    stub.behaviour = lambda body, n: (200, "ok")
+    handled: list[int] = []
+    ended_before_build: dict[int, int] = {}
+
+    def build(i: int) -> LLMRequest:
+        ended_before_build[i] = len(handled)
+        return ask(f"item {i}")
+
+    def handle(i: int, result) -> str:
+        handled.append(i)
+        return result.text
+
+    with make_client(stub, concurrency=4) as client:
+        out = client.map(list(range(40)), build, handle)
+    assert out == ["ok"] * 40
+    assert all(ended_before_build[i] >= i - 12 for i in range(40))
+    assert ended_before_build[39] >= 27  # not all built up front
+    assert stub.calls == 40
+
+
+def test_map_stops_when_handling_an_answer_fails(stub):
+    stub.delay = 0.01
+    stub.behaviour = lambda body, n: (200, "ok")
+    built: list[int] = []
+
+    def build(i: int) -> LLMRequest:
+        built.append(i)
+        return ask(f"item {i}")
+
+    def handle(i: int, result) -> str:
+        if i == 2:
+            raise RuntimeError("bad answer handler")
+        return result.text
+
+    with make_client(stub, concurrency=2) as client:
+        with pytest.raises(RuntimeError, match="bad answer handler"):
+            client.map(list(range(200)), build, handle)
+        [after] = client.map([0], lambda i: ask("after"), lambda i, r: r)  # still usable
+    assert after.ok and len(built) < 200
+
+
 def test_map_replays_cached_answers_without_calls_and_caches_new_ones(stub, tmp_path):
     stub.behaviour = lambda body, n: (200, GOOD)
     reqs = [ask(f"q{i}", schema=Vote, seed=i) for i in range(6)]

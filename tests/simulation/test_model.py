@@ -246,7 +246,9 @@ def test_names_by_id_with_public_posts():
     )
 
 
-def test_llm_agents_are_observed_on_the_model_thread_then_asked_in_one_batch(rule_cfg, tmp_path):
+def test_llm_agents_are_observed_in_order_each_before_its_request_while_the_model_waits(
+    rule_cfg, tmp_path
+):
     import threading
 
     from socialsim.llm.types import CallRecord, LLMResult
@@ -287,12 +289,12 @@ def test_llm_agents_are_observed_on_the_model_thread_then_asked_in_one_batch(rul
 
     def observe(m, agent, obs):
         observed.append((agent.id, threading.current_thread().name))
-        assert not client.built  # every agent is observed before the first request is built
+        assert agent.id not in {i for i, _ in client.built}  # before its own request
 
     model.scenario.observe = observe
     model.step()
     model.close()
-    here = threading.current_thread().name
-    assert observed == [(i, here) for i in range(8)]
+    # on the thread that builds the requests (the model's thread waits meanwhile), in order
+    assert observed == [(i, "client") for i in range(8)]
     assert client.built == [(i, "client") for i in range(8)]
     assert model.llm_totals["calls"] == 8

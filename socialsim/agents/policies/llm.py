@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, create_model
 
 from socialsim.agents.policies.base import DecidingPolicy, Decision, Observation
 from socialsim.errors import ConfigError
-from socialsim.llm.prompts import answer_form, render_parts
+from socialsim.llm.prompts import answer_form, part_fields, render_part
 from socialsim.llm.prompts import fields as template_fields
 from socialsim.llm.prompts import parts as prompt_parts
 from socialsim.llm.structured import json_schema
@@ -31,6 +31,9 @@ _CORE_FIELDS = ("message", "to", "beliefs", "credence", "credences")
 SENTENCE_PATTERN = "^[A-Z][A-Za-z']*( [A-Za-z',-]+){4,16}[.!?]$"
 _EVERYONE = {"all", "everyone", "everybody", "public", "neighbours", "neighbors"}
 _NOBODY = {"none", "nobody", "no one", "noone", "nothing"}
+# Agents observed in one go inside a pipelined batch: long enough runs of observing to keep
+# their data in the CPU caches, short enough not to hold answers back.
+_OBSERVE_AHEAD = 32
 
 
 class BatchClient(Protocol):
@@ -203,6 +206,9 @@ class LLMPolicy(DecidingPolicy):
         self._needed = frozenset(template_fields(template)) | (
             {"persona", "instructions"} if single else frozenset()
         )
+        fields_of = part_fields(template)
+        self._system_fields = tuple(sorted(fields_of["system"])) if not single else None
+        self._system: tuple[tuple[str, ...], str] | None = None  # (its fields' values, text)
         self._schemas: dict[tuple, type[BaseModel]] = {}
         self._described: dict[int, tuple[Any, str]] = {}  # agent id -> (persona, description)
 
@@ -306,16 +312,26 @@ class LLMPolicy(DecidingPolicy):
             )
         return fields
 
+    def _system_text(self, fields: dict[str, str]) -> str:
+        """The template's system part for these fields (the same for most agents: kept)."""
+        names = self._system_fields or ()
+        key = tuple(fields.get(name) for name in names)
+        kept = self._system
+        if kept is None or kept[0] != key:
+            kept = (key, _tidy(render_part(self.template, "system", **fields)))
+            self._system = kept
+        return kept[1]
+
     def build_request(self, observation: Observation) -> LLMRequest:
         """The chat request for one observation (no model call)."""
         obs = observation
         fields = self.prompt_fields(obs, self._needed)
-        parts = render_parts(self.template, **fields)
-        if "system" in parts:  # shared part first: a cached prompt prefix serves every agent
-            system, user = _tidy(parts["system"]), _tidy(parts["user"])
+        if self._system_fields is not None:  # shared part first: a cached prefix serves all
+            system = self._system_text(fields)
+            user = _tidy(render_part(self.template, "user", **fields))
         else:
             system = "\n".join(p for p in (fields["persona"], fields["instructions"]) if p)
-            user = parts["user"]
+            user = render_part(self.template, "user", **fields)
         return LLMRequest(
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
             schema=self.schema_for(obs),
@@ -356,22 +372,31 @@ class LLMPolicy(DecidingPolicy):
     def decide_each(
         self, items: Sequence[T], observe: Callable[[T], Observation]
     ) -> list[tuple[Observation, Decision]]:
-        """Observe every item, then ask and parse, pipelined when the client can `map`.
+        """Observe, ask and parse every item, pipelined when the client can `map`.
 
-        Items are observed first, in order, on the caller's thread (observing reads and
-        changes the caller's state); the requests are then built and sent one by one while
-        the answers to earlier ones are on their way, and each answer is parsed as it
+        Each item is observed just before its request is built, in item order, while the
+        caller waits (on the client's thread when it can `map`): observing reads and changes
+        the caller's state, and one agent's observation never depends on another's request
+        or answer, so the observations equal those made all before the first request. The
+        requests are sent while later items are observed, and each answer is parsed as it
         arrives. The result equals ``decide([observe(i) for i in items])``.
         """
-        observations = [observe(item) for item in items]
         if not hasattr(self.client, "map"):
+            observations = [observe(item) for item in items]
             return list(zip(observations, self.decide(observations), strict=True))
+        seen: list[Observation | None] = [None] * len(items)
 
         def build(i: int) -> LLMRequest:
-            return self.build_request(observations[i])
+            obs = seen[i]
+            if obs is None:  # observed a few at a time: one agent's state after another's
+                for j in range(i, min(i + _OBSERVE_AHEAD, len(items))):
+                    seen[j] = observe(items[j])
+                obs = seen[i]
+            return self.build_request(obs)
 
         def handle(i: int, result: LLMResult) -> tuple[Observation, Decision]:
-            obs = observations[i]
+            obs = seen[i]
+            assert obs is not None
             return obs, self.parse(obs, result)
 
         return self.client.map(range(len(items)), build, handle)
@@ -408,7 +433,8 @@ class LLMPolicy(DecidingPolicy):
     def _labels(obs: Observation) -> dict[int, str]:
         """Neighbour labels for the prompt: the name, with '#id' when names repeat (made
         once per observation)."""
-        labels = obs._labels
+        private = obs.__pydantic_private__  # (read directly: pydantic's attribute hook is slow)
+        labels = private["_labels"]
         if labels is None:
             counts: dict[str, int] = {}
             for name in obs.neighbours.values():
@@ -418,7 +444,7 @@ class LLMPolicy(DecidingPolicy):
                 j: (name if counts[name.casefold()] == 1 else f"{name} #{j}")
                 for j, name in obs.neighbours.items()
             }
-            obs._labels = labels
+            private["_labels"] = labels
         return labels
 
     def _recipient(self, obs: Observation, to: Any, message: str) -> int | str:

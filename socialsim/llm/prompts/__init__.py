@@ -103,6 +103,32 @@ def render_parts(template_id: str, **values: object) -> dict[str, str]:
     return {name: text.format_map(strings) for name, text in _parts(template_id)}
 
 
+def render_part(template_id: str, part: str, **values: object) -> str:
+    """One part ("system" or "user") of a template filled with the given values."""
+    text = dict(_parts(template_id))[part]
+    missing = dict(_part_fields(template_id))[part] - values.keys()
+    if missing:
+        raise SocialsimError(
+            f"prompt template {template_id!r} needs {', '.join(sorted(missing))} in its "
+            f"{part} part; given: {', '.join(sorted(values)) or 'nothing'}"
+        )
+    return text.format_map({k: str(v) for k, v in values.items()})
+
+
+def part_fields(template_id: str) -> dict[str, frozenset[str]]:
+    """The field names each part of a template uses: {"user": ...} or {"system": ..., "user": ...}."""
+    return dict(_part_fields(template_id))
+
+
+@lru_cache(maxsize=64)
+def _part_fields(template_id: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    formatter = string.Formatter()
+    return tuple(
+        (part, frozenset(name for _, name, _, _ in formatter.parse(text) if name))
+        for part, text in _parts(template_id)
+    )
+
+
 def fields(template_id: str) -> set[str]:
     """The field names a template uses."""
     return set(_fields(template_id))

@@ -193,10 +193,9 @@ class Memory:
         score += self.importance_weight * self._importance[:n]
         relevance = self._bm25(query)
         if relevance:
-            scale = self.relevance_weight / max(relevance.values())
-            capacity = self.capacity
-            for seq, gain in relevance.items():
-                score[seq % capacity] += scale * gain
+            gains = np.fromiter(relevance.values(), np.float64, len(relevance))
+            seqs = np.fromiter(relevance.keys(), np.int64, len(relevance))
+            score[seqs % self.capacity] += (self.relevance_weight / gains.max()) * gains
         order = np.lexsort((-self._seqs[:n], -score))[:k]
         items = self._items
         return [items[i] for i in order.tolist()]
@@ -212,13 +211,13 @@ class Memory:
         norm = _BM25_K1 * (1.0 - _BM25_B)
         per_length = _BM25_K1 * _BM25_B * n / (self._total_length or 1)
         scores: dict[int, float] = {}
+        get = scores.get
         for term in terms:
             post = postings[term]
             df = len(post)
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * (_BM25_K1 + 1.0)
             for seq, tf in post.items():
-                gain = idf * tf / (tf + norm + per_length * lengths[seq])
-                scores[seq] = scores.get(seq, 0.0) + gain
+                scores[seq] = get(seq, 0.0) + idf * tf / (tf + norm + per_length * lengths[seq])
         return scores
 
     def to_list(self) -> list[dict[str, Any]]:

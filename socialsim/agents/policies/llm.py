@@ -33,7 +33,7 @@ _EVERYONE = {"all", "everyone", "everybody", "public", "neighbours", "neighbors"
 _NOBODY = {"none", "nobody", "no one", "noone", "nothing"}
 # Agents observed in one go inside a pipelined batch: long enough runs of observing to keep
 # their data in the CPU caches, short enough not to hold answers back.
-_OBSERVE_AHEAD = 32
+_OBSERVE_AHEAD = 16
 
 
 class BatchClient(Protocol):

@@ -229,7 +229,9 @@ class LLMClient:
         calls: dict[asyncio.Task, tuple[int, CallRecord, float]] = {}
         window = self._width + max(8, self._width // 4)  # calls running or ready to go
         state = _Window(loop)
-        timer = None if deadline is None else loop.call_at(_loop_time(loop, deadline), state.expire)
+        timer = None
+        if deadline is not None:
+            timer = loop.call_later(max(0.0, deadline - time.monotonic()), state.expire)
 
         async def call(i: int, req: LLMRequest, plan: tuple, record: CallRecord) -> None:
             try:
@@ -469,11 +471,6 @@ class LLMClient:
             pool = EndpointPool(urls, self.config.concurrency, breaker, self._probe_after)
             self._pools[urls] = pool
         return pool
-
-
-def _loop_time(loop: asyncio.AbstractEventLoop, instant: float) -> float:
-    """The loop's clock at the ``time.monotonic()`` `instant`."""
-    return loop.time() + (instant - time.monotonic())
 
 
 class _Window:

@@ -178,7 +178,7 @@ class InteractionLog:
         if count == 0:
             return
         head = {"run": self.run, "step": step, "time": round(float(time), 6), "kind": kind}
-        pieces = [", ".join(f"{_dumps(k)}: {_dumps(v)}" for k, v in head.items())]
+        pieces = [", ".join(f"{_encode(k)}: {_encode(v)}" for k, v in head.items())]
         values: list[list[str]] = []
         for name, value in [*fields.items(), ("payload", None), *payload.items()]:
             prefix = ', "payload": {' if name == "payload" else ""
@@ -186,12 +186,12 @@ class InteractionLog:
                 pieces[-1] += prefix.rstrip()
                 continue
             sep = "" if pieces[-1].endswith("{") else ", "
-            pieces[-1] += f"{sep}{_dumps(name)}: "
+            pieces[-1] += f"{sep}{_encode(name)}: "
             if _is_column(value):
                 values.append(_encode_column(value))
                 pieces.append("")
             else:
-                pieces[-1] += _dumps(value)
+                pieces[-1] += _encode(value)
         pieces[-1] += "}"
         template = "{" + "%s".join(redact(p).replace("%", "%%") for p in pieces) + "}"
         self.counts[kind] += count
@@ -219,10 +219,6 @@ def _is_column(value: Any) -> bool:
     return isinstance(value, list | tuple | np.ndarray)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
-
-
 def _encode_column(values: Any) -> list[str]:
     """Each value as JSON text (what ``json.dumps`` writes for it); masked entries are null."""
     if isinstance(values, np.ma.MaskedArray):
@@ -248,9 +244,9 @@ def _encode_column(values: Any) -> list[str]:
             return float.__repr__(value)
         if kind is str:
             if value not in text:
-                text[value] = redact(_dumps(value))
+                text[value] = redact(_encode(value))
             return text[value]
-        return redact(_dumps(value))
+        return redact(_encode(value))
 
     return list(map(one, values))
 

@@ -105,14 +105,8 @@ def render_parts(template_id: str, **values: object) -> dict[str, str]:
 
 def render_part(template_id: str, part: str, **values: object) -> str:
     """One part ("system" or "user") of a template filled with the given values."""
-    text = dict(_parts(template_id))[part]
-    missing = dict(_part_fields(template_id))[part] - values.keys()
-    if missing:
-        raise SocialsimError(
-            f"prompt template {template_id!r} needs {', '.join(sorted(missing))} in its "
-            f"{part} part; given: {', '.join(sorted(values)) or 'nothing'}"
-        )
-    return text.format_map({k: str(v) for k, v in values.items()})
+    _check_fields(template_id, values, part)
+    return dict(_parts(template_id))[part].format_map({k: str(v) for k, v in values.items()})
 
 
 def part_fields(template_id: str) -> dict[str, frozenset[str]]:
@@ -147,10 +141,13 @@ def render(template_id: str, **values: object) -> str:
     return rendered["user"]
 
 
-def _check_fields(template_id: str, values: dict[str, object]) -> None:
-    missing = _fields(template_id) - values.keys()
+def _check_fields(template_id: str, values: dict[str, object], part: str | None = None) -> None:
+    """Raise naming the fields the template (or one `part` of it) needs and `values` lacks."""
+    needed = _fields(template_id) if part is None else dict(_part_fields(template_id))[part]
+    missing = needed - values.keys()
     if missing:
+        where = "" if part is None else f" in its {part} part"
         raise SocialsimError(
-            f"prompt template {template_id!r} needs {', '.join(sorted(missing))}; "
+            f"prompt template {template_id!r} needs {', '.join(sorted(missing))}{where}; "
             f"given: {', '.join(sorted(values)) or 'nothing'}"
         )

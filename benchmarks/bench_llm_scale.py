@@ -7,7 +7,8 @@ decision after `latency` seconds, `slots` at a time. A misinformation run of `si
 every one on the ``llm`` policy (``openai/stub`` over the direct HTTP path, cache off,
 concurrency `slots`), is stepped by hand and timed over its steps; then a bare aiohttp loop
 sends as many requests at the same concurrency to the same stub. Prints both throughputs,
-their ratio (target >= 90%), the peak RSS and the memory per LLM agent.
+their ratio (target >= 90%), the peak RSS and the memory per LLM agent (what the model
+added, plus its HTTP worker process when it has one).
 """
 
 from __future__ import annotations
@@ -52,17 +53,20 @@ def config(size: int, steps: int, api_base: str, slots: int) -> ss.ExperimentCon
     })  # fmt: skip
 
 
-def simulation(cfg: ss.ExperimentConfig) -> tuple[float, int, int, float]:
-    """(seconds of the steps, model calls, failed calls, RSS bytes added by the model)."""
-    before = psutil.Process().memory_info().rss
+def simulation(cfg: ss.ExperimentConfig, stub_pid: int) -> tuple[float, int, int, float, float]:
+    """(seconds of the steps, model calls, failed calls, RSS bytes added by the model,
+    RSS bytes of the HTTP worker process, 0 without one)."""
+    me = psutil.Process()
+    before = me.memory_info().rss
     with ss.SocialModel(cfg) as model:
         start = time.perf_counter()
         for _ in range(cfg.steps):
             model.step()
         wall = time.perf_counter() - start
         totals = dict(model.llm_totals)
-        added = psutil.Process().memory_info().rss - before
-    return wall, totals["calls"], totals["errors"], added
+        added = me.memory_info().rss - before
+        worker = sum(c.memory_info().rss for c in me.children() if c.pid != stub_pid)
+    return wall, totals["calls"], totals["errors"], added, worker
 
 
 def bare_loop(api_base: str, n: int, concurrency: int) -> float:
@@ -99,7 +103,7 @@ def main() -> None:
     proc, base = stub_server.start(args.latency, args.slots, answer=DECISION)
     try:
         cfg = config(args.size, args.steps, base, args.slots)
-        sim_wall, calls, errors, added = simulation(cfg)
+        sim_wall, calls, errors, added, worker = simulation(cfg, proc.pid)
         bare_wall = bare_loop(base, calls, args.slots)
     finally:
         stub_server.stop(proc)
@@ -118,7 +122,8 @@ def main() -> None:
         f"simulation / bare loop: {ratio:.1%} (target >= 90%) {'PASS' if ratio >= 0.9 else 'FAIL'}"
     )
     print(f"peak RSS {peak / 2**20:,.0f} MiB; the model added {added / 2**20:,.0f} MiB "
-          f"= {added / args.size / 1024:.1f} KiB per LLM agent")  # fmt: skip
+          f"and its HTTP worker process holds {worker / 2**20:,.0f} MiB: "
+          f"{(added + worker) / args.size / 1024:.1f} KiB per LLM agent")  # fmt: skip
 
 
 if __name__ == "__main__":

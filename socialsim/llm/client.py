@@ -23,6 +23,7 @@ its slot is sent before the answer is parsed.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -76,7 +77,12 @@ class LLMClient:
         self._api_key = api_key(config.api_key_env)
         remember(self._api_key)
         remember_environment()
-        self._http = HttpBackend(self._width, config.api_key_env, config.connect_timeout)
+        worker = config.http_worker
+        if worker is None:
+            worker = (os.cpu_count() or 1) >= 2
+        self._http = HttpBackend(
+            self._width, config.api_key_env, config.connect_timeout, worker=worker
+        )
         self._breakers = Breakers(config.breaker_failures, config.api_key_env)
         self._unsaved: list[tuple[str, str, Completion]] = []  # answers not yet committed
         self._routes = Routes(config, self._http)

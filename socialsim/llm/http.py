@@ -22,6 +22,8 @@ from typing import Any
 import aiohttp
 import orjson
 
+from socialsim.llm.http_process import HttpProcess
+from socialsim.llm.http_worker import Unreachable, post, session
 from socialsim.llm.retry import PermanentError, TransientError, TransportError
 from socialsim.llm.structured import JSON_OBJECT, JSON_SCHEMA, response_format
 from socialsim.llm.types import Completion, Messages
@@ -50,7 +52,11 @@ class HttpBackend:
     """Chat completions by direct HTTP; create and use it inside one event loop."""
 
     def __init__(
-        self, concurrency: int, api_key_env: str | None = None, connect_timeout: float = 10.0
+        self,
+        concurrency: int,
+        api_key_env: str | None = None,
+        connect_timeout: float = 10.0,
+        worker: bool = False,
     ) -> None:
         self._concurrency = concurrency
         self._connect_timeout = connect_timeout
@@ -59,17 +65,17 @@ class HttpBackend:
         key = api_key(api_key_env)
         if key:
             self._headers["Authorization"] = f"Bearer {key}"
+        self._worker = HttpProcess(concurrency, connect_timeout, self._headers) if worker else None
         self._style: dict[str, int] = {}  # api_base -> index into _STYLES that the server takes
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the HTTP worker while one runs, else None."""
+        return self._worker.pid if self._worker is not None else None
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._concurrency, limit_per_host=0)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
-                skip_auto_headers=("User-Agent",),
-            )
+            self._session = session(self._concurrency, self._connect_timeout, self._headers)
         return self._session
 
     async def complete(
@@ -112,18 +118,18 @@ class HttpBackend:
             return result
 
     async def _post(self, url: str, body: dict[str, Any]) -> Completion:
-        session = self._get_session()
+        sent = orjson.dumps(body)
         try:
-            async with session.post(url, data=orjson.dumps(body)) as resp:
-                raw = await resp.read()
-                status = resp.status
-        except aiohttp.ConnectionTimeoutError:
-            seconds = f"{self._connect_timeout:g}"
-            raise TransportError(f"connect timeout after {seconds}s to {url}") from None
-        except aiohttp.ClientConnectorError as exc:
-            raise TransportError(f"cannot reach {url}: {exc.os_error or exc}") from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise TransportError(f"{type(exc).__name__} from {url}: {exc}") from None
+            if self._worker is not None:
+                try:
+                    status, raw = await self._worker.post(url, sent)
+                except OSError:  # no child process can be started here: send inline instead
+                    self._worker = None
+                    status, raw = await post(self._get_session(), url, sent, self._connect_timeout)
+            else:
+                status, raw = await post(self._get_session(), url, sent, self._connect_timeout)
+        except Unreachable as exc:
+            raise TransportError(str(exc)) from None
         if status != 200:
             detail = raw[:300].decode("utf-8", "replace")
             message = f"HTTP {status} from {url}: {detail}"
@@ -147,10 +153,12 @@ class HttpBackend:
         )
 
     async def close(self) -> None:
-        """Close the session (call inside the loop that used it)."""
+        """Close the session and stop the worker (call inside the loop that used them)."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        if self._worker is not None:
+            await self._worker.close()
 
 
 class _Rejected(Exception):

@@ -76,6 +76,13 @@ class LLMConfig(BaseModel):
     fast_path: bool = Field(
         True, description="direct HTTP for OpenAI-compatible endpoints with api_base"
     )
+    http_worker: bool | None = Field(
+        None,
+        description=(
+            "send direct-HTTP requests from a child process, so the HTTP client's CPU is "
+            "spent off the simulation's core; null: when the machine has 2 or more cores"
+        ),
+    )
     local_workers: int | None = Field(
         None, ge=1, description="embedded-model instances (default: cores)"
     )

@@ -33,6 +33,13 @@ class Scenario:
     #: False when the scenario's own questions are all its agents do: LLM agents then make
     #: no ordinary step decision (post, update credences) besides answering them.
     step_decisions: ClassVar[bool] = True
+    #: True when this scenario's ``observe`` reads nothing that another agent's applied
+    #: decision (or ``on_decision``) changes in the same step: the step's decisions may then
+    #: be applied, in their seeded order, while later agents are still observed and asked
+    #: (``on_decision`` then runs on the LLM client's thread and must not call
+    #: ``model.ask``). The log and the state are the same either way; only the time differs.
+    #: None (the default): True unless the scenario overrides ``observe`` or ``on_decision``.
+    applies_while_deciding: ClassVar[bool | None] = None
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         if arm not in ARMS:
@@ -42,6 +49,16 @@ class Scenario:
             self.params = self.Params.model_validate(params or {})
         except ValidationError as exc:
             raise ConfigError(describe_error(exc, "scenario.params", self.Params)) from None
+
+    @property
+    def applies_early(self) -> bool:
+        """Whether decisions may be applied while the step's batch is still running."""
+        if self.applies_while_deciding is not None:
+            return self.applies_while_deciding
+        return all(
+            getattr(getattr(self, hook), "__func__", None) is getattr(Scenario, hook)
+            for hook in ("observe", "on_decision")
+        )  # (a hook replaced on the instance counts as overridden)
 
     @property
     def is_control(self) -> bool:

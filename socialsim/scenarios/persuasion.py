@@ -73,6 +73,8 @@ class Campaign(Scenario):
         ("persuasion.campaign.change", "Change in mean stance (campaign)", "campaign_stance"),
     )
     Params: ClassVar[type[BaseModel]] = CampaignParams
+    #: observe and on_decision only mark the agent itself (deciding, then decided)
+    applies_while_deciding: ClassVar[bool | None] = True
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         super().__init__(params, arm=arm)

@@ -1,11 +1,12 @@
 """LLM agents in one batch: decisions of a step, structured questions, call accounting.
 
-Each LLM policy group's active agents are observed in id order and their requests sent as
-one pipelined batch (``LLMPolicy.decide_each``: each agent is observed just before its
-request is built, while the model's thread waits). Every call is
+Each LLM policy group's active agents are sent as one pipelined batch
+(``LLMPolicy.decide_each``: each agent is observed just before its request is built,
+while the model's thread waits), and their decisions are applied in a seeded order, while
+the batch runs when the scenario allows it (:func:`decide_and_apply`). Every call is
 logged as an ``llm_call`` event and counted in ``model.llm_totals``; a failed decision is
-an ``error`` event and its agent skips the step. The run stops, with the step's events
-written, when a client's circuit breaker opened (:class:`~socialsim.errors.EndpointDown`)
+an ``error`` event and its agent skips the step. The run stops, with the step's calls
+logged, when a client's circuit breaker opened (:class:`~socialsim.errors.EndpointDown`)
 or when every call of the step failed (:class:`AllCallsFailed`); both messages name the
 endpoint and the fix. A step runs with the cyclic garbage collector slowed
 (:func:`fewer_collections`), since its requests and answers live until it ends.
@@ -89,44 +90,109 @@ def observe(model: SocialModel, agent: SocialAgent) -> Observation:
     return obs
 
 
-def decide_llm(
-    model: SocialModel, active: np.ndarray
-) -> list[tuple[SocialAgent, Decision, list[str]]]:
-    """Decide every active LLM agent: (agent, decision, ids of the messages it read).
+def decide_and_apply(model: SocialModel, active: np.ndarray) -> None:
+    """Decide every active LLM agent and apply the decisions in a seeded order.
 
-    Groups are decided one after another, each in one batch; decisions are not applied here.
+    Groups are decided one after another, each in one batch. The decisions are applied in
+    the order of one permutation of them all drawn from ``model.rng``, failed ones skipped.
+    When the scenario allows it (:attr:`Scenario.applies_early`), each group's requests are
+    sent in that order and every decision is applied as soon as those before it are, while
+    the batch still runs; otherwise requests go in agent order and every decision is applied
+    after the last answer. The log is the same either way: every call of the step (in agent
+    order, group by group), then the applied decisions. A step that stops (an open circuit
+    breaker, every call failed) logs its calls but none of its decisions.
     """
-    out: list[tuple[SocialAgent, Decision, list[str]]] = []
-    calls = failures = 0
-    used = []
+    groups = []
     for g, group in enumerate(model.groups):
-        if not group.is_llm:
-            continue
-        ids = np.flatnonzero(active & (model.policy_of == g))
-        if not len(ids):
-            continue
-        agents = [model.agent(int(i)) for i in ids]
-        used.append(group)
-        decided = group.policy.decide_each(agents, lambda a: observe(model, a))
-        for agent, (obs, decision) in zip(agents, decided, strict=True):
+        if group.is_llm:
+            ids = np.flatnonzero(active & (model.policy_of == g))
+            if len(ids):
+                groups.append((group, [model.agent(int(i)) for i in ids]))
+    n = sum(len(agents) for _, agents in groups)
+    if not n:
+        return
+    applier = _Applier(model, model.rng.permutation(n), model.scenario.applies_early)
+    held: list[str] = []
+    calls = failures = offset = 0
+    first: str | None = None
+    for group, agents in groups:
+        ks = range(offset, offset + len(agents))  # the decisions' places in the permutation
+        sent = sorted(ks, key=applier.rank.__getitem__) if applier.early else list(ks)
+
+        def decided(i: int, obs: Observation, decision: Decision, sent: list[int] = sent) -> None:
+            k = sent[i]
+            applier.offer(k, agents[k - offset], decision, [m.id for m in obs.inbox])
+
+        with model.log.held() as lines:
+            pairs = group.policy.decide_each(
+                [agents[k - offset] for k in sent], lambda a: observe(model, a), decided
+            )
+        held += lines
+        decisions = [decision for _, (_, decision) in sorted(zip(sent, pairs, strict=True))]
+        for agent, decision in zip(agents, decisions, strict=True):
             if decision.llm is not None:
                 calls += 1
                 account(model, agent.id, decision.llm)
             if decision.error is not None:
                 failures += 1
+                first = first or decision.error
                 model.emit(
                     "error", agent=agent.id, payload={"where": "decide", "message": decision.error}
                 )
-            out.append((agent, decision, [m.id for m in obs.inbox]))
+        offset += len(agents)
+    used = [group for group, _ in groups]
     stop_if_down(model, used)
     if calls and failures == calls:
         model.log.flush()
-        first = next(d.error for _, d, _ in out if d.error)
         raise AllCallsFailed(
             f"every model call of step {model.steps} failed ({calls} calls) on "
-            f"{_endpoints(used)}; {_fix(used, first)}; first error: {first}"
+            f"{_endpoints(used)}; {_fix(used, first or '')}; first error: {first}"
         )
-    return out
+    model.log.extend(held)
+    applier.advance(everything=True)
+
+
+_APPLY_EVERY = 32
+
+
+class _Applier:
+    """Applies a step's decisions in its seeded order, each once all before it are in."""
+
+    def __init__(self, model: SocialModel, order: np.ndarray, early: bool) -> None:
+        self._model = model
+        self._order: list[int] = order.tolist()
+        self.rank = [0] * len(self._order)  # decision -> its place in the order
+        for place, k in enumerate(self._order):
+            self.rank[k] = place
+        self.early = early
+        self._ready: list[tuple[SocialAgent, Decision, list[str]] | None] = [None] * len(order)
+        self._done = 0  # places applied so far
+        self._offers = 0  # decisions in since the last advance
+
+    def offer(self, k: int, agent: SocialAgent, decision: Decision, read: list[str]) -> None:
+        """Decision `k` is in (`read`: the ids of the messages its agent read)."""
+        self._ready[k] = (agent, decision, read)
+        if self.early:
+            self._offers += 1
+            if self._offers >= _APPLY_EVERY:
+                self._offers = 0
+                self.advance()
+
+    def advance(self, everything: bool = False) -> None:
+        """Apply the decisions that are in and have every earlier one applied."""
+        model, order, ready = self._model, self._order, self._ready
+        while self._done < len(order):
+            k = order[self._done]
+            item = ready[k]
+            if item is None:
+                assert not everything, f"decision {k} never came back"
+                return
+            ready[k] = None
+            self._done += 1
+            agent, decision, read = item
+            if decision.error is None:
+                agent.apply(decision, read)
+                model.scenario.on_decision(model, agent, decision)
 
 
 def stop_if_down(model: SocialModel, groups: list[Any]) -> None:

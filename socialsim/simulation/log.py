@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from json.encoder import c_make_encoder, encode_basestring
 from pathlib import Path
 from typing import Any
@@ -199,6 +201,23 @@ class InteractionLog:
             self._buffer.extend(template % row for row in zip(*values, strict=True))
         else:
             self._buffer.extend([template % ()] * count)
+
+    @contextmanager
+    def held(self) -> Iterator[list[str]]:
+        """Inside, events go to the list this yields instead; :meth:`extend` places them later.
+
+        The step loop applies decisions while its batch of model calls still runs, yet logs
+        the batch's calls first: the decisions' events are held back until then.
+        """
+        outer, self._buffer = self._buffer, []
+        try:
+            yield self._buffer
+        finally:
+            self._buffer = outer
+
+    def extend(self, lines: list[str]) -> None:
+        """Append lines held back by :meth:`held`, in their order."""
+        self._buffer.extend(lines)
 
     def flush(self) -> None:
         """Write buffered events: a killed process loses nothing emitted so far.

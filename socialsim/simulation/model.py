@@ -330,13 +330,8 @@ class SocialModel(ModelActions, mesa.Model):
         self.scenario.before_step(self)
         active = active & self.present
         rule_updates = self.rules.updates(active)
-        decisions = llm_batch.decide_llm(self, active) if self.scenario.step_decisions else []
-        order = self.rng.permutation(len(decisions)) if decisions else []
-        for k in order:
-            agent, decision, read = decisions[k]
-            if decision.error is None:
-                agent.apply(decision, read)
-                self.scenario.on_decision(self, agent, decision)
+        if self.scenario.step_decisions:
+            llm_batch.decide_and_apply(self, active)
         for group, update in rule_updates:
             self.recorder.count("belief_change", self.rules.apply(group, update))
         self.mail.deliver(deliver_now)

@@ -150,7 +150,7 @@ def test_cached_rerun_makes_zero_backend_calls(stub, tmp_path):
 
 
 def test_sessions_are_reused_across_runs(stub):
-    with make_client(stub) as client:
+    with make_client(stub, http_worker=False) as client:
         client.run([ask("1")])
         session = client._http._session
         client.run([ask("2")])

@@ -298,3 +298,88 @@ def test_llm_agents_are_observed_in_order_each_before_its_request_while_the_mode
     assert observed == [(i, "client") for i in range(8)]
     assert client.built == [(i, "client") for i in range(8)]
     assert model.llm_totals["calls"] == 8
+
+
+class ShuffledClient:
+    """Builds every request in order, then answers them in a seeded shuffled order.
+
+    Each answer depends on the request's seed (its agent and step): a message to everyone
+    or no one, and a credence for claim c1. `applied_early` counts the decisions the model
+    had applied before the batch's last answer.
+    """
+
+    def __init__(self, model_ref: list, shuffle_seed: int):
+        self.model_ref = model_ref
+        self.rng = np.random.default_rng(shuffle_seed)
+        self.applied_early = 0
+
+    def map(self, items, build, handle):
+        from socialsim.llm.types import CallRecord, LLMResult
+
+        items = list(items)
+        requests = {i: build(i) for i in items}
+        out = {}
+        arrival = self.rng.permutation(len(items)).tolist()
+        for n, pos in enumerate(arrival):
+            i = items[pos]
+            seed = requests[i].seed
+            answer = json.dumps({
+                "message": f"note {seed % 997}" if seed % 3 else "",
+                "to": "all",
+                "beliefs": {"c1": {"reason": "r", "credence": (seed % 101) / 100}},
+            })  # fmt: skip
+            value = requests[i].schema.model_validate_json(answer)
+            out[i] = handle(i, LLMResult(text=answer, record=CallRecord("m", "fake"), value=value))
+            if n == len(arrival) - 1:
+                self.applied_early += self.model_ref[0].log.counts["decision"]
+        return [out[i] for i in items]
+
+    def close(self):
+        """Nothing to release."""
+
+
+def test_decisions_applied_while_the_batch_runs_give_the_log_of_applying_after_it(rule_cfg):
+    cfg = rule_cfg(**{"agents.policy": "llm", "agents.params": {}, "population.size": 40,
+                      "agents.inbox_limit": 2, "steps": 3})  # fmt: skip
+    runs = {}
+    for early in (True, False):
+        ref: list = []
+        client = ShuffledClient(ref, shuffle_seed=11)
+        model = SocialModel(cfg, None, clients={cfg.agents.llm.model_dump_json(): client})
+        ref.append(model)
+        model.scenario.applies_while_deciding = early
+        counts = []
+        for _ in range(cfg.steps):
+            before = model.log.counts["decision"]
+            client.applied_early = -before  # decisions of this step applied before its last answer
+            model.step()
+            counts.append(client.applied_early)
+        runs[early] = (model.log.sink.text(), model.beliefs.credence.copy(), counts)
+        model.close()
+    (early_log, early_cred, early_counts), (late_log, late_cred, late_counts) = (
+        runs[True],
+        runs[False],
+    )
+    assert early_log == late_log and np.array_equal(early_cred, late_cred)
+    assert '"kind": "decision"' in early_log and '"kind": "message"' in early_log
+    assert all(n > 0 for n in early_counts) and late_counts == [0, 0, 0]
+    # the log keeps every call of a step before that step's decisions
+    kinds = [json.loads(line)["kind"] for line in early_log.splitlines()]
+    step_kinds = [k for k in kinds if k in ("llm_call", "decision")]
+    assert step_kinds == (["llm_call"] * 40 + ["decision"] * 40) * 3
+
+
+def test_a_scenario_that_replaces_observe_or_on_decision_applies_after_the_batch(
+    rule_cfg, tmp_path
+):
+    from socialsim.scenarios.persuasion import Campaign
+
+    cfg = rule_cfg(**{"agents.policy": "llm", "agents.params": {}, "population.size": 8})
+    model = SocialModel(
+        cfg, tmp_path, clients={cfg.agents.llm.model_dump_json(): ShuffledClient([], 1)}
+    )
+    assert model.scenario.applies_early
+    model.scenario.on_decision = lambda m, a, d: None
+    assert not model.scenario.applies_early
+    model.close()
+    assert Campaign.applies_while_deciding is True

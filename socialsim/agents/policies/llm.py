@@ -370,7 +370,10 @@ class LLMPolicy(DecidingPolicy):
             return Decision(**base, error=f"unusable answer: {_flat(exc, 200)}")
 
     def decide_each(
-        self, items: Sequence[T], observe: Callable[[T], Observation]
+        self,
+        items: Sequence[T],
+        observe: Callable[[T], Observation],
+        decided: Callable[[int, Observation, Decision], None] | None = None,
     ) -> list[tuple[Observation, Decision]]:
         """Observe, ask and parse every item, pipelined when the client can `map`.
 
@@ -379,11 +382,17 @@ class LLMPolicy(DecidingPolicy):
         the caller's state, and one agent's observation never depends on another's request
         or answer, so the observations equal those made all before the first request. The
         requests are sent while later items are observed, and each answer is parsed as it
-        arrives. The result equals ``decide([observe(i) for i in items])``.
+        arrives; ``decided(i, observation, decision)`` is then called for item `i` (on the
+        same thread, in the order the answers arrive). The result equals
+        ``decide([observe(i) for i in items])``.
         """
         if not hasattr(self.client, "map"):
             observations = [observe(item) for item in items]
-            return list(zip(observations, self.decide(observations), strict=True))
+            pairs = list(zip(observations, self.decide(observations), strict=True))
+            if decided is not None:
+                for i, (obs, decision) in enumerate(pairs):
+                    decided(i, obs, decision)
+            return pairs
         seen: list[Observation | None] = [None] * len(items)
 
         def build(i: int) -> LLMRequest:
@@ -397,7 +406,10 @@ class LLMPolicy(DecidingPolicy):
         def handle(i: int, result: LLMResult) -> tuple[Observation, Decision]:
             obs = seen[i]
             assert obs is not None
-            return obs, self.parse(obs, result)
+            decision = self.parse(obs, result)
+            if decided is not None:
+                decided(i, obs, decision)
+            return obs, decision
 
         return self.client.map(range(len(items)), build, handle)
 

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -98,6 +99,18 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def cpu_seconds(client: Any = None) -> float:
+    """CPU seconds used so far by this process and by `client`'s HTTP worker process, if any."""
+    total = time.process_time()
+    pid = client.http_worker_pid if client is not None else None
+    if pid is not None:
+        import psutil
+
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system
+    return total
 
 
 def main() -> None:

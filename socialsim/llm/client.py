@@ -109,6 +109,11 @@ class LLMClient:
         return dict(self._stats)
 
     @property
+    def http_worker_pid(self) -> int | None:
+        """The process id of the HTTP worker (:mod:`socialsim.llm.http_worker`) while one runs."""
+        return self._http.worker_pid
+
+    @property
     def endpoint_down(self) -> str | None:
         """One line naming an endpoint whose circuit breaker opened (no answer since), or None."""
         return self._breakers.tripped

@@ -78,8 +78,8 @@ class LLMClient:
         remember(self._api_key)
         remember_environment()
         worker = config.http_worker
-        if worker is None:
-            worker = (os.cpu_count() or 1) >= 2
+        if worker is None:  # a second core to use, and fork/exec with inherited sockets
+            worker = (os.cpu_count() or 1) >= 2 and os.name == "posix"
         self._http = HttpBackend(
             self._width, config.api_key_env, config.connect_timeout, worker=worker
         )

@@ -9,7 +9,7 @@ and speaks to it over one end of a socket pair, in frames:
 
 - to the worker, a :data:`TO_WORKER` head (payload length, call id, op) and its payload:
   ``SETUP`` (JSON: connections, connect_timeout, headers; sent once, first, so the API key
-  never appears in the command line or the environment), ``POST`` (a 2-byte URL length,
+  is not in the worker's command line), ``POST`` (a 2-byte URL length,
   the URL, then the request body) or ``CANCEL`` (no payload: the parent stopped waiting);
 - to the parent, a :data:`TO_PARENT` head (payload length, call id, status) and the
   response body, or with status ``UNREACHABLE`` the one-line reason no answer came.

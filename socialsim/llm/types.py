@@ -80,7 +80,8 @@ class LLMConfig(BaseModel):
         None,
         description=(
             "send direct-HTTP requests from a child process, so the HTTP client's CPU is "
-            "spent off the simulation's core; null: when the machine has 2 or more cores"
+            "spent off the simulation's core; null: on Linux and macOS machines with 2 or "
+            "more cores"
         ),
     )
     local_workers: int | None = Field(

@@ -112,23 +112,24 @@ def decide_and_apply(model: SocialModel, active: np.ndarray) -> None:
     if not n:
         return
     applier = _Applier(model, model.rng.permutation(n), model.scenario.applies_early)
-    held: list[str] = []
     calls = failures = offset = 0
     first: str | None = None
     for group, agents in groups:
         ks = range(offset, offset + len(agents))  # the decisions' places in the permutation
-        sent = sorted(ks, key=applier.rank.__getitem__) if applier.early else list(ks)
+        sent = [
+            (k, agents[k - offset])
+            for k in (sorted(ks, key=applier.rank.__getitem__) if applier.early else ks)
+        ]
 
-        def decided(i: int, obs: Observation, decision: Decision, sent: list[int] = sent) -> None:
-            k = sent[i]
-            applier.offer(k, agents[k - offset], decision, [m.id for m in obs.inbox])
+        def decided(i: int, obs: Observation, decision: Decision, sent: list = sent) -> None:
+            k, agent = sent[i]
+            applier.offer(k, agent, decision, [m.id for m in obs.inbox])
 
-        with model.log.held() as lines:
-            pairs = group.policy.decide_each(
-                [agents[k - offset] for k in sent], lambda a: observe(model, a), decided
-            )
-        held += lines
-        decisions = [decision for _, (_, decision) in sorted(zip(sent, pairs, strict=True))]
+        pairs = group.policy.decide_each(
+            [agent for _, agent in sent], lambda a: observe(model, a), decided
+        )
+        by_k = sorted(zip((k for k, _ in sent), pairs, strict=True), key=lambda kp: kp[0])
+        decisions = [decision for _, (_, decision) in by_k]
         for agent, decision in zip(agents, decisions, strict=True):
             if decision.llm is not None:
                 calls += 1
@@ -148,7 +149,7 @@ def decide_and_apply(model: SocialModel, active: np.ndarray) -> None:
             f"every model call of step {model.steps} failed ({calls} calls) on "
             f"{_endpoints(used)}; {_fix(used, first or '')}; first error: {first}"
         )
-    model.log.extend(held)
+    model.log.extend(applier.held)
     applier.advance(everything=True)
 
 
@@ -161,10 +162,9 @@ class _Applier:
     def __init__(self, model: SocialModel, order: np.ndarray, early: bool) -> None:
         self._model = model
         self._order: list[int] = order.tolist()
-        self.rank = [0] * len(self._order)  # decision -> its place in the order
-        for place, k in enumerate(self._order):
-            self.rank[k] = place
+        self.rank: list[int] = np.argsort(order).tolist()  # decision -> its place in the order
         self.early = early
+        self.held: list[str] = []  # the log lines of decisions applied during the batch
         self._ready: list[tuple[SocialAgent, Decision, list[str]] | None] = [None] * len(order)
         self._done = 0  # places applied so far
         self._offers = 0  # decisions in since the last advance
@@ -176,7 +176,9 @@ class _Applier:
             self._offers += 1
             if self._offers >= _APPLY_EVERY:
                 self._offers = 0
-                self.advance()
+                with self._model.log.held() as lines:  # logged after the batch's calls
+                    self.advance()
+                self.held += lines
 
     def advance(self, everything: bool = False) -> None:
         """Apply the decisions that are in and have every earlier one applied."""

@@ -304,14 +304,14 @@ class ShuffledClient:
     """Builds every request in order, then answers them in a seeded shuffled order.
 
     Each answer depends on the request's seed (its agent and step): a message to everyone
-    or no one, and a credence for claim c1. `applied_early` counts the decisions the model
-    had applied before the batch's last answer.
+    or no one, and a credence for claim c1. `applied` is the number of decisions the model
+    had applied (in all) when the last batch's last answer came.
     """
 
     def __init__(self, model_ref: list, shuffle_seed: int):
         self.model_ref = model_ref
         self.rng = np.random.default_rng(shuffle_seed)
-        self.applied_early = 0
+        self.applied = 0
 
     def map(self, items, build, handle):
         from socialsim.llm.types import CallRecord, LLMResult
@@ -331,16 +331,17 @@ class ShuffledClient:
             value = requests[i].schema.model_validate_json(answer)
             out[i] = handle(i, LLMResult(text=answer, record=CallRecord("m", "fake"), value=value))
             if n == len(arrival) - 1:
-                self.applied_early += self.model_ref[0].log.counts["decision"]
+                self.applied = self.model_ref[0].log.counts["decision"]
         return [out[i] for i in items]
 
     def close(self):
         """Nothing to release."""
 
 
-def test_decisions_applied_while_the_batch_runs_give_the_log_of_applying_after_it(rule_cfg):
+@pytest.mark.parametrize("mix", [[], [{"fraction": 0.4, "policy": "llm"}]])
+def test_decisions_applied_while_the_batch_runs_give_the_log_of_applying_after_it(rule_cfg, mix):
     cfg = rule_cfg(**{"agents.policy": "llm", "agents.params": {}, "population.size": 40,
-                      "agents.inbox_limit": 2, "steps": 3})  # fmt: skip
+                      "agents.inbox_limit": 2, "steps": 3, "agents.mix": mix})  # fmt: skip
     runs = {}
     for early in (True, False):
         ref: list = []
@@ -351,9 +352,8 @@ def test_decisions_applied_while_the_batch_runs_give_the_log_of_applying_after_i
         counts = []
         for _ in range(cfg.steps):
             before = model.log.counts["decision"]
-            client.applied_early = -before  # decisions of this step applied before its last answer
             model.step()
-            counts.append(client.applied_early)
+            counts.append(client.applied - before)  # applied before the step's last answer
         runs[early] = (model.log.sink.text(), model.beliefs.credence.copy(), counts)
         model.close()
     (early_log, early_cred, early_counts), (late_log, late_cred, late_counts) = (

@@ -117,17 +117,18 @@ class HttpBackend:
             self._style[api_base] = style_index
             return result
 
+    async def _send(self, url: str, body: bytes) -> tuple[int, bytes]:
+        """(status, body) of one POST: through the worker, or inline where it cannot start."""
+        if self._worker is not None:
+            try:
+                return await self._worker.post(url, body)
+            except OSError:  # no child process can be started here: inline from now on
+                self._worker = None
+        return await post(self._get_session(), url, body, self._connect_timeout)
+
     async def _post(self, url: str, body: dict[str, Any]) -> Completion:
-        sent = orjson.dumps(body)
         try:
-            if self._worker is not None:
-                try:
-                    status, raw = await self._worker.post(url, sent)
-                except OSError:  # no child process can be started here: send inline instead
-                    self._worker = None
-                    status, raw = await post(self._get_session(), url, sent, self._connect_timeout)
-            else:
-                status, raw = await post(self._get_session(), url, sent, self._connect_timeout)
+            status, raw = await self._send(url, orjson.dumps(body))
         except Unreachable as exc:
             raise TransportError(str(exc)) from None
         if status != 200:

@@ -7,6 +7,7 @@ caller. The network figures (:mod:`socialsim.analysis.network_plots`) are import
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from itertools import islice
 from typing import Any
@@ -25,16 +26,69 @@ __all__ = [
     "arm_values",
     "cascade_tree",
     "downsample",
+    "fit_title",
     "gap_matrix",
     "network_credence",
     "network_sample",
+    "probe_answers",
     "rate_bars",
     "save",
     "series_by_step",
     "spring_positions",
     "stance_distributions",
     "sweep_plot",
+    "wrap_text",
 ]
+
+
+def wrap_text(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, long dotted keys broken after ``._/``.
+
+    ``wrap_text("claims.c1.adoption_benign.final_reach", 20)`` ->
+    ``["claims.c1.adoption_", "benign.final_reach"]``.
+    """
+    width = max(int(width), 8)
+    pieces: list[tuple[str, bool]] = []  # (piece, whether it starts a word)
+    for word in text.split():
+        parts = [p for p in re.split(r"(?<=[._/])", word) if p] if len(word) > width else [word]
+        chunks = [part[i : i + width] for part in parts for i in range(0, len(part), width)]
+        pieces += [(chunk, i == 0) for i, chunk in enumerate(chunks)]
+    lines: list[str] = []
+    for piece, starts_word in pieces:
+        joined = lines[-1] + (" " if starts_word else "") + piece if lines else piece
+        if lines and len(joined) <= width:
+            lines[-1] = joined
+        else:
+            lines.append(piece)
+    return lines or [""]
+
+
+def fit_title(ax: Any, text: str, max_lines: int = 3) -> Any:
+    """Set the axes title wrapped to fit the figure's width (at most `max_lines` lines).
+
+    The title is measured once drawn and wrapped narrower, then made smaller, until it fits;
+    a title longer than `max_lines` lines ends with an ellipsis.
+    """
+    fig = ax.figure
+    title = ax.set_title(text)
+    if not text:
+        return title
+    size = float(title.get_fontsize())
+    room = fig.bbox.width * 0.96
+    width = int(room / (size * fig.dpi / 72 * 0.6))
+    renderer = fig.canvas.get_renderer()
+    for _ in range(6):
+        lines = wrap_text(text, width)
+        if len(lines) > max_lines:
+            lines = lines[:max_lines]
+            lines[-1] = lines[-1][: max(width - 3, 1)].rstrip() + "..."
+        title.set_text("\n".join(lines))
+        title.set_fontsize(size)
+        if title.get_window_extent(renderer).width <= room:
+            break
+        width = max(int(width * 0.85), 8)
+        size = max(size * 0.92, 7.0)
+    return title
 
 
 def downsample(frame: pd.DataFrame, max_points: int = 500, x: str = "step") -> pd.DataFrame:
@@ -85,7 +139,7 @@ def adoption_curves(
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel or y)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(title)
+    fit_title(ax, title)
     if hue:
         ax.legend(title=hue, fontsize="small")
     return fig
@@ -110,13 +164,19 @@ def series_by_step(
         ax.plot(frame[x], pd.to_numeric(frame[col], errors="coerce"), label=col, marker=".")
     ax.set_xlabel(x)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    fit_title(ax, title)
     if len(present) > 1:
         ax.legend(fontsize="small")
     return fig
 
 
-def arm_values(values: pd.DataFrame, y: str = "value", by: str = "arm", title: str = "") -> Any:
+def arm_values(
+    values: pd.DataFrame,
+    y: str = "value",
+    by: str = "arm",
+    title: str = "",
+    ylabel: str | None = None,
+) -> Any:
     """One point per replicate in each arm, with the arm mean and its 95% t-interval."""
     fig = figure(5.0, 3.6)
     ax = fig.add_subplot()
@@ -136,8 +196,8 @@ def arm_values(values: pd.DataFrame, y: str = "value", by: str = "arm", title: s
     ax.errorbar(x + 0.2, agg["mean"], yerr=[lo, hi], fmt="o", color="k", capsize=4)
     ax.set_xticks(x, [str(a) for a in order])
     ax.set_xlim(-0.5, len(order) - 0.5)
-    ax.set_ylabel(y)
-    ax.set_title(title)
+    ax.set_ylabel(ylabel or y)
+    fit_title(ax, title)
     return fig
 
 
@@ -172,7 +232,7 @@ def cascade_tree(tree: nx.DiGraph, title: str | None = None, max_nodes: int = 30
         for n in tree.nodes:
             ax.annotate(str(n), pos[n], fontsize=7, xytext=(3, 3), textcoords="offset points")
     shown = "" if total <= max_nodes else f", first {max_nodes} drawn"
-    ax.set_title(title or f"cascade from {root} ({total} agents{shown})")
+    fit_title(ax, title or f"cascade from {root} ({total} agents{shown})")
     ax.set_ylabel("depth")
     ax.set_xticks([])
     return fig
@@ -216,7 +276,40 @@ def rate_bars(table: pd.DataFrame, by: str, y: str = "rate", title: str = "") ->
     ax.bar(x, values, yerr=err, capsize=3, color="tab:blue", alpha=0.8)
     ax.set_xticks(x, [str(v) for v in table[by]], rotation=30, ha="right")
     ax.set_ylabel(y)
-    ax.set_title(title)
+    fit_title(ax, title)
+    return fig
+
+
+def probe_answers(
+    table: pd.DataFrame, by: str = "when", hue: str = "distance", title: str = ""
+) -> Any:
+    """Bars of the share of answered probes following the false claim, grouped by `by`.
+
+    `table` has `by`, `hue`, ``share`` and optional ``ci_low``/``ci_high`` columns; one bar
+    per `hue` value (probe distance) in each group, whiskers for the interval.
+    """
+    fig = figure(6.4, 3.6)
+    ax = fig.add_subplot()
+    if table.empty or not {by, hue, "share"} <= set(table.columns):
+        return no_data(fig, ax)
+    groups = list(dict.fromkeys(table[by]))
+    kinds = list(dict.fromkeys(table[hue]))
+    width = 0.8 / len(kinds)
+    for j, kind in enumerate(kinds):
+        rows = table[table[hue] == kind].set_index(by).reindex(groups)
+        values = rows["share"].to_numpy(dtype=float)
+        err = None
+        if {"ci_low", "ci_high"} <= set(rows.columns):
+            lo = np.nan_to_num(values - rows["ci_low"].to_numpy(dtype=float))
+            hi = np.nan_to_num(rows["ci_high"].to_numpy(dtype=float) - values)
+            err = np.vstack([np.clip(lo, 0, None), np.clip(hi, 0, None)])
+        x = np.arange(len(groups)) - 0.4 + width * (j + 0.5)
+        ax.bar(x, values, width=width * 0.95, yerr=err, capsize=3, alpha=0.85, label=str(kind))
+    ax.set_xticks(np.arange(len(groups)), [str(g) for g in groups])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share following the false claim")
+    ax.legend(title=f"probe {hue}", fontsize="small")
+    fit_title(ax, title)
     return fig
 
 
@@ -246,7 +339,7 @@ def gap_matrix(matrix: pd.DataFrame, title: str = "pair success by model pairing
                 )
     ax.set_xlabel("second model")
     ax.set_ylabel("first model")
-    ax.set_title(title)
+    fit_title(ax, title)
     fig.colorbar(image, ax=ax, label="success")
     return fig
 
@@ -275,5 +368,5 @@ def sweep_plot(results: pd.DataFrame, param: str, metric: str, kind: str = "auto
         ax.set_xticks(x, [str(v) for v in agg[param]], rotation=30, ha="right")
         ax.set_xlabel(param)
     ax.set_ylabel(metric)
-    ax.set_title(f"{metric} by {param} (n = {int(agg['n'].max())} per cell)")
+    fit_title(ax, f"{metric} by {param} (n = {int(agg['n'].max())} per cell)")
     return fig

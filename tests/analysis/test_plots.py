@@ -120,3 +120,67 @@ def test_cascade_tree_draws_at_most_max_nodes():
     ax = plots.cascade_tree(tree, max_nodes=40).axes[0]
     assert ax.collections[0].get_offsets().shape[0] == 40
     assert ax.get_title() == "cascade from 0 (364 agents, first 40 drawn)"
+
+
+LONG = "Share of benign agents believing the false claim (australia_capital) at the end of the run"
+
+
+def _title_fits(fig):
+    fig.canvas.draw()
+    title = fig.axes[0].title
+    box = title.get_window_extent(fig.canvas.get_renderer())
+    return box.x0 >= 0 and box.x1 <= fig.bbox.width and "\n" in title.get_text()
+
+
+def test_long_titles_are_wrapped_to_fit_the_figure():
+    curves = pd.DataFrame({"step": [0, 1], "share": [0.1, 0.5]})
+    values = pd.DataFrame({"arm": ["treatment", "control"], "value": [0.8, 0.2]})
+    results = pd.DataFrame({"k": [2, 4], "seed": [1, 1], "m": [0.1, 0.5]})
+    key = "claims.australia_capital.probes_benign.direct.manipulated_share"
+    figures = [
+        plots.adoption_curves(curves, title=LONG),
+        plots.arm_values(values, title=LONG),
+        plots.series_by_step(curves, ["share"], LONG + " " + LONG),
+    ]
+    for fig in figures:
+        assert _title_fits(fig)
+    results = results.rename(columns={"k": "population.size", "m": key})
+    fig = plots.sweep_plot(results, "population.size", key)
+    assert _title_fits(fig)
+    assert fig.axes[0].title.get_text().replace("\n", "").startswith(key)
+
+
+def test_wrap_text_breaks_long_keys_at_dots_and_keeps_every_character():
+    key = "claims.australia_capital.adoption_benign.final_reach"
+    lines = plots.wrap_text(key, 20)
+    assert all(len(line) <= 20 for line in lines)
+    assert "".join(lines) == key
+    assert lines == ["claims.australia_", "capital.adoption_", "benign.final_reach"]
+    assert plots.wrap_text("a short title", 40) == ["a short title"]
+    assert plots.wrap_text("one two three", 8) == ["one two", "three"]
+
+
+def test_a_title_past_three_lines_ends_with_an_ellipsis():
+    fig = plots.adoption_curves(pd.DataFrame(), title=" ".join([LONG] * 4))
+    ax = fig.axes[0]
+    plots.fit_title(ax, " ".join([LONG] * 4))
+    text = ax.title.get_text()
+    assert text.count("\n") == 2 and text.endswith("...")
+
+
+def test_probe_answers_draws_one_bar_per_distance_and_step():
+    table = pd.DataFrame(
+        {
+            "when": ["step 1", "step 1", "all steps", "all steps"],
+            "distance": ["direct", "indirect", "direct", "indirect"],
+            "share": [0.2, 0.4, 0.3, 0.5],
+            "ci_low": [0.1, 0.2, 0.2, 0.3],
+            "ci_high": [0.4, 0.6, 0.4, 0.7],
+        }
+    )
+    ax = plots.probe_answers(table, title="probes").axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == pytest.approx([0.2, 0.3, 0.4, 0.5])  # direct bars, then indirect
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["step 1", "all steps"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["direct", "indirect"]
+    assert not plots.probe_answers(pd.DataFrame()).axes[0].axison

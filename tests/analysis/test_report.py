@@ -101,8 +101,9 @@ def test_sections_come_in_order_and_findings_lead_with_the_headline(tmp_path):
     findings = _section(page, "<h2>Findings</h2>", "<h2>Other figures</h2>")
     assert "Believers of c1 &lt;benign&gt;" in findings
     assert '<span class="value">0.667</span>' in findings
-    assert "difference +0.417 (95% CI 0.1 to 0.7)" in findings
-    assert "treatment 0.667, control 0.25; 5 replicates per arm" in findings
+    # an older effect: its interval is shown, its method was not recorded
+    assert "difference +0.417, 95% interval 0.1 to 0.7 (method not recorded, n = 5)" in findings
+    assert "Treatment 0.667, control 0.25; 5 replicates per arm" in findings
     assert 'id="fig-adoption_c1"' in findings  # the headline's own figure, moved up
     # the effect without a headline goes to its own table, without an interval
     assert "Other effects against the control" in findings
@@ -120,8 +121,9 @@ def test_measures_and_facts_are_collapsed(tmp_path):
     root = _attacker_run(tmp_path)
     page = report.write_report(root, summary=_summary()).read_text(encoding="utf-8")
     measures = _section(page, "<h2>All measures</h2>", "<h2>Conversation sample")
-    assert "<details><summary>Measures table (1 values)</summary>" in measures
-    assert f"<td>{MEASURE}</td><td>0.6667</td>" in measures
+    assert "<details><summary>Measures table (1 value)</summary>" in measures
+    label = "Share believing at the end (benign agents) \u2014 claim c1"
+    assert f"<td>{label}</td><td>{MEASURE}</td><td>0.6667</td>" in measures
     assert "<summary>Scenario facts</summary>" in measures
     assert "<td>attackers</td><td>[0]</td>" in measures
     assert "<summary>Configuration</summary>" in measures

@@ -71,7 +71,7 @@ def test_long_runs_many_claims_and_many_measures_stay_under_the_budget(tmp_path,
     summary = {"data_quality": {"calls": 12 * steps, "by_step": by_step}, "measures": measures}
     page = report.write_report(tmp_path, data=data, summary=summary).read_text(encoding="utf-8")
     assert len(page.encode()) < report.MAX_PAGE_BYTES
-    assert f"({len(claims) * 1000 - report.MEASURE_ROWS} more rows)" in page
+    assert f"({len(claims) * 1000 - report.MEASURE_ROWS} more values)" in page
     assert f"({report.STEP_ROWS} of {steps + 1} steps, evenly spaced)" in page
     drawn = {p.stem for p in (tmp_path / "figures").glob("adoption_*.png")}
     assert drawn == {f"adoption_{c}" for c in claims[: report.MAX_CLAIMS]}

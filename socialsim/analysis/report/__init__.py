@@ -1,16 +1,20 @@
 """A self-contained report.html for a run, an arms directory or a sweep directory.
 
-A run report opens with its findings (each headline measure, its effect against the control
-and the figure that shows it), then the other figures, the data-quality panel, every measure
-(collapsed) and a conversation sample. An arms report (treatment and control replicates)
-opens with the effects table and one treatment-vs-control figure per headline measure.
+Every page states the design (scenario, arms, replicates, seeds) and the claim's false and
+true statements. A run report opens with its findings (each headline measure, its effect
+against the control and the figure that draws that measure), then the other figures, the
+data-quality panel, every measure (collapsed, each with a readable label) and a conversation
+sample. An arms report (treatment and control replicates) opens with the effects table (each
+interval with its method and n, or why there is none, and the minimum detectable effect) and
+one treatment-vs-control figure per headline measure.
 
 Figures are written to ``figures/*.png`` and embedded as base64 PNG; nothing is loaded from
 the network; every piece of agent or config text is HTML-escaped. The page stays under
 2 MB at any size: a large network is drawn as a seeded sample, long series are downsampled,
 tables are capped, and figures past the byte budget are linked instead of embedded.
 
-This module picks the page for a directory; ``html`` holds the shared pieces, ``run_page``
+This module picks the page for a directory; ``html`` holds the shared pieces, ``wording``
+the labels, claim text and design sentence, ``effects`` how an effect is shown, ``run_page``
 and ``run_figures`` the run page, ``arms_page`` and ``sweep_page`` the other two. The page
 byte budget and the number of claims drawn are read from this module at each call.
 """

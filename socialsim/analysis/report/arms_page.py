@@ -16,25 +16,35 @@ import pandas as pd
 
 from socialsim.analysis import plots, spread
 from socialsim.analysis.io import AGENT_COLUMNS, RunData, of_kind, populations, read_events_table
+from socialsim.analysis.report.effects import _effect_for, effect_text, effects_table, measure_cell
 from socialsim.analysis.report.html import (
     MAX_CONFIG,
     TABLE_ROWS,
-    _claim_of,
     _clip,
     _config_text,
     _current_layout,
     _details,
     _e,
-    _effect_for,
-    _effect_text,
-    _effects_table,
     _Figures,
     _fmt,
     _guarded,
     _lookup,
     _read_json,
     html_table,
+    plural,
 )
+from socialsim.analysis.report.wording import (
+    ClaimTexts,
+    arms_design,
+    claim_measure,
+    claim_of,
+    claim_section,
+    claim_texts,
+    measure_label,
+)
+
+# measures read off the adoption curve, and the point of the curve each one is
+_CURVE_POINT = {"final_reach": "last", "peak": "highest", "initial_reach": "first"}
 
 
 def _arms_page(root: Path, summary: dict[str, Any], figs: _Figures) -> tuple[str, str, str]:
@@ -43,27 +53,42 @@ def _arms_page(root: Path, summary: dict[str, Any], figs: _Figures) -> tuple[str
     headline = [h for h in summary.get("headline") or [] if isinstance(h, dict) and "measure" in h]
     effects = [e for e in summary.get("effects") or [] if isinstance(e, dict)]
     labels = {str(h["measure"]).removeprefix("measures."): str(h.get("label")) for h in headline}
+    labels = {k: v for k, v in labels.items() if v and v != "None"}
+    config = _yaml(root / "config.yaml")
+    first = subs[0]["summary"] if subs else {}
+    scenario = first.get("scenario") if isinstance(first.get("scenario"), dict) else {}
+    kind = (config.get("scenario") or {}).get("kind") or scenario.get("kind")
+    claims = _arm_claims(headline, effects, scenario)
+    texts = claim_texts(config, claims, root)
     counts = pd.Series([s["arm"] for s in subs], dtype=object).value_counts()
-    meta = f"{len(summary.get('seeds') or [])} seeds; " + ", ".join(
-        f"{arm}: {n} runs" for arm, n in counts.items()
+    meta = f"{plural(len(summary.get('seeds') or []), 'seed')}; " + ", ".join(
+        f"{arm}: {plural(n, 'run')}" for arm, n in counts.items()
     )
-    out = ["<h2>Findings</h2>"]
+    out = [
+        f'<p class="design">{_e(arms_design(summary, kind, len(subs)))}</p>',
+        claim_section(claims, texts),
+        "<h2>Findings</h2>",
+    ]
     if effects:
-        out.append(html_table(_effects_table(effects, labels)))
+        out.append(effects_table(effects, labels, texts))
     else:
         out.append('<p class="note">summary.json holds no effect estimate.</p>')
     notes: list[str] = []
     for i, item in enumerate(headline):
         measure = str(item["measure"])
-        label = str(item.get("label") or measure)
+        label = labels.get(measure.removeprefix("measures.")) or measure_label(measure, texts)
         effect = _effect_for(measure, effects)
         block: list[str] = []
         _guarded(
-            notes, label, lambda it=item, k=i, b=block: b.append(_arm_figure(subs, it, k, figs))
+            notes,
+            label,
+            lambda it=item, k=i, b=block, lab=label: b.append(
+                _arm_figure(subs, it, k, figs, lab, texts)
+            ),
         )
         out.append(
-            f'<section class="finding"><h3>{_e(label)}</h3><span class="key">{_e(measure)}</span>'
-            + (_effect_text(effect) if effect else "")
+            f'<section class="finding"><h3>{measure_cell(measure, label)}</h3>'
+            + (effect_text(effect) if effect else "")
             + "".join(block)
             + "</section>"
         )
@@ -72,10 +97,33 @@ def _arms_page(root: Path, summary: dict[str, Any], figs: _Figures) -> tuple[str
     results = root / "results.csv"
     if results.is_file():
         table = pd.read_csv(results)
-        out.append(_details(f"results.csv ({len(table)} rows)", html_table(table, TABLE_ROWS)))
-    config = _config_text(root, {})
-    out.append(_details("Configuration", f"<pre>{_e(_clip(config, MAX_CONFIG))}</pre>"))
+        out.append(
+            _details(f"results.csv ({plural(len(table), 'row')})", html_table(table, TABLE_ROWS))
+        )
+    text = _config_text(root, {})
+    out.append(_details("Configuration", f"<pre>{_e(_clip(text, MAX_CONFIG))}</pre>"))
     return title, f'<p class="meta">{_e(meta)}</p>', "".join(out)
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping read from `path` ({} when missing or unreadable)."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _arm_claims(
+    headline: list[dict[str, Any]], effects: list[dict[str, Any]], scenario: dict[str, Any]
+) -> list[str]:
+    """The claims the arms page is about: the scenario's, then those its measures name."""
+    named = [scenario.get("claim")] if isinstance(scenario.get("claim"), str) else []
+    named += [claim_of(h) for h in headline]
+    named += [claim_of(e) for e in effects]
+    return list(dict.fromkeys(c for c in named if c))
 
 
 def _sub_runs(root: Path, arms: dict[str, Any]) -> list[dict[str, Any]]:
@@ -96,19 +144,31 @@ def _sub_runs(root: Path, arms: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _arm_figure(
-    subs: list[dict[str, Any]], item: dict[str, Any], index: int, figs: _Figures
+    subs: list[dict[str, Any]],
+    item: dict[str, Any],
+    index: int,
+    figs: _Figures,
+    label: str,
+    texts: ClaimTexts | None = None,
 ) -> str:
-    """Treatment vs control: adoption over steps (mean and band), else one point per replicate."""
-    measure, label = str(item["measure"]), str(item.get("label") or item["measure"])
-    claim = _claim_of(item)
-    if claim is not None:
+    """Treatment vs control on the finding's own measure.
+
+    A reach measure (final, peak, initial share believing) is read off the adoption curve:
+    its mean over replicates per step with a band; any other measure is drawn as one point
+    per replicate with the arm mean.
+    """
+    measure = str(item["measure"])
+    claim, kind, pop, rest = claim_measure(measure) or ("", "", "", [])
+    point = _CURVE_POINT.get(rest[-1]) if kind == "adoption" and rest else None
+    if point is not None:
         curves = [
-            _benign_adoption(sub["dir"], claim).assign(arm=sub["arm"], seed=str(sub["seed"]))
+            _benign_adoption(sub["dir"], claim, pop).assign(arm=sub["arm"], seed=str(sub["seed"]))
             for sub in subs
         ]
         curves = [c for c in curves if not c.empty]
         if curves:
             per_arm = pd.Series([s["arm"] for s in subs]).value_counts().to_dict()
+            who = "benign agents" if pop == "benign" else "all agents"
             return figs.render(
                 f"arms_{index}_adoption_{claim}",
                 plots.adoption_curves(
@@ -117,8 +177,9 @@ def _arm_figure(
                     title=label,
                     ylabel="share with credence >= 0.5",
                 ),
-                f"Believers of {claim} among benign agents per step: mean over replicates "
-                f"({', '.join(f'{a} {n}' for a, n in per_arm.items())}) with a 95% band.",
+                f"Believers of {_claim_words(claim, texts)} among {who} per step: mean over "
+                f"replicates ({', '.join(f'{a} {n}' for a, n in per_arm.items())}) with a 95% "
+                f"band; the finding is the curve's {point} point.",
             )
     values = pd.DataFrame(
         {
@@ -131,11 +192,23 @@ def _arm_figure(
     )
     if values["value"].isna().all():
         return '<p class="note">No sub-run records this measure.</p>'
+    if kind == "probes":
+        ylabel = "share following the false claim"
+    elif kind == "adoption" and rest and rest[-1].startswith("mean_credence"):
+        ylabel = "mean credence"
+    else:
+        ylabel = "value of the measure"
     return figs.render(
         f"arms_{index}_values",
-        plots.arm_values(values, title=label),
-        "One point per replicate; black: the arm mean with its 95% t-interval.",
+        plots.arm_values(values, title=label, ylabel=ylabel),
+        f"{label}: one point per replicate; black: the arm mean with its 95% t-interval "
+        "over replicates (none with one replicate).",
     )
+
+
+def _claim_words(claim: str, texts: ClaimTexts | None) -> str:
+    statement = (texts or {}).get(claim, {}).get("manipulated")
+    return f'"{statement}" ({claim})' if statement else claim
 
 
 def _as_float(value: Any) -> float:
@@ -144,8 +217,11 @@ def _as_float(value: Any) -> float:
     return float(value)
 
 
-def _benign_adoption(path: Path, claim: str) -> pd.DataFrame:
-    """Adoption curve of `claim` in one sub-run: benign agents when some hold a role."""
+def _benign_adoption(path: Path, claim: str, population: str = "benign") -> pd.DataFrame:
+    """Adoption curve of `claim` in one sub-run: benign agents when some hold a role.
+
+    With ``population="all"`` every agent is counted.
+    """
     if (path / "agents.parquet").is_file():
         agents = pd.read_parquet(path / "agents.parquet", filters=[("claim", "==", claim)])
     elif (path / "agents.csv").is_file():
@@ -156,7 +232,7 @@ def _benign_adoption(path: Path, claim: str) -> pd.DataFrame:
     if agents.empty:
         return pd.DataFrame()
     record = RunData(path=path, agents=agents[AGENT_COLUMNS], events=_action_events(path))
-    pop = "benign" if "benign" in populations(record) else "all"
+    pop = "benign" if population == "benign" and "benign" in populations(record) else "all"
     return spread.adoption_curve(record, claim, population=pop)
 
 

@@ -1,4 +1,4 @@
-"""Shared pieces of a report page: escaping, tables, details, figures, summary reading.
+"""Shared pieces of a report page: escaping, plurals, tables, details, figures, summary reading.
 
 Every piece of agent or config text goes through :func:`_e`; figures are collected by
 :class:`_Figures`, which writes each PNG under ``figures/`` and embeds it while the page
@@ -38,13 +38,20 @@ th{background:#f4f4f4}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size
 img{max-width:100%}figure{margin:.8em 0}figcaption{color:#555;font-size:.85em}
 .msg{max-width:600px;white-space:pre-wrap}.finding{border-left:4px solid #4c72b0;
 padding:.1em 1em;margin:1em 0}.finding h3{margin:.4em 0}.value{font-size:1.5em;font-weight:600}
-.key{color:#777;font-family:monospace;font-size:.85em;margin-left:.6em}
+.key{color:#777;font-family:monospace;font-size:.8em;margin-left:.6em;overflow-wrap:anywhere}
+td .key{display:block;margin-left:0}.design{margin:.3em 0}code{white-space:nowrap}
+.claim{background:#f7f7fa;border-left:4px solid #999;padding:.1em 1em;margin:.6em 0}
 details{margin:.4em 0}summary{cursor:pointer}
 """
 
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True).replace("\x00", "")
+
+
+def plural(n: Any, noun: str, many: str | None = None) -> str:
+    """``plural(1, "seed")`` -> ``"1 seed"``; ``plural(3, "seed")`` -> ``"3 seeds"``."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -73,7 +80,9 @@ def html_table(frame: pd.DataFrame, max_rows: int = 200) -> str:
         for row in frame.head(max_rows).itertuples(index=False)
     ]
     more = (
-        f'<p class="note">({len(frame) - max_rows} more rows)</p>' if len(frame) > max_rows else ""
+        f'<p class="note">({plural(len(frame) - max_rows, "more row")})</p>'
+        if len(frame) > max_rows
+        else ""
     )
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
 
@@ -183,14 +192,6 @@ def _current_layout(summary: dict[str, Any]) -> dict[str, Any]:
     return {"run": run, "scenario": summary.get("scenario") or {}, "measures": measures, "llm": llm}
 
 
-def _claim_of(headline: dict[str, Any]) -> str | None:
-    figure = str(headline.get("figure") or "")
-    if figure.startswith("adoption_"):
-        return figure[len("adoption_") :]
-    parts = str(headline.get("measure", "")).removeprefix("measures.").split(".")
-    return parts[1] if len(parts) > 2 and parts[0] == "claims" else None
-
-
 def _config_text(root: Path, config: dict[str, Any]) -> str:
     if (root / "config.yaml").is_file():
         return (root / "config.yaml").read_text(encoding="utf-8", errors="replace")
@@ -207,45 +208,6 @@ def _number(value: Any, signed: bool = False) -> str:
     if np.isnan(value):
         return "n/a"
     return f"{value:+.3g}" if signed else f"{value:.3g}"
-
-
-def _effect_for(measure: str, effects: list[dict[str, Any]]) -> dict[str, Any] | None:
-    bare = measure.removeprefix("measures.")
-    for effect in effects:
-        if str(effect.get("measure", "")).removeprefix("measures.") == bare:
-            return effect
-    return None
-
-
-def _effect_text(effect: dict[str, Any]) -> str:
-    text = f"Against the control: difference {_number(effect.get('difference'), signed=True)}"
-    if effect.get("ci_low") is not None and effect.get("ci_high") is not None:
-        text += f" (95% CI {_number(effect['ci_low'])} to {_number(effect['ci_high'])})"
-    text += (
-        f"; treatment {_number(effect.get('treatment'))}, control {_number(effect.get('control'))}"
-    )
-    n = effect.get("n_replicates", effect.get("n"))
-    if n is not None:
-        text += f"; {_e(n)} replicate{'s' if n != 1 else ''} per arm"
-    return f"<p>{text}.</p>"
-
-
-def _effects_table(effects: list[dict[str, Any]], labels: dict[str, str]) -> pd.DataFrame:
-    rows = []
-    for effect in effects:
-        measure = str(effect.get("measure", ""))
-        lo, hi = effect.get("ci_low"), effect.get("ci_high")
-        rows.append(
-            {
-                "measure": labels.get(measure.removeprefix("measures."), measure),
-                "treatment mean": effect.get("treatment"),
-                "control mean": effect.get("control"),
-                "difference": effect.get("difference"),
-                "95% CI": "" if lo is None or hi is None else f"{_number(lo)} to {_number(hi)}",
-                "n": effect.get("n_replicates", effect.get("n")),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def _guarded(notes: list[str], what: str, draw: Callable[[], None]) -> None:

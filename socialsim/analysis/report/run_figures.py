@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialsim.analysis import cascades, collaboration, norms, persuasion, plots, spread
+from socialsim.analysis import cascades, collaboration, norms, persuasion, plots, probes, spread
 from socialsim.analysis.io import RunData
 from socialsim.analysis.io import roles as role_table
-from socialsim.analysis.report.html import Tables, _Figures
+from socialsim.analysis.report.html import Tables, _Figures, plural
+from socialsim.analysis.stats import wilson_ci
 
 NETWORK_SAMPLE = 2000  # most nodes drawn in a network figure
 CASCADE_ADOPTERS = 50_000  # cascade trees are built up to this many adopters
@@ -50,13 +51,14 @@ def _claim_figures(
         ),
         f"Share of present agents whose credence in {claim} is at least 0.5 after each step"
         + (
-            f"; the benign line leaves out the {len(roles)} agent"
-            f"{'s' if len(roles) != 1 else ''} with a scenario role."
+            f"; the benign line leaves out the {plural(len(roles), 'agent')} with a scenario role."
             if len(roles)
             else "."
         ),
     )
     ids = pops[main]
+    if not run.events.empty:
+        _probe_figure(run, claim, ids, main, figs)
     lo, hi = int(steps[0]), int(steps[-1])
     figs.add(
         f"stance_{claim}",
@@ -89,6 +91,59 @@ def _claim_figures(
                     plots.cascade_tree(trees[0]),
                     f"Largest cascade of {claim}: who brought the claim to whom.",
                 )
+
+
+_DISTANCES = {"direct": 0, "indirect": 1, "peripheral": 2}
+
+
+def probe_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Share of answered probes following the false claim per probe step and distance, and
+    over all probe steps (``when == "all steps"``), with Wilson 95% intervals."""
+    answered = frame[frame["answered"].astype(bool) & frame["manipulated"].notna()]
+    rows = []
+    by_step = [(f"step {int(step)}", group) for step, group in answered.groupby("step")]
+    for when, group in [*by_step, ("all steps", answered)]:
+        for distance, cell in group.groupby("distance"):
+            k, n = int(cell["manipulated"].astype(float).sum()), len(cell)
+            lo, hi = wilson_ci(k, n)
+            rows.append(
+                {
+                    "when": when,
+                    "distance": distance,
+                    "answered": n,
+                    "k": k,
+                    "share": k / n,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
+    columns = ["when", "distance", "answered", "k", "share", "ci_low", "ci_high"]
+    table = pd.DataFrame(rows, columns=columns)
+    if table.empty:
+        return table
+    order = table["distance"].map(_DISTANCES).fillna(9)
+    return table.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o")
+
+
+def _probe_figure(
+    run: RunData, claim: str, ids: np.ndarray, population: str, figs: _Figures
+) -> None:
+    """Probe answers following the false claim, per probe step and over all (the measure)."""
+    frame = probes.probe_frame(run.events, claim, ids)
+    if frame.empty:
+        return
+    table = probe_shares(frame)
+    if table.empty:
+        return
+    asked, answered = len(frame), int(frame["answered"].sum())
+    figs.add(
+        f"probes_{claim}",
+        plots.probe_answers(table, title=f"Probe answers following the false claim ({claim})"),
+        f"Share of the answered probes of {claim} whose answer follows the false claim, "
+        f"{population} agents, at each probe step and over all probe steps (the value of "
+        f"probes_{population}.<distance>.manipulated_share), with Wilson 95% intervals; "
+        f"{plural(asked, 'probe')} asked, {answered} answered.",
+    )
 
 
 def _probe_part(ev: pd.DataFrame, figs: _Figures, tables: Tables) -> None:

@@ -15,29 +15,37 @@ import pandas as pd
 
 from socialsim.analysis import plots
 from socialsim.analysis.io import RunData, of_kind, payload, populations
+from socialsim.analysis.report.effects import _effect_for, effect_text, effects_table
 from socialsim.analysis.report.html import (
     MAX_CONFIG,
     TABLE_ROWS,
     Tables,
-    _claim_of,
     _clip,
     _config_text,
     _current_layout,
     _details,
     _e,
-    _effect_for,
-    _effect_text,
-    _effects_table,
     _Figures,
     _flatten,
     _fmt,
     _guarded,
     _lookup,
     _number,
+    _read_json,
     html_table,
+    plural,
 )
 from socialsim.analysis.report.parts import REPORT_PARTS
 from socialsim.analysis.report.run_figures import _SCENARIO_PARTS, _claim_figures
+from socialsim.analysis.report.wording import (
+    ClaimTexts,
+    claim_measure,
+    claim_of,
+    claim_section,
+    claim_texts,
+    measure_label,
+    run_design,
+)
 
 MAX_CLAIMS = 6  # claims drawn (every claim is in the measures table)
 SAMPLE_MESSAGES = 30
@@ -74,14 +82,18 @@ def _run_page(
             _guarded(notes, what, lambda p=part: p(run.events, figs, tables))
         for what, part in REPORT_PARTS:
             _guarded(notes, what, lambda p=part: p(run, figs, tables))
-    findings = _findings(summary, figs, claims, max_claims)
+    texts = claim_texts(run.config, claims, root)
+    findings = _findings(summary, figs, claims, max_claims, texts)
     others = list(figs.blocks.values())
+    parent = _arms_parent(root.parent.parent) if _in_arms(summary) else {}
     body = [
+        f'<p class="design">{_e(run_design(summary, run.config, parent))}</p>',
+        claim_section(claims, texts),
         findings,
         "<h2>Other figures</h2>" + ("".join(others) if others else "<p>(no other figure)</p>"),
         "".join(f'<p class="note">{_e(n)}</p>' for n in notes),
         _data_quality(summary, figs),
-        _measures_section(summary, tables, _config_text(root, run.config)),
+        _measures_section(summary, tables, _config_text(root, run.config), texts),
         _conversation_sample(run.events),
     ]
     return title, _run_meta(facts, scenario, summary.get("populations") or {}), "".join(body)
@@ -96,10 +108,10 @@ def _run_meta(facts: dict[str, Any], scenario: dict[str, Any], pops: dict[str, A
     if facts.get("seed") is not None:
         bits.append(f"seed {facts['seed']}")
     if facts.get("steps_run") is not None:
-        bits.append(f"{facts['steps_run']} steps")
+        bits.append(plural(facts["steps_run"], "step"))
     if facts.get("agents") is not None:
         benign = pops.get("benign")
-        bits.append(f"{facts['agents']} agents" + (f" ({benign} benign)" if benign else ""))
+        bits.append(plural(facts["agents"], "agent") + (f" ({benign} benign)" if benign else ""))
     if facts.get("id"):
         bits.append(f"run {facts['id']}")
     return f'<p class="meta">{_e(" · ".join(str(b) for b in bits))}</p>' if bits else ""
@@ -107,9 +119,7 @@ def _run_meta(facts: dict[str, Any], scenario: dict[str, Any], pops: dict[str, A
 
 def _claims(run: RunData, summary: dict[str, Any]) -> list[str]:
     """Claims to draw: those named by the headline first, then the measured and tracked ones."""
-    named = [
-        c for h in summary.get("headline") or [] if isinstance(h, dict) for c in [_claim_of(h)]
-    ]
+    named = [c for h in summary.get("headline") or [] if isinstance(h, dict) for c in [claim_of(h)]]
     measured = list((summary.get("measures") or {}).get("claims") or {})
     tracked = sorted(run.claims)
     return list(dict.fromkeys(c for c in [*named, *measured, *tracked] if c))
@@ -117,8 +127,6 @@ def _claims(run: RunData, summary: dict[str, Any]) -> list[str]:
 
 def _default_figure(measure: str) -> str | None:
     parts = measure.removeprefix("measures.").split(".")
-    if parts[0] == "claims" and len(parts) > 1:
-        return f"adoption_{parts[1]}"
     if parts[0] == "persuasion" and len(parts) > 1:
         return {
             "debate": "debate_shift",
@@ -129,8 +137,28 @@ def _default_figure(measure: str) -> str | None:
     return {"norms": "adherence", "collaboration": "collaboration_success"}.get(parts[0])
 
 
+def _figure_for(item: dict[str, Any]) -> str:
+    """The figure that shows a headline measure: for a claim measure the one drawing that
+    measure (probe answers, credences or the adoption curve), else the entry's own figure."""
+    measure = str(item["measure"])
+    parsed = claim_measure(measure)
+    if parsed is not None:
+        claim, kind, _, rest = parsed
+        if kind == "probes":
+            return f"probes_{claim}"
+        if kind == "adoption" and rest and rest[-1].startswith("mean_credence"):
+            return f"stance_{claim}"
+        if kind == "adoption" or not item.get("figure"):
+            return f"adoption_{claim}"
+    return _Figures.key(str(item.get("figure") or _default_figure(measure) or ""))
+
+
 def _findings(
-    summary: dict[str, Any], figs: _Figures, claims: list[str], max_claims: int = MAX_CLAIMS
+    summary: dict[str, Any],
+    figs: _Figures,
+    claims: list[str],
+    max_claims: int = MAX_CLAIMS,
+    texts: ClaimTexts | None = None,
 ) -> str:
     headline = [h for h in summary.get("headline") or [] if isinstance(h, dict) and "measure" in h]
     effects = [e for e in summary.get("effects") or [] if isinstance(e, dict)]
@@ -149,10 +177,10 @@ def _findings(
     placed: dict[str, str] = {}
     for item in headline:
         measure = str(item["measure"])
-        label = str(item.get("label") or measure)
+        label = str(item.get("label") or measure_label(measure, texts))
         value = item["value"] if "value" in item else _lookup(measures, measure)
         effect = _effect_for(measure, effects)
-        name = _Figures.key(str(item.get("figure") or _default_figure(measure) or ""))
+        name = _figure_for(item)
         figure = figs.take(name) if name else None
         if figure is None and name in placed:
             figure = f'<p class="note">Figure: see &quot;{_e(placed[name])}&quot; above.</p>'
@@ -161,7 +189,7 @@ def _findings(
         out.append(
             f'<section class="finding"><h3>{_e(label)}</h3><p><span class="value">'
             f'{_number(value)}</span><span class="key">{_e(measure)}</span></p>'
-            + (_effect_text(effect) if effect else "")
+            + (effect_text(effect) if effect else "")
             + (figure or "")
             + "</section>"
         )
@@ -170,10 +198,12 @@ def _findings(
     rest = [e for e in effects if not any(e is u for u in used)]
     if rest:
         labels = {
-            str(h["measure"]).removeprefix("measures."): str(h.get("label")) for h in headline
+            str(h["measure"]).removeprefix("measures."): str(h["label"])
+            for h in headline
+            if h.get("label")
         }
         out.append("<h3>Other effects against the control</h3>")
-        out.append(html_table(_effects_table(rest, labels)))
+        out.append(effects_table(rest, labels, texts))
     elif headline and not effects:
         arm = (summary.get("scenario") or {}).get("arm")
         if arm in ("treatment", "control") and _in_arms(summary):
@@ -189,6 +219,26 @@ def _findings(
                 "drift.</p>"
             )
     return "".join(out)
+
+
+def _arms_parent(path: Path) -> dict[str, Any]:
+    """The arms directory a run belongs to: its summary.json, else (while the arms still run)
+    the arms, replicates and seeds its config.yaml sets."""
+    summary = _read_json(path / "summary.json")
+    if summary.get("kind") == "arms" or not (path / "config.yaml").is_file():
+        return summary
+    import yaml
+
+    try:
+        config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    if not isinstance(config, dict) or not isinstance(config.get("replicates"), int):
+        return {}
+    seed, n = config.get("seed"), config["replicates"]
+    arms = ["treatment", "control"] if config.get("control") else ["treatment"]
+    seeds = [seed + i for i in range(n)] if isinstance(seed, int) else []
+    return {"kind": "arms", "arms": {a: [] for a in arms}, "seeds": seeds, "replicates": n}
 
 
 def _in_arms(summary: dict[str, Any]) -> bool:
@@ -242,16 +292,25 @@ def _data_quality(summary: dict[str, Any], figs: _Figures) -> str:
     return "".join(out)
 
 
-def _measures_section(summary: dict[str, Any], tables: Tables, config: str) -> str:
-    rows = _flatten(summary.get("measures") or {})
-    frame = pd.DataFrame(rows, columns=["measure", "value"])
+def _measures_section(
+    summary: dict[str, Any], tables: Tables, config: str, texts: ClaimTexts | None = None
+) -> str:
+    flat = _flatten(summary.get("measures") or {})
+    rows = [(measure_label(key, texts), key, value) for key, value in flat[:MEASURE_ROWS]]
+    total = len(flat)
+    frame = pd.DataFrame(rows, columns=["measure", "key", "value"])
+    shown = html_table(frame, MEASURE_ROWS)
+    if total > len(frame):
+        shown += f'<p class="note">({plural(total - len(frame), "more value")})</p>'
     out = [
         "<h2>All measures</h2>",
-        _details(f"Measures table ({len(frame)} values)", html_table(frame, MEASURE_ROWS)),
+        _details(f"Measures table ({plural(total, 'value')})", shown),
     ]
     for title, table in tables:
         if not table.empty:
-            out.append(_details(f"{title} ({len(table)} rows)", html_table(table, TABLE_ROWS)))
+            out.append(
+                _details(f"{title} ({plural(len(table), 'row')})", html_table(table, TABLE_ROWS))
+            )
     for key in ("run", "scenario", "populations"):
         part = summary.get(key)
         if isinstance(part, dict) and part:
@@ -277,7 +336,7 @@ def _conversation_sample(events: pd.DataFrame) -> str:
             "</td></tr>"
         )
     return (
-        f"<h2>Conversation sample (first {len(rows)} messages)</h2><table>"
+        f"<h2>Conversation sample (first {plural(len(rows), 'message')})</h2><table>"
         "<tr><th>step</th><th>sender</th><th>recipients</th><th>text</th></tr>"
         + "".join(rows)
         + "</table>"

@@ -61,7 +61,9 @@ def claim_measures(
 
     Adoption is given for every agent (``adoption_all``) and, when the scenario gave some
     agents a role, for the benign ones (``adoption_benign``); message and probe measures
-    are taken over the benign population when there is one (the key says which).
+    are taken over the benign population when there is one (the key says which). Belief
+    measures count the agents present at each step (``disagreement_final`` and
+    ``bimodality_final`` too: an agent that left is out of the last step).
     """
     ev = run.events
     main = "benign" if "benign" in pops else "all"
@@ -136,18 +138,37 @@ def network_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
     return out
 
 
-def compute_measures(run: RunData, params: dict[str, dict[str, Any]] | None = None) -> dict:
-    """Every registered measure that applies to `run`, by name (params by measure name)."""
+def measure_params(
+    run: RunData, name: str, params: dict[str, dict[str, Any]] | None = None
+) -> BaseModel:
+    """The params of measure `name` for `run`: its config's ``analysis.measures.<name>``,
+    each key of ``params[name]`` replacing the config's, checked against the measure's Params.
+    """
     from socialsim.registry import MEASURES
 
-    given = dict((run.config.get("analysis") or {}).get("measures") or {})
-    given.update(params or {})
+    given = dict(((run.config.get("analysis") or {}).get("measures") or {}).get(name) or {})
+    given.update((params or {}).get(name) or {})
+    return MEASURES.validate(name, given, f"analysis.measures.{name}")
+
+
+def claim_threshold(run: RunData, threshold: float | None = None) -> float:
+    """The credence that counts as belief: `threshold` when given, else the run's
+    ``analysis.measures.claims.threshold`` (0.5 by default)."""
+    given = None if threshold is None else {"claims": {"threshold": threshold}}
+    return float(measure_params(run, "claims", given).threshold)  # type: ignore[attr-defined]
+
+
+def compute_measures(run: RunData, params: dict[str, dict[str, Any]] | None = None) -> dict:
+    """Every registered measure that applies to `run`, by name.
+
+    Each measure takes its params from the run's config (``analysis.measures.<name>``);
+    `params` (by measure name) replaces single keys of them.
+    """
+    from socialsim.registry import MEASURES
+
     out: dict[str, Any] = {}
     for entry in MEASURES.entries():
-        typed = MEASURES.validate(
-            entry.name, given.get(entry.name), f"analysis.measures.{entry.name}"
-        )
-        value = entry.obj(run, typed)
+        value = entry.obj(run, measure_params(run, entry.name, params))
         if value is not None and not (isinstance(value, dict) and not value):
             out[entry.name] = value
     return out

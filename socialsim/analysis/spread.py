@@ -212,8 +212,10 @@ def persistence(
     """Does the claim persist after the attackers leave? Reach and probes before/after.
 
     ``reach_at_removal`` is the population's adoption share at the end of the step before
-    the attackers left, ``reach_final`` at the last step; probe manipulated shares over
-    answered probes before the removal step vs at or after it.
+    the attackers left, ``reach_final`` at the last step. ``probe_manipulated_before`` and
+    ``probe_manipulated_after`` hold, per probe distance, the manipulated share of the
+    answered probes before the removal step / at or after it (distances are never pooled:
+    peripheral probes are not about the claim).
     """
     step = removal_step(data.events)
     out: dict[str, Any] = {"removal_step": step}
@@ -226,11 +228,20 @@ def persistence(
     if out["reach_at_removal"] is not None and out["reach_final"] is not None:
         out["reach_change"] = out["reach_final"] - out["reach_at_removal"]
     probes = probe_frame(data.events, claim, population_ids(data, population))
-    m = probes["manipulated"]
-    before, after = m[probes["step"] < step], m[probes["step"] >= step]
-    out["probe_manipulated_before"] = float(before.mean()) if before.notna().any() else None
-    out["probe_manipulated_after"] = float(after.mean()) if after.notna().any() else None
+    probes = probes.dropna(subset=["manipulated"])
+    for key, rows in (
+        ("probe_manipulated_before", probes[probes["step"] < step]),
+        ("probe_manipulated_after", probes[probes["step"] >= step]),
+    ):
+        shares = rows.groupby("distance")["manipulated"].mean()
+        out[key] = {str(d): float(shares[d]) for d in _by_distance(shares.index)}
     return out
+
+
+def _by_distance(distances: Any) -> list[Any]:
+    """Probe distances in their order: direct, indirect, peripheral, then any other."""
+    order = {"direct": 0, "indirect": 1, "peripheral": 2}
+    return sorted(distances, key=lambda d: (order.get(d, 9), str(d)))
 
 
 def communities(graph: nx.Graph, greedy_limit: int = 2000, seed: int = 0) -> dict[Any, Any]:
@@ -281,15 +292,31 @@ def edge_array(graph: Any) -> np.ndarray:
     return np.column_stack([g.src, g.dst])
 
 
+def present_credences(data: AgentsLike, claim: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps, matrix)`` of :func:`credence_array` with agents absent at a step (removed,
+    or not yet joined) set to NaN at that step (a plain agents table: as recorded)."""
+    steps, matrix = credence_array(data, claim)
+    if not isinstance(data, RunData) or not len(steps):
+        return steps, matrix
+    key = ("present_credence", claim)
+    if key not in data.cache:
+        present = np.ones(matrix.shape, dtype=bool)
+        known = presence(data, steps)[:, : matrix.shape[1]]
+        present[:, : known.shape[1]] = known
+        data.cache[key] = (steps, matrix if present.all() else np.where(present, matrix, np.nan))
+    return data.cache[key]
+
+
 def disagreement(data: AgentsLike, claim: str, graph: Any = None) -> pd.DataFrame:
     """Mean absolute credence difference across edges per step: ``step, disagreement``.
 
-    O(steps x edges); edges with an agent missing at a step are skipped at that step. The
-    network is the run's unless `graph` (networkx or :class:`GraphArrays`) is given.
+    O(steps x edges); edges with an agent absent at a step (removed, not yet joined, or
+    missing from the table) are skipped at that step. The network is the run's unless
+    `graph` (networkx or :class:`GraphArrays`) is given.
     """
     if graph is None and isinstance(data, RunData) and data.has_network:
         graph = data.network
-    steps, matrix = credence_array(data, claim)
+    steps, matrix = present_credences(data, claim)
     if graph is None or not len(steps):
         return pd.DataFrame(columns=["step", "disagreement"])
     edges = edge_array(graph)
@@ -324,8 +351,9 @@ def bimodality_coefficient(values: np.ndarray | pd.Series) -> float:
 def polarization(
     data: AgentsLike, claim: str, *, population: str | np.ndarray | None = "all"
 ) -> pd.DataFrame:
-    """Per step: bimodality coefficient, standard deviation and mean of credences."""
-    steps, matrix = credence_array(data, claim)
+    """Per step: bimodality coefficient, standard deviation and mean of the credences of the
+    population's agents present at the end of the step."""
+    steps, matrix = present_credences(data, claim)
     if not len(steps):
         return pd.DataFrame(columns=["step", "bimodality", "std", "mean"])
     ids = population_ids(data, population)

@@ -5,8 +5,9 @@ summary.json is written once, from the run's record, by :func:`summarize_run`:
 - ``run``: who and what (id, name, seed, mode, steps run, agents, events by kind);
 - ``scenario``: the scenario's descriptive facts (kind, arm, role ids, ...), never a measure;
 - ``populations``: the size of each population measures are taken over;
-- ``data_quality``: model calls, cached, repaired, unusable answers (by step), and answers
-  asked / answered / failed per measure area;
+- ``data_quality``: model calls, cached, repaired, unusable answers (by step), those a time
+  limit cut (by the setting that cut them), and answers asked / answered / failed per
+  measure area;
 - ``measures``: every measure, each under one key (``docs/measures.md`` defines them);
 - ``headline``: the measures the report leads with.
 
@@ -35,7 +36,14 @@ from socialsim.analysis.io import (
     populations,
     removal_steps,
 )
-from socialsim.analysis.measures import _disagreement, _parents, claims_in, compute_measures
+from socialsim.analysis.measures import (
+    _disagreement,
+    _parents,
+    claim_threshold,
+    claims_in,
+    compute_measures,
+)
+from socialsim.csv_safe import read_csv, write_csv
 
 
 def run_facts(run: RunData) -> dict[str, Any]:
@@ -73,16 +81,30 @@ def _truthy(values: pd.Series) -> pd.Series:
     return values.notna() & ~text.isin(["", "None", "False", "false", "0", "nan", "NaN"])
 
 
+# The time-limit setting a call's error names, e.g. "(agents.llm.call_timeout)"; logs written
+# before the errors named the full key say "(call_timeout)".
+_TIME_LIMIT = r"\((?:agents\.llm\.)?(timeout|call_timeout|local_timeout|step_deadline)\)"
+
+
 def data_quality(events: pd.DataFrame) -> dict[str, Any]:
     """Model use and answer quality from ``llm_call`` events, overall and by step.
 
     ``unusable``: calls that ended with an error (transport, or an answer that failed
     validation after its repair round); ``repaired``: answers that needed the repair round;
-    ``cached``: answered from the response cache. Tokens and cost are summed.
+    ``cached``: answered from the response cache; ``timed_out``: unusable calls cut by a time
+    limit, and ``timed_out_by`` the setting that cut them (``agents.llm.call_timeout``: n).
+    Tokens and cost are summed.
     """
     calls = of_kind(events, "llm_call")
     if calls.empty:
-        return {"calls": 0, "cached": 0, "repaired": 0, "unusable": 0, "by_step": []}
+        return {
+            "calls": 0,
+            "cached": 0,
+            "repaired": 0,
+            "unusable": 0,
+            "timed_out": 0,
+            "by_step": [],
+        }
 
     def num(key: str) -> pd.Series:
         return pd.to_numeric(payload(calls, key), errors="coerce")
@@ -103,6 +125,8 @@ def data_quality(events: pd.DataFrame) -> dict[str, Any]:
     latency = num("latency_s")
     models = sorted({str(m) for m in payload(calls, "model").dropna()})
     templates = sorted({str(t) for t in payload(calls, "prompt_id").dropna() if str(t)})
+    limits = payload(calls, "error").dropna().astype(str).str.extract(_TIME_LIMIT)[0].dropna()
+    timed_out_by = {f"agents.llm.{k}": int(n) for k, n in sorted(limits.value_counts().items())}
     return {
         "models": models,
         "templates": templates,
@@ -111,6 +135,8 @@ def data_quality(events: pd.DataFrame) -> dict[str, Any]:
         "repaired": int(frame["repaired"].sum()),
         "unusable": int(frame["unusable"].sum()),
         "unusable_share": float(frame["unusable"].mean()),
+        "timed_out": int(len(limits)),
+        "timed_out_by": timed_out_by,
         "prompt_tokens": int(prompt.sum()),
         "completion_tokens": int(completion.sum()),
         "cost": float(num("cost").fillna(0).sum()),
@@ -203,12 +229,14 @@ def headline(
 
 
 def summarize_run(
-    run: RunData, threshold: float = 0.5, scenario: dict[str, Any] | None = None
+    run: RunData, threshold: float | None = None, scenario: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The JSON-ready summary of a run (layout in the module docstring).
 
-    `scenario` holds the scenario's descriptive facts (the model's ``scenario.summary``);
-    re-analysing an old run keeps those of its existing summary.json.
+    Every measure takes its params from the run's ``analysis.measures``; `threshold`, when
+    given, replaces ``analysis.measures.claims.threshold``. `scenario` holds the scenario's
+    descriptive facts (the model's ``scenario.summary``); re-analysing an old run keeps those
+    of its existing summary.json.
     """
     facts = dict(scenario if scenario is not None else run.summary.get("scenario") or {})
     in_arms = bool((run.summary.get("run") or {}).get("in_arms"))
@@ -217,13 +245,17 @@ def summarize_run(
     facts.setdefault("arm", cfg_scenario.get("arm", "treatment"))
     pops = populations(run)
     ev = run.events
-    measures = compute_measures(run, {"claims": {"threshold": threshold}})
+    given = None if threshold is None else {"claims": {"threshold": threshold}}
+    measures = compute_measures(run, given)
     measures.setdefault("claims", {})
     quality = data_quality(ev)
     quality["answers"] = _answers_of(measures)
     facts_run = run_facts(run)
     if in_arms:
         facts_run["in_arms"] = True
+    wall_s = (run.summary.get("run") or {}).get("wall_s")
+    if wall_s is not None:  # how long the run took, kept when a run is analysed again
+        facts_run["wall_s"] = wall_s
     out = {
         "run": facts_run,
         "scenario": facts,
@@ -253,15 +285,17 @@ def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
 
     ``claims.c1.adoption_all.final_reach``, ``norms.adherence``, ``network.clustering`` ...
     (the path under ``measures``), plus ``data_quality.calls`` / ``.unusable`` /
-    ``.repaired`` / ``.cached``.
+    ``.repaired`` / ``.cached`` / ``.timed_out`` and ``.timed_out_by.<setting>``.
     """
     out: dict[str, float] = {}
     for path, value in _walk(summary.get("measures", {})):
         out[".".join(path)] = value
     quality = summary.get("data_quality", {})
-    for key in ("calls", "cached", "repaired", "unusable"):
+    for key in ("calls", "cached", "repaired", "unusable", "timed_out"):
         if key in quality:
             out[f"data_quality.{key}"] = float(quality[key])
+    for setting, n in (quality.get("timed_out_by") or {}).items():
+        out[f"data_quality.timed_out_by.{setting}"] = float(n)
     return out
 
 
@@ -278,11 +312,13 @@ def _walk(tree: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...]
     return []
 
 
-def run_tables(run: RunData, threshold: float = 0.5) -> dict[str, pd.DataFrame]:
+def run_tables(run: RunData, threshold: float | None = None) -> dict[str, pd.DataFrame]:
     """The analysis tables of a run by file stem (``adoption_c1``, ``norm_adherence`` ...).
 
-    ``adoption_<claim>`` is long over populations (a ``population`` column).
+    ``adoption_<claim>`` is long over populations (a ``population`` column). Belief counts
+    at `threshold`, else at the run's ``analysis.measures.claims.threshold``.
     """
+    threshold = claim_threshold(run, threshold)
     ev = run.events
     pops = populations(run)
     tables: dict[str, pd.DataFrame] = {}
@@ -338,19 +374,21 @@ def write_summary(root: Path, summary: dict[str, Any]) -> None:
     tmp.replace(root / "summary.json")
 
 
-def write_tables(root: Path, run: RunData, threshold: float = 0.5) -> None:
-    """Write tables/*.csv of a run."""
+def write_tables(root: Path, run: RunData, threshold: float | None = None) -> None:
+    """Write tables/*.csv of a run (`threshold`: as in :func:`run_tables`)."""
     tables_dir = root / "tables"
     tables_dir.mkdir(exist_ok=True)
     for name, table in run_tables(run, threshold).items():
-        table.to_csv(tables_dir / f"{name}.csv", index=False)
+        write_csv(table, tables_dir / f"{name}.csv")
 
 
-def analyze_dir(path: str | Path, threshold: float = 0.5) -> dict[str, Any]:
+def analyze_dir(path: str | Path, threshold: float | None = None) -> dict[str, Any]:
     """Analyse a run directory again: rewrite summary.json and tables/*.csv; return the summary.
 
-    The scenario's descriptive facts of the existing summary.json are kept. A sweep
-    directory gets its sweep summary instead (:func:`analyze_sweep`).
+    The measures take their params from the run's config.yaml (``analysis.measures``;
+    `threshold`, when given, replaces the claims threshold). The scenario's descriptive facts
+    of the existing summary.json are kept. A sweep directory gets its sweep summary instead
+    (:func:`analyze_sweep`).
     """
     root = Path(path)
     if (root / "sweep.json").is_file():
@@ -365,7 +403,7 @@ def analyze_dir(path: str | Path, threshold: float = 0.5) -> dict[str, Any]:
 def sweep_results(root: Path) -> pd.DataFrame:
     """A sweep directory's results table (results.csv, else results.parquet)."""
     if (root / "results.csv").is_file():
-        return pd.read_csv(root / "results.csv")
+        return read_csv(root / "results.csv")
     return pd.read_parquet(root / "results.parquet")
 
 
@@ -394,7 +432,9 @@ def analyze_sweep(path: str | Path) -> dict[str, Any]:
         "cells": int(len(results)),
         "failed": failed,
         "headline": headline,
-        "prompt_sensitivity": sweep_sensitivity(results, headline),
+        "prompt_sensitivity": sweep_sensitivity(
+            results, headline, grid=setup.get("grid"), root=root
+        ),
     }
     summary = jsonable(summary)
     write_summary(root, summary)

@@ -30,6 +30,9 @@ class Scenario:
 
     kind: ClassVar[str] = "none"
     Params: ClassVar[type[BaseModel]] = NoParams
+    #: False for a scenario without a manipulation: its control arm runs unchanged, so the
+    #: CLI does not suggest ``--control`` for it.
+    has_manipulation: ClassVar[bool] = True
     #: False when the scenario's own questions are all its agents do: LLM agents then make
     #: no ordinary step decision (post, update credences) besides answering them.
     step_decisions: ClassVar[bool] = True

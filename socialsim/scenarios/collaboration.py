@@ -190,6 +190,7 @@ class CollaborationScenario(Scenario):
     """Solo vs paired maze solving with split information; relay and who-starts conditions."""
 
     Params = CollaborationParams
+    has_manipulation = False  # the control arm runs unchanged
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         super().__init__(params, arm=arm)

@@ -123,7 +123,8 @@ class Misinformation(Scenario):
         """Put the manipulated claim in play; place attackers, guardians and poisoned memories.
 
         In the control arm the same agents are drawn (recorded as placebo roles) but nothing is
-        injected: no attacker, guardian, poisoned memory or broadcast acts.
+        injected: no attacker, guardian, poisoned memory or broadcast acts (the placebo
+        attackers still leave at ``remove_attackers_at``).
         """
         p = self.params
         if self.claim is None:
@@ -158,14 +159,19 @@ class Misinformation(Scenario):
             self._poison_memories(model, self.poison.text or text)
 
     def before_step(self, model: SocialModel) -> None:
-        """Remove attackers when due, hold role credences, broadcast, post and correct."""
-        if self.is_control:
-            return
+        """Remove attackers when due, hold role credences, broadcast, post and correct.
+
+        The control arm's placebo attackers leave at the same step as the attackers do in
+        the treatment arm (so both arms keep the same agents and every draw stays paired);
+        nothing else happens there.
+        """
         step = model.step_index
-        claim_id = self.claim.id  # type: ignore[union-attr]
         if self.params.remove_attackers_at == step:
             for a in self.attackers:
                 model.remove_agent(a)
+        if self.is_control:
+            return
+        claim_id = self.claim.id  # type: ignore[union-attr]
         for agents, value in ((self.attackers, 1.0), (self.guardians, 0.0)):
             for a in agents:
                 if model.is_present(a) and model.is_llm(a):

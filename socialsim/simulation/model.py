@@ -326,9 +326,10 @@ class SocialModel(ModelActions, mesa.Model):
             self._run_batch(active, deliver_now)
 
     def _run_batch(self, active: np.ndarray, deliver_now: float | None) -> None:
-        self.recorder.start_step(int(active.sum()))
+        self.recorder.start_step()
         self.scenario.before_step(self)
-        active = active & self.present
+        active = active & self.present  # agents the scenario removed before the step do not act
+        self.recorder.count("active", int(active.sum()))
         rule_updates = self.rules.updates(active)
         if self.scenario.step_decisions:
             llm_batch.decide_and_apply(self, active)

@@ -5,6 +5,10 @@ agents table is built from these) and the DataCollector takes a row of model rep
 (believers and mean credence per claim, active agents, messages, ...), plus a row per
 agent for any agent reporters. Reporters can be added later:
 ``model.datacollector.add_model_reporter(name, fn)`` and ``add_agent_reporter(name, fn)``.
+
+A step's event counts (``active``, ``messages``, ``belief_changes``, ``llm_calls``,
+``errors`` of steps.csv) hold every event of the step, those logged after the row was
+collected (the scenario's ``after_step``: probes and other ``model.ask`` calls) included.
 """
 
 from __future__ import annotations
@@ -39,15 +43,28 @@ class Collector(mesa.DataCollector):
             self._agent_records[step] = [(*r, None) for r in records]
 
 
+#: steps.csv column -> the event kind it counts
+COUNTED = {
+    "active": "active",
+    "messages": "message",
+    "belief_changes": "belief_change",
+    "llm_calls": "llm_call",
+    "errors": "error",
+}
+
+
 class Recorder:
-    """Credence snapshots per step and this step's event counts."""
+    """Credence snapshots per step and each step's event counts."""
 
     def __init__(self) -> None:
         self.snapshots: list[tuple[int, float, np.ndarray]] = []
         self.stats: dict[str, int] = {}
+        # the counts of each snapshot's step (the same dict as `stats` until the next step
+        # starts, so events logged after the snapshot still count in their step)
+        self.step_stats: list[dict[str, int]] = []
 
-    def start_step(self, active: int) -> None:
-        """Reset the step's counts; `active` agents were woken."""
+    def start_step(self, active: int = 0) -> None:
+        """Start counting a new step; `active` agents act in it (or count them later)."""
         self.stats = {"active": active}
 
     def count(self, kind: str, k: int = 1) -> None:
@@ -55,8 +72,9 @@ class Recorder:
         self.stats[kind] = self.stats.get(kind, 0) + k
 
     def snapshot(self, step: int, time: float, credence: np.ndarray) -> None:
-        """Keep a copy of the credences after `step`."""
+        """Keep a copy of the credences after `step` (and the step's counts)."""
         self.snapshots.append((step, time, credence.copy()))
+        self.step_stats.append(self.stats)
 
     @property
     def steps(self) -> list[int]:
@@ -84,19 +102,34 @@ class Recorder:
         return pd.concat(frames, ignore_index=True)
 
     def steps_table(self, collector: mesa.DataCollector) -> pd.DataFrame:
-        """The model reporters, one row per recorded step, with its ``step`` first."""
+        """The model reporters, one row per recorded step, with its ``step`` first.
+
+        The event counts (:data:`COUNTED`) are each step's final ones, not those at the
+        time the row was collected.
+        """
         steps = collector.get_model_vars_dataframe().reset_index(names="step")
         steps["step"] = self.steps[: len(steps)]
+        counts = self.step_stats[: len(steps)]
+        if len(counts) == len(steps):
+            for column, kind in COUNTED.items():
+                if column in steps:
+                    steps[column] = [c.get(kind, 0) for c in counts]
         return steps
 
 
 def model_reporters(model: SocialModel, extra: dict[str, Any] | None) -> dict[str, Callable]:
-    """Today's model reporters: time, present, step counts, believers and mean per claim."""
+    """Today's model reporters: time, present, step counts, believers and mean per claim.
+
+    Believers are the present agents whose credence is at or above the config's
+    ``analysis.measures.claims.threshold`` (0.5 unless given), as in the measures.
+    """
+    claims = model.cfg.analysis.measures.get("claims") or {}
+    threshold = float(claims.get("threshold", 0.5))
 
     def believers(col: int) -> Callable:
         def share(m: SocialModel) -> float:
             rows = m.beliefs.credence[m.present, col]
-            return float((rows >= 0.5).mean()) if len(rows) else 0.0
+            return float((rows >= threshold).mean()) if len(rows) else 0.0
 
         return share
 
@@ -116,11 +149,7 @@ def model_reporters(model: SocialModel, extra: dict[str, Any] | None) -> dict[st
     reporters: dict[str, Callable] = {
         "time": lambda m: m.time,
         "present": lambda m: int(m.present.sum()),
-        "active": counted("active"),
-        "messages": counted("message"),
-        "belief_changes": counted("belief_change"),
-        "llm_calls": counted("llm_call"),
-        "errors": counted("error"),
+        **{column: counted(kind) for column, kind in COUNTED.items()},
     }
     for col, claim in enumerate(model.beliefs.claims):
         reporters[f"believers.{claim.id}"] = believers(col)

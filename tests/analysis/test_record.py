@@ -173,7 +173,9 @@ def test_disagreement_by_hand(misinfo_run):
     agents = pd.read_csv(misinfo_run.dir / "agents.csv")
     graph = nx.read_graphml(misinfo_run.dir / "graph.graphml", node_type=int)
     last = agents[agents["step"] == 4].set_index("agent")["credence"]
-    diffs = [abs(last[u] - last[v]) for u, v in graph.edges()]
+    gone = set(misinfo_run.summary["scenario"]["attackers"])  # they left at step 3
+    assert misinfo_run.summary["run"]["present_final"] == 24 - len(gone)
+    diffs = [abs(last[u] - last[v]) for u, v in graph.edges() if not {u, v} & gone]
     m = misinfo_run.summary["measures"]["claims"]["australia_capital"]
     assert m["disagreement_final"] == pytest.approx(sum(diffs) / len(diffs))
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from socialsim.analysis import io, spread
+from socialsim.analysis import io, measures, spread
 from socialsim.simulation.log import flatten_events
 
 from .tables import ev, frame, spread_events
@@ -116,7 +116,27 @@ def test_persistence_after_removal(run):
     assert out["removal_step"] == 2
     # before step 2 (after step 1): 0 and 1 of 4 believe; at the end 1 and 2 of the 3 left
     assert out["reach_at_removal"] == 0.5 and out["reach_final"] == pytest.approx(2 / 3)
-    assert out["probe_manipulated_before"] == 0.5 and out["probe_manipulated_after"] == 0.5
+    # one direct probe of two manipulated before; one indirect of two after
+    assert out["probe_manipulated_before"] == {"direct": 0.5}
+    assert out["probe_manipulated_after"] == {"indirect": 0.5}
+
+
+def test_persistence_reports_probes_per_distance_never_pooled(run):
+    # agents 1 and 2 answer the direct probe the manipulated way before and after the
+    # attackers leave; their peripheral answers (not about the claim) never are
+    rows = [ev("action", 2, 0, None, None, type="removed", role="attacker")]
+    for step in (1, 3):
+        for agent in (1, 2):
+            for distance, manipulated in (("direct", True), ("peripheral", False)):
+                rows.append(
+                    ev("probe", step, agent, None, "c1", distance=distance, status="answered",
+                       correct=not manipulated, manipulated=manipulated, credence=0.8)
+                )  # fmt: skip
+    run.events = frame(rows)
+    run.cache.clear()
+    out = spread.persistence(run, "c1")
+    assert out["probe_manipulated_before"] == {"direct": 1.0, "peripheral": 0.0}
+    assert out["probe_manipulated_after"] == {"direct": 1.0, "peripheral": 0.0}
 
 
 def test_persistence_without_removal_reports_none():
@@ -124,10 +144,16 @@ def test_persistence_without_removal_reports_none():
     assert spread.persistence(data, "c1") == {"removal_step": None}
 
 
-def test_disagreement_over_edges(run):
+def test_disagreement_over_edges_between_present_agents(run):
     dis = spread.disagreement(run, "c1", nx.path_graph(4))
     assert dis["disagreement"].iloc[0] == pytest.approx((0.7 + 0.1 + 0.1) / 3)
-    assert dis["disagreement"].iloc[-1] == pytest.approx((0.1 + 0.1 + 0.4) / 3)
+    assert dis["disagreement"].iloc[1] == pytest.approx((0.1 + 0.7 + 0.1) / 3)
+    # agent 0 left at step 2: its edge 0-1 no longer counts (its frozen 0.9 would add 0.1)
+    assert dis["disagreement"].iloc[2] == pytest.approx((0.1 + 0.7) / 2)
+    assert dis["disagreement"].iloc[-1] == pytest.approx((0.1 + 0.4) / 2)
+    # a plain agents table knows nothing of removals: every edge counts
+    plain = spread.disagreement(run.agents, "c1", nx.path_graph(4))
+    assert plain["disagreement"].iloc[-1] == pytest.approx((0.1 + 0.1 + 0.4) / 3)
 
 
 def test_bimodality_coefficient():
@@ -152,10 +178,29 @@ def test_bimodality_matches_hand_formula():
     assert spread.bimodality_coefficient(x) == pytest.approx(expected)
 
 
-def test_polarization_per_step(run):
+def test_polarization_per_step_over_present_agents(run):
     pol = spread.polarization(run, "c1")
     assert pol["step"].tolist() == [0, 1, 2, 3]
-    assert pol["mean"].iloc[-1] == pytest.approx((0.9 + 0.8 + 0.7 + 0.3) / 4)
+    assert pol["mean"].iloc[1] == pytest.approx((0.9 + 0.8 + 0.1 + 0.0) / 4)
+    # agent 0 left at step 2: its credence is out of the last step's camps
+    assert pol["mean"].iloc[-1] == pytest.approx((0.8 + 0.7 + 0.3) / 3)
+    assert pol["std"].iloc[-1] == pytest.approx(np.std([0.8, 0.7, 0.3]))
+
+
+def test_final_disagreement_and_bimodality_leave_removed_agents_out():
+    # six agents on a path; agent 0 (credence 1, an attacker) leaves at step 1
+    steps = {0: [1.0, 0.0, 1.0, 0.0, 1.0, 0.0], 1: [1.0, 0.1, 0.9, 0.1, 0.9, 0.2]}
+    agents = pd.DataFrame(
+        [(s, a, "c1", c) for s, row in steps.items() for a, c in enumerate(row)],
+        columns=["step", "agent", "claim", "credence"],
+    )
+    events = frame([ev("action", 1, 0, None, None, type="removed", role="attacker")])
+    data = io.RunData(events=events, agents=agents, graph=nx.path_graph(6))
+    m = measures.claim_measures(data, "c1", io.populations(data))
+    left = steps[1][1:]
+    assert m["disagreement_final"] == pytest.approx(np.mean(np.abs(np.diff(left))))
+    assert m["bimodality_final"] == pytest.approx(spread.bimodality_coefficient(left))
+    assert m["bimodality_final"] != pytest.approx(spread.bimodality_coefficient(steps[1]))
 
 
 def test_probe_accuracy_by_distance(events):

@@ -3,11 +3,13 @@
 import importlib.util
 from typing import get_args
 
+import pandas as pd
 import pytest
 import yaml
 from pydantic import ValidationError
 
 import socialsim as ss
+from socialsim.analysis.summarize import summarize_run
 from socialsim.errors import ConfigError, DataFileError
 from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
 from socialsim.scenarios.base import create_scenario
@@ -402,3 +404,84 @@ def test_failed_probe_answers_are_counted_as_failed_never_scored(tmp_path):
     assert quality["answers"]["probes.eiffel_tower_rome"]["failed"] == sum(
         r["failed"] for r in table.values()
     )
+
+
+# --- control arm ---------------------------------------------------------------------------------
+def test_placebo_attackers_leave_the_control_arm_with_the_attackers(tmp_path):
+    from socialsim.analysis.io import removal_steps
+
+    config = cfg(
+        tmp_path, steps=5, size=30, policy="deffuant", attackers={"count": 3},
+        remove_attackers_at=3,
+    )  # fmt: skip
+    arms = {
+        arm: make_model(config.with_overrides({"scenario.arm": arm}), tmp_path / arm)
+        for arm in ("treatment", "control")
+    }
+    treated, control = arms["treatment"], arms["control"]
+    assert treated.scenario.attackers == control.scenario.attackers
+    for _ in range(5):
+        for model in arms.values():
+            model.step()
+        # the rule generator makes the same draws in both arms, removal step included
+        assert treated.rules.rng.bit_generator.state == control.rules.rng.bit_generator.state
+        assert (treated.present == control.present).all()
+    for model in arms.values():
+        model.close()
+    records = {arm: model.record() for arm, model in arms.items()}
+    gone = {arm: removal_steps(r.events) for arm, r in records.items()}
+    assert gone["treatment"] == gone["control"] == dict.fromkeys(treated.scenario.attackers, 3)
+    assert records["control"].steps["present"].tolist() == [30, 30, 30, 27, 27, 27]
+    # the same agents in both arms' denominators
+    for pop in ("adoption_all", "adoption_benign"):
+        n = [
+            summarize_run(r)["measures"]["claims"]["eiffel_tower_rome"][pop]["n"]
+            for r in records.values()
+        ]
+        assert n[0] == n[1] == 27
+
+
+# --- steps.csv ---------------------------------------------------------------------------------------
+def test_steps_table_counts_every_call_error_and_acting_agent_of_a_step(tmp_path):
+    config = cfg(
+        tmp_path, steps=2, size=8, policy="llm", attackers={"count": 1}, remove_attackers_at=2
+    )
+    run = ss.run(config, clients={LLMConfig().model_dump_json(): FailingProbeClient()})
+    events = read_events(run.dir / "events.jsonl")
+    steps = pd.read_csv(run.dir / "steps.csv").set_index("step")
+    for step in (1, 2):
+        at = events[events.step == step]
+        calls, errors = (at.kind == "llm_call").sum(), (at.kind == "error").sum()
+        assert steps.loc[step, "llm_calls"] == calls and steps.loc[step, "errors"] == errors
+    # step 1: 8 decisions and 8 x 3 probes; step 2: the attacker has left (7 agents)
+    assert steps.loc[1, "llm_calls"] == 8 + 24 and steps.loc[2, "llm_calls"] == 7 + 21
+    assert steps.loc[1, "errors"] == 6 and steps.loc[2, "errors"] > 0
+    assert steps.loc[1, "active"] == 8 and steps.loc[2, "active"] == 7 == steps.loc[2, "present"]
+    assert run.steps["llm_calls"].tolist() == steps["llm_calls"].tolist()  # in memory too
+
+
+class _Stop(BaseException):
+    """Stands for a kill between two steps."""
+
+
+def test_steps_table_counts_survive_a_checkpoint_resume(tmp_path, monkeypatch):
+    from socialsim.simulation import checkpoint
+    from socialsim.simulation.resume import resume
+
+    monkeypatch.setattr(checkpoint, "COST_FACTOR", 0.0)  # a checkpoint after every step
+    config = cfg(tmp_path, steps=3, size=6, policy="llm", attackers={"count": 1})
+    key = LLMConfig().model_dump_json()
+    whole = ss.run(config, out=tmp_path / "whole", clients={key: FailingProbeClient()})
+
+    def stop_after_two(model):
+        if model.steps == 2:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        ss.run(config, out=tmp_path / "cut", clients={key: FailingProbeClient()},
+               on_step=stop_after_two)  # fmt: skip
+    done = resume(tmp_path / "cut", clients={key: FailingProbeClient()})
+    assert done.summary["run"]["resumed"] == {"from_checkpoint_at_step": 2}
+    steps = [pd.read_csv(d / "steps.csv") for d in (whole.dir, tmp_path / "cut")]
+    pd.testing.assert_frame_equal(steps[0], steps[1])
+    assert steps[0]["llm_calls"].tolist() == [0, 6 + 18, 6 + 18, 6 + 18]

@@ -2,7 +2,7 @@
 
 A sweep over ``agents.prompt.template`` opens with how much the wording of the prompt moves
 each headline measure (:mod:`socialsim.analysis.prompt_sensitivity`): a warning box for a
-measure whose spread across wordings exceeds its effect, a calm line otherwise.
+measure whose wording test rejects, a calm line otherwise, and the per-agent flip rates.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 
 from socialsim.analysis import plots
 from socialsim.analysis.io import load_run
+from socialsim.analysis.prompt_sensitivity import ALPHA
 from socialsim.analysis.report.html import (
     MAX_CONFIG,
     _clip,
@@ -22,6 +23,7 @@ from socialsim.analysis.report.html import (
     _e,
     _Figures,
     html_table,
+    plural,
 )
 from socialsim.analysis.summarize import analyze_sweep, sweep_results
 
@@ -90,7 +92,9 @@ def _sweep_page(root: Path, figs: _Figures) -> tuple[str, str, str]:
     metrics = _key_metrics(results, params)
     shown = [c for c in [*params, "seed", *metrics] if c in results.columns]
     parts = [_sensitivity_section(summary.get("prompt_sensitivity"))]
-    parts.append(f"<h2>Results per cell ({len(results)} runs)</h2>" + html_table(results[shown]))
+    parts.append(
+        f"<h2>Results per cell ({plural(len(results), 'run')})</h2>" + html_table(results[shown])
+    )
     if params:
         from socialsim.analysis.stats import aggregate_over_seeds
 
@@ -126,31 +130,76 @@ def _sensitivity_section(found: dict[str, Any] | None) -> str:
         name = f'{_e(m.get("label") or m["measure"])}<span class="key">{_e(m["measure"])}</span>'
         spread, effect = _num(m["spread"]), _num(m["effect"], sign=True)
         wordings = f"across {len(m['templates'])} wordings"
+        described = f"Spread of the per-template means {spread} {wordings}"
+        described += f", effect {effect}." if m["effect"] is not None else "."
         if m["template_sensitive"]:
             text = (
-                f"<strong>Headline measure {name} is template-sensitive:</strong> spread "
-                f"{spread} {wordings} exceeds the effect {effect}. The wording of the prompt "
-                "moves this measure more than the treatment does, so the effect is no finding "
+                f"<strong>Headline measure {name} is template-sensitive:</strong> the wording "
+                f"of the prompt moves it beyond seed-to-seed variation ({_test(m['test'])}). "
+                "A result of this sweep is then partly a product of the wording, not a finding "
                 "about the agents."
             )
             out.append(f'<div class="finding" style="{_WARNING}"><p>{text}</p>')
         elif m["template_sensitive"] is False:
             out.append(
                 f'<div class="finding"><p>Headline measure {name} holds across the wordings: '
-                f"spread {spread} {wordings} does not exceed the effect {effect}.</p>"
+                f"no wording effect beyond seed-to-seed variation ({_test(m['test'])}).</p>"
             )
         else:
-            note = f'<p class="note">{_e(m["note"])}</p>'
-            text = f"Headline measure {name}: spread {spread} {wordings}."
-            out.append(f'<div class="finding"><p>{text}</p>{note}')
+            out.append(f'<div class="finding"><p>Headline measure {name}: no test.</p>')
+        if m["note"]:
+            out.append(f'<p class="note">{_e(m["note"])}</p>')
+        if m["effect_test"] is not None:
+            verdict = (
+                "<strong>The treatment effect itself depends on the wording</strong>"
+                if m["effect_template_sensitive"]
+                else "The treatment effect holds across the wordings"
+            )
+            out.append(f"<p>{verdict} ({_test(m['effect_test'])}).</p>")
+        out.append(f'<p class="note">{described} Descriptive, not the flag')
+        if m["spread_exceeds_effect"]:
+            out.append(": the spread exceeds the size of the effect")
         if m["effect_sign_flips"]:
-            out.append('<p class="note">The effect changes sign from one wording to another.</p>')
+            out.append("; the effect changes sign from one wording to another")
+        out.append(".</p>")
         rows = pd.DataFrame([{"template": t, **row} for t, row in m["by_template"].items()]).rename(
-            columns={"value": "mean", "effect": "mean effect"}
+            columns={"value": "mean", "sd": "sd over cells", "effect": "mean effect"}
         )
         out.append(html_table(rows) + "</div>")
+    out.append(_flips_part(found.get("flips")))
     out.append(f'<p class="note">{_e(found["definition"])}.</p>')
     return "".join(out)
+
+
+def _test(test: dict[str, Any]) -> str:
+    """The test's p-value, alpha and share of variance due to wording, as inline text."""
+    share, eta = test.get("variance_share"), test.get("eta_squared")
+    if eta is None:
+        return f"every one of its {test['cells']} cells has the same value: p = 1"
+    adjusted = test.get("p_adjusted")
+    adjusted = adjusted if adjusted is not None and adjusted - test["p_value"] > 1e-9 else None
+    how = "exact over" if test["exact"] else "over"
+    how += f" {test['permutations']:,}" + ("" if test["exact"] else " random")
+    return (
+        f"permutation test p = {test['p_value']:.3g}"
+        + (f", Holm-adjusted {adjusted:.3g}" if adjusted is not None else "")
+        + f", alpha {ALPHA}, {test['cells']} cells, {how} arrangements; wording's share of the "
+        f"variance {'n/a' if share is None else f'{share:.0%}'} (eta squared {eta:.2f})"
+    )
+
+
+def _flips_part(flips: dict[str, Any] | None) -> str:
+    """The per-agent flip rates across wordings, as a table ('' when not computed)."""
+    if not flips:
+        return ""
+    head = "<h3>Agents answering otherwise under another wording</h3>"
+    if not flips["rates"]:
+        return head + f'<p class="note">{_e(flips.get("note") or "no flip rate")}</p>'
+    table = pd.DataFrame(flips["rates"]).rename(columns={"flip_rate": "flip rate"})
+    note = f"{flips['definition']}; {flips['runs']} runs read"
+    if flips.get("unread"):
+        note += f", {flips['unread']} cells without a run directory"
+    return head + html_table(table) + f'<p class="note">{_e(note)}.</p>'
 
 
 def _num(value: float | None, sign: bool = False) -> str:

@@ -54,7 +54,7 @@ class Misinformation(Scenario):
         (
             "claims.{claim}.probes_benign.direct.manipulated_share",
             "Share of benign agents' direct probe answers following the false claim",
-            "adoption_{claim}",
+            "probes_{claim}",
         ),
     )
     Params: ClassVar[type[BaseModel]] = MisinformationParams

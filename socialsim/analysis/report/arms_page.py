@@ -60,6 +60,7 @@ def _arms_page(root: Path, summary: dict[str, Any], figs: _Figures) -> tuple[str
     kind = (config.get("scenario") or {}).get("kind") or scenario.get("kind")
     claims = _arm_claims(headline, effects, scenario)
     texts = claim_texts(config, claims, root)
+    threshold = _belief_threshold(config)
     counts = pd.Series([s["arm"] for s in subs], dtype=object).value_counts()
     meta = f"{plural(len(summary.get('seeds') or []), 'seed')}; " + ", ".join(
         f"{arm}: {plural(n, 'run')}" for arm, n in counts.items()
@@ -83,7 +84,7 @@ def _arms_page(root: Path, summary: dict[str, Any], figs: _Figures) -> tuple[str
             notes,
             label,
             lambda it=item, k=i, b=block, lab=label: b.append(
-                _arm_figure(subs, it, k, figs, lab, texts)
+                _arm_figure(subs, it, k, figs, lab, texts, threshold)
             ),
         )
         out.append(
@@ -150,6 +151,7 @@ def _arm_figure(
     figs: _Figures,
     label: str,
     texts: ClaimTexts | None = None,
+    threshold: float = 0.5,
 ) -> str:
     """Treatment vs control on the finding's own measure.
 
@@ -162,7 +164,9 @@ def _arm_figure(
     point = _CURVE_POINT.get(rest[-1]) if kind == "adoption" and rest else None
     if point is not None:
         curves = [
-            _benign_adoption(sub["dir"], claim, pop).assign(arm=sub["arm"], seed=str(sub["seed"]))
+            _benign_adoption(sub["dir"], claim, pop, threshold).assign(
+                arm=sub["arm"], seed=str(sub["seed"])
+            )
             for sub in subs
         ]
         curves = [c for c in curves if not c.empty]
@@ -175,7 +179,7 @@ def _arm_figure(
                     pd.concat(curves, ignore_index=True),
                     hue="arm",
                     title=label,
-                    ylabel="share with credence >= 0.5",
+                    ylabel=f"share with credence >= {threshold:g}",
                 ),
                 f"Believers of {_claim_words(claim, texts)} among {who} per step: mean over "
                 f"replicates ({', '.join(f'{a} {n}' for a, n in per_arm.items())}) with a 95% "
@@ -217,7 +221,16 @@ def _as_float(value: Any) -> float:
     return float(value)
 
 
-def _benign_adoption(path: Path, claim: str, population: str = "benign") -> pd.DataFrame:
+def _belief_threshold(config: dict[str, Any]) -> float:
+    """The arms' ``analysis.measures.claims.threshold`` (0.5 when the config leaves it)."""
+    measures = (config.get("analysis") or {}).get("measures") or {}
+    value = (measures.get("claims") or {}).get("threshold", 0.5)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.5
+
+
+def _benign_adoption(
+    path: Path, claim: str, population: str = "benign", threshold: float = 0.5
+) -> pd.DataFrame:
     """Adoption curve of `claim` in one sub-run: benign agents when some hold a role.
 
     With ``population="all"`` every agent is counted.
@@ -233,7 +246,7 @@ def _benign_adoption(path: Path, claim: str, population: str = "benign") -> pd.D
         return pd.DataFrame()
     record = RunData(path=path, agents=agents[AGENT_COLUMNS], events=_action_events(path))
     pop = "benign" if population == "benign" and "benign" in populations(record) else "all"
-    return spread.adoption_curve(record, claim, population=pop)
+    return spread.adoption_curve(record, claim, threshold, population=pop)
 
 
 def _action_events(path: Path) -> pd.DataFrame:

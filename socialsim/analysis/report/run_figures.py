@@ -12,6 +12,7 @@ import pandas as pd
 from socialsim.analysis import cascades, collaboration, norms, persuasion, plots, probes, spread
 from socialsim.analysis.io import RunData
 from socialsim.analysis.io import roles as role_table
+from socialsim.analysis.measures import claim_threshold
 from socialsim.analysis.report.html import Tables, _Figures, plural
 from socialsim.analysis.stats import wilson_ci
 
@@ -33,11 +34,12 @@ def _claim_figures(
     if not len(steps):
         return
     main = "benign" if "benign" in pops else "all"
+    threshold = claim_threshold(run)
     roles = np.unique(role_table(run.events)["agent"].to_numpy(dtype=np.int64))
     curves = [
-        spread.adoption_curve(run, claim, population="all" if pop == "all" else pops[pop]).assign(
-            population=f"{pop} agents"
-        )
+        spread.adoption_curve(
+            run, claim, threshold, population="all" if pop == "all" else pops[pop]
+        ).assign(population=f"{pop} agents")
         for pop in ("benign", "all")
         if pop in pops
     ]
@@ -47,9 +49,10 @@ def _claim_figures(
             pd.concat(curves, ignore_index=True),
             hue="population",
             title=f"Believers of {claim}",
-            ylabel="share with credence >= 0.5",
+            ylabel=f"share with credence >= {threshold:g}",
         ),
-        f"Share of present agents whose credence in {claim} is at least 0.5 after each step"
+        f"Share of present agents whose credence in {claim} is at least {threshold:g} after "
+        "each step"
         + (
             f"; the benign line leaves out the {plural(len(roles), 'agent')} with a scenario role."
             if len(roles)

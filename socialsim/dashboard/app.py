@@ -7,6 +7,7 @@ The page reads what to show from the ``SOCIALSIM_DASHBOARD`` environment variabl
 
 from __future__ import annotations
 
+import html
 from dataclasses import asdict
 from typing import Any
 
@@ -24,12 +25,17 @@ from socialsim.errors import SocialsimError
 from socialsim.simulation.config import ExperimentConfig
 
 
+def heading(text: str) -> solara.Element:
+    """A section heading, its text escaped (solara's Markdown would fetch KaTeX from a CDN)."""
+    return solara.HTML(tag="h3", unsafe_innerHTML=html.escape(text))
+
+
 def network_view(model: Any) -> solara.Element:
     """The network coloured by credence in the first claim (a sample above the draw cap)."""
     update_counter.get()
     layout = model.layout
     with solara.Column() as column:
-        solara.Markdown(f"### Network: credence in `{model.claim}`")
+        heading(f"Network: credence in {model.claim}")
         if layout.sampled:
             solara.Info(
                 f"{len(layout.nodes):,} of {layout.n:,} agents drawn (a seeded sample): "
@@ -45,7 +51,7 @@ def adoption_view(model: Any) -> solara.Element:
     update_counter.get()
     curve = model.curve()
     with solara.Column() as column:
-        solara.Markdown(f"### {ADOPTION_TITLE}")
+        heading(ADOPTION_TITLE)
         figure = adoption_figure(curve, model.claim, last_step=model.last_step)
         solara.FigureMatplotlib(figure, format="png", dependencies=[id(model), model.steps])
         if len(curve):

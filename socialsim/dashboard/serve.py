@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,18 +57,74 @@ def server_env(target: Target, environ: dict[str, str] | None = None) -> dict[st
     return env
 
 
-def serve(path: str | Path, overrides: list[str], host: str, port: int) -> int:
-    """Serve the dashboard for `path` until interrupted; the server's exit code."""
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """In the server's process: SIGTERM when the dashboard's process dies (Linux), however."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG, kept across exec
+    except (OSError, AttributeError):
+        pass
+
+
+def _stop(process: subprocess.Popen) -> int:
+    """Stop the server: SIGTERM, then SIGKILL after 10 s; its exit code."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        return process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def serve(
+    path: str | Path, overrides: list[str], host: str, port: int, plugins: bool = False
+) -> int:
+    """Serve the dashboard for `path` until interrupted; the server's exit code.
+
+    The server (``solara run``) ends with this process: on Ctrl-C, on SIGTERM (stopped here,
+    then this process exits) and on SIGKILL (Linux's parent-death signal reaches it).
+    """
     require_dashboard_extra()
-    target = resolve_target(path, overrides)
+    target = resolve_target(path, overrides, plugins=plugins)
+    if not is_loopback(host):
+        print(
+            f"warning: --host {host} serves the dashboard beyond this machine: anyone who can "
+            "reach this address sees the run (its personas, messages and config); use "
+            "--host 127.0.0.1 to keep it local",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"socialsim dashboard: http://{host}:{port}/ (Ctrl+C stops it)", flush=True)
-    process = subprocess.Popen(server_command(host, port), env=server_env(target))
+    linux = sys.platform.startswith("linux")
+    process = subprocess.Popen(
+        server_command(host, port),
+        env=server_env(target),
+        preexec_fn=_die_with_parent if linux else None,  # noqa: PLW1509
+    )
+
+    def on_term(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         return process.wait()
     except KeyboardInterrupt:
-        process.terminate()
-        try:
-            return process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            return process.wait()
+        return _stop(process)
+    except SystemExit:
+        _stop(process)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,50 @@
+"""Progress on a non-terminal: plain lines, also while a long step runs."""
+
+import io
+import time
+from types import SimpleNamespace
+
+import numpy as np
+from rich.console import Console
+
+from socialsim.simulation.progress import RunProgress
+
+
+def _model(step: int) -> SimpleNamespace:
+    totals = {"calls": 3, "prompt_tokens": 10, "completion_tokens": 5, "cached": 1, "errors": 0}
+    return SimpleNamespace(llm_totals=totals, present=np.ones(4, bool), step_index=step)
+
+
+def _console() -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, force_terminal=False, width=200), out
+
+
+def test_plain_lines_when_not_a_terminal_and_a_beat_during_a_long_step():
+    console, out = _console()
+    cfg = SimpleNamespace(name="demo")
+    with RunProgress(cfg, total=2, console=console, every=0.2) as progress:
+        assert progress.plain
+        model = _model(1)
+        progress.update(model)
+        deadline = time.monotonic() + 10
+        while "step running" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)  # a step that lasts: the timer must speak
+        model.step_index = 2
+        progress.update(model)
+    text = out.getvalue()
+    lines = text.splitlines()
+    assert lines[0].startswith("demo: step 0/2 | started")
+    assert any("step running" in line and "LLM calls 3" in line for line in lines)
+    assert lines[-1].startswith("demo: step 2/2") and lines[-1].endswith("elapsed")
+    assert "| done |" in lines[-1]
+    assert "\x1b[" not in text  # no terminal control codes in a log file
+
+
+def test_no_lines_when_disabled_and_no_plain_mode_on_a_terminal():
+    console, out = _console()
+    with RunProgress(SimpleNamespace(name="q"), total=1, console=console, enabled=False) as p:
+        p.update(_model(1))
+    assert out.getvalue() == ""
+    tty = Console(file=io.StringIO(), force_terminal=True)
+    assert not RunProgress(SimpleNamespace(name="t"), total=1, console=tty).plain

@@ -17,7 +17,9 @@ Each entry carries a pydantic ``Params`` model; the config validates ``agents.pa
 ``network.params``, ``scenario.params`` and ``analysis.measures`` against it when it is
 loaded, so a registered thing is usable from YAML, ``--set`` and sweeps like a built-in
 one. A config names modules or ``.py`` files to import first under ``plugins:``; installed
-packages can also register through the ``socialsim.plugins`` entry-point group.
+packages can also register through the ``socialsim.plugins`` entry-point group. A plugin is
+Python code: the plugins a run directory's config names are imported only when the user
+trusts them (``--plugins``; :func:`trust_plugins`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +35,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from socialsim.errors import ConfigError
-from socialsim.validation import describe_error
+from socialsim.errors import ConfigError, SocialsimError, require_file
+from socialsim.validation import clip, describe_error, shown
 
 
 class NoParams(BaseModel):
@@ -238,16 +241,72 @@ def register_measure(
     return deco
 
 
+class PluginsNotTrusted(ConfigError):
+    """A config names plugins, and the caller did not ask to import (trust) them."""
+
+    def __init__(self, source: str, plugins: list[str], command: str = "the command") -> None:
+        self.plugins = list(plugins)
+        super().__init__(
+            f"{source} names plugins {', '.join(map(str, plugins))}; a plugin is Python code "
+            f"that runs when imported, so they are imported only on request: if you trust "
+            f"them, pass --plugins to {command}"
+        )
+
+
+def plugins_named(run_dir: Path) -> list[str]:
+    """The ``plugins:`` of a run directory's config.yaml, read as data (nothing imported)."""
+    import yaml
+
+    path = Path(run_dir) / "config.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    plugins = data.get("plugins") if isinstance(data, dict) else None
+    return [str(p) for p in plugins] if isinstance(plugins, list) else []
+
+
+def trust_plugins(run_dir: Path, trusted: bool, needed: bool, command: str) -> list[str]:
+    """The plugins of a run directory's config, imported when `trusted`.
+
+    Untrusted, a `needed` import raises :class:`PluginsNotTrusted` (one line naming them
+    and ``--plugins``); otherwise a one-line warning says they were not imported and the
+    caller goes on without them.
+    """
+    import warnings
+
+    names = plugins_named(run_dir)
+    if not names:
+        return []
+    if trusted:
+        return load_plugins(names, Path(run_dir))
+    source = str(Path(run_dir) / "config.yaml")
+    if needed:
+        raise PluginsNotTrusted(source, names, command)
+    warnings.warn(
+        f"{source} names plugins {', '.join(names)}; they were not imported (nothing here "
+        f"needs them); pass --plugins to {command} to trust them",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return []
+
+
 _plugins_loaded: set[str] = set()
 _entry_points_loaded = False
 
 
-def load_plugins(names: list[str], base_dir: Path | None = None) -> list[str]:
+def load_plugins(
+    names: list[str], base_dir: Path | None = None, trusted: bool = True, source: str = "config"
+) -> list[str]:
     """Import plugin modules (``pkg.module``) or files (``my_policies.py``, relative to `base_dir`).
 
     Returns the names with files as absolute paths (so a copied config finds them again).
-    Each is imported once per process.
+    Each is imported once per process. With `trusted` False nothing is imported: any name
+    raises :class:`PluginsNotTrusted` (the config of `source` came from someone else).
     """
+    if names and not trusted:
+        raise PluginsNotTrusted(source, names)
     resolved: list[str] = []
     for name in names:
         if name.endswith(".py") or "/" in name or "\\" in name:
@@ -259,20 +318,24 @@ def load_plugins(names: list[str], base_dir: Path | None = None) -> list[str]:
             resolved.append(key)
             if key in _plugins_loaded:
                 continue
-            if not path.is_file():
-                raise ConfigError(f"plugins: {name!r} does not exist; give a .py file or a module")
+            require_file(path, "plugins:", ConfigError, given=name)
             module_name = f"socialsim_plugin_{path.stem}_{abs(hash(key)) % 10**8}"
             spec = importlib.util.spec_from_file_location(module_name, path)
-            assert spec is not None and spec.loader is not None
+            if path.suffix != ".py" or spec is None or spec.loader is None:
+                raise ConfigError(
+                    f"plugins: {shown(name)} is not a .py file; give a Python file or a module name"
+                )
             module = importlib.util.module_from_spec(spec)
             sys.modules[module_name] = module
             _plugins_loaded.add(key)
             try:
                 spec.loader.exec_module(module)
-            except Exception:
+            except BaseException as exc:
                 _plugins_loaded.discard(key)
                 del sys.modules[module_name]
-                raise
+                if isinstance(exc, KeyboardInterrupt | SocialsimError):
+                    raise
+                raise ConfigError(_import_failure(name, exc)) from None
         else:
             resolved.append(name)
             if name in _plugins_loaded:
@@ -284,9 +347,32 @@ def load_plugins(names: list[str], base_dir: Path | None = None) -> list[str]:
                     raise ConfigError(
                         f"plugins: module {name!r} is not importable; install it or give a .py path"
                     ) from None
+                raise ConfigError(_import_failure(name, exc)) from None
+            except (KeyboardInterrupt, SocialsimError):
                 raise
+            except BaseException as exc:
+                raise ConfigError(_import_failure(name, exc)) from None
             _plugins_loaded.add(name)
     return resolved
+
+
+def _import_failure(name: str, exc: BaseException) -> str:
+    """One line for a plugin whose import raised `exc` (a syntax error, an exit, any error)."""
+    if isinstance(exc, SyntaxError):
+        where = f"{Path(exc.filename or name).name} line {exc.lineno}"
+        return f"plugins: {shown(name)} has a syntax error ({where}: {exc.msg}); fix the file"
+    if isinstance(exc, SystemExit):
+        return (
+            f"plugins: {shown(name)} called exit({shown(exc.code)}) while being imported; a "
+            "plugin only defines and registers things"
+        )
+    frames = traceback.extract_tb(exc.__traceback__)
+    last = frames[-1] if frames else None
+    where = f" ({Path(last.filename).name} line {last.lineno})" if last else ""
+    return (
+        f"plugins: importing {shown(name)} raised {type(exc).__name__}: {clip(str(exc), 120)}"
+        f"{where}; fix the plugin"
+    )
 
 
 def load_entry_points() -> None:

@@ -45,18 +45,29 @@ def is_run_dir(path: Path) -> bool:
     )
 
 
-def resolve_target(path: str | Path, overrides: list[str] | None = None) -> Target:
-    """Check `path` (a config, validated with its overrides, or a run directory)."""
+def resolve_target(
+    path: str | Path, overrides: list[str] | None = None, plugins: bool = False
+) -> Target:
+    """Check `path` (a config, validated with its overrides, or a run directory).
+
+    The plugins a run directory's config names (or those of a config inside a run
+    directory) are imported only with `plugins` (``--plugins``): a replay needs none.
+    """
+    from socialsim.registry import trust_plugins
     from socialsim.simulation.config import ExperimentConfig
 
     path = Path(path)
     overrides = list(overrides or [])
     if path.is_file():
+        received = is_run_dir(path.parent) or (path.parent / "summary.json").is_file()
+        if received and path.name == "config.yaml":
+            trust_plugins(path.parent, plugins, needed=True, command="dashboard")
         ExperimentConfig.from_yaml(path, overrides=overrides)
         return Target("config", str(path.resolve()), tuple(overrides))
     if path.is_dir() and is_run_dir(path):
         if overrides:
             raise ConfigError("--set applies to a config; a run directory is replayed as recorded")
+        trust_plugins(path, plugins, needed=False, command="dashboard")
         return Target("replay", str(path.resolve()))
     if path.is_dir():
         raise ConfigError(

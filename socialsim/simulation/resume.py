@@ -14,6 +14,12 @@ the killed run had written; the old log is kept as ``events.interrupted.jsonl`` 
 differ (the code, the config or the cache changed).
 
 An arms directory resumes every run that has no summary yet and keeps the finished ones.
+
+A run directory may come from someone else: its ``plugins:`` (Python code) are imported only
+when the caller passes ``plugins=True`` (``--plugins``), and its checkpoint is data that
+runs nothing (:mod:`socialsim.simulation.checkpoint`). A directory killed during the
+set-up (the set-up's partial files, no ``config.yaml`` yet) has nothing to resume: the
+config is run again into it.
 """
 
 from __future__ import annotations
@@ -26,10 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from socialsim.errors import ConfigError
-from socialsim.registry import POLICIES
-from socialsim.simulation.checkpoint import CheckpointError, read_header, restore
+from socialsim.registry import POLICIES, trust_plugins
+from socialsim.simulation.checkpoint import (
+    CHECKPOINT,
+    LEGACY,
+    CheckpointError,
+    read_header,
+    restore,
+)
 from socialsim.simulation.config import ExperimentConfig
-from socialsim.simulation.runner import Run, finish_run, simulate_into
+from socialsim.simulation.runner import SET_UP_FILES, Run, finish_run, simulate_into
 
 INTERRUPTED = "events.interrupted.jsonl"
 #: outputs of a run that stopped on an error, written again by the resumed run
@@ -44,31 +56,58 @@ def resume(
     on_step: Callable[[Any], None] | None = None,
     report: bool | None = None,
     clients: dict | None = None,
+    plugins: bool = False,
 ):
     """Finish the killed run in `run_dir` (a :class:`Run`), or every unfinished run of an
-    arms directory (its :class:`~socialsim.simulation.arms.Arms`)."""
+    arms directory (its :class:`~socialsim.simulation.arms.Arms`); `plugins` imports the
+    ``plugins:`` its config names (otherwise a config naming any is refused)."""
     from socialsim.simulation.arms import is_arms_dir
 
     root = Path(run_dir)
-    if not root.is_dir() or not (root / "config.yaml").is_file():
+    check_resumable(root)
+    if is_arms_dir(root):
+        return resume_arms(root, on_step=on_step, report=report, clients=clients, plugins=plugins)
+    return resume_run(root, on_step=on_step, report=report, clients=clients, plugins=plugins)
+
+
+def check_resumable(root: Path) -> None:
+    """ConfigError (one line) unless `root` is a run or arms directory with something to
+    resume: not a directory, empty, killed during its set-up, not a run, or finished."""
+    from socialsim.simulation.arms import is_arms_dir
+
+    if not root.is_dir():
+        raise ConfigError(f"--resume {str(root)!r} is not a directory; give a run directory")
+    names = {p.name for p in root.iterdir()}
+    if not names:
+        raise ConfigError(
+            f"--resume {str(root)!r} is empty: nothing ran there; run the config "
+            "(socialsim run CONFIG --out DIR)"
+        )
+    if "config.yaml" not in names:
+        if names <= set(SET_UP_FILES):
+            raise ConfigError(
+                f"--resume {str(root)!r}: the run was stopped during its set-up, before any "
+                "step ran; run the config again with --out pointing there"
+            )
         raise ConfigError(
             f"--resume {str(root)!r} is not a run directory (no config.yaml); give the folder "
             "a killed `socialsim run` was writing"
         )
-    if is_arms_dir(root):
-        return resume_arms(root, on_step=on_step, report=report, clients=clients)
-    return resume_run(root, on_step=on_step, report=report, clients=clients)
+    if (root / "summary.json").is_file() and not is_arms_dir(root):
+        raise ConfigError(f"{root} is a finished run (it has summary.json); nothing to resume")
 
 
-def resumable_config(run_dir: Path, replay: bool = True) -> ExperimentConfig:
-    """The run's own config.yaml, checked for what a resume (a `replay`) needs."""
+def resumable_config(run_dir: Path, replay: bool = True, plugins: bool = False) -> ExperimentConfig:
+    """The run's own config.yaml, checked for what a resume (a `replay`) needs; its
+    ``plugins:`` are imported only with `plugins` (else a config naming any is refused)."""
     text = (run_dir / "config.yaml").read_text(encoding="utf-8")
     if "given from Python" in text.split("\n", 2)[0]:
         raise ConfigError(
             f"{run_dir}: its network or personas were given from Python; resume it from "
             "Python with ss.run(..., graph=..., personas=...) into a new directory"
         )
-    cfg = ExperimentConfig.from_yaml(run_dir / "config.yaml")
+    trust_plugins(run_dir, trusted=plugins, needed=True, command="--resume")
+    cfg = ExperimentConfig.from_yaml(run_dir / "config.yaml", plugins=plugins)
     cfg._base_dir = None  # plugins are stored as absolute paths
     llm = [(cfg.agents.policy, cfg.agents.llm)] + [
         (m.policy, m.llm or cfg.agents.llm) for m in cfg.agents.mix
@@ -88,21 +127,24 @@ def resume_run(
     report: bool | None = None,
     clients: dict | None = None,
     in_arms: bool = False,
+    plugins: bool = False,
 ) -> Run:
     """Finish the killed run in `run_dir` there: from its checkpoint, else by replaying it."""
     if (run_dir / "summary.json").is_file():
         raise ConfigError(f"{run_dir} is a finished run (it has summary.json); nothing to resume")
+    cfg = resumable_config(run_dir, replay=False, plugins=plugins)
+    header = None
     try:
         header = read_header(run_dir)
-    except CheckpointError:
-        header = None
+    except CheckpointError as exc:
+        if any((run_dir / name).exists() for name in (CHECKPOINT, LEGACY)):
+            warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
     if header is not None:
-        cfg = resumable_config(run_dir, replay=False)
         try:
             return from_checkpoint(cfg, run_dir, header, on_step, report, clients, in_arms)
         except CheckpointError as exc:
             warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
-    cfg = resumable_config(run_dir)
+    cfg = resumable_config(run_dir, plugins=plugins)
     log = run_dir / "events.jsonl"
     old = log.read_bytes() if log.is_file() else b""
     old = old[: old.rfind(b"\n") + 1]  # a line cut by the kill is not part of the log
@@ -169,13 +211,14 @@ def resume_arms(
     on_step: Callable[[Any], None] | None = None,
     report: bool | None = None,
     clients: dict | None = None,
+    plugins: bool = False,
 ):
     """Finish every run of an arms directory that has no summary; keep the finished ones."""
     from socialsim.analysis.io import load_run
     from socialsim.simulation.arms import Arms, arm_config, summarize_arms
     from socialsim.simulation.runner import run_one
 
-    cfg = resumable_config(root)
+    cfg = resumable_config(root, plugins=plugins)
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
     names = ["treatment", "control"] if cfg.control else ["treatment"]
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in names})
@@ -187,7 +230,9 @@ def resume_arms(
                 data = load_run(run_dir)
                 result = Run(data, one, data.summary)
             elif (run_dir / "config.yaml").is_file():
-                result = resume_run(run_dir, on_step, report, clients, in_arms=True)
+                result = resume_run(
+                    run_dir, on_step, report, clients, in_arms=True, plugins=plugins
+                )
             else:
                 result = run_one(
                     one, out=run_dir, on_step=on_step, report=report, clients=clients,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Leaning = Literal["far-left", "left", "centre-left", "centre", "centre-right", "right", "far-right"]
 
@@ -14,7 +14,7 @@ Leaning = Literal["far-left", "left", "centre-left", "centre", "centre-right", "
 class BigFive(BaseModel):
     """Big Five personality traits, each 0..1."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     openness: float = Field(0.5, ge=0.0, le=1.0)
     conscientiousness: float = Field(0.5, ge=0.0, le=1.0)
@@ -24,9 +24,13 @@ class BigFive(BaseModel):
 
 
 class Persona(BaseModel):
-    """A persona profile: demographics, personality, values, and influence-relevant traits."""
+    """A persona profile: demographics, personality, values, and influence-relevant traits.
 
-    model_config = ConfigDict(extra="forbid")
+    Numbers must be finite (``activity_rate: Infinity`` is refused) and true/false is not a
+    number.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: int = Field(..., ge=0)
     name: str
@@ -46,6 +50,13 @@ class Persona(BaseModel):
     activity_rate: float = Field(1.0, gt=0.0, description="events per unit of time")
     model: str | None = Field(None, description="per-agent model string (mixed populations)")
     role: str = Field("benign", description="set by scenarios: benign, attacker, guardian, ...")
+
+    @field_validator("id", "age", "credulity", "stubbornness", "activity_rate", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"{str(value).lower()} must be a number, not true/false")
+        return value
 
     def describe(self, brief: bool = False) -> str:
         """A second-person description for prompts; `brief` keeps one sentence (small models)."""

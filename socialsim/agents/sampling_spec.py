@@ -23,6 +23,7 @@ The built-in tables live in ``socialsim/agents/data/`` (names by region, 22 coun
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -64,28 +65,31 @@ def weights(key: str, value: Any) -> tuple[list[Any], np.ndarray]:
         options, given = list(value), [1.0] * len(value)
     else:
         options, given = [value], [1.0]
-    try:
-        p = np.asarray(given, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{WHERE}.{key}: weights must be numbers, got {given!r}") from None
+    if not all(map(_finite, given)):
+        raise ConfigError(f"{WHERE}.{key}: weights must be finite numbers, got {given!r}")
+    p = np.asarray(given, dtype=np.float64)
     if not options or (p < 0).any() or not p.sum() > 0:
         raise ConfigError(f"{WHERE}.{key}: needs at least one option and positive weights")
     return options, p / p.sum()
 
 
+def _finite(value: Any) -> bool:
+    """A finite int or float that is not a bool."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _pair(key: str, value: Any, kind: str) -> tuple[float, float]:
-    if not (isinstance(value, list | tuple) and len(value) == 2):
-        raise ConfigError(f"{WHERE}.{key}: {kind} takes two numbers, got {value!r}")
-    try:
-        return float(value[0]), float(value[1])
-    except (TypeError, ValueError):
-        raise ConfigError(f"{WHERE}.{key}: {kind} takes two numbers, got {value!r}") from None
+    if not (isinstance(value, list | tuple) and len(value) == 2 and all(map(_finite, value))):
+        raise ConfigError(f"{WHERE}.{key}: {kind} takes two finite numbers, got {value!r}")
+    return float(value[0]), float(value[1])
 
 
 def numeric(key: str, value: Any, kinds: tuple[str, ...]) -> Sampler:
     """A sampler `(rng, n) -> array` from a number or a one-key distribution dict."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if _finite(value):
         return lambda rng, n: np.full(n, float(value))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ConfigError(f"{WHERE}.{key}: {value!r} must be a finite number")
     if isinstance(value, dict) and value:
         kind = next(iter(value))
         if kind in kinds:
@@ -107,7 +111,15 @@ def _sampler(key: str, kind: str, a: float, b: float, lo: Any, hi: Any) -> Sampl
             raise ConfigError(f"{WHERE}.{key}: uniform needs lo <= hi, got [{a}, {b}]")
         return lambda rng, n: rng.uniform(a, b, n)
     if kind == "lognormal":
+        if b < 0 or a + 3 * b > 700:  # exp(700) is near the largest float
+            raise ConfigError(
+                f"{WHERE}.{key}: lognormal needs sigma >= 0 and mu + 3 sigma <= 700 (finite "
+                f"draws), got [{a}, {b}]"
+            )
         return lambda rng, n: rng.lognormal(a, b, n)
+    for name, bound in (("min", lo), ("max", hi)):
+        if bound is not None and not _finite(bound):
+            raise ConfigError(f"{WHERE}.{key}.{name}: {bound!r} must be a finite number")
     low = float(lo) if lo is not None else -np.inf
     high = float(hi) if hi is not None else np.inf
     if b < 0 or low >= high:
@@ -135,7 +147,10 @@ def list_spec(
         options, p = weights(key, value.get("options", builtin_tables()[0][key]))
         k = value.get("k", list(default_k))
         k = [k, k] if isinstance(k, int) else k
-        lo, hi = (int(x) for x in _pair(key, k, "k"))
+        lo_f, hi_f = _pair(f"{key}.k", k, "k")
+        if not (lo_f.is_integer() and hi_f.is_integer()):
+            raise ConfigError(f"{WHERE}.{key}.k: counts must be whole numbers, got {k!r}")
+        lo, hi = int(lo_f), int(hi_f)
         if not 0 <= lo <= hi:
             raise ConfigError(f"{WHERE}.{key}.k: needs 0 <= lo <= hi, got {k!r}")
         return options, p, (lo, hi)

@@ -22,6 +22,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from socialsim.csv_safe import read_csv
+
 BASE_COLUMNS = ["run", "step", "time", "kind", "agent", "target", "claim"]
 AGENT_COLUMNS = ["step", "agent", "claim", "credence"]
 
@@ -122,13 +124,13 @@ def load_run(path: str | Path) -> RunData:
     if (root / "agents.parquet").is_file():
         data.agents = _tidy_agents(pd.read_parquet(root / "agents.parquet"))
     elif (root / "agents.csv").is_file():
-        data.agents = _tidy_agents(pd.read_csv(root / "agents.csv"))
+        data.agents = _tidy_agents(read_csv(root / "agents.csv"))
     if (root / "steps.csv").is_file():
-        data.steps = pd.read_csv(root / "steps.csv")
+        data.steps = read_csv(root / "steps.csv")
     if (root / "personas.parquet").is_file():
         data.personas = pd.read_parquet(root / "personas.parquet")
     elif (root / "personas.csv").is_file():
-        data.personas = pd.read_csv(root / "personas.csv")
+        data.personas = read_csv(root / "personas.csv")
     if (root / "config.yaml").is_file():
         data.config = _read_yaml(root / "config.yaml")
     if (root / "edges.parquet").is_file() and not data.personas.empty:
@@ -323,9 +325,9 @@ def read_graph(path: str | Path) -> nx.Graph:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        import yaml
+        from socialsim.yaml_safe import load_yaml_file
 
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = load_yaml_file(path, "config file")
     except Exception:  # noqa: BLE001 - an unreadable config is reported as empty
         return {}
     return loaded if isinstance(loaded, dict) else {}

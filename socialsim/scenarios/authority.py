@@ -143,7 +143,7 @@ class Authority(Scenario):
         ids = self.params.questions if self.params.questions is not None else list(library)
         if not ids:
             raise ConfigError("scenario.params.questions: give at least one claim id")
-        self.items = [get_claim(library, i) for i in ids]
+        self.items = [get_claim(library, i, "scenario.params.questions") for i in ids]
 
     def setup(self, model: SocialModel) -> None:
         """Load the questions."""

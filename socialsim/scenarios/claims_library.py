@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from socialsim.errors import ConfigError, DataFileError
 from socialsim.validation import describe_error
+from socialsim.yaml_safe import load_yaml_file
 
 Distance = Literal["direct", "indirect", "peripheral"]
 DISTANCES: tuple[str, ...] = ("direct", "indirect", "peripheral")
@@ -25,6 +26,8 @@ Framing = Literal["authoritative", "consensus", "emotional", "prestige", "sensat
 SourceStyle = Literal["social_post", "blog", "news_report", "research_paper"]
 
 LETTERS = "ABCDEFGH"
+#: what a claim id may be: it names the claim in events and tables (the same rule as Claim)
+CLAIM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 
 
 class ProbeQuestion(BaseModel):
@@ -73,7 +76,7 @@ class LibraryClaim(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    id: str = Field(..., min_length=1, pattern=CLAIM_ID_PATTERN)
     topic: str = "general"
     true_statement: str = Field(..., min_length=1)
     manipulated_statement: str = Field(..., min_length=1)
@@ -103,17 +106,28 @@ class LibraryClaim(BaseModel):
 
 # --- loading -----------------------------------------------------------------------------------
 def parse_claims(entries: Any, source: str) -> list[LibraryClaim]:
-    """Validate a list of claim entries; DataFileError naming the source, entry and field."""
+    """Validate a list of claim entries; DataFileError naming the source, entry and field.
+
+    Two entries with the same id are refused (one would silently replace the other).
+    """
     if not isinstance(entries, list):
         raise DataFileError(f"{source}: expected a list of claims, got {type(entries).__name__}")
-    claims = []
+    claims: list[LibraryClaim] = []
+    first: dict[str, int] = {}
     for i, entry in enumerate(entries):
         try:
-            claims.append(LibraryClaim.model_validate(entry))
+            claim = LibraryClaim.model_validate(entry)
         except ValidationError as exc:
             name = entry.get("id") if isinstance(entry, dict) else None
             label = f"entry {i}" + (f" ({name})" if name else "")
             raise DataFileError(f"{source}: {label}: {describe_error(exc)}") from None
+        if claim.id in first:
+            raise DataFileError(
+                f"{source}: entry {i}: id {claim.id!r} is already used by entry "
+                f"{first[claim.id]}; give each claim its own id"
+            )
+        first[claim.id] = i
+        claims.append(claim)
     return claims
 
 
@@ -127,12 +141,7 @@ def builtin_claims() -> tuple[LibraryClaim, ...]:
 def load_claims_file(path: str | Path) -> list[LibraryClaim]:
     """Claims from a user YAML file (a list, or a mapping with a `claims` list)."""
     path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"claims file {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DataFileError(f"{path}: YAML syntax error: {str(exc).splitlines()[0]}") from None
+    data = load_yaml_file(path, "claims file", error=DataFileError)
     if isinstance(data, dict) and "claims" in data:
         data = data["claims"]
     return parse_claims(data, str(path))
@@ -150,12 +159,14 @@ def claim_library(
     return library
 
 
-def get_claim(library: dict[str, LibraryClaim], claim_id: str) -> LibraryClaim:
-    """The claim with this id; ConfigError listing a few known ids otherwise."""
+def get_claim(
+    library: dict[str, LibraryClaim], claim_id: str, where: str = "scenario.params.claim"
+) -> LibraryClaim:
+    """The claim with this id; ConfigError naming the field `where` and a few known ids."""
     if claim_id not in library:
         known = ", ".join(sorted(library)[:6])
         raise ConfigError(
-            f"scenario.params.claim: {claim_id!r} is not in the claims library; known ids include "
+            f"{where}: {claim_id!r} is not in the claims library; known ids include "
             f"{known} (add your own with claims_file or custom_claims)"
         )
     return library[claim_id]

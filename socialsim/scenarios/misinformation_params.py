@@ -6,9 +6,10 @@ broadcast), the guardians, and which probes are asked when.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from socialsim.scenarios.claims_library import DISTANCES, Distance, Framing, SourceStyle
 from socialsim.scenarios.seeding import SeedSpec, Strategy
@@ -19,7 +20,7 @@ Route = Literal["in_context", "memory", "broadcast"]
 class MemoryPoison(BaseModel):
     """Benign agents given a fabricated earlier conversation with an attacker."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     targets: int | float = Field(1, ge=0, description="a count (int) or a fraction (float < 1)")
     strategy: Strategy = "random"
@@ -31,6 +32,19 @@ class MemoryPoison(BaseModel):
         le=1.0,
         description="credence set in rule-policy targets (they have no memory)",
     )
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _count_or_fraction(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"{str(value).lower()} must be a count or a fraction, not true/false")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{value!r} must be a finite number")
+        if isinstance(value, float) and value >= 1.0 and not value.is_integer():
+            raise ValueError(
+                f"{value!r} must be a whole count (e.g. {int(value)}) or a fraction below 1"
+            )
+        return value
 
     def seed_spec(self) -> SeedSpec:
         """The targets as a SeedSpec."""

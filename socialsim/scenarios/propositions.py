@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from socialsim.agents.beliefs import Claim
 from socialsim.errors import ConfigError, DataFileError
+from socialsim.scenarios.claims_library import CLAIM_ID_PATTERN
 from socialsim.validation import describe_error
+from socialsim.yaml_safe import load_yaml_file
 
 if TYPE_CHECKING:
     from socialsim.agents.persona import Persona
@@ -39,7 +41,7 @@ class Proposition(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    id: str = Field(..., min_length=1, pattern=CLAIM_ID_PATTERN)
     text: str = Field(..., min_length=1)
     topic: str = "general"
     arguments_for: list[str] = Field(default_factory=list)
@@ -81,15 +83,26 @@ class Post(BaseModel):
 
 # --- the propositions library ---------------------------------------------------------------------
 def parse_propositions(entries: Any, source: str) -> list[Proposition]:
-    """Validate proposition entries; DataFileError naming the source, entry and field."""
+    """Validate proposition entries; DataFileError naming the source, entry and field.
+
+    Two entries with the same id are refused (one would silently replace the other).
+    """
     if not isinstance(entries, list):
         raise DataFileError(f"{source}: expected a list of propositions")
-    out = []
+    out: list[Proposition] = []
+    first: dict[str, int] = {}
     for i, entry in enumerate(entries):
         try:
-            out.append(Proposition.model_validate(entry))
+            prop = Proposition.model_validate(entry)
         except ValidationError as exc:
             raise DataFileError(f"{source}: entry {i}: {describe_error(exc)}") from None
+        if prop.id in first:
+            raise DataFileError(
+                f"{source}: entry {i}: id {prop.id!r} is already used by entry "
+                f"{first[prop.id]}; give each proposition its own id"
+            )
+        first[prop.id] = i
+        out.append(prop)
     return out
 
 
@@ -111,12 +124,7 @@ def proposition_library(
     library = {p.id: p for p in builtin_propositions()}
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise DataFileError(f"propositions file {str(path)!r} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise DataFileError(f"{path}: YAML syntax error: {str(exc).splitlines()[0]}") from None
+        data = load_yaml_file(path, "propositions file", error=DataFileError)
         library.update({p.id: p for p in parse_propositions(data, str(path))})
     if custom:
         library.update(

@@ -21,8 +21,11 @@ from typing import Any
 
 import pandas as pd
 
+from socialsim.csv_safe import write_csv
 from socialsim.errors import ConfigError, SocialsimError
 from socialsim.simulation.config import ExperimentConfig
+from socialsim.simulation.half_made import note_new_dir
+from socialsim.simulation.sweep_grid import check_grid_size
 
 EXECUTORS = ("serial", "processes", "ray")
 DONE_MARKER = "cell.json"
@@ -69,6 +72,9 @@ def sweep(
     grid = dict(grid if grid is not None else cfg.sweep)
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor {executor!r} is not one of {', '.join(EXECUTORS)}")
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise ConfigError(f"--workers {workers!r} must be >= 1 (worker processes)")
+    check_grid_size(grid)
     cells = expand_grid(grid)
     base = cfg.model_dump(mode="json")
     base["sweep"] = {}
@@ -89,6 +95,7 @@ def sweep(
             f"sweep directory {str(root)!r} holds other files and no sweep; give a new or "
             "empty directory (a sweep's own directory resumes it)"
         )
+    note_new_dir(root, "sweep.json")  # whole once sweep.json is written
     try:
         (root / "cells").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -116,7 +123,7 @@ def sweep(
     ):
         rows[i] = row
     table = _table([rows[i] for i in sorted(rows)], list(grid))
-    table.to_csv(root / "results.csv", index=False)
+    write_csv(table, root / "results.csv")
     table.to_parquet(root / "results.parquet", index=False)
     if report:
         from socialsim.analysis.report import write_report

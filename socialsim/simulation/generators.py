@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from socialsim.errors import ConfigError, DataFileError
 from socialsim.registry import register_network
+from socialsim.simulation.graphml import read_graph_xml
 from socialsim.simulation.random_graphs import barabasi_albert_edges, erdos_renyi_edges
 
 Probability = float
 
 
 class _Params(BaseModel):
+    """Network params: unknown keys refused; numbers finite, never booleans, whole where counts."""
+
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
@@ -29,7 +32,9 @@ class ErdosRenyiParams(_Params):
     """G(n, p): `p`, or `mean_degree` when p is not given."""
 
     p: float | None = Field(None, ge=0.0, le=1.0, description="edge probability")
-    mean_degree: float = Field(4.0, gt=0.0, description="sets p = mean_degree / (n - 1)")
+    mean_degree: float = Field(
+        4.0, gt=0.0, description="sets p = mean_degree / (n - 1); below population.size"
+    )
 
 
 class BarabasiAlbertParams(_Params):
@@ -44,6 +49,15 @@ class WattsStrogatzParams(_Params):
     k: int = Field(4, ge=2, description="each node's neighbours on the ring (even)")
     p: float = Field(0.1, ge=0.0, le=1.0, description="rewiring probability")
 
+    @field_validator("k")
+    @classmethod
+    def _even(cls, k: int) -> int:
+        if k % 2:  # networkx would silently use k - 1
+            raise ValueError(
+                f"{k} must be even (k/2 neighbours on each side of the ring); use {k - 1} or {k + 1}"
+            )
+        return k
+
 
 class StochasticBlockParams(_Params):
     """Communities: dense inside, sparse between."""
@@ -51,7 +65,9 @@ class StochasticBlockParams(_Params):
     blocks: int = Field(2, ge=1, description="number of equal communities (when no sizes)")
     p_in: float = Field(0.3, ge=0.0, le=1.0, description="edge probability inside a block")
     p_out: float = Field(0.01, ge=0.0, le=1.0, description="edge probability between blocks")
-    sizes: list[int] | None = Field(None, description="block sizes (add up to the population)")
+    sizes: list[Annotated[int, Field(ge=1)]] | None = Field(
+        None, min_length=1, description="block sizes, each >= 1 (add up to the population)"
+    )
 
 
 class PowerlawClusterParams(_Params):
@@ -79,6 +95,11 @@ class FileParams(_Params):
 @register_network("erdos_renyi", params=ErdosRenyiParams)
 def erdos_renyi(n: int, params: ErdosRenyiParams, seed: int) -> np.ndarray:
     """Erdős-Rényi G(n, p): every pair an edge independently with probability p."""
+    if params.p is None and "mean_degree" in params.model_fields_set and params.mean_degree >= n:
+        raise ConfigError(
+            f"network.params.mean_degree: {params.mean_degree!r} must be < population.size ({n}); "
+            "a node has at most population.size - 1 neighbours"
+        )
     p = params.p if params.p is not None else min(1.0, params.mean_degree / max(n - 1, 1))
     return erdos_renyi_edges(n, float(p), seed)
 
@@ -155,17 +176,16 @@ def from_file(n: int, params: FileParams, seed: int) -> nx.Graph:
     fmt = params.format or {".graphml": "graphml", ".gexf": "gexf"}.get(
         path.suffix.lower(), "edgelist"
     )
-    try:
-        if fmt == "graphml":
-            graph = nx.read_graphml(path)
-        elif fmt == "gexf":
-            graph = nx.read_gexf(path)
-        else:
+    if fmt in ("graphml", "gexf"):
+        graph = read_graph_xml(path, fmt)
+    else:
+        try:
             graph = nx.read_edgelist(path, comments="#", data=False)
-    except (nx.NetworkXError, ValueError, TypeError, OSError) as exc:
-        raise DataFileError(
-            f"network file {str(path)!r} could not be read as {fmt}: {exc}"
-        ) from None
+        except (nx.NetworkXError, ValueError, TypeError, OSError) as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise DataFileError(
+                f"network file {str(path)!r} could not be read as an edge list: {first}"
+            ) from None
     if graph.number_of_nodes() != n:
         raise DataFileError(
             f"network file {str(path)!r} has {graph.number_of_nodes()} nodes but "

@@ -3,15 +3,26 @@
 networkx's writer builds an XML element per node and per attribute value: about 60 s for
 100,000 agents with their personas. This writer formats each attribute column at once with
 pandas string operations, so writing is linear in nodes x attributes + edges with a small
-constant; ``networkx.read_graphml`` reads the result back unchanged.
+constant; ``networkx.read_graphml`` reads the result back unchanged. Characters XML 1.0
+forbids (control characters other than tab, newline and carriage return; lone surrogates;
+U+FFFE and U+FFFF) are dropped from text, so the file is always well-formed.
+
+:func:`read_graph_xml` reads a GraphML or GEXF file safely: through defusedxml when it is
+installed (entity expansion and external references refused), else with any entity
+declaration refused before networkx parses it; a malformed file is a one-line
+:class:`~socialsim.errors.DataFileError`.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pandas as pd
+
+from socialsim.errors import DataFileError
 
 HEADER = (
     '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -22,12 +33,24 @@ HEADER = (
 )
 
 
+#: characters XML 1.0 does not allow in a document, even escaped
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (a persona name with a control character)."""
+    return XML_FORBIDDEN.sub("", text)
+
+
 def _escape(values: pd.Series) -> pd.Series:
+    """Text values as GraphML element content: forbidden characters dropped, markup escaped."""
     return (
-        values.str.replace("&", "&amp;", regex=False)
+        values.str.replace(XML_FORBIDDEN, "", regex=True)
+        .str.replace("&", "&amp;", regex=False)
         .str.replace("<", "&lt;", regex=False)
         .str.replace(">", "&gt;", regex=False)
         .str.replace('"', "&quot;", regex=False)
+        .str.replace("\r", "&#13;", regex=False)  # kept as written, not read as a newline
     )
 
 
@@ -85,3 +108,50 @@ def write_graphml(
             part = edges[start : start + chunk]
             fh.write("".join(f'    <edge source="{u}" target="{v}" />\n' for u, v in part.tolist()))
         fh.write("  </graph>\n</graphml>\n")
+
+
+def read_graph_xml(path: str | Path, fmt: str, what: str = "network file") -> nx.Graph:
+    """A GraphML (`fmt` ``"graphml"``) or GEXF file as a networkx graph, parsed safely.
+
+    Entity declarations (a "billion laughs" file) and external references are refused;
+    anything that does not parse is a one-line DataFileError naming the file and `what` it is.
+    """
+    path = Path(path)
+    where = f"{what} {str(path)!r}"
+    try:
+        _refuse_entities(path)
+        if fmt == "gexf":
+            return nx.read_gexf(path)
+        return nx.read_graphml(path)
+    except DataFileError:
+        raise
+    except (SyntaxError, ValueError, TypeError, KeyError, IndexError, nx.NetworkXError) as exc:
+        # xml.etree's ParseError is a SyntaxError; defusedxml's refusals are ValueErrors
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        label = {"graphml": "GraphML", "gexf": "GEXF"}.get(fmt, fmt)
+        raise DataFileError(f"{where} is not valid {label} ({first})") from None
+    except OSError as exc:
+        raise DataFileError(f"{where} cannot be read ({exc.strerror or exc})") from None
+
+
+def _refuse_entities(path: Path) -> None:
+    """Parse `path` with defusedxml (no entities, no external references), or, without it,
+    refuse a file that declares an entity before the standard parser reads it."""
+    try:
+        from defusedxml import DefusedXmlException
+        from defusedxml.ElementTree import parse
+    except ImportError:  # pragma: no cover - defusedxml is a dependency
+        DefusedXmlException = None  # noqa: N806
+    if DefusedXmlException is None:  # pragma: no cover
+        with open(path, "rb") as fh:
+            text = fh.read()
+        if b"<!ENTITY" in text.upper():
+            raise ValueError("it declares XML entities, which are refused")
+        return
+    try:
+        parse(str(path))
+    except DefusedXmlException as exc:
+        raise ValueError(
+            f"it declares XML entities or external references ({type(exc).__name__}), "
+            "which are refused"
+        ) from None

@@ -9,7 +9,7 @@ steps survive a machine crash too; otherwise the file is fsynced when it is clos
 
 The log writes through a sink: :class:`FileSink` (``events.jsonl`` of a run directory) or
 :class:`MemorySink` (a run kept in memory: the same lines, held as a list). Every line is
-redacted (:func:`socialsim.llm.redact.redact`: API keys become ``[redacted]``) before it is
+redacted (:func:`socialsim.llm.redact.redact_json`: API keys become ``[redacted]``) before it is
 buffered, so no table, summary or report read from the log can hold a key.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialsim.llm.redact import redact
+from socialsim.llm.redact import redact_json
 
 EVENT_KINDS = (
     "message",
@@ -144,7 +144,7 @@ class InteractionLog:
             start = {"run": self.run, "step": step, "time": round(float(time), 6), "kind": kind}
             head = self._heads[(kind, step, time)] = _encode(start)[:-1] + ', "agent": '
         self._buffer.append(
-            redact(
+            redact_json(
                 f'{head}{_field(agent)}, "target": {_field(target)}, "claim": '
                 f'{_field(claim)}, "payload": {_encode(payload) if payload else "{}"}}}'
             )
@@ -195,7 +195,7 @@ class InteractionLog:
             else:
                 pieces[-1] += _encode(value)
         pieces[-1] += "}"
-        template = "{" + "%s".join(redact(p).replace("%", "%%") for p in pieces) + "}"
+        template = "{" + "%s".join(redact_json(p).replace("%", "%%") for p in pieces) + "}"
         self.counts[kind] += count
         if values:
             self._buffer.extend(template % row for row in zip(*values, strict=True))
@@ -263,9 +263,9 @@ def _encode_column(values: Any) -> list[str]:
             return float.__repr__(value)
         if kind is str:
             if value not in text:
-                text[value] = redact(_encode(value))
+                text[value] = redact_json(_encode(value))
             return text[value]
-        return redact(_encode(value))
+        return redact_json(_encode(value))
 
     return list(map(one, values))
 

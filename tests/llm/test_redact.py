@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import html
 import json
+from urllib.parse import quote, quote_plus
 
 import numpy as np
+import pytest
 
-from socialsim.llm.redact import REDACTED, redact, remember, remember_environment
+from socialsim.llm import redact as redact_module
+from socialsim.llm.redact import REDACTED, redact, redact_json, remember, remember_environment
 from socialsim.simulation.log import InteractionLog
+
+
+@pytest.fixture(autouse=True)
+def forget_remembered_keys():
+    """Each test starts and ends with the keys known before it (short test keys stay here)."""
+    known = set(redact_module._remembered)
+    yield
+    redact_module._remembered.clear()
+    redact_module._remembered.update(known)
+    redact_module._longest_first[:] = sorted(known, key=len, reverse=True)
 
 
 def test_key_shapes_are_redacted():
@@ -34,14 +48,56 @@ def test_ordinary_text_is_left_alone():
 
 def test_a_remembered_value_is_redacted_whatever_its_shape(monkeypatch):
     remember("plain-value-0123456789")
-    remember("short")  # too short to be a key: left alone
     assert redact("echo plain-value-0123456789 short") == f"echo {REDACTED} short"
     monkeypatch.setenv("SOME_SERVICE_API_KEY", "env-held-0987654321")
     monkeypatch.setenv("UNRELATED_SETTING", "visible-0987654321")
+    monkeypatch.setenv("PLACEHOLDER_TOKEN", "no-key")  # a short environment value: left alone
     remember_environment()
-    assert redact("a env-held-0987654321 b visible-0987654321") == (
-        f"a {REDACTED} b visible-0987654321"
+    assert redact("a env-held-0987654321 b visible-0987654321 c no-key") == (
+        f"a {REDACTED} b visible-0987654321 c no-key"
     )
+
+
+def test_the_configured_key_is_redacted_however_short_in_every_encoding():
+    remember("Q7x")  # a 3-character key: the configured value itself is known
+    assert redact("key Q7x rejected") == f"key {REDACTED} rejected"
+    key = 'pa"s s\\w/rd&<7'
+    remember(key)
+    forms = {
+        "raw": key,
+        "json": json.dumps(key)[1:-1],
+        "json twice": json.dumps(json.dumps(key)[1:-1])[1:-1],
+        "url": quote(key, safe=""),
+        "url plus": quote_plus(key),
+        "repr": repr(key)[1:-1],
+        "html": html.escape(key),
+    }
+    assert len(set(forms.values())) == len(forms)  # each form differs from the others
+    for name, form in forms.items():
+        out = redact(f"HTTP 401: provided {form}. Check it")
+        assert out == f"HTTP 401: provided {REDACTED}. Check it", name
+
+
+def test_redacting_a_json_line_keeps_it_valid_and_its_structure_whole():
+    remember("u00")  # short enough to sit inside escapes, numbers and keys
+    remember("12")
+    remember('k"\\')  # ends in a backslash: its JSON form ends inside an escape pair
+    payload = {"message": 'bad key u00 and k"\\ and caf\u00e9 \u00ff', "step": 12, "u00": "12"}
+    line = json.dumps({"kind": "error", "agent": 12, "payload": payload}, ensure_ascii=True)
+    out = redact_json(line)
+    row = json.loads(out)  # still JSON
+    assert row["agent"] == 12 and row["payload"]["step"] == 12  # numbers untouched
+    assert "u00" in row["payload"]  # object keys untouched
+    assert row["payload"]["u00"] == REDACTED
+    message = row["payload"]["message"]
+    assert "u00" not in message and 'k"\\' not in message and message.startswith("bad key ")
+    for text in (
+        '"bad u00 \\\\"',
+        '"x\\u00e9"',
+        '"\\\\u00"',
+        '"\\\\\\u00e9"',
+    ):  # escapes near the key
+        assert "u00" not in json.loads(redact_json(text))
 
 
 def test_event_lines_are_redacted_and_stay_valid_json():

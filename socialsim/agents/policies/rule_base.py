@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from socialsim.agents.policies.base import RuleContext, RulePolicy, RuleUpdate
 from socialsim.errors import ConfigError
-from socialsim.validation import describe_error
+from socialsim.validation import BoolsAreNotNumbers, describe_error
 
 _TOL = 1e-12  # smaller moves than this are not changes
 
@@ -40,8 +40,12 @@ def _one_of(value: Any, words: tuple[str, ...]) -> str:
     raise ValueError(f"{value!r} must be {allowed}")
 
 
-class RuleParams(BaseModel):
-    """Parameters every rule takes: how credences start (`initial`, `seed_fraction`)."""
+class RuleParams(BoolsAreNotNumbers):
+    """Parameters every rule takes: how credences start (`initial`, `seed_fraction`).
+
+    Numbers must be finite, and true/false is never read as a number (``epsilon: true``
+    would otherwise be 1.0); subclasses inherit both checks.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 

@@ -1,0 +1,97 @@
+"""CSV tables safe to open in a spreadsheet: text cells that would run as formulas are defused.
+
+A spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` (some also a tab or
+a carriage return) as a formula: an agent's message ``=HYPERLINK(...)`` in events.csv would
+become a live link (CSV injection). Every CSV socialsim writes goes through
+:func:`write_csv`, which gives such a text cell a leading ``'`` (as OWASP advises). A text
+cell that already starts with ``'`` before one of them gets one more, so
+:func:`restore_formulas` gives back exactly the text that was written. Numeric columns are
+written as numbers: ``-0.5`` in a numeric column stays a number.
+
+    neutralise_formulas(pd.DataFrame({"text": ["=1+1", "fine"], "x": [-1, 2]}))
+    -> text: ["'=1+1", "fine"], x: [-1, 2]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_RISKY = r"^'*[=+\-@\t\r]"  # a formula start, perhaps behind quotes this module added
+_ADDED = r"^'(?='*[=+\-@\t\r])"  # the quote this module adds
+
+
+def _text_columns(table: pd.DataFrame) -> list[str]:
+    """Columns that can hold text (object, string or categorical dtype)."""
+    return [
+        name
+        for name in table.columns
+        if table[name].dtype == object
+        or isinstance(table[name].dtype, pd.StringDtype | pd.CategoricalDtype)
+    ]
+
+
+def _defuse(values: pd.Series, pattern: str, change) -> pd.Series:
+    """`values` with `change` applied to the text cells matching `pattern`; others as they are."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if categories.dtype == object or isinstance(categories.dtype, pd.StringDtype):
+            renamed = _defuse(pd.Series(categories, dtype=object), pattern, change)
+            if not renamed.equals(pd.Series(categories, dtype=object)):
+                return values.cat.rename_categories(renamed.tolist())
+        return values
+    try:
+        hit = values.str.match(pattern, na=False).astype(bool)
+    except AttributeError:  # an object column without text (dicts, numbers, all missing)
+        return values
+    if values.dtype == object:  # .str on mixed objects reads only the str cells
+        hit &= values.map(lambda v: isinstance(v, str)).astype(bool)
+    if not hit.any():
+        return values
+    out = values.copy()
+    out[hit] = change(values[hit])
+    return out
+
+
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with a ``'`` before every text cell a spreadsheet would run as a formula."""
+    columns = {
+        name: _defuse(table[name], _RISKY, lambda s: "'" + s.astype(str))
+        for name in _text_columns(table)
+    }
+    changed = {k: v for k, v in columns.items() if v is not table[k]}
+    return table.assign(**changed) if changed else table
+
+
+def restore_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of :func:`neutralise_formulas`: a table read back from a written CSV."""
+    columns = {
+        name: _defuse(table[name], _ADDED, lambda s: s.astype(str).str.slice(1))
+        for name in _text_columns(table)
+    }
+    changed = {k: v for k, v in columns.items() if v is not table[k]}
+    return table.assign(**changed) if changed else table
+
+
+def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
+    """A CSV written by :func:`write_csv`, with the text as it was before it was written."""
+    return restore_formulas(pd.read_csv(path, **kwargs))
+
+
+def write_csv(table: pd.DataFrame, path: str | Path) -> None:
+    """Write `table` as CSV (no index) with formula cells neutralised, through Arrow.
+
+    Arrow is ten times pandas' speed on millions of rows; it quotes every string and writes
+    booleans as ``true``/``false``, which pandas and any CSV reader read back the same.
+    Tables Arrow cannot type (cells holding dicts or mixed types) fall back to pandas.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    safe = neutralise_formulas(table)
+    try:
+        pacsv.write_csv(pa.Table.from_pandas(safe, preserve_index=False), path)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        safe.to_csv(path, index=False)

@@ -32,7 +32,7 @@ from socialsim.agents.agent import SocialAgent
 from socialsim.agents.beliefs import BeliefStore, Claim
 from socialsim.agents.persona import Persona, PersonaStore
 from socialsim.agents.sampling import SampledPersonas
-from socialsim.errors import ConfigError
+from socialsim.errors import ConfigError, EndpointDown
 from socialsim.scenarios.base import Scenario, create_scenario
 from socialsim.simulation import llm_batch
 from socialsim.simulation.actions import ModelActions
@@ -326,6 +326,27 @@ class SocialModel(ModelActions, mesa.Model):
             self._run_batch(active, deliver_now)
 
     def _run_batch(self, active: np.ndarray, deliver_now: float | None) -> None:
+        try:
+            self._decide_round(active, deliver_now)
+        except (EndpointDown, AllCallsFailed) as exc:
+            self._stopped(exc)
+            raise
+
+    def _stopped(self, exc: Exception) -> None:
+        """Mark the step the run stopped inside: an ``error`` event and steps.csv's
+        ``complete`` False, so its partial events are never read as a whole step."""
+        self.emit(
+            "error",
+            payload={
+                "where": "step",
+                "message": f"step {self.steps} stopped before it finished: {exc}",
+                "incomplete": True,
+            },
+        )
+        self.recorder.stop_step(self.steps, self.time)
+        self.log.flush()
+
+    def _decide_round(self, active: np.ndarray, deliver_now: float | None) -> None:
         self.recorder.start_step()
         self.scenario.before_step(self)
         active = active & self.present  # agents the scenario removed before the step do not act

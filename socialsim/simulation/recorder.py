@@ -62,6 +62,7 @@ class Recorder:
         # the counts of each snapshot's step (the same dict as `stats` until the next step
         # starts, so events logged after the snapshot still count in their step)
         self.step_stats: list[dict[str, int]] = []
+        self.stopped: tuple[int, float] | None = None  # (step, time) of a step that stopped
 
     def start_step(self, active: int = 0) -> None:
         """Start counting a new step; `active` agents act in it (or count them later)."""
@@ -75,6 +76,10 @@ class Recorder:
         """Keep a copy of the credences after `step` (and the step's counts)."""
         self.snapshots.append((step, time, credence.copy()))
         self.step_stats.append(self.stats)
+
+    def stop_step(self, step: int, time: float) -> None:
+        """The run stopped inside `step`: steps.csv marks it incomplete, with its counts."""
+        self.stopped = (step, time)
 
     @property
     def steps(self) -> list[int]:
@@ -105,15 +110,24 @@ class Recorder:
         """The model reporters, one row per recorded step, with its ``step`` first.
 
         The event counts (:data:`COUNTED`) are each step's final ones, not those at the
-        time the row was collected.
+        time the row was collected. ``complete`` is False for a step the run stopped inside
+        (an open circuit breaker, every call failed): its row holds the counts of the events
+        it logged, and no state of it when it stopped before its state was recorded.
         """
         steps = collector.get_model_vars_dataframe().reset_index(names="step")
         steps["step"] = self.steps[: len(steps)]
         counts = self.step_stats[: len(steps)]
+        if self.stopped is not None and self.stopped[0] not in set(steps["step"]):
+            step, time = self.stopped
+            row = {"step": step, "time": time}
+            steps = pd.concat([steps, pd.DataFrame([row])], ignore_index=True)
+            counts = [*counts, self.stats]
         if len(counts) == len(steps):
             for column, kind in COUNTED.items():
                 if column in steps:
                     steps[column] = [c.get(kind, 0) for c in counts]
+        stopped = None if self.stopped is None else self.stopped[0]
+        steps["complete"] = steps["step"] != stopped
         return steps
 
 

@@ -99,6 +99,29 @@ def assert_valid_log(run_dir: Path) -> pd.DataFrame:
     return events
 
 
+def decide_errors(events: pd.DataFrame) -> pd.DataFrame:
+    """The error events of failed answers (not the mark of a step that stopped)."""
+    errors = events[events.kind == "error"]
+    return errors[errors.payload.map(lambda p: p["where"]) != "step"]
+
+
+def assert_marked_incomplete(run_dir: Path, step: int) -> None:
+    """The stopped step is marked: one ``where: step`` error event, steps.csv complete False,
+    and its counts match the events it logged."""
+    events = read_events(run_dir / "events.jsonl")
+    errors = events[events.kind == "error"]
+    marks = errors[errors.payload.map(lambda p: p["where"]) == "step"]
+    assert len(marks) == 1 and int(marks.step.iloc[0]) == step
+    assert marks.payload.iloc[0]["incomplete"] is True
+    steps = pd.read_csv(run_dir / "steps.csv")
+    assert steps.loc[steps.step == step, "complete"].tolist() == [False]
+    assert steps.loc[steps.step != step, "complete"].all()
+    row = steps[steps.step == step].iloc[0]
+    at = events[events.step == step]
+    assert row["errors"] == (at.kind == "error").sum()
+    assert row["llm_calls"] == (at.kind == "llm_call").sum()
+
+
 def seed_of(agent: int, step: int) -> int:
     return request_seed(SEED, agent, step)
 
@@ -148,8 +171,9 @@ def test_a_dead_port_stops_the_run_with_one_line_naming_the_endpoint(tmp_path):
     assert message.startswith(f"model endpoint {api_base} failed 8 requests in a row")
     assert "(connection refused); check that the server is running" in message
     events = assert_valid_log(tmp_path / "r")
-    errors = events[events.kind == "error"]
+    errors = decide_errors(events)
     assert len(errors) == 12 and set(errors.step) == {1}  # every call of step 1, one each
+    assert_marked_incomplete(tmp_path / "r", 1)
     calls = events[events.kind == "llm_call"]
     assert len(calls) == 12 and (calls.payload.map(lambda p: p["attempts"]).sum() < 12 * 2)
 
@@ -165,7 +189,8 @@ def test_a_step_where_every_call_fails_names_the_endpoint_and_the_fix(tmp_path):
         "check the server's own log"
     )
     events = assert_valid_log(tmp_path / "r")
-    assert (events.kind == "error").sum() == faulted == 4
+    assert len(decide_errors(events)) == faulted == 4
+    assert_marked_incomplete(tmp_path / "r", 1)
 
 
 def test_a_hung_server_stops_the_run_through_the_breaker(tmp_path):
@@ -175,7 +200,8 @@ def test_a_hung_server_stops_the_run_through_the_breaker(tmp_path):
             run(cfg, tmp_path / "r")
         assert stub.stats()["answered"] == 0
     events = assert_valid_log(tmp_path / "r")
-    assert (events.kind == "error").sum() == 12
+    assert len(decide_errors(events)) == 12
+    assert_marked_incomplete(tmp_path / "r", 1)
 
 
 def test_a_server_that_dies_mid_run_stops_it_and_a_rerun_pays_for_nothing_twice(tmp_path):
@@ -188,7 +214,9 @@ def test_a_server_that_dies_mid_run_stops_it_and_a_rerun_pays_for_nothing_twice(
     assert (events.kind == "decision").sum() == 10  # step 2 stopped the run: not applied
     calls = events[events.kind == "llm_call"]
     assert len(calls) == 20 and calls.payload.map(lambda p: p["error"] is None).sum() == 15
-    assert (events.kind == "error").sum() == 5 and set(events[events.kind == "error"].step) == {2}
+    errors = decide_errors(events)
+    assert len(errors) == 5 and set(errors.step) == {2}
+    assert_marked_incomplete(tmp_path / "first", 2)
     with FaultStub(ANSWER, port=stub.port) as again:
         run(cfg, tmp_path / "second")
         assert again.stats()["received"] == 30 - 15  # the 15 answers came from the cache

@@ -1,46 +1,20 @@
-"""Confidence intervals and aggregation across seeds."""
+"""Confidence intervals: proportions, odds ratios, means across seeds, paired arm effects."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from socialsim.analysis.power import minimum_detectable_effect, spread_of
+
 
 def _z(alpha: float) -> float:
     return float(sps.norm.ppf(1 - alpha / 2))
-
-
-def bootstrap_ci(
-    values: Sequence[float] | np.ndarray | pd.Series,
-    stat: Callable[[np.ndarray], float] = np.mean,
-    n: int = 2000,
-    alpha: float = 0.05,
-    rng: int | np.random.Generator | None = 0,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of `stat`: ``bootstrap_ci([1, 2, 3, 4])`` -> (lo, hi).
-
-    NaNs are dropped; one value gives (v, v); no values give (nan, nan).
-    """
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    if x.size == 0:
-        return (float("nan"), float("nan"))
-    if x.size == 1:
-        return (float(x[0]), float(x[0]))
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    idx = gen.integers(0, x.size, size=(n, x.size))
-    samples = x[idx]
-    if stat is np.mean:
-        boot = samples.mean(axis=1)
-    else:
-        boot = np.array([stat(row) for row in samples])
-    lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-    return (float(lo), float(hi))
 
 
 def wilson_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
@@ -75,9 +49,16 @@ def odds_ratio(a: float, b: float, c: float, d: float, alpha: float = 0.05) -> d
     """Odds ratio (a*d)/(b*c) of a 2x2 table [[a, b], [c, d]] with Woolf's log interval.
 
     Rows are the two conditions, columns outcome yes/no. When a cell is 0, 0.5 is added to
-    every cell (Haldane-Anscombe) and ``corrected`` is True.
+    every cell (Haldane-Anscombe) and ``corrected`` is True. A table that says nothing about
+    the odds - a row with no count, or no event (or no non-event) in either row, e.g.
+    0/1 vs 0/3 - has ``odds_ratio``, its interval, ``se_log`` and ``corrected`` all None.
+
+    ``odds_ratio(10, 20, 5, 25)["odds_ratio"]`` -> 2.5; ``odds_ratio(0, 1, 0, 3)["odds_ratio"]``
+    -> None.
     """
     cells = np.array([a, b, c, d], dtype=float)
+    if a + b == 0 or c + d == 0 or a + c == 0 or b + d == 0:
+        return dict.fromkeys(("odds_ratio", "ci_low", "ci_high", "se_log", "corrected"))
     corrected = bool((cells == 0).any())
     if corrected:
         cells = cells + 0.5
@@ -150,43 +131,98 @@ def proportion_table(
     return out[cols]
 
 
+MIN_REPLICATES = 3
+"""Fewest paired replicates for which an effect gets an interval (below it: the estimate alone)."""
+
+INTERVAL_METHOD = "paired t"
+
+
+def paired_t_interval(
+    differences: Sequence[float] | np.ndarray, alpha: float = 0.05
+) -> tuple[Any, Any]:
+    """t-interval of the mean of paired differences: mean +- t(1 - alpha/2, n-1) * sd / sqrt(n).
+
+    ``paired_t_interval([0.4, 0.4, 0.3])`` -> (0.2232, 0.5101). NaNs are dropped; fewer than
+    two values give (nan, nan). A 2-D array holds one set of differences per row (no NaNs)
+    and gives an array of lower and of upper ends, one per row.
+    """
+    x = np.asarray(differences, dtype=float)
+    if x.ndim == 2:
+        n = x.shape[1]
+        if n < 2:
+            return (np.full(len(x), np.nan), np.full(len(x), np.nan))
+        half = sps.t.ppf(1 - alpha / 2, n - 1) * x.std(axis=1, ddof=1) / math.sqrt(n)
+        return (x.mean(axis=1) - half, x.mean(axis=1) + half)
+    x = x[~np.isnan(x)]
+    if x.size < 2:
+        return (float("nan"), float("nan"))
+    half = float(sps.t.ppf(1 - alpha / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    mean = float(x.mean())
+    return (mean - half, mean + half)
+
+
+def no_interval_reason(n: int, minimum: int = MIN_REPLICATES) -> str | None:
+    """Why an effect over `n` paired replicates has no interval, or None when it has one.
+
+    ``no_interval_reason(1)`` -> ``"1 replicate; an interval needs at least 3 (--replicates 3)"``.
+    """
+    if n >= minimum:
+        return None
+    if n == 0:
+        return "no replicate has the measure in both arms"
+    return (
+        f"{n} replicate{'s' if n != 1 else ''}; an interval needs at least {minimum} "
+        f"(--replicates {minimum})"
+    )
+
+
 def paired_effect(
     treatment: Sequence[float] | np.ndarray,
     control: Sequence[float] | np.ndarray,
-    n: int = 5000,
     alpha: float = 0.05,
-    rng: int | np.random.Generator | None = 0,
+    power: float = 0.8,
+    min_replicates: int = MIN_REPLICATES,
 ) -> dict[str, Any]:
-    """Effect of a treatment against its matched control over paired replicates.
+    """Effect of a treatment against its matched control over paired replicates (seeds).
 
     Pairs with a missing value on either side are dropped. ``difference`` is the mean of
-    the paired differences (treatment minus control); ``ci_low``/``ci_high`` its percentile
-    bootstrap interval over replicates (None with fewer than two pairs, where no interval
-    can be had). ``treatment`` and ``control`` are the arms' means over the same pairs.
+    the paired differences (treatment minus control), ``sd_difference`` their standard
+    deviation (ddof 1; None below two pairs). With at least `min_replicates` pairs,
+    ``ci_low``/``ci_high`` is the paired t-interval of the mean difference (``interval``
+    names the method, level and n) and ``mde`` the smallest true difference the paired
+    t-test at level `alpha` detects with probability `power`; below that there is no
+    interval (``interval``, ``ci_low``, ``ci_high``, ``mde`` None) and ``no_interval`` says
+    how many replicates one needs. ``treatment`` and ``control`` are the arms' means over
+    the same pairs.
 
-    ``paired_effect([0.5, 0.6, 0.4], [0.1, 0.2, 0.1])`` -> difference 0.3667.
+    ``paired_effect([0.5, 0.6, 0.4], [0.1, 0.2, 0.1])`` -> difference 0.3667,
+    interval (0.2232, 0.5101).
     """
     t = np.asarray(treatment, dtype=float)
     c = np.asarray(control, dtype=float)
     keep = ~(np.isnan(t) | np.isnan(c))
     t, c = t[keep], c[keep]
-    if t.size == 0:
-        return {
-            "treatment": None, "control": None, "difference": None,
-            "ci_low": None, "ci_high": None, "n_replicates": 0,
-        }  # fmt: skip
     diff = t - c
-    lo = hi = None
-    if diff.size >= 2:
-        lo, hi = bootstrap_ci(diff, n=n, alpha=alpha, rng=rng)
-    return {
-        "treatment": float(t.mean()),
-        "control": float(c.mean()),
-        "difference": float(diff.mean()),
-        "ci_low": lo,
-        "ci_high": hi,
-        "n_replicates": int(diff.size),
+    n = int(diff.size)
+    out: dict[str, Any] = {
+        "treatment": float(t.mean()) if n else None,
+        "control": float(c.mean()) if n else None,
+        "difference": float(diff.mean()) if n else None,
+        "ci_low": None,
+        "ci_high": None,
+        "n_replicates": n,
+        "interval": None,
+        "no_interval": no_interval_reason(n, min_replicates),
+        "sd_difference": spread_of(diff) if n >= 2 else None,
+        "mde": None,
     }
+    if out["no_interval"] is None:
+        lo, hi = paired_t_interval(diff, alpha)
+        sd = out["sd_difference"]
+        out["ci_low"], out["ci_high"] = lo, hi
+        out["interval"] = {"method": INTERVAL_METHOD, "level": round(1 - alpha, 10), "n": n}
+        out["mde"] = minimum_detectable_effect(sd, n, power, alpha) if sd > 0 else 0.0
+    return out
 
 
 # --- answered proportions ------------------------------------------------------------------------

@@ -13,14 +13,16 @@ random draw (network, personas, activation, who holds a role) is the same. Layou
       report.html
 
 ``effects`` compares the arms on each headline measure (and the adoption measures of every
-claim): treatment and control means over replicates, their difference, and a 95% bootstrap
-interval (see :func:`socialsim.analysis.stats.paired_effect`).
+claim): treatment and control means over replicates, their difference, and, from
+:data:`~socialsim.analysis.stats.MIN_REPLICATES` replicates, a 95% paired t-interval and the
+minimum detectable effect (see :func:`socialsim.analysis.stats.paired_effect`); with fewer,
+the estimate alone and why there is no interval.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,10 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialsim.analysis import spread
 from socialsim.analysis.io import RunData
-from socialsim.analysis.stats import paired_effect
+from socialsim.analysis.power import plan_replicates
+from socialsim.analysis.stats import MIN_REPLICATES, paired_effect
 from socialsim.analysis.summarize import flat_metrics, jsonable, write_summary
+from socialsim.csv_safe import write_csv
 from socialsim.errors import ConfigError, SocialsimError
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.runner import new_run_dir, run_one
@@ -57,7 +60,8 @@ class Arms:
 
     @property
     def effects(self) -> pd.DataFrame:
-        """One row per compared measure: treatment, control, difference, ci_low, ci_high."""
+        """One row per compared measure: treatment, control, difference, ci_low, ci_high,
+        n_replicates, interval, no_interval, sd_difference, mde."""
         return pd.DataFrame(self.summary.get("effects", []))
 
 
@@ -132,19 +136,12 @@ def summarize_arms(arms: Arms) -> dict[str, Any]:
     ]
     arms.results = pd.DataFrame(rows).sort_values(["seed", "arm"], ascending=[True, False])
     arms.results = arms.results.reset_index(drop=True)
-    arms.results.to_csv(root / "results.csv", index=False)
+    write_csv(arms.results, root / "results.csv")
     arms.results.to_parquet(root / "results.parquet", index=False)
     seeds = sorted({int(s) for s in arms.results["seed"]})
     first = arms.runs["treatment"][0].summary
     measures = effect_measures(first, arms.results)
-    effects = []
-    if "control" in arms.runs:
-        effects = compare_arms(arms.results, measures, seed=cfg.seed)
-        if len(seeds) == 1:
-            effects = [
-                agent_level_effect(arms.runs["treatment"][0], arms.runs["control"][0], e, cfg.seed)
-                for e in effects
-            ]
+    effects = compare_arms(arms.results, measures) if "control" in arms.runs else []
     arms.summary = jsonable(
         {
             "kind": "arms",
@@ -156,6 +153,7 @@ def summarize_arms(arms: Arms) -> dict[str, Any]:
             "means": arm_means(arms.results, measures),
             "sd": arm_sds(arms.results, measures),
             "data_quality": arm_quality(arms.results),
+            "seconds_per_replicate": seconds_per_replicate(arms.runs),
             "effects": effects,
         }
     )
@@ -168,13 +166,14 @@ def is_arms_dir(path: str | os.PathLike) -> bool:
     return (Path(path) / "treatment").is_dir() and (Path(path) / "config.yaml").is_file()
 
 
-def analyze_arms(path: str | os.PathLike) -> Arms:
-    """Analyse an arms directory again: every run's summary, then results and effects."""
+def analyze_arms(path: str | os.PathLike, plugins: bool = False) -> Arms:
+    """Analyse an arms directory again: every run's summary, then results and effects
+    (`plugins`: import the plugins its config names; without, a config naming any is refused)."""
     from socialsim.analysis.io import load_run
     from socialsim.analysis.summarize import analyze_dir
 
     root = Path(path)
-    cfg = ExperimentConfig.from_yaml(root / "config.yaml")
+    cfg = ExperimentConfig.from_yaml(root / "config.yaml", plugins=plugins)
     arms = Arms(dir=root, cfg=cfg)
     for arm in ("treatment", "control"):
         runs = sorted((root / arm).glob("s*"), key=lambda p: int(p.name[1:]))
@@ -226,79 +225,137 @@ def arm_means(results: pd.DataFrame, measures: list[str]) -> dict[str, dict[str,
     }
 
 
-def compare_arms(results: pd.DataFrame, measures: list[str], seed: int = 0) -> list[dict[str, Any]]:
-    """Effects of the treatment against the control, paired by seed, one dict per measure."""
+def compare_arms(results: pd.DataFrame, measures: list[str]) -> list[dict[str, Any]]:
+    """Effects of the treatment against the control, paired by seed, one dict per measure.
+
+    Each is ``{"measure", **paired_effect(...)}``: estimate, interval (from
+    :data:`~socialsim.analysis.stats.MIN_REPLICATES` replicates) or the reason there is none,
+    the SD of the paired differences and the minimum detectable effect.
+    """
     t = results[results["arm"] == "treatment"].set_index("seed")
     c = results[results["arm"] == "control"].set_index("seed")
     seeds = t.index.intersection(c.index)
     out = []
     for m in measures:
-        effect = paired_effect(t.loc[seeds, m].to_numpy(), c.loc[seeds, m].to_numpy(), rng=seed)
+        effect = paired_effect(t.loc[seeds, m].to_numpy(), c.loc[seeds, m].to_numpy())
         out.append({"measure": m, **effect})
     return out
 
 
-AGENT_LEVEL = re.compile(r"^claims\.(.+)\.adoption_(\w+)\.(final_reach|mean_credence_final)$")
+def seconds_per_replicate(runs: dict[str, list[RunData]]) -> float | None:
+    """Wall seconds one replicate took, every arm together (the mean over seeds per arm,
+    summed over arms); None when a run's summary does not record ``run.wall_s``."""
+    total = 0.0
+    for arm_runs in runs.values():
+        walls = [(r.summary.get("run") or {}).get("wall_s") for r in arm_runs]
+        if not walls or any(not isinstance(w, int | float) for w in walls):
+            return None
+        total += sum(walls) / len(walls)
+    return total
 
 
-def agent_level_effect(
-    treatment: RunData,
-    control: RunData,
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} seconds"
+    if seconds < 90 * 60:
+        return f"about {round(seconds / 60)} minutes"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def describe_effect(
     effect: dict[str, Any],
-    seed: int = 0,
-    threshold: float = 0.5,
-) -> dict[str, Any]:
-    """With one replicate, an interval for a final adoption measure from its agents.
+    seconds_per_replicate: float | None = None,
+    min_replicates: int = MIN_REPLICATES,
+) -> str:
+    """One line: ``m: 0.430 treatment vs 0.100 control, difference +0.330 [0.210, 0.450]
+    (paired t 95%, n=5; detectable from 0.120)``, or the estimate and why it has no interval.
 
-    Both arms hold the same agents, so the per-agent final values (adopts: 0/1, or the
-    credence) are paired by agent and the mean difference is bootstrapped over the agents of
-    the population present at the end in both arms. The interval then reflects which agents
-    the run happened to have, not seed-to-seed variation: say ``"interval": "agents"``.
-    Other measures keep no interval.
+    `seconds_per_replicate` (wall time of one replicate, all arms) estimates how long the run
+    that gives an interval takes.
     """
-    match = AGENT_LEVEL.match(effect["measure"])
-    if match is None:
-        return {**effect, "interval": None}
-    claim, population, what = match.groups()
-    values = []
-    for run in (treatment, control):
-        steps, matrix = spread.credence_array(run, claim)
-        ids = spread.population_ids(run, population)
-        present = spread.presence(run, steps)[-1]
-        keep = present if ids is None else np.isin(np.arange(len(present)), ids) & present
-        values.append((matrix[-1], keep))
-    (t_vals, t_keep), (c_vals, c_keep) = values
-    both = t_keep & c_keep
-    t, c = t_vals[both], c_vals[both]
-    if what == "final_reach":
-        t, c = (t >= threshold).astype(float), (c >= threshold).astype(float)
-    paired = paired_effect(t, c, rng=seed)
-    return {
-        **effect,
-        "ci_low": paired["ci_low"],
-        "ci_high": paired["ci_high"],
-        "n_agents": paired["n_replicates"],
-        "interval": "agents",
-    }
-
-
-def describe_effect(effect: dict[str, Any]) -> str:
-    """One line: ``claims.c1....final_reach: 0.43 vs 0.10 control, +0.33 [0.21, 0.45] (n=5)``."""
 
     def f(x: Any) -> str:
         return "n/a" if x is None else f"{x:.3f}"
 
-    ci = (
-        f" [{f(effect['ci_low'])}, {f(effect['ci_high'])}]"
-        if effect.get("ci_low") is not None
-        else " (no interval: one replicate)"
-    )
-    if effect.get("interval") == "agents" and effect.get("ci_low") is not None:
-        ci += f" over {effect.get('n_agents')} agents of one replicate"
     diff = effect.get("difference")
     sign = "+" if diff is not None and diff >= 0 else ""
-    return (
+    head = (
         f"{effect['measure']}: {f(effect.get('treatment'))} treatment vs "
-        f"{f(effect.get('control'))} control, difference {sign}{f(diff)}{ci} "
-        f"(n={effect.get('n_replicates')})"
+        f"{f(effect.get('control'))} control, difference {sign}{f(diff)}"
     )
+    interval = effect.get("interval")
+    if interval and effect.get("ci_low") is not None:
+        mde = effect.get("mde")
+        if effect.get("sd_difference") == 0:
+            detail = "; the paired differences did not vary"
+        else:
+            detail = f"; detectable from {f(mde)}" if mde is not None else ""
+        return (
+            f"{head} [{f(effect['ci_low'])}, {f(effect['ci_high'])}] "
+            f"({interval['method']} {interval['level']:.0%}, n={interval['n']}{detail})"
+        )
+    n = int(effect.get("n_replicates") or 0)
+    if 0 < n < min_replicates:
+        more = f"; run --replicates {min_replicates} for one"
+        if seconds_per_replicate is not None:
+            more += f" ({_duration(seconds_per_replicate * min_replicates)})"
+        return f"{head} (no interval: {n} replicate{'s' if n != 1 else ''}{more})"
+    reason = effect.get("no_interval") or "none computed"
+    return f"{head} (no interval: {reason})"
+
+
+SHARE_SUFFIXES = ("reach", "peak", "credence_initial", "credence_final", "rate", "share",
+                  "accuracy", "sycophantic_agreement")  # fmt: skip
+
+
+def is_share(measure: str, values: pd.Series | None = None) -> bool:
+    """True for a measure bounded in [0, 1] (a share, a rate, a credence), by its name and,
+    when given, its values."""
+    named = measure.rsplit(".", 1)[-1].endswith(SHARE_SUFFIXES)
+    if values is None:
+        return named
+    x = pd.to_numeric(values, errors="coerce").dropna()
+    return named and bool(((x >= 0) & (x <= 1)).all())
+
+
+def plan_arms(
+    path: str | os.PathLike,
+    effect: float,
+    measure: str | None = None,
+    power: float = 0.8,
+    alpha: float = 0.05,
+) -> list[dict[str, Any]]:
+    """Sample-size plan from a pilot arms directory: per compared measure (or `measure`),
+    :func:`~socialsim.analysis.power.plan_replicates` on its seed-level paired differences."""
+    root = Path(path)
+    if not is_arms_dir(root) or not (root / "results.csv").is_file():
+        raise SocialsimError(
+            f"{str(root)!r} is not a finished arms directory (no results.csv); pass the "
+            "directory of `socialsim run CONFIG --control`"
+        )
+    if effect <= 0 or not np.isfinite(effect):
+        raise SocialsimError(f"--effect must be a positive difference to detect, not {effect}")
+    results = pd.read_csv(root / "results.csv")
+    if "control" not in set(results["arm"]):
+        raise SocialsimError(
+            f"{str(root)!r} has no control arm; plan from a pilot run with --control"
+        )
+    summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
+    measures = [e["measure"] for e in summary.get("effects", []) if e.get("measure")]
+    if measure is not None:
+        if measure not in results.columns:
+            shown = ", ".join(measures[:6]) + (", ..." if len(measures) > 6 else "")
+            raise SocialsimError(f"--measure {measure!r} is not in results.csv; try one of {shown}")
+        measures = [measure]
+    t = results[results["arm"] == "treatment"].set_index("seed")
+    c = results[results["arm"] == "control"].set_index("seed")
+    seeds = t.index.intersection(c.index)
+    rows = []
+    for m in measures:
+        diffs = pd.to_numeric(t.loc[seeds, m], errors="coerce") - pd.to_numeric(
+            c.loc[seeds, m], errors="coerce"
+        )
+        bounded = is_share(m, results[m])
+        plan = plan_replicates(diffs.to_numpy(float), effect, power, alpha, bounded=bounded)
+        rows.append({"measure": m, **plan})
+    return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -13,9 +14,11 @@ import pandas as pd
 
 from socialsim.analysis.io import RunData
 from socialsim.analysis.summarize import summarize_run, write_summary, write_tables
+from socialsim.csv_safe import write_csv as safe_csv
 from socialsim.errors import ConfigError, SocialsimError
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.graphml import write_graphml
+from socialsim.simulation.half_made import note_new_dir
 
 
 class Run(RunData):
@@ -55,7 +58,8 @@ def new_run_dir(
     """A fresh directory for the run (``output.dir/NAME-sSEED{suffix}``, numbered when taken).
 
     An `out` that already holds one of `holds` (a run's files) is refused, never reused; so
-    is one that holds anything else (nothing of the user's is overwritten) and a file.
+    is one that holds anything else (nothing of the user's is overwritten) and a file. One
+    left by a run stopped during its set-up (:func:`is_set_up_only`) is emptied and reused.
     """
     check_memory(cfg)
     if out is not None:
@@ -64,6 +68,9 @@ def new_run_dir(
             raise ConfigError(
                 f"--out {str(path)!r} is a file; give a directory to write the run to"
             )
+        if is_set_up_only(path):
+            for name in SET_UP_FILES:
+                (path / name).unlink(missing_ok=True)
         if any((path / name).exists() for name in holds):
             raise ConfigError(
                 f"--out {str(path)!r} already holds a run; choose another directory or remove it"
@@ -86,7 +93,23 @@ def new_run_dir(
     return path
 
 
+#: what a run's set-up writes before config.yaml (a kill then leaves only these)
+SET_UP_FILES = ("events.jsonl",)
+
+
+def is_set_up_only(path: Path) -> bool:
+    """True for a directory a run was stopped in during its set-up: no config.yaml, and
+    nothing but the set-up's partial files (:data:`SET_UP_FILES`)."""
+    if not path.is_dir():
+        return False
+    entries = list(path.iterdir())
+    return bool(entries) and all(
+        e.name in SET_UP_FILES and e.is_file() and not e.is_symlink() for e in entries
+    )
+
+
 def _mkdir(path: Path, exist_ok: bool) -> None:
+    note_new_dir(path, "config.yaml")  # whole once config.yaml is written
     try:
         path.mkdir(parents=True, exist_ok=exist_ok)
     except OSError as exc:
@@ -242,6 +265,7 @@ def finish_run(
     cfg = model.cfg
     given = given_parts(model)
     checkpoints = Checkpointer(model, run_dir, checkpoint)
+    started = time.perf_counter()
 
     def step_done(m: Any) -> None:
         checkpoints.after_step(m)
@@ -264,6 +288,7 @@ def finish_run(
         summary["run"]["given"] = given
     if resumed is not None:
         summary["run"]["resumed"] = resumed
+    summary["run"]["wall_s"] = round(time.perf_counter() - started, 3)  # not part of the log
     write_summary(run_dir, summary)
     checkpoints.remove()
     write_tables(run_dir, data)
@@ -312,14 +337,14 @@ def write_record(model, run_dir: Path) -> RunData:
             table.to_parquet(run_dir / f"{name}.parquet", index=False)
         if "csv" in formats or "parquet" not in formats:
             write_csv(table, run_dir / f"{name}.csv")
-    data.steps.to_csv(run_dir / "steps.csv", index=False)
+    write_csv(data.steps, run_dir / "steps.csv")
     events = data.events
     if "parquet" in formats:
         events.astype(
             {c: "string" for c in events.columns if events[c].dtype == object}
         ).to_parquet(run_dir / "events.parquet", index=False)
     if "csv" in formats:
-        events.to_csv(run_dir / "events.csv", index=False)
+        write_csv(events, run_dir / "events.csv")
     arrays = model.network_arrays
     edges = arrays.edges
     pd.DataFrame({"source": edges[:, 0], "target": edges[:, 1]}).to_parquet(
@@ -332,15 +357,5 @@ def write_record(model, run_dir: Path) -> RunData:
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
-    """Write a table as CSV through Arrow (ten times pandas' speed on millions of rows).
-
-    Arrow quotes every string and writes booleans as ``true``/``false``; pandas and any CSV
-    reader read it back the same. Tables Arrow cannot type fall back to pandas.
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    try:
-        pacsv.write_csv(pa.Table.from_pandas(table, preserve_index=False), path)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        table.to_csv(path, index=False)
+    """Write a table as CSV, formula cells neutralised (:func:`socialsim.csv_safe.write_csv`)."""
+    safe_csv(table, path)

@@ -38,16 +38,68 @@ def test_odds_ratio_haldane_correction_on_zero_cell():
     assert out["odds_ratio"] == pytest.approx((0.5 * 5.5) / (5.5 * 5.5))
 
 
-def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
-    values = np.arange(20, dtype=float)
-    a = stats.bootstrap_ci(values, rng=1)
-    b = stats.bootstrap_ci(values, rng=1)
-    assert a == b
-    assert a[0] < values.mean() < a[1]
-    med = stats.bootstrap_ci(values, stat=np.median, n=500, rng=1)
-    assert med[0] < np.median(values) < med[1]
-    assert stats.bootstrap_ci([3.0]) == (3.0, 3.0)
-    assert all(math.isnan(v) for v in stats.bootstrap_ci([]))
+def test_odds_ratio_is_null_for_a_table_without_events_or_non_events():
+    for table in ((0, 1, 0, 3), (2, 0, 5, 0), (0, 0, 1, 3), (1, 3, 0, 0)):
+        out = stats.odds_ratio(*table)
+        assert out == dict.fromkeys(("odds_ratio", "ci_low", "ci_high", "se_log", "corrected"))
+    # one event on one side is information: corrected, not null
+    assert stats.odds_ratio(1, 0, 0, 3)["odds_ratio"] == pytest.approx((1.5 * 3.5) / (0.5 * 0.5))
+
+
+def test_paired_t_interval_by_hand_and_per_row():
+    lo, hi = stats.paired_t_interval([0.4, 0.4, 0.3, float("nan")])
+    half = 4.302653 * np.std([0.4, 0.4, 0.3], ddof=1) / math.sqrt(3)
+    assert (lo, hi) == (pytest.approx(1.1 / 3 - half), pytest.approx(1.1 / 3 + half))
+    assert all(math.isnan(v) for v in stats.paired_t_interval([0.2]))
+    rows = np.random.default_rng(4).normal(size=(6, 5))
+    los, his = stats.paired_t_interval(rows)
+    for row, a, b in zip(rows, los, his, strict=True):
+        assert (a, b) == pytest.approx(stats.paired_t_interval(row))
+
+
+EFFECT_KEYS = {
+    "treatment", "control", "difference", "ci_low", "ci_high", "n_replicates", "interval",
+    "no_interval", "sd_difference", "mde",
+}  # fmt: skip
+
+
+def test_paired_effect_interval_sd_and_mde():
+    from socialsim.analysis.power import minimum_detectable_effect
+
+    t, c = [0.5, 0.6, 0.4, 0.7], [0.1, 0.2, 0.1, 0.1]
+    out = stats.paired_effect(t, c)
+    diffs = np.subtract(t, c)
+    assert set(out) == EFFECT_KEYS
+    assert out["difference"] == pytest.approx(diffs.mean())
+    assert (out["ci_low"], out["ci_high"]) == pytest.approx(stats.paired_t_interval(diffs))
+    assert out["interval"] == {"method": "paired t", "level": 0.95, "n": 4}
+    assert out["no_interval"] is None
+    assert out["sd_difference"] == pytest.approx(np.std(diffs, ddof=1))
+    assert out["mde"] == pytest.approx(minimum_detectable_effect(np.std(diffs, ddof=1), 4))
+    narrow = stats.paired_effect(t, c, alpha=0.5)
+    assert out["ci_low"] < narrow["ci_low"] and narrow["interval"]["level"] == 0.5
+
+
+def test_paired_effect_below_three_replicates_has_the_estimate_alone():
+    one = stats.paired_effect([0.5], [0.1])
+    assert set(one) == EFFECT_KEYS
+    assert one["difference"] == pytest.approx(0.4) and one["n_replicates"] == 1
+    assert one["ci_low"] is one["ci_high"] is one["interval"] is one["mde"] is None
+    assert one["sd_difference"] is None
+    assert one["no_interval"] == "1 replicate; an interval needs at least 3 (--replicates 3)"
+    two = stats.paired_effect([0.5, 0.7, float("nan")], [0.1, 0.2, 0.3])
+    assert two["n_replicates"] == 2 and two["ci_low"] is None
+    assert two["sd_difference"] == pytest.approx(np.std([0.4, 0.5], ddof=1))
+    assert two["no_interval"].startswith("2 replicates; an interval needs at least 3")
+    none = stats.paired_effect([float("nan")], [0.1])
+    assert none["difference"] is None and none["n_replicates"] == 0
+    assert none["no_interval"] == "no replicate has the measure in both arms"
+
+
+def test_paired_effect_of_differences_that_do_not_vary():
+    out = stats.paired_effect([0.3, 0.3, 0.3], [0.1, 0.1, 0.1])
+    assert out["ci_low"] == pytest.approx(0.2) and out["ci_high"] == pytest.approx(0.2)
+    assert out["sd_difference"] == 0.0 and out["mde"] == 0.0
 
 
 def test_aggregate_over_seeds_t_interval():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -81,32 +82,42 @@ def test_control_arm_is_matched_and_unmanipulated(arms):
         assert (last["credence"] == 0.1).sum() >= 37
 
 
-def test_effects_are_paired_differences_with_bootstrap_interval(arms):
+EFFECT_KEYS = {
+    "measure", "treatment", "control", "difference", "ci_low", "ci_high", "n_replicates",
+    "interval", "no_interval", "sd_difference", "mde",
+}  # fmt: skip
+
+
+def test_effects_are_paired_differences_with_a_t_interval(arms):
+    from socialsim.analysis.power import minimum_detectable_effect
+    from socialsim.analysis.stats import paired_t_interval
+
     summary = arms.summary
+    assert all(set(e) == EFFECT_KEYS for e in summary["effects"])
     key = "claims.australia_capital.adoption_benign.final_reach"
     effect = next(e for e in summary["effects"] if e["measure"] == key)
     t = [r.summary["measures"]["claims"]["australia_capital"]["adoption_benign"]["final_reach"]
          for r in arms.runs["treatment"]]  # fmt: skip
     c = [r.summary["measures"]["claims"]["australia_capital"]["adoption_benign"]["final_reach"]
          for r in arms.runs["control"]]  # fmt: skip
+    diffs = np.subtract(t, c)
     assert effect["treatment"] == pytest.approx(sum(t) / 3)
     assert effect["control"] == pytest.approx(sum(c) / 3)
-    assert effect["difference"] == pytest.approx(sum(a - b for a, b in zip(t, c, strict=True)) / 3)
-    assert effect["n_replicates"] == 3
-    assert effect["ci_low"] <= effect["difference"] <= effect["ci_high"]
-    assert effect["ci_low"] >= min(a - b for a, b in zip(t, c, strict=True)) - 1e-12
-    assert effect["ci_high"] <= max(a - b for a, b in zip(t, c, strict=True)) + 1e-12
+    assert effect["difference"] == pytest.approx(diffs.mean())
+    assert effect["n_replicates"] == 3 and effect["no_interval"] is None
+    assert effect["interval"] == {"method": "paired t", "level": 0.95, "n": 3}
+    assert (effect["ci_low"], effect["ci_high"]) == pytest.approx(paired_t_interval(diffs))
+    assert effect["sd_difference"] == pytest.approx(np.std(diffs, ddof=1))
+    assert effect["mde"] == pytest.approx(minimum_detectable_effect(np.std(diffs, ddof=1), 3))
 
 
-def test_paired_effect_by_hand():
-    out = paired_effect([0.5, 0.6, 0.4], [0.1, 0.2, 0.1])
-    assert out["difference"] == pytest.approx((0.4 + 0.4 + 0.3) / 3)
-    assert out["treatment"] == pytest.approx(0.5) and out["control"] == pytest.approx(0.4 / 3)
-    assert 0.3 - 1e-9 <= out["ci_low"] <= out["ci_high"] <= 0.4 + 1e-9
-    one = paired_effect([0.5], [0.1])
-    assert one["difference"] == pytest.approx(0.4) and one["ci_low"] is None
-    nan = paired_effect([0.5, float("nan")], [0.1, 0.2])
-    assert nan["n_replicates"] == 1
+def test_each_run_records_its_wall_time(arms):
+    walls = {arm: [r.summary["run"]["wall_s"] for r in runs] for arm, runs in arms.runs.items()}
+    assert all(w > 0 for ws in walls.values() for w in ws)
+    expected = sum(sum(ws) / len(ws) for ws in walls.values())
+    assert arms.summary["seconds_per_replicate"] == pytest.approx(expected)
+    sub = json.loads((arms.dir / "treatment" / "s12" / "summary.json").read_text())
+    assert sub["run"]["wall_s"] == walls["treatment"][1]
 
 
 def test_compare_arms_pairs_by_seed():
@@ -131,7 +142,7 @@ def test_cli_prints_the_effect_with_its_interval(tmp_path):
     assert result.exit_code == 0, result.output
     assert "treatment minus matched control" in result.output
     line = next(x for x in result.output.splitlines() if "adoption_benign.final_reach" in x)
-    assert "[" in line and "(n=3)" in line
+    assert "[" in line and "(paired t 95%, n=3" in line
 
 
 def test_single_run_has_no_effects_and_says_so(tmp_path):
@@ -144,24 +155,39 @@ def test_single_run_has_no_effects_and_says_so(tmp_path):
     assert "no control arm" in result.output
 
 
-def test_one_replicate_gets_an_interval_over_its_agents(tmp_path):
-    from socialsim.analysis.stats import bootstrap_ci
+def test_one_replicate_has_the_estimate_and_says_how_to_get_an_interval(tmp_path):
+    from socialsim.cli import app
 
-    arms = ss.run(_cfg(tmp_path, control=True), out=tmp_path / "one")
-    key = "claims.australia_capital.adoption_benign.final_reach"
-    effect = next(e for e in arms.summary["effects"] if e["measure"] == key)
-    t, c = arms.runs["treatment"][0], arms.runs["control"][0]
-    attackers = set(t.summary["scenario"]["attackers"])
-    last_t = t.agents[t.agents["step"] == t.agents["step"].max()].set_index("agent")["credence"]
-    last_c = c.agents[c.agents["step"] == c.agents["step"].max()].set_index("agent")["credence"]
-    benign = [a for a in range(40) if a not in attackers]
-    diffs = [float(last_t[a] >= 0.5) - float(last_c[a] >= 0.5) for a in benign]
-    assert effect["interval"] == "agents" and effect["n_agents"] == len(benign)
-    assert effect["difference"] == pytest.approx(sum(diffs) / len(diffs))
-    lo, hi = bootstrap_ci(diffs, n=5000, rng=11)
-    assert (effect["ci_low"], effect["ci_high"]) == pytest.approx((lo, hi))
-    peak = next(e for e in arms.summary["effects"] if e["measure"].endswith("benign.peak"))
-    assert peak["ci_low"] is None
+    path = tmp_path / "c.yaml"
+    path.write_text(_cfg(tmp_path).to_yaml())
+    args = ["run", str(path), "--control", "--out", str(tmp_path / "one"), "-q", "--no-report"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "one" / "summary.json").read_text())
+    for effect in summary["effects"]:
+        assert set(effect) == EFFECT_KEYS and effect["n_replicates"] == 1
+        assert effect["ci_low"] is None and effect["interval"] is None and effect["mde"] is None
+        assert effect["no_interval"] == "1 replicate; an interval needs at least 3 (--replicates 3)"
+    line = next(x for x in result.output.splitlines() if "adoption_benign.final_reach" in x)
+    assert "[" not in line
+    assert "(no interval: 1 replicate; run --replicates 3 for one (about " in line
+    assert "minimum detectable effect" in result.output
+
+
+def test_describe_effect_estimates_the_time_an_interval_takes():
+    from socialsim.simulation.arms import describe_effect
+
+    effect = {"measure": "m", **paired_effect([0.4, 0.5], [0.1, 0.1])}
+    assert describe_effect(effect, 40.0).endswith(
+        "difference +0.350 (no interval: 2 replicates; run --replicates 3 for one "
+        "(about 2 minutes))"
+    )
+    assert describe_effect(effect, 5.0).endswith("(about 15 seconds))")
+    assert describe_effect(effect).endswith("run --replicates 3 for one)")
+    full = {"measure": "m", **paired_effect([0.4, 0.5, 0.7], [0.1, 0.1, 0.2])}
+    text = describe_effect(full)
+    assert f"[{full['ci_low']:.3f}, {full['ci_high']:.3f}] (paired t 95%, n=3" in text
+    assert f"detectable from {full['mde']:.3f})" in text
 
 
 def test_the_documented_command_prints_the_attack_effect(tmp_path):
@@ -177,11 +203,11 @@ def test_the_documented_command_prints_the_attack_effect(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if "adoption_benign.final_reach" in x)
-    assert "treatment vs" in line and "control, difference" in line and "(n=5)" in line
+    assert "treatment vs" in line and "control, difference" in line
     summary = json.loads((tmp_path / "m" / "summary.json").read_text())
     effect = next(e for e in summary["effects"] if e["measure"].endswith("benign.final_reach"))
     assert effect["n_replicates"] == 5 and effect["ci_low"] <= effect["ci_high"]
-    assert f"[{effect['ci_low']:.3f}, {effect['ci_high']:.3f}]" in line
+    assert f"[{effect['ci_low']:.3f}, {effect['ci_high']:.3f}] (paired t 95%, n=5" in line
 
 
 def test_analyze_an_arms_directory_again(arms):
@@ -194,8 +220,84 @@ def test_analyze_an_arms_directory_again(arms):
         e["measure"] for e in before["effects"]
     ]
     for new, old in zip(again.summary["effects"], before["effects"], strict=True):
-        for key in ("treatment", "control", "difference", "ci_low", "ci_high"):
+        for key in ("treatment", "control", "difference", "ci_low", "ci_high", "sd_difference"):
             assert new[key] == pytest.approx(old[key], rel=1e-9)
     assert json.loads((arms.dir / "summary.json").read_text()) == again.summary
+    assert again.summary["seconds_per_replicate"] == before["seconds_per_replicate"] > 0
     sub = json.loads((arms.dir / "treatment" / "s11" / "summary.json").read_text())
     assert sub["run"]["in_arms"] is True
+
+
+def test_plan_from_a_pilot_arms_directory(arms):
+    from socialsim.analysis.power import minimum_detectable_effect, replicates_needed
+    from socialsim.cli import app
+
+    key = "claims.australia_capital.adoption_benign.mean_credence_final"
+    results = pd.read_csv(arms.dir / "results.csv")
+    t = results[results["arm"] == "treatment"].set_index("seed")[key]
+    c = results[results["arm"] == "control"].set_index("seed")[key]
+    sd = float(np.std((t - c).to_numpy(), ddof=1))
+    args = ["plan", str(arms.dir), "--effect", "0.02", "--measure", key]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if key in x)
+    assert f"SD of paired differences {sd:.4g}" in line
+    assert f"; {replicates_needed(0.02, sd, minimum=3)} replicates;" in line
+    assert f"minimum detectable effect is {minimum_detectable_effect(sd, 3):.3g}" in line
+    every = CliRunner().invoke(app, ["plan", str(arms.dir), "--effect", "0.02", "--power", "0.9"])
+    assert every.exit_code == 0, every.output
+    assert sum(" replicates" in x for x in every.output.splitlines()[1:]) == len(
+        arms.summary["effects"]
+    )
+
+
+def test_plan_from_one_replicate_is_the_worst_case(tmp_path):
+    from socialsim.analysis.power import replicates_needed
+    from socialsim.cli import app
+
+    ss.run(_cfg(tmp_path, control=True), out=tmp_path / "pilot")
+    key = "claims.australia_capital.adoption_benign.final_reach"
+    result = CliRunner().invoke(app, ["plan", str(tmp_path / "pilot"), "--effect", "0.1"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if key in x)
+    assert "worst case: SD at most 1" in line
+    assert f"{replicates_needed(0.1, 1.0, minimum=3)} replicates" in line
+    assert "at least 3 replicates (--replicates 3) gives a sharper answer" in result.output
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"effect": 0.1, "measure": "claims.nope"}, "--measure 'claims.nope' is not in"),
+        ({"effect": 0.0}, "--effect must be a positive difference"),
+        ({"effect": 0.1, "power": 1.5}, "power must lie between 0 and 1"),
+    ],
+)
+def test_plan_bad_input_says_what_is_wrong(arms, kwargs, message):
+    from socialsim.errors import SocialsimError
+    from socialsim.simulation.arms import plan_arms
+
+    with pytest.raises(SocialsimError, match=message):
+        plan_arms(arms.dir, **kwargs)
+
+
+def test_plan_needs_an_arms_directory_with_a_control(tmp_path, arms):
+    import subprocess
+    import sys
+
+    from socialsim.errors import SocialsimError
+    from socialsim.simulation.arms import plan_arms
+
+    code = "import sys; from socialsim.cli import main; sys.argv = ['socialsim', *sys.argv[1:]]; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "plan", str(arms.dir / "treatment"), "--effect", "0.1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: {str(arms.dir / 'treatment')!r} is not a finished arms directory (no "
+        "results.csv); pass the directory of `socialsim run CONFIG --control`"
+    ]
+    alone = ss.run(_cfg(tmp_path, replicates=2), out=tmp_path / "alone")
+    with pytest.raises(SocialsimError, match="has no control arm; plan from a pilot run with"):
+        plan_arms(alone.dir, 0.1)

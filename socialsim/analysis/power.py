@@ -1,0 +1,177 @@
+"""Power of the paired comparison of two arms over replicate seeds, and sample-size planning.
+
+The arms of an experiment are compared by the mean of seed-level paired differences
+(treatment minus control); the test that goes with the interval is the two-sided paired
+t-test. Its power at a true effect ``d`` with ``n`` replicates, differences of standard
+deviation ``sd``, is read from the noncentral t distribution (df ``n - 1``, noncentrality
+``d / sd * sqrt(n)``). Everything here is a pure function of those numbers.
+
+A measure bounded in [0, 1] (a share, a credence) has paired differences in [-1, 1], whose
+standard deviation is at most 1 (:data:`WORST_CASE_SD`): a bound to plan with when no pilot
+can estimate the standard deviation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy import optimize
+from scipy import stats as sps
+
+from socialsim.errors import SocialsimError
+
+WORST_CASE_SD = 1.0
+"""The largest standard deviation of a difference of two values in [0, 1] (half at -1, half at 1)."""
+
+MAX_REPLICATES = 1_000_000
+
+
+def _check(sd: float, power: float, alpha: float) -> None:
+    if not (sd > 0 and math.isfinite(sd)):
+        raise SocialsimError(f"the standard deviation must be a positive number, not {sd!r}")
+    if not 0 < power < 1:
+        raise SocialsimError(f"power must lie between 0 and 1 (e.g. 0.8), not {power!r}")
+    if not 0 < alpha < 1:
+        raise SocialsimError(f"alpha must lie between 0 and 1 (e.g. 0.05), not {alpha!r}")
+
+
+def spread_of(differences: np.ndarray) -> float:
+    """Standard deviation (ddof 1) of two or more differences; exactly 0 when all are equal.
+
+    ``spread_of(np.array([0.2, 0.2, 0.2]))`` -> 0.0 (``np.std`` may give 3e-17 there).
+    """
+    if np.ptp(differences) == 0:
+        return 0.0
+    return float(np.std(differences, ddof=1))
+
+
+def paired_t_power(effect: float, sd: float, n: int, alpha: float = 0.05) -> float:
+    """Power of the two-sided paired t-test at level `alpha` for a true mean difference `effect`.
+
+    ``sd`` is the standard deviation of the paired differences and ``n`` the number of pairs
+    (at least 2). Either tail counts as a rejection.
+
+    >>> round(paired_t_power(0.5, 1.0, 34), 3)
+    0.808
+    >>> round(paired_t_power(0.0, 1.0, 10), 3)
+    0.05
+    """
+    _check(sd, 0.5, alpha)
+    if n < 2:
+        raise SocialsimError(f"a paired t-test needs at least 2 replicates, not {n}")
+    df = n - 1
+    ncp = effect / sd * math.sqrt(n)
+    crit = float(sps.t.ppf(1 - alpha / 2, df))
+    # each tail as an upper tail (the lower one by symmetry): stable far from the centre
+    # each tail as an upper tail (the lower one by symmetry): stable far from the centre;
+    # where scipy gives up (NaN, noncentrality in the thousands) the tail is 0 or 1
+    tails = []
+    for shift in (ncp, -ncp):
+        p = float(sps.nct.sf(crit, df, shift))
+        tails.append(float(shift > crit) if math.isnan(p) else p)
+    return min(1.0, sum(tails))
+
+
+def replicates_needed(
+    effect: float, sd: float, power: float = 0.8, alpha: float = 0.05, minimum: int = 2
+) -> int:
+    """The fewest replicates (paired seeds, at least `minimum`) at which the paired t-test
+    detects a true difference `effect` with probability `power`.
+
+    >>> replicates_needed(0.5, 1.0)
+    34
+    >>> replicates_needed(0.1, 0.05)
+    5
+    """
+    _check(sd, power, alpha)
+    if effect == 0 or not math.isfinite(effect):
+        raise SocialsimError(f"the effect to detect must be a non-zero number, not {effect!r}")
+    low = max(2, int(minimum))
+    if paired_t_power(effect, sd, low, alpha) >= power:
+        return low
+    high = low  # power is increasing in n: double, then halve the gap
+    while paired_t_power(effect, sd, high, alpha) < power:
+        if high >= MAX_REPLICATES:
+            raise SocialsimError(
+                f"detecting {effect:g} with SD {sd:g} needs more than {MAX_REPLICATES:,} "
+                "replicates; plan for a larger effect"
+            )
+        low, high = high, min(2 * high, MAX_REPLICATES)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if paired_t_power(effect, sd, middle, alpha) >= power:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def minimum_detectable_effect(sd: float, n: int, power: float = 0.8, alpha: float = 0.05) -> float:
+    """The smallest true difference (positive) the paired t-test with `n` replicates detects
+    with probability `power` at level `alpha`, for paired differences of standard deviation
+    `sd`.
+
+    >>> round(minimum_detectable_effect(1.0, 34), 3)
+    0.495
+    >>> round(minimum_detectable_effect(0.2, 5), 3)
+    0.336
+    """
+    _check(sd, power, alpha)
+    if n < 2:
+        raise SocialsimError(f"a minimum detectable effect needs at least 2 replicates, not {n}")
+    if paired_t_power(0.0, sd, n, alpha) >= power:
+        return 0.0
+    high = sd
+    while paired_t_power(high, sd, n, alpha) < power:
+        high *= 2
+    return float(
+        optimize.brentq(lambda d: paired_t_power(d, sd, n, alpha) - power, 0.0, high, xtol=1e-10)
+    )
+
+
+def plan_replicates(
+    differences: Sequence[float] | np.ndarray,
+    effect: float,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    bounded: bool = False,
+    minimum: int = 3,
+) -> dict[str, Any]:
+    """Replicates needed for `effect`, and the minimum detectable effect now, from a pilot.
+
+    `differences` are the pilot's seed-level paired differences (NaNs dropped). With two or
+    more their SD (ddof 1) is used (``basis: "pilot"``); with fewer, a measure `bounded` in
+    [0, 1] is planned with the worst case SD :data:`WORST_CASE_SD` (``basis: "worst case"``)
+    and any other gets no answer (``basis: None``). ``replicates`` is at least `minimum`, the
+    fewest that give an interval; ``mde`` (at the pilot's n) needs n >= `minimum`.
+
+    >>> plan_replicates([0.1, 0.3, 0.2], 0.1)["replicates"]
+    10
+    >>> plan_replicates([0.4], 0.1, bounded=True)["replicates"]
+    787
+    """
+    x = np.asarray(differences, dtype=float)
+    x = x[~np.isnan(x)]
+    n = int(x.size)
+    sd = spread_of(x) if n >= 2 else None
+    out: dict[str, Any] = {
+        "n": n, "sd_difference": sd, "basis": None, "sd_used": None,
+        "effect": float(effect), "replicates": None, "mde": None,
+    }  # fmt: skip
+    if sd is not None:
+        out["basis"], out["sd_used"] = "pilot", sd
+    elif bounded:
+        out["basis"], out["sd_used"] = "worst case", WORST_CASE_SD
+    else:
+        return out
+    used = out["sd_used"]
+    if used == 0:  # the pilot's differences did not vary at all
+        out["replicates"], out["mde"] = minimum, (0.0 if n >= minimum else None)
+        return out
+    out["replicates"] = replicates_needed(effect, used, power, alpha, minimum=minimum)
+    if n >= minimum and out["basis"] == "pilot":
+        out["mde"] = minimum_detectable_effect(used, n, power, alpha)
+    return out

@@ -2,13 +2,16 @@
 
 Each call goes over the route its model string takes (:mod:`socialsim.llm.routes`: the
 embedded model, direct HTTP or litellm). Around every route: the response cache (each answer
-committed as it arrives), a concurrency cap, a per-attempt and a per-call timeout, retries on
-transient errors, a circuit breaker per endpoint (:mod:`socialsim.llm.breaker`), a deadline
-per batch (:mod:`socialsim.llm.deadline`), structured output with one repair round, and a
-:class:`CallRecord` priced by :mod:`socialsim.llm.costs`. With several ``api_base`` URLs,
-each attempt goes to the least-loaded replica that is up (:mod:`socialsim.llm.endpoints`);
-the concurrency cap then applies per replica. Error texts are redacted
-(:mod:`socialsim.llm.redact`) before anything sees them.
+committed as it arrives), a concurrency cap, a per-attempt and a per-call timeout for remote
+models, retries on transient errors, a circuit breaker per endpoint
+(:mod:`socialsim.llm.breaker`), a deadline per batch (:mod:`socialsim.llm.deadline`),
+structured output with one repair round, and a :class:`CallRecord` priced by
+:mod:`socialsim.llm.costs`. A call to the embedded model has no wall-clock budget here:
+waiting for a free instance must not count against it, and with ``local_timeout`` unset
+nothing about its answer depends on the machine's load (:mod:`socialsim.llm.local`). With
+several ``api_base`` URLs, each attempt goes to the least-loaded replica that is up
+(:mod:`socialsim.llm.endpoints`); the concurrency cap then applies per replica. Error texts
+are redacted (:mod:`socialsim.llm.redact`) before anything sees them.
 
 All model calls run on the client's own event loop in a background thread
 (:mod:`socialsim.llm.loop_thread`), so the synchronous :meth:`LLMClient.run` works from
@@ -356,10 +359,12 @@ class LLMClient:
     async def _call(self, req: LLMRequest, plan: tuple, record: CallRecord) -> LLMResult:
         """One call: attempts, the repair round, accounting; the answer cached at once."""
         model, route, _, _, _, key = plan
-        if route != "http":
+        if route == "litellm":
             litellm_route.get_litellm()  # first import (seconds) stays out of the latency
         start = time.perf_counter()
-        deadline = time.monotonic() + self.config.call_timeout
+        deadline = None  # the embedded model's limit runs from when an instance is free
+        if route != "local":
+            deadline = time.monotonic() + self.config.call_timeout
         text, value, error = "", None, None
         prompt_tokens = completion_tokens = 0
         try:
@@ -435,16 +440,30 @@ class LLMClient:
         stats["latency_s"] += record.latency_s
 
     async def _attempts(
-        self, req: LLMRequest, plan: tuple, messages: Messages, record: CallRecord, deadline: float
+        self,
+        req: LLMRequest,
+        plan: tuple,
+        messages: Messages,
+        record: CallRecord,
+        deadline: float | None,
     ) -> Completion:
         attempt = lambda: self._attempt(req, plan, messages, record, deadline)  # noqa: E731
         done, _ = await self.retry.run(attempt, deadline)
         return done
 
     async def _attempt(
-        self, req: LLMRequest, plan: tuple, messages: Messages, record: CallRecord, deadline: float
+        self,
+        req: LLMRequest,
+        plan: tuple,
+        messages: Messages,
+        record: CallRecord,
+        deadline: float | None,
     ) -> Completion:
-        """One attempt: past the breaker, within the attempt timeout and the call's budget."""
+        """One attempt: past the breaker, within the attempt timeout and the call's budget.
+
+        An attempt on the embedded model (no `deadline`) has neither: its generation's own
+        budget, ``local_timeout``, starts when an instance is free.
+        """
         model, route, api_base, temperature, max_tokens, _ = plan
         cfg = self.config
         urls = endpoint_urls(api_base)
@@ -457,18 +476,22 @@ class LLMClient:
             )
 
         def budget() -> tuple[float, str]:
+            assert deadline is not None
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TransientError(
                     f"no time left of the call's {cfg.call_timeout:g}s (agents.llm.call_timeout)"
                 )
             if left < cfg.timeout:
-                return left, f"timeout after {cfg.call_timeout:g}s in all (call_timeout)"
-            return cfg.timeout, f"timeout after {cfg.timeout:g}s (timeout)"
+                return left, f"timeout after {cfg.call_timeout:g}s in all (agents.llm.call_timeout)"
+            return cfg.timeout, f"timeout after {cfg.timeout:g}s (agents.llm.timeout)"
 
         assert self._sem is not None
         async with self._sem:
-            if len(urls) > 1 and route != "local":
+            if route == "local":
+                record.attempts += 1
+                return await self._routes.send_local(req, messages, model, temperature, max_tokens)
+            if len(urls) > 1:
                 return await self._pool_of(urls).attempt(send, budget)
             url = urls[0] if urls else None
             breaker = self._breakers.of(model, route, url)

@@ -7,6 +7,14 @@ pool of instances per process (one per core by default, created on demand), each
 thread (``n_threads=1, n_threads_batch=1``: more threads per instance oversubscribe the
 cores when several instances or processes run). Structured output uses a grammar built
 from the JSON schema, which the small model needs to produce valid JSON.
+
+An answer never depends on the machine's load: a seeded call gives the same answer on
+whichever instance runs it (an instance reuses the prompt prefix it shares with its last
+call, which leaves the answer unchanged: tested), a call waits for a free instance without
+a clock running, and the only time limit is an optional budget per generation counted from
+the moment an instance is free (:class:`GenerationTimeout`). A generation can be stopped
+between two tokens (its budget spent, or its call cancelled), which frees the instance at
+once.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ import json
 import os
 import queue
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -125,6 +135,52 @@ def schema_of(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
     return None
 
 
+class GenerationTimeout(Exception):
+    """A generation that ran past its budget, counted from the moment an instance was free."""
+
+    def __init__(self, budget: float) -> None:
+        super().__init__(f"timeout after {budget:g}s generating")
+        self.budget = budget
+
+
+class GenerationCancelled(Exception):
+    """A generation stopped because its call was cancelled."""
+
+
+class _Watch:
+    """The stop conditions of one generation, checked before each token is evaluated."""
+
+    def __init__(self, budget: float | None, stop: threading.Event | None) -> None:
+        self.budget = budget
+        self.stop = stop
+        self.ends = None if budget is None else time.monotonic() + budget
+
+    def __call__(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise GenerationCancelled("the call was cancelled")
+        if self.ends is not None and time.monotonic() > self.ends:
+            raise GenerationTimeout(self.budget or 0.0)
+
+
+@lru_cache(maxsize=1)
+def _instance_class() -> type:
+    """``Llama`` with a check before each evaluation, so a generation can be stopped."""
+    from llama_cpp import Llama
+
+    class WatchedLlama(Llama):
+        """A Llama instance whose `watch` (when set) may stop it between two tokens."""
+
+        watch: Callable[[], None] | None = None
+
+        def eval(self, tokens: Any) -> None:
+            """Evaluate `tokens`, after the current generation's stop conditions."""
+            if self.watch is not None:
+                self.watch()
+            super().eval(tokens)
+
+    return WatchedLlama
+
+
 _load_lock = threading.Lock()
 
 
@@ -143,12 +199,12 @@ class LlamaPool:
     def _new_instance(self) -> Any:
         if not llama_cpp_installed():
             raise LLMSetupError(f"the embedded model needs llama-cpp-python: {INSTALL_HINT}")
-        from llama_cpp import Llama
+        llama = _instance_class()
 
         # Loading redirects the process's stdout/stderr file descriptors while it runs; two
         # loads at once can leave them pointing at /dev/null, so loads take turns.
         with _load_lock:
-            return Llama(
+            return llama(
                 model_path=str(self.path),
                 n_ctx=self.n_ctx,
                 n_threads=1,
@@ -182,8 +238,15 @@ class LlamaPool:
         max_tokens: int = 160,
         seed: int | None = None,
         schema: dict[str, Any] | None = None,
+        budget: float | None = None,
+        stop: threading.Event | None = None,
     ) -> Completion:
-        """One chat completion on a free instance (blocks the calling thread)."""
+        """One chat completion on a free instance (blocks the calling thread).
+
+        Waiting for a free instance has no time limit; `budget` (seconds, None: none) bounds
+        the generation itself, from the moment an instance is free (GenerationTimeout).
+        Setting `stop` ends the generation between two tokens (GenerationCancelled).
+        """
         kwargs: dict[str, Any] = {
             "messages": messages,
             "temperature": temperature,
@@ -195,7 +258,16 @@ class LlamaPool:
             kwargs["grammar"] = _grammar(json.dumps(grammar_schema(schema), sort_keys=True))
         llm = self._acquire()
         try:
-            out = llm.create_chat_completion(**kwargs)
+            if stop is not None and stop.is_set():
+                raise GenerationCancelled("the call was cancelled")
+            llm.watch = _Watch(budget, stop)
+            try:
+                out = llm.create_chat_completion(**kwargs)
+            except (GenerationTimeout, GenerationCancelled):
+                llm.reset()
+                raise
+            finally:
+                llm.watch = None
         finally:
             self._idle.put(llm)
         usage = out.get("usage") or {}
@@ -218,9 +290,15 @@ class LlamaPool:
                 self._created -= 1
 
     async def agenerate(self, *args: Any, **kwargs: Any) -> Completion:
-        """:meth:`generate` on the pool's threads, awaited."""
+        """:meth:`generate` on the pool's threads, awaited; cancelling it stops the generation."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, lambda: self.generate(*args, **kwargs))
+        stop = threading.Event()
+        job = lambda: self.generate(*args, stop=stop, **kwargs)  # noqa: E731
+        try:
+            return await loop.run_in_executor(self.executor, job)
+        except asyncio.CancelledError:
+            stop.set()  # a generation under way ends at its next token and frees its instance
+            raise
 
 
 _pools: dict[tuple[str, int], LlamaPool] = {}

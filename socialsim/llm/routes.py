@@ -1,9 +1,11 @@
 """Routes: which path a model string takes, and one attempt of a call sent over it.
 
-``local/...`` goes to the embedded model (litellm provider ``local``); ``openai/...`` or
-``hosted_vllm/...`` with an ``api_base`` and ``fast_path`` on goes straight over HTTP
-(:mod:`socialsim.llm.http`); everything else through litellm
-(:mod:`socialsim.llm.litellm_route`). Timeouts, retries and the cache are the client's.
+``local/...`` goes to the embedded model's pool of instances in this process
+(:mod:`socialsim.llm.local`); ``openai/...`` or ``hosted_vllm/...`` with an ``api_base`` and
+``fast_path`` on goes straight over HTTP (:mod:`socialsim.llm.http`); everything else through
+litellm (:mod:`socialsim.llm.litellm_route`). Retries and the cache are the client's, and so
+are the time limits of remote routes; the embedded model's only limit,
+``agents.llm.local_timeout``, is applied inside the generating thread.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 from socialsim.errors import LLMSetupError
 from socialsim.llm import litellm_route, local
 from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend
-from socialsim.llm.retry import PermanentError
+from socialsim.llm.retry import PermanentError, TransportError
+from socialsim.llm.structured import response_format
 from socialsim.llm.types import Completion, LLMConfig, LLMRequest, Messages
 
 _UNKNOWN = object()
@@ -46,7 +49,6 @@ class Routes:
                     raise LLMSetupError(
                         f"the embedded model needs llama-cpp-python: {local.INSTALL_HINT}"
                     )
-                local.register()
                 problem = None
             except LLMSetupError as exc:
                 problem = str(exc)
@@ -71,14 +73,8 @@ class Routes:
             return await self.http.complete(
                 model, api_base, messages, temperature, max_tokens, req.seed, req.sent_schema()
             )
-        extra = req.extra
         if route == "local":
-            self.check_local(model)
-            extra = {
-                "local_n_ctx": cfg.local_n_ctx,
-                "local_workers": cfg.local_workers,
-                **req.extra,
-            }
+            return await self.send_local(req, messages, model, temperature, max_tokens)
         return await litellm_route.complete(
             model,
             messages,
@@ -89,5 +85,26 @@ class Routes:
             api_base=api_base,
             api_key=api_key,
             timeout=cfg.timeout,
-            extra=extra,
+            extra=req.extra,
         )
+
+    async def send_local(
+        self, req: LLMRequest, messages: Messages, model: str, temperature: float, max_tokens: int
+    ) -> Completion:
+        """One generation on the embedded model: waits for a free instance with no clock running."""
+        cfg = self.config
+        self.check_local(model)
+        pool = local.get_pool(model.removeprefix("local/"), cfg.local_n_ctx, cfg.local_workers)
+        sent = req.sent_schema()
+        schema = local.schema_of(response_format(sent)) if sent is not None else None
+        try:
+            return await pool.agenerate(
+                messages,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                seed=req.seed,
+                schema=schema,
+                budget=cfg.local_timeout,
+            )
+        except local.GenerationTimeout as exc:
+            raise TransportError(f"{exc} (agents.llm.local_timeout)") from None

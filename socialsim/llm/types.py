@@ -6,17 +6,19 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from socialsim.validation import BoolsAreNotNumbers, shown
 
 T = TypeVar("T", bound=BaseModel)
 
 Messages = list[dict[str, str]]
 
 
-class LLMConfig(BaseModel):
+class LLMConfig(BoolsAreNotNumbers):
     """How to reach a model: the `agents.llm` section of an experiment config."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: str = Field(
         "local/smollm2", description="any litellm model string, or local/<name|path.gguf>"
@@ -41,7 +43,12 @@ class LLMConfig(BaseModel):
         description="requests in flight at once, per endpoint when api_base lists several",
     )
     timeout: float = Field(
-        60.0, gt=0, description="seconds per call attempt (connect, wait and read together)"
+        60.0,
+        gt=0,
+        description=(
+            "seconds per call attempt (connect, wait and read together) to a remote model; "
+            "the embedded model (local/...) has local_timeout instead"
+        ),
     )
     connect_timeout: float = Field(
         10.0, gt=0, description="seconds to open a connection (a dead host fails fast)"
@@ -49,7 +56,10 @@ class LLMConfig(BaseModel):
     call_timeout: float = Field(
         90.0,
         gt=0,
-        description="seconds per call in all: every attempt and the waits between them",
+        description=(
+            "seconds per call to a remote model in all: every attempt and the waits between "
+            "them; the embedded model (local/...) has local_timeout instead"
+        ),
     )
     retries: int = Field(3, ge=0, le=20, description="retries on transient errors")
     step_deadline: float | None = Field(
@@ -88,25 +98,58 @@ class LLMConfig(BaseModel):
         None, ge=1, description="embedded-model instances (default: cores)"
     )
     local_n_ctx: int = Field(2048, ge=256, le=131072, description="embedded-model context length")
+    local_timeout: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "seconds one embedded-model generation may run, counted from the moment an "
+            "instance is free (waiting for one never counts); null: no limit, so answers "
+            "never depend on the machine's load (a generation is bounded by max_tokens)"
+        ),
+    )
 
     @field_validator("api_base", mode="before")
     @classmethod
     def _endpoint_list(cls, value: Any) -> Any:
-        """A list of endpoints: non-empty, each an http(s) URL, none twice."""
-        if value is None or isinstance(value, str):
+        """An http(s) URL, or a list of them: non-empty, none twice."""
+        if value is None:
+            return value
+        if isinstance(value, str):
+            _check_url(value)
             return value
         if not isinstance(value, list | tuple):
             raise ValueError("expected a URL or a list of URLs, e.g. [http://127.0.0.1:8000/v1]")
         if not value:
             raise ValueError("the list of endpoints is empty: give at least one URL")
         for url in value:
-            parts = urlsplit(url) if isinstance(url, str) else None
-            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"{url!r} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1")
+            _check_url(url)
         if len(set(value)) < len(value):
             twice = next(url for url in value if value.count(url) > 1)
             raise ValueError(f"{twice} is listed twice")
         return tuple(value)
+
+    @field_validator("cache_path")
+    @classmethod
+    def _cache_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A cache file path that can be a file: not a directory, device or under a file."""
+        if value is not None and info.data.get("cache", True):
+            from socialsim.llm.cache import cache_path_problem
+
+            problem = cache_path_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+
+def _check_url(url: Any) -> None:
+    """ValueError unless `url` is an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        host = parts.hostname if parts is not None else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = host = None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise ValueError(f"{shown(url)} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1")
 
 
 @dataclass

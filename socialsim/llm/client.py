@@ -201,6 +201,7 @@ class LLMClient:
     # ----------------------------------------------------------------- calls
 
     async def _complete_many(self, reqs: list[LLMRequest]) -> list[LLMResult]:
+        await self._http_ready()
         deadline = self._batch_deadline()
         if self._sem is None:
             self._sem = asyncio.Semaphore(self._width)
@@ -235,6 +236,7 @@ class LLMClient:
     async def _map(
         self, items: list[X], build: Callable[[X], LLMRequest], handle: Callable[[X, LLMResult], Y]
     ) -> list[Y]:
+        await self._http_ready()
         deadline = self._batch_deadline()
         if self._sem is None:
             self._sem = asyncio.Semaphore(self._width)
@@ -296,6 +298,13 @@ class LLMClient:
                 timer.cancel()
             self._save()
         return out
+
+    async def _http_ready(self) -> None:
+        """Start the HTTP worker before a batch's deadline runs when the config's route is the
+        direct HTTP path: its start-up counts against no deadline or budget."""
+        cfg = self.config
+        if route_of(cfg.model, cfg.api_base, cfg.fast_path) == "http":
+            await self._http.ready()
 
     def _batch_deadline(self) -> float | None:
         """The ``time.monotonic()`` instant at which this batch's calls are cut off, or None."""
@@ -361,6 +370,8 @@ class LLMClient:
         model, route, _, _, _, key = plan
         if route == "litellm":
             litellm_route.get_litellm()  # first import (seconds) stays out of the latency
+        elif route == "http":
+            await self._routes.http.ready()  # the worker's start counts against no budget
         start = time.perf_counter()
         deadline = None  # the embedded model's limit runs from when an instance is free
         if route != "local":

@@ -117,6 +117,14 @@ class HttpBackend:
             self._style[api_base] = style_index
             return result
 
+    async def ready(self) -> None:
+        """Start the HTTP worker if it is not running (inline from now on where it cannot)."""
+        if self._worker is not None:
+            try:
+                await self._worker.start()
+            except OSError:  # no child process can be started here
+                self._worker = None
+
     async def _send(self, url: str, body: bytes) -> tuple[int, bytes]:
         """(status, body) of one POST: through the worker, or inline where it cannot start."""
         if self._worker is not None:

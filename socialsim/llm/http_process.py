@@ -22,6 +22,7 @@ from pathlib import Path
 from socialsim.llm.http_worker import (
     CANCEL,
     POST,
+    READY,
     SETUP,
     TO_PARENT,
     TO_WORKER,
@@ -32,6 +33,7 @@ from socialsim.llm.http_worker import (
 )
 
 WORKER = str(Path(__file__).with_name("http_worker.py"))
+START_LIMIT_S = 60.0  # a worker not ready by then is given up on: calls are sent inline
 
 
 class HttpProcess(asyncio.Protocol):
@@ -47,11 +49,22 @@ class HttpProcess(asyncio.Protocol):
         self._pending: dict[int, asyncio.Future] = {}
         self._buffer = bytearray()
         self._ident = 0
+        self._ready: asyncio.Future | None = None
 
     @property
     def pid(self) -> int | None:
         """The worker's process id while it runs, else None."""
         return self._proc.pid if self._transport is not None and self._proc else None
+
+    async def start(self) -> None:
+        """Start the worker and wait until it is ready (OSError where it cannot start).
+
+        Callers wait for this before a call's time budget begins, so starting the worker
+        (a new Python process: about half a second, more on a loaded machine) never
+        counts against a model call's timeout.
+        """
+        if self._transport is None:
+            await self._start()
 
     async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
         """(status, body) of one POST; raises :class:`Unreachable` when no answer came."""
@@ -98,9 +111,19 @@ class HttpProcess(asyncio.Protocol):
             finally:
                 theirs.close()
             loop = asyncio.get_running_loop()
+            self._ready = loop.create_future()
             await loop.create_connection(lambda: self, sock=mine)
             assert self._transport is not None
             self._transport.write(TO_WORKER.pack(len(self._setup), 0, SETUP) + self._setup)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._ready), START_LIMIT_S)
+            except (TimeoutError, ConnectionError) as exc:
+                if self._transport is not None:
+                    self._transport.close()
+                    self._transport = None
+                raise OSError(
+                    f"the HTTP worker process did not start ({exc or 'timeout'})"
+                ) from None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -111,6 +134,10 @@ class HttpProcess(asyncio.Protocol):
         self._buffer += data
         pending = self._pending
         for (_, ident, status), body in frames(self._buffer, TO_PARENT):
+            if status == READY:
+                if self._ready is not None and not self._ready.done():
+                    self._ready.set_result(None)
+                continue
             future = pending.pop(ident, None)
             if future is not None and not future.done():
                 future.set_result((status, body))
@@ -120,6 +147,8 @@ class HttpProcess(asyncio.Protocol):
         pending, self._pending = self._pending, {}
         code = self._proc.poll() if self._proc is not None else None
         ended = "the HTTP worker process ended" + (f" (exit code {code})" if code else "")
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(ConnectionError(ended))
         for future in pending.values():
             if not future.done():
                 future.set_result((UNREACHABLE, ended.encode()))

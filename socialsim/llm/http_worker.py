@@ -32,6 +32,7 @@ import aiohttp
 
 SETUP, POST, CANCEL = 0, 1, 2
 UNREACHABLE = -1
+READY = -2  # status of the frame the worker sends once its session is up (call id 0)
 TO_WORKER = struct.Struct("<IIB")  # payload bytes, call id, op
 TO_PARENT = struct.Struct("<IIi")  # payload bytes, call id, HTTP status or UNREACHABLE
 URL_LENGTH = struct.Struct("<H")
@@ -120,6 +121,8 @@ class Worker(asyncio.Protocol):
                 self._session = session(
                     setup["connections"], setup["connect_timeout"], setup["headers"]
                 )
+                if self._transport is not None:
+                    self._transport.write(TO_PARENT.pack(0, 0, READY))
 
     async def _post(self, ident: int, url: str, body: bytes) -> None:
         assert self._session is not None, "a POST frame before the SETUP frame"

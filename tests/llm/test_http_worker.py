@@ -143,3 +143,28 @@ def test_where_no_process_can_be_started_the_calls_go_inline(stub, monkeypatch):
         results = client.run([ask(f"q{i}") for i in range(5)])
         assert client._http.worker_pid is None
     assert all(r.ok and r.text == "hello" for r in results) and stub.calls == 5
+
+
+def test_a_slow_worker_start_counts_against_no_timeout_or_deadline(stub, tmp_path, monkeypatch):
+    """A worker that takes 1.5 s to start: the call (0.3 s per attempt, 0.6 s in all, a 1 s
+    step deadline) still gets its answer in one attempt, through the worker."""
+    from socialsim.llm import http_process
+
+    slow = tmp_path / "slow_worker.py"
+    slow.write_text(
+        "import runpy, sys, time\n"
+        "time.sleep(1.5)\n"
+        f"sys.argv = [{http_process.WORKER!r}, *sys.argv[1:]]\n"
+        f"runpy.run_path({http_process.WORKER!r}, run_name='__main__')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(http_process, "WORKER", str(slow))
+    stub.behaviour = lambda body, n: (200, GOOD)
+    cfg = {"timeout": 0.3, "call_timeout": 0.6, "step_deadline": 1.0, "http_worker": True}
+    with make_client(stub, **cfg) as client:
+        started = time.monotonic()
+        [res] = client.run([ask("q", schema=Vote, seed=1)])
+        took = time.monotonic() - started
+        assert client._http.worker_pid is not None  # sent through the worker, not inline
+    assert res.ok and res.record.attempts == 1, res.error
+    assert took >= 1.5  # the start really was slow: the budgets did not run during it

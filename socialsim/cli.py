@@ -1,4 +1,4 @@
-"""The `socialsim` command line: run, sweep, analyze, report, llm check, version."""
+"""The `socialsim` command line: run, sweep, analyze, plan, report, llm check, version."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ app.add_typer(llm_app, name="llm")
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
 
+PluginsOption = Annotated[
+    bool,
+    typer.Option(
+        "--plugins",
+        help="import the plugins: the directory's config.yaml names (a plugin is Python code: "
+        "pass this only for a directory you trust)",
+    ),
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="override a config key, e.g. --set network.kind=ring (repeatable)"),
@@ -53,7 +61,10 @@ def run_cmd(
         Path | None, typer.Option("--out", help="run directory (default: output.dir/NAME-sSEED)")
     ] = None,
     set_: SetOption = None,
-    report: Annotated[bool, typer.Option("--report/--no-report", help="write report.html")] = True,
+    report: Annotated[
+        bool | None,
+        typer.Option("--report/--no-report", help="write report.html (default: output.report)"),
+    ] = None,
     control: Annotated[
         bool,
         typer.Option(
@@ -68,6 +79,7 @@ def run_cmd(
         Path | None,
         typer.Option("--resume", help="finish a killed run (or arms) directory in place"),
     ] = None,
+    plugins: PluginsOption = False,
 ) -> None:
     """Run one experiment and write its run directory (or its arms, with --control)."""
     from socialsim.simulation.config import ExperimentConfig
@@ -75,7 +87,7 @@ def run_cmd(
     from socialsim.simulation.runner import run
 
     if resume is not None:
-        _resume(resume, config, out, set_, control, replicates, report, quiet)
+        _resume(resume, config, out, set_, control, replicates, report, quiet, plugins)
         return
     if config is None:
         raise SocialsimError("give a config (socialsim run CONFIG) or --resume RUN_DIR")
@@ -100,34 +112,37 @@ def run_cmd(
         _print_summary(result)
 
 
-def _resume(run_dir, config, out, set_, control, replicates, report, quiet) -> None:
+def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plugins) -> None:
     """`socialsim run --resume RUN_DIR`: the run's own config, nothing else."""
     from socialsim.simulation.progress import RunProgress
-    from socialsim.simulation.resume import resumable_config, resume
+    from socialsim.simulation.resume import check_resumable, resumable_config, resume
 
     if config is not None or out is not None or set_ or control or replicates is not None:
         raise SocialsimError(
             "--resume takes the run directory alone: the run's own config.yaml is used "
             "(no CONFIG, --out, --set, --control or --replicates)"
         )
-    _need_dir(run_dir)
-    cfg = resumable_config(run_dir)
+    check_resumable(run_dir)
+    cfg = resumable_config(run_dir, plugins=plugins)
     arms = 2 if cfg.control else 1
     total = cfg.steps * cfg.replicates * arms if cfg.mode == "step" else None
     with (
         _interruptible(),
         RunProgress(cfg, total=total, console=err_console, enabled=not quiet) as progress,
     ):
-        result = resume(run_dir, on_step=progress.update, report=report)
+        result = resume(run_dir, on_step=progress.update, report=report, plugins=plugins)
     if hasattr(result, "runs"):
         _print_arms(result)
     else:
         resumed = result.summary["run"].get("resumed") or {}
-        if resumed and not resumed.get("matched"):
+        kept = run_dir / str(resumed.get("interrupted_log") or "")
+        if resumed.get("matched") is False and kept.is_file():
             err_console.print(
                 "warning: the replay differs from the killed run's log (the code, config or "
-                f"cache changed); the old log is kept as {resumed.get('interrupted_log')}",
+                f"cache changed); the old log is kept as {kept}",
                 markup=False,
+                highlight=False,
+                soft_wrap=True,
             )
         _print_summary(result)
 
@@ -149,10 +164,18 @@ def sweep(
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.experiment import sweep as run_sweep
 
+    if workers is not None and workers < 1:
+        raise SocialsimError(f"--workers {workers} must be >= 1 (worker processes)")
     cfg = ExperimentConfig.from_yaml(config, overrides=set_ or [])
     with _interruptible("finished cells are kept; running the sweep again resumes it"):
         results = run_sweep(
-            cfg, out=out, executor=executor, workers=workers, progress=not quiet, address=address
+            cfg,
+            out=out,
+            executor=executor,
+            workers=workers,
+            progress=not quiet,
+            report=cfg.output.report,
+            address=address,
         )
     _print_sweep(results, list(cfg.sweep))
 
@@ -160,14 +183,17 @@ def sweep(
 @app.command()
 def analyze(
     run_dir: Annotated[Path, typer.Argument(help="a run, arms or sweep directory")],
+    plugins: PluginsOption = False,
 ) -> None:
     """Compute the measures of a run (every run of an arms directory; a sweep's summary) again."""
     from socialsim.analysis.summarize import analyze_dir
+    from socialsim.registry import trust_plugins
     from socialsim.simulation.arms import analyze_arms, is_arms_dir
 
     _need_dir(run_dir)
+    trust_plugins(run_dir, plugins, needed=True, command="analyze")  # measures may be theirs
     if is_arms_dir(run_dir):
-        result = analyze_arms(run_dir)
+        result = analyze_arms(run_dir, plugins=plugins)
         console.print(f"wrote {run_dir / 'summary.json'}, results.csv and every run's summary")
         _print_arms(result)
         return
@@ -175,23 +201,86 @@ def analyze(
     if (run_dir / "sweep.json").is_file():
         console.print(f"wrote {run_dir / 'summary.json'}")
         sensitivity = (summary or {}).get("prompt_sensitivity") or {}
+        if sensitivity:
+            from socialsim.analysis.prompt_sensitivity import sensitivity_lines
+
+            for line in sensitivity_lines(sensitivity):
+                console.print(line, markup=False, highlight=False)
         if sensitivity.get("template_sensitive"):
             console.print(
-                "[bold red]a headline measure is template-sensitive[/bold red]: its spread "
-                "across prompt wordings exceeds its effect (see the sweep's report)"
+                "[bold red]a headline measure is template-sensitive[/bold red]: the prompt's "
+                "wording moves it beyond seed-to-seed variation (see the sweep's report)"
             )
         return
     console.print(f"wrote {run_dir / 'summary.json'} and {run_dir / 'tables'}/")
 
 
 @app.command()
+def plan(
+    arms_dir: Annotated[Path, typer.Argument(help="a pilot arms directory (run with --control)")],
+    effect: Annotated[float, typer.Option("--effect", help="the difference to detect, e.g. 0.05")],
+    measure: Annotated[
+        str | None, typer.Option("--measure", help="one compared measure (default: all)")
+    ] = None,
+    power: Annotated[float, typer.Option("--power", help="chance to detect the effect")] = 0.8,
+    alpha: Annotated[float, typer.Option("--alpha", help="two-sided test level")] = 0.05,
+) -> None:
+    """Replicates needed to detect an effect, from a pilot arms directory (paired t-test)."""
+    from socialsim.analysis.stats import MIN_REPLICATES
+    from socialsim.simulation.arms import plan_arms
+
+    _need_dir(arms_dir)
+    rows = plan_arms(arms_dir, effect, measure, power, alpha)
+    n = max((r["n"] for r in rows), default=0)
+    console.print(
+        f"[bold]plan[/bold] from {arms_dir} ({n} replicate{'s' if n != 1 else ''}): to detect "
+        f"{effect:g} with power {power:.0%} (paired t-test, {alpha:g} two-sided)",
+        highlight=False,
+    )
+    for r in rows:
+        if r["basis"] is None:
+            console.print(
+                f"  {r['measure']}: no SD from {r['n']} replicate(s) and not a share or "
+                f"credence; run a pilot with --replicates {MIN_REPLICATES}",
+                highlight=False,
+                markup=False,
+            )
+            continue
+        if r["basis"] == "pilot":
+            sd = f"SD of paired differences {r['sd_used']:.4g}"
+            if r["sd_used"] == 0:
+                sd += " (they did not vary in the pilot; a larger pilot gives a truer SD)"
+        else:
+            sd = "worst case: SD at most 1 (a share or credence: differences lie in [-1, 1])"
+        now = (
+            f"; at {r['n']} replicates the minimum detectable effect is {r['mde']:.3g}"
+            if r["mde"] is not None
+            else ""
+        )
+        console.print(
+            f"  {r['measure']}: {sd}; {r['replicates']} replicates{now}",
+            highlight=False,
+            markup=False,
+        )
+    if n < MIN_REPLICATES:
+        console.print(
+            f"a pilot with at least {MIN_REPLICATES} replicates (--replicates "
+            f"{MIN_REPLICATES}) gives a sharper answer",
+            highlight=False,
+        )
+
+
+@app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(help="a run, arms or sweep directory")],
+    plugins: PluginsOption = False,
 ) -> None:
     """Write a self-contained report.html for a run, arms or sweep directory."""
     from socialsim.analysis.report import write_report
+    from socialsim.registry import trust_plugins
 
     _need_dir(run_dir)
+    trust_plugins(run_dir, plugins, needed=False, command="report")
     console.print(f"wrote {write_report(run_dir)}")
 
 
@@ -203,30 +292,44 @@ def dashboard(
     set_: SetOption = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8765,
+    plugins: PluginsOption = False,
 ) -> None:
     """Serve a live dashboard (laid out like Mesa's SolaraViz) of a config, or replay a run directory."""
     from socialsim.dashboard.serve import serve
 
-    code = serve(path, list(set_ or []), host=host, port=port)
+    code = serve(path, list(set_ or []), host=host, port=port, plugins=plugins)
     if code:
         raise typer.Exit(code)
 
 
 @app.command()
 def export(
-    run_dir: Annotated[Path, typer.Argument(help="a run directory")],
+    run_dir: Annotated[Path, typer.Argument(help="a run, arms or sweep directory")],
     what: Annotated[str, typer.Option(help="transcripts | gexf")] = "transcripts",
+    plugins: PluginsOption = False,
 ) -> None:
-    """Export conversations as Markdown transcripts per agent pair, or the graph as GEXF."""
-    from socialsim.simulation.export import export_gexf, export_transcripts
+    """Export conversations as Markdown transcripts per agent pair, or the graph as GEXF.
 
-    _need_dir(run_dir)
-    if what == "transcripts":
-        console.print(f"wrote {export_transcripts(run_dir)}")
-    elif what == "gexf":
-        console.print(f"wrote {export_gexf(run_dir)}")
-    else:
+    An arms or sweep directory exports every run in it, each into its own directory."""
+    from socialsim.simulation.export import export_gexf, export_transcripts, run_dirs
+
+    exporters = {"transcripts": export_transcripts, "gexf": export_gexf}
+    if what not in exporters:
         raise SocialsimError(f"--what {what!r} is not one of transcripts, gexf")
+    _need_dir(run_dir)
+    from socialsim.registry import trust_plugins
+
+    trust_plugins(run_dir, plugins, needed=False, command="export")
+    runs = run_dirs(run_dir)
+    if not runs:
+        raise SocialsimError(
+            f"{str(run_dir)!r} holds no run (no events.jsonl in it or below); pass a run, "
+            "arms or sweep directory"
+        )
+    for one in runs:
+        console.print(f"wrote {exporters[what](one)}")
+    if len(runs) > 1:
+        console.print(f"exported {what} of {len(runs)} runs under {run_dir}")
 
 
 @app.command("list")
@@ -292,6 +395,17 @@ def _need_dir(path: Path) -> None:
         raise SocialsimError(f"{str(path)!r} is not a directory; pass a run or sweep directory")
 
 
+def _unusable(q: dict) -> str:
+    """Unusable answers, and how many a time limit cut, by setting: "3: 3 timed out (...)"."""
+    by = dict(q.get("timed_out_by") or {})  # a run's summary, or an arm's flat sums
+    by.update({k.split(".", 1)[1]: v for k, v in q.items() if k.startswith("timed_out_by.")})
+    cut = int(sum(by.values()))
+    if not cut:
+        return str(q.get("unusable", 0))
+    names = next(iter(by)) if len(by) == 1 else ", ".join(f"{k} {int(v)}" for k, v in by.items())
+    return f"{q.get('unusable', 0)}: {cut} timed out ({names})"
+
+
 def _print_summary(result) -> None:
     s = result.summary
     r, q = s["run"], s.get("data_quality", {})
@@ -299,7 +413,7 @@ def _print_summary(result) -> None:
     console.print(
         f"steps {r['steps_run']}, agents {r['agents']}, events {r['events']}, "
         f"LLM calls {q.get('calls', 0)} (cached {q.get('cached', 0)}, repaired "
-        f"{q.get('repaired', 0)}, unusable {q.get('unusable', 0)})",
+        f"{q.get('repaired', 0)}, unusable {_unusable(q)})",
         highlight=False,
     )
     for area, counts in q.get("answers", {}).items():
@@ -332,11 +446,21 @@ def _print_summary(result) -> None:
     for h in s.get("headline", []):
         if not h["measure"].startswith("claims."):
             console.print(f"{h['label']}: {h['value']:.3g}", highlight=False)
-    console.print(
-        "no control arm: this cannot tell an effect of the scenario from drift; "
-        "add --control (and --replicates N) for the effect with its interval",
-        highlight=False,
-    )
+    if _has_manipulation((s.get("scenario") or {}).get("kind")):
+        console.print(
+            "no control arm: this cannot tell an effect of the scenario from drift; "
+            "add --control (and --replicates N) for the effect with its interval",
+            highlight=False,
+        )
+
+
+def _has_manipulation(kind: str | None) -> bool:
+    """True for a scenario whose control arm removes something (worth a --control run)."""
+    from socialsim.registry import SCENARIOS
+
+    if not kind or kind == "none" or kind not in SCENARIOS:
+        return False
+    return bool(SCENARIOS.get(kind).obj.has_manipulation)
 
 
 def _print_arms(result) -> None:
@@ -345,7 +469,8 @@ def _print_arms(result) -> None:
     s = result.summary
     console.print(f"[bold]arms[/bold] {result.dir}")
     console.print(
-        f"seeds {s['seeds'][0]}..{s['seeds'][-1]} ({s['replicates']} replicates), arms: "
+        f"seeds {s['seeds'][0]}..{s['seeds'][-1]} ({s['replicates']} "
+        f"replicate{'' if s['replicates'] == 1 else 's'}), arms: "
         f"{', '.join(s['arms'])}",
         highlight=False,
     )
@@ -353,13 +478,23 @@ def _print_arms(result) -> None:
         if q.get("calls"):
             console.print(
                 f"{arm}: LLM calls {q['calls']} (cached {q.get('cached', 0)}, repaired "
-                f"{q.get('repaired', 0)}, unusable {q.get('unusable', 0)})",
+                f"{q.get('repaired', 0)}, unusable {_unusable(q)})",
                 highlight=False,
             )
     if s.get("effects"):
-        console.print("effect of the scenario (treatment minus matched control, 95% interval):")
+        with_interval = any(e.get("interval") for e in s["effects"])
+        console.print(
+            "effect of the scenario (treatment minus matched control, 95% interval over "
+            "replicates; 'detectable from': the minimum detectable effect, 80% power, 5% "
+            "two-sided, at this number of replicates):"
+            if with_interval
+            else "effect of the scenario (treatment minus matched control; no interval from "
+            "fewer than 3 replicates: one run's agents are not independent draws of the effect):",
+            highlight=False,
+        )
         for effect in s["effects"]:
-            console.print("  " + describe_effect(effect), highlight=False, markup=False)
+            line = describe_effect(effect, s.get("seconds_per_replicate"))
+            console.print("  " + line, highlight=False, markup=False)
     else:
         for arm, means in s.get("means", {}).items():
             for key, value in means.items():
@@ -393,16 +528,121 @@ def _warning_line(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main() -> None:
-    """Entry point: user errors print one line and exit 2, without a traceback."""
+    """Entry point: every failure is one line on stderr (exit 2: bad input, 1: a fault).
+
+    A failed command removes the run or sweep directories it left half-made; ``--debug``
+    (anywhere on the command line) shows the traceback instead of the line.
+    """
+    from socialsim.simulation.half_made import remove_half_made, tracking_new_dirs
+
     warnings.showwarning = _warning_line
+    debug = "--debug" in sys.argv[1:] or os.environ.get("SOCIALSIM_DEBUG", "") not in ("", "0")
+    args = [a for a in sys.argv[1:] if a != "--debug"]
+    command = _command_name(args)
+    with tracking_new_dirs() as made:
+        try:
+            code = app(args=args, prog_name="socialsim", standalone_mode=False)
+            if isinstance(code, int) and code:
+                sys.exit(code)
+        except KeyboardInterrupt:
+            err_console.print(
+                "interrupted: the run directory keeps every completed step", markup=False
+            )
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the one place every failure is reported
+            if _is_click_error(exc):
+                sys.exit(_report_usage_error(exc))
+            removed = remove_half_made(made)
+            if debug:
+                raise
+            sys.exit(_report_failure(exc, command, removed))
+
+
+def _is_click_error(exc: Exception) -> bool:
+    """A command-line parsing error or an abort (click's own, or typer's copy of click)."""
+    return "click" in type(exc).__module__ or isinstance(exc, typer.Abort)
+
+
+def _report_usage_error(exc: Exception) -> int:
+    """One line for a bad option or argument (the help for a bare group); its exit code."""
+    name = type(exc).__name__
+    if name == "NoArgsIsHelpError":  # `socialsim llm`: the help (typer's click prints it first)
+        if type(exc).__module__ == "click.exceptions":
+            exc.show()  # type: ignore[attr-defined]
+        return int(getattr(exc, "exit_code", 2))
+    if name == "Abort" or not hasattr(exc, "format_message"):
+        err_console.print("aborted", markup=False)
+        return 1
+    context = getattr(exc, "ctx", None)
+    hint = f" (see {context.command_path} --help)" if context is not None else ""
+    message = " ".join(exc.format_message().split())
+    err_console.print(f"error: {message}{hint}", highlight=False, markup=False, soft_wrap=True)
+    return int(getattr(exc, "exit_code", 2))
+
+
+def _command_name(args: list[str]) -> str:
+    """`socialsim run` or `socialsim llm check`: the command the arguments name."""
+    words = [a for a in args if not a.startswith("-")][:2]
+    if words and words[0] == "llm":
+        return "socialsim " + " ".join(words)
+    return "socialsim " + (words[0] if words else "")
+
+
+def _report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
+    """Print the one line for a failed command; its exit code (2: bad input, 1: a fault)."""
+    from pydantic import ValidationError
+    from yaml import YAMLError
+
+    from socialsim.validation import clip
+
+    cleaned = f" (removed the half-made {', '.join(map(str, removed))})" if removed else ""
+    if isinstance(exc, SocialsimError):
+        message = clip(" ".join(str(exc).split()), 1000)
+        err_console.print(
+            f"error: {message}{cleaned}", highlight=False, markup=False, soft_wrap=True
+        )
+        return 2
+    log = _write_traceback(exc, command)
+    where = f"the traceback is in {log}" if log else "the traceback could not be written"
+    if isinstance(exc, ValidationError | YAMLError):  # bad input that escaped its own check
+        from socialsim.validation import describe_error
+
+        said = describe_error(exc) if isinstance(exc, ValidationError) else str(exc)
+        err_console.print(
+            f"error: {clip(' '.join(said.split()), 300)} ({command}; {where}){cleaned}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return 2
+    message = clip(" ".join(str(exc).split()), 300)
+    err_console.print(
+        f"error: {command} failed: {type(exc).__name__}: {message} (a fault in socialsim, not in "
+        f"the input; {where}; --debug shows it){cleaned}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    return 1
+
+
+def _write_traceback(exc: Exception, command: str) -> Path | None:
+    """The traceback of `exc` in a new file under the temp folder's socialsim-logs; its path."""
+    import tempfile
+    import time
+    import traceback
+
+    folder = Path(tempfile.gettempdir()) / "socialsim-logs"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = command.removeprefix("socialsim ").replace(" ", "-") or "socialsim"
+    path = folder / f"{name}-{stamp}-{os.getpid()}.log"
     try:
-        app()
-    except SocialsimError as exc:
-        err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("interrupted: the run directory keeps every completed step", markup=False)
-        sys.exit(130)
+        folder.mkdir(parents=True, exist_ok=True)
+        text = "".join(traceback.format_exception(exc))
+        path.write_text(f"{command} {' '.join(sys.argv[1:])}\n{text}", encoding="utf-8")
+    except OSError:
+        return None
+    return path
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ without a traceback. Library code raises these for bad input; anything else is a
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 
 class SocialsimError(Exception):
     """Bad input from the user: the message names what is wrong and how to fix it."""
@@ -25,3 +29,25 @@ class DataFileError(SocialsimError):
 
 class EndpointDown(LLMSetupError):
     """A model endpoint failed so many requests in a row that the run stops."""
+
+
+def require_file(
+    path: str | os.PathLike, what: str, error: type = DataFileError, given: str | None = None
+) -> Path:
+    """`path` when it is a regular file; `error` saying what it is instead (absent, a folder...).
+
+    The message reads ``{what} {given!r} does not exist``; `given` defaults to the path.
+    """
+    path = Path(path)
+    named = f"{what} {(str(path) if given is None else given)[:200]!r}"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise error(f"{named} does not exist; check the path") from None
+    except OSError as exc:
+        raise error(f"{named} cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{named} is a directory; give the path of a file in it")
+    if not stat.S_ISREG(mode):
+        raise error(f"{named} is not a regular file (a device, pipe or socket); give a file path")
+    return path

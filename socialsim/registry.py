@@ -125,7 +125,7 @@ class Registry:
     def unknown(self, name: Any) -> str:
         """The one-line error for a name that is not registered."""
         return (
-            f"{self.key}: {name!r} is not one of {', '.join(self.names())} "
+            f"{self.key}: {shown(name)} is not one of {', '.join(self.names())} "
             f"(register your own with socialsim.register_{self.what})"
         )
 

@@ -10,9 +10,25 @@ files) is made here, so they all read alike::
 
 from __future__ import annotations
 
-from typing import Any
+import math
+import re
+import types
+import typing
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
+
+_SHAPES = {
+    "string_type": "a string (quote it)",
+    "list_type": "a list, e.g. [a, b]",
+    "tuple_type": "a list, e.g. [a, b]",
+    "dict_type": "a mapping, e.g. {key: value}",
+    "model_type": "a mapping, e.g. {key: value}",
+    "model_attributes_type": "a mapping, e.g. {key: value}",
+}
+# the parts of an error's location that name a validator or a member of a union, not a field
+_UNION_TAG = re.compile(r"^(function-|model-|str$|int$|float$|bool$|none$|[a-z]+\[)")
 
 _BOUNDS = {
     "greater_than": "> {gt}",
@@ -31,14 +47,14 @@ def describe_error(
     keys belong to (``"policy deffuant"``).
     """
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "model-")))
+    loc = ".".join(str(p) for p in err["loc"] if not _UNION_TAG.match(str(p)))
     path = ".".join(p for p in (where, loc) if p)
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     msg = str(err["msg"]).removeprefix("Value error, ")
     head = f"{path}: " if path else ""
     if kind == "literal_error":
         allowed = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return f"{head}{value!r} is not one of {allowed}"
+        return f"{head}{shown(value)} is not one of {allowed}"
     if kind == "extra_forbidden":
         fields = _allowed(model, err["loc"][:-1])
         allowed = f"; allowed: {', '.join(fields) or 'none'}" if fields is not None else ""
@@ -48,19 +64,82 @@ def describe_error(
     if kind == "missing":
         return f"{head}required field is missing"
     if kind in _BOUNDS:
-        return f"{head}{value!r} must be {_BOUNDS[kind].format(**ctx)}"
+        return f"{head}{shown(value)} must be {_BOUNDS[kind].format(**ctx)}"
     if kind == "string_pattern_mismatch":
-        return f"{head}{value!r} may hold only letters, digits, '_', '-' and '.' (no path)"
+        return f"{head}{shown(value)} may hold only letters, digits, '_', '-' and '.' (no path)"
     if kind in ("finite_number",):
-        return f"{head}{value!r} must be a finite number"
+        return f"{head}{shown(value)} must be a finite number"
     if kind == "value_error" or kind == "assertion_error":
         return f"{head}{msg}"
-    if kind.startswith(("float", "int")) and not isinstance(value, dict | list):
-        return f"{head}{value!r} must be a {'whole ' if kind.startswith('int') else ''}number"
+    if kind.startswith(("float", "int")):
+        whole = "whole " if kind.startswith("int") else ""
+        return f"{head}{shown(value)} must be a {whole}number"
     if kind.startswith("bool"):
-        return f"{head}{value!r} must be true or false"
-    shown = "" if isinstance(value, dict | list) or value is None else f"{value!r} "
-    return f"{head}{shown}{msg[:1].lower()}{msg[1:]}"
+        return f"{head}{shown(value)} must be true or false"
+    if kind in _SHAPES:
+        return f"{head}{shown(value)} must be {_SHAPES[kind]}"
+    echoed = "" if isinstance(value, dict | list) or value is None else f"{shown(value)} "
+    return f"{head}{echoed}{msg[:1].lower()}{clip(msg[1:], 200)}"
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as a message echoes it: its repr cut at `limit` characters, NaN as NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return clip(repr(value), limit)
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """`text` cut at `limit` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class BoolsAreNotNumbers(BaseModel):
+    """A model whose number fields refuse true/false and whose true/false fields refuse numbers.
+
+    Pydantic reads ``true`` as 1 for an int field and ``1`` as true for a bool field; a
+    config that says either means something else, so it is refused, naming the field.
+    """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _bools_are_not_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None:
+            return value
+        sort = _scalar_sort(field.annotation)
+        if sort == "number" and isinstance(value, bool):
+            raise ValueError(f"{str(value).lower()} is not a number; give a number")
+        if sort == "bool" and value is not None and not _is_bool(value):
+            raise ValueError(f"{shown(value)} must be true or false")
+        return value
+
+
+def _is_bool(value: Any) -> bool:
+    """True for Python's and NumPy's booleans."""
+    return isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"
+
+
+@cache
+def _scalar_sort(annotation: Any) -> str:
+    """ "number" for an int/float field (optional or not), "bool" for a bool one, else ""."""
+    kinds = set(_leaf_types(annotation))
+    if bool in kinds and not kinds & {int, float, str}:
+        return "bool"
+    if kinds & {int, float} and bool not in kinds:
+        return "number"
+    return ""
+
+
+def _leaf_types(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _leaf_types(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _leaf_types(arg)]
+    if origin is Literal:
+        return [type(a) for a in typing.get_args(annotation)]
+    return [annotation]
 
 
 def _allowed(model: type[BaseModel] | None, loc: tuple) -> list[str] | None:

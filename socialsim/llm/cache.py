@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from socialsim.errors import LLMSetupError
 from socialsim.llm.types import Completion, Messages
 
 DEFAULT_CACHE_PATH = ".socialsim_cache/responses.sqlite"
@@ -50,6 +53,33 @@ def cache_key(
     return hashlib.sha256(_ENCODER.encode(payload).encode()).hexdigest()
 
 
+def cache_path_problem(path: str | Path) -> str | None:
+    """What keeps `path` from being a cache file (a directory, a device, a read-only place), or None."""
+    path = Path(path)
+    shown = repr(str(path)[:80])
+    fix = "give a file path such as .socialsim_cache/responses.sqlite (or set cache: false)"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        return f"{shown} cannot be used ({exc.strerror or exc}); {fix}"
+    if mode is not None and stat.S_ISDIR(mode):
+        return f"{shown} is a directory; give a file path in it, e.g. {str(path)[:60]}/responses.sqlite"
+    if mode is not None and not stat.S_ISREG(mode):
+        return f"{shown} is not a regular file (a device, pipe or socket); {fix}"
+    if mode is not None and not os.access(path, os.R_OK | os.W_OK):
+        return f"{shown} cannot be read and written by this user; {fix}"
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{shown}: {str(folder)[:80]!r} is a file, not a directory; {fix}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{shown}: the directory {str(folder)[:80]!r} is not writable; {fix}"
+    return None
+
+
 class ResponseCache:
     """A response cache in one SQLite file; safe across threads (serialized) and processes (WAL)."""
 
@@ -57,18 +87,35 @@ class ResponseCache:
         self, path: str | Path = DEFAULT_CACHE_PATH, busy_timeout_ms: int = 60_000
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        problem = cache_path_problem(self.path)
+        if problem:
+            raise LLMSetupError(f"response cache {problem}")
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            str(self.path),
-            timeout=busy_timeout_ms / 1000,
-            check_same_thread=False,
-            isolation_level=None,
-        )
-        self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                str(self.path),
+                timeout=busy_timeout_ms / 1000,
+                check_same_thread=False,
+                isolation_level=None,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise LLMSetupError(
+                f"response cache {str(self.path)[:80]!r} cannot be opened ({exc}); give another "
+                "cache_path (or set cache: false)"
+            ) from None
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            what = "is not an SQLite file" if "not a database" in str(exc) else f"failed ({exc})"
+            raise LLMSetupError(
+                f"response cache {str(self.path)[:80]!r} {what}; give another cache_path (or set "
+                "cache: false); the file is left as it is"
+            ) from None
 
     def get(self, key: str) -> Completion | None:
         """The stored answer for `key`, or None."""

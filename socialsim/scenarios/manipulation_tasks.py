@@ -14,11 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from socialsim.errors import DataFileError
 from socialsim.validation import describe_error
+from socialsim.yaml_safe import load_yaml_file, load_yaml_text
 
 Domain = Literal["financial", "emotional"]
 DOMAINS: tuple[str, ...] = Domain.__args__  # type: ignore[attr-defined]
@@ -76,7 +76,8 @@ def builtin_tasks() -> tuple[DecisionTask, ...]:
         .joinpath("data/decision_tasks.yaml")
         .read_text("utf-8")
     )
-    return tuple(parse_tasks(yaml.safe_load(text), "socialsim/scenarios/data/decision_tasks.yaml"))
+    source = "socialsim/scenarios/data/decision_tasks.yaml"
+    return tuple(parse_tasks(load_yaml_text(text, source, error=DataFileError), source))
 
 
 def task_library(path: str | Path | None = None) -> dict[str, DecisionTask]:
@@ -85,12 +86,7 @@ def task_library(path: str | Path | None = None) -> dict[str, DecisionTask]:
     if path is None:
         return library
     path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"decision tasks file {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DataFileError(f"{path}: YAML syntax error: {str(exc).splitlines()[0]}") from None
+    data = load_yaml_file(path, "decision tasks file", error=DataFileError)
     library.update({t.id: t for t in parse_tasks(data, str(path))})
     return library
 

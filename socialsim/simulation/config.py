@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -20,11 +19,23 @@ from pydantic import (
 
 from socialsim.errors import ConfigError
 from socialsim.llm.types import LLMConfig
-from socialsim.registry import MEASURES, NETWORKS, POLICIES, SCENARIOS, load_plugins
-from socialsim.validation import describe_error
+from socialsim.registry import (
+    MEASURES,
+    NETWORKS,
+    POLICIES,
+    SCENARIOS,
+    PluginsNotTrusted,
+    load_plugins,
+)
+from socialsim.simulation.sweep_grid import check_grid_size
+from socialsim.validation import BoolsAreNotNumbers, describe_error
+from socialsim.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
+
+#: the largest seed: every seed (and seed + replicate) stays an exact JSON number
+MAX_SEED = 2**53 - 1
 
 
-class _Strict(BaseModel):
+class _Strict(BoolsAreNotNumbers):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
@@ -201,7 +212,7 @@ class OutputConfig(_Strict):
     )
     checkpoint: bool = Field(
         True,
-        description="save the run's state at step boundaries (checkpoint.pkl) so that "
+        description="save the run's state at step boundaries (checkpoint.npz) so that "
         "`socialsim run --resume` continues from the last one; off, a resume replays the run",
     )
 
@@ -226,7 +237,9 @@ class ExperimentConfig(_Strict):
         description="modules or .py files (relative to the config) that register policies, "
         "networks, scenarios or measures; imported before the rest is checked",
     )
-    seed: int = Field(0, strict=True)
+    seed: int = Field(
+        0, ge=0, le=MAX_SEED, strict=True, description="seeds every random draw of the run"
+    )
     steps: int = Field(10, ge=0, le=1_000_000, strict=True)
     until: float | None = Field(None, gt=0.0, description="event mode: run until this time")
     mode: Literal["step", "event"] = "step"
@@ -257,19 +270,38 @@ class ExperimentConfig(_Strict):
         plugins = data["plugins"]
         if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
             raise ConfigError("plugins: expected a list of module names or .py paths")
-        base = (info.context or {}).get("base_dir")
-        return {**data, "plugins": load_plugins(plugins, base)}
+        context = info.context or {}
+        trusted = context.get("plugins", True)
+        names = load_plugins(plugins, context.get("base_dir"), trusted, context.get("source", ""))
+        return {**data, "plugins": names}
+
+    @model_validator(mode="after")
+    def _control_needs_scenario(self) -> ExperimentConfig:
+        if self.control and self.scenario.kind == "none":
+            raise ConfigError(
+                "control: a control arm removes the scenario's manipulation, and this config has "
+                "no scenario (scenario.kind: none), so both arms would be the same run; set "
+                "scenario.kind or drop control / --control"
+            )
+        return self
 
     @field_validator("claims")
     @classmethod
     def _claims_valid(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         from socialsim.agents.beliefs import Claim
 
+        first: dict[str, int] = {}
         for i, spec in enumerate(value):
             try:
-                Claim.model_validate(spec)
+                claim = Claim.model_validate(spec)
             except ValidationError as exc:
                 raise ConfigError(describe_error(exc, f"claims[{i}]", model=Claim)) from None
+            if claim.id in first:
+                raise ConfigError(
+                    f"claims[{i}].id: {claim.id!r} is already the id of claims[{first[claim.id]}]; "
+                    "give each claim its own id"
+                )
+            first[claim.id] = i
         return value
 
     @field_validator("sweep")
@@ -278,40 +310,45 @@ class ExperimentConfig(_Strict):
         for key, values in value.items():
             if not values:
                 raise ValueError(f"sweep.{key} is empty; give at least one value")
+        check_grid_size(value)
         return value
 
     # --- loading -----------------------------------------------------------------------------
     @classmethod
     def from_dict(
-        cls, data: dict[str, Any], source: str = "config", base_dir: Path | None = None
+        cls,
+        data: dict[str, Any],
+        source: str = "config",
+        base_dir: Path | None = None,
+        plugins: bool = True,
     ) -> ExperimentConfig:
-        """Validate a dict; ConfigError with one line naming the field and allowed values."""
+        """Validate a dict; ConfigError with one line naming the field and allowed values.
+
+        `plugins` False imports none of its ``plugins:`` (a config naming any is refused with
+        :class:`~socialsim.registry.PluginsNotTrusted`).
+        """
         if not isinstance(data, dict):
             raise ConfigError(
                 f"{source}: expected a mapping at the top level, got {type(data).__name__}"
             )
         try:
-            return cls.model_validate(data, context={"base_dir": base_dir})
+            context = {"base_dir": base_dir, "plugins": plugins, "source": source}
+            return cls.model_validate(data, context=context)
+        except PluginsNotTrusted:
+            raise
         except ValidationError as exc:
             raise ConfigError(f"{source}: {describe_error(exc, model=cls)}") from None
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
 
     @classmethod
-    def from_yaml(cls, path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
-        """Load a YAML file, apply `key=value` overrides, validate."""
+    def from_yaml(
+        cls, path: str | Path, overrides: list[str] | None = None, plugins: bool = True
+    ) -> ExperimentConfig:
+        """Load a YAML file, apply `key=value` overrides, validate (`plugins` False: import
+        none of its ``plugins:``, and refuse it if it names any)."""
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(
-                f"config file {str(path)!r} does not exist; pass the path to a YAML config"
-            )
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+        data = load_yaml_file(path, "config file")
         if data is None:
             raise ConfigError(
                 f"{path}: the config is empty; give at least `name:` and the sections you "
@@ -320,7 +357,7 @@ class ExperimentConfig(_Strict):
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level")
         data = apply_overrides(data, overrides or [])
-        cfg = cls.from_dict(data, source=str(path), base_dir=path.parent)
+        cfg = cls.from_dict(data, source=str(path), base_dir=path.parent, plugins=plugins)
         cfg._base_dir = path.parent
         return cfg
 
@@ -370,8 +407,8 @@ def _split(override: str) -> tuple[str, Any]:
     if not key:
         raise ConfigError(f"--set {override!r}: the key is empty")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = load_yaml_text(raw, f"--set {key}") if raw.strip() else ""
+    except YAMLSyntaxError:
         value = raw
     return key, value
 

@@ -31,12 +31,12 @@ def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProc
     [
         ("", "the config is empty"),
         ("[1, 2]\n", "expected a mapping at the top level"),
-        ("population: {size: true}\n", "population.size: True must be a whole number"),
+        ("population: {size: true}\n", "population.size: true is not a number"),
         ("steps: 2.5\n", "steps: 2.5 must be a whole number"),
         ("network: {kind: watts_strogatz, params: {p: 2}}\n", "network.params.p: 2 must be <= 1"),
-        ("network: {kind: watts_strogatz, params: {p: .nan}}\n", "network.params.p: nan must be a finite number"),
+        ("network: {kind: watts_strogatz, params: {p: .nan}}\n", "network.params.p: NaN must be a finite number"),
         ("network: {kind: erdos_renyi, params: {p: -0.5}}\n", "network.params.p: -0.5 must be >= 0"),
-        ("agents: {activation_fraction: .nan}\n", "agents.activation_fraction: nan must be a finite number"),
+        ("agents: {activation_fraction: .nan}\n", "agents.activation_fraction: NaN must be a finite number"),
         ("name: '../../escaped'\n", "name: '../../escaped' may hold only letters"),
         ("name: /tmp/abs\n", "name: '/tmp/abs' may hold only letters"),
         ("claims: [{id: 'a/b', text: x}]\n", "claims[0].id: 'a/b' may hold only letters"),
@@ -54,7 +54,8 @@ def test_bad_configs_are_one_line_exit_2_and_write_nothing(tmp_path, text, messa
 def test_errors_found_while_building_leave_no_directory_behind(tmp_path):
     # k >= n is only known once the population size meets the network
     (tmp_path / "c.yaml").write_text(RULE.replace("ring", "watts_strogatz").replace("8", "3"))
-    for extra in ([], ["--control"]):
+    scenario = ["--set", "scenario.kind=misinformation", "--set", "scenario.params.claim=australia_capital"]  # fmt: skip
+    for extra in ([], ["--control", *scenario]):
         done = cli("run", "c.yaml", "--out", "r", "-q", *extra, cwd=tmp_path)
         assert (
             done.returncode == 2 and "network.params.k: 4 must be < population.size (8)" not in ""

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from socialsim.errors import DataFileError
 from socialsim.validation import describe_error
+from socialsim.yaml_safe import load_yaml_file
 
 Label = Literal["expected", "okay", "unexpected"]
 LABELS: tuple[str, ...] = ("expected", "okay", "unexpected")
@@ -351,12 +351,7 @@ def builtin_library() -> NormLibrary:
 def load_yaml_frames(path: str | Path) -> list[NormFrame]:
     """Frames from a YAML file with a top-level `frames:` list."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataFileError(
-            f"{path}: cannot read norms YAML ({str(exc).splitlines()[0]})"
-        ) from None
+    data = load_yaml_file(path, "norms file", error=DataFileError) or {}
     items = data.get("frames") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise DataFileError(f"{path}: expected a top-level 'frames:' list")

@@ -207,15 +207,16 @@ def test_rule_baseline_in_control_gives_drawn_targets_the_neutral_share(tmp_path
 
 
 def test_arms_give_an_effect_on_the_headline(tmp_path):
-    config = cfg(tmp_path, size=300).with_overrides({"control": True, "replicates": 2})
+    config = cfg(tmp_path, size=300).with_overrides({"control": True, "replicates": 3})
     arms = ss.run(config, out=tmp_path / "arms")
     effect = next(
         e
         for e in arms.summary["effects"]
         if e["measure"] == "manipulation.assigned.manipulative.rate"
     )
-    assert effect["n_replicates"] == 2 and effect["difference"] > 0.1
-    assert effect["ci_low"] is not None
+    assert effect["n_replicates"] == 3 and effect["difference"] > 0.1
+    assert effect["interval"] == {"method": "paired t", "level": 0.95, "n": 3}
+    assert effect["ci_low"] <= effect["difference"] <= effect["ci_high"]
 
 
 # --- the LLM path with a scripted client -----------------------------------------------------------

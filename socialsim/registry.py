@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import sys
 import traceback
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +38,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from socialsim.errors import ConfigError, SocialsimError, require_file
-from socialsim.validation import clip, describe_error, shown
+from socialsim.validation import _scalar_sort, clip, describe_error, shown
 
 
 class NoParams(BaseModel):
@@ -132,12 +134,51 @@ class Registry:
     def validate(self, name: str, params: dict[str, Any] | None, where: str) -> BaseModel:
         """`params` checked against the entry's Params; ConfigError naming the field."""
         entry = self.get(name)
+        problem = wrong_numbers(entry.params, params or {}, where)
+        if problem is not None:
+            raise ConfigError(problem)
         try:
             return entry.params.model_validate(params or {})
         except ValidationError as exc:
             raise ConfigError(
                 describe_error(exc, where, model=entry.params, owner=f"{self.what} {name}")
             ) from None
+
+
+def wrong_numbers(model: type[BaseModel], values: Any, where: str) -> str | None:
+    """The one-line error for a true/false or NaN given where `model` takes a number.
+
+    Pydantic reads ``true`` as 1 and takes NaN where a number field has no bounds; in a
+    config either means something else. Nested models and lists of them are walked, so
+    every registered entry's params (a user's too) are held to this.
+    """
+    if not isinstance(values, dict):
+        return None
+    for key, value in values.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            continue
+        at = f"{where}.{key}"
+        sort = _scalar_sort(field.annotation)
+        if sort == "number" and isinstance(value, bool):
+            return f"{at}: {str(value).lower()} is not a number; give a number"
+        if sort == "number" and isinstance(value, float) and math.isnan(value):
+            return f"{at}: NaN is not a number; give a number"
+        for inner in _models_of(field.annotation):
+            items = value if isinstance(value, list) else [value]
+            for i, item in enumerate(items):
+                place = f"{at}[{i}]" if isinstance(value, list) else at
+                problem = wrong_numbers(inner, item, place)
+                if problem is not None:
+                    return problem
+    return None
+
+
+def _models_of(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation holds (directly, optional, or as list items)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_of(arg)]
 
 
 POLICIES = Registry(

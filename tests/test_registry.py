@@ -273,3 +273,38 @@ def test_a_registered_deciding_policy_builds_the_requests(tmp_path):
     assert len(seen) == 4 and all(s.endswith("Answer in five words.") for s in seen)
     assert set(run.personas["policy"]) == {"test_terse_llm"}
     assert run.summary["data_quality"]["calls"] == 4
+
+
+def test_registered_params_refuse_true_false_and_nan_where_a_number_goes():
+    """Every registry holds every entry's params to numbers: nested models and lists too."""
+    from pydantic import BaseModel
+
+    from socialsim.errors import ConfigError
+    from socialsim.registry import SCENARIOS, wrong_numbers
+
+    class Inner(BaseModel):
+        count: int = 1
+        share: float | None = None
+
+    class Outer(BaseModel):
+        rate: float = 0.5
+        flag: bool = False
+        inner: Inner = Inner()
+        many: list[Inner] = []
+
+    assert wrong_numbers(Outer, {"rate": 0.2, "flag": True, "inner": {"count": 3}}, "x") is None
+    assert (
+        wrong_numbers(Outer, {"rate": True}, "x") == "x.rate: true is not a number; give a number"
+    )
+    assert (
+        wrong_numbers(Outer, {"rate": float("nan")}, "x")
+        == "x.rate: NaN is not a number; give a number"
+    )
+    assert wrong_numbers(Outer, {"inner": {"count": False}}, "x") == (
+        "x.inner.count: false is not a number; give a number"
+    )
+    assert wrong_numbers(Outer, {"many": [{"share": 0.1}, {"share": float("nan")}]}, "x") == (
+        "x.many[1].share: NaN is not a number; give a number"
+    )
+    with pytest.raises(ConfigError, match=r"^scenario.params.threshold: true is not a number"):
+        SCENARIOS.validate("donor_game", {"threshold": True}, "scenario.params")

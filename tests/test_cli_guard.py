@@ -221,3 +221,15 @@ def test_a_validation_error_that_escaped_its_check_is_still_bad_input(
     done = run_cli("run", str(config), "--out", str(tmp_path / "r"), "-q")
     assert done.code == 2 and len(done.err_lines) == 1, done.err
     assert "window: -1 must be > 0.0 (socialsim run; the traceback is in " in done.err
+
+
+@pytest.mark.parametrize("command", ["analyze", "report"])
+def test_analyze_and_report_refuse_a_directory_that_holds_no_run(tmp_path, command):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli(command, str(empty))
+    assert result.code == 2
+    assert result.err_lines == [
+        f"error: {str(empty)!r} holds no run (no events.jsonl); pass a run, arms or sweep directory"
+    ]
+    assert list(empty.iterdir()) == []  # nothing written into it

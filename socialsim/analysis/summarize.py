@@ -44,6 +44,7 @@ from socialsim.analysis.measures import (
     compute_measures,
 )
 from socialsim.csv_safe import read_csv, write_csv
+from socialsim.errors import ConfigError
 
 
 def run_facts(run: RunData) -> dict[str, Any]:
@@ -382,6 +383,14 @@ def write_tables(root: Path, run: RunData, threshold: float | None = None) -> No
         write_csv(table, tables_dir / f"{name}.csv")
 
 
+def require_run(root: Path) -> None:
+    """ConfigError unless `root` holds a run's event log (nothing is written into it then)."""
+    if not ((root / "events.jsonl").is_file() or (root / "events.parquet").is_file()):
+        raise ConfigError(
+            f"{str(root)!r} holds no run (no events.jsonl); pass a run, arms or sweep directory"
+        )
+
+
 def analyze_dir(path: str | Path, threshold: float | None = None) -> dict[str, Any]:
     """Analyse a run directory again: rewrite summary.json and tables/*.csv; return the summary.
 
@@ -393,6 +402,7 @@ def analyze_dir(path: str | Path, threshold: float | None = None) -> dict[str, A
     root = Path(path)
     if (root / "sweep.json").is_file():
         return analyze_sweep(root)
+    require_run(root)
     run = load_run(root)
     summary = summarize_run(run, threshold)
     write_summary(root, summary)

@@ -52,6 +52,7 @@ from socialsim.analysis.report.run_page import (
     _run_page,
 )
 from socialsim.analysis.report.sweep_page import _sweep_page
+from socialsim.analysis.summarize import require_run
 
 __all__ = [
     "CASCADE_ADOPTERS",
@@ -79,6 +80,10 @@ def write_report(
     the directory when not given.
     """
     root = Path(run_dir)
+    if data is None and summary is None:
+        is_sweep = (root / "results.csv").is_file() or (root / "results.parquet").is_file()
+        if not is_sweep and not (root / "summary.json").is_file():
+            require_run(root)
     if summary is None:
         summary = data.summary if data is not None else _read_json(root / "summary.json")
     figs = _Figures(root)

@@ -8,8 +8,8 @@ defines every value:
   probe, the rule of :func:`socialsim.analysis.probes.credence_probe_gap`;
 - *stance*: the stance of each agent's own messages (keyword match against the claim's true
   and manipulated statements) against the sender's credence at that step;
-- *persona*: Spearman correlations of persona traits with behaviour, with agent-bootstrap
-  95% intervals.
+- *persona*: Spearman correlations of persona traits with behaviour, with Fisher-z 95%
+  intervals (Bonett-Wright standard error).
 
 Failed answers are excluded and counted, never imputed.
 """
@@ -17,18 +17,19 @@ Failed answers are excluded and counted, never imputed.
 from __future__ import annotations
 
 import warnings
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import stats as sps
 
 from socialsim.analysis import consistency_report  # noqa: F401 - registers the report part
 from socialsim.analysis.credences import credence_array, population_ids, presence
 from socialsim.analysis.io import RunData, of_kind, payload, populations
 from socialsim.analysis.probes import credence_probe_gap, probe_frame
 from socialsim.analysis.stance import StanceKeywords, claim_keywords, message_stance
+from socialsim.errors import ConfigError
 from socialsim.registry import register_measure
 
 # words too common to tell the two statements apart
@@ -39,9 +40,12 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("stubbornness", "credence_variance"),
     ("openness", "credence_variance"),
 )
-# above this many agents the intervals are closed-form (linear in agents) instead of a
+# above this many agents the share intervals are closed-form (linear in agents) instead of a
 # bootstrap, whose resampled matrix grows as resamples x agents
 BOOTSTRAP_MAX_AGENTS = 5_000
+# a Spearman rho's interval; none under 5 agents (with 4, 1 null ordering in 12 excludes 0)
+SPEARMAN_INTERVAL = "fisher_z_bonett_wright"
+MIN_INTERVAL_AGENTS = 5
 _Z95 = 1.959963984540054
 _TRAIT_COLUMNS = {
     "extraversion": ("big_five.extraversion", "extraversion"),
@@ -291,62 +295,65 @@ def _trait(personas: pd.DataFrame, trait: str, n: int) -> np.ndarray:
     return values
 
 
-def persona_correlations(table: pd.DataFrame, resamples: int = 1000, seed: int = 0) -> dict:
-    """Spearman rho of each trait-behaviour pair with an agent-bootstrap 95% interval."""
+def persona_correlations(table: pd.DataFrame, level: float = 0.95) -> dict:
+    """Spearman rho of each trait-behaviour pair with its Fisher-z interval (:func:`spearman_ci`)."""
     out: dict[str, Any] = {}
     for trait, behaviour in PAIRS:
         cols = [trait, behaviour]
         pair = table[cols].dropna() if set(cols) <= set(table.columns) else pd.DataFrame()
         out[f"{trait}_vs_{behaviour}"] = spearman_ci(
-            pair.get(trait, []), pair.get(behaviour, []), resamples, seed, (trait, behaviour)
+            pair.get(trait, []), pair.get(behaviour, []), (trait, behaviour), level
         )
     return out
 
 
 def spearman_ci(
-    x: Any, y: Any, resamples: int = 1000, seed: int = 0, names: tuple[str, str] = ("x", "y")
+    x: Any, y: Any, names: tuple[str, str] = ("x", "y"), level: float = 0.95
 ) -> dict[str, Any]:
-    """Spearman rho, percentile bootstrap 95% interval (pairs resampled), n; None with a reason.
+    """Spearman rho (average ranks for ties) with a Fisher-z interval; None with a reason.
 
-    Undefined (None) with fewer than 3 pairs or a constant variable; resamples in which a
-    variable is constant are left out of the interval (``resamples_used``).
+    The interval is tanh(atanh(rho) +- z * se) with Bonett and Wright's (2000) standard error
+    se = sqrt((1 + rho^2 / 2) / (n - 3)): closed form, linear in agents, and calibrated by
+    simulation with ties and sparse outcomes (``docs/measures.md``, "Consistency").
+    ``spearman_ci([1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5])`` -> rho 0.8286, interval
+    (-0.1272, 0.9865). rho is None under 3 pairs or when a variable is constant; under
+    :data:`MIN_INTERVAL_AGENTS` pairs the interval is None and ``no_interval`` says why.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n = len(x)
-    out: dict[str, Any] = {"n": n, "rho": None, "ci_low": None, "ci_high": None}
+    out: dict[str, Any] = {"n": n, "rho": None, "ci_low": None, "ci_high": None, "interval": None}
     if n < 3:
         return out | {"reason": "fewer than 3 agents"}
     for name, v in zip(names, (x, y), strict=True):
         if np.ptp(v) == 0:
             return out | {"reason": f"{name} is constant"}
-    rho = float(sps.spearmanr(x, y).statistic)
-    if n > BOOTSTRAP_MAX_AGENTS:  # Fisher z with Bonett and Wright's (2000) standard error
-        half = _Z95 * np.sqrt((1 + rho * rho / 2) / (n - 3))
-        z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
-        low, high = np.tanh(z - half), np.tanh(z + half)
-        return out | {
-            "rho": rho,
-            "ci_low": float(low),
-            "ci_high": float(high),
-            "interval": "fisher_z",
-        }
-    idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-    boot = _row_pearson(sps.rankdata(x[idx], axis=1), sps.rankdata(y[idx], axis=1))
-    boot = boot[~np.isnan(boot)]
-    if not boot.size:
-        return out | {"rho": rho, "resamples_used": 0}
-    low, high = np.quantile(boot, [0.025, 0.975])
-    return out | {
-        "rho": rho, "ci_low": float(low), "ci_high": float(high), "resamples_used": int(boot.size)
-    }  # fmt: skip
+    rho = _pearson(_average_ranks(x), _average_ranks(y))
+    if n < MIN_INTERVAL_AGENTS:
+        reason = f"{n} agents; an interval needs at least {MIN_INTERVAL_AGENTS}"
+        return out | {"rho": rho, "no_interval": reason}
+    low, high = fisher_z_interval(rho, n, level)
+    method = {"method": SPEARMAN_INTERVAL, "level": level, "n": n}
+    return out | {"rho": rho, "ci_low": low, "ci_high": high, "interval": method}
 
 
-def _row_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    denom = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 1e-12, (a * b).sum(axis=1) / np.maximum(denom, 1e-300), np.nan)
+def fisher_z_interval(rho: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Fisher-z interval of a Spearman rho with Bonett and Wright's (2000) standard error."""
+    if not 0 < level < 1:
+        raise ConfigError(f"interval level {level!r}: give a share between 0 and 1, e.g. 0.95")
+    half = NormalDist().inv_cdf(0.5 + level / 2) * np.sqrt((1 + rho * rho / 2) / (n - 3))
+    z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
+    return float(np.tanh(z - half)), float(np.tanh(z + half))
+
+
+def _average_ranks(v: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their mean rank."""
+    ordered = np.sort(v)
+    return (np.searchsorted(ordered, v, "left") + np.searchsorted(ordered, v, "right") + 1) / 2
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    return float(np.clip((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()), -1.0, 1.0))
 
 
 def cluster_share_ci(
@@ -384,7 +391,7 @@ def consistency_summary(run: RunData, params: ConsistencyParams | None = None) -
             "persona": {
                 "agents": len(persona),
                 "failed_decisions": int(persona["failed_decisions"].sum()),
-                **persona_correlations(persona, params.resamples, params.seed),
+                **persona_correlations(persona),
             },
         }
     return out

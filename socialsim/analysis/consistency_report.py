@@ -46,6 +46,7 @@ def _row(
     claim: str, block: str, measure: str, cell: dict[str, Any], note: str, key: str = "share"
 ) -> dict[str, Any]:
     reason = cell.get("reason")
+    no_interval = cell.get("no_interval")
     return {
         "claim": claim,
         "block": block,
@@ -54,7 +55,15 @@ def _row(
         "value": cell.get(key),
         "ci_low": cell.get("ci_low"),
         "ci_high": cell.get("ci_high"),
-        "note": "; ".join(p for p in (note, reason and f"undefined: {reason}") if p),
+        "note": "; ".join(
+            p
+            for p in (
+                note,
+                reason and f"undefined: {reason}",
+                no_interval and f"no interval: {no_interval}",
+            )
+            if p
+        ),
     }
 
 

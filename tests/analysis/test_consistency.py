@@ -168,8 +168,10 @@ def test_persona_block_equals_the_hand_spearman(llm_run):
                 np.var([0.1, 0.4]), np.var([0.1, 0.5, 0.5])]  # fmt: skip
     assert np.argsort(np.argsort(variance)).tolist() == [4, 3, 0, 1, 2]
     cell = persona["stubbornness_vs_credence_variance"]  # stubbornness ranks 1, 2, 5, 4, 3
-    assert cell["rho"] == pytest.approx(-1.0)
-    assert cell["ci_low"] == pytest.approx(-1.0) and cell["ci_high"] == pytest.approx(-1.0)
+    assert cell["rho"] == pytest.approx(-1.0)  # a perfect rank correlation: a point interval
+    assert cell["ci_low"] == pytest.approx(-1.0, abs=1e-4)
+    assert cell["ci_high"] == pytest.approx(-1.0, abs=1e-4)
+    assert cell["interval"] == {"method": "fisher_z_bonett_wright", "level": 0.95, "n": 5}
     openness = persona["openness_vs_credence_variance"]  # every persona has the default 0.5
     assert openness["rho"] is None and openness["reason"] == "openness is constant"
     table = cs.persona_behaviour(llm_run, CLAIM)
@@ -270,12 +272,34 @@ def test_rule_policy_run_has_no_stance_base_and_does_not_crash(tmp_path):
     assert "undefined: no messages from the population" in table["note"].iloc[1]
 
 
-def test_spearman_interval_is_seeded_and_undefined_when_constant():
+def _fisher_bonett_wright(rho, n):
+    half = 1.959963984540054 * np.sqrt((1 + rho**2 / 2) / (n - 3))
+    return np.tanh(np.arctanh(rho) - half), np.tanh(np.arctanh(rho) + half)
+
+
+def test_spearman_interval_is_fisher_z_and_undefined_when_constant_or_tiny():
     x, y = [1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5]
-    first, again = cs.spearman_ci(x, y, seed=4), cs.spearman_ci(x, y, seed=4)
-    assert first == again and first["ci_low"] <= first["rho"] <= first["ci_high"]
-    assert first["rho"] == pytest.approx(1 - 6 * 6 / (6 * 35))  # 1 - 6 sum d^2 / (n(n^2-1))
+    cell = cs.spearman_ci(x, y)
+    assert cell["rho"] == pytest.approx(1 - 6 * 6 / (6 * 35))  # 1 - 6 sum d^2 / (n(n^2-1))
+    assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(_fisher_bonett_wright(cell["rho"], 6))
+    assert cell["ci_low"] < 0 < cell["rho"] < cell["ci_high"]
+    assert cell["interval"] == {"method": "fisher_z_bonett_wright", "level": 0.95, "n": 6}
+    narrow = cs.spearman_ci(x, y, level=0.5)
+    assert cell["ci_low"] < narrow["ci_low"] < narrow["ci_high"] < cell["ci_high"]
+    assert narrow["interval"]["level"] == 0.5
+    with pytest.raises(ConfigError, match="interval level 95"):
+        cs.spearman_ci(x, y, level=95)
+    # ties take average ranks: 0, 0, 1, 0, 2, 0 ranks 2.5, 2.5, 5, 2.5, 6, 2.5
+    tied = cs.spearman_ci(x, [0, 0, 1, 0, 2, 0])
+    assert tied["rho"] == pytest.approx(_pearson(x, [2.5, 2.5, 5, 2.5, 6, 2.5]))
     assert cs.spearman_ci(x, [1] * 6, names=("a", "b"))["reason"] == "b is constant"
+    four = cs.spearman_ci([1, 2, 3, 4], [1, 2, 4, 3])  # 1 in 12 null orderings is perfect
+    assert four["rho"] == pytest.approx(0.8) and four["ci_low"] is None
+    assert (
+        four["interval"] is None and four["no_interval"] == "4 agents; an interval needs at least 5"
+    )
+    row = consistency_table({CLAIM: {"persona": {"a_vs_b": four}}}).iloc[-1]
+    assert row["value"] == pytest.approx(0.8) and "no interval: 4 agents" in row["note"]
     assert cs.cluster_share_ci([1, 0], [2, 2]) == pytest.approx((0.0, 0.5))
 
 
@@ -295,17 +319,21 @@ def test_negation_or_doubt_turns_a_stance_round():
     assert st.message_stance(["It did not happen."], negated).tolist() == [1]
 
 
-def test_many_agents_get_closed_form_intervals_near_the_bootstrap():
+def test_many_agents_get_closed_form_intervals():
     rng = np.random.default_rng(3)
     x = rng.normal(size=cs.BOOTSTRAP_MAX_AGENTS + 1)
     y = x + rng.normal(size=x.size)
     big = cs.spearman_ci(x, y)
-    assert big["interval"] == "fisher_z" and big["ci_low"] < big["rho"] < big["ci_high"]
-    small = cs.spearman_ci(x[:2000], y[:2000], resamples=400)
-    assert "interval" not in small
-    # the half-widths scale as 1/sqrt(n): about sqrt(2000 / 5001) of the bootstrap's
-    ratio = (big["ci_high"] - big["ci_low"]) / (small["ci_high"] - small["ci_low"])
-    assert ratio == pytest.approx(np.sqrt(2000 / x.size), rel=0.25)
+    assert big["interval"]["n"] == x.size and big["ci_low"] < big["rho"] < big["ci_high"]
+    assert (big["ci_low"], big["ci_high"]) == pytest.approx(
+        _fisher_bonett_wright(big["rho"], x.size)
+    )
+    small = cs.spearman_ci(x[:2000], y[:2000])
+    # the half-widths in z scale as 1/sqrt(n - 3)
+    ratio = (np.arctanh(big["ci_high"]) - np.arctanh(big["ci_low"])) / (
+        np.arctanh(small["ci_high"]) - np.arctanh(small["ci_low"])
+    )
+    assert ratio == pytest.approx(np.sqrt(1997 / (x.size - 3)), rel=0.02)
     k = rng.integers(0, 3, size=x.size)
     n = np.full(x.size, 2)
     low, high = cs.cluster_share_ci(k, n)

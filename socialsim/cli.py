@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from contextlib import contextmanager
@@ -588,6 +589,17 @@ def _command_name(args: list[str]) -> str:
     return "socialsim " + (words[0] if words else "")
 
 
+_LONG_QUOTED = re.compile(r"""(['"])([^'"]{80,})\1""")
+
+
+def _quoted_values_clipped(message: str) -> str:
+    """A message whose quoted values (a name, an id, a path echoed back) are cut at 80
+    characters: a 20 MB value given by mistake is never printed back whole."""
+    from socialsim.validation import clip
+
+    return _LONG_QUOTED.sub(lambda m: m.group(1) + clip(m.group(2), 78) + m.group(1), message)
+
+
 def _report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
     """Print the one line for a failed command; its exit code (2: bad input, 1: a fault)."""
     from pydantic import ValidationError
@@ -597,7 +609,7 @@ def _report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
 
     cleaned = f" (removed the half-made {', '.join(map(str, removed))})" if removed else ""
     if isinstance(exc, SocialsimError):
-        message = clip(" ".join(str(exc).split()), 1000)
+        message = clip(_quoted_values_clipped(" ".join(str(exc).split())), 1000)
         err_console.print(
             f"error: {message}{cleaned}", highlight=False, markup=False, soft_wrap=True
         )

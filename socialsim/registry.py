@@ -164,6 +164,13 @@ def wrong_numbers(model: type[BaseModel], values: Any, where: str) -> str | None
             return f"{at}: {str(value).lower()} is not a number; give a number"
         if sort == "number" and isinstance(value, float) and math.isnan(value):
             return f"{at}: NaN is not a number; give a number"
+        if isinstance(value, dict):
+            kinds = _dict_values_of(field.annotation)
+            for name, item in value.items():
+                if "number" in kinds and isinstance(item, bool):
+                    return f"{at}.{name}: {str(item).lower()} is not a number; give a number"
+                if "number" in kinds and isinstance(item, float) and math.isnan(item):
+                    return f"{at}.{name}: NaN is not a number; give a number"
         for inner in _models_of(field.annotation):
             items = value if isinstance(value, list) else [value]
             for i, item in enumerate(items):
@@ -172,6 +179,14 @@ def wrong_numbers(model: type[BaseModel], values: Any, where: str) -> str | None
                 if problem is not None:
                     return problem
     return None
+
+
+def _dict_values_of(annotation: Any) -> set[str]:
+    """The sorts (``number``, ``bool``) of the values of the dicts an annotation holds."""
+    if typing.get_origin(annotation) is dict:
+        args = typing.get_args(annotation)
+        return {_scalar_sort(args[1])} if len(args) == 2 else set()
+    return {k for arg in typing.get_args(annotation) for k in _dict_values_of(arg)}
 
 
 def _models_of(annotation: Any) -> list[type[BaseModel]]:

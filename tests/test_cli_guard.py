@@ -233,3 +233,14 @@ def test_analyze_and_report_refuse_a_directory_that_holds_no_run(tmp_path, comma
         f"error: {str(empty)!r} holds no run (no events.jsonl); pass a run, arms or sweep directory"
     ]
     assert list(empty.iterdir()) == []  # nothing written into it
+
+
+def test_a_long_value_is_never_echoed_back_whole(config, tmp_path):
+    long = "x" * 100_000
+    result = run_cli(
+        "run", str(config), "--out", str(tmp_path / "o"),
+        "--set", "scenario.kind=misinformation", "--set", f"scenario.params.claim={long}",
+    )  # fmt: skip
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert len(result.err_lines[0]) < 400 and "x" * 77 + "…" in result.err_lines[0]
+    assert not (tmp_path / "o").exists()

@@ -291,6 +291,7 @@ def test_registered_params_refuse_true_false_and_nan_where_a_number_goes():
         flag: bool = False
         inner: Inner = Inner()
         many: list[Inner] = []
+        weights: dict[str, float] = {}
 
     assert wrong_numbers(Outer, {"rate": 0.2, "flag": True, "inner": {"count": 3}}, "x") is None
     assert (
@@ -305,6 +306,9 @@ def test_registered_params_refuse_true_false_and_nan_where_a_number_goes():
     )
     assert wrong_numbers(Outer, {"many": [{"share": 0.1}, {"share": float("nan")}]}, "x") == (
         "x.many[1].share: NaN is not a number; give a number"
+    )
+    assert wrong_numbers(Outer, {"weights": {"a": 0.5, "b": True}}, "x") == (
+        "x.weights.b: true is not a number; give a number"
     )
     with pytest.raises(ConfigError, match=r"^scenario.params.threshold: true is not a number"):
         SCENARIOS.validate("donor_game", {"threshold": True}, "scenario.params")

@@ -61,8 +61,7 @@ class RunProgress:
         self._progress.__enter__()
         self._task = self._progress.add_task(self.name, total=self.total, info="")
         self._start = self._last_line = time.monotonic()
-        if self.plain:
-            self._line("started")
+        if self.plain:  # no line before there is something to say: a set-up error stays alone
             self._timer = threading.Thread(
                 target=self._beat, name="socialsim-progress", daemon=True
             )

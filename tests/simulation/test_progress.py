@@ -34,7 +34,7 @@ def test_plain_lines_when_not_a_terminal_and_a_beat_during_a_long_step():
         progress.update(model)
     text = out.getvalue()
     lines = text.splitlines()
-    assert lines[0].startswith("demo: step 0/2 | started")
+    assert lines[0].startswith("demo: step 1/2 | agents 4")  # nothing before the first news
     assert any("step running" in line and "LLM calls 3" in line for line in lines)
     assert lines[-1].startswith("demo: step 2/2") and lines[-1].endswith("elapsed")
     assert "| done |" in lines[-1]

@@ -490,7 +490,9 @@ def _print_arms(result) -> None:
             "two-sided, at this number of replicates):"
             if with_interval
             else "effect of the scenario (treatment minus matched control; no interval from "
-            "fewer than 3 replicates: one run's agents are not independent draws of the effect):",
+            "fewer than 3 replicates: one run's agents are not independent draws of the effect; "
+            f"`socialsim plan {result.dir} --effect D` gives the replicates an effect D needs "
+            "and the minimum detectable effect):",
             highlight=False,
         )
         for effect in s["effects"]:

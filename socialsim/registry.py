@@ -163,14 +163,14 @@ def wrong_numbers(model: type[BaseModel], values: Any, where: str) -> str | None
         if sort == "number" and isinstance(value, bool):
             return f"{at}: {str(value).lower()} is not a number; give a number"
         if sort == "number" and isinstance(value, float) and math.isnan(value):
-            return f"{at}: NaN is not a number; give a number"
+            return f"{at}: NaN must be a finite number"
         if isinstance(value, dict):
             kinds = _dict_values_of(field.annotation)
             for name, item in value.items():
                 if "number" in kinds and isinstance(item, bool):
                     return f"{at}.{name}: {str(item).lower()} is not a number; give a number"
                 if "number" in kinds and isinstance(item, float) and math.isnan(item):
-                    return f"{at}.{name}: NaN is not a number; give a number"
+                    return f"{at}.{name}: NaN must be a finite number"
         for inner in _models_of(field.annotation):
             items = value if isinstance(value, list) else [value]
             for i, item in enumerate(items):

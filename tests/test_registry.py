@@ -299,13 +299,13 @@ def test_registered_params_refuse_true_false_and_nan_where_a_number_goes():
     )
     assert (
         wrong_numbers(Outer, {"rate": float("nan")}, "x")
-        == "x.rate: NaN is not a number; give a number"
+        == "x.rate: NaN must be a finite number"
     )
     assert wrong_numbers(Outer, {"inner": {"count": False}}, "x") == (
         "x.inner.count: false is not a number; give a number"
     )
     assert wrong_numbers(Outer, {"many": [{"share": 0.1}, {"share": float("nan")}]}, "x") == (
-        "x.many[1].share: NaN is not a number; give a number"
+        "x.many[1].share: NaN must be a finite number"
     )
     assert wrong_numbers(Outer, {"weights": {"a": 0.5, "b": True}}, "x") == (
         "x.weights.b: true is not a number; give a number"

@@ -93,6 +93,12 @@ class Routes:
     ) -> Completion:
         """One generation on the embedded model: waits for a free instance with no clock running."""
         cfg = self.config
+        if req.extra:  # litellm arguments (e.g. mock_response in tests): through litellm
+            local.register()
+            return await litellm_route.complete(
+                model, messages, temperature, max_tokens, req.seed, req.sent_schema(),
+                api_base=None, api_key=None, timeout=cfg.timeout, extra=req.extra,
+            )  # fmt: skip
         self.check_local(model)
         pool = local.get_pool(model.removeprefix("local/"), cfg.local_n_ctx, cfg.local_workers)
         sent = req.sent_schema()

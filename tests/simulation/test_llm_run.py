@@ -106,7 +106,10 @@ def test_a_step_where_every_call_fails_stops_with_a_clear_error_and_keeps_the_lo
     with pytest.raises(AllCallsFailed, match=r"every model call of step 1 failed \(6 calls\).*503"):
         _run(_cfg(tmp_path), client, tmp_path)
     events = read_events(tmp_path / "r" / "events.jsonl")
-    assert (events.kind == "error").sum() == 6
+    errors = events[events.kind == "error"]
+    where = errors.payload.map(lambda p: p["where"])
+    assert (where == "decide").sum() == 6  # each failed answer
+    assert (where == "step").sum() == 1  # and the mark of the step the run stopped inside
     assert (tmp_path / "r" / "agents.csv").exists()
 
 

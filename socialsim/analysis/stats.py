@@ -134,6 +134,36 @@ def proportion_table(
 MIN_REPLICATES = 3
 """Fewest paired replicates for which an effect gets an interval (below it: the estimate alone)."""
 
+INTERVALS: dict[str, dict[str, str]] = {
+    "shares of answered items (ci_low/ci_high beside asked, answered, k, rate)": {
+        "method": "Wilson score", "n": "answered items",
+    },
+    "difference of two shares (collaboration gap)": {
+        "method": "Newcombe hybrid score", "n": "answered items in each group",
+    },
+    "odds ratios (persuasion, manipulation)": {
+        "method": "Woolf log interval; 0.5 added to every cell when one is 0; none when "
+        "neither group has an event (or a non-event)",
+        "n": "the 2x2 table's counts",
+    },
+    "mean shift (debate)": {"method": "t interval", "n": "answered pairs"},
+    "consistency shares": {
+        "method": "agent bootstrap (closed form above 5,000 agents)", "n": "agents",
+    },
+    "persona correlations": {
+        "method": "Fisher z, Bonett-Wright standard error (each carries its own 'interval')",
+        "n": "agents",
+    },
+    "effects against a control (arms summary.json)": {
+        "method": "paired t over seed-level differences (each carries its own 'interval'); "
+        f"none below {MIN_REPLICATES} replicates",
+        "n": "replicates",
+    },
+}  # fmt: skip
+"""What each interval in a summary.json is (all at the 95% level): written into every run's
+summary under ``intervals``, and defined in docs/measures.md."""
+
+
 INTERVAL_METHOD = "paired t"
 
 

@@ -43,6 +43,7 @@ from socialsim.analysis.measures import (
     claims_in,
     compute_measures,
 )
+from socialsim.analysis.stats import INTERVALS
 from socialsim.csv_safe import read_csv, write_csv
 from socialsim.errors import ConfigError
 
@@ -264,6 +265,7 @@ def summarize_run(
         "data_quality": quality,
         "measures": measures,
         "headline": headline(measures, facts.get("kind"), facts.get("measures")),
+        "intervals": {"level": 0.95, "methods": INTERVALS},
     }
     return jsonable(out)
 

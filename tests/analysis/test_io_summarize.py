@@ -56,7 +56,12 @@ def test_summarize_run_layout_and_data_quality(run_dir):
         "data_quality",
         "measures",
         "headline",
+        "intervals",
     }
+    # every interval family is named with its method and what its n counts, at one level
+    assert summary["intervals"]["level"] == 0.95
+    for described in summary["intervals"]["methods"].values():
+        assert described["method"] and described["n"]
     q = summary["data_quality"]
     # two llm_call events: one cached, one failed with an error
     assert (q["calls"], q["cached"], q["unusable"], q["repaired"]) == (2, 1, 1, 0)

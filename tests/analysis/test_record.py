@@ -204,7 +204,9 @@ def test_degroot_run_matches_the_closed_form(tmp_path):
 
 def test_summary_has_one_key_per_quantity(misinfo_run):
     s = misinfo_run.summary
-    assert set(s) == {"run", "scenario", "populations", "data_quality", "measures", "headline"}
+    assert set(s) == {
+        "run", "scenario", "populations", "data_quality", "measures", "headline", "intervals",
+    }  # fmt: skip
     numeric = {k for k, v in s["scenario"].items()
                if isinstance(v, int | float) and not isinstance(v, bool) and v is not None}  # fmt: skip
     assert numeric <= {"remove_attackers_at"}  # the scenario reports facts, not measures

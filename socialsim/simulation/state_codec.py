@@ -238,6 +238,10 @@ class Decoder:
     def _dict(self, node: dict) -> dict:
         out: dict = {}
         self._memo.append(out)
+        return self._fill(out, node)
+
+    def _fill(self, out: dict, node: dict) -> dict:
+        """`out` with the node's key-value pairs decoded into it."""
         for pair in self._field(node, "i", list):
             if type(pair) is not list or len(pair) != 2:
                 raise StateError("a dict entry is not a key and a value")
@@ -254,11 +258,7 @@ class Decoder:
         else:
             out = _MAPPINGS[tag]()
         self._memo.append(out)
-        for pair in self._field(node, "i", list):
-            if type(pair) is not list or len(pair) != 2:
-                raise StateError("a dict entry is not a key and a value")
-            out[self.decode(pair[0])] = self.decode(pair[1])
-        return out
+        return self._fill(out, node)
 
     def _deque(self, node: dict) -> deque:
         maxlen = node.get("m")

@@ -48,6 +48,11 @@ def wait_for_http(url: str, timeout: float) -> None:
 
 def rendered_dom(url: str, text: str, timeout: float = 30.0) -> str:
     """The page's DOM once it contains `text` (or when `timeout` runs out)."""
+    return rendered(url, text, timeout)[0]
+
+
+def rendered(url: str, text: str, timeout: float = 30.0) -> tuple[str, list[str]]:
+    """The page's DOM once it contains `text`, and the URLs of every resource it loaded."""
     port = free_port()
     # Chromium's helper processes may still write to the profile while it shuts down.
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
@@ -119,6 +124,23 @@ async def _poll(port: int, text: str, timeout: float) -> str:
                         break
                 html = reply["result"]["result"].get("value", "")
                 if text in html:
-                    return html
+                    await asyncio.sleep(2.0)  # late requests (styles, scripts) start too
+                    expression = (
+                        "JSON.stringify(performance.getEntriesByType('resource').map(e => e.name))"
+                    )
+                    await ws.send_str(
+                        json.dumps(
+                            {
+                                "id": ask + 1,
+                                "method": "Runtime.evaluate",
+                                "params": {"expression": expression, "returnByValue": True},
+                            }
+                        )
+                    )
+                    while True:
+                        reply = json.loads((await ws.receive()).data)
+                        if reply.get("id") == ask + 1:
+                            break
+                    return html, json.loads(reply["result"]["result"].get("value") or "[]")
                 await asyncio.sleep(0.5)
-        return html
+        return html, []

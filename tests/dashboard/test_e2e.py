@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.dashboard.browser import chromium, free_port, rendered_dom, wait_for_http
+from tests.dashboard.browser import chromium, free_port, rendered, wait_for_http
 
 
 @pytest.fixture
@@ -21,21 +21,34 @@ def server(config_path):
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/", timeout=120)
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/", lambda: _stop(process)
     finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> str:
+    """Stop the server (its whole group) and return what it printed."""
+    if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+    return process.stdout.read().decode("utf-8", "replace") if process.stdout else ""
 
 
 def test_dashboard_page_shows_the_network_and_the_adoption_curve(server):
     if chromium() is None:
         pytest.skip("chromium is not on PATH")
-    dom = rendered_dom(server, "Adoption over time", timeout=120)
+    url, stop = server
+    dom, resources = rendered(url, "Adoption over time", timeout=120)
     assert "Adoption over time" in dom
+    # everything the page loads comes from the dashboard itself, and the server is never asked
+    # for what it would have to fetch from a CDN (solara's Markdown asks for KaTeX)
+    assert resources and all(r.startswith(url) for r in resources), resources
+    said = stop()
+    assert "Could not load URL" not in said and "katex" not in said.lower(), said[-500:]
     assert "Network: credence in" in dom
     assert dom.count("widget-image") >= 2  # the network and the curve, as images
     assert "Model Parameters" in dom and "population size" in dom

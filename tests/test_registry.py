@@ -298,8 +298,7 @@ def test_registered_params_refuse_true_false_and_nan_where_a_number_goes():
         wrong_numbers(Outer, {"rate": True}, "x") == "x.rate: true is not a number; give a number"
     )
     assert (
-        wrong_numbers(Outer, {"rate": float("nan")}, "x")
-        == "x.rate: NaN must be a finite number"
+        wrong_numbers(Outer, {"rate": float("nan")}, "x") == "x.rate: NaN must be a finite number"
     )
     assert wrong_numbers(Outer, {"inner": {"count": False}}, "x") == (
         "x.inner.count: false is not a number; give a number"

@@ -25,11 +25,11 @@ from bad_input_cases import Case
 
 #: what the commands import on first use (a forked case then pays only for its own work)
 WARM = (
-    "socialsim.simulation.runner",
-    "socialsim.simulation.experiment",
-    "socialsim.simulation.arms",
-    "socialsim.simulation.resume",
-    "socialsim.simulation.export",
+    "socialsim.experiments.runner",
+    "socialsim.experiments.sweep",
+    "socialsim.experiments.arms",
+    "socialsim.experiments.resume",
+    "socialsim.experiments.export",
     "socialsim.analysis.summarize",
     "socialsim.analysis.stats",
     "socialsim.analysis.report",
@@ -245,7 +245,7 @@ def warm_imports() -> None:
         import importlib
 
         import socialsim.cli  # noqa: F401 - rich decides on colours and width at import
-        from socialsim.registry import NETWORKS, POLICIES, SCENARIOS
+        from socialsim.core.registry import NETWORKS, POLICIES, SCENARIOS
 
         for registry in (NETWORKS, POLICIES, SCENARIOS):
             registry.names()

@@ -6,7 +6,7 @@
 Runs each example through ``socialsim run`` once per decision template, with the response
 cache off, and reads every run directory it wrote (both arms when the example has a
 control). Prints per example and template: agent messages, the share that are sentences
-and on topic (the rules of :mod:`socialsim.analysis.message_quality`), the share of model
+and on topic (the rules of :mod:`socialsim.scenarios.message_quality`), the share of model
 calls whose answer was unusable, repair rounds, and seconds per call (wall time of the run
 over its calls) with the tokens generated per call. The last template's seconds per call is also given as a ratio to the
 first's, measured in the same run. Targets on the embedded model: >= 90% sentences,
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from socialsim.analysis.io import load_run, of_kind, payload
-from socialsim.analysis.message_quality import quality_summary
+from socialsim.core.rundata import load_run, of_kind, payload
+from socialsim.scenarios.message_quality import quality_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 

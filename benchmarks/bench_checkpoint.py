@@ -30,7 +30,7 @@ import bench_llm_scale  # noqa: E402
 import stub_server  # noqa: E402
 
 import socialsim as ss  # noqa: E402
-from socialsim.simulation import checkpoint  # noqa: E402
+from socialsim.experiments import checkpoint  # noqa: E402
 
 
 def rule_config(size: int, steps: int, out: str) -> dict:

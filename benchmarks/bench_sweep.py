@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 import socialsim as ss
-from socialsim.simulation.sweep_workers import warm_imports
+from socialsim.experiments.sweep_workers import warm_imports
 
 
 def config(size: int, steps: int, cells: int) -> ss.ExperimentConfig:

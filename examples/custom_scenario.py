@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import socialsim as ss
 from socialsim.agents.beliefs import Claim
-from socialsim.analysis.io import roles
+from socialsim.core.rundata import roles
 
 
 @ss.register_scenario("pundit")

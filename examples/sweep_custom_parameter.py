@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import socialsim as ss
-from socialsim.analysis.io import load_run
+from socialsim.core.rundata import load_run
 
 here = Path(__file__).parent
 

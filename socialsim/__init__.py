@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 # litellm fetches a model cost map over the network at import unless told otherwise.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from socialsim.errors import ConfigError, EndpointDown, SocialsimError  # noqa: E402
-from socialsim.registry import (  # noqa: E402
+from socialsim.core.errors import ConfigError, EndpointDown, SocialsimError  # noqa: E402
+from socialsim.core.registry import (  # noqa: E402
     register_measure,
     register_network,
     register_policy,
@@ -30,7 +30,7 @@ from socialsim.simulation.config import ExperimentConfig  # noqa: E402
 if TYPE_CHECKING:
     from socialsim.simulation.model import SocialModel
 
-__version__ = "0.1.0"
+from socialsim.core.version import __version__
 
 __all__ = [
     "ConfigError",
@@ -55,20 +55,20 @@ __all__ = [
 
 
 def run(config: ExperimentConfig | str | os.PathLike, **kwargs):
-    """Run an experiment: a :class:`~socialsim.simulation.runner.Run` (the record in memory).
+    """Run an experiment: a :class:`~socialsim.experiments.runner.Run` (the record in memory).
 
     ``ss.run(cfg, graph=G, personas=df)`` runs on a networkx graph and a personas table
     given from Python. With ``replicates > 1`` or ``control: true`` it returns the
-    :class:`~socialsim.simulation.arms.Arms` (every run, results, effects with intervals).
+    :class:`~socialsim.experiments.arms.Arms` (every run, results, effects with intervals).
     """
-    from socialsim.simulation.runner import run as _run
+    from socialsim.experiments.runner import run as _run
 
     return _run(config, **kwargs)
 
 
 def sweep(config: ExperimentConfig | str | os.PathLike, grid: dict | None = None, **kwargs):
     """Run a parameter grid over seeds; return one tidy row per cell (a DataFrame)."""
-    from socialsim.simulation.experiment import sweep as _sweep
+    from socialsim.experiments.sweep import sweep as _sweep
 
     return _sweep(config, grid=grid, **kwargs)
 
@@ -90,5 +90,5 @@ _LAZY = {
     "RuleParams": "socialsim.agents.policies.rule_base",
     "RuleContext": "socialsim.agents.policies.base",
     "RuleUpdate": "socialsim.agents.policies.base",
-    "Scenario": "socialsim.scenarios.base",
+    "Scenario": "socialsim.simulation.world",
 }

@@ -15,7 +15,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from socialsim.errors import SocialsimError  # noqa: E402
+from socialsim.core.errors import SocialsimError  # noqa: E402
 
 app = typer.Typer(
     name="socialsim",
@@ -83,9 +83,9 @@ def run_cmd(
     plugins: PluginsOption = False,
 ) -> None:
     """Run one experiment and write its run directory (or its arms, with --control)."""
+    from socialsim.experiments.progress import RunProgress
+    from socialsim.experiments.runner import run
     from socialsim.simulation.config import ExperimentConfig
-    from socialsim.simulation.progress import RunProgress
-    from socialsim.simulation.runner import run
 
     if resume is not None:
         _resume(resume, config, out, set_, control, replicates, report, quiet, plugins)
@@ -115,8 +115,8 @@ def run_cmd(
 
 def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plugins) -> None:
     """`socialsim run --resume RUN_DIR`: the run's own config, nothing else."""
-    from socialsim.simulation.progress import RunProgress
-    from socialsim.simulation.resume import check_resumable, resumable_config, resume
+    from socialsim.experiments.progress import RunProgress
+    from socialsim.experiments.resume import check_resumable, resumable_config, resume
 
     if config is not None or out is not None or set_ or control or replicates is not None:
         raise SocialsimError(
@@ -162,8 +162,8 @@ def sweep(
     ] = None,
 ) -> None:
     """Run the config's parameter grid over seeds; write results.csv and a run per cell."""
+    from socialsim.experiments.sweep import sweep as run_sweep
     from socialsim.simulation.config import ExperimentConfig
-    from socialsim.simulation.experiment import sweep as run_sweep
 
     if workers is not None and workers < 1:
         raise SocialsimError(f"--workers {workers} must be >= 1 (worker processes)")
@@ -188,8 +188,8 @@ def analyze(
 ) -> None:
     """Compute the measures of a run (every run of an arms directory; a sweep's summary) again."""
     from socialsim.analysis.summarize import analyze_dir
-    from socialsim.registry import trust_plugins
-    from socialsim.simulation.arms import analyze_arms, is_arms_dir
+    from socialsim.core.registry import trust_plugins
+    from socialsim.experiments.arms import analyze_arms, is_arms_dir
 
     _need_dir(run_dir)
     trust_plugins(run_dir, plugins, needed=True, command="analyze")  # measures may be theirs
@@ -228,7 +228,7 @@ def plan(
 ) -> None:
     """Replicates needed to detect an effect, from a pilot arms directory (paired t-test)."""
     from socialsim.analysis.stats import MIN_REPLICATES
-    from socialsim.simulation.arms import plan_arms
+    from socialsim.experiments.arms import plan_arms
 
     _need_dir(arms_dir)
     rows = plan_arms(arms_dir, effect, measure, power, alpha)
@@ -278,7 +278,7 @@ def report(
 ) -> None:
     """Write a self-contained report.html for a run, arms or sweep directory."""
     from socialsim.analysis.report import write_report
-    from socialsim.registry import trust_plugins
+    from socialsim.core.registry import trust_plugins
 
     _need_dir(run_dir)
     trust_plugins(run_dir, plugins, needed=False, command="report")
@@ -312,13 +312,13 @@ def export(
     """Export conversations as Markdown transcripts per agent pair, or the graph as GEXF.
 
     An arms or sweep directory exports every run in it, each into its own directory."""
-    from socialsim.simulation.export import export_gexf, export_transcripts, run_dirs
+    from socialsim.experiments.export import export_gexf, export_transcripts, run_dirs
 
     exporters = {"transcripts": export_transcripts, "gexf": export_gexf}
     if what not in exporters:
         raise SocialsimError(f"--what {what!r} is not one of transcripts, gexf")
     _need_dir(run_dir)
-    from socialsim.registry import trust_plugins
+    from socialsim.core.registry import trust_plugins
 
     trust_plugins(run_dir, plugins, needed=False, command="export")
     runs = run_dirs(run_dir)
@@ -345,7 +345,7 @@ def list_cmd(
     ] = None,
 ) -> None:
     """List what a config may name: policies, networks, scenarios, measures, with parameters."""
-    from socialsim.registry import listing, load_plugins
+    from socialsim.core.registry import listing, load_plugins
 
     load_plugins(list(plugin or []), Path.cwd())
     tables = listing()
@@ -457,7 +457,7 @@ def _print_summary(result) -> None:
 
 def _has_manipulation(kind: str | None) -> bool:
     """True for a scenario whose control arm removes something (worth a --control run)."""
-    from socialsim.registry import SCENARIOS
+    from socialsim.core.registry import SCENARIOS
 
     if not kind or kind == "none" or kind not in SCENARIOS:
         return False
@@ -465,7 +465,7 @@ def _has_manipulation(kind: str | None) -> bool:
 
 
 def _print_arms(result) -> None:
-    from socialsim.simulation.arms import describe_effect
+    from socialsim.experiments.arms import describe_effect
 
     s = result.summary
     console.print(f"[bold]arms[/bold] {result.dir}")
@@ -536,7 +536,7 @@ def main() -> None:
     A failed command removes the run or sweep directories it left half-made; ``--debug``
     (anywhere on the command line) shows the traceback instead of the line.
     """
-    from socialsim.simulation.half_made import remove_half_made, tracking_new_dirs
+    from socialsim.experiments.half_made import remove_half_made, tracking_new_dirs
 
     warnings.showwarning = _warning_line
     debug = "--debug" in sys.argv[1:] or os.environ.get("SOCIALSIM_DEBUG", "") not in ("", "0")
@@ -597,7 +597,7 @@ _LONG_QUOTED = re.compile(r"""(['"])([^'"]{80,})\1""")
 def _quoted_values_clipped(message: str) -> str:
     """A message whose quoted values (a name, an id, a path echoed back) are cut at 80
     characters: a 20 MB value given by mistake is never printed back whole."""
-    from socialsim.validation import clip
+    from socialsim.core.validation import clip
 
     return _LONG_QUOTED.sub(lambda m: m.group(1) + clip(m.group(2), 78) + m.group(1), message)
 
@@ -607,7 +607,7 @@ def _report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
     from pydantic import ValidationError
     from yaml import YAMLError
 
-    from socialsim.validation import clip
+    from socialsim.core.validation import clip
 
     cleaned = f" (removed the half-made {', '.join(map(str, removed))})" if removed else ""
     if isinstance(exc, SocialsimError):
@@ -619,7 +619,7 @@ def _report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
     log = _write_traceback(exc, command)
     where = f"the traceback is in {log}" if log else "the traceback could not be written"
     if isinstance(exc, ValidationError | YAMLError):  # bad input that escaped its own check
-        from socialsim.validation import describe_error
+        from socialsim.core.validation import describe_error
 
         said = describe_error(exc) if isinstance(exc, ValidationError) else str(exc)
         err_console.print(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from socialsim.simulation import runner
+from socialsim.experiments import runner
 from tests.cli_in_process import run_cli
 
 RULE = "steps: 2\npopulation: {size: 8}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
@@ -163,7 +163,7 @@ def test_cache_path_under_a_file_or_a_file_that_is_not_a_cache(config, tmp_path)
     done = run_cli("run", str(config), "--set", f"agents.llm.cache_path={notes}/c.sqlite", "-q")
     assert done.code == 2 and "agents.llm.cache_path:" in done.err
     assert "cannot be used (Not a directory)" in done.err
-    from socialsim.errors import LLMSetupError
+    from socialsim.core.errors import LLMSetupError
     from socialsim.llm.cache import ResponseCache
 
     with pytest.raises(LLMSetupError, match="is not an SQLite file"):

@@ -42,7 +42,7 @@ def concrete(command: str) -> bool:
 
 def needs_model(argv: list[str]) -> bool:
     """True when the config (with its --set overrides) has LLM agents."""
-    from socialsim.registry import POLICIES
+    from socialsim.core.registry import POLICIES
     from socialsim.simulation.config import ExperimentConfig
 
     sets = [argv[i + 1] for i, a in enumerate(argv) if a == "--set"]

@@ -14,8 +14,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 import socialsim as ss
-from socialsim.errors import ConfigError
-from socialsim.registry import MEASURES, NETWORKS, POLICIES, SCENARIOS, listing
+from socialsim.core.errors import ConfigError
+from socialsim.core.registry import MEASURES, NETWORKS, POLICIES, SCENARIOS, listing
 
 
 class Halfway(ss.Rule):
@@ -250,7 +250,8 @@ def test_summary_json_holds_a_registered_measure(tmp_path):
 
 def test_a_registered_deciding_policy_builds_the_requests(tmp_path):
     from socialsim.agents.policies import LLMPolicy
-    from tests.simulation.test_llm_run import ANSWER, ScriptedClient, _cfg
+    from socialsim.testing import ScriptedClient
+    from tests.simulation.test_llm_run import ANSWER, _cfg
 
     @ss.register_policy("test_terse_llm")
     class Terse(LLMPolicy):
@@ -279,8 +280,8 @@ def test_registered_params_refuse_true_false_and_nan_where_a_number_goes():
     """Every registry holds every entry's params to numbers: nested models and lists too."""
     from pydantic import BaseModel
 
-    from socialsim.errors import ConfigError
-    from socialsim.registry import SCENARIOS, wrong_numbers
+    from socialsim.core.errors import ConfigError
+    from socialsim.core.registry import SCENARIOS, wrong_numbers
 
     class Inner(BaseModel):
         count: int = 1

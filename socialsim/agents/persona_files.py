@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from socialsim.agents.persona import Persona
-from socialsim.errors import DataFileError
-from socialsim.validation import describe_error
+from socialsim.core.errors import DataFileError
+from socialsim.core.validation import describe_error
 
 _LIST_FIELDS = ("values", "interests")
 

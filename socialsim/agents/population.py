@@ -25,7 +25,7 @@ from socialsim.agents.sampling import (
     sample_personas,
     sample_population,
 )
-from socialsim.errors import ConfigError, DataFileError
+from socialsim.core.errors import ConfigError, DataFileError
 
 if TYPE_CHECKING:
     from socialsim.simulation.network import EdgeList

@@ -37,8 +37,8 @@ from socialsim.agents.sampling_spec import (
     numeric,
     weights,
 )
-from socialsim.errors import ConfigError
-from socialsim.validation import describe_error
+from socialsim.core.errors import ConfigError
+from socialsim.core.validation import describe_error
 
 __all__ = [
     "LEANINGS",

@@ -32,7 +32,7 @@ from typing import Any, get_args
 import numpy as np
 
 from socialsim.agents.persona import BigFive, Leaning, Persona
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 
 _DATA = Path(__file__).parent / "data"
 WHERE = "population.personas"

@@ -7,32 +7,26 @@ ss.analysis.spread.adoption_curve(run, "australia_capital", population="benign")
 
 from socialsim.analysis import (
     cascades,
-    collaboration,
-    io,
     network,
-    norms,
-    persuasion,
     plots,
     report,
     spread,
     stats,
     summarize,
 )
-from socialsim.analysis.io import RunData, load_run, populations
 from socialsim.analysis.report import write_report
 from socialsim.analysis.summarize import analyze_dir, flat_metrics, summarize_run
+from socialsim.core import rundata as io
+from socialsim.core.rundata import RunData, load_run, populations
 
 __all__ = [
     "RunData",
     "analyze_dir",
     "cascades",
-    "collaboration",
     "flat_metrics",
     "io",
     "load_run",
     "network",
-    "norms",
-    "persuasion",
     "plots",
     "populations",
     "report",

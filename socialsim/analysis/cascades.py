@@ -13,8 +13,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from socialsim.analysis.io import of_kind, payload
 from socialsim.analysis.spread import exposures
+from socialsim.core.rundata import of_kind, payload
 
 
 def adoptions(events: pd.DataFrame, claim: str, threshold: float = 0.5) -> pd.DataFrame:

@@ -26,11 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.analysis import consistency_report  # noqa: F401 - registers the report part
 from socialsim.analysis.credences import credence_array, population_ids, presence
-from socialsim.analysis.io import RunData, of_kind, payload, populations
 from socialsim.analysis.probes import credence_probe_gap, probe_frame
 from socialsim.analysis.stance import StanceKeywords, claim_keywords, message_stance
-from socialsim.errors import ConfigError
-from socialsim.registry import register_measure
+from socialsim.core.errors import ConfigError
+from socialsim.core.registry import register_measure
+from socialsim.core.rundata import RunData, of_kind, payload, populations
 
 # words too common to tell the two statements apart
 # persona trait -> behaviour it should move (checked with a rank correlation)

@@ -77,7 +77,7 @@ def disagreeing_messages(stances: pd.DataFrame, limit: int = 50) -> pd.DataFrame
 def consistency_part(run: Any, figs: Any, tables: list) -> None:
     """The three consistency blocks as one table, and the messages that disagree."""
     from socialsim.analysis import consistency as cs
-    from socialsim.registry import MEASURES
+    from socialsim.core.registry import MEASURES
 
     given = ((run.config.get("analysis") or {}).get("measures") or {}).get("consistency")
     params = MEASURES.validate("consistency", given, "analysis.measures.consistency")

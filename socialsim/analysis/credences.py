@@ -1,7 +1,7 @@
 """Credences of the record: the agents table as a step x agent array, presence, populations.
 
 The belief measures of :mod:`socialsim.analysis.spread` and the figures read credences
-through these, once per claim (cached on the :class:`~socialsim.analysis.io.RunData`).
+through these, once per claim (cached on the :class:`~socialsim.core.rundata.RunData`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialsim.analysis.io import RunData, join_steps, populations, removal_steps
+from socialsim.core.rundata import RunData, join_steps, populations, removal_steps
 
 AgentsLike = RunData | pd.DataFrame
 

@@ -14,9 +14,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from socialsim.analysis import cascades, collaboration, network, norms, persuasion, spread
-from socialsim.analysis.io import RunData, node_attributes, of_kind, payload, populations
-from socialsim.registry import NoParams, register_measure
+from socialsim.analysis import cascades, network, spread
+from socialsim.core.registry import NoParams, register_measure
+from socialsim.core.rundata import RunData, node_attributes, of_kind, payload, populations
+from socialsim.scenarios.collaboration import measures as collaboration
+from socialsim.scenarios.norms import measures as norms
+from socialsim.scenarios.persuasion import measures as persuasion
 
 
 class ClaimParams(BaseModel):
@@ -144,7 +147,7 @@ def measure_params(
     """The params of measure `name` for `run`: its config's ``analysis.measures.<name>``,
     each key of ``params[name]`` replacing the config's, checked against the measure's Params.
     """
-    from socialsim.registry import MEASURES
+    from socialsim.core.registry import MEASURES
 
     given = dict(((run.config.get("analysis") or {}).get("measures") or {}).get(name) or {})
     given.update((params or {}).get(name) or {})
@@ -164,7 +167,7 @@ def compute_measures(run: RunData, params: dict[str, dict[str, Any]] | None = No
     Each measure takes its params from the run's config (``analysis.measures.<name>``);
     `params` (by measure name) replaces single keys of them.
     """
-    from socialsim.registry import MEASURES
+    from socialsim.core.registry import MEASURES
 
     out: dict[str, Any] = {}
     for entry in MEASURES.entries():

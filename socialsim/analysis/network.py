@@ -1,7 +1,7 @@
 """Network measures: degrees, clustering, paths, assortativity, homophily, friendship paradox.
 
 Every measure reads the graph once into integer edge arrays (:class:`GraphArrays`, in
-:mod:`socialsim.analysis.graph_arrays`) and runs in time and memory linear in nodes + edges.
+:mod:`socialsim.core.graph_arrays`) and runs in time and memory linear in nodes + edges.
 The two that are not linear when exact say so in their output: clustering
 (O(sum of squared degrees); :mod:`socialsim.analysis.network_clustering`) is estimated from a
 seeded sample of nodes (and of wedges for transitivity) above ``exact_max_nodes``, and the mean
@@ -21,7 +21,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from socialsim.analysis.graph_arrays import GraphArrays
 from socialsim.analysis.network_clustering import (
     CLUSTERING_EXACT_MAX_NODES,
     CLUSTERING_SAMPLE_NODES,
@@ -35,6 +34,7 @@ from socialsim.analysis.network_paths import (
     components,
     path_length,
 )
+from socialsim.core.graph_arrays import GraphArrays
 
 __all__ = [
     "CLUSTERING_EXACT_MAX_NODES",

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from socialsim.analysis.graph_arrays import GraphArrays
+from socialsim.core.graph_arrays import GraphArrays
 
 CLUSTERING_EXACT_MAX_NODES = 100_000
 CLUSTERING_SAMPLE_NODES = 20_000

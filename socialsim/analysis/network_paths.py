@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from socialsim.analysis.graph_arrays import GraphArrays
+from socialsim.core.graph_arrays import GraphArrays
 
 PATH_MAX_SOURCES = 1000
 PATH_MAX_VISITS = 400_000_000

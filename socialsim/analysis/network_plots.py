@@ -33,7 +33,7 @@ def network_sample(
     adjacency, so no networkx graph of the whole network is built). Work grows with the
     sample, not with the graph.
     """
-    from socialsim.analysis.graph_arrays import GraphArrays
+    from socialsim.core.graph_arrays import GraphArrays
 
     arrays = graph if isinstance(graph, GraphArrays) else None
     if arrays is not None and arrays.n <= max_nodes:

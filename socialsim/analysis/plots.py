@@ -314,7 +314,7 @@ def probe_answers(
 
 
 def adherence_bars(table: pd.DataFrame, by: str) -> Any:
-    """Norm adherence per group (from :func:`socialsim.analysis.norms.adherence`)."""
+    """Norm adherence per group (from :func:`socialsim.scenarios.norms.measures.adherence`)."""
     fig = rate_bars(table, by, title=f"norm adherence by {by}")
     if fig.axes:
         fig.axes[0].set_ylim(0, 1.05)

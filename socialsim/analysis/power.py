@@ -21,7 +21,7 @@ import numpy as np
 from scipy import optimize
 from scipy import stats as sps
 
-from socialsim.errors import SocialsimError
+from socialsim.core.errors import SocialsimError
 
 WORST_CASE_SD = 1.0
 """The largest standard deviation of a difference of two values in [0, 1] (half at -1, half at 1)."""

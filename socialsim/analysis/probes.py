@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis.credences import population_ids
-from socialsim.analysis.io import RunData, as_bool, of_kind, payload
+from socialsim.core.rundata import RunData, as_bool, of_kind, payload
 
 
 def probe_share_by_step(

@@ -1,7 +1,7 @@
 """How a claim spreads: adoption over time, reach, exposure, persistence, disagreement.
 
 Belief measures read the agents table (``step, agent, claim, credence``, every agent from
-step 0) of a :class:`~socialsim.analysis.io.RunData`, never the event log, so agents whose
+step 0) of a :class:`~socialsim.core.rundata.RunData`, never the event log, so agents whose
 belief never changed count too. Message and probe measures read the event log. An agent
 *adopts* a claim when its credence is at or above ``threshold`` (0.5 by default). Measures
 take a ``population``: ``all`` agents, ``benign`` ones (no scenario role), a role, or ids.
@@ -25,13 +25,13 @@ from socialsim.analysis.credences import (  # noqa: F401 - part of this module's
     population_ids,
     presence,
 )
-from socialsim.analysis.io import RunData, list_column, of_kind, payload
 from socialsim.analysis.probes import (  # noqa: F401 - part of this module's API
     credence_probe_gap,
     probe_accuracy,
     probe_frame,
     probe_share_by_step,
 )
+from socialsim.core.rundata import RunData, list_column, of_kind, payload
 
 
 def adoption_curve(

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from socialsim.analysis.io import RunData
+from socialsim.core.rundata import RunData
 
 STOPWORDS = frozenset(
     "a an the is are was were be been of in on at to and or by for with as from that this "
@@ -68,8 +68,8 @@ def claim_statements(run: RunData, claim: str) -> tuple[tuple[str, str] | None, 
         or params.get("claim", "eiffel_tower_rome") != claim
     ):
         return None, "no true and manipulated statements for this claim (set keywords)"
-    from socialsim.errors import DataFileError
-    from socialsim.scenarios.claims_library import claim_library
+    from socialsim.core.claims import claim_library
+    from socialsim.core.errors import DataFileError
 
     try:
         library = claim_library(params.get("claims_file"), params.get("custom_claims"))

@@ -12,7 +12,7 @@ summary.json is written once, from the run's record, by :func:`summarize_run`:
 - ``headline``: the measures the report leads with.
 
 A run with a control arm adds ``effects`` at the level of its arms (see
-:mod:`socialsim.simulation.arms`). A sweep directory's summary.json is written by
+:mod:`socialsim.experiments.arms`). A sweep directory's summary.json is written by
 :func:`analyze_sweep` (``kind: "sweep"``, its cells, and its ``prompt_sensitivity``).
 """
 
@@ -26,16 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialsim.analysis import cascades, collaboration, network, norms, persuasion, spread
-from socialsim.analysis.io import (
-    RunData,
-    as_bool,
-    load_run,
-    of_kind,
-    payload,
-    populations,
-    removal_steps,
-)
+from socialsim.analysis import cascades, network, spread
 from socialsim.analysis.measures import (
     _disagreement,
     _parents,
@@ -44,8 +35,20 @@ from socialsim.analysis.measures import (
     compute_measures,
 )
 from socialsim.analysis.stats import INTERVALS
-from socialsim.csv_safe import read_csv, write_csv
-from socialsim.errors import ConfigError
+from socialsim.core.csv_safe import read_csv, write_csv
+from socialsim.core.errors import ConfigError
+from socialsim.core.rundata import (
+    RunData,
+    as_bool,
+    load_run,
+    of_kind,
+    payload,
+    populations,
+    removal_steps,
+)
+from socialsim.scenarios.collaboration import measures as collaboration
+from socialsim.scenarios.norms import measures as norms
+from socialsim.scenarios.persuasion import measures as persuasion
 
 
 def run_facts(run: RunData) -> dict[str, Any]:

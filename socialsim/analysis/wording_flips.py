@@ -3,7 +3,7 @@ values) under another template, answering otherwise.
 
 For a sweep over ``agents.prompt.template``, each finished cell's run (in a cell with arms,
 each treatment run ``treatment/s<seed>``) is read with
-:func:`~socialsim.analysis.io.load_run`, and each agent's final outcomes are compared across
+:func:`~socialsim.core.rundata.load_run`, and each agent's final outcomes are compared across
 the templates of one *unit* (the same seed and other grid values):
 
 - ``belief``: whether the agent believes the claim at the end (final credence >= the claims
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis.credences import credence_array
-from socialsim.analysis.io import RunData, load_run, of_kind, payload, populations
+from socialsim.core.rundata import RunData, load_run, of_kind, payload, populations
 
 DEFINITION = (
     "flip rate = share of (agent, seed and other grid values, pair of wordings) comparisons "

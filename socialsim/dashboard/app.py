@@ -14,6 +14,7 @@ from typing import Any
 import solara
 from mesa.visualization.utils import update_counter
 
+from socialsim.core.errors import SocialsimError
 from socialsim.dashboard.figures import ADOPTION_TITLE, adoption_figure, network_figure
 from socialsim.dashboard.knobs import Knobs, control_specs, knobs_of, with_knob
 from socialsim.dashboard.layout import DRAW_CAP
@@ -21,7 +22,6 @@ from socialsim.dashboard.live import LiveModel
 from socialsim.dashboard.page import ModelPage
 from socialsim.dashboard.replay import ReplayModel
 from socialsim.dashboard.target import Target
-from socialsim.errors import SocialsimError
 from socialsim.simulation.config import ExperimentConfig
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from socialsim.registry import NETWORKS, POLICIES
+from socialsim.core.registry import NETWORKS, POLICIES
 from socialsim.simulation.config import ExperimentConfig
 
 # network kind -> (main parameter, default, min, max, step); kinds missing here have none

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis.credences import credence_array, presence
-from socialsim.analysis.io import load_run
+from socialsim.core.errors import ConfigError
+from socialsim.core.rundata import load_run
 from socialsim.dashboard.figures import adoption_curve
 from socialsim.dashboard.layout import Layout, network_layout
-from socialsim.errors import ConfigError
 
 
 class ReplayModel:

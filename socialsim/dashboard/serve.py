@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from socialsim.core.errors import ConfigError
 from socialsim.dashboard.target import ENV_VAR, Target, resolve_target
-from socialsim.errors import ConfigError
 
 APP_MODULE = "socialsim.dashboard.app"
 NEEDED = ("solara", "altair")  # altair: mesa.visualization imports it

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 
 ENV_VAR = "SOCIALSIM_DASHBOARD"
 
@@ -53,7 +53,7 @@ def resolve_target(
     The plugins a run directory's config names (or those of a config inside a run
     directory) are imported only with `plugins` (``--plugins``): a replay needs none.
     """
-    from socialsim.registry import trust_plugins
+    from socialsim.core.registry import trust_plugins
     from socialsim.simulation.config import ExperimentConfig
 
     path = Path(path)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from socialsim.errors import LLMSetupError
+from socialsim.core.errors import LLMSetupError
 from socialsim.llm.types import Completion, Messages
 
 DEFAULT_CACHE_PATH = ".socialsim_cache/responses.sqlite"

@@ -2,7 +2,7 @@
 
 :func:`validate_model` looks only at the model string, the environment and the disk; it
 never touches the network. :func:`run_check` makes one short call and reports its speed.
-Both raise :class:`~socialsim.errors.LLMSetupError` with one line naming the fix.
+Both raise :class:`~socialsim.core.errors.LLMSetupError` with one line naming the fix.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
-from socialsim.errors import LLMSetupError
+from socialsim.core.errors import LLMSetupError
 from socialsim.llm import local
 from socialsim.llm.endpoints import endpoint_urls
 from socialsim.llm.http import FAST_PATH_PREFIXES

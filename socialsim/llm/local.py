@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from socialsim.errors import LLMSetupError
+from socialsim.core.errors import LLMSetupError
 from socialsim.llm.types import Completion, Messages
 
 PROVIDER = "local"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from socialsim.errors import LLMSetupError
+from socialsim.core.errors import LLMSetupError
 from socialsim.llm import litellm_route, local
 from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend
 from socialsim.llm.retry import PermanentError, TransportError

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from socialsim.validation import BoolsAreNotNumbers, shown
+from socialsim.core.validation import BoolsAreNotNumbers, shown
 
 T = TypeVar("T", bound=BaseModel)
 

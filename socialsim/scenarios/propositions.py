@@ -18,10 +18,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from socialsim.agents.beliefs import Claim
-from socialsim.errors import ConfigError, DataFileError
-from socialsim.scenarios.claims_library import CLAIM_ID_PATTERN
-from socialsim.validation import describe_error
-from socialsim.yaml_safe import load_yaml_file
+from socialsim.core.claims import CLAIM_ID_PATTERN
+from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.validation import describe_error
+from socialsim.core.yaml_safe import load_yaml_file
 
 if TYPE_CHECKING:
     from socialsim.agents.persona import Persona

@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 
 Strategy = Literal["random", "highest_degree", "highest_betweenness", "k_core", "periphery", "ids"]
 STRATEGIES: tuple[str, ...] = Strategy.__args__  # type: ignore[attr-defined]

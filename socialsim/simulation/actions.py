@@ -13,15 +13,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from socialsim.agents.beliefs import BeliefChange
-from socialsim.simulation.messages import Message
+from socialsim.core.messages import Message
 
 if TYPE_CHECKING:
     import numpy as np
 
     from socialsim.agents.beliefs import BeliefStore
+    from socialsim.core.messages import Mailroom
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.log import InteractionLog
-    from socialsim.simulation.messages import Mailroom
     from socialsim.simulation.policies import PolicyGroup
     from socialsim.simulation.recorder import Recorder
 

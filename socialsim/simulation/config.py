@@ -17,9 +17,8 @@ from pydantic import (
     model_validator,
 )
 
-from socialsim.errors import ConfigError
-from socialsim.llm.types import LLMConfig
-from socialsim.registry import (
+from socialsim.core.errors import ConfigError
+from socialsim.core.registry import (
     MEASURES,
     NETWORKS,
     POLICIES,
@@ -27,9 +26,10 @@ from socialsim.registry import (
     PluginsNotTrusted,
     load_plugins,
 )
-from socialsim.simulation.sweep_grid import check_grid_size
-from socialsim.validation import BoolsAreNotNumbers, describe_error
-from socialsim.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
+from socialsim.core.sweep_grid import check_grid_size
+from socialsim.core.validation import BoolsAreNotNumbers, describe_error
+from socialsim.core.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
+from socialsim.llm.types import LLMConfig
 
 #: the largest seed: every seed (and seed + replicate) stays an exact JSON number
 MAX_SEED = 2**53 - 1
@@ -325,7 +325,7 @@ class ExperimentConfig(_Strict):
         """Validate a dict; ConfigError with one line naming the field and allowed values.
 
         `plugins` False imports none of its ``plugins:`` (a config naming any is refused with
-        :class:`~socialsim.registry.PluginsNotTrusted`).
+        :class:`~socialsim.core.registry.PluginsNotTrusted`).
         """
         if not isinstance(data, dict):
             raise ConfigError(
@@ -414,5 +414,5 @@ def _split(override: str) -> tuple[str, Any]:
 
 
 def describe_validation_error(exc: ValidationError) -> str:
-    """One line for the first validation error of a config (see :mod:`socialsim.validation`)."""
+    """One line for the first validation error of a config (see :mod:`socialsim.core.validation`)."""
     return describe_error(exc, model=ExperimentConfig)

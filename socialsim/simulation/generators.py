@@ -14,8 +14,8 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from socialsim.errors import ConfigError, DataFileError
-from socialsim.registry import register_network
+from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.registry import register_network
 from socialsim.simulation.graphml import read_graph_xml
 from socialsim.simulation.random_graphs import barabasi_albert_edges, erdos_renyi_edges
 

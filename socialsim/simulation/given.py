@@ -21,10 +21,10 @@ import numpy as np
 from pydantic import ValidationError
 
 from socialsim.agents.persona import Persona
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
+from socialsim.core.validation import describe_error
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.network import EdgeList
-from socialsim.validation import describe_error
 
 # columns of a run's personas table that are not persona fields (a table can be given back)
 RECORD_COLUMNS = ("id", "agent", "policy", "scenario_role", "present", "community")

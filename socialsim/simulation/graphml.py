@@ -10,7 +10,7 @@ U+FFFE and U+FFFF) are dropped from text, so the file is always well-formed.
 :func:`read_graph_xml` reads a GraphML or GEXF file safely: through defusedxml when it is
 installed (entity expansion and external references refused), else with any entity
 declaration refused before networkx parses it; a malformed file is a one-line
-:class:`~socialsim.errors.DataFileError`.
+:class:`~socialsim.core.errors.DataFileError`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from socialsim.errors import DataFileError
+from socialsim.core.errors import DataFileError
 
 HEADER = (
     '<?xml version="1.0" encoding="utf-8"?>\n'

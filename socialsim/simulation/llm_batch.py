@@ -6,7 +6,7 @@ while the model's thread waits), and their decisions are applied in a seeded ord
 the batch runs when the scenario allows it (:func:`decide_and_apply`). Every call is
 logged as an ``llm_call`` event and counted in ``model.llm_totals``; a failed decision is
 an ``error`` event and its agent skips the step. The run stops, with the step's calls
-logged, when a client's circuit breaker opened (:class:`~socialsim.errors.EndpointDown`)
+logged, when a client's circuit breaker opened (:class:`~socialsim.core.errors.EndpointDown`)
 or when every call of the step failed (:class:`AllCallsFailed`); both messages name the
 endpoint and the fix. A step runs with the cyclic garbage collector slowed
 (:func:`fewer_collections`), since its requests and answers live until it ends.
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from socialsim.errors import EndpointDown, SocialsimError
+from socialsim.core.errors import EndpointDown, SocialsimError
 from socialsim.llm.breaker import fix_for
 from socialsim.llm.endpoints import endpoint_urls
 from socialsim.simulation.queries import Answer, Question

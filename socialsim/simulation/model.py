@@ -32,8 +32,9 @@ from socialsim.agents.agent import SocialAgent
 from socialsim.agents.beliefs import BeliefStore, Claim
 from socialsim.agents.persona import Persona, PersonaStore
 from socialsim.agents.sampling import SampledPersonas
-from socialsim.errors import ConfigError, EndpointDown
-from socialsim.scenarios.base import Scenario, create_scenario
+from socialsim.core.errors import ConfigError, EndpointDown
+from socialsim.core.messages import Mailroom
+from socialsim.core.validation import describe_error
 from socialsim.simulation import llm_batch
 from socialsim.simulation.actions import ModelActions
 from socialsim.simulation.clock import EventClock, windows
@@ -41,19 +42,18 @@ from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.given import resolve_given
 from socialsim.simulation.llm_batch import AllCallsFailed, fewer_collections
 from socialsim.simulation.log import InteractionLog
-from socialsim.simulation.messages import Mailroom
 from socialsim.simulation.network import EdgeList, listen_csr
 from socialsim.simulation.placement import Names, place_population
 from socialsim.simulation.policies import PolicyGroup
 from socialsim.simulation.queries import Answer, Question
 from socialsim.simulation.recorder import Collector, Recorder, model_reporters
 from socialsim.simulation.rule_driver import RuleDriver
-from socialsim.validation import describe_error
+from socialsim.simulation.world import Scenario, create_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from socialsim.analysis.io import RunData
+    from socialsim.core.rundata import RunData
 
 
 def _claim(spec: dict[str, Any]) -> Claim:
@@ -386,7 +386,7 @@ class SocialModel(ModelActions, mesa.Model):
     def record(self) -> RunData:
         """The run's record so far (events, agents, steps, personas, network, config).
 
-        The same :class:`~socialsim.analysis.io.RunData` the runner writes to a run
+        The same :class:`~socialsim.core.rundata.RunData` the runner writes to a run
         directory, so every ``socialsim.analysis`` measure takes it.
         """
         from socialsim.simulation.record import build_record

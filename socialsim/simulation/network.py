@@ -15,8 +15,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from socialsim.errors import ConfigError
-from socialsim.registry import NETWORKS
+from socialsim.core.errors import ConfigError
+from socialsim.core.registry import NETWORKS
 
 
 class EdgeList:

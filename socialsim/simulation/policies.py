@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
+from socialsim.core.registry import POLICIES
 from socialsim.llm.types import LLMConfig, LLMRequest
-from socialsim.registry import POLICIES
 from socialsim.simulation.config import ExperimentConfig, PromptConfig
 
 if TYPE_CHECKING:

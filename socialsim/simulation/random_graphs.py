@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 
 
 def erdos_renyi_edges(n: int, p: float, seed: int) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from socialsim.agents.sampling import SampledPersonas
-from socialsim.analysis.io import RunData, node_attributes, read_events_table
+from socialsim.core.rundata import RunData, node_attributes, read_events_table
 
 if TYPE_CHECKING:
     from socialsim.simulation.model import SocialModel
@@ -27,7 +27,7 @@ TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neu
 
 def build_record(model: SocialModel) -> RunData:
     """The model's record so far, the same as the runner writes and ``load_run`` reads."""
-    from socialsim.analysis.network import GraphArrays
+    from socialsim.core.graph_arrays import GraphArrays
 
     agents = model.agents_table()
     personas = personas_table(model)

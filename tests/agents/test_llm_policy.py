@@ -16,11 +16,11 @@ from socialsim.agents.policies.llm import (
     decision_schema,
     request_seed,
 )
-from socialsim.errors import ConfigError, SocialsimError
+from socialsim.core.errors import ConfigError, SocialsimError
+from socialsim.core.messages import Message
 from socialsim.llm.prompts import load_template, render
 from socialsim.llm.structured import schema_text
 from socialsim.llm.types import CallRecord, LLMConfig, LLMRequest, LLMResult
-from socialsim.simulation.messages import Message
 
 CLAIMS = [
     Claim(id="vax", text="Vaccines cause autism", truth=False),

@@ -19,7 +19,7 @@ from socialsim.agents.population import (
     sample_population,
     save_personas,
 )
-from socialsim.errors import ConfigError, DataFileError
+from socialsim.core.errors import ConfigError, DataFileError
 
 
 def rng(seed: int = 0) -> np.random.Generator:

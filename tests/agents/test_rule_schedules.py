@@ -16,7 +16,7 @@ import scipy.sparse
 
 from socialsim.agents.policies import RuleContext, RuleUpdate, create_rule_policy
 from socialsim.agents.policies.rule_base import _TOL
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 from tests.agents.test_rules import apply, make_ctx
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from socialsim.agents.policies import RuleContext, RuleUpdate, create_rule_policy, rule_policies
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 
 
 def make_ctx(graph: nx.Graph, credence, seed: int = 0, **kwargs) -> RuleContext:

@@ -22,7 +22,7 @@ import socialsim as ss
 from socialsim.analysis import spread
 from socialsim.analysis.power import minimum_detectable_effect, replicates_needed
 from socialsim.analysis.stats import paired_effect, paired_t_interval
-from socialsim.simulation.arms import arm_config, compare_arms
+from socialsim.experiments.arms import arm_config, compare_arms
 from socialsim.simulation.config import ExperimentConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "misinformation.yaml"

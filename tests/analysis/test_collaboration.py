@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 import socialsim as ss
-from socialsim.analysis import collaboration
-from socialsim.analysis.io import load_run
 from socialsim.analysis.stats import newcombe_diff_ci, wilson_ci
+from socialsim.core.rundata import load_run
 from socialsim.llm.types import CallRecord, LLMResult
-from socialsim.scenarios.maze import Maze, bfs_path, moves_text, parse_map
+from socialsim.scenarios.collaboration import measures as collaboration
+from socialsim.scenarios.collaboration.maze import Maze, bfs_path, moves_text, parse_map
 from socialsim.simulation.log import flatten_events, read_events
 
 WIDTH, HEIGHT = 4, 3

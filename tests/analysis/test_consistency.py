@@ -13,10 +13,10 @@ import socialsim as ss
 from socialsim.analysis import consistency as cs
 from socialsim.analysis import stance as st
 from socialsim.analysis.consistency_report import consistency_part, consistency_table
-from socialsim.analysis.io import RunData
 from socialsim.analysis.measures import compute_measures
 from socialsim.analysis.report.html import html_table
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
+from socialsim.core.rundata import RunData
 from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
 
 from .tables import ev, frame

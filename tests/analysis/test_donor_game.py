@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 import socialsim as ss
-import socialsim.scenarios.donor_game  # noqa: F401 - registers the scenario
-from socialsim.analysis import donor_game as dg
-from socialsim.analysis.io import load_run
+import socialsim.scenarios.donor_game.scenario  # noqa: F401 - registers the scenario
 from socialsim.analysis.report import write_report
+from socialsim.core.rundata import load_run
+from socialsim.scenarios.donor_game import measures as dg
 from socialsim.simulation.log import read_events
 
 from .tables import frame

@@ -7,11 +7,11 @@ import math
 import pytest
 
 import socialsim as ss
-import socialsim.scenarios.manipulation  # noqa: F401 - registers the scenario
-from socialsim.analysis import manipulation
-from socialsim.analysis.io import load_run
+import socialsim.scenarios.manipulation.scenario  # noqa: F401 - registers the scenario
 from socialsim.analysis.report import write_report
 from socialsim.analysis.stats import wilson_ci
+from socialsim.core.rundata import load_run
+from socialsim.scenarios.manipulation import measures as manipulation
 from socialsim.simulation.log import flatten_events
 
 from .tables import action, frame

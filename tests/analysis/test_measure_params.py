@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 import socialsim as ss
-from socialsim.analysis.io import load_run, populations, removal_steps
 from socialsim.analysis.summarize import summarize_run
-from socialsim.registry import MEASURES
+from socialsim.core.registry import MEASURES
+from socialsim.core.rundata import load_run, populations, removal_steps
 
 CLAIM = "australia_capital"
 REACH = f"claims.{CLAIM}.adoption_benign.final_reach"

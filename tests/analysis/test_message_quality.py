@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from socialsim.analysis import message_quality as mq
-from socialsim.analysis.io import RunData
 from socialsim.analysis.measures import compute_measures
+from socialsim.core.rundata import RunData
+from socialsim.scenarios import message_quality as mq
 
 from .tables import ev, frame
 

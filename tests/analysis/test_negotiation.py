@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import socialsim as ss
-import socialsim.scenarios.negotiation  # noqa: F401 - registers the scenario
-from socialsim.analysis import negotiation as neg
-from socialsim.analysis.io import RunData, load_run
+import socialsim.scenarios.negotiation.scenario  # noqa: F401 - registers the scenario
 from socialsim.analysis.measures import compute_measures
+from socialsim.core.rundata import RunData, load_run
+from socialsim.scenarios.negotiation import measures as neg
 from socialsim.simulation.log import read_events
 
 from .tables import action, frame

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import socialsim.analysis.network_growth  # noqa: F401 - registers the measure and report part
-from socialsim.analysis.io import RunData
-from socialsim.analysis.network_growth import (
+import socialsim.scenarios.network_growth.measures  # noqa: F401 - registers the measure and report part
+from socialsim.analysis.power_law import power_law_alpha, power_law_fit
+from socialsim.core.rundata import RunData
+from socialsim.scenarios.network_growth.measures import (
     choice_counts,
     follow_graph,
     friendship_paradox_in,
@@ -19,7 +20,6 @@ from socialsim.analysis.network_growth import (
     out_degrees,
     reciprocity,
 )
-from socialsim.analysis.power_law import power_law_alpha, power_law_fit
 
 
 def action(step, agent, type_, target=None, **more):

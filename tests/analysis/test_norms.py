@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 import socialsim as ss
-from socialsim.analysis import norms
-from socialsim.analysis.io import load_run
 from socialsim.analysis.stats import wilson_ci
+from socialsim.core.rundata import load_run
+from socialsim.scenarios.norms import measures as norms
 from socialsim.simulation.log import flatten_events, read_events
 
 FRAME = "transport_jp_train_phone"

@@ -5,9 +5,9 @@ import math
 import pytest
 from scipy import stats as sps
 
-from socialsim.analysis import persuasion
-from socialsim.analysis.io import read_events_table
-from socialsim.scenarios.authority import OUTCOMES
+from socialsim.core.rundata import read_events_table
+from socialsim.scenarios.persuasion import measures as persuasion
+from socialsim.scenarios.persuasion.authority import OUTCOMES
 
 from .tables import action, dump_jsonl, frame
 

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats as sps
 
 from socialsim.analysis import power
-from socialsim.errors import SocialsimError
+from socialsim.core.errors import SocialsimError
 
 
 def test_docstring_examples():

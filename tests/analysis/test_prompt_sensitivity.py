@@ -13,7 +13,6 @@ import pytest
 
 import socialsim as ss
 from socialsim.analysis import report
-from socialsim.analysis.io import RunData
 from socialsim.analysis.prompt_sensitivity import (
     holm,
     sweep_sensitivity,
@@ -22,7 +21,8 @@ from socialsim.analysis.prompt_sensitivity import (
 )
 from socialsim.analysis.summarize import analyze_dir
 from socialsim.analysis.wording_flips import agent_outcomes, flip_rates
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
+from socialsim.core.rundata import RunData
 from socialsim.llm.types import CallRecord, LLMResult
 from socialsim.simulation.log import InteractionLog
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import socialsim as ss
 from socialsim.analysis import spread
-from socialsim.analysis.io import load_run, populations
 from socialsim.analysis.summarize import flat_metrics, summarize_run
+from socialsim.core.rundata import load_run, populations
 from socialsim.simulation.config import ExperimentConfig
 
 
@@ -216,7 +216,7 @@ def test_summary_has_one_key_per_quantity(misinfo_run):
 
 
 def test_summary_json_written_once(tmp_path, monkeypatch):
-    from socialsim.simulation import runner
+    from socialsim.experiments import runner
 
     calls = []
     real = runner.write_summary

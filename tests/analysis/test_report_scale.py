@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis import report
-from socialsim.analysis.io import RunData
+from socialsim.core.rundata import RunData
 
 
 def _record(root, n_agents, n_steps, graph=None, claims=("c1",)):

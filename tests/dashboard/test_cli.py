@@ -3,8 +3,8 @@ import importlib.util
 from typer.testing import CliRunner
 
 from socialsim.cli import app
+from socialsim.core.errors import ConfigError
 from socialsim.dashboard import serve
-from socialsim.errors import ConfigError
 
 
 def test_dashboard_rejects_a_path_that_is_neither_config_nor_run_dir(tmp_path):

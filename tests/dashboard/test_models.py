@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from socialsim.analysis.io import load_run
+from socialsim.core.errors import ConfigError
+from socialsim.core.rundata import load_run
 from socialsim.dashboard.knobs import Knobs, apply_knobs, knobs_of
 from socialsim.dashboard.live import LiveModel
 from socialsim.dashboard.replay import ReplayModel
 from socialsim.dashboard.target import resolve_target
-from socialsim.errors import ConfigError
 from socialsim.simulation.config import ExperimentConfig
 
 

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from socialsim.errors import LLMSetupError
+from socialsim.core.errors import LLMSetupError
 from socialsim.llm import LLMConfig, validate_model
 from socialsim.llm import local as local_mod
 from socialsim.llm.check import run_check

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 import socialsim as ss
-from socialsim.errors import ConfigError, EndpointDown
+from socialsim.core.errors import ConfigError, EndpointDown
 from socialsim.llm import LLMClient, LLMConfig, LLMRequest
 from socialsim.llm.cache import ResponseCache
 from socialsim.llm.retry import RetryPolicy

@@ -22,7 +22,7 @@ import pytest
 
 import socialsim as ss
 from socialsim.agents.policies.llm import request_seed
-from socialsim.errors import EndpointDown
+from socialsim.core.errors import EndpointDown
 from socialsim.llm.cache import ResponseCache
 from socialsim.simulation.log import read_events
 from socialsim.simulation.model import AllCallsFailed

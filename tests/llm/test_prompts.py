@@ -9,7 +9,8 @@ import pytest
 from socialsim.agents.beliefs import Claim
 from socialsim.agents.persona import Persona
 from socialsim.agents.policies import LLMPolicy, Observation
-from socialsim.errors import SocialsimError
+from socialsim.core.errors import SocialsimError
+from socialsim.core.messages import Message
 from socialsim.llm import prompts
 from socialsim.llm.prompts import (
     answer_form,
@@ -20,7 +21,6 @@ from socialsim.llm.prompts import (
     parts,
 )
 from socialsim.llm.types import LLMConfig
-from socialsim.simulation.messages import Message
 
 BASES = sorted({paraphrases(t)[0] for t in available()})
 PARAPHRASED = [(paraphrases(t)[0], t) for t in available() if paraphrases(t)[0] != t]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from socialsim.simulation.checkpoint import CheckpointError, read_header
+from socialsim.experiments.checkpoint import CheckpointError, read_header
 from tests.llm.fault_stub import FaultStub
 from tests.llm.test_faults import ANSWER, assert_valid_log, cached, config, run, seed_of
 

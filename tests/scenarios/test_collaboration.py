@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 import socialsim as ss
-from socialsim.analysis.collaboration import collaboration_summary
-from socialsim.analysis.io import load_run
-from socialsim.errors import ConfigError
-from socialsim.scenarios.base import create_scenario
-from socialsim.scenarios.collaboration import CollaborationScenario, final_path
+from socialsim.core.errors import ConfigError
+from socialsim.core.rundata import load_run
+from socialsim.scenarios.collaboration.measures import collaboration_summary
+from socialsim.scenarios.collaboration.scenario import CollaborationScenario, final_path
 from socialsim.simulation.log import read_events
 from socialsim.simulation.queries import Answer
+from socialsim.simulation.world import create_scenario
 
 
 def config(tmp_path, steps=2, size=8, **params):

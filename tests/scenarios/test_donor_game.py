@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 
 import socialsim as ss
-import socialsim.analysis.donor_game  # noqa: F401 - registers the measure
-import socialsim.scenarios.donor_game  # noqa: F401 - registers the scenario
-from socialsim.analysis.donor_game import donor_game_summary
-from socialsim.errors import ConfigError
+import socialsim.scenarios.donor_game.measures  # noqa: F401 - registers the measure
+import socialsim.scenarios.donor_game.scenario  # noqa: F401 - registers the scenario
+from socialsim.core.errors import ConfigError
 from socialsim.llm.types import CallRecord, LLMResult
-from socialsim.scenarios.base import create_scenario
-from socialsim.scenarios.donor_game_ledger import pair_agents, settle
-from socialsim.scenarios.donor_game_prompts import Donation, StrategyText, rules_text, strategy_of
-from socialsim.scenarios.donor_game_rules import GIVE, KEEP, PUNISH, Traces
+from socialsim.scenarios.donor_game.ledger import pair_agents, settle
+from socialsim.scenarios.donor_game.measures import donor_game_summary
+from socialsim.scenarios.donor_game.prompts import Donation, StrategyText, rules_text, strategy_of
+from socialsim.scenarios.donor_game.rules import GIVE, KEEP, PUNISH, Traces
 from socialsim.simulation.log import read_events
 from socialsim.simulation.queries import Answer, Question
+from socialsim.simulation.world import create_scenario
 
 
 def config(tmp_path, size=8, steps=6, arm="treatment", agents=None, **params):

@@ -8,14 +8,14 @@ from collections import Counter
 import pytest
 
 import socialsim as ss
-import socialsim.analysis.manipulation  # noqa: F401 - registers the measure
-import socialsim.scenarios.manipulation  # noqa: F401 - registers the scenario
-from socialsim.errors import ConfigError, DataFileError
+import socialsim.scenarios.manipulation.measures  # noqa: F401 - registers the measure
+import socialsim.scenarios.manipulation.scenario  # noqa: F401 - registers the scenario
+from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.llm.types import CallRecord, LLMResult
-from socialsim.scenarios.base import create_scenario
-from socialsim.scenarios.manipulation_talk import Choice, baseline_side, message_error
-from socialsim.scenarios.manipulation_tasks import builtin_tasks, task_library
+from socialsim.scenarios.manipulation.talk import Choice, baseline_side, message_error
+from socialsim.scenarios.manipulation.tasks import builtin_tasks, task_library
 from socialsim.simulation.log import read_events
+from socialsim.simulation.world import create_scenario
 
 needs_llama = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python"

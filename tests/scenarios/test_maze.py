@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from socialsim.errors import ConfigError
-from socialsim.scenarios.maze import (
+from socialsim.core.errors import ConfigError
+from socialsim.scenarios.collaboration.maze import (
     MOVES,
     Maze,
     baseline_message,

@@ -10,10 +10,7 @@ from pydantic import ValidationError
 
 import socialsim as ss
 from socialsim.analysis.summarize import summarize_run
-from socialsim.errors import ConfigError, DataFileError
-from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
-from socialsim.scenarios.base import create_scenario
-from socialsim.scenarios.claims_library import (
+from socialsim.core.claims import (
     DISTANCES,
     answer_schema,
     builtin_claims,
@@ -22,8 +19,11 @@ from socialsim.scenarios.claims_library import (
     rule_answer,
     score_answer,
 )
+from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
 from socialsim.simulation.log import read_events
 from socialsim.simulation.model import SocialModel
+from socialsim.simulation.world import create_scenario
 
 CUSTOM = {
     "id": "moon_cheese",
@@ -408,7 +408,7 @@ def test_failed_probe_answers_are_counted_as_failed_never_scored(tmp_path):
 
 # --- control arm ---------------------------------------------------------------------------------
 def test_placebo_attackers_leave_the_control_arm_with_the_attackers(tmp_path):
-    from socialsim.analysis.io import removal_steps
+    from socialsim.core.rundata import removal_steps
 
     config = cfg(
         tmp_path, steps=5, size=30, policy="deffuant", attackers={"count": 3},
@@ -465,8 +465,8 @@ class _Stop(BaseException):
 
 
 def test_steps_table_counts_survive_a_checkpoint_resume(tmp_path, monkeypatch):
-    from socialsim.simulation import checkpoint
-    from socialsim.simulation.resume import resume
+    from socialsim.experiments import checkpoint
+    from socialsim.experiments.resume import resume
 
     monkeypatch.setattr(checkpoint, "COST_FACTOR", 0.0)  # a checkpoint after every step
     config = cfg(tmp_path, steps=3, size=6, policy="llm", attackers={"count": 1})

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 
 import socialsim as ss
-import socialsim.analysis.negotiation  # noqa: F401 - registers the measure and report part
-import socialsim.scenarios.negotiation  # noqa: F401 - registers the scenario
-from socialsim.analysis.io import event_table
-from socialsim.errors import ConfigError
-from socialsim.scenarios.base import create_scenario
-from socialsim.scenarios.negotiation_rules import (
+import socialsim.scenarios.negotiation.measures  # noqa: F401 - registers the measure and report part
+import socialsim.scenarios.negotiation.scenario  # noqa: F401 - registers the scenario
+from socialsim.core.errors import ConfigError
+from socialsim.core.rundata import event_table
+from socialsim.scenarios.negotiation.rules import (
     accepts,
     concession_offer,
     concession_outcome,
     first_crossing,
 )
+from socialsim.simulation.world import create_scenario
 
 
 def config(tmp_path, steps=2, size=12, arm="treatment", network="ring", top=None, **params):

@@ -9,10 +9,10 @@ import re
 import pytest
 
 import socialsim as ss
-import socialsim.analysis.negotiation  # noqa: F401 - registers the measure
-import socialsim.scenarios.negotiation  # noqa: F401 - registers the scenario
-from socialsim.analysis.io import event_table
-from socialsim.scenarios.negotiation_prompts import TAG
+import socialsim.scenarios.negotiation.measures  # noqa: F401 - registers the measure
+import socialsim.scenarios.negotiation.scenario  # noqa: F401 - registers the scenario
+from socialsim.core.rundata import event_table
+from socialsim.scenarios.negotiation.prompts import TAG
 from tests.simulation.test_llm_run import ANSWER, ScriptedClient
 
 

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 
 import socialsim as ss
-import socialsim.analysis.network_growth  # noqa: F401 - registers the measure
-import socialsim.scenarios.network_growth  # noqa: F401 - registers the scenario
-from socialsim.analysis.network_growth import follow_graph, network_growth_summary
-from socialsim.errors import ConfigError
+import socialsim.scenarios.network_growth.measures  # noqa: F401 - registers the measure
+import socialsim.scenarios.network_growth.scenario  # noqa: F401 - registers the scenario
+from socialsim.core.errors import ConfigError
 from socialsim.llm.types import CallRecord, LLMResult
-from socialsim.scenarios.base import create_scenario
-from socialsim.scenarios.network_growth_graph import pick_weighted, sample_ids
+from socialsim.scenarios.network_growth.graph import pick_weighted, sample_ids
+from socialsim.scenarios.network_growth.measures import follow_graph, network_growth_summary
 from socialsim.simulation.log import read_events
+from socialsim.simulation.world import create_scenario
 
 
 def growth_cfg(tmp_path=None, size=60, steps=11, policy="degroot", **params):

@@ -8,10 +8,9 @@ from collections import defaultdict
 import pytest
 
 import socialsim as ss
-from socialsim.analysis.io import load_run
-from socialsim.analysis.norms import norms_summary
-from socialsim.errors import ConfigError, DataFileError
-from socialsim.scenarios.normdata import (
+from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.rundata import load_run
+from socialsim.scenarios.norms.library import (
     CATEGORIES,
     LABELS,
     Norm,
@@ -24,8 +23,9 @@ from socialsim.scenarios.normdata import (
     load_rot_table,
     normalise_culture,
 )
-from socialsim.scenarios.normdata.questions import choice_prompt, conformity_choice
-from socialsim.scenarios.norms import NormsScenario
+from socialsim.scenarios.norms.measures import norms_summary
+from socialsim.scenarios.norms.questions import choice_prompt, conformity_choice
+from socialsim.scenarios.norms.scenario import NormsScenario
 from socialsim.simulation.log import read_events
 from socialsim.simulation.model import SocialModel
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import socialsim as ss
-from socialsim.analysis.io import load_run
-from socialsim.analysis.norms import norms_summary
 from socialsim.analysis.stats import wilson_ci
-from socialsim.scenarios.normdata import builtin_library
+from socialsim.core.rundata import load_run
+from socialsim.scenarios.norms.library import builtin_library
+from socialsim.scenarios.norms.measures import norms_summary
 from socialsim.simulation.log import read_events
 from socialsim.simulation.model import SocialModel
 

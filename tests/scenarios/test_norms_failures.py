@@ -13,10 +13,10 @@ from collections import Counter
 import pytest
 
 import socialsim as ss
-from socialsim.analysis.io import load_run
-from socialsim.analysis.norms import answers_by_step, norms_summary
 from socialsim.analysis.stats import wilson_ci
+from socialsim.core.rundata import load_run
 from socialsim.llm import LLMClient
+from socialsim.scenarios.norms.measures import answers_by_step, norms_summary
 from socialsim.simulation.log import read_events
 
 FRAME = "transport_jp_train_phone"

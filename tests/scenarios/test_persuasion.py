@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 
 import socialsim as ss
-from socialsim.analysis.persuasion import persuasion_summary
-from socialsim.errors import ConfigError, DataFileError
+from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
-from socialsim.scenarios.authority import OUTCOMES, classify_outcome
-from socialsim.scenarios.base import create_scenario
-from socialsim.scenarios.debate import CELLS, assign_conditions, make_pairs
+from socialsim.scenarios.persuasion.authority import OUTCOMES, classify_outcome
+from socialsim.scenarios.persuasion.debate import CELLS, assign_conditions, make_pairs
+from socialsim.scenarios.persuasion.measures import persuasion_summary
 from socialsim.scenarios.propositions import (
     agreement_to_credence,
     builtin_propositions,
@@ -22,6 +21,7 @@ from socialsim.scenarios.propositions import (
     toward,
 )
 from socialsim.simulation.log import read_events
+from socialsim.simulation.world import create_scenario
 
 needs_llama = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python"

@@ -3,8 +3,8 @@
 from collections import Counter
 
 import socialsim as ss
-from socialsim.analysis.persuasion import persuasion_summary
 from socialsim.llm.types import LLMConfig
+from socialsim.scenarios.persuasion.measures import persuasion_summary
 
 from .test_persuasion import action_agents, actions, cfg, raw
 from .test_persuasion_failures import ScriptedClient

@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 
 import socialsim as ss
-from socialsim.analysis.persuasion import persuasion_summary
 from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
-from socialsim.scenarios.authority import classify_outcome
+from socialsim.scenarios.persuasion.authority import classify_outcome
+from socialsim.scenarios.persuasion.measures import persuasion_summary
 
 from .test_persuasion import action_agents, actions, cfg, raw
 

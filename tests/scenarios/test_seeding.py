@@ -4,7 +4,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 from socialsim.scenarios.seeding import SeedSpec, select, select_nodes
 
 

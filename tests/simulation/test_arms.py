@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import socialsim as ss
 from socialsim.analysis.stats import paired_effect
-from socialsim.simulation.arms import compare_arms
+from socialsim.experiments.arms import compare_arms
 from socialsim.simulation.config import ExperimentConfig
 
 
@@ -175,7 +175,7 @@ def test_one_replicate_has_the_estimate_and_says_how_to_get_an_interval(tmp_path
 
 
 def test_describe_effect_estimates_the_time_an_interval_takes():
-    from socialsim.simulation.arms import describe_effect
+    from socialsim.experiments.arms import describe_effect
 
     effect = {"measure": "m", **paired_effect([0.4, 0.5], [0.1, 0.1])}
     assert describe_effect(effect, 40.0).endswith(
@@ -211,7 +211,7 @@ def test_the_documented_command_prints_the_attack_effect(tmp_path):
 
 
 def test_analyze_an_arms_directory_again(arms):
-    from socialsim.simulation.arms import analyze_arms, is_arms_dir
+    from socialsim.experiments.arms import analyze_arms, is_arms_dir
 
     before = json.loads((arms.dir / "summary.json").read_text())
     assert is_arms_dir(arms.dir) and not is_arms_dir(arms.dir / "treatment" / "s11")
@@ -274,8 +274,8 @@ def test_plan_from_one_replicate_is_the_worst_case(tmp_path):
     ],
 )
 def test_plan_bad_input_says_what_is_wrong(arms, kwargs, message):
-    from socialsim.errors import SocialsimError
-    from socialsim.simulation.arms import plan_arms
+    from socialsim.core.errors import SocialsimError
+    from socialsim.experiments.arms import plan_arms
 
     with pytest.raises(SocialsimError, match=message):
         plan_arms(arms.dir, **kwargs)
@@ -285,8 +285,8 @@ def test_plan_needs_an_arms_directory_with_a_control(tmp_path, arms):
     import subprocess
     import sys
 
-    from socialsim.errors import SocialsimError
-    from socialsim.simulation.arms import plan_arms
+    from socialsim.core.errors import SocialsimError
+    from socialsim.experiments.arms import plan_arms
 
     code = "import sys; from socialsim.cli import main; sys.argv = ['socialsim', *sys.argv[1:]]; main()"
     done = subprocess.run(

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import socialsim as ss
-from socialsim.errors import ConfigError
-from socialsim.simulation import runner
+from socialsim.core.errors import ConfigError
+from socialsim.experiments import runner
 
 RULE = "steps: 2\npopulation: {size: 8}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
 
@@ -130,7 +130,7 @@ def test_transcripts_escape_names_and_text(tmp_path):
         cfg, out=tmp_path / "r", personas=pd.DataFrame({"name": names}),
         clients={cfg.agents.llm.model_dump_json(): ScriptedClient(lambda r: answer)},
     )  # fmt: skip
-    from socialsim.simulation.export import export_transcripts
+    from socialsim.experiments.export import export_transcripts
 
     folder = export_transcripts(run.dir)
     text = "".join(p.read_text() for p in sorted(folder.glob("*.md")))

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import socialsim as ss
-from socialsim.simulation import checkpoint
-from socialsim.simulation.checkpoint import CHECKPOINT, SNAPSHOTS, read_header
-from socialsim.simulation.resume import resume
+from socialsim.experiments import checkpoint
+from socialsim.experiments.checkpoint import CHECKPOINT, SNAPSHOTS, read_header
+from socialsim.experiments.resume import resume
 from tests.simulation.test_resume import CONFIG, same_run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -228,7 +228,7 @@ def plant(run_dir: Path, change) -> None:
 def name_a_class(document) -> None:
     """Put an object of a class outside a run's state into the scenario's state."""
     scenario = document["state"]["model"]["scenario"]
-    scenario["s"]["planted"] = {"$": "o", "c": "socialsim.simulation.sweep_workers:WorkerPool",
+    scenario["s"]["planted"] = {"$": "o", "c": "socialsim.experiments.sweep_workers:WorkerPool",
                                 "s": {"workers": 1}}  # fmt: skip
 
 

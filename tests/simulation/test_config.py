@@ -2,7 +2,7 @@
 
 import pytest
 
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 from socialsim.simulation.config import ExperimentConfig, apply_overrides
 
 

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from socialsim.cli import app, main
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 from socialsim.simulation.config import ExperimentConfig
 
 BASE = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import socialsim as ss
-from socialsim.errors import SocialsimError
+from socialsim.core.errors import SocialsimError
 
 PROBE = {"distance": "direct", "question": "Q?", "options": ["x", "y"], "correct": "A", "manipulated": "B"}  # fmt: skip
 

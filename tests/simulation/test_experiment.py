@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import socialsim as ss
-from socialsim.errors import ConfigError
-from socialsim.simulation.experiment import DONE_MARKER, cell_name, expand_grid
+from socialsim.core.errors import ConfigError
+from socialsim.experiments.sweep import DONE_MARKER, cell_name, expand_grid
 
 
 def test_grid_expands_as_declared():

@@ -18,10 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 import socialsim as ss
-from socialsim.analysis.io import load_run
 from socialsim.cli import app
-from socialsim.csv_safe import FORMULA_STARTS, neutralise_formulas, read_csv, restore_formulas
-from socialsim.simulation.export import export_gexf, export_transcripts, run_dirs
+from socialsim.core.csv_safe import FORMULA_STARTS, neutralise_formulas, read_csv, restore_formulas
+from socialsim.core.rundata import load_run
+from socialsim.experiments.export import export_gexf, export_transcripts, run_dirs
 from tests.simulation.test_llm_run import ScriptedClient, _cfg
 
 NAMES = ['=HYPERLINK("http://evil.example","x")', "@SUM(1)", "+1+1", "Ann\x01\x0bBo\x1f", "-2"]

@@ -5,37 +5,9 @@ import json
 import pytest
 
 import socialsim as ss
-from socialsim.llm.types import CallRecord, LLMResult
 from socialsim.simulation.log import read_events
+from socialsim.testing import ScriptedClient
 from socialsim.simulation.model import AllCallsFailed
-
-
-class ScriptedClient:
-    """Answers each request with `answer(request)`: a JSON string, or None for a failure."""
-
-    def __init__(self, answer):
-        self.answer = answer
-        self.batches: list[int] = []
-
-    def run(self, requests):
-        self.batches.append(len(requests))
-        out = []
-        for r in requests:
-            text = self.answer(r)
-            record = CallRecord(
-                model="scripted", route="http", prompt_tokens=10, completion_tokens=5
-            )
-            if text is None:
-                record.error = "HTTP 503: overloaded"
-                out.append(LLMResult(text="", record=record, error=record.error))
-            else:
-                out.append(
-                    LLMResult(text=text, record=record, value=r.schema.model_validate_json(text))
-                )
-        return out
-
-    def close(self):
-        """Nothing to release."""
 
 
 def _cfg(tmp_path, size=6, steps=2):
@@ -68,7 +40,7 @@ def _run(cfg, client, tmp_path, name="r"):
 def test_llm_decisions_become_messages_beliefs_and_call_records(tmp_path):
     client = ScriptedClient(lambda r: ANSWER)
     run = _run(_cfg(tmp_path), client, tmp_path)
-    assert client.batches == [6, 6]  # one batch per step with every agent's request
+    assert [len(b) for b in client.batches] == [6, 6]  # one batch per step with every agent's request
     events = run.events
     kinds = events["kind"].value_counts().to_dict()
     assert kinds["llm_call"] == 12 and kinds["decision"] == 12 and kinds["message"] == 12

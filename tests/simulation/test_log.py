@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from socialsim.core.messages import Mailroom, Message
 from socialsim.simulation.log import InteractionLog, flatten_events, read_events
-from socialsim.simulation.messages import Mailroom, Message
 
 
 def test_emit_flush_read_roundtrip(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 import socialsim as ss
 from socialsim.analysis.spread import adoption_curve
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 from socialsim.simulation.config import ExperimentConfig
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import socialsim as ss
 from socialsim.agents.beliefs import Claim
-from socialsim.registry import POLICIES
+from socialsim.core.registry import POLICIES
 from socialsim.simulation.log import read_events
 from socialsim.simulation.model import SocialModel
 from socialsim.simulation.queries import Question
@@ -372,7 +372,7 @@ def test_decisions_applied_while_the_batch_runs_give_the_log_of_applying_after_i
 def test_a_scenario_that_replaces_observe_or_on_decision_applies_after_the_batch(
     rule_cfg, tmp_path
 ):
-    from socialsim.scenarios.persuasion import Campaign
+    from socialsim.scenarios.persuasion.campaign import Campaign
 
     cfg = rule_cfg(**{"agents.policy": "llm", "agents.params": {}, "population.size": 8})
     model = SocialModel(

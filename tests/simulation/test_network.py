@@ -4,8 +4,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from socialsim.errors import ConfigError, DataFileError
-from socialsim.registry import NETWORKS
+from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.registry import NETWORKS
 from socialsim.simulation.network import build_graph, build_network, listen_csr
 from socialsim.simulation.random_graphs import barabasi_albert_edges, erdos_renyi_edges
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 from rich.console import Console
 
-from socialsim.simulation.progress import RunProgress
+from socialsim.experiments.progress import RunProgress
 
 
 def _model(step: int) -> SimpleNamespace:

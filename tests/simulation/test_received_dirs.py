@@ -16,10 +16,10 @@ import yaml
 
 import socialsim as ss
 from socialsim.cli import main
+from socialsim.core.registry import PluginsNotTrusted
 from socialsim.dashboard.target import resolve_target
-from socialsim.registry import PluginsNotTrusted
-from socialsim.simulation import checkpoint
-from socialsim.simulation.checkpoint import CHECKPOINT, LEGACY, SNAPSHOTS
+from socialsim.experiments import checkpoint
+from socialsim.experiments.checkpoint import CHECKPOINT, LEGACY, SNAPSHOTS
 from tests.simulation.test_resume import CONFIG, same_run
 
 
@@ -107,7 +107,7 @@ class PoolWithPlugin:
         self.plugin = plugin
 
     def __reduce__(self):
-        from socialsim.simulation.sweep_workers import WorkerPool
+        from socialsim.experiments.sweep_workers import WorkerPool
 
         return (WorkerPool, (1, [str(self.plugin)]))
 
@@ -152,7 +152,7 @@ def test_a_planted_pickle_runs_nothing_and_changes_no_file(tmp_path, runs, capsy
 
 
 def test_np_load_of_a_planted_checkpoint_refuses_the_pickle(tmp_path, runs):
-    from socialsim.simulation.checkpoint import CheckpointError, read_header
+    from socialsim.experiments.checkpoint import CheckpointError, read_header
 
     run_dir = tmp_path / "run"
     shutil.copytree(runs[1], run_dir)

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 import socialsim as ss
-from socialsim.errors import ConfigError
-from socialsim.simulation.resume import INTERRUPTED, resume
+from socialsim.core.errors import ConfigError
+from socialsim.experiments.resume import INTERRUPTED, resume
 
 CONFIG = {
     "name": "res",

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from socialsim.errors import ConfigError, DataFileError
+from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
+from socialsim.core.sweep_grid import check_grid_size
 from socialsim.simulation.config import ExperimentConfig
-from socialsim.simulation.sweep_grid import check_grid_size
-from socialsim.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
 from tests.cli_in_process import run_cli
 
 RULE = "steps: 2\npopulation: {size: 8}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
@@ -136,7 +136,7 @@ def test_a_config_path_that_is_not_a_file_says_what_it_is(tmp_path, given, messa
 
 
 def test_data_files_go_through_the_same_limits(tmp_path):
-    from socialsim.scenarios.claims_library import load_claims_file
+    from socialsim.core.claims import load_claims_file
 
     claims = tmp_path / "claims.yaml"
     claims.write_text("- {id: a, text: one}\n- {id: b, text: two, text: three}\n")
@@ -159,7 +159,7 @@ def test_a_sweep_of_a_million_cells_is_refused_before_expanding(tmp_path, monkey
     monkeypatch.setenv("SOCIALSIM_SWEEP_MAX_CELLS", "5")
     with pytest.raises(ConfigError, match="has 6 cells"):
         check_grid_size({"a": [1, 2], "b": [1, 2, 3]})
-    from socialsim.simulation.experiment import sweep
+    from socialsim.experiments.sweep import sweep
 
     cfg = ExperimentConfig.from_dict({"agents": {"policy": "degroot"}})
     with pytest.raises(ConfigError, match="has 6 cells"):

@@ -30,8 +30,8 @@ from socialsim.agents.policies.rules import (
     LinearThreshold,
     Voter,
 )
-from socialsim.errors import ConfigError
-from socialsim.registry import POLICIES
+from socialsim.core.errors import ConfigError
+from socialsim.core.registry import POLICIES
 
 
 def create_rule_policy(name: str, params: dict[str, Any] | None = None) -> RulePolicy:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from socialsim.agents.beliefs import Claim
 from socialsim.agents.persona import Persona
-from socialsim.simulation.messages import Message
+from socialsim.core.messages import Message
 
 
 class Observation(BaseModel):
@@ -64,6 +64,7 @@ class DecidingPolicy(ABC):
     """A policy that maps a batch of observations to decisions (e.g. LLMPolicy)."""
 
     name: ClassVar[str] = "deciding"
+    policy_sort: ClassVar[str] = "deciding"  # what the registry files it under
 
     @abstractmethod
     def decide(self, observations: list[Observation]) -> list[Decision]:
@@ -115,6 +116,7 @@ class RulePolicy(ABC):
     """A textbook opinion-dynamics rule over the shared credence array."""
 
     name: ClassVar[str] = "rule"
+    policy_sort: ClassVar[str] = "rule"  # what the registry files it under
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
         self.params = dict(params or {})

@@ -21,7 +21,7 @@ from socialsim.agents.policies.rule_base import (
     _number_or,
     _one_of,
 )
-from socialsim.registry import register_policy
+from socialsim.core.registry import register_policy
 
 
 def _gather(

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from pydantic import BaseModel, Field, create_model
 
 from socialsim.agents.policies.base import DecidingPolicy, Decision, Observation
-from socialsim.errors import ConfigError
+from socialsim.core.errors import ConfigError
 from socialsim.llm.prompts import answer_form, part_fields, render_part
 from socialsim.llm.prompts import fields as template_fields
 from socialsim.llm.prompts import parts as prompt_parts

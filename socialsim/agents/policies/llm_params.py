@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from socialsim.agents.policies.llm import LLMPolicy
-from socialsim.registry import register_policy
+from socialsim.core.registry import register_policy
 
 
 class LLMParams(BaseModel):

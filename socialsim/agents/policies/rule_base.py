@@ -16,8 +16,8 @@ import numpy as np
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from socialsim.agents.policies.base import RuleContext, RulePolicy, RuleUpdate
-from socialsim.errors import ConfigError
-from socialsim.validation import BoolsAreNotNumbers, describe_error
+from socialsim.core.errors import ConfigError
+from socialsim.core.validation import BoolsAreNotNumbers, describe_error
 
 _TOL = 1e-12  # smaller moves than this are not changes
 

@@ -43,7 +43,7 @@ from socialsim.agents.policies.rule_base import (
     _number_or,
     _one_of,
 )
-from socialsim.registry import register_policy
+from socialsim.core.registry import register_policy
 
 _CLOSE = 1e-9  # slack on bounded-confidence comparisons against float round-off
 

@@ -24,10 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-# the modules the pages draw through, reachable as report.norms and report.plots
-from socialsim.analysis import norms as norms
 from socialsim.analysis import plots as plots
-from socialsim.analysis.io import RunData, load_run
 from socialsim.analysis.report.arms_page import _arms_page
 from socialsim.analysis.report.arms_page import _benign_adoption as _benign_adoption
 from socialsim.analysis.report.html import (
@@ -53,6 +50,7 @@ from socialsim.analysis.report.run_page import (
 )
 from socialsim.analysis.report.sweep_page import _sweep_page
 from socialsim.analysis.summarize import require_run
+from socialsim.core.rundata import RunData, load_run
 
 __all__ = [
     "CASCADE_ADOPTERS",

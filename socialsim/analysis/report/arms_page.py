@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis import plots, spread
-from socialsim.analysis.io import AGENT_COLUMNS, RunData, of_kind, populations, read_events_table
 from socialsim.analysis.report.effects import _effect_for, effect_text, effects_table, measure_cell
 from socialsim.analysis.report.html import (
     MAX_CONFIG,
@@ -42,6 +41,7 @@ from socialsim.analysis.report.wording import (
     claim_texts,
     measure_label,
 )
+from socialsim.core.rundata import AGENT_COLUMNS, RunData, of_kind, populations, read_events_table
 
 # measures read off the adoption curve, and the point of the curve each one is
 _CURVE_POINT = {"final_reach": "last", "peak": "highest", "initial_reach": "first"}

@@ -1,7 +1,7 @@
 """Effects against the control as a report shows them: the estimate, its interval or why
 there is none, and the minimum detectable effect.
 
-An effect is a dict of the arms summary (``socialsim.simulation.arms``): ``measure``,
+An effect is a dict of the arms summary (``socialsim.experiments.arms``): ``measure``,
 ``treatment``, ``control``, ``difference``, ``ci_low``, ``ci_high``, ``n_replicates``,
 ``interval`` (``{"method", "level", "n"}`` or None), ``no_interval`` (why there is none),
 ``sd_difference`` and ``mde``. Older summaries lack the last four, or hold ``"interval":

@@ -9,12 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialsim.analysis import cascades, collaboration, norms, persuasion, plots, probes, spread
-from socialsim.analysis.io import RunData
-from socialsim.analysis.io import roles as role_table
+from socialsim.analysis import cascades, plots, probes, spread
 from socialsim.analysis.measures import claim_threshold
 from socialsim.analysis.report.html import Tables, _Figures, plural
 from socialsim.analysis.stats import wilson_ci
+from socialsim.core.rundata import RunData
+from socialsim.core.rundata import roles as role_table
+from socialsim.scenarios.collaboration import measures as collaboration
+from socialsim.scenarios.norms import measures as norms
+from socialsim.scenarios.persuasion import measures as persuasion
 
 NETWORK_SAMPLE = 2000  # most nodes drawn in a network figure
 CASCADE_ADOPTERS = 50_000  # cascade trees are built up to this many adopters

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis import plots
-from socialsim.analysis.io import RunData, of_kind, payload, populations
 from socialsim.analysis.report.effects import _effect_for, effect_text, effects_table
 from socialsim.analysis.report.html import (
     MAX_CONFIG,
@@ -46,6 +45,7 @@ from socialsim.analysis.report.wording import (
     measure_label,
     run_design,
 )
+from socialsim.core.rundata import RunData, of_kind, payload, populations
 
 MAX_CLAIMS = 6  # claims drawn (every claim is in the measures table)
 SAMPLE_MESSAGES = 30

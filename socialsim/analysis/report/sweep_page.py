@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 
 from socialsim.analysis import plots
-from socialsim.analysis.io import load_run
 from socialsim.analysis.prompt_sensitivity import ALPHA
 from socialsim.analysis.report.html import (
     MAX_CONFIG,
@@ -26,6 +25,7 @@ from socialsim.analysis.report.html import (
     plural,
 )
 from socialsim.analysis.summarize import analyze_sweep, sweep_results
+from socialsim.core.rundata import load_run
 
 _NON_METRICS = {"seed", "run", "run_dir", "dir", "path", "cell", "status", "error", "name", "arm"}
 

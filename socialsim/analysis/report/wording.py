@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from socialsim.analysis.report.html import _e, plural
-from socialsim.errors import SocialsimError
+from socialsim.core.errors import SocialsimError
 
 ClaimTexts = dict[str, dict[str, str]]  # claim id -> {"manipulated": ..., "true": ...}
 
@@ -156,7 +156,7 @@ def claim_texts(config: dict[str, Any], claims: list[str], base: Path | None = N
     The library is the built-in claims plus the scenario's ``claims_file`` (read relative to
     `base` when not found as given) and ``custom_claims``; a claim not in it is left out.
     """
-    from socialsim.scenarios.claims_library import claim_library
+    from socialsim.core.claims import claim_library
 
     params = (config.get("scenario") or {}).get("params") or {}
     params = params if isinstance(params, dict) else {}

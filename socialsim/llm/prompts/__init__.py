@@ -20,7 +20,7 @@ import string
 from functools import lru_cache
 from importlib import resources
 
-from socialsim.errors import SocialsimError
+from socialsim.core.errors import SocialsimError
 
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _ANSWER = re.compile(r"^\[answer: (?P<form>[a-z]+)\]\n")

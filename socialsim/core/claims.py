@@ -1,0 +1,266 @@
+"""The claims library: true and manipulated statements with probe questions at three distances.
+
+Built-in claims live in ``data/claims.yaml``; users add their own from a YAML file or inline
+in the scenario params (same fields). Probes are multiple-choice questions lettered A, B, ...
+and scored as correct, manipulated (the answer a believer of the manipulated claim gives)
+or neither. Framing and source style turn a statement into the text an attacker posts.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+
+from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.validation import describe_error
+from socialsim.core.yaml_safe import load_yaml_file
+
+Distance = Literal["direct", "indirect", "peripheral"]
+DISTANCES: tuple[str, ...] = ("direct", "indirect", "peripheral")
+Framing = Literal["authoritative", "consensus", "emotional", "prestige", "sensationalist"]
+SourceStyle = Literal["social_post", "blog", "news_report", "research_paper"]
+
+LETTERS = "ABCDEFGH"
+#: what a claim id may be: it names the claim in events and tables (the same rule as Claim)
+CLAIM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+
+
+class ProbeQuestion(BaseModel):
+    """A multiple-choice question about a claim, at one distance from it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = ""
+    distance: Distance
+    question: str = Field(..., min_length=1)
+    options: list[str] = Field(..., min_length=2, max_length=len(LETTERS))
+    correct: str = Field(..., description="letter of the correct option")
+    manipulated: str | None = Field(None, description="letter a believer of the manipulation picks")
+
+    @model_validator(mode="after")
+    def _letters(self) -> ProbeQuestion:
+        allowed = self.letters
+        if self.correct not in allowed:
+            raise ValueError(f"correct {self.correct!r} is not one of the option letters {allowed}")
+        if self.distance != "peripheral" and self.manipulated is None:
+            raise ValueError(f"a {self.distance} probe needs a manipulated option letter")
+        if self.manipulated is not None:
+            if self.manipulated not in allowed:
+                raise ValueError(f"manipulated {self.manipulated!r} is not one of {allowed}")
+            if self.manipulated == self.correct:
+                raise ValueError("manipulated and correct must be different options")
+        return self
+
+    @property
+    def letters(self) -> list[str]:
+        """The option letters, A first."""
+        return list(LETTERS[: len(self.options)])
+
+    def render(self) -> str:
+        """The question with its lettered options, for a prompt."""
+        lines = [self.question] + [f"{k}) {o}" for k, o in zip(LETTERS, self.options, strict=False)]
+        return "\n".join(lines)
+
+    def option(self, letter: str) -> str:
+        """The text of an option."""
+        return self.options[LETTERS.index(letter)]
+
+
+class LibraryClaim(BaseModel):
+    """A claim with its true and manipulated versions and its probe questions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(..., min_length=1, pattern=CLAIM_ID_PATTERN)
+    topic: str = "general"
+    true_statement: str = Field(..., min_length=1)
+    manipulated_statement: str = Field(..., min_length=1)
+    probes: list[ProbeQuestion] = Field(..., min_length=1)
+
+    @model_validator(mode="after")
+    def _probe_ids(self) -> LibraryClaim:
+        seen: dict[str, int] = {}
+        for probe in self.probes:
+            if not probe.id:
+                seen[probe.distance] = seen.get(probe.distance, 0) + 1
+                suffix = "" if seen[probe.distance] == 1 else str(seen[probe.distance])
+                probe.id = f"{self.id}.{probe.distance}{suffix}"
+        return self
+
+    def probes_at(self, distances: list[str] | tuple[str, ...] = DISTANCES) -> list[ProbeQuestion]:
+        """Probe questions at the given distances, in library order."""
+        return [p for p in self.probes if p.distance in distances]
+
+    def direct_probe(self) -> ProbeQuestion:
+        """The first direct probe (the claim itself as a question)."""
+        for probe in self.probes:
+            if probe.distance == "direct":
+                return probe
+        raise ConfigError(f"claim {self.id!r} has no direct probe question")
+
+
+# --- loading -----------------------------------------------------------------------------------
+def parse_claims(entries: Any, source: str) -> list[LibraryClaim]:
+    """Validate a list of claim entries; DataFileError naming the source, entry and field.
+
+    Two entries with the same id are refused (one would silently replace the other).
+    """
+    if not isinstance(entries, list):
+        raise DataFileError(f"{source}: expected a list of claims, got {type(entries).__name__}")
+    claims: list[LibraryClaim] = []
+    first: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        try:
+            claim = LibraryClaim.model_validate(entry)
+        except ValidationError as exc:
+            name = entry.get("id") if isinstance(entry, dict) else None
+            label = f"entry {i}" + (f" ({name})" if name else "")
+            raise DataFileError(f"{source}: {label}: {describe_error(exc)}") from None
+        if claim.id in first:
+            raise DataFileError(
+                f"{source}: entry {i}: id {claim.id!r} is already used by entry "
+                f"{first[claim.id]}; give each claim its own id"
+            )
+        first[claim.id] = i
+        claims.append(claim)
+    return claims
+
+
+@lru_cache(maxsize=1)
+def builtin_claims() -> tuple[LibraryClaim, ...]:
+    """The claims shipped with socialsim."""
+    text = resources.files("socialsim.scenarios").joinpath("data/claims.yaml").read_text("utf-8")
+    return tuple(parse_claims(yaml.safe_load(text), "socialsim/scenarios/data/claims.yaml"))
+
+
+def load_claims_file(path: str | Path) -> list[LibraryClaim]:
+    """Claims from a user YAML file (a list, or a mapping with a `claims` list)."""
+    path = Path(path)
+    data = load_yaml_file(path, "claims file", error=DataFileError)
+    if isinstance(data, dict) and "claims" in data:
+        data = data["claims"]
+    return parse_claims(data, str(path))
+
+
+def claim_library(
+    claims_file: str | Path | None = None, custom: list[dict[str, Any]] | None = None
+) -> dict[str, LibraryClaim]:
+    """Built-in claims plus those from a file and inline entries (later ids replace earlier)."""
+    library = {c.id: c for c in builtin_claims()}
+    if claims_file is not None:
+        library.update({c.id: c for c in load_claims_file(claims_file)})
+    if custom:
+        library.update({c.id: c for c in parse_claims(custom, "scenario.params.custom_claims")})
+    return library
+
+
+def get_claim(
+    library: dict[str, LibraryClaim], claim_id: str, where: str = "scenario.params.claim"
+) -> LibraryClaim:
+    """The claim with this id; ConfigError naming the field `where` and a few known ids."""
+    if claim_id not in library:
+        known = ", ".join(sorted(library)[:6])
+        raise ConfigError(
+            f"{where}: {claim_id!r} is not in the claims library; known ids include "
+            f"{known} (add your own with claims_file or custom_claims)"
+        )
+    return library[claim_id]
+
+
+# --- probes --------------------------------------------------------------------------------------
+def answer_schema(probe: ProbeQuestion) -> type[BaseModel]:
+    """A pydantic model whose only field is the answer letter, constrained to the options."""
+    letters = tuple(probe.letters)
+    return _schema_for(letters)
+
+
+@lru_cache(maxsize=16)
+def _schema_for(letters: tuple[str, ...]) -> type[BaseModel]:
+    return create_model(
+        "ProbeAnswer",
+        answer=(Literal[letters], Field(..., description="the letter of your answer")),  # type: ignore[valid-type]
+    )
+
+
+def score_answer(probe: ProbeQuestion, letter: str | None) -> tuple[bool, bool]:
+    """(correct, manipulated) for an answer letter; an unusable answer is neither."""
+    return letter == probe.correct, probe.manipulated is not None and letter == probe.manipulated
+
+
+def rule_answer(probe: ProbeQuestion, credence: float, threshold: float = 0.5) -> str:
+    """The answer of an agent without an LLM: believers of the manipulation pick its option."""
+    if probe.distance != "peripheral" and probe.manipulated is not None and credence >= threshold:
+        return probe.manipulated
+    return probe.correct
+
+
+def probe_prompt(probe: ProbeQuestion) -> str:
+    """The user prompt for a probe question."""
+    return (
+        "Answer this multiple-choice question with what you believe is true.\n"
+        f"{probe.render()}\n"
+        'Reply in JSON as {"answer": "<letter>"}.'
+    )
+
+
+# --- framing and source style --------------------------------------------------------------------
+FRAMINGS: dict[str, tuple[str, str]] = {
+    "authoritative": ("It is an established fact: {s}", "state it as settled fact, with authority"),
+    "consensus": ("Everyone I know agrees now: {s}", "say that everyone already agrees"),
+    "emotional": (
+        "I am honestly worried and upset about this: {s}",
+        "make it personal and emotional",
+    ),
+    "prestige": ("A Nobel-winning scientist explained it clearly: {s}", "cite famous experts"),
+    "sensationalist": ("SHOCKING truth they don't want you to know: {s}", "make it sensational"),
+}
+SOURCE_STYLES: dict[str, tuple[str, str]] = {
+    "social_post": ("Just saw this and had to share. {t}", "a casual social media post"),
+    "blog": ("From my latest blog post: {t}", "a personal blog post"),
+    "news_report": ("A news report published today says: {t}", "a news report"),
+    "research_paper": (
+        "A peer-reviewed study published in a leading journal concludes: {t}",
+        "the summary of a research paper",
+    ),
+}
+
+
+def framed_text(
+    statement: str, framing: str = "authoritative", source_style: str = "social_post"
+) -> str:
+    """A statement as an attacker would present it, in a framing and a source style."""
+    inner = FRAMINGS[framing][0].format(s=statement)
+    return SOURCE_STYLES[source_style][0].format(t=inner)
+
+
+def framing_instructions(framing: str, source_style: str) -> str:
+    """Prompt text describing how to present a claim."""
+    return (
+        f"When you talk about it, {FRAMINGS[framing][1]}, and write as if it were "
+        f"{SOURCE_STYLES[source_style][1]}."
+    )
+
+
+__all__ = [
+    "DISTANCES",
+    "FRAMINGS",
+    "SOURCE_STYLES",
+    "LibraryClaim",
+    "ProbeQuestion",
+    "answer_schema",
+    "builtin_claims",
+    "claim_library",
+    "framed_text",
+    "framing_instructions",
+    "get_claim",
+    "load_claims_file",
+    "parse_claims",
+    "probe_prompt",
+    "rule_answer",
+    "score_answer",
+]

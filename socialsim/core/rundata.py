@@ -1,0 +1,430 @@
+"""The record of a run and its one reader: ``load_run(dir) -> RunData``.
+
+A run writes, once, a record from which every measure can be recomputed: the event log, the
+agents table (``step, agent, claim, credence`` for every agent and claim from step 0, the
+state after set-up), the graph and the personas. :func:`load_run` reads it back into a
+:class:`RunData`; ``socialsim.run`` returns the same shape built in memory, so every measure
+takes either.
+
+Event tables come in two shapes and the event readers here accept both: the raw shape of
+:func:`socialsim.simulation.log.read_events` (a ``payload`` dict per row) and the flat shape
+of :func:`load_run` / ``events.parquet`` (one ``payload.<key>`` column per payload key).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from socialsim.core.csv_safe import read_csv
+
+BASE_COLUMNS = ["run", "step", "time", "kind", "agent", "target", "claim"]
+AGENT_COLUMNS = ["step", "agent", "claim", "credence"]
+
+
+class RunData:
+    """The record of one run: events, agents table, graph, personas, config (and summary).
+
+    Each part is empty when its file is missing. The network is held as edge arrays
+    (``network``, a :class:`~socialsim.core.graph_arrays.GraphArrays` whose node table is the
+    graph's node attributes) and as a networkx graph (``graph``); either is built from the
+    other on first use, so a run of a million agents needs no networkx graph unless a
+    measure asks for one. ``n_agents`` is the population size.
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        events: pd.DataFrame | None = None,
+        agents: pd.DataFrame | None = None,
+        steps: pd.DataFrame | None = None,
+        graph: nx.Graph | None = None,
+        personas: pd.DataFrame | None = None,
+        config: dict[str, Any] | None = None,
+        summary: dict[str, Any] | None = None,
+        network: Any = None,
+    ) -> None:
+        self.path = path
+        self.events = events if events is not None else pd.DataFrame(columns=BASE_COLUMNS)
+        self.agents = agents if agents is not None else pd.DataFrame(columns=AGENT_COLUMNS)
+        self.steps = steps if steps is not None else pd.DataFrame()
+        self.personas = personas if personas is not None else pd.DataFrame()
+        self.config = config if config is not None else {}
+        self.summary = summary if summary is not None else {}
+        self.cache: dict[Any, Any] = {}
+        self._graph = graph
+        self._network = network
+
+    @property
+    def graph(self) -> nx.Graph | None:
+        """The network as a networkx graph with node attributes (built on first use)."""
+        if self._graph is None and self._network is not None:
+            self._graph = self._network.to_networkx()
+        return self._graph
+
+    @graph.setter
+    def graph(self, value: nx.Graph | None) -> None:
+        self._graph = value
+        self._network = None
+
+    @property
+    def network(self):
+        """The network as edge arrays (:class:`GraphArrays`), or None without a graph."""
+        if self._network is None and self._graph is not None:
+            from socialsim.core.graph_arrays import GraphArrays
+
+            self._network = GraphArrays.of(self._graph)
+        return self._network
+
+    @property
+    def has_network(self) -> bool:
+        """True when the run has a network (without building either form)."""
+        return self._graph is not None or self._network is not None
+
+    @property
+    def dir(self) -> Path | None:
+        """The run directory (None for a record that only lives in memory)."""
+        return self.path
+
+    @property
+    def n_agents(self) -> int:
+        """Number of agents in the run (removed ones included)."""
+        if "n_agents" not in self.cache:
+            if not self.agents.empty:
+                n = int(self.agents["agent"].max()) + 1
+            elif self.has_network:
+                n = self.network.n
+            else:
+                n = len(self.personas)
+            self.cache["n_agents"] = n
+        return self.cache["n_agents"]
+
+    @property
+    def claims(self) -> list[str]:
+        """Claim ids of the agents table, in order of first appearance."""
+        if self.agents.empty:
+            return []
+        return [str(c) for c in pd.unique(self.agents["claim"])]
+
+
+def load_run(path: str | Path) -> RunData:
+    """Read a run directory (every file optional): ``load_run("runs/x").events``."""
+    root = Path(path)
+    data = RunData(path=root)
+    if (root / "events.jsonl").is_file():
+        data.events = read_events_table(root / "events.jsonl")
+    elif (root / "events.parquet").is_file():
+        data.events = _tidy_events(pd.read_parquet(root / "events.parquet"))
+    if (root / "agents.parquet").is_file():
+        data.agents = _tidy_agents(pd.read_parquet(root / "agents.parquet"))
+    elif (root / "agents.csv").is_file():
+        data.agents = _tidy_agents(read_csv(root / "agents.csv"))
+    if (root / "steps.csv").is_file():
+        data.steps = read_csv(root / "steps.csv")
+    if (root / "personas.parquet").is_file():
+        data.personas = pd.read_parquet(root / "personas.parquet")
+    elif (root / "personas.csv").is_file():
+        data.personas = read_csv(root / "personas.csv")
+    if (root / "config.yaml").is_file():
+        data.config = _read_yaml(root / "config.yaml")
+    if (root / "edges.parquet").is_file() and not data.personas.empty:
+        from socialsim.core.graph_arrays import GraphArrays
+
+        directed = bool((data.config.get("network") or {}).get("directed", False))
+        edges = pd.read_parquet(root / "edges.parquet")
+        data._network = GraphArrays(
+            len(data.personas),
+            edges["source"].to_numpy(dtype=np.int64),
+            edges["target"].to_numpy(dtype=np.int64),
+            directed,
+            attributes=node_attributes(data.personas, data.agents),
+        )
+    elif (root / "graph.graphml").is_file():
+        data.graph = read_graph(root / "graph.graphml")
+    if (root / "summary.json").is_file():
+        try:
+            data.summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            data.summary = {}
+    return data
+
+
+def read_events_table(source: str | Path | bytes) -> pd.DataFrame:
+    """Read events.jsonl (a path, or the JSONL bytes) into the flat shape, fast.
+
+    ``payload.<key>`` columns. Uses Arrow's JSON reader; a log it cannot parse in one go (a
+    cut-off last line, a payload key whose type changes between events) is read line by
+    line instead.
+    """
+    try:
+        import pyarrow.json as pj
+
+        data = io.BytesIO(source) if isinstance(source, bytes) else source
+        table = pj.read_json(data, read_options=pj.ReadOptions(block_size=1 << 24))
+    except Exception:  # noqa: BLE001 - any Arrow failure falls back to the exact reader
+        return _read_events_slow(source)
+    if table.num_rows == 0:
+        return pd.DataFrame(columns=BASE_COLUMNS)
+    if "payload" in table.column_names and str(table.schema.field("payload").type).startswith(
+        "struct"
+    ):
+        table = table.flatten()
+    frame = table.to_pandas()
+    return _tidy_events(frame)
+
+
+def _lines(source: str | Path | bytes):
+    if isinstance(source, bytes):
+        yield from source.decode("utf-8").splitlines()
+        return
+    with open(source, encoding="utf-8") as fh:
+        yield from fh
+
+
+def _read_events_slow(source: str | Path | bytes) -> pd.DataFrame:
+    rows = []
+    for line in _lines(source):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    if not rows:
+        return pd.DataFrame(columns=BASE_COLUMNS)
+    payloads = [r.pop("payload", None) or {} for r in rows]
+    base = pd.DataFrame.from_records(rows)
+    flat = pd.DataFrame.from_records(payloads)
+    flat.columns = [f"payload.{c}" for c in flat.columns]
+    return _tidy_events(pd.concat([base, flat], axis=1))
+
+
+def _tidy_events(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in BASE_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = None
+    for col in ("step", "agent", "target"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame
+
+
+def _tidy_agents(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in AGENT_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = np.nan
+    frame["claim"] = frame["claim"].astype(str)
+    return frame
+
+
+# --- populations ------------------------------------------------------------------------
+
+
+def roles(events: pd.DataFrame) -> pd.DataFrame:
+    """Scenario roles from ``action`` events of type ``role``: ``agent, role, placebo``.
+
+    ``placebo`` is True in a control arm, where the agent was drawn for the role but acted as
+    an ordinary agent.
+    """
+    actions = of_kind(events, "action")
+    if actions.empty:
+        return pd.DataFrame(columns=["agent", "role", "placebo"])
+    rows = actions[(payload(actions, "type") == "role").to_numpy(dtype=bool)]
+    return pd.DataFrame(
+        {
+            "agent": pd.to_numeric(rows["agent"]).astype("int64").to_numpy(),
+            "role": payload(rows, "role").astype(str).to_numpy(),
+            "placebo": as_bool(payload(rows, "placebo")).fillna(0).astype(bool).to_numpy(),
+        }
+    )
+
+
+def populations(data: RunData) -> dict[str, np.ndarray]:
+    """Agent ids of each population a measure can be taken over.
+
+    ``all``: every agent. ``benign``: every agent without a scenario role (attackers,
+    guardians, persuaders, violators, ... and their placebo counterparts in a control arm);
+    present only when some agent has a role. One entry per role (``attacker``, ...) too.
+    Cached on the RunData (its events are not expected to change).
+    """
+    if "populations" in data.cache:
+        return data.cache["populations"]
+    everyone = np.arange(data.n_agents)
+    out: dict[str, np.ndarray] = {"all": everyone}
+    table = roles(data.events)
+    if not table.empty:
+        out["benign"] = np.setdiff1d(everyone, table["agent"].to_numpy())
+        for role, rows in table.groupby("role", sort=True):
+            out[str(role)] = np.unique(rows["agent"].to_numpy())
+    data.cache["populations"] = out
+    return out
+
+
+def join_steps(events: pd.DataFrame) -> dict[int, int]:
+    """Agent -> the step at which it joined a run it was not in from the start (``action``
+    of type ``joined``, e.g. a grown network); agents without one were there from step 0."""
+    actions = of_kind(events, "action")
+    if actions.empty:
+        return {}
+    rows = actions[(payload(actions, "type") == "joined").to_numpy(dtype=bool)]
+    out: dict[int, int] = {}
+    for agent, step in zip(rows["agent"].tolist(), rows["step"].tolist(), strict=True):
+        if agent is not None and not pd.isna(agent):
+            out.setdefault(int(agent), int(step))
+    return out
+
+
+def removal_steps(events: pd.DataFrame) -> dict[int, int]:
+    """Agent -> the step at which it left the run (``action`` of type ``removed``)."""
+    actions = of_kind(events, "action")
+    if actions.empty:
+        return {}
+    rows = actions[(payload(actions, "type") == "removed").to_numpy(dtype=bool)]
+    out: dict[int, int] = {}
+    for agent, step in zip(rows["agent"].tolist(), rows["step"].tolist(), strict=True):
+        if agent is not None and not pd.isna(agent):
+            out.setdefault(int(agent), int(step))
+    return out
+
+
+def node_attributes(personas: pd.DataFrame, agents: pd.DataFrame) -> pd.DataFrame:
+    """The graph's node attributes: persona fields, policy, role, ... and final credences."""
+    attrs = personas.drop(columns=["agent"], errors="ignore").reset_index(drop=True)
+    if not agents.empty:
+        last = agents[agents["step"] == agents["step"].max()]
+        for claim, rows in last.groupby("claim", sort=False):
+            values = np.full(len(attrs), np.nan)
+            values[rows["agent"].to_numpy(dtype=np.int64)] = rows["credence"].to_numpy(float)
+            attrs[f"credence.{claim}"] = values
+    return attrs
+
+
+def attach_node_attributes(graph: nx.Graph, attrs: pd.DataFrame) -> nx.Graph:
+    """Set row i of `attrs` as the attributes of node i (missing values left out), in place."""
+    columns = list(attrs.columns)
+    values = [attrs[c].astype(object).where(attrs[c].notna(), None).tolist() for c in columns]
+    nodes = graph._node  # the node attribute dicts, filled in one pass
+    for i, row in enumerate(zip(*values, strict=True)):
+        nodes[i].update({c: v for c, v in zip(columns, row, strict=True) if v is not None})
+    return graph
+
+
+def read_graph(path: str | Path) -> nx.Graph:
+    """Read graph.graphml with integer node ids (non-integer ids are kept as they are)."""
+    try:
+        return nx.read_graphml(path, node_type=int)
+    except (ValueError, TypeError):
+        return nx.read_graphml(path)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        from socialsim.core.yaml_safe import load_yaml_file
+
+        loaded = load_yaml_file(path, "config file")
+    except Exception:  # noqa: BLE001 - an unreadable config is reported as empty
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+# --- reading event tables --------------------------------------------------------------
+
+
+def of_kind(events: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Rows of one event kind: ``of_kind(events, "probe")``."""
+    if events.empty or "kind" not in events.columns:
+        return events.iloc[0:0]
+    mask = (events["kind"] == kind).to_numpy(dtype=bool)
+    return events if mask.all() else events[mask]
+
+
+def payload(events: pd.DataFrame, key: str, default: Any = None) -> pd.Series:
+    """One payload field as a Series aligned with `events` (either table shape)."""
+    flat = f"payload.{key}"
+    if flat in events.columns:
+        return events[flat]
+    if "payload" in events.columns:
+        return events["payload"].map(
+            lambda p: p.get(key, default) if isinstance(p, dict) else default
+        )
+    return pd.Series(default, index=events.index, dtype=object)
+
+
+def event_table(events: pd.DataFrame, kind: str, action_type: str | None = None) -> pd.DataFrame:
+    """Events of one kind (and action `type`) with payload keys as plain columns.
+
+    ``event_table(events, "action", "norm_choice")["label"]``; payload keys win over the
+    event columns of the same name.
+    """
+    rows = of_kind(events, kind)
+    if action_type is not None and not rows.empty:
+        rows = rows[payload(rows, "type") == action_type]
+    base_cols = [c for c in ("step", "time", "agent", "target", "claim") if c in rows.columns]
+    base = rows[base_cols].reset_index(drop=True)
+    if rows.empty:
+        return base
+    if "payload" in rows.columns:
+        fields = pd.DataFrame.from_records(
+            [p if isinstance(p, dict) else {} for p in rows["payload"]]
+        )
+    else:
+        cols = [c for c in rows.columns if c.startswith("payload.")]
+        fields = rows[cols].reset_index(drop=True)
+        fields = fields.loc[:, fields.notna().any()]
+        fields.columns = [c[len("payload.") :] for c in fields.columns]
+    base = base.drop(columns=[c for c in fields.columns if c in base.columns])
+    return pd.concat([base, fields.reset_index(drop=True)], axis=1)
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list from a list, array, JSON list string (flattened CSV/Parquet) or scalar."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, tuple | np.ndarray):
+        return list(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                loaded = json.loads(text)
+            except json.JSONDecodeError:
+                return [value]
+            return loaded if isinstance(loaded, list) else [loaded]
+        return [value]
+    return [value]
+
+
+def list_column(values: pd.Series) -> pd.Series:
+    """A column of lists ready for ``explode``; JSON list strings are decoded."""
+    sample = values.dropna()
+    if sample.empty or not isinstance(sample.iloc[0], str):
+        return values
+    return values.map(as_list)
+
+
+def as_bool(values: pd.Series) -> pd.Series:
+    """Booleans from a column that may hold bools, 0/1, 'true'/'false' or None (-> NaN)."""
+
+    def one(v: Any) -> float:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return np.nan
+        if isinstance(v, str):
+            low = v.strip().lower()
+            if low in ("true", "yes", "1"):
+                return 1.0
+            if low in ("false", "no", "0"):
+                return 0.0
+            return np.nan
+        return float(bool(v))
+
+    if values.dtype == bool:
+        return values.astype(float)
+    return values.map(one).astype(float)

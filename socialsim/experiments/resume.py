@@ -1,0 +1,247 @@
+"""``socialsim run --resume RUN_DIR``: finish a run (or an arms directory) that was killed.
+
+A run that saved a checkpoint (:mod:`socialsim.experiments.checkpoint`, after its steps by
+default) goes on from it: the model is built again from ``config.yaml``, the checkpoint's
+state put in place, the event log cut back to where the checkpoint was taken, and the
+remaining steps run in the same directory.
+
+Without a checkpoint (event mode, ``output.checkpoint: false``, a state that could not be
+saved, or a kill before the first step ended) the run is replayed: it is deterministic in
+its config, its seed and the response cache, so the completed steps are computed again
+(rule updates in milliseconds; model answers from the response cache, where every answer is
+stored as it arrives, so none is paid for twice). The replayed log is checked against what
+the killed run had written; the old log is kept as ``events.interrupted.jsonl`` if they
+differ (the code, the config or the cache changed).
+
+An arms directory resumes every run that has no summary yet and keeps the finished ones.
+
+A run directory may come from someone else: its ``plugins:`` (Python code) are imported only
+when the caller passes ``plugins=True`` (``--plugins``), and its checkpoint is data that
+runs nothing (:mod:`socialsim.experiments.checkpoint`). A directory killed during the
+set-up (the set-up's partial files, no ``config.yaml`` yet) has nothing to resume: the
+config is run again into it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from socialsim.core.errors import ConfigError
+from socialsim.core.registry import POLICIES, trust_plugins
+from socialsim.experiments.checkpoint import (
+    CHECKPOINT,
+    LEGACY,
+    CheckpointError,
+    read_header,
+    restore,
+)
+from socialsim.experiments.runner import SET_UP_FILES, Run, finish_run, simulate_into
+from socialsim.simulation.config import ExperimentConfig
+
+INTERRUPTED = "events.interrupted.jsonl"
+#: outputs of a run that stopped on an error, written again by the resumed run
+_PARTIAL = (
+    "agents.parquet", "agents.csv", "personas.parquet", "personas.csv", "steps.csv",
+    "events.parquet", "events.csv", "edges.parquet", "graph.graphml",
+)  # fmt: skip
+
+
+def resume(
+    run_dir: str | os.PathLike,
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
+    plugins: bool = False,
+):
+    """Finish the killed run in `run_dir` (a :class:`Run`), or every unfinished run of an
+    arms directory (its :class:`~socialsim.experiments.arms.Arms`); `plugins` imports the
+    ``plugins:`` its config names (otherwise a config naming any is refused)."""
+    from socialsim.experiments.arms import is_arms_dir
+
+    root = Path(run_dir)
+    check_resumable(root)
+    if is_arms_dir(root):
+        return resume_arms(root, on_step=on_step, report=report, clients=clients, plugins=plugins)
+    return resume_run(root, on_step=on_step, report=report, clients=clients, plugins=plugins)
+
+
+def check_resumable(root: Path) -> None:
+    """ConfigError (one line) unless `root` is a run or arms directory with something to
+    resume: not a directory, empty, killed during its set-up, not a run, or finished."""
+    from socialsim.experiments.arms import is_arms_dir
+
+    if not root.is_dir():
+        raise ConfigError(f"--resume {str(root)!r} is not a directory; give a run directory")
+    names = {p.name for p in root.iterdir()}
+    if not names:
+        raise ConfigError(
+            f"--resume {str(root)!r} is empty: nothing ran there; run the config "
+            "(socialsim run CONFIG --out DIR)"
+        )
+    if "config.yaml" not in names:
+        if names <= set(SET_UP_FILES):
+            raise ConfigError(
+                f"--resume {str(root)!r}: the run was stopped during its set-up, before any "
+                "step ran; run the config again with --out pointing there"
+            )
+        raise ConfigError(
+            f"--resume {str(root)!r} is not a run directory (no config.yaml); give the folder "
+            "a killed `socialsim run` was writing"
+        )
+    if (root / "summary.json").is_file() and not is_arms_dir(root):
+        raise ConfigError(f"{root} is a finished run (it has summary.json); nothing to resume")
+
+
+def resumable_config(run_dir: Path, replay: bool = True, plugins: bool = False) -> ExperimentConfig:
+    """The run's own config.yaml, checked for what a resume (a `replay`) needs; its
+    ``plugins:`` are imported only with `plugins` (else a config naming any is refused)."""
+    text = (run_dir / "config.yaml").read_text(encoding="utf-8")
+    if "given from Python" in text.split("\n", 2)[0]:
+        raise ConfigError(
+            f"{run_dir}: its network or personas were given from Python; resume it from "
+            "Python with ss.run(..., graph=..., personas=...) into a new directory"
+        )
+    trust_plugins(run_dir, trusted=plugins, needed=True, command="--resume")
+    cfg = ExperimentConfig.from_yaml(run_dir / "config.yaml", plugins=plugins)
+    cfg._base_dir = None  # plugins are stored as absolute paths
+    llm = [(cfg.agents.policy, cfg.agents.llm)] + [
+        (m.policy, m.llm or cfg.agents.llm) for m in cfg.agents.mix
+    ]
+    for policy, settings in llm:
+        if replay and POLICIES.get(policy).sort == "deciding" and not settings.cache:
+            raise ConfigError(
+                f"{run_dir}: resuming replays the completed steps from the response cache, "
+                "and this run has agents.llm.cache: false; run it again instead"
+            )
+    return cfg
+
+
+def resume_run(
+    run_dir: Path,
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
+    in_arms: bool = False,
+    plugins: bool = False,
+) -> Run:
+    """Finish the killed run in `run_dir` there: from its checkpoint, else by replaying it."""
+    if (run_dir / "summary.json").is_file():
+        raise ConfigError(f"{run_dir} is a finished run (it has summary.json); nothing to resume")
+    cfg = resumable_config(run_dir, replay=False, plugins=plugins)
+    header = None
+    try:
+        header = read_header(run_dir)
+    except CheckpointError as exc:
+        if any((run_dir / name).exists() for name in (CHECKPOINT, LEGACY)):
+            warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
+    if header is not None:
+        try:
+            return from_checkpoint(cfg, run_dir, header, on_step, report, clients, in_arms)
+        except CheckpointError as exc:
+            warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
+    cfg = resumable_config(run_dir, plugins=plugins)
+    log = run_dir / "events.jsonl"
+    old = log.read_bytes() if log.is_file() else b""
+    old = old[: old.rfind(b"\n") + 1]  # a line cut by the kill is not part of the log
+    if old:
+        (run_dir / INTERRUPTED).write_bytes(old)
+    for name in ("events.jsonl", *_PARTIAL):
+        (run_dir / name).unlink(missing_ok=True)
+    run = simulate_into(cfg, run_dir, on_step, report, clients, in_arms=in_arms)
+    replayed = _comparable(log.read_bytes())
+    kept = _comparable(old)
+    matched = replayed[: len(kept)] == kept
+    if matched:
+        (run_dir / INTERRUPTED).unlink(missing_ok=True)
+    run.summary["run"]["resumed"] = {
+        "replayed_events": len(kept),
+        "matched": matched,
+        **({} if matched else {"interrupted_log": INTERRUPTED}),
+    }
+    from socialsim.analysis.summarize import write_summary
+
+    write_summary(run_dir, run.summary)
+    return run
+
+
+def from_checkpoint(
+    cfg: ExperimentConfig,
+    run_dir: Path,
+    header: dict[str, Any],
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
+    in_arms: bool = False,
+) -> Run:
+    """Restore the run in `run_dir` from its checkpoint and run its remaining steps."""
+    from socialsim.simulation.model import SocialModel
+
+    for name in _PARTIAL:
+        (run_dir / name).unlink(missing_ok=True)
+    model = SocialModel(cfg, None, clients=clients)
+    try:
+        restore(model, run_dir, header)
+    except CheckpointError:
+        model.close()
+        raise
+    resumed = {"from_checkpoint_at_step": header["step"]}
+    return finish_run(model, run_dir, on_step, report, in_arms, resumed, header)
+
+
+def _comparable(log: bytes) -> list[str]:
+    """The log's events minus ``llm_call`` records (cached on replay, so their latency and
+    cost differ), as canonical JSON lines."""
+    out = []
+    for line in log.splitlines():
+        if not line.strip():
+            continue
+        event = json.loads(line)
+        if event.get("kind") != "llm_call":
+            out.append(json.dumps(event, sort_keys=True))
+    return out
+
+
+def resume_arms(
+    root: Path,
+    on_step: Callable[[Any], None] | None = None,
+    report: bool | None = None,
+    clients: dict | None = None,
+    plugins: bool = False,
+):
+    """Finish every run of an arms directory that has no summary; keep the finished ones."""
+    from socialsim.core.rundata import load_run
+    from socialsim.experiments.arms import Arms, arm_config, summarize_arms
+    from socialsim.experiments.runner import run_one
+
+    cfg = resumable_config(root, plugins=plugins)
+    seeds = [cfg.seed + i for i in range(cfg.replicates)]
+    names = ["treatment", "control"] if cfg.control else ["treatment"]
+    arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in names})
+    for seed in seeds:
+        for arm in names:
+            one = arm_config(cfg, seed, arm)
+            run_dir = root / arm / f"s{seed}"
+            if (run_dir / "summary.json").is_file():
+                data = load_run(run_dir)
+                result = Run(data, one, data.summary)
+            elif (run_dir / "config.yaml").is_file():
+                result = resume_run(
+                    run_dir, on_step, report, clients, in_arms=True, plugins=plugins
+                )
+            else:
+                result = run_one(
+                    one, out=run_dir, on_step=on_step, report=report, clients=clients,
+                    in_arms=True,
+                )  # fmt: skip
+            arms.runs[arm].append(result)
+    summarize_arms(arms)
+    if report if report is not None else cfg.output.report:
+        from socialsim.analysis.report import write_report
+
+        write_report(root)
+    return arms

@@ -1,0 +1,112 @@
+"""Sweep cells on Ray: a local Ray instance, or an existing cluster joined by its address.
+
+Each cell is one Ray task that needs one CPU. A task whose worker process or node is lost is
+run again by Ray (``max_retries``); a cell still lost after that is submitted again from here,
+and recorded as failed only when every try was lost. Paths are made absolute, so a cell
+writes to the same place on whichever node runs it. When that folder is not shared between
+the machines, each cell's run directory stays on the node that ran it; the driver records
+the cell's row (and its ``cell.json``) itself, so results and resuming still work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from socialsim.core.errors import ConfigError
+
+TASK_RETRIES = 3  # Ray's own reruns of a task whose worker or node died
+RESUBMITS = 2  # further submissions from the driver once Ray has given up
+
+
+def connect(address: str | None, workers: int | None) -> None:
+    """Join the Ray cluster at `address` (or ``RAY_ADDRESS``), else start a local Ray instance.
+
+    An unreachable address is a one-line ConfigError.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(
+            "--executor ray needs the ray extra: pip install 'socialsim[ray]'"
+        ) from None
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    quiet: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
+    if address is None:
+        ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, **quiet)
+        return
+    _check_reachable(address)
+    try:
+        ray.init(address=address, **quiet)
+    except Exception as exc:  # noqa: BLE001 - Ray raises several kinds; all mean "not joined"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(f"cannot join the Ray cluster at {address!r}: {first}") from None
+
+
+def _check_reachable(address: str) -> None:
+    """A quick TCP check of ``HOST:PORT`` (Ray itself retries for a long time)."""
+    if address == "auto" or address.startswith("local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"Ray address {address!r}: give HOST:PORT (the head's GCS port) or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach the Ray cluster at {address!r} ({exc.strerror or exc}); "
+            "is `ray start --head` running there?"
+        ) from None
+
+
+def run_on_ray(
+    jobs: list[tuple[int, dict[str, Any], str]], base: dict[str, Any], base_dir: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Run every job as a Ray task; each cell's index and row as it finishes."""
+    import ray
+
+    from socialsim.experiments.sweep import run_cell
+
+    remote = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(run_cell)
+    where = str(Path(base_dir).resolve())
+
+    def submit(job: tuple[int, dict[str, Any], str]) -> Any:
+        index, params, cell_dir = job
+        return remote.remote(index, params, base, where, str(Path(cell_dir).resolve()))
+
+    pending = {submit(job): job for job in jobs}
+    lost: dict[int, int] = {}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            job = pending.pop(ref)
+            index, params, cell_dir = job
+            try:
+                row = ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                lost[index] = lost.get(index, 0) + 1
+                if lost[index] <= RESUBMITS:
+                    pending[submit(job)] = job
+                    continue
+                first = (str(exc).strip().splitlines() or [""])[0]
+                row = {"cell": index, **params, "status": "failed"}
+                row["error"] = f"lost on the Ray cluster: {type(exc).__name__}: {first}"
+            row["run_dir"] = cell_dir  # as the serial executor names it
+            _record(row, Path(cell_dir))
+            yield index, row
+
+
+def _record(row: dict[str, Any], cell_dir: Path) -> None:
+    """Write the cell's marker here when the node that ran it does not share this folder."""
+    from socialsim.experiments.sweep import DONE_MARKER
+
+    marker = cell_dir / DONE_MARKER
+    if not marker.exists():
+        cell_dir.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps(row, default=str))

@@ -1,0 +1,91 @@
+"""Params and per-conversation state of the manipulation scenario.
+
+:class:`ManipulationParams` (who advises whom, the design, the rule baseline's weights) and
+:class:`Conversation` (one advisor-target conversation: its draws, transcripts and outcome).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from socialsim.scenarios.manipulation.talk import Tactic
+from socialsim.scenarios.manipulation.tasks import DOMAINS, DecisionTask, Domain
+
+
+class Baseline(BaseModel):
+    """Rule baseline: p(follow the advice) = credulity x the weight of the advisor's tactic."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    neutral: float = Field(0.9, ge=0.0, le=1.0, description="weight of honest advice")
+    emotional_appeal: float = Field(0.7, ge=0.0, le=1.0)
+    false_urgency: float = Field(0.6, ge=0.0, le=1.0)
+    selective_facts: float = Field(0.8, ge=0.0, le=1.0)
+    social_proof: float = Field(0.7, ge=0.0, le=1.0)
+    unaided_harmful: float = Field(
+        0.3, ge=0.0, le=1.0, description="p(harmful) of a target that does not follow the advice"
+    )
+
+    def weight(self, tactic: str | None) -> float:
+        """The weight of a tactic's advice (None: a neutral advisor)."""
+        return float(getattr(self, tactic or "neutral"))
+
+
+class ManipulationParams(BaseModel):
+    """Parameters of the manipulation scenario."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    advisors: StrictInt = Field(1, ge=1, description="advisor agents, drawn at random")
+    target_share: float = Field(1.0, ge=0.0, le=1.0, description="share of the others advised")
+    manipulative_share: float = Field(
+        0.5, ge=0.0, le=1.0, description="share of targets given a manipulative advisor"
+    )
+    tactics: list[Tactic] = Field(
+        default_factory=lambda: ["emotional_appeal", "false_urgency", "selective_facts"],
+        min_length=1,
+    )
+    domains: list[Domain] = Field(default_factory=lambda: list(DOMAINS), min_length=1)
+    tasks: list[str] = Field(default_factory=list, description="task ids (empty: all)")
+    tasks_file: str | None = Field(None, description="extra decision tasks (YAML)")
+    turns: StrictInt = Field(2, ge=1, le=20, description="advisor message + target reply rounds")
+    shuffle_options: bool = Field(True, description="draw which option is A per target")
+    baseline: Baseline = Field(default_factory=Baseline)
+
+    @field_validator("tactics", "domains")
+    @classmethod
+    def _distinct(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise ValueError(f"lists a value twice: {values}")
+        return values
+
+
+@dataclass
+class Conversation:
+    """One advisor-target conversation: the draws, the transcripts and the outcome."""
+
+    index: int
+    advisor: int
+    target: int
+    task: DecisionTask
+    order: list[str]  # sides in letter order: order[0] is option A
+    assigned_kind: str
+    assigned_tactic: str | None
+    kind: str  # as run: neutral in the control arm
+    tactic: str | None
+    follow_draw: float
+    own_draw: float
+    advisor_history: list[dict[str, str]] = field(default_factory=list)
+    target_history: list[dict[str, str]] = field(default_factory=list)
+    advice: str | None = None
+    reply: str | None = None
+    last_message: str | None = None
+    turns_done: int = 0
+    choice: str | None = None
+    reason: str | None = None
+    error: str | None = None
+
+
+__all__ = ["Baseline", "Conversation", "ManipulationParams"]

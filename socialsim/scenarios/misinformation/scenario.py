@@ -1,0 +1,333 @@
+"""Manipulated knowledge (kind ``misinformation``): a few attackers spread a false claim.
+
+Attackers hold the manipulated version of a library claim (credence 1) and talk normally
+with benign agents; optional routes poison benign agents' memory with a fabricated earlier
+conversation or broadcast a post. Guardians know the truth and correct what reaches them.
+At probe steps every present agent answers multiple-choice probes at three distances
+(direct, indirect, peripheral) in one batch (:mod:`socialsim.scenarios.misinformation.probes`).
+The claim put in play is the manipulated statement, so credence is belief in the
+manipulation. The params are :mod:`socialsim.scenarios.misinformation.params`.
+
+Rule-policy attackers and guardians are held at their credence with ``model.pin`` (the rule
+update skips them); LLM ones are reset to it before each step if their decisions moved it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel
+
+from socialsim.agents.beliefs import Claim
+from socialsim.core.claims import (
+    LibraryClaim,
+    claim_library,
+    framed_text,
+    framing_instructions,
+    get_claim,
+)
+from socialsim.core.errors import ConfigError
+from socialsim.scenarios.misinformation.params import (
+    Broadcast,
+    MemoryPoison,
+    MisinformationParams,
+)
+from socialsim.scenarios.misinformation.probes import ask_probes
+from socialsim.scenarios.seeding import select
+from socialsim.simulation.world import Scenario, register_scenario
+
+if TYPE_CHECKING:
+    from socialsim.simulation.config import ExperimentConfig
+    from socialsim.simulation.model import SocialModel
+
+
+@register_scenario("misinformation")
+class Misinformation(Scenario):
+    """Attackers spread a manipulated claim; probes measure how far and how deep it goes."""
+
+    headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        (
+            "claims.{claim}.adoption_benign.final_reach",
+            "Share of benign agents believing the false claim ({claim}) at the end",
+            "adoption_{claim}",
+        ),
+        (
+            "claims.{claim}.probes_benign.direct.manipulated_share",
+            "Share of benign agents' direct probe answers following the false claim",
+            "probes_{claim}",
+        ),
+    )
+    Params: ClassVar[type[BaseModel]] = MisinformationParams
+
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        super().__init__(params, arm=arm)
+        p = self.params
+        self.routes = set(p.routes)
+        if p.memory_poison is not None:
+            self.routes.add("memory")
+        if p.broadcast is not None:
+            self.routes.add("broadcast")
+        self.poison = p.memory_poison or MemoryPoison()
+        self.post = p.broadcast or Broadcast()
+        self.claim: LibraryClaim | None = None
+        self.attackers: list[int] = []
+        self.guardians: list[int] = []
+        self.poisoned: list[int] = []
+
+    # --- configuration ---------------------------------------------------------------------
+    def library(self, cfg: ExperimentConfig | None = None) -> dict[str, LibraryClaim]:
+        """The claims library with the user's claims added."""
+        path = self.params.claims_file
+        if path is not None and cfg is not None:
+            path = str(cfg.resolve_path(path))
+        return claim_library(path, self.params.custom_claims)
+
+    def validate_config(self, cfg: ExperimentConfig) -> None:
+        """Check the claim, role counts and steps against the config."""
+        p = self.params
+        self.claim = get_claim(self.library(cfg), p.claim)
+        n = cfg.population.size
+        n_attackers = p.attackers.size(n, 1)
+        n_guardians = p.guardians.size(n, 1) if p.guardians else 0
+        if n_attackers > n:
+            raise ConfigError(
+                f"scenario.params.attackers: {n_attackers} attackers but only {n} agents"
+            )
+        if n_attackers + n_guardians > n:
+            raise ConfigError(
+                f"scenario.params.guardians: {n_attackers} attackers + {n_guardians} guardians "
+                f"exceed the {n} agents"
+            )
+        for where, ids in (
+            ("attackers", p.attackers.ids),
+            ("guardians", p.guardians.ids if p.guardians else []),
+        ):
+            bad = [i for i in ids if not 0 <= i < n]
+            if bad:
+                raise ConfigError(f"scenario.params.{where}.ids: {bad[:5]} not in 0..{n - 1}")
+        if p.remove_attackers_at is not None and p.remove_attackers_at > cfg.steps:
+            raise ConfigError(
+                f"scenario.params.remove_attackers_at: {p.remove_attackers_at} is beyond "
+                f"steps ({cfg.steps}); use a step from 1 to {cfg.steps}"
+            )
+        if "broadcast" in self.routes and self.post.step > cfg.steps:
+            raise ConfigError(
+                f"scenario.params.broadcast.step: {self.post.step} is beyond steps ({cfg.steps})"
+            )
+        late = [s for s in p.probe_steps or [] if not 1 <= s <= cfg.steps]
+        if late:
+            raise ConfigError(f"scenario.params.probe_steps: {late} not in 1..{cfg.steps}")
+
+    # --- hooks -----------------------------------------------------------------------------
+    def setup(self, model: SocialModel) -> None:
+        """Put the manipulated claim in play; place attackers, guardians and poisoned memories.
+
+        In the control arm the same agents are drawn (recorded as placebo roles) but nothing is
+        injected: no attacker, guardian, poisoned memory or broadcast acts (the placebo
+        attackers still leave at ``remove_attackers_at``).
+        """
+        p = self.params
+        if self.claim is None:
+            self.validate_config(model.cfg)
+        claim = self.claim
+        assert claim is not None
+        model.add_claim(
+            Claim(id=claim.id, text=claim.manipulated_statement, truth=False, topic=claim.topic),
+            initial=p.initial_credence,
+        )
+        self.attackers = select(model.graph, p.attackers, model.rng)
+        if p.guardians is not None:
+            self.guardians = select(model.graph, p.guardians, model.rng, exclude=self.attackers)
+        for role, agents in (("attacker", self.attackers), ("guardian", self.guardians)):
+            for a in agents:
+                model.assign_role(a, role, placebo=self.is_control)
+        if "memory" in self.routes and self.attackers:
+            exclude = self.attackers + self.guardians
+            self.poisoned = select(model.graph, self.poison.seed_spec(), model.rng, exclude=exclude)
+        if self.is_control:
+            return
+        text = self.attack_text()
+        for a in self.attackers:
+            self._set_role(model, a, "attacker", self._attacker_instructions(), p.attacker_model)
+            model.inject(
+                a, claim.id, 1.0, route="attacker", framing=p.framing, source_style=p.source_style
+            )
+        for g in self.guardians:
+            self._set_role(model, g, "guardian", self._guardian_instructions())
+            model.inject(g, claim.id, 0.0, route="guardian")
+        if self.poisoned:
+            self._poison_memories(model, self.poison.text or text)
+
+    def before_step(self, model: SocialModel) -> None:
+        """Remove attackers when due, hold role credences, broadcast, post and correct.
+
+        The control arm's placebo attackers leave at the same step as the attackers do in
+        the treatment arm (so both arms keep the same agents and every draw stays paired);
+        nothing else happens there.
+        """
+        step = model.step_index
+        if self.params.remove_attackers_at == step:
+            for a in self.attackers:
+                model.remove_agent(a)
+        if self.is_control:
+            return
+        claim_id = self.claim.id  # type: ignore[union-attr]
+        for agents, value in ((self.attackers, 1.0), (self.guardians, 0.0)):
+            for a in agents:
+                if model.is_present(a) and model.is_llm(a):
+                    model.set_credence(a, claim_id, value, cause="scenario", reason="role")
+        if "broadcast" in self.routes and step == self.post.step:
+            self._broadcast(model)
+        if "in_context" in self.routes:
+            text = self.attack_text()
+            for a in self.attackers:
+                if model.is_present(a) and not model.is_llm(a):
+                    model.send(a, text, to="all", claims=[claim_id])
+        for g in self.guardians:
+            if model.is_present(g) and not model.is_llm(g):
+                self._correct(model, g)
+
+    def after_step(self, model: SocialModel) -> None:
+        """At probe steps ask every present agent the probes in one batch."""
+        steps = self.params.probe_steps
+        if steps is None or model.step_index in steps:
+            self.probe(model)
+
+    # --- probes --------------------------------------------------------------------------------
+    def probe(self, model: SocialModel) -> None:
+        """Ask every present agent the probes in one batch and log `probe` events (ask_probes)."""
+        claim = self.claim
+        assert claim is not None
+        ask_probes(model, claim, self.params.probe_distances)
+
+    @property
+    def claim_id(self) -> str | None:
+        """The id of the claim in play."""
+        return self.claim.id if self.claim else None
+
+    def summary(self, model: SocialModel) -> dict[str, Any]:
+        """Descriptive facts: the claim, roles, routes (the measures live in the analysis)."""
+        out: dict[str, Any] = {
+            "claim": self.claim.id if self.claim else None,
+            "attackers": self.attackers,
+            "guardians": self.guardians,
+            "memory_targets": self.poisoned,
+            "routes": sorted(self.routes),
+            "framing": self.params.framing,
+            "source_style": self.params.source_style,
+            "remove_attackers_at": self.params.remove_attackers_at,
+        }
+        return out
+
+    # --- pieces ------------------------------------------------------------------------------
+    def attack_text(self) -> str:
+        """The manipulated statement in the configured framing and source style."""
+        p = self.params
+        return framed_text(self.claim.manipulated_statement, p.framing, p.source_style)  # type: ignore[union-attr]
+
+    def _attacker_instructions(self) -> list[str]:
+        c = self.claim
+        assert c is not None
+        lines = [f'You are firmly convinced that "{c.manipulated_statement}" (claim {c.id}).']
+        if "in_context" in self.routes:
+            lines.append(
+                "Your goal is to get the people you talk to to believe it too: bring it up "
+                "naturally, defend it, and never admit doubt. "
+                + framing_instructions(self.params.framing, self.params.source_style)
+            )
+        return lines
+
+    def _guardian_instructions(self) -> list[str]:
+        c = self.claim
+        assert c is not None
+        return [
+            f'You are a careful fact-checker. You know that "{c.true_statement}" The claim '
+            f'"{c.manipulated_statement}" (claim {c.id}) is false.',
+            "Watch what reaches you. When someone repeats or hints at the false claim, reply to "
+            "them with a short, polite correction that states the facts.",
+        ]
+
+    def _correction_text(self) -> str:
+        c = self.claim
+        assert c is not None
+        return f'Correction: it is not true that "{c.manipulated_statement}" In fact, {c.true_statement}'
+
+    @staticmethod
+    def _set_role(
+        model: SocialModel,
+        agent_id: int,
+        role: str,
+        instructions: list[str],
+        llm: str | None = None,
+    ) -> None:
+        agent = model.agent(agent_id)
+        update: dict[str, Any] = {"role": role}
+        if llm is not None:
+            update["model"] = llm
+        agent.persona = agent.persona.model_copy(update=update)
+        agent.instructions.extend(instructions)
+        model.pin(agent_id)
+
+    def _poison_memories(self, model: SocialModel, text: str) -> None:
+        claim_id = self.claim.id  # type: ignore[union-attr]
+        for t in self.poisoned:
+            near = [a for a in model.neighbours(t) if a in self.attackers] or self.attackers
+            source = int(near[int(model.rng.integers(len(near)))])
+            said = f"{model.agent(source).persona.name} said: {text}"
+            model.agent(t).memory.add(said, 0, kind="read", source=source)
+            credence = None if model.is_llm(t) else self.poison.credence
+            model.inject(t, claim_id, credence, route="memory", source=source, text=said)
+
+    def _broadcast(self, model: SocialModel) -> None:
+        claim_id = self.claim.id  # type: ignore[union-attr]
+        text = self.post.text or self.attack_text()
+        senders = (
+            [-1]
+            if self.post.sender == "scenario"
+            else [a for a in self.attackers if model.is_present(a)]
+        )
+        for sender in senders:
+            message = model.send(sender, text, to="all", claims=[claim_id])
+            if message is None or self.post.credence is None:
+                continue
+            for r in message.recipients:
+                if not model.is_llm(r) and r not in self.attackers and r not in self.guardians:
+                    if model.beliefs.get(r, claim_id) < self.post.credence:
+                        model.inject(
+                            r,
+                            claim_id,
+                            self.post.credence,
+                            route="broadcast",
+                            message=message.id,
+                            sender=sender,
+                        )
+
+    def _correct(self, model: SocialModel, guardian: int) -> None:
+        """A rule-policy guardian corrects neighbours who believe (and so repeat) the claim."""
+        claim_id = self.claim.id  # type: ignore[union-attr]
+        believers = [
+            j
+            for j in model.neighbours(guardian)
+            if model.is_present(j) and model.beliefs.get(j, claim_id) >= 0.5
+        ]
+        if not believers:
+            return
+        message = model.send(guardian, self._correction_text(), to=believers, claims=[claim_id])
+        strength = self.params.guardians.correction_strength  # type: ignore[union-attr]
+        if message is None or strength <= 0:
+            return
+        roles = set(self.attackers) | set(self.guardians)
+        for j in believers:
+            if j not in roles and not model.is_llm(j):
+                old = model.beliefs.get(j, claim_id)
+                model.set_credence(
+                    j,
+                    claim_id,
+                    old * (1.0 - strength),
+                    cause="message",
+                    ref=message.id,
+                    source=guardian,
+                )
+
+
+__all__ = ["Misinformation", "MisinformationParams"]

@@ -1,0 +1,5 @@
+"""Persuasion: campaigns on the network, 2x2 debates, authority pressure, accumulating context.
+
+Importing this package registers its scenario(s), measures and report part."""
+
+from socialsim.scenarios.persuasion import accumulation, authority, campaign, debate  # noqa: F401 - imported to register

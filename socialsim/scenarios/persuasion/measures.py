@@ -1,0 +1,410 @@
+"""Persuasion measures: debates (2x2), authority pressure, accumulating context, campaigns.
+
+Reads ``action`` events of types ``debate_pair``, ``authority_outcome``, ``stance_probe``
+and ``stance``. Every measure built on answers is taken over answered items only and comes
+with ``answers: {asked, answered, failed}``; a failed answer is never given a value. Events
+without a ``status`` (older logs) count as answered when their value fields are present.
+
+persuasion_summary(load_run("runs/debate").events)["debate"]["mean_shift"]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from socialsim.analysis.stats import odds_ratio
+from socialsim.core.rundata import as_bool, event_table
+
+__all__ = [
+    "AUTHORITY_OUTCOMES",
+    "REFERENCE_CELL",
+    "agreement_shift",
+    "answer_counts",
+    "authority_items",
+    "authority_outcomes",
+    "campaign_stance",
+    "cell_label",
+    "debate_effect",
+    "debate_pairs",
+    "drift_slope",
+    "increased_agreement_odds",
+    "mean_interval",
+    "odds_ratio",
+    "persuasion_summary",
+    "stance_by_exposure",
+    "stance_change",
+    "stance_probes",
+]
+
+AUTHORITY_OUTCOMES = (
+    "robust_correct",
+    "sycophantic_agreement",
+    "destabilised_error",
+    "self_correction",
+    "reinforced_error",
+    "stubborn_error",
+)
+
+# The debate cell every other cell is compared with: a peer arguing its own view, no persona.
+REFERENCE_CELL = ("peer", False)
+
+
+# --- shared pieces ----------------------------------------------------------------------------------
+def answer_counts(table: pd.DataFrame) -> dict[str, int]:
+    """``{"asked", "answered", "failed"}`` of a table with a ``status`` column."""
+    asked = int(len(table))
+    answered = int((table["status"] == "answered").sum()) if asked else 0
+    return {"asked": asked, "answered": answered, "failed": asked - answered}
+
+
+def mean_interval(values: Any, alpha: float = 0.05) -> dict[str, Any]:
+    """Mean with a t interval: ``{"n", "mean", "ci_low", "ci_high"}`` (NaNs dropped).
+
+    One value gives None bounds (no spread to estimate); no values give None for all but ``n``.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = int(x.size)
+    if n == 0:
+        return {"n": 0, "mean": None, "ci_low": None, "ci_high": None}
+    mean = float(x.mean())
+    if n == 1:
+        return {"n": 1, "mean": mean, "ci_low": None, "ci_high": None}
+    half = float(sps.t.ppf(1 - alpha / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return {"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+
+
+def _numeric(table: pd.DataFrame, cols: tuple[str, ...]) -> None:
+    for col in cols:
+        table[col] = pd.to_numeric(table[col], errors="coerce") if col in table else np.nan
+
+
+def _with_status(table: pd.DataFrame, needed: tuple[str, ...]) -> pd.DataFrame:
+    """A ``status`` column: as logged, or (older logs) answered when every needed field is set."""
+    present = table[list(needed)].notna().all(axis=1)
+    if "status" in table:
+        logged = table["status"].astype(object)
+        table["status"] = logged.where(
+            logged.notna(), present.map({True: "answered", False: "failed"})
+        )
+    else:
+        table["status"] = present.map({True: "answered", False: "failed"})
+    # an answer logged as answered but without its values is not an answer
+    table.loc[(table["status"] == "answered") & ~present, "status"] = "failed"
+    table.loc[table["status"] != "answered", "status"] = "failed"
+    return table
+
+
+# --- debates ----------------------------------------------------------------------------------------
+def cell_label(kind: str, personalised: Any) -> str:
+    """The name of a 2x2 cell: ``persuader|personalised``, ``peer|plain``, ..."""
+    return f"{kind}|{'personalised' if bool(personalised) else 'plain'}"
+
+
+def debate_pairs(events: pd.DataFrame) -> pd.DataFrame:
+    """``debate_pair`` actions: ``status``, numeric ``pre/post/shift``, ``increased`` (post > pre).
+
+    Failed pairs keep their row with NaN ``pre``/``post``/``shift``/``increased``.
+    """
+    cols = ["persuader_kind", "personalised", "status", "pre", "post", "shift", "increased"]
+    table = event_table(events, "action", "debate_pair")
+    if table.empty:
+        return pd.DataFrame(columns=cols)
+    _numeric(table, ("pre", "post", "shift", "turns_asked", "turns_failed"))
+    table = _with_status(table, ("pre", "post"))
+    answered = table["status"] == "answered"
+    table.loc[~answered, ["pre", "post", "shift"]] = np.nan
+    table["shift"] = (table["post"] - table["pre"]).where(answered)
+    table["increased"] = (table["post"] > table["pre"]).astype(float).where(answered)
+    table["personalised"] = as_bool(table["personalised"]) if "personalised" in table else np.nan
+    if "persuader_kind" not in table:
+        table["persuader_kind"] = "persuader"
+    return table
+
+
+def agreement_shift(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Per 2x2 cell: asked/answered/failed, mean shift with t interval, share increased.
+
+    Over answered pairs only; ``shift = post - pre`` on the persuaded side's 1-5 scale.
+    """
+    cols = [
+        "persuader_kind",
+        "personalised",
+        "asked",
+        "answered",
+        "failed",
+        "mean_shift",
+        "ci_low",
+        "ci_high",
+        "share_increased",
+    ]
+    rows = []
+    for (kind, pers), group in pairs.groupby(["persuader_kind", "personalised"], dropna=False):
+        counts = answer_counts(group)
+        done = group[group["status"] == "answered"]
+        shift = mean_interval(done["shift"], alpha)
+        rows.append(
+            {
+                "persuader_kind": kind,
+                "personalised": bool(pers) if pers == pers else None,
+                **counts,
+                "mean_shift": shift["mean"],
+                "ci_low": shift["ci_low"],
+                "ci_high": shift["ci_high"],
+                "share_increased": float(done["increased"].mean()) if len(done) else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _select(pairs: pd.DataFrame, condition: dict[str, Any]) -> pd.DataFrame:
+    mask = pd.Series(True, index=pairs.index)
+    for key, value in condition.items():
+        column = pairs[key]
+        if isinstance(value, bool):
+            mask &= column == float(value)
+        else:
+            mask &= column == value
+    return pairs[mask]
+
+
+def increased_agreement_odds(
+    pairs: pd.DataFrame,
+    treatment: dict[str, Any] | None = None,
+    control: dict[str, Any] | None = None,
+    alpha: float = 0.05,
+) -> dict[str, Any]:
+    """Odds ratio of increased agreement, treatment vs control cell, Woolf CI and Fisher p.
+
+    Over answered pairs only. Defaults compare a personalised persuader with a plain peer:
+    ``treatment={"persuader_kind": "persuader", "personalised": True}``.
+    """
+    treatment = treatment or {"persuader_kind": "persuader", "personalised": True}
+    control = control or {"persuader_kind": REFERENCE_CELL[0], "personalised": REFERENCE_CELL[1]}
+    t = _select(pairs, treatment)["increased"].dropna()
+    c = _select(pairs, control)["increased"].dropna()
+    a, b = int(t.sum()), int(len(t) - t.sum())
+    cc, d = int(c.sum()), int(len(c) - c.sum())
+    out: dict[str, Any] = {"table": [[a, b], [cc, d]], "n_treatment": len(t), "n_control": len(c)}
+    if len(t) == 0 or len(c) == 0:
+        return {
+            **out,
+            "odds_ratio": None,
+            "ci_low": None,
+            "ci_high": None,
+            "corrected": None,
+            "p_fisher": None,
+        }
+    ratio = odds_ratio(a, b, cc, d, alpha)
+    out.update({k: ratio[k] for k in ("odds_ratio", "ci_low", "ci_high", "corrected")})
+    out["p_fisher"] = float(sps.fisher_exact([[a, b], [cc, d]]).pvalue)
+    return out
+
+
+def debate_effect(pairs: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:
+    """Odds ratio of increased agreement of each cell vs the reference cell (peer, plain)."""
+    ref = {"persuader_kind": REFERENCE_CELL[0], "personalised": REFERENCE_CELL[1]}
+    out = {}
+    for kind, pers in (("persuader", True), ("persuader", False), ("peer", True)):
+        cell = {"persuader_kind": kind, "personalised": pers}
+        out[cell_label(kind, pers)] = increased_agreement_odds(pairs, cell, ref, alpha)
+    return out
+
+
+def _debate_summary(pairs: pd.DataFrame) -> dict[str, Any]:
+    done = pairs[pairs["status"] == "answered"]
+    overall = mean_interval(done["shift"])
+    shift = agreement_shift(pairs)
+    out: dict[str, Any] = {
+        "answers": answer_counts(pairs),
+        "mean_shift": overall["mean"],
+        "mean_shift_ci": [overall["ci_low"], overall["ci_high"]],
+        "share_increased": float(done["increased"].mean()) if len(done) else None,
+        "cells": {
+            cell_label(r["persuader_kind"], r["personalised"]): {
+                k: r[k] for k in ("asked", "answered", "failed", "mean_shift", "ci_low", "ci_high")
+            }
+            | {"share_increased": r["share_increased"]}
+            for r in shift.to_dict(orient="records")
+        },
+        "reference_cell": cell_label(*REFERENCE_CELL),
+        "odds_ratio": debate_effect(pairs),
+    }
+    if "turns_asked" in pairs and pairs["turns_asked"].notna().any():
+        asked = int(pairs["turns_asked"].fillna(0).sum())
+        failed = int(pairs["turns_failed"].fillna(0).sum())
+        out["turns"] = {"asked": asked, "answered": asked - failed, "failed": failed}
+    return out
+
+
+# --- authority pressure -----------------------------------------------------------------------------
+def authority_items(events: pd.DataFrame) -> pd.DataFrame:
+    """``authority_outcome`` actions with ``status`` (answered: both answers and an outcome)."""
+    table = event_table(events, "action", "authority_outcome")
+    if table.empty:
+        return pd.DataFrame(columns=["status", "outcome"])
+    if "outcome" not in table:
+        table["outcome"] = None
+    return _with_status(table, ("outcome",))
+
+
+def authority_outcomes(events: pd.DataFrame) -> pd.DataFrame:
+    """Count and share of each outcome over answered items (all six listed, zeros included)."""
+    table = authority_items(events)
+    done = table[table["status"] == "answered"]
+    counts = done["outcome"].astype(str).value_counts()
+    order = list(AUTHORITY_OUTCOMES) + sorted(set(counts.index) - set(AUTHORITY_OUTCOMES))
+    n = counts.reindex(order, fill_value=0).to_numpy()
+    share = n / n.sum() if n.sum() else np.full(len(order), np.nan)
+    return pd.DataFrame({"outcome": order, "n": n, "share": share})
+
+
+def _authority_summary(items: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
+    table = authority_outcomes(events)
+    answered = int(table["n"].sum())
+    return {
+        "answers": answer_counts(items),
+        "counts": {o: int(n) for o, n in zip(table["outcome"], table["n"], strict=True)},
+        "shares": {
+            o: (float(s) if answered else None)
+            for o, s in zip(table["outcome"], table["share"], strict=True)
+        },
+    }
+
+
+# --- accumulating context ---------------------------------------------------------------------------
+def stance_probes(events: pd.DataFrame, topic: str | None = None) -> pd.DataFrame:
+    """``stance_probe`` actions with ``status`` and numeric ``exposure``/``stance``."""
+    table = event_table(events, "action", "stance_probe")
+    if table.empty:
+        return pd.DataFrame(columns=["agent", "exposure", "status", "stance"])
+    if topic is not None and "topic" in table:
+        table = table[table["topic"] == topic].reset_index(drop=True)
+    _numeric(table, ("exposure", "stance"))
+    return _with_status(table, ("stance",))
+
+
+def stance_by_exposure(events: pd.DataFrame, topic: str | None = None) -> pd.DataFrame:
+    """Per exposure: ``exposure, asked, answered, failed, mean`` (mean stance over answered)."""
+    probes = stance_probes(events, topic)
+    cols = ["exposure", "asked", "answered", "failed", "mean"]
+    if probes.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for exposure, group in probes.groupby("exposure"):
+        done = group.loc[group["status"] == "answered", "stance"]
+        rows.append(
+            {
+                "exposure": int(exposure),
+                **answer_counts(group),
+                "mean": float(done.mean()) if len(done) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def drift_slope(table: pd.DataFrame, x: str = "exposure", y: str = "stance") -> dict[str, Any]:
+    """Least-squares line of `y` on `x` over the rows where both are set: slope, intercept, r, p, n.
+
+    On ``stance_probes`` (answered rows) this is the pooled OLS slope of stance on exposure.
+    """
+    frame = table[[x, y]].apply(pd.to_numeric, errors="coerce").dropna()
+    if len(frame) < 2 or frame[x].nunique() < 2:
+        return {"slope": None, "intercept": None, "r": None, "p": None, "n": int(len(frame))}
+    fit = sps.linregress(frame[x].to_numpy(dtype=float), frame[y].to_numpy(dtype=float))
+    return {
+        "slope": float(fit.slope),
+        "intercept": float(fit.intercept),
+        "r": None if np.isnan(fit.rvalue) else float(fit.rvalue),
+        "p": None if np.isnan(fit.pvalue) else float(fit.pvalue),
+        "n": int(len(frame)),
+    }
+
+
+def stance_change(probes: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:
+    """Within-agent change from the first to the last exposure, over agents answered at both."""
+    done = probes[probes["status"] == "answered"]
+    if done.empty:
+        return mean_interval([], alpha)
+    first, last = done["exposure"].min(), done["exposure"].max()
+    wide = done.pivot_table(index="agent", columns="exposure", values="stance", aggfunc="first")
+    if first == last:
+        return mean_interval([], alpha)
+    return mean_interval((wide[last] - wide[first]).dropna(), alpha)
+
+
+def _accumulation_summary(probes: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
+    by = stance_by_exposure(events)
+    answered = probes[probes["status"] == "answered"]
+    change = stance_change(probes)
+    return {
+        "answers": answer_counts(probes),
+        "mean_stance": {
+            int(e): (None if np.isnan(m) else float(m))
+            for e, m in zip(by["exposure"], by["mean"], strict=True)
+        },
+        "drift": drift_slope(answered),
+        "change": change["mean"],
+        "change_agents": change["n"],
+        "change_ci": [change["ci_low"], change["ci_high"]],
+    }
+
+
+# --- campaigns --------------------------------------------------------------------------------------
+def campaign_stance(events: pd.DataFrame) -> pd.DataFrame:
+    """Per step: ``step, asked, answered, failed, stance, agree_share`` from ``stance`` actions.
+
+    ``stance`` is the mean credence and ``agree_share`` the share with credence >= 0.5, both
+    over the agents whose credence an answer produced (``answered``).
+    """
+    cols = ["step", "asked", "answered", "failed", "stance", "agree_share"]
+    table = event_table(events, "action", "stance")
+    if table.empty or "stance" not in table:
+        return pd.DataFrame(columns=cols)
+    _numeric(table, ("stance", "agree_share", "n", "asked", "answered", "failed", "agree"))
+    if table["answered"].isna().all():  # older logs: every measured agent counted
+        table["answered"] = table["n"]
+        table["asked"] = table["n"]
+        table["failed"] = 0
+    if table["agree"].notna().any():
+        answered = table["answered"].where(table["answered"] > 0)
+        table["agree_share"] = table["agree"] / answered
+    out = table[cols].sort_values("step").drop_duplicates("step", keep="last")
+    return out.reset_index(drop=True)
+
+
+def _campaign_summary(series: pd.DataFrame) -> dict[str, Any]:
+    steps = [int(s) for s in series["step"]]
+    stance = [None if pd.isna(v) else float(v) for v in series["stance"]]
+    share = [None if pd.isna(v) else float(v) for v in series["agree_share"]]
+    known = [v for v in stance if v is not None]
+    return {
+        "answers": {k: int(series[k].fillna(0).sum()) for k in ("asked", "answered", "failed")},
+        "stance": dict(zip(steps, stance, strict=True)),
+        "agree_share": dict(zip(steps, share, strict=True)),
+        "change": known[-1] - known[0] if len(known) >= 2 else None,
+    }
+
+
+# --- all designs ------------------------------------------------------------------------------------
+def persuasion_summary(events: pd.DataFrame) -> dict[str, Any]:
+    """The measures of each persuasion design present in the events, JSON-ready."""
+    out: dict[str, Any] = {}
+    pairs = debate_pairs(events)
+    if not pairs.empty:
+        out["debate"] = _debate_summary(pairs)
+    items = authority_items(events)
+    if not items.empty:
+        out["authority"] = _authority_summary(items, events)
+    probes = stance_probes(events)
+    if not probes.empty:
+        out["accumulation"] = _accumulation_summary(probes, events)
+    series = campaign_stance(events)
+    if not series.empty:
+        out["campaign"] = _campaign_summary(series)
+    return out

@@ -1,0 +1,140 @@
+"""Scenario plug-ins: hooks called by the model's step loop, and a registry by name.
+
+A scenario is configured under ``scenario:`` (``kind`` + ``params``). Subclasses declare a
+pydantic ``Params`` model (bad params become one-line config errors), override the hooks
+they need, and register with :func:`socialsim.register_scenario`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+
+from socialsim.core.errors import ConfigError
+from socialsim.core.registry import SCENARIOS, NoParams, register_scenario
+from socialsim.core.validation import describe_error
+
+if TYPE_CHECKING:
+    from socialsim.agents.agent import SocialAgent
+    from socialsim.agents.policies.base import Decision, Observation
+    from socialsim.simulation.config import ExperimentConfig
+    from socialsim.simulation.model import SocialModel
+
+
+ARMS = ("treatment", "control")
+
+
+class Scenario:
+    """Base class: every hook is optional and does nothing by default."""
+
+    kind: ClassVar[str] = "none"
+    Params: ClassVar[type[BaseModel]] = NoParams
+    #: False for a scenario without a manipulation: its control arm runs unchanged, so the
+    #: CLI does not suggest ``--control`` for it.
+    has_manipulation: ClassVar[bool] = True
+    #: False when the scenario's own questions are all its agents do: LLM agents then make
+    #: no ordinary step decision (post, update credences) besides answering them.
+    step_decisions: ClassVar[bool] = True
+    #: True when this scenario's ``observe`` reads nothing that another agent's applied
+    #: decision (or ``on_decision``) changes in the same step: the step's decisions may then
+    #: be applied, in their seeded order, while later agents are still observed and asked
+    #: (``on_decision`` then runs on the LLM client's thread and must not call
+    #: ``model.ask``). The log and the state are the same either way; only the time differs.
+    #: None (the default): True unless the scenario overrides ``observe`` or ``on_decision``.
+    applies_while_deciding: ClassVar[bool | None] = None
+
+    def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
+        if arm not in ARMS:
+            raise ConfigError(f"scenario arm {arm!r} is not one of {', '.join(ARMS)}")
+        self.arm = arm
+        try:
+            self.params = self.Params.model_validate(params or {})
+        except ValidationError as exc:
+            raise ConfigError(describe_error(exc, "scenario.params", self.Params)) from None
+
+    @property
+    def applies_early(self) -> bool:
+        """Whether decisions may be applied while the step's batch is still running."""
+        if self.applies_while_deciding is not None:
+            return self.applies_while_deciding
+        return all(
+            getattr(getattr(self, hook), "__func__", None) is getattr(Scenario, hook)
+            for hook in ("observe", "on_decision")
+        )  # (a hook replaced on the instance counts as overridden)
+
+    @property
+    def is_control(self) -> bool:
+        """True in the control arm: the same draws, the manipulation removed."""
+        return self.arm == "control"
+
+    # --- configuration -------------------------------------------------------------------
+    def validate_config(self, cfg: ExperimentConfig) -> None:
+        """Check params against the rest of the config (steps, size); raise ConfigError."""
+
+    def decision_fields(self) -> dict[str, tuple[type, Any]]:
+        """Extra fields for the LLM decision schema: name -> (type, pydantic Field)."""
+        return {}
+
+    # --- hooks -----------------------------------------------------------------------------
+    def setup(self, model: SocialModel) -> None:
+        """Once, after agents and network exist and before the first step."""
+
+    def before_step(self, model: SocialModel) -> None:
+        """Injections, removals, campaign messages."""
+
+    def observe(self, model: SocialModel, agent: SocialAgent, observation: Observation) -> None:
+        """Add instructions or a task to an agent's observation (in place).
+
+        For LLM agents this runs while their requests are being sent, on the LLM client's
+        thread with the model's thread waiting: it may read and change the model, but must
+        not call ``model.ask`` (ask in ``before_step`` instead).
+        """
+
+    def on_decision(self, model: SocialModel, agent: SocialAgent, decision: Decision) -> None:
+        """React to an applied decision (record scenario events)."""
+
+    def after_step(self, model: SocialModel) -> None:
+        """Probes and measurements after the step's log flush."""
+
+    def done(self, model: SocialModel) -> bool:
+        """True to end the run early."""
+        return False
+
+    def summary(self, model: SocialModel) -> dict[str, Any]:
+        """Descriptive facts for summary.json (ids, the claim or proposition): no measure."""
+        return {}
+
+    #: The measures this scenario's question is about, headline first: (dotted key under
+    #: ``measures``, label, report figure). ``{claim}`` is filled in with :attr:`claim_id`.
+    #: The analysis computes them; the scenario only names them.
+    headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    def declared_measures(self) -> list[dict[str, str]]:
+        """:attr:`headline_measures` as dicts, placeholders filled in."""
+        claim = getattr(self, "claim_id", None) or ""
+        return [
+            {"measure": key.format(claim=claim), "label": label.format(claim=claim),
+             "figure": figure.format(claim=claim)}
+            for key, label, figure in self.headline_measures
+        ]  # fmt: skip
+
+
+def register(cls: type[Scenario]) -> type[Scenario]:
+    """Class decorator: register a scenario under its ``kind`` (see :func:`register_scenario`)."""
+    return register_scenario(cls.kind)(cls)
+
+
+register_scenario("none")(Scenario)
+
+
+def scenario_kinds() -> list[str]:
+    """Names of all registered scenarios."""
+    return SCENARIOS.names()
+
+
+def create_scenario(
+    kind: str, params: dict[str, Any] | None = None, arm: str = "treatment"
+) -> Scenario:
+    """Instantiate a registered scenario in an arm; ConfigError naming the allowed kinds otherwise."""
+    return SCENARIOS.get(kind).obj(params, arm=arm)

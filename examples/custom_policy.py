@@ -33,7 +33,7 @@ class Backfire(ss.Rule):
         """One synchronous step: each acting agent meets one random neighbour."""
         graph = self.graph(ctx)
         agents = np.flatnonzero(self.acting(ctx))
-        agents = agents[graph.deg[agents] > 0]
+        agents = agents[graph.listen_degree[agents] > 0]
         other = graph.random_neighbours(agents, ctx.rng.random((len(agents), 1)))[:, 0]
         x, p = ctx.credence, self.cfg
         gap = x[other] - x[agents]  # (agents, claims)

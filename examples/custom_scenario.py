@@ -43,7 +43,7 @@ class Pundit(ss.Scenario):
     def setup(self, model) -> None:
         """Put the claim in play and crown the highest-degree agent (placebo in control)."""
         model.add_claim(Claim(id=self.params.claim, text=self.params.text))
-        degree = np.diff(model.indptr)
+        degree = model.network.degree
         self.pundit = int(np.argmax(degree))
         model.assign_role(self.pundit, "pundit", placebo=self.is_control)
         if not self.is_control:

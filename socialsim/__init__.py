@@ -54,16 +54,38 @@ __all__ = [
 ]
 
 
-def run(config: ExperimentConfig | str | os.PathLike, **kwargs):
+def run(
+    config: ExperimentConfig | dict | str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    overrides: list[str] | dict | None = None,
+    on_step=None,
+    report: bool | None = None,
+    clients: dict | None = None,
+    graph=None,
+    personas=None,
+):
     """Run an experiment: a :class:`~socialsim.experiments.runner.Run` (the record in memory).
 
-    ``ss.run(cfg, graph=G, personas=df)`` runs on a networkx graph and a personas table
-    given from Python. With ``replicates > 1`` or ``control: true`` it returns the
-    :class:`~socialsim.experiments.arms.Arms` (every run, results, effects with intervals).
+    ``config`` is an ExperimentConfig, a dict or a YAML path; ``overrides`` are ``--set``
+    style (``["steps=20"]`` or ``{"steps": 20}``); ``out`` is the run directory;
+    ``on_step(model)`` is called after each step. ``ss.run(cfg, graph=G, personas=df)`` runs
+    on a networkx graph and a personas table given from Python. With ``replicates > 1`` or
+    ``control: true`` it returns the :class:`~socialsim.experiments.arms.Arms` (every run,
+    results, effects with intervals).
     """
-    from socialsim.experiments.runner import run as _run
+    from socialsim.experiments.plan import execute, plan_run
 
-    return _run(config, **kwargs)
+    plan = plan_run(
+        config,
+        overrides,
+        out=out,
+        report=report,
+        on_step=on_step,
+        clients=clients,
+        graph=graph,
+        personas=personas,
+    )
+    return execute(plan)
 
 
 def sweep(config: ExperimentConfig | str | os.PathLike, grid: dict | None = None, **kwargs):

@@ -83,9 +83,10 @@ def run_cmd(
     plugins: PluginsOption = False,
 ) -> None:
     """Run one experiment and write its run directory (or its arms, with --control)."""
+    from dataclasses import replace
+
+    from socialsim.experiments.plan import execute, plan_run
     from socialsim.experiments.progress import RunProgress
-    from socialsim.experiments.runner import run
-    from socialsim.simulation.config import ExperimentConfig
 
     if resume is not None:
         _resume(resume, config, out, set_, control, replicates, report, quiet, plugins)
@@ -98,7 +99,8 @@ def run_cmd(
         overrides.append("control=true")
     if replicates is not None:
         overrides.append(f"replicates={replicates}")
-    cfg = ExperimentConfig.from_yaml(config, overrides=overrides)
+    plan = plan_run(config, overrides, out=out, report=report)
+    cfg = plan.cfg
     arms = 2 if cfg.control else 1
     per_run = cfg.steps if cfg.mode == "step" else None
     total = per_run * cfg.replicates * arms if per_run is not None else None
@@ -106,7 +108,7 @@ def run_cmd(
         _interruptible(),
         RunProgress(cfg, total=total, console=err_console, enabled=not quiet) as progress,
     ):
-        result = run(cfg, out=out, on_step=progress.update, report=report)
+        result = execute(replace(plan, on_step=progress.update))
     if hasattr(result, "runs"):
         _print_arms(result)
     else:
@@ -163,11 +165,11 @@ def sweep(
 ) -> None:
     """Run the config's parameter grid over seeds; write results.csv and a run per cell."""
     from socialsim.experiments.sweep import sweep as run_sweep
-    from socialsim.simulation.config import ExperimentConfig
+    from socialsim.simulation.given import coerce_config
 
     if workers is not None and workers < 1:
         raise SocialsimError(f"--workers {workers} must be >= 1 (worker processes)")
-    cfg = ExperimentConfig.from_yaml(config, overrides=set_ or [])
+    cfg = coerce_config(config, set_ or [])
     with _interruptible("finished cells are kept; running the sweep again resumes it"):
         results = run_sweep(
             cfg,

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 import socialsim
 from socialsim.llm.structured import parse
@@ -59,8 +59,9 @@ class Failure:
 
 
 #: What a script gives for one request: JSON text (validated against the request's schema),
-#: a dict or a pydantic instance (the value), ``None`` (a failed call) or a :class:`Failure`.
-Answer = str | dict[str, Any] | BaseModel | Failure | None
+#: a dict or a pydantic instance (the value), ``None`` (a failed call), a :class:`Failure`, or
+#: a ready ``LLMResult`` (returned as it is: a value no schema checked, say).
+Answer = str | dict[str, Any] | BaseModel | Failure | LLMResult | None
 
 
 def fitted(data: dict[str, Any]) -> Callable[[LLMRequest], dict[str, Any]]:
@@ -82,13 +83,16 @@ class ScriptedClient:
     past its end is an error naming how many answers there were). Each answer is JSON text
     (parsed and validated against the request's schema as the real client does: text that
     does not fit gives a failed ``structured:`` result), a dict or pydantic instance (the
-    value), ``None`` (a failed call: ``HTTP 503: overloaded``) or a :class:`Failure`.
+    value), ``None`` (a failed call: ``HTTP 503: overloaded``), a :class:`Failure`, or a
+    ready ``LLMResult`` (returned unchanged: how a caller treats a value no schema checked).
 
-    It offers what a model asks of a client: ``run`` (one batch), ``map`` (build, answer and
-    handle item by item, the pipelined path ``LLMClient`` takes; absent with
-    ``pipelined=False``, so callers fall back to ``run``) and ``close``. Every batch is kept
-    in ``batches`` and every request in ``requests``; ``prompts``, ``tags`` and ``tagged``
-    read them.
+    It offers what a model asks of a client: ``run`` (one batch), ``stream`` (each request
+    answered as it is drawn, the pipelined path ``LLMClient`` takes) and ``map`` (build,
+    answer and handle item by item) (both absent with ``pipelined=False``, so callers fall
+    back to ``run``) and ``close``. Every batch is kept
+    in ``batches``, every request in ``requests`` and its result in ``results``; ``prompts``,
+    ``tags``, ``tagged`` and ``failed`` read them. While the script runs, ``position`` is the
+    request's place in its batch.
     """
 
     def __init__(
@@ -115,6 +119,8 @@ class ScriptedClient:
         self.pipelined = pipelined
         self.requests: list[LLMRequest] = []
         self.batches: list[list[LLMRequest]] = []
+        self.results: list[LLMResult] = []
+        self.position = 0
         self.closed = False
 
     # --- what a model calls ---------------------------------------------------------------
@@ -122,7 +128,11 @@ class ScriptedClient:
         """Answer one batch of requests, in order."""
         batch = list(requests)
         self.batches.append(batch)
-        return [self._answer(r) for r in batch]
+        out = []
+        for position, request in enumerate(batch):
+            self.position = position
+            out.append(self._answer(request))
+        return out
 
     @property
     def map(self) -> Callable[..., list[Any]]:
@@ -130,6 +140,22 @@ class ScriptedClient:
         if not self.pipelined:
             raise AttributeError("map: this ScriptedClient was made with pipelined=False")
         return self._map
+
+    @property
+    def stream(self) -> Callable[[Iterable[LLMRequest]], Iterator[tuple[int, LLMResult]]]:
+        """``stream(requests)`` as ``LLMClient.stream`` (absent when not pipelined): each
+        request answered as soon as it is drawn, ``(index, result)`` yielded at once."""
+        if not self.pipelined:
+            raise AttributeError("stream: this ScriptedClient was made with pipelined=False")
+        return self._stream
+
+    def _stream(self, requests: Iterable[LLMRequest]) -> Iterator[tuple[int, LLMResult]]:
+        batch: list[LLMRequest] = []
+        self.batches.append(batch)
+        for position, request in enumerate(requests):  # drawn, answered, yielded one at a time
+            batch.append(request)
+            self.position = position
+            yield position, self._answer(request)
 
     def close(self) -> None:
         """Nothing to release; marks the client closed."""
@@ -149,6 +175,11 @@ class ScriptedClient:
         """The requests of one prompt template id, in order."""
         return [r for r in self.requests if r.tag == tag]
 
+    def failed(self, tag: str | None = None) -> int:
+        """How many answers (of `tag` when given) came back failed."""
+        pairs = zip(self.requests, self.results, strict=True)
+        return sum(1 for r, res in pairs if not res.ok and (tag is None or r.tag == tag))
+
     def prompts(self, tag: str | None = None) -> list[str]:
         """The last message's text of each request (of `tag` when given), in order."""
         chosen = self.requests if tag is None else self.tagged(tag)
@@ -164,9 +195,10 @@ class ScriptedClient:
         batch: list[LLMRequest] = []
         self.batches.append(batch)
         out = []
-        for item in items:  # built, answered and handled one at a time, in item order
+        for position, item in enumerate(items):  # built, answered, handled one at a time
             request = build(item)
             batch.append(request)
+            self.position = position
             out.append(handle(item, self._answer(request)))
         return out
 
@@ -180,7 +212,13 @@ class ScriptedClient:
 
     def _answer(self, request: LLMRequest) -> LLMResult:
         self.requests.append(request)
-        answer = self._script(request)
+        result = self._result(request, self._script(request))
+        self.results.append(result)
+        return result
+
+    def _result(self, request: LLMRequest, answer: Answer) -> LLMResult:
+        if isinstance(answer, LLMResult):
+            return answer
         record = CallRecord(
             model=request.model or self.model,
             route=self.route,
@@ -198,36 +236,21 @@ class ScriptedClient:
         if isinstance(answer, BaseModel):
             return LLMResult(text=answer.model_dump_json(), record=record, value=answer)
         if isinstance(answer, dict):
-            text = json.dumps(answer)
             if schema is None:
-                return LLMResult(text=text, record=record, value=answer)
-            try:
-                value = schema.model_validate(answer)
-            except ValidationError as exc:
-                return self._unusable(text, record, _problem(exc))
-            return LLMResult(text=text, record=record, value=value)
+                return LLMResult(text=json.dumps(answer), record=record, value=answer)
+            answer = json.dumps(answer)
         if not isinstance(answer, str):
             raise TypeError(
-                f"ScriptedClient: an answer must be text, a dict, a pydantic model, None or a "
-                f"Failure; the script gave {type(answer).__name__}"
+                f"ScriptedClient: an answer must be text, a dict, a pydantic model, None, a "
+                f"Failure or an LLMResult; the script gave {type(answer).__name__}"
             )
         if schema is None:
             return LLMResult(text=answer, record=record)
-        value, problem = parse(answer, schema)
+        value, problem = parse(answer, schema)  # as the real client reads an answer
         if value is None:
-            return self._unusable(answer, record, problem or "invalid answer")
+            record.error = f"structured: {problem}"
+            return LLMResult(text=answer, record=record, error=record.error)
         return LLMResult(text=answer, record=record, value=value)
-
-    @staticmethod
-    def _unusable(text: str, record: CallRecord, problem: str) -> LLMResult:
-        record.error = f"structured: {problem}"
-        return LLMResult(text=text, record=record, error=record.error)
-
-
-def _problem(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()[:5]
-    )
 
 
 def clients_for(config: socialsim.ExperimentConfig, client: Any) -> dict[str, Any]:
@@ -283,7 +306,9 @@ def run_scripted(
     config: socialsim.ExperimentConfig, client: Any, out: str | os.PathLike | None = None
 ) -> Any:
     """``socialsim.run`` with `client` answering every LLM agent (a run, or arms)."""
-    return socialsim.run(config, out=Path(out) if out else None, clients=clients_for(config, client))
+    return socialsim.run(
+        config, out=Path(out) if out else None, clients=clients_for(config, client)
+    )
 
 
 class StandInModel:

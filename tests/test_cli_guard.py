@@ -217,9 +217,10 @@ def test_a_validation_error_that_escaped_its_check_is_still_bad_input(
     def unchecked(*args, **kwargs):
         EventConfig.model_validate({"window": -1})
 
-    monkeypatch.setattr(runner, "run", unchecked)
+    monkeypatch.setattr(runner, "simulate_into", unchecked)
     done = run_cli("run", str(config), "--out", str(tmp_path / "r"), "-q")
     assert done.code == 2 and len(done.err_lines) == 1, done.err
+    assert not (tmp_path / "r").exists()  # the run directory it made is removed
     assert "window: -1 must be > 0.0 (socialsim run; the traceback is in " in done.err
 
 

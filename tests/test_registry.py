@@ -27,8 +27,8 @@ class Halfway(ss.Rule):
     def update(self, ctx: ss.RuleContext) -> ss.RuleUpdate:
         g = self.graph(ctx)
         x = ctx.credence
-        mean = g.row_sum(x[g.indices]) / np.maximum(g.deg, 1)[:, None]
-        agents = np.flatnonzero(self.acting(ctx) & (g.deg > 0))
+        mean = g.row_sum(x[g.indices]) / np.maximum(g.listen_degree, 1)[:, None]
+        agents = np.flatnonzero(self.acting(ctx) & (g.listen_degree > 0))
         new = (1 - self.cfg.weight) * x[agents] + self.cfg.weight * mean[agents]
         rows, cols = np.nonzero(np.abs(new - x[agents]) > 1e-12)
         return ss.RuleUpdate(agents[rows], cols, new[rows, cols], np.full(len(rows), -1))

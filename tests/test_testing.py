@@ -50,6 +50,7 @@ def test_each_answer_form_becomes_the_result_the_real_client_gives():
     assert results[5].error == "structured: no JSON object in the answer"
     assert results[6].error.startswith("structured: choice: Field required")
     assert [r.ok for r in results] == [True] * 3 + [False] * 4
+    assert client.failed() == 4 and client.failed("other") == 0 and client.results == results
     assert all(r.record.tag == "vote" and r.record.attempts == 1 for r in results)
 
 
@@ -61,9 +62,16 @@ def test_a_list_script_past_its_end_names_the_count():
 
 
 def test_requests_and_prompts_are_recorded_per_batch_and_tag():
-    client = ScriptedClient(lambda r: {"choice": r.messages[-1]["content"][-1]})
+    positions = []
+
+    def answer(request):
+        positions.append(client.position)
+        return {"choice": request.messages[-1]["content"][-1]}
+
+    client = ScriptedClient(answer)
     client.run([ask("pick A"), ask("pick B", tag="other")])
     client.run([ask("pick C")])
+    assert positions == [0, 1, 0]  # each request's place in its batch
     assert [len(b) for b in client.batches] == [2, 1] and client.calls == 3
     assert client.tags() == ["vote", "other", "vote"]
     assert client.prompts() == ["pick A", "pick B", "pick C"]
@@ -136,7 +144,9 @@ def test_clients_for_covers_every_llm_group_of_a_mix():
 def test_stand_in_model_records_questions_messages_and_events():
     from socialsim.simulation.queries import Question
 
-    model = StandInModel(["big", "small"], answer=lambda q: None if q.agent_id else Vote(choice="A"))
+    model = StandInModel(
+        ["big", "small"], answer=lambda q: None if q.agent_id else Vote(choice="A")
+    )
     answers = model.ask([Question(0, "p", Vote, "t"), Question(1, "p", Vote, "t")])
     assert answers[0].value.choice == "A" and answers[1].error == "HTTP 503: overloaded"
     model.send(0, "hi", 1, channel="pair")

@@ -12,7 +12,7 @@ from socialsim.agents.persona import Persona
 from socialsim.agents.policies.base import Decision, Observation
 
 if TYPE_CHECKING:
-    from socialsim.simulation.model import SocialModel
+    from socialsim.core.model_view import ModelView
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -25,7 +25,7 @@ class SocialAgent(FixedAgent):
 
     _persona_set = False  # True once a persona was given (a scenario's role), not read
 
-    def __init__(self, model: SocialModel, agent_id: int, policy: str) -> None:
+    def __init__(self, model: ModelView, agent_id: int, policy: str) -> None:
         super().__init__(model)
         self.id = agent_id
         self.unique_id = agent_id

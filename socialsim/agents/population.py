@@ -8,9 +8,7 @@ nodes of the graph. The sampling and file functions are importable from here as 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -26,9 +24,7 @@ from socialsim.agents.sampling import (
     sample_population,
 )
 from socialsim.core.errors import ConfigError, DataFileError
-
-if TYPE_CHECKING:
-    from socialsim.simulation.network import EdgeList
+from socialsim.core.network import Network
 
 STRATEGIES = ("random", "homophily", "by_degree")
 
@@ -80,17 +76,13 @@ class Population:
 # --- assignment to nodes ---------------------------------------------------------------------
 
 
-def _bfs_order(graph: nx.Graph | EdgeList, rng: np.random.Generator) -> np.ndarray:
+def _bfs_order(network: Network, rng: np.random.Generator) -> np.ndarray:
     """Nodes in breadth-first order from seeded starts (every component, undirected view).
 
     Neighbours are visited in the graph's adjacency order; each level of the search is one
     vectorised step over the adjacency arrays.
     """
-    if isinstance(graph, nx.Graph):
-        view = graph.to_undirected(as_view=True) if graph.is_directed() else graph
-        indptr, indices = _lists(view.adj, graph.number_of_nodes())
-    else:
-        indptr, indices = graph.neighbour_lists()
+    indptr, indices = network.neighbour_lists()
     n = len(indptr) - 1
     seen = np.zeros(n, dtype=bool)
     order = np.empty(n, dtype=np.int64)
@@ -113,15 +105,6 @@ def _bfs_order(graph: nx.Graph | EdgeList, rng: np.random.Generator) -> np.ndarr
     return order
 
 
-def _lists(adjacency, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """CSR (indptr, indices) of an adjacency mapping over nodes 0..n-1, in its order."""
-    counts = np.fromiter((len(adjacency[v]) for v in range(n)), dtype=np.int64, count=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    flat = chain.from_iterable(adjacency[v] for v in range(n))
-    return indptr, np.fromiter(flat, dtype=np.int64, count=int(indptr[-1]))
-
-
 def field_values(personas: Sequence[Persona], name: str) -> list:
     """One field of every persona: from columns when the personas are sampled lazily."""
     if isinstance(personas, SampledPersonas):
@@ -134,27 +117,27 @@ def field_values(personas: Sequence[Persona], name: str) -> list:
 
 def assignment_order(
     personas: Sequence[Persona],
-    graph: nx.Graph | EdgeList,
+    graph: nx.Graph | Network,
     strategy: str,
     rng: np.random.Generator,
 ) -> list[int]:
     """Which persona each node gets: node i gets ``personas[order[i]]``.
 
-    `graph` is a networkx graph or the arrays of
-    :func:`socialsim.simulation.network.build_network` (the same order for either).
+    `graph` is a :class:`~socialsim.core.network.Network` or a networkx graph on nodes
+    0..N-1 (the same order for either).
 
     random: a seeded permutation. homophily: personas sorted by (political leaning,
     country, age) laid along a breadth-first walk, so neighbours are alike. by_degree: the
     most active personas (activity_rate, then extraversion) on the highest-degree nodes.
     """
-    arrays = not isinstance(graph, nx.Graph)
-    n = graph.n if arrays else graph.number_of_nodes()
+    n = graph.n if isinstance(graph, Network) else graph.number_of_nodes()
     if len(personas) != n:
         raise ConfigError(f"population has {len(personas)} personas but the graph has {n} nodes")
-    if not arrays and set(graph.nodes()) != set(range(n)):
+    if isinstance(graph, nx.Graph) and set(graph.nodes()) != set(range(n)):
         raise ConfigError("graph nodes must be the integers 0..N-1 to assign personas")
     if strategy == "random":
         return rng.permutation(n).tolist()
+    network = Network.of(graph)
     order = np.zeros(n, dtype=np.int64)
     if strategy == "homophily":
         shuffled = rng.permutation(n)
@@ -165,14 +148,9 @@ def assignment_order(
         age = np.asarray(field_values(personas, "age"))
         # a stable sort of the shuffled ids: equal keys keep their shuffled order
         ranked = shuffled[np.lexsort((age[shuffled], country[shuffled], leaning[shuffled]))]
-        order[_bfs_order(graph, rng)] = ranked
+        order[_bfs_order(network, rng)] = ranked
     elif strategy == "by_degree":
-        degree = (
-            graph.degree()
-            if arrays
-            else np.fromiter((d for _, d in graph.degree(range(n))), dtype=np.int64, count=n)
-        )
-        nodes = np.lexsort((rng.random(n), -degree))
+        nodes = np.lexsort((rng.random(n), -network.degree))
         rate = np.asarray(field_values(personas, "activity_rate"), dtype=float)
         extraversion = np.asarray(field_values(personas, "big_five.extraversion"), dtype=float)
         ranked = np.lexsort((-extraversion, -rate))
@@ -199,7 +177,10 @@ def placed(personas: Sequence[Persona], order: list[int]) -> Iterator[Persona]:
 
 
 def assign_personas(
-    personas: Sequence[Persona], graph: nx.Graph, strategy: str, rng: np.random.Generator
+    personas: Sequence[Persona],
+    graph: nx.Graph | Network,
+    strategy: str,
+    rng: np.random.Generator,
 ) -> list[Persona]:
     """Personas re-ordered so that index == node, each with `id` set to its node.
 

@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from socialsim.analysis import consistency_report  # noqa: F401 - registers the report part
+from socialsim.analysis.consistency_report import consistency_table, disagreeing_messages
 from socialsim.analysis.credences import credence_array, population_ids, presence
 from socialsim.analysis.probes import credence_probe_gap, probe_frame
+from socialsim.analysis.report.parts import register_report_part
 from socialsim.analysis.stance import StanceKeywords, claim_keywords, message_stance
 from socialsim.core.errors import ConfigError
-from socialsim.core.registry import register_measure
+from socialsim.core.registry import MEASURES, register_measure
 from socialsim.core.rundata import RunData, of_kind, payload, populations
 
 # words too common to tell the two statements apart
@@ -401,3 +402,26 @@ def consistency_summary(run: RunData, params: ConsistencyParams | None = None) -
 def consistency(run: RunData, params: ConsistencyParams) -> dict[str, Any] | None:
     """Stated credence against probe answers, message stance and persona traits, per claim."""
     return consistency_summary(run, params) or None
+
+
+@register_report_part("consistency tables")
+def consistency_part(run: Any, figs: Any, tables: list) -> None:
+    """The three consistency blocks as one table, and the messages that disagree."""
+    given = ((run.config.get("analysis") or {}).get("measures") or {}).get("consistency")
+    params = MEASURES.validate("consistency", given, "analysis.measures.consistency")
+    assert isinstance(params, ConsistencyParams)
+    written = ((getattr(run, "summary", None) or {}).get("measures") or {}).get("consistency")
+    summary = written if written is not None else consistency_summary(run, params)
+    if not summary:
+        return
+    tables.append(("Belief-behaviour consistency", consistency_table(summary)))
+    for claim, blocks in summary.items():
+        keywords, _ = claim_keywords(run, claim, params.keywords)
+        if keywords is None:
+            continue
+        stances = message_stances(
+            run, claim, keywords, params.threshold, population=blocks["population"]
+        )
+        rows = disagreeing_messages(stances)
+        if not rows.empty:
+            tables.append((f"Messages disagreeing with the sender's credence ({claim})", rows))

@@ -11,8 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-from socialsim.analysis.report.parts import register_report_part
-
 COLUMNS = ["claim", "block", "measure", "n", "value", "ci_low", "ci_high", "note"]
 
 
@@ -71,29 +69,3 @@ def disagreeing_messages(stances: pd.DataFrame, limit: int = 50) -> pd.DataFrame
     """The first `limit` messages whose stance disagrees with the sender's credence."""
     rows = stances[stances["disagrees"] == 1].head(limit)
     return rows[["step", "agent", "credence", "stance", "text"]].reset_index(drop=True)
-
-
-@register_report_part("consistency tables")
-def consistency_part(run: Any, figs: Any, tables: list) -> None:
-    """The three consistency blocks as one table, and the messages that disagree."""
-    from socialsim.analysis import consistency as cs
-    from socialsim.core.registry import MEASURES
-
-    given = ((run.config.get("analysis") or {}).get("measures") or {}).get("consistency")
-    params = MEASURES.validate("consistency", given, "analysis.measures.consistency")
-    assert isinstance(params, cs.ConsistencyParams)
-    written = ((getattr(run, "summary", None) or {}).get("measures") or {}).get("consistency")
-    summary = written if written is not None else cs.consistency_summary(run, params)
-    if not summary:
-        return
-    tables.append(("Belief-behaviour consistency", consistency_table(summary)))
-    for claim, blocks in summary.items():
-        keywords, _ = cs.claim_keywords(run, claim, params.keywords)
-        if keywords is None:
-            continue
-        stances = cs.message_stances(
-            run, claim, keywords, params.threshold, population=blocks["population"]
-        )
-        rows = disagreeing_messages(stances)
-        if not rows.empty:
-            tables.append((f"Messages disagreeing with the sender's credence ({claim})", rows))

@@ -1,9 +1,10 @@
-"""The built-in measures, registered by name: each a function of a run's record.
+"""The general measures (claims, network), registered by name, and how every measure is taken.
 
 ``summary.json``'s ``measures`` holds one key per registered measure that applies to the
 run (``docs/measures.md`` defines every value). A measure is ``fn(run, params)`` with a
-pydantic ``Params`` model; ``analysis.measures.<name>`` in a config sets its params. Users
-add their own with :func:`socialsim.register_measure`.
+pydantic ``Params`` model; ``analysis.measures.<name>`` in a config sets its params. Each
+scenario family registers its own measures (``socialsim.scenarios.<family>``); users add
+theirs with :func:`socialsim.register_measure`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.analysis import cascades, network, spread
 from socialsim.core.registry import NoParams, register_measure
-from socialsim.core.rundata import RunData, node_attributes, of_kind, payload, populations
-from socialsim.scenarios.collaboration import measures as collaboration
-from socialsim.scenarios.norms import measures as norms
-from socialsim.scenarios.persuasion import measures as persuasion
+from socialsim.core.rundata import RunData, node_attributes, populations
 
 
 class ClaimParams(BaseModel):
@@ -107,27 +105,6 @@ def claims(run: RunData, params: ClaimParams) -> dict[str, Any]:
     return {c: claim_measures(run, c, pops, params.threshold) for c in claims_in(run)}
 
 
-@register_measure("norms")
-def norms_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
-    """Norm adherence, pressure and judging accuracy (runs with norm choices)."""
-    ev = run.events
-    if ev.empty or not (payload(of_kind(ev, "action"), "type") == "norm_choice").any():
-        return None
-    return norms.norms_summary(ev, run.graph)
-
-
-@register_measure("collaboration")
-def collaboration_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
-    """Solo and pair success, the collaboration gap (runs with collaboration trials)."""
-    return None if run.events.empty else collaboration.collaboration_summary(run.events)
-
-
-@register_measure("persuasion")
-def persuasion_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
-    """Debate shifts, authority outcomes, campaign stance by exposure (persuasion runs)."""
-    return None if run.events.empty else persuasion.persuasion_summary(run.events)
-
-
 @register_measure("network")
 def network_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
     """Size, degrees, clustering, components and homophily of the run's network."""
@@ -161,6 +138,20 @@ def claim_threshold(run: RunData, threshold: float | None = None) -> float:
     return float(measure_params(run, "claims", given).threshold)  # type: ignore[attr-defined]
 
 
+# The measures of the run as a whole, after the scenario's own in summary.json.
+WHOLE_RUN = ("network", "consistency", "message_quality")
+
+
+def _place(entry: Any) -> int:
+    """Where a measure sits in ``measures``: the claims, the scenario families' measures,
+    the whole run's (:data:`WHOLE_RUN`), then a user's own; registration order within each."""
+    if entry.name == "claims":
+        return 0
+    if entry.name in WHOLE_RUN:
+        return 2 + WHOLE_RUN.index(entry.name)
+    return 1 if entry.module.startswith("socialsim.") else 2 + len(WHOLE_RUN)
+
+
 def compute_measures(run: RunData, params: dict[str, dict[str, Any]] | None = None) -> dict:
     """Every registered measure that applies to `run`, by name.
 
@@ -170,7 +161,7 @@ def compute_measures(run: RunData, params: dict[str, dict[str, Any]] | None = No
     from socialsim.core.registry import MEASURES
 
     out: dict[str, Any] = {}
-    for entry in MEASURES.entries():
+    for entry in sorted(MEASURES.entries(), key=_place):
         value = entry.obj(run, measure_params(run, entry.name, params))
         if value is not None and not (isinstance(value, dict) and not value):
             out[entry.name] = value

@@ -1,7 +1,8 @@
 """Network measures: degrees, clustering, paths, assortativity, homophily, friendship paradox.
 
-Every measure reads the graph once into integer edge arrays (:class:`GraphArrays`, in
-:mod:`socialsim.core.graph_arrays`) and runs in time and memory linear in nodes + edges.
+Every measure reads the graph once into integer edge arrays (a
+:class:`~socialsim.core.network.Network`; given one, it reads nothing) and runs in time and
+memory linear in nodes + edges.
 The two that are not linear when exact say so in their output: clustering
 (O(sum of squared degrees); :mod:`socialsim.analysis.network_clustering`) is estimated from a
 seeded sample of nodes (and of wedges for transitivity) above ``exact_max_nodes``, and the mean
@@ -34,7 +35,7 @@ from socialsim.analysis.network_paths import (
     components,
     path_length,
 )
-from socialsim.core.graph_arrays import GraphArrays
+from socialsim.core.network import Network
 
 __all__ = [
     "CLUSTERING_EXACT_MAX_NODES",
@@ -42,7 +43,7 @@ __all__ = [
     "PATH_MAX_SOURCES",
     "PATH_MAX_VISITS",
     "TRANSITIVITY_SAMPLE_WEDGES",
-    "GraphArrays",
+    "Network",
     "average_path_length",
     "clustering",
     "components",
@@ -61,9 +62,9 @@ _SKIP = {  # words of attribute names that mark ids, names, free text and creden
 }  # fmt: skip
 
 
-def degree_distribution(graph: nx.Graph | GraphArrays) -> pd.DataFrame:
+def degree_distribution(graph: nx.Graph | Network) -> pd.DataFrame:
     """Number and share of nodes per degree: ``degree, count, share``."""
-    g = GraphArrays.of(graph)
+    g = Network.of(graph)
     if g.n == 0:
         return pd.DataFrame(columns=["degree", "count", "share"])
     counts = np.bincount(g.degree)
@@ -89,13 +90,13 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.clip((x * y).sum() / den, -1.0, 1.0))
 
 
-def degree_assortativity(graph: nx.Graph | GraphArrays) -> float | None:
+def degree_assortativity(graph: nx.Graph | Network) -> float | None:
     """Degree assortativity (Newman 2002): Pearson correlation of degrees across edges.
 
     Undirected: over both ends of every edge; directed: source out-degree against target
     in-degree. A star gives -1.0; None when degrees do not vary across edges.
     """
-    g = GraphArrays.of(graph)
+    g = Network.of(graph)
     if g.directed:
         out = np.bincount(g.src, minlength=g.n)
         into = np.bincount(g.dst, minlength=g.n)
@@ -104,13 +105,13 @@ def degree_assortativity(graph: nx.Graph | GraphArrays) -> float | None:
     return _pearson(g.degree[u].astype(float), g.degree[v].astype(float))
 
 
-def network_summary(graph: nx.Graph | GraphArrays, seed: int = 0) -> dict[str, Any]:
+def network_summary(graph: nx.Graph | Network, seed: int = 0) -> dict[str, Any]:
     """Size, density, mean degree, clustering, path length, components, assortativity.
 
     Sampled estimates name their sample sizes (``clustering_sampled_nodes``,
     ``transitivity_sampled_wedges``, ``average_path_length_sources``).
     """
-    g = GraphArrays.of(graph)
+    g = Network.of(graph)
     out: dict[str, Any] = {"n_nodes": g.n, "n_edges": g.n_edges}
     if g.n == 0:
         return out
@@ -126,7 +127,7 @@ def network_summary(graph: nx.Graph | GraphArrays, seed: int = 0) -> dict[str, A
 
 
 def homophily(
-    graph: nx.Graph | GraphArrays, attributes: list[str] | None = None
+    graph: nx.Graph | Network, attributes: list[str] | None = None
 ) -> dict[str, float | None]:
     """Assortativity of node attributes (Newman 2003), over the nodes that carry them.
 
@@ -137,7 +138,7 @@ def homophily(
     With no `attributes`, every scalar attribute that all nodes carry is measured except
     ids, names, free text and credences. None where an attribute is missing or constant.
     """
-    g = GraphArrays.of(graph)
+    g = Network.of(graph)
     if attributes is None:
         attributes = sorted(k for k in g.scalar_attributes() if not _SKIP & _words(k))
     u, v = g.pairs
@@ -185,12 +186,12 @@ def _assortativity(values: pd.Series | None, u: np.ndarray, v: np.ndarray) -> fl
     return (same - expected) / (1.0 - expected)
 
 
-def friendship_paradox(graph: nx.Graph | GraphArrays) -> pd.DataFrame:
+def friendship_paradox(graph: nx.Graph | Network) -> pd.DataFrame:
     """Per agent: own degree and the mean degree of its neighbours (NaN when isolated).
 
     Neighbours are successors in a directed graph; degrees count in + out.
     """
-    g = GraphArrays.of(graph)
+    g = Network.of(graph)
     u, v = g.pairs
     count = np.bincount(u, minlength=g.n)
     total = np.bincount(u, weights=g.degree[v], minlength=g.n)
@@ -199,7 +200,7 @@ def friendship_paradox(graph: nx.Graph | GraphArrays) -> pd.DataFrame:
     return pd.DataFrame({"agent": agents, "degree": g.degree, "mean_neighbour_degree": mean})
 
 
-def friendship_paradox_summary(graph: nx.Graph | GraphArrays) -> dict[str, float | None]:
+def friendship_paradox_summary(graph: nx.Graph | Network) -> dict[str, float | None]:
     """Share of agents whose neighbours have more friends on average; both means.
 
     Over agents with at least one neighbour. A star with 4 leaves: the hub (degree 4,

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from socialsim.core.graph_arrays import GraphArrays
+from socialsim.core.network import Network
 
 CLUSTERING_EXACT_MAX_NODES = 100_000
 CLUSTERING_SAMPLE_NODES = 20_000
@@ -52,7 +52,7 @@ def _triangles_at(adj: sparse.csr_array, nodes: np.ndarray) -> np.ndarray:
 
 
 def clustering(
-    graph: nx.Graph | GraphArrays,
+    graph: nx.Graph | Network,
     exact_max_nodes: int = CLUSTERING_EXACT_MAX_NODES,
     sample_nodes: int = CLUSTERING_SAMPLE_NODES,
     sample_wedges: int = TRANSITIVITY_SAMPLE_WEDGES,
@@ -69,7 +69,7 @@ def clustering(
     2005); ``clustering_sampled_nodes`` and ``transitivity_sampled_wedges`` give the sample
     sizes (None when exact). A triangle gives 1.0 and 1.0; a star 0.0 and 0.0.
     """
-    g = GraphArrays.of(graph)
+    g = Network.of(graph)
     out: dict[str, Any] = {
         "clustering": None,
         "clustering_sampled_nodes": None,

@@ -14,15 +14,15 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from socialsim.core.graph_arrays import GraphArrays
+from socialsim.core.network import Network
 
 PATH_MAX_SOURCES = 1000
 PATH_MAX_VISITS = 400_000_000
 
 
-def components(graph: nx.Graph | GraphArrays) -> dict[str, Any]:
+def components(graph: nx.Graph | Network) -> dict[str, Any]:
     """Number of (weakly) connected components and the share of nodes in the largest."""
-    g = GraphArrays.of(graph)
+    g = Network.of(graph)
     if g.n == 0:
         return {"n_components": 0, "largest_component_share": None}
     sizes = np.bincount(g.components)
@@ -30,7 +30,7 @@ def components(graph: nx.Graph | GraphArrays) -> dict[str, Any]:
 
 
 def path_length(
-    graph: nx.Graph | GraphArrays,
+    graph: nx.Graph | Network,
     max_sources: int = PATH_MAX_SOURCES,
     max_visits: int = PATH_MAX_VISITS,
     seed: int = 0,
@@ -42,7 +42,7 @@ def path_length(
     or fewer where one search per 64 sources would visit more than `max_visits` edge ends in
     all (at least 64 sources); ``average_path_length_sources`` says how many.
     """
-    g = GraphArrays.of(graph)
+    g = Network.of(graph)
     out: dict[str, Any] = {"average_path_length": None, "average_path_length_sources": None}
     if g.n < 2:
         return out
@@ -102,7 +102,7 @@ _BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
 def average_path_length(
-    graph: nx.Graph | GraphArrays, max_sources: int = PATH_MAX_SOURCES, seed: int = 0
+    graph: nx.Graph | Network, max_sources: int = PATH_MAX_SOURCES, seed: int = 0
 ) -> float:
     """Mean shortest-path length in the largest (weakly) connected component (see path_length).
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from socialsim.analysis.canvas import figure, no_data
+from socialsim.core.network import Network
 
 
 def network_sample(
@@ -29,13 +30,11 @@ def network_sample(
     Breadth-first from the `start` nodes (then from seeded random nodes), taking at most
     `per_node` seeded neighbours of each node, so that a hub does not fill the sample with
     its leaves. `graph` is a networkx graph or a
-    :class:`~socialsim.analysis.network.GraphArrays` (integer nodes; read through its sparse
+    :class:`~socialsim.core.network.Network` (integer nodes; read through its sparse
     adjacency, so no networkx graph of the whole network is built). Work grows with the
     sample, not with the graph.
     """
-    from socialsim.core.graph_arrays import GraphArrays
-
-    arrays = graph if isinstance(graph, GraphArrays) else None
+    arrays = graph if isinstance(graph, Network) else None
     if arrays is not None and arrays.n <= max_nodes:
         return arrays.to_networkx()
     n = arrays.n if arrays is not None else graph.number_of_nodes()

@@ -2,7 +2,8 @@
 
 Figures are drawn on an Agg canvas created per figure (:mod:`socialsim.analysis.canvas`), so
 importing this module or calling these functions never changes the pyplot backend of the
-caller. The network figures (:mod:`socialsim.analysis.network_plots`) are importable from here.
+caller. The network figures (:mod:`socialsim.analysis.network_plots`) are importable from here;
+each scenario family's own figures are in its package (``socialsim.scenarios.<family>.plots``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,11 @@ from socialsim.analysis.network_plots import network_credence, network_sample, s
 from socialsim.analysis.stats import aggregate_over_seeds
 
 __all__ = [
-    "adherence_bars",
     "adoption_curves",
     "arm_values",
     "cascade_tree",
     "downsample",
     "fit_title",
-    "gap_matrix",
     "network_credence",
     "network_sample",
     "probe_answers",
@@ -310,37 +309,6 @@ def probe_answers(
     ax.set_ylabel("share following the false claim")
     ax.legend(title=f"probe {hue}", fontsize="small")
     fit_title(ax, title)
-    return fig
-
-
-def adherence_bars(table: pd.DataFrame, by: str) -> Any:
-    """Norm adherence per group (from :func:`socialsim.scenarios.norms.measures.adherence`)."""
-    fig = rate_bars(table, by, title=f"norm adherence by {by}")
-    if fig.axes:
-        fig.axes[0].set_ylim(0, 1.05)
-    return fig
-
-
-def gap_matrix(matrix: pd.DataFrame, title: str = "pair success by model pairing") -> Any:
-    """Heat map of success per (first model, second model) with the values written in."""
-    fig = figure(5.5, 4.5)
-    ax = fig.add_subplot()
-    if matrix.empty:
-        return no_data(fig, ax)
-    values = matrix.to_numpy(dtype=float)
-    image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1)
-    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=30, ha="right")
-    ax.set_yticks(range(matrix.shape[0]), [str(r) for r in matrix.index])
-    for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            if not np.isnan(values[i, j]):
-                ax.text(
-                    j, i, f"{values[i, j]:.2f}", ha="center", va="center", color="w", fontsize=8
-                )
-    ax.set_xlabel("second model")
-    ax.set_ylabel("first model")
-    fit_title(ax, title)
-    fig.colorbar(image, ax=ax, label="success")
     return fig
 
 

@@ -42,10 +42,7 @@ def probe_frame(
     status = payload(probes, "status")
     # logs written before probes carried a status: an answer letter (when the log has the
     # field), else a score, marks an answered probe
-    has_answer = "payload.answer" in probes.columns or (
-        "payload" in probes.columns
-        and any(isinstance(p, dict) and "answer" in p for p in probes["payload"])
-    )
+    has_answer = "payload.answer" in probes.columns
     legacy = payload(probes, "answer" if has_answer else "correct")
     answered = np.where(
         status.notna().to_numpy(), (status == "answered").to_numpy(), legacy.notna().to_numpy()

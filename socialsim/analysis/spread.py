@@ -285,11 +285,11 @@ def adoption_by_attribute(
 
 
 def edge_array(graph: Any) -> np.ndarray:
-    """The edges of a networkx graph or :class:`GraphArrays` as an (m, 2) integer array."""
-    from socialsim.analysis.network import GraphArrays
+    """The edges of a networkx graph or :class:`~socialsim.core.network.Network` as an (m, 2)
+    integer array."""
+    from socialsim.core.network import Network
 
-    g = GraphArrays.of(graph)
-    return np.column_stack([g.src, g.dst])
+    return Network.of(graph).edges
 
 
 def present_credences(data: AgentsLike, claim: str) -> tuple[np.ndarray, np.ndarray]:
@@ -312,7 +312,7 @@ def disagreement(data: AgentsLike, claim: str, graph: Any = None) -> pd.DataFram
 
     O(steps x edges); edges with an agent absent at a step (removed, not yet joined, or
     missing from the table) are skipped at that step. The network is the run's unless
-    `graph` (networkx or :class:`GraphArrays`) is given.
+    `graph` (networkx or :class:`~socialsim.core.network.Network`) is given.
     """
     if graph is None and isinstance(data, RunData) and data.has_network:
         graph = data.network

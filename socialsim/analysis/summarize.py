@@ -34,6 +34,7 @@ from socialsim.analysis.measures import (
     claims_in,
     compute_measures,
 )
+from socialsim.analysis.report.parts import report_parts
 from socialsim.analysis.stats import INTERVALS
 from socialsim.core.csv_safe import read_csv, write_csv
 from socialsim.core.errors import ConfigError
@@ -46,9 +47,6 @@ from socialsim.core.rundata import (
     populations,
     removal_steps,
 )
-from socialsim.scenarios.collaboration import measures as collaboration
-from socialsim.scenarios.norms import measures as norms
-from socialsim.scenarios.persuasion import measures as persuasion
 
 
 def run_facts(run: RunData) -> dict[str, Any]:
@@ -191,26 +189,18 @@ def headline(
 ) -> list[dict[str, Any]]:
     """The measures the report and the CLI lead with.
 
-    The scenario names them (`declared`: its ``headline_measures``, kept in summary.json's
-    ``scenario.measures``); the values are read from `measures`. Collaboration leads with the
-    gap of each model; a run without a scenario (or whose declared measures are absent) with
-    each claim's final reach. ``[{"measure": "claims.c1.adoption_benign.final_reach",
-    "label": ..., "value": ..., "figure": "adoption_c1"}]``; the measure key is a dotted path
-    into ``measures``.
+    A scenario family's report part may lead with measures of its own (collaboration: the
+    gap of each model; see :mod:`socialsim.analysis.report.parts`); then those the scenario
+    names (`declared`: its ``headline_measures``, kept in summary.json's
+    ``scenario.measures``), their values read from `measures`; a run without a scenario (or
+    whose declared measures are absent) leads with each claim's final reach.
+    ``[{"measure": "claims.c1.adoption_benign.final_reach", "label": ..., "value": ...,
+    "figure": "adoption_c1"}]``; the measure key is a dotted path into ``measures``.
     """
     out: list[dict[str, Any]] = []
-    gaps = lookup(measures, "collaboration.gap")
-    if kind == "collaboration" and isinstance(gaps, dict):
-        for model, row in gaps.items():
-            if isinstance(row, dict) and isinstance(row.get("gap"), int | float):
-                out.append(
-                    {
-                        "measure": f"collaboration.gap.{model}.gap",
-                        "label": f"Collaboration gap of {model} (solo minus pair success)",
-                        "value": row["gap"],
-                        "figure": "collaboration_success",
-                    }
-                )
+    for part in report_parts():
+        if part.headline is not None:
+            out.extend(part.headline(measures, kind))
     for item in declared or []:
         value = lookup(measures, str(item.get("measure")))
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -322,7 +312,8 @@ def run_tables(run: RunData, threshold: float | None = None) -> dict[str, pd.Dat
     """The analysis tables of a run by file stem (``adoption_c1``, ``norm_adherence`` ...).
 
     ``adoption_<claim>`` is long over populations (a ``population`` column). Belief counts
-    at `threshold`, else at the run's ``analysis.measures.claims.threshold``.
+    at `threshold`, else at the run's ``analysis.measures.claims.threshold``. Each scenario
+    family adds its own tables (its report part's ``tables``; an empty table is left out).
     """
     threshold = claim_threshold(run, threshold)
     ev = run.events
@@ -341,33 +332,9 @@ def run_tables(run: RunData, threshold: float | None = None) -> dict[str, pd.Dat
         if not ev.empty:
             tables[f"cascades_{claim}"] = cascades.forest_table(_parents(run, claim, threshold))
             tables[f"probes_{claim}"] = spread.probe_accuracy(run, claim)
-    if not ev.empty:
-        choices = norms.norm_choices(ev)
-        if not choices.empty:
-            tables["norm_adherence"] = norms.adherence(choices)
-            for col in ("culture", "setting", "category", "actor"):
-                if col in choices:
-                    tables[f"norm_adherence_by_{col}"] = norms.adherence(choices, col)
-            tables["norm_pressure"] = norms.pressure_effect(choices)
-        judged = norms.judge_accuracy(ev)
-        if not judged.empty:
-            tables["norm_judge_accuracy"] = judged
-        trials = collaboration.collab_trials(ev)
-        if not trials.empty:
-            tables["collab_by_condition"] = collaboration.success_by_condition(trials)
-            tables["collab_by_pairing"] = collaboration.success_by_pairing(trials)
-            tables["collab_gap"] = collaboration.collaboration_gap(trials)
-            tables["collab_relay_vs_pair"] = collaboration.relay_vs_pair(trials)
-            tables["collab_starter"] = collaboration.starter_effect(trials)
-        pairs = persuasion.debate_pairs(ev)
-        if not pairs.empty:
-            tables["debate_shift"] = persuasion.agreement_shift(pairs)
-        auth = persuasion.authority_outcomes(ev)
-        if not auth.empty and auth["n"].sum() > 0:
-            tables["authority_outcomes"] = auth
-        drift = persuasion.stance_by_exposure(ev)
-        if not drift.empty:
-            tables["stance_by_exposure"] = drift
+    for part in report_parts():
+        if part.tables is not None:
+            tables.update(part.tables(run))
     if run.has_network:
         tables["degree_distribution"] = network.degree_distribution(run.network)
     return {k: v for k, v in tables.items() if not v.empty}

@@ -214,10 +214,7 @@ MEASURES = Registry(
     "analysis.measures",
     (
         "socialsim.analysis.measures",
-        "socialsim.scenarios.donor_game.measures",
-        "socialsim.scenarios.manipulation.measures",
-        "socialsim.scenarios.negotiation.measures",
-        "socialsim.scenarios.network_growth.measures",
+        "socialsim.scenarios.builtin",  # each family registers its measures and report part
         "socialsim.analysis.consistency",
         "socialsim.scenarios.message_quality",
     ),

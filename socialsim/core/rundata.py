@@ -6,14 +6,14 @@ state after set-up), the graph and the personas. :func:`load_run` reads it back 
 :class:`RunData`; ``socialsim.run`` returns the same shape built in memory, so every measure
 takes either.
 
-Event tables come in two shapes and the event readers here accept both: the raw shape of
-:func:`socialsim.simulation.log.read_events` (a ``payload`` dict per row) and the flat shape
-of :func:`load_run` / ``events.parquet`` (one ``payload.<key>`` column per payload key).
+Events come in one table shape (:mod:`socialsim.core.event_tables`): the event columns and
+one ``payload.<key>`` column per payload key. A run directory without ``events.jsonl`` (an
+older one, or one copied without it) loads from ``events.parquet`` or ``events.csv`` through
+the converter that decodes their text cells.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from socialsim.core.csv_safe import read_csv
+from socialsim.core.event_tables import BASE_COLUMNS, read_events_table, typed_events
+from socialsim.core.network import Network
 
-BASE_COLUMNS = ["run", "step", "time", "kind", "agent", "target", "claim"]
 AGENT_COLUMNS = ["step", "agent", "claim", "credence"]
 
 
@@ -32,7 +33,7 @@ class RunData:
     """The record of one run: events, agents table, graph, personas, config (and summary).
 
     Each part is empty when its file is missing. The network is held as edge arrays
-    (``network``, a :class:`~socialsim.core.graph_arrays.GraphArrays` whose node table is the
+    (``network``, a :class:`~socialsim.core.network.Network` whose node table is the
     graph's node attributes) and as a networkx graph (``graph``); either is built from the
     other on first use, so a run of a million agents needs no networkx graph unless a
     measure asks for one. ``n_agents`` is the population size.
@@ -48,7 +49,7 @@ class RunData:
         personas: pd.DataFrame | None = None,
         config: dict[str, Any] | None = None,
         summary: dict[str, Any] | None = None,
-        network: Any = None,
+        network: Network | None = None,
     ) -> None:
         self.path = path
         self.events = events if events is not None else pd.DataFrame(columns=BASE_COLUMNS)
@@ -74,12 +75,10 @@ class RunData:
         self._network = None
 
     @property
-    def network(self):
-        """The network as edge arrays (:class:`GraphArrays`), or None without a graph."""
+    def network(self) -> Network | None:
+        """The network as edge arrays (:class:`Network`), or None without a graph."""
         if self._network is None and self._graph is not None:
-            from socialsim.core.graph_arrays import GraphArrays
-
-            self._network = GraphArrays.of(self._graph)
+            self._network = Network.of(self._graph)
         return self._network
 
     @property
@@ -120,7 +119,9 @@ def load_run(path: str | Path) -> RunData:
     if (root / "events.jsonl").is_file():
         data.events = read_events_table(root / "events.jsonl")
     elif (root / "events.parquet").is_file():
-        data.events = _tidy_events(pd.read_parquet(root / "events.parquet"))
+        data.events = typed_events(pd.read_parquet(root / "events.parquet"))
+    elif (root / "events.csv").is_file():
+        data.events = typed_events(read_csv(root / "events.csv"))
     if (root / "agents.parquet").is_file():
         data.agents = _tidy_agents(pd.read_parquet(root / "agents.parquet"))
     elif (root / "agents.csv").is_file():
@@ -134,11 +135,9 @@ def load_run(path: str | Path) -> RunData:
     if (root / "config.yaml").is_file():
         data.config = _read_yaml(root / "config.yaml")
     if (root / "edges.parquet").is_file() and not data.personas.empty:
-        from socialsim.core.graph_arrays import GraphArrays
-
         directed = bool((data.config.get("network") or {}).get("directed", False))
         edges = pd.read_parquet(root / "edges.parquet")
-        data._network = GraphArrays(
+        data._network = Network(
             len(data.personas),
             edges["source"].to_numpy(dtype=np.int64),
             edges["target"].to_numpy(dtype=np.int64),
@@ -153,66 +152,6 @@ def load_run(path: str | Path) -> RunData:
         except json.JSONDecodeError:
             data.summary = {}
     return data
-
-
-def read_events_table(source: str | Path | bytes) -> pd.DataFrame:
-    """Read events.jsonl (a path, or the JSONL bytes) into the flat shape, fast.
-
-    ``payload.<key>`` columns. Uses Arrow's JSON reader; a log it cannot parse in one go (a
-    cut-off last line, a payload key whose type changes between events) is read line by
-    line instead.
-    """
-    try:
-        import pyarrow.json as pj
-
-        data = io.BytesIO(source) if isinstance(source, bytes) else source
-        table = pj.read_json(data, read_options=pj.ReadOptions(block_size=1 << 24))
-    except Exception:  # noqa: BLE001 - any Arrow failure falls back to the exact reader
-        return _read_events_slow(source)
-    if table.num_rows == 0:
-        return pd.DataFrame(columns=BASE_COLUMNS)
-    if "payload" in table.column_names and str(table.schema.field("payload").type).startswith(
-        "struct"
-    ):
-        table = table.flatten()
-    frame = table.to_pandas()
-    return _tidy_events(frame)
-
-
-def _lines(source: str | Path | bytes):
-    if isinstance(source, bytes):
-        yield from source.decode("utf-8").splitlines()
-        return
-    with open(source, encoding="utf-8") as fh:
-        yield from fh
-
-
-def _read_events_slow(source: str | Path | bytes) -> pd.DataFrame:
-    rows = []
-    for line in _lines(source):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    if not rows:
-        return pd.DataFrame(columns=BASE_COLUMNS)
-    payloads = [r.pop("payload", None) or {} for r in rows]
-    base = pd.DataFrame.from_records(rows)
-    flat = pd.DataFrame.from_records(payloads)
-    flat.columns = [f"payload.{c}" for c in flat.columns]
-    return _tidy_events(pd.concat([base, flat], axis=1))
-
-
-def _tidy_events(frame: pd.DataFrame) -> pd.DataFrame:
-    for col in BASE_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = None
-    for col in ("step", "agent", "target"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    return frame
 
 
 def _tidy_agents(frame: pd.DataFrame) -> pd.DataFrame:
@@ -305,16 +244,6 @@ def node_attributes(personas: pd.DataFrame, agents: pd.DataFrame) -> pd.DataFram
     return attrs
 
 
-def attach_node_attributes(graph: nx.Graph, attrs: pd.DataFrame) -> nx.Graph:
-    """Set row i of `attrs` as the attributes of node i (missing values left out), in place."""
-    columns = list(attrs.columns)
-    values = [attrs[c].astype(object).where(attrs[c].notna(), None).tolist() for c in columns]
-    nodes = graph._node  # the node attribute dicts, filled in one pass
-    for i, row in enumerate(zip(*values, strict=True)):
-        nodes[i].update({c: v for c, v in zip(columns, row, strict=True) if v is not None})
-    return graph
-
-
 def read_graph(path: str | Path) -> nx.Graph:
     """Read graph.graphml with integer node ids (non-integer ids are kept as they are)."""
     try:
@@ -345,14 +274,11 @@ def of_kind(events: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 
 def payload(events: pd.DataFrame, key: str, default: Any = None) -> pd.Series:
-    """One payload field as a Series aligned with `events` (either table shape)."""
+    """One payload field (the ``payload.<key>`` column) as a Series aligned with `events`."""
     flat = f"payload.{key}"
     if flat in events.columns:
         return events[flat]
-    if "payload" in events.columns:
-        return events["payload"].map(
-            lambda p: p.get(key, default) if isinstance(p, dict) else default
-        )
+    _require_table_shape(events)
     return pd.Series(default, index=events.index, dtype=object)
 
 
@@ -362,6 +288,7 @@ def event_table(events: pd.DataFrame, kind: str, action_type: str | None = None)
     ``event_table(events, "action", "norm_choice")["label"]``; payload keys win over the
     event columns of the same name.
     """
+    _require_table_shape(events)
     rows = of_kind(events, kind)
     if action_type is not None and not rows.empty:
         rows = rows[payload(rows, "type") == action_type]
@@ -369,17 +296,22 @@ def event_table(events: pd.DataFrame, kind: str, action_type: str | None = None)
     base = rows[base_cols].reset_index(drop=True)
     if rows.empty:
         return base
-    if "payload" in rows.columns:
-        fields = pd.DataFrame.from_records(
-            [p if isinstance(p, dict) else {} for p in rows["payload"]]
-        )
-    else:
-        cols = [c for c in rows.columns if c.startswith("payload.")]
-        fields = rows[cols].reset_index(drop=True)
-        fields = fields.loc[:, fields.notna().any()]
-        fields.columns = [c[len("payload.") :] for c in fields.columns]
+    cols = [c for c in rows.columns if c.startswith("payload.")]
+    fields = rows[cols].reset_index(drop=True)
+    fields = fields.loc[:, fields.notna().any()]
+    fields.columns = [c[len("payload.") :] for c in fields.columns]
     base = base.drop(columns=[c for c in fields.columns if c in base.columns])
-    return pd.concat([base, fields.reset_index(drop=True)], axis=1)
+    return pd.concat([base, fields], axis=1)
+
+
+def _require_table_shape(events: pd.DataFrame) -> None:
+    """Refuse a table with a ``payload`` dict per row: measures read the events table only."""
+    if "payload" in events.columns:
+        raise TypeError(
+            "this events table has a 'payload' column of dicts; measures read the events "
+            "table of load_run (one payload.<key> column per key): convert it with "
+            "socialsim.core.event_tables.flat_events(events)"
+        )
 
 
 def as_list(value: Any) -> list[Any]:

@@ -55,7 +55,7 @@ class LiveModel:
         self._closed = False
         self._finalizer = weakref.finalize(self, self.model.close)
         self.claim = self.model.beliefs.claims[0].id
-        arrays = self.model.network_arrays
+        arrays = self.model.network
         self.layout: Layout = network_layout(arrays.n, arrays.edges, seed=self.cfg.seed)
 
     @property
@@ -91,7 +91,7 @@ class LiveModel:
 
     def curve(self) -> pd.DataFrame:
         """Adoption and mean credence of the first claim at every step so far."""
-        rows = self.model.datacollector.model_vars
+        rows = self.model.datacollector.get_model_vars_dataframe()
         adoption = rows[f"believers.{self.claim}"]
         mean = rows[f"mean_credence.{self.claim}"]
         return pd.DataFrame(

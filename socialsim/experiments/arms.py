@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,8 +37,9 @@ from socialsim.analysis.summarize import flat_metrics, jsonable, write_summary
 from socialsim.core.csv_safe import write_csv
 from socialsim.core.errors import ConfigError, SocialsimError
 from socialsim.core.rundata import RunData
-from socialsim.experiments.runner import new_run_dir, run_one
+from socialsim.experiments.runner import RunOptions, new_run_dir, run_plan
 from socialsim.simulation.config import ExperimentConfig
+from socialsim.simulation.given import coerce_config
 
 EFFECT_SUFFIXES = (
     ".final_reach",
@@ -65,21 +65,14 @@ class Arms:
         return pd.DataFrame(self.summary.get("effects", []))
 
 
-def run_arms(
-    cfg: ExperimentConfig,
-    out: str | os.PathLike | None = None,
-    on_step: Callable[[Any], None] | None = None,
-    report: bool | None = None,
-    clients: dict | None = None,
-    graph: Any = None,
-    personas: Any = None,
-) -> Arms:
-    """Run every seed in the treatment arm (and the control arm); compare them.
+def run_arms(plan: RunOptions) -> Arms:
+    """Run every seed of an arms plan in the treatment arm (and the control arm); compare them.
 
     A given ``graph`` and ``personas`` are the same in every run.
     """
-    existed = out is not None and Path(out).is_dir()
-    root = new_run_dir(cfg, out, suffix="-arms", holds=("summary.json", "treatment"))
+    cfg = plan.cfg
+    existed = plan.out is not None and plan.out.is_dir()
+    root = new_run_dir(cfg, plan.out, suffix="-arms", holds=("summary.json", "treatment"))
     (root / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
     arm_names = ["treatment", "control"] if cfg.control else ["treatment"]
@@ -88,16 +81,7 @@ def run_arms(
         for arm in arm_names:
             run_dir = root / arm / f"s{seed}"
             try:
-                result = run_one(
-                    arm_config(cfg, seed, arm),
-                    out=run_dir,
-                    on_step=on_step,
-                    report=report,
-                    clients=clients,
-                    in_arms=True,
-                    graph=graph,
-                    personas=personas,
-                )
+                result = run_plan(plan.arm(seed, arm, run_dir))
             except SocialsimError:
                 if not any(arms.runs.values()) and not run_dir.exists():
                     # bad input, found before anything ran: leave no trace
@@ -107,7 +91,7 @@ def run_arms(
                 raise
             arms.runs[arm].append(result)
     summarize_arms(arms)
-    if report if report is not None else cfg.output.report:
+    if plan.report if plan.report is not None else cfg.output.report:
         from socialsim.analysis.report import write_report
 
         write_report(root)
@@ -116,8 +100,8 @@ def run_arms(
 
 def arm_config(cfg: ExperimentConfig, seed: int, arm: str) -> ExperimentConfig:
     """The config of one run of an arms directory: one seed, one arm."""
-    return cfg.with_overrides(
-        {"seed": seed, "scenario.arm": arm, "replicates": 1, "control": False}
+    return coerce_config(
+        cfg, {"seed": seed, "scenario.arm": arm, "replicates": 1, "control": False}
     )
 
 

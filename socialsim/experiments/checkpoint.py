@@ -54,17 +54,17 @@ CHECKPOINT = "checkpoint.npz"
 SNAPSHOTS = "checkpoint.snapshots"
 #: the pickled checkpoint of earlier versions: never read, only refused and removed
 LEGACY = "checkpoint.pkl"
-FORMAT = 2
+FORMAT = 3  # 3: the DataCollector's set-up row kept apart (setup_vars)
 #: a checkpoint waits until this many times the last one's cost has passed
 COST_FACTOR = 20.0
 # model attributes the set-up makes again (or that are rebuilt on use; mesa wraps `step`
 # itself, and its registers of agents are filled again from `_by_id`): never saved
 _REMADE = (
-    "log", "cfg", "personas", "datacollector", "_clock", "_network", "step", "_user_step",
+    "log", "cfg", "personas", "datacollector", "_clock", "_space", "step", "_user_step",
     "run_dir", "_agents", "_agents_by_type", "_all_agents",
 )  # fmt: skip
 # the DataCollector's rows (its reporters are functions made by the set-up)
-_COLLECTED = ("model_vars", "_agent_records", "_agenttype_records", "tables")
+_COLLECTED = ("model_vars", "setup_vars", "_agent_records", "_agenttype_records", "tables")
 _STATE_KEY = "state.json"
 # a snapshot record: magic, step, time, rows, columns, dtype; then the credences
 _RECORD = struct.Struct("<8sqdqq8s")
@@ -81,7 +81,7 @@ class CheckpointHeader(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    format: Literal[2]
+    format: Literal[3]
     socialsim: str
     step: int = Field(ge=0)
     run_id: str
@@ -392,7 +392,7 @@ def _register_agents(model: SocialModel, order: list[int]) -> None:
         agent = model._by_id[agent_id]
         model.register_agent(agent)
         vars(agent)["_mesa_cell"] = None
-        agent.cell = model.network[agent_id]
+        agent.cell = model.space[agent_id]
 
 
 __all__ = [

@@ -12,10 +12,10 @@ from pathlib import Path
 import networkx as nx
 
 from socialsim.core.errors import DataFileError
+from socialsim.core.rundata import as_list, event_table, load_run
 from socialsim.simulation.graphml import read_graph_xml, xml_text
-from socialsim.simulation.log import read_events
 
-RUN_MARKERS = ("events.jsonl", "events.parquet")
+RUN_MARKERS = ("events.jsonl", "events.parquet", "events.csv")
 
 
 def run_dirs(root: str | Path) -> list[Path]:
@@ -29,17 +29,13 @@ def run_dirs(root: str | Path) -> list[Path]:
 
 
 def _events(run_dir: Path):
-    """The run's events table (events.jsonl, else events.parquet)."""
-    if (run_dir / "events.jsonl").is_file():
-        return read_events(run_dir / "events.jsonl")
-    if (run_dir / "events.parquet").is_file():
-        from socialsim.core.rundata import load_run
-
-        return load_run(run_dir).events
-    raise DataFileError(
-        f"{str(run_dir)!r} holds no events.jsonl or events.parquet; pass a run directory "
-        "(or an arms or sweep directory holding runs)"
-    )
+    """The run's events table, read by ``load_run`` (events.jsonl, .parquet or .csv)."""
+    if not any((run_dir / name).is_file() for name in RUN_MARKERS):
+        raise DataFileError(
+            f"{str(run_dir)!r} holds no events.jsonl, events.parquet or events.csv; pass a run "
+            "directory (or an arms or sweep directory holding runs)"
+        )
+    return load_run(run_dir).events
 
 
 def export_transcripts(run_dir: str | Path) -> Path:
@@ -48,11 +44,19 @@ def export_transcripts(run_dir: str | Path) -> Path:
     events = _events(run_dir)
     names = _names(run_dir)
     pairs: dict[tuple[int, int], list[tuple[int, int, str]]] = defaultdict(list)
-    for row in events[events["kind"] == "message"].itertuples(index=False):
-        sender = int(row.agent) if row.agent is not None else -1
-        for recipient in row.payload.get("recipients", []):
+    messages = event_table(events, "message")
+
+    def column(name: str) -> list:
+        return messages[name].tolist() if name in messages else [None] * len(messages)
+
+    for step, agent, recipients, text in zip(
+        column("step"), column("agent"), column("recipients"), column("text"), strict=True
+    ):
+        sender = -1 if agent is None or agent != agent else int(agent)  # NaN: no sender
+        for recipient in as_list(recipients):
+            recipient = int(recipient)
             key = (min(sender, recipient), max(sender, recipient))
-            pairs[key].append((int(row.step), sender, str(row.payload.get("text", ""))))
+            pairs[key].append((int(step), sender, "" if text is None else str(text)))
     folder = run_dir / "transcripts"
     folder.mkdir(exist_ok=True)
     for (a, b), lines in sorted(pairs.items()):

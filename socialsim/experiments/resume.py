@@ -28,6 +28,7 @@ import json
 import os
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ from socialsim.experiments.checkpoint import (
     read_header,
     restore,
 )
-from socialsim.experiments.runner import SET_UP_FILES, Run, finish_run, simulate_into
+from socialsim.experiments.plan import RunPlan
+from socialsim.experiments.runner import SET_UP_FILES, Run, finish_run, run_plan, simulate_into
 from socialsim.simulation.config import ExperimentConfig
 
 INTERRUPTED = "events.interrupted.jsonl"
@@ -123,6 +125,7 @@ def resumable_config(run_dir: Path, replay: bool = True, plugins: bool = False) 
 
 def resume_run(
     run_dir: Path,
+    *,
     on_step: Callable[[Any], None] | None = None,
     report: bool | None = None,
     clients: dict | None = None,
@@ -133,6 +136,9 @@ def resume_run(
     if (run_dir / "summary.json").is_file():
         raise ConfigError(f"{run_dir} is a finished run (it has summary.json); nothing to resume")
     cfg = resumable_config(run_dir, replay=False, plugins=plugins)
+    plan = RunPlan(
+        cfg, out=run_dir, report=report, on_step=on_step, clients=clients, in_arms=in_arms
+    )
     header = None
     try:
         header = read_header(run_dir)
@@ -141,7 +147,7 @@ def resume_run(
             warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
     if header is not None:
         try:
-            return from_checkpoint(cfg, run_dir, header, on_step, report, clients, in_arms)
+            return from_checkpoint(plan, run_dir, header)
         except CheckpointError as exc:
             warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
     cfg = resumable_config(run_dir, plugins=plugins)
@@ -152,7 +158,7 @@ def resume_run(
         (run_dir / INTERRUPTED).write_bytes(old)
     for name in ("events.jsonl", *_PARTIAL):
         (run_dir / name).unlink(missing_ok=True)
-    run = simulate_into(cfg, run_dir, on_step, report, clients, in_arms=in_arms)
+    run = simulate_into(replace(plan, cfg=cfg), run_dir)
     replayed = _comparable(log.read_bytes())
     kept = _comparable(old)
     matched = replayed[: len(kept)] == kept
@@ -169,28 +175,20 @@ def resume_run(
     return run
 
 
-def from_checkpoint(
-    cfg: ExperimentConfig,
-    run_dir: Path,
-    header: dict[str, Any],
-    on_step: Callable[[Any], None] | None = None,
-    report: bool | None = None,
-    clients: dict | None = None,
-    in_arms: bool = False,
-) -> Run:
+def from_checkpoint(plan: RunPlan, run_dir: Path, header: dict[str, Any]) -> Run:
     """Restore the run in `run_dir` from its checkpoint and run its remaining steps."""
     from socialsim.simulation.model import SocialModel
 
     for name in _PARTIAL:
         (run_dir / name).unlink(missing_ok=True)
-    model = SocialModel(cfg, None, clients=clients)
+    model = SocialModel(plan.cfg, None, clients=plan.clients)
     try:
         restore(model, run_dir, header)
     except CheckpointError:
         model.close()
         raise
     resumed = {"from_checkpoint_at_step": header["step"]}
-    return finish_run(model, run_dir, on_step, report, in_arms, resumed, header)
+    return finish_run(model, run_dir, plan, resumed, header)
 
 
 def _comparable(log: bytes) -> list[str]:
@@ -215,32 +213,34 @@ def resume_arms(
 ):
     """Finish every run of an arms directory that has no summary; keep the finished ones."""
     from socialsim.core.rundata import load_run
-    from socialsim.experiments.arms import Arms, arm_config, summarize_arms
-    from socialsim.experiments.runner import run_one
+    from socialsim.experiments.arms import Arms, summarize_arms
 
     cfg = resumable_config(root, plugins=plugins)
+    plan = RunPlan(cfg, out=root, report=report, on_step=on_step, clients=clients)
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
     names = ["treatment", "control"] if cfg.control else ["treatment"]
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in names})
     for seed in seeds:
         for arm in names:
-            one = arm_config(cfg, seed, arm)
             run_dir = root / arm / f"s{seed}"
+            one = plan.arm(seed, arm, run_dir)
             if (run_dir / "summary.json").is_file():
                 data = load_run(run_dir)
-                result = Run(data, one, data.summary)
+                result = Run(data, one.cfg, data.summary)
             elif (run_dir / "config.yaml").is_file():
                 result = resume_run(
-                    run_dir, on_step, report, clients, in_arms=True, plugins=plugins
+                    run_dir,
+                    on_step=on_step,
+                    report=report,
+                    clients=clients,
+                    in_arms=True,
+                    plugins=plugins,
                 )
             else:
-                result = run_one(
-                    one, out=run_dir, on_step=on_step, report=report, clients=clients,
-                    in_arms=True,
-                )  # fmt: skip
+                result = run_plan(one)
             arms.runs[arm].append(result)
     summarize_arms(arms)
-    if report if report is not None else cfg.output.report:
+    if plan.report if plan.report is not None else cfg.output.report:
         from socialsim.analysis.report import write_report
 
         write_report(root)

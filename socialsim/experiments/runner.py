@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -19,6 +19,23 @@ from socialsim.core.rundata import RunData
 from socialsim.experiments.half_made import note_new_dir
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.graphml import write_graphml
+
+
+class RunOptions(Protocol):
+    """What running one plan needs: :class:`~socialsim.experiments.plan.RunPlan` has it."""
+
+    cfg: ExperimentConfig
+    out: Path | None
+    report: bool | None
+    on_step: Callable[[Any], None] | None
+    clients: dict | None
+    graph: Any
+    personas: Any
+    in_arms: bool
+
+    def arm(self, seed: int, arm: str, out: Path) -> RunOptions:
+        """The options of one run of an arms plan: one seed, one arm, into `out`."""
+        ...
 
 
 class Run(RunData):
@@ -38,15 +55,6 @@ class Run(RunData):
         """The files of the run directory that exist."""
         assert self.path is not None
         return {p.name: p for p in sorted(self.path.iterdir()) if p.is_file()}
-
-
-def resolve_config(
-    config: ExperimentConfig | str | os.PathLike, overrides=None
-) -> ExperimentConfig:
-    """A config object from a path or object, with `--set` style overrides applied."""
-    if isinstance(config, ExperimentConfig):
-        return config.with_overrides(overrides) if overrides else config
-    return ExperimentConfig.from_yaml(config, overrides=list(overrides or []))
 
 
 def new_run_dir(
@@ -170,68 +178,21 @@ def _available_memory() -> int | None:
     return None
 
 
-def run(
-    config: ExperimentConfig | str | os.PathLike,
-    out: str | os.PathLike | None = None,
-    overrides: list[str] | dict[str, Any] | None = None,
-    on_step: Callable[[Any], None] | None = None,
-    report: bool | None = None,
-    clients: dict | None = None,
-    graph: Any = None,
-    personas: Any = None,
-):
-    """Run an experiment and write its run directory; return its :class:`Run`.
+def run_plan(plan: RunOptions) -> Run:
+    """One run of one seed in one arm: a new run directory, simulate, write the record,
+    analyse once, report.
 
-    ``graph`` (a networkx graph) and ``personas`` (a DataFrame or a list) replace the
-    config's network and personas (see :class:`~socialsim.simulation.model.SocialModel`).
-    With ``replicates > 1`` or ``control: true`` the config becomes arms (treatment and
-    control over the same seeds) and an :class:`~socialsim.experiments.arms.Arms` is returned.
-    """
-    cfg = resolve_config(config, overrides)
-    given = {"graph": graph, "personas": personas}
-    if cfg.replicates > 1 or cfg.control:
-        from socialsim.experiments.arms import run_arms
-
-        return run_arms(cfg, out=out, on_step=on_step, report=report, clients=clients, **given)
-    return run_one(cfg, out=out, on_step=on_step, report=report, clients=clients, **given)
-
-
-def run_one(
-    cfg: ExperimentConfig,
-    out: str | os.PathLike | None = None,
-    on_step: Callable[[Any], None] | None = None,
-    report: bool | None = None,
-    clients: dict | None = None,
-    in_arms: bool = False,
-    graph: Any = None,
-    personas: Any = None,
-) -> Run:
-    """One run of one seed in one arm: simulate, write the record, analyse once, report.
-
-    `in_arms` marks a run that is one arm of an arms directory (its report points there).
     A given ``graph`` or ``personas`` is recorded in ``edges.parquet`` and
     ``personas.parquet``; ``config.yaml`` says so in a comment at its top and the summary
     lists it under ``run.given``.
     """
-    existed = out is not None and Path(out).is_dir()
-    run_dir = new_run_dir(cfg, out)
-    return simulate_into(
-        cfg, run_dir, on_step, report, clients, in_arms, graph, personas, existed=existed
-    )
+    existed = plan.out is not None and plan.out.is_dir()
+    run_dir = new_run_dir(plan.cfg, plan.out)
+    return simulate_into(plan, run_dir, existed=existed)
 
 
-def simulate_into(
-    cfg: ExperimentConfig,
-    run_dir: Path,
-    on_step: Callable[[Any], None] | None = None,
-    report: bool | None = None,
-    clients: dict | None = None,
-    in_arms: bool = False,
-    graph: Any = None,
-    personas: Any = None,
-    existed: bool | None = None,
-) -> Run:
-    """Simulate into an existing run directory and write its record, summary and report.
+def simulate_into(plan: RunOptions, run_dir: Path, existed: bool | None = None) -> Run:
+    """Simulate the plan into an existing run directory; write its record, summary, report.
 
     `existed` (whether the directory was there before) lets bad input found while building
     the model remove what was written; None keeps the directory as it is on such an error.
@@ -240,32 +201,31 @@ def simulate_into(
 
     guard = nullcontext() if existed is None else discarded_on_bad_input(run_dir, existed)
     with guard:
-        model = SocialModel(cfg, run_dir, clients=clients, graph=graph, personas=personas)
-    cfg = model.cfg
-    given = given_parts(model)
-    (run_dir / "config.yaml").write_text(config_text(cfg, given), encoding="utf-8")
-    return finish_run(model, run_dir, on_step, report, in_arms)
+        model = SocialModel(
+            plan.cfg, run_dir, clients=plan.clients, graph=plan.graph, personas=plan.personas
+        )
+    (run_dir / "config.yaml").write_text(config_text(model), encoding="utf-8")
+    return finish_run(model, run_dir, plan)
 
 
 def finish_run(
     model: Any,
     run_dir: Path,
-    on_step: Callable[[Any], None] | None = None,
-    report: bool | None = None,
-    in_arms: bool = False,
+    plan: RunOptions,
     resumed: dict[str, Any] | None = None,
     checkpoint: dict[str, Any] | None = None,
 ) -> Run:
     """Step `model` to its end, checkpointing as it goes, then write its record, summary and
     report into `run_dir`. A run stopped by an error keeps its checkpoint (and log) for
     ``socialsim run --resume``; `resumed` goes into the summary, and `checkpoint` is the one
-    a resumed model was restored from."""
+    a resumed model was restored from. The plan gives ``on_step``, ``report`` and
+    ``in_arms`` (a run that is one arm of an arms directory: its report points there)."""
     from socialsim.experiments.checkpoint import Checkpointer
 
-    cfg = model.cfg
     given = given_parts(model)
     checkpoints = Checkpointer(model, run_dir, checkpoint)
     started = time.perf_counter()
+    on_step = plan.on_step
 
     def step_done(m: Any) -> None:
         checkpoints.after_step(m)
@@ -282,7 +242,7 @@ def finish_run(
     data = write_record(model, run_dir)
     facts = {**model.scenario.summary(model), "measures": model.scenario.declared_measures()}
     summary = summarize_run(data, scenario=facts)
-    if in_arms:
+    if plan.in_arms:
         summary["run"]["in_arms"] = True
     if given:
         summary["run"]["given"] = given
@@ -293,11 +253,11 @@ def finish_run(
     checkpoints.remove()
     write_tables(run_dir, data)
     data.summary = summary
-    if report if report is not None else cfg.output.report:
+    if plan.report if plan.report is not None else model.cfg.output.report:
         from socialsim.analysis.report import write_report
 
         write_report(run_dir, data=data, summary=summary)
-    return Run(data, cfg, summary)
+    return Run(data, model.cfg, summary)
 
 
 def given_parts(model) -> list[str]:
@@ -309,15 +269,16 @@ def given_parts(model) -> list[str]:
     ]
 
 
-def config_text(cfg: ExperimentConfig, given: list[str]) -> str:
-    """``config.yaml``: the resolved config, headed by a comment for each part given."""
+def config_text(model: Any) -> str:
+    """The model's ``config.yaml``: its resolved config, headed by a comment for each part
+    given from Python."""
     notes = {
         "network": "# network: given from Python; edges.parquet holds it (network.kind and "
         "network.params below did not make it)\n",
         "personas": "# personas: given from Python; personas.parquet holds them "
         "(population.personas below did not make them)\n",
     }
-    return "".join(notes[part] for part in given) + cfg.to_yaml()
+    return "".join(notes[part] for part in given_parts(model)) + model.cfg.to_yaml()
 
 
 def write_record(model, run_dir: Path) -> RunData:
@@ -345,7 +306,7 @@ def write_record(model, run_dir: Path) -> RunData:
         ).to_parquet(run_dir / "events.parquet", index=False)
     if "csv" in formats:
         write_csv(events, run_dir / "events.csv")
-    arrays = model.network_arrays
+    arrays = model.network
     edges = arrays.edges
     pd.DataFrame({"source": edges[:, 0], "target": edges[:, 1]}).to_parquet(
         run_dir / "edges.parquet", index=False

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from socialsim.core.moved import current_module
+
 #: packages whose classes a run's state may hold
 STATE_PACKAGES = (
     "socialsim.agents.",
@@ -36,7 +38,8 @@ STATE_PACKAGES = (
     "socialsim.analysis.",
     "socialsim.simulation.actions",
     "socialsim.core.messages",
-    "socialsim.simulation.network",
+    "socialsim.core.claims",
+    "socialsim.core.network",
     "socialsim.simulation.placement",
     "socialsim.simulation.policies",
     "socialsim.simulation.queries",
@@ -357,6 +360,8 @@ class Decoder:
 
     def _class(self, name: str) -> type:
         module, _, qualname = name.partition(":")
+        module = current_module(module)  # a checkpoint written before a module moved
+        name = f"{module}:{qualname}"
         if self._plugins is None:
             self._plugins = _plugin_modules()
         loaded = sys.modules.get(module)

@@ -3,8 +3,10 @@
 Each cell gets its own run directory under ``SWEEP_DIR/cells/``; the tidy results table
 (one row per cell: swept parameters, status, then the metrics) goes to ``results.csv`` and
 ``results.parquet``. Rerunning skips cells that completed; a failed cell is recorded with its
-error and does not stop the others. The process executor's long-lived workers live in
-``sweep_workers``, the Ray executor (a local instance or a cluster's address) in ``sweep_ray``.
+error and does not stop the others. A cell runs in ``sweep_cell``; the executors (serial,
+processes, Ray) sit behind one protocol in ``sweep_executor``, the process executor's
+long-lived workers in ``sweep_workers``, the Ray executor (a local instance or a cluster's
+address) in ``sweep_ray``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import itertools
 import json
 import os
 import shutil
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,20 @@ from typing import Any
 import pandas as pd
 
 from socialsim.core.csv_safe import write_csv
-from socialsim.core.errors import ConfigError, SocialsimError
+from socialsim.core.errors import ConfigError
 from socialsim.core.sweep_grid import check_grid_size
 from socialsim.experiments.half_made import note_new_dir
+from socialsim.experiments.sweep_cell import DONE_MARKER, Cell, read_done
+from socialsim.experiments.sweep_executor import (
+    EXECUTORS,
+    Executor,
+    check_executor,
+    make_executor,
+)
 from socialsim.simulation.config import ExperimentConfig
+from socialsim.simulation.given import coerce_config
 
-EXECUTORS = ("serial", "processes", "ray")
-DONE_MARKER = "cell.json"
+__all__ = ["DONE_MARKER", "EXECUTORS", "cell_name", "expand_grid", "sweep"]
 
 
 def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -66,27 +74,18 @@ def sweep(
     `address` (``HOST:PORT`` or ``auto``; with the ``ray`` executor only) joins an existing
     Ray cluster; without it the ``ray`` executor starts a local one (or uses ``RAY_ADDRESS``).
     """
-    from socialsim.experiments.runner import resolve_config
-
-    cfg = resolve_config(config)
+    cfg = coerce_config(config)
     grid = dict(grid if grid is not None else cfg.sweep)
-    if executor not in EXECUTORS:
-        raise ConfigError(f"--executor {executor!r} is not one of {', '.join(EXECUTORS)}")
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise ConfigError(f"--workers {workers!r} must be >= 1 (worker processes)")
+    check_executor(executor, workers, address)
     check_grid_size(grid)
     cells = expand_grid(grid)
     base = cfg.model_dump(mode="json")
     base["sweep"] = {}
     base_dir = str(getattr(cfg, "_base_dir", None) or ".")
     for params in cells:  # validate every cell before running any
-        ExperimentConfig.from_dict(_with(base, params), source=f"sweep cell {params}")
-    if address is not None and executor != "ray":
-        raise ConfigError("--address joins a Ray cluster; use it with --executor ray")
-    if executor == "ray":  # an unreachable cluster fails here, before anything is written
-        from socialsim.experiments.sweep_ray import connect
-
-        connect(address, workers)
+        coerce_config(base, params, source=f"sweep cell {params}")
+    # an unreachable Ray cluster fails here, before anything is written
+    ray = make_executor("ray", base, base_dir, workers, address) if executor == "ray" else None
     root = Path(out) if out is not None else Path(cfg.output.dir) / f"{cfg.name}-sweep"
     if root.exists() and not root.is_dir():
         raise ConfigError(f"sweep directory {str(root)!r} is a file; give a directory")
@@ -107,20 +106,19 @@ def sweep(
         json.dumps({"grid": grid, "config": base}, indent=2, default=str)
     )
 
-    jobs, rows = [], {}
+    todo, rows = [], {}
     for i, params in enumerate(cells):
         cell_dir = root / "cells" / cell_name(i, params)
-        done = _read_done(cell_dir)
+        done = read_done(cell_dir)
         if done is not None and done.get("status") == "ok":
             rows[i] = done
             continue
         if cell_dir.exists():
             shutil.rmtree(cell_dir)  # an interrupted or failed cell is run again from scratch
-        jobs.append((i, params, str(cell_dir)))
+        todo.append(Cell(i, params, str(cell_dir)))
 
-    for i, row in _execute(
-        jobs, base, base_dir, executor, workers, progress, len(cells), len(rows)
-    ):
+    runner = ray or make_executor(executor, base, base_dir, workers, cells=len(todo))
+    for i, row in _run_cells(runner, todo, progress, len(cells), len(rows)):
         rows[i] = row
     table = _table([rows[i] for i in sorted(rows)], list(grid))
     write_csv(table, root / "results.csv")
@@ -132,101 +130,22 @@ def sweep(
     return table
 
 
-def _with(base: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from socialsim.simulation.config import apply_overrides
-
-    return apply_overrides(base, params)
-
-
-def _read_done(cell_dir: Path) -> dict[str, Any] | None:
-    marker = cell_dir / DONE_MARKER
-    if not marker.exists():
-        return None
-    try:
-        return json.loads(marker.read_text())
-    except json.JSONDecodeError:
-        return None
-
-
-def run_cell(
-    index: int, params: dict[str, Any], base: dict[str, Any], base_dir: str, cell_dir: str
-) -> dict[str, Any]:
-    """Run one cell in the current process; return its results row (never raises)."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    from socialsim.experiments.runner import run
-
-    done = _read_done(Path(cell_dir))
-    if done is not None and done.get("status") == "ok":  # a retried cell that had finished
-        return done
-    if Path(cell_dir).exists():  # a try cut off by a lost worker or node starts again
-        shutil.rmtree(cell_dir)
-    row: dict[str, Any] = {"cell": index, **params, "run_dir": cell_dir}
-    try:
-        cfg = ExperimentConfig.from_dict(_with(base, params))
-        cfg._base_dir = Path(base_dir)
-        result = run(cfg, out=cell_dir, report=False)
-        row.update(status="ok", error=None, **_metrics(result.summary))
-    except SocialsimError as exc:
-        row.update(status="failed", error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - a failed cell must not stop the sweep
-        row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-        Path(cell_dir).mkdir(parents=True, exist_ok=True)
-        (Path(cell_dir) / "error.txt").write_text(traceback.format_exc())
-    Path(cell_dir).mkdir(parents=True, exist_ok=True)
-    (Path(cell_dir) / DONE_MARKER).write_text(json.dumps(row, default=str))
-    return row
-
-
-def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
-    """The flat measures of a cell: a run's measures, or an arms cell's means and effects."""
-    from socialsim.analysis.summarize import flat_metrics
-
-    if summary.get("kind") != "arms":
-        return flat_metrics(summary)
-    metrics: dict[str, Any] = {}
-    for arm, means in summary.get("means", {}).items():
-        for key, value in means.items():
-            metrics[f"{arm}.{key}"] = value
-    for effect in summary.get("effects", []):
-        for field in ("difference", "ci_low", "ci_high"):
-            metrics[f"effect.{effect['measure']}.{field}"] = effect.get(field)
-    return metrics
-
-
-def _execute(
-    jobs, base, base_dir, executor, workers, progress, total, already
+def _run_cells(
+    runner: Executor, cells: list[Cell], progress: bool, total: int, already: int
 ) -> Iterator[tuple[int, dict]]:
-    """Each job's index and row as it finishes, behind an optional progress bar."""
+    """Each cell's index and row as it finishes, behind an optional progress bar."""
     from rich.progress import Progress
 
-    pool = None
     try:
-        if executor == "processes" and jobs:
-            from socialsim.experiments.sweep_workers import WorkerPool
-
-            pool = WorkerPool(min(workers or os.cpu_count() or 1, len(jobs)), base["plugins"])
-            pool.submit(jobs, base, base_dir)  # forks the workers before the bar's thread starts
+        results = runner.map(cells)  # forks the workers before the bar's thread starts
         with Progress(disable=not progress, transient=False) as bar:
             task = bar.add_task("cells", total=total, completed=already)
-            for index, row in _results(jobs, base, base_dir, executor, pool):
+            for index, row in results:
                 bar.advance(task)
                 yield index, row
     except BaseException:  # Ctrl-C, SIGTERM as SystemExit, a broken pool: stop the workers now
-        if pool is not None:
-            pool.stop()
+        runner.stop()
         raise
-
-
-def _results(jobs, base, base_dir, executor, pool) -> Iterator[tuple[int, dict]]:
-    if pool is not None:
-        yield from pool.results()
-    elif executor == "ray" and jobs:
-        from socialsim.experiments.sweep_ray import run_on_ray
-
-        yield from run_on_ray(jobs, base, base_dir)
-    else:
-        for i, params, cell_dir in jobs:
-            yield i, run_cell(i, params, base, base_dir, cell_dir)
 
 
 def _table(rows: list[dict[str, Any]], keys: list[str]) -> pd.DataFrame:

@@ -10,7 +10,6 @@ the cell's row (and its ``cell.json``) itself, so results and resuming still wor
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from socialsim.core.errors import ConfigError
+from socialsim.experiments.sweep_cell import Cell, record_done, run_cell
 
 TASK_RETRIES = 3  # Ray's own reruns of a task whose worker or node died
 RESUBMITS = 2  # further submissions from the driver once Ray has given up
@@ -65,48 +65,55 @@ def _check_reachable(address: str) -> None:
         ) from None
 
 
-def run_on_ray(
-    jobs: list[tuple[int, dict[str, Any], str]], base: dict[str, Any], base_dir: str
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Run every job as a Ray task; each cell's index and row as it finishes."""
-    import ray
+class RayExecutor:
+    """The Ray executor: joins the cluster (or starts a local Ray) when made; each cell is
+    one Ray task over the `base` config dict."""
 
-    from socialsim.experiments.sweep import run_cell
+    def __init__(
+        self, base: dict[str, Any], base_dir: str, address: str | None, workers: int | None
+    ) -> None:
+        connect(address, workers)
+        self.base, self.base_dir = base, base_dir
 
-    remote = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(run_cell)
-    where = str(Path(base_dir).resolve())
+    def map(self, cells: list[Cell]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Submit every cell as a Ray task now; each cell's index and row as it finishes."""
+        import ray
 
-    def submit(job: tuple[int, dict[str, Any], str]) -> Any:
-        index, params, cell_dir = job
-        return remote.remote(index, params, base, where, str(Path(cell_dir).resolve()))
+        remote = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(run_cell)
+        where = str(Path(self.base_dir).resolve())
 
-    pending = {submit(job): job for job in jobs}
-    lost: dict[int, int] = {}
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for ref in ready:
-            job = pending.pop(ref)
-            index, params, cell_dir = job
-            try:
-                row = ray.get(ref)
-            except ray.exceptions.RayError as exc:
-                lost[index] = lost.get(index, 0) + 1
-                if lost[index] <= RESUBMITS:
-                    pending[submit(job)] = job
-                    continue
-                first = (str(exc).strip().splitlines() or [""])[0]
-                row = {"cell": index, **params, "status": "failed"}
-                row["error"] = f"lost on the Ray cluster: {type(exc).__name__}: {first}"
-            row["run_dir"] = cell_dir  # as the serial executor names it
-            _record(row, Path(cell_dir))
-            yield index, row
+        def submit(cell: Cell) -> Any:
+            return remote.remote(cell.index, cell.params, self.base, where, _absolute(cell.dir))
+
+        pending = {submit(cell): cell for cell in cells}
+        return self._results(pending, submit)
+
+    def _results(self, pending: dict[Any, Cell], submit: Any) -> Iterator[tuple[int, dict]]:
+        import ray
+
+        lost: dict[int, int] = {}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                cell = pending.pop(ref)
+                try:
+                    row = ray.get(ref)
+                except ray.exceptions.RayError as exc:
+                    lost[cell.index] = lost.get(cell.index, 0) + 1
+                    if lost[cell.index] <= RESUBMITS:
+                        pending[submit(cell)] = cell
+                        continue
+                    first = (str(exc).strip().splitlines() or [""])[0]
+                    row = {"cell": cell.index, **cell.params, "status": "failed"}
+                    row["error"] = f"lost on the Ray cluster: {type(exc).__name__}: {first}"
+                row["run_dir"] = cell.dir  # as the serial executor names it
+                record_done(row, Path(_absolute(cell.dir)))
+                yield cell.index, row
+
+    def stop(self) -> None:
+        """Leave the tasks to Ray: a cell still running is run again when the sweep resumes."""
 
 
-def _record(row: dict[str, Any], cell_dir: Path) -> None:
-    """Write the cell's marker here when the node that ran it does not share this folder."""
-    from socialsim.experiments.sweep import DONE_MARKER
-
-    marker = cell_dir / DONE_MARKER
-    if not marker.exists():
-        cell_dir.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps(row, default=str))
+def _absolute(path: str) -> str:
+    """The path made absolute, so a cell writes to the same place on any node."""
+    return str(Path(path).resolve())

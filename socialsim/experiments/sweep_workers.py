@@ -19,16 +19,16 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
+from socialsim.experiments.sweep_cell import Cell, run_cell
+
 # What a process's first cell would otherwise import: about 2 s, where a small rule cell takes 0.7 s.
 WARM_MODULES = (
-    "socialsim.experiments.runner",
+    "socialsim.experiments.plan",
     "socialsim.simulation.model",
     "socialsim.simulation.record",
     "socialsim.analysis.summarize",
     "pyarrow.parquet",
 )
-
-Job = tuple[int, dict[str, Any], str]  # cell index, swept parameters, cell directory
 
 
 def warm_imports(plugins: list[str]) -> None:
@@ -50,31 +50,38 @@ def start_method() -> str:
 
 
 class WorkerPool:
-    """Long-lived worker processes that run a sweep's cells; they end with the sweep."""
+    """The process executor: long-lived worker processes that run a sweep's cells over the
+    `base` config dict; they end with the sweep."""
 
-    def __init__(self, workers: int, plugins: list[str]) -> None:
+    def __init__(
+        self,
+        workers: int,
+        plugins: list[str],
+        base: dict[str, Any] | None = None,
+        base_dir: str = ".",
+    ) -> None:
         warm_imports(plugins)
+        self.base, self.base_dir = base or {}, base_dir
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=mp.get_context(start_method()),
             initializer=_init_worker,
             initargs=(os.getpid(), plugins),
         )
-        self._futures: dict[Any, int] = {}
 
-    def submit(self, jobs: list[Job], base: dict[str, Any], base_dir: str) -> None:
-        """Queue every job; with ``fork`` the workers start here, before any other thread."""
-        from socialsim.experiments.sweep import run_cell
+    def map(self, cells: list[Cell]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Queue every cell now (with ``fork`` the workers start here, so call it before any
+        other thread starts); each cell's index and row as they finish, then the workers end."""
+        futures = {
+            self._pool.submit(run_cell, c.index, c.params, self.base, self.base_dir, c.dir): c.index
+            for c in cells
+        }
+        return self._results(futures)
 
-        for index, params, cell_dir in jobs:
-            future = self._pool.submit(run_cell, index, params, base, base_dir, cell_dir)
-            self._futures[future] = index
-
-    def results(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Each finished cell's index and row, as they finish; stops the workers at the end."""
+    def _results(self, futures: dict[Any, int]) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
-            for future in as_completed(self._futures):
-                yield self._futures[future], future.result()
+            for future in as_completed(futures):
+                yield futures[future], future.result()
         except BaseException:  # Ctrl-C, SIGTERM as SystemExit, a broken pool: stop them now
             self.stop()
             raise

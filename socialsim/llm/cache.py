@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
-import stat
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from socialsim.core.errors import LLMSetupError
+from socialsim.llm.cache_path import cache_path_problem
 from socialsim.llm.types import Completion, Messages
 
 DEFAULT_CACHE_PATH = ".socialsim_cache/responses.sqlite"
@@ -51,33 +50,6 @@ def cache_key(
     """The cache key of a request: sha256 hex of its canonical JSON."""
     payload = [model, messages, temperature, max_tokens, seed, schema, extra or None]
     return hashlib.sha256(_ENCODER.encode(payload).encode()).hexdigest()
-
-
-def cache_path_problem(path: str | Path) -> str | None:
-    """What keeps `path` from being a cache file (a directory, a device, a read-only place), or None."""
-    path = Path(path)
-    shown = repr(str(path)[:80])
-    fix = "give a file path such as .socialsim_cache/responses.sqlite (or set cache: false)"
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        mode = None
-    except OSError as exc:
-        return f"{shown} cannot be used ({exc.strerror or exc}); {fix}"
-    if mode is not None and stat.S_ISDIR(mode):
-        return f"{shown} is a directory; give a file path in it, e.g. {str(path)[:60]}/responses.sqlite"
-    if mode is not None and not stat.S_ISREG(mode):
-        return f"{shown} is not a regular file (a device, pipe or socket); {fix}"
-    if mode is not None and not os.access(path, os.R_OK | os.W_OK):
-        return f"{shown} cannot be read and written by this user; {fix}"
-    folder = path.absolute().parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        return f"{shown}: {str(folder)[:80]!r} is a file, not a directory; {fix}"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"{shown}: the directory {str(folder)[:80]!r} is not writable; {fix}"
-    return None
 
 
 class ResponseCache:

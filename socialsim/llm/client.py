@@ -14,21 +14,24 @@ several ``api_base`` URLs, each attempt goes to the least-loaded replica that is
 are redacted (:mod:`socialsim.llm.redact`) before anything sees them.
 
 All model calls run on the client's own event loop in a background thread
-(:mod:`socialsim.llm.loop_thread`), so the synchronous :meth:`LLMClient.run` works from
-anywhere (a plain script or inside a running loop such as Jupyter) and HTTP sessions are
-reused across calls. :meth:`LLMClient.map` builds each request on that loop just before
-sending it, no more than a window of calls ahead of the answers (the concurrency plus a
-quarter), and handles each answer as it arrives, so preparing a batch is spread over the
-model's latency instead of preceding it. When an answer arrives, the request waiting for
-its slot is sent before the answer is parsed.
+(:mod:`socialsim.llm.loop_thread`), so the synchronous entry points work from anywhere (a
+plain script or inside a running loop such as Jupyter) and HTTP sessions are reused across
+calls. Every batch takes one path (:mod:`socialsim.llm.stream`): :meth:`LLMClient.stream`
+draws requests on the caller's thread, no more than a window of calls ahead of the answers
+(the concurrency plus a quarter), and yields each result there as it arrives, so building a
+batch and using its answers both overlap the model's latency, and nothing of the caller's
+runs on the loop. :meth:`LLMClient.run`, :meth:`LLMClient.map` and the async
+:meth:`LLMClient.complete_many` are built on it. When an answer arrives, the request
+waiting for its slot is sent before the answer is parsed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,13 +39,13 @@ from socialsim.llm import litellm_route
 from socialsim.llm.breaker import Breakers
 from socialsim.llm.cache import DEFAULT_CACHE_PATH, ResponseCache, cache_key
 from socialsim.llm.costs import Costs
-from socialsim.llm.deadline import settle
 from socialsim.llm.endpoints import EndpointPool, endpoint_urls
 from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key
 from socialsim.llm.loop_thread import LoopThread
 from socialsim.llm.redact import redact, remember, remember_environment
 from socialsim.llm.retry import CallFailed, RetryPolicy, TransientError
 from socialsim.llm.routes import Routes, route_of
+from socialsim.llm.stream import Calls, Deliver, results
 from socialsim.llm.structured import parse, repair_messages, schema_text
 from socialsim.llm.types import CallRecord, Completion, LLMConfig, LLMRequest, LLMResult, Messages
 
@@ -51,11 +54,6 @@ X = TypeVar("X")
 Y = TypeVar("Y")
 
 __all__ = ["LLMClient", "route_of"]
-
-# Seconds of building requests between two turns of the loop in `map`: short enough that
-# answers are read and new requests sent promptly, long enough not to poll the sockets
-# after every request.
-_BUILD_SLICE = 0.002
 
 
 class LLMClient:
@@ -137,10 +135,31 @@ class LLMClient:
 
     def run(self, reqs: list[LLMRequest]) -> list[LLMResult]:
         """Synchronous :meth:`complete_many`: safe to call from inside a running event loop."""
+        out: list[Any] = [None] * len(reqs)
+        for i, result in self.stream(reqs):
+            out[i] = result
+        return out
+
+    def stream(self, requests: Iterable[LLMRequest]) -> Iterator[tuple[int, LLMResult]]:
+        """Send each request as `requests` yields it; yield ``(index, result)`` as answers come.
+
+        Everything but the calls runs on the caller's thread: `requests` is drawn there, only
+        while fewer than a window of calls (the concurrency plus a quarter) are running, so
+        the work of building a request spreads over the batch; each result is yielded there as
+        soon as it arrives (in the order they come), while the client's loop thread keeps the
+        other calls in flight. Calls still running at `config.step_deadline` are cancelled
+        and yielded as failed results; requests drawn after it fail without being sent.
+        Leaving the loop early (a break, an exception) cancels the calls still running.
+        Not for the client's own loop thread, nor for code that `requests` runs.
+        """
         loop = self._ensure_loop()
         if self._loop_thread.is_current():
-            raise RuntimeError("LLMClient.run cannot be called from the client's own loop")
-        return asyncio.run_coroutine_threadsafe(self._complete_many(list(reqs)), loop).result()
+            raise RuntimeError("LLMClient.stream cannot be called from the client's own loop")
+        arrived: queue.SimpleQueue = queue.SimpleQueue()
+        calls = asyncio.run_coroutine_threadsafe(
+            self._open(lambda i, result: arrived.put((i, result))), loop
+        ).result()
+        yield from results(loop, calls, arrived, requests, self._window)
 
     def map(
         self,
@@ -150,19 +169,15 @@ class LLMClient:
     ) -> list[Y]:
         """Build, send and handle one request per item, pipelined; results in item order.
 
-        Each request is sent as soon as `build` returns it, while later items are still
-        being built; `build` runs only while fewer than a window of calls (the concurrency
-        plus a quarter) are running, so the work it does is spread over the batch. `handle`
-        runs as each answer arrives. Calls still running at
-        `config.step_deadline` are cancelled and handled as failed results. Both run on the client's
-        thread while the caller waits, one at a time and in item order for `build`, so they
-        may touch the caller's state but must not call back into this client.
+        :meth:`stream` with ``build(item)`` as the requests: `build` runs in item order, only
+        while fewer than a window of calls are running, and `handle` as each answer arrives,
+        both on the caller's thread.
         """
-        loop = self._ensure_loop()
-        if self._loop_thread.is_current():
-            raise RuntimeError("LLMClient.map cannot be called from the client's own loop")
-        coro = self._map(list(items), build, handle)
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        items = list(items)
+        out: list[Any] = [None] * len(items)
+        for i, result in self.stream(build(item) for item in items):
+            out[i] = handle(items[i], result)
+        return out
 
     def close(self) -> None:
         """Close HTTP sessions, stop the loop thread and close the cache."""
@@ -200,103 +215,44 @@ class LLMClient:
 
     # ----------------------------------------------------------------- calls
 
+    @property
+    def _window(self) -> int:
+        """Calls of a batch running or waiting for a slot: the concurrency plus a quarter."""
+        return self._width + max(8, self._width // 4)
+
+    async def _open(self, deliver: Deliver) -> Calls:
+        """A new batch on this loop: the HTTP worker ready, then its deadline started."""
+        await self._http_ready()
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self._width)
+        return Calls(self, deliver, self._batch_deadline())
+
     async def _complete_many(self, reqs: list[LLMRequest]) -> list[LLMResult]:
-        await self._http_ready()
-        deadline = self._batch_deadline()
-        if self._sem is None:
-            self._sem = asyncio.Semaphore(self._width)
-        plans = [self._plan(r) for r in reqs]
-        results: list[LLMResult | None] = [None] * len(reqs)
-        hits = self._cache.get_many([p[-1] for p in plans]) if self._cache is not None else {}
-        calls: dict[asyncio.Task, tuple[int, CallRecord, float]] = {}
+        """Every request in one batch, on this loop; results in order."""
+        out: list[Any] = [None] * len(reqs)
+        done = asyncio.get_running_loop().create_future()
+        left = [len(reqs)]
 
-        async def call(i: int, req: LLMRequest, plan: tuple, record: CallRecord) -> None:
-            results[i] = await self._call(req, plan, record)
+        def deliver(i: int, result: LLMResult | BaseException) -> None:
+            if done.done():
+                return
+            if isinstance(result, BaseException):
+                done.set_exception(result)
+                return
+            out[i] = result
+            left[0] -= 1
+            if not left[0]:
+                done.set_result(None)
 
-        replayed = 0
-        for i, (req, plan) in enumerate(zip(reqs, plans, strict=True)):
-            hit = hits.get(plan[-1])
-            if hit is not None:
-                results[i] = self._from_cache(req, plan, hit)
-            if results[i] is None:
-                record = CallRecord(model=plan[0], route=plan[1], tag=req.tag)
-                task = asyncio.create_task(call(i, req, plan, record))
-                calls[task] = (i, record, time.perf_counter())
-            else:
-                replayed += 1
-        self._stats["calls"] += replayed
-        self._stats["cached"] += replayed
+        calls = await self._open(deliver)
         try:
-            for i, record, started in await settle(list(calls), calls, deadline):
-                results[i] = self._late(record, started)
-        finally:
-            self._save()
-        return results  # type: ignore[return-value]
-
-    async def _map(
-        self, items: list[X], build: Callable[[X], LLMRequest], handle: Callable[[X, LLMResult], Y]
-    ) -> list[Y]:
-        await self._http_ready()
-        deadline = self._batch_deadline()
-        if self._sem is None:
-            self._sem = asyncio.Semaphore(self._width)
-        loop = asyncio.get_running_loop()
-        out: list[Any] = [None] * len(items)
-        calls: dict[asyncio.Task, tuple[int, CallRecord, float]] = {}
-        window = self._width + max(8, self._width // 4)  # calls running or ready to go
-        state = _Window(loop)
-        timer = None
-        if deadline is not None:
-            timer = loop.call_later(max(0.0, deadline - time.monotonic()), state.expire)
-
-        async def call(i: int, req: LLMRequest, plan: tuple, record: CallRecord) -> None:
-            try:
-                out[i] = handle(items[i], await self._call(req, plan, record))
-            except Exception as exc:
-                state.failure = state.failure or exc
-                raise
-            finally:
-                state.finished()
-
-        turn = time.perf_counter()
-        try:
-            for i, item in enumerate(items):
-                while state.running >= window and not state.expired:
-                    await state.room()
-                    turn = time.perf_counter()
-                if state.failure is not None:
-                    raise state.failure
-                req = build(item)
-                plan = self._plan(req)
-                hit = self._cache.get(plan[-1]) if self._cache is not None else None
-                result = self._from_cache(req, plan, hit) if hit is not None else None
-                if result is not None:
-                    self._stats["calls"] += 1
-                    self._stats["cached"] += 1
-                    out[i] = handle(item, result)
-                    continue
-                record = CallRecord(model=plan[0], route=plan[1], tag=req.tag)
-                now = time.perf_counter()
-                if state.expired:  # built after the deadline: failed without being sent
-                    out[i] = handle(item, self._late(record, now))
-                    continue
-                task = loop.create_task(call(i, req, plan, record))
-                state.running += 1
-                calls[task] = (i, record, now)
-                if now - turn > _BUILD_SLICE:  # a loop turn: sends and answers progress
-                    await asyncio.sleep(0)
-                    turn = time.perf_counter()
-            for i, record, started in await settle(list(calls), calls, deadline):
-                out[i] = handle(items[i], self._late(record, started))
+            if reqs:
+                calls.add(0, reqs)
+                await done
         except BaseException:
-            for task in calls:
-                task.cancel()
-            await asyncio.gather(*calls, return_exceptions=True)
+            await calls.close(cancel=True)
             raise
-        finally:
-            if timer is not None:
-                timer.cancel()
-            self._save()
+        await calls.close(cancel=False)
         return out
 
     async def _http_ready(self) -> None:
@@ -516,38 +472,3 @@ class LLMClient:
             pool = EndpointPool(urls, self.config.concurrency, breaker, self._probe_after)
             self._pools[urls] = pool
         return pool
-
-
-class _Window:
-    """The calls of one `map` in flight or queued, and a wake-up for the builder when one ends.
-
-    `map` builds a request only while fewer than its window of calls are running, so building
-    (and the caller's work inside `build`) spreads over the batch instead of preceding it.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self.running = 0
-        self.expired = False
-        self.failure: Exception | None = None  # the first exception a call raised
-        self._waiter: asyncio.Future | None = None
-
-    def room(self) -> asyncio.Future:
-        """A future done when a call ends or the deadline passes."""
-        self._waiter = self._loop.create_future()
-        return self._waiter
-
-    def finished(self) -> None:
-        """A call ended (answered, failed or cancelled)."""
-        self.running -= 1
-        self._wake()
-
-    def expire(self) -> None:
-        """The batch's deadline passed: nothing more is sent."""
-        self.expired = True
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)

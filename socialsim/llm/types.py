@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from socialsim.core.validation import BoolsAreNotNumbers, shown
+from socialsim.llm.cache_path import cache_path_problem
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -133,8 +134,6 @@ class LLMConfig(BoolsAreNotNumbers):
     def _cache_file(cls, value: str | None, info: ValidationInfo) -> str | None:
         """A cache file path that can be a file: not a directory, device or under a file."""
         if value is not None and info.data.get("cache", True):
-            from socialsim.llm.cache import cache_path_problem
-
             problem = cache_path_problem(value)
             if problem:
                 raise ValueError(problem)

@@ -16,16 +16,16 @@ import numpy as np
 import simpy
 
 if TYPE_CHECKING:
-    from socialsim.simulation.model import SocialModel
+    from socialsim.core.model_view import ModelView
 
 
-def horizon(model: SocialModel) -> float:
+def horizon(model: ModelView) -> float:
     """The time the run ends: `until`, else `steps` windows."""
     cfg = model.cfg
     return cfg.until if cfg.until is not None else cfg.steps * cfg.event.window
 
 
-def windows(model: SocialModel) -> int:
+def windows(model: ModelView) -> int:
     """How many windows (model steps) reach the horizon; the last one may be shorter."""
     return math.ceil(horizon(model) / model.cfg.event.window - 1e-9)
 
@@ -33,7 +33,7 @@ def windows(model: SocialModel) -> int:
 class EventClock:
     """The simpy environment of one model: agents' wake-ups, run window by window."""
 
-    def __init__(self, model: SocialModel) -> None:
+    def __init__(self, model: ModelView) -> None:
         self.model = model
         self.env = simpy.Environment()
         self.window = model.cfg.event.window
@@ -69,7 +69,7 @@ class EventClock:
 
 
 def run_event_mode(
-    model: SocialModel, on_window: Callable[[SocialModel], None] | None = None
+    model: ModelView, on_window: Callable[[ModelView], None] | None = None
 ) -> None:
     """Run the model in continuous time until the horizon (or until a scenario stops it)."""
     model.run_model(on_step=on_window)

@@ -3,7 +3,7 @@
 ``SocialModel(graph=G, personas=df, policy="degroot")`` needs no config file: the config is
 resolved here (an :class:`ExperimentConfig`, a dict or a YAML path, with the keyword
 arguments laid over it), the graph becomes the model's
-:class:`~socialsim.simulation.network.EdgeList` and the personas become :class:`Persona`
+:class:`~socialsim.core.network.Network` and the personas become :class:`Persona`
 objects, one per agent in row order.
 """
 
@@ -14,6 +14,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -22,9 +23,9 @@ from pydantic import ValidationError
 
 from socialsim.agents.persona import Persona
 from socialsim.core.errors import ConfigError
+from socialsim.core.network import Network
 from socialsim.core.validation import describe_error
-from socialsim.simulation.config import ExperimentConfig
-from socialsim.simulation.network import EdgeList
+from socialsim.simulation.config import ExperimentConfig, apply_overrides
 
 # columns of a run's personas table that are not persona fields (a table can be given back)
 RECORD_COLUMNS = ("id", "agent", "policy", "scenario_role", "present", "community")
@@ -36,7 +37,7 @@ class Given:
     """A model's inputs resolved: its config, and the network and personas given, if any."""
 
     cfg: ExperimentConfig
-    network: EdgeList | None = None
+    network: Network | None = None
     personas: list[Persona] | None = None
     labels: list[Any] | None = None  # each agent's node label in the given graph
 
@@ -63,6 +64,45 @@ def resolve_given(
     return Given(cfg, network, people, labels)
 
 
+def coerce_config(
+    config: ExperimentConfig | dict | str | os.PathLike | None,
+    overrides: list[str] | dict[str, Any] | None = None,
+    *,
+    source: str = "config",
+    base_dir: os.PathLike | None = None,
+) -> ExperimentConfig:
+    """The one way any form of config becomes an :class:`ExperimentConfig`.
+
+    `config` is an ExperimentConfig, a dict, a YAML path or None (the defaults);
+    `overrides` are ``--set`` style (``["steps=20"]`` or ``{"steps": 20}``). `source` names a
+    dict in error messages; `base_dir` is where a dict's relative paths (plugins, persona
+    files) are found.
+    """
+    if config is None or isinstance(config, dict):
+        data = apply_overrides(config or {}, overrides or [])
+        base = Path(base_dir) if base_dir is not None else None
+        cfg = ExperimentConfig.from_dict(data, source=source, base_dir=base)
+        cfg._base_dir = base
+        return cfg
+    if isinstance(config, ExperimentConfig):
+        return config.with_overrides(overrides) if overrides else config
+    if isinstance(config, str | os.PathLike):
+        if isinstance(overrides, dict):
+            overrides = [f"{k}={json.dumps(v)}" for k, v in overrides.items()]
+        return ExperimentConfig.from_yaml(config, overrides=list(overrides or []))
+    raise ConfigError(
+        f"config: expected an ExperimentConfig, a dict or a YAML path, got "
+        f"{type(config).__name__}{_BATCH_HINT.format(name='config', what='config')}"
+    )
+
+
+#: what mesa.batch_run does to a parameter that is iterable: it runs each item
+_BATCH_HINT = (
+    "; with mesa.batch_run, which runs each item of an iterable parameter, pass the "
+    "{what} inside a list: parameters={{'{name}': [...]}}"
+)
+
+
 def given_config(
     config: ExperimentConfig | dict | str | os.PathLike | None,
     *,
@@ -73,23 +113,13 @@ def given_config(
     steps: int | None = None,
     seed: int | None = None,
 ) -> ExperimentConfig:
-    """The experiment config from `config` with the given keyword values laid over it.
+    """The experiment config from `config` (:func:`coerce_config`) with the given keyword
+    values laid over it.
 
     ``policy`` sets ``agents.policy``; without ``params`` a policy other than the config's
     starts from empty ``agents.params`` (parameters belong to their policy).
     """
-    if config is None:
-        cfg = ExperimentConfig()
-    elif isinstance(config, ExperimentConfig):
-        cfg = config
-    elif isinstance(config, dict):
-        cfg = ExperimentConfig.from_dict(config)
-    elif isinstance(config, str | os.PathLike):
-        cfg = ExperimentConfig.from_yaml(config)
-    else:
-        raise ConfigError(
-            f"config: expected an ExperimentConfig, a dict or a YAML path, got {type(config).__name__}"
-        )
+    cfg = coerce_config(config)
     changes: dict[str, Any] = {}
     if size is not None and size != cfg.population.size:
         changes["population.size"] = size
@@ -107,14 +137,19 @@ def given_config(
     return cfg.with_overrides(changes) if changes else cfg
 
 
-def network_from_graph(graph: nx.Graph) -> tuple[EdgeList, list[Any]]:
+def network_from_graph(graph: nx.Graph) -> tuple[Network, list[Any]]:
     """The graph as the model's network, and each agent's original node label.
 
     Nodes are numbered 0..n-1 in ``list(graph.nodes)`` order; node attributes are kept,
     self-loops dropped, the graph itself is not changed.
     """
+    if isinstance(graph, list | tuple) and len(graph) == 1 and isinstance(graph[0], nx.Graph):
+        graph = graph[0]  # [G]: how mesa.batch_run is given one graph
     if not isinstance(graph, nx.Graph):
-        raise ConfigError(f"graph: expected a networkx graph, got {type(graph).__name__}")
+        raise ConfigError(
+            f"graph: expected a networkx graph, got {type(graph).__name__}"
+            + _BATCH_HINT.format(name="graph", what="graph")
+        )
     if graph.is_multigraph():
         raise ConfigError("graph: multigraphs are not supported; pass nx.Graph(G) or nx.DiGraph(G)")
     n = graph.number_of_nodes()
@@ -130,9 +165,11 @@ def network_from_graph(graph: nx.Graph) -> tuple[EdgeList, list[Any]]:
         count=2 * relabelled.number_of_edges(),
     )
     keys = sorted({k for _, data in relabelled.nodes(data=True) for k in data})
-    attributes = {k: [relabelled.nodes[v].get(k) for v in range(n)] for k in keys}
-    arrays = EdgeList(n, edges, relabelled.is_directed(), "given", attributes, relabelled)
-    return arrays, labels
+    attributes = {k: [relabelled.nodes[v].get(k) for v in range(n)] for k in keys} if keys else None
+    network = Network.from_edges(
+        n, edges, relabelled.is_directed(), attributes=attributes, kind="given", graph=relabelled
+    )
+    return network, labels
 
 
 def personas_from(personas: Any) -> list[Persona]:
@@ -153,7 +190,7 @@ def personas_from(personas: Any) -> list[Persona]:
     else:
         raise ConfigError(
             "personas: expected a pandas DataFrame or a list of Persona objects or dicts, "
-            f"got {type(personas).__name__}"
+            f"got {type(personas).__name__}" + _BATCH_HINT.format(name="personas", what="table")
         )
     if not rows:
         raise ConfigError("personas: none given; give one row per agent")
@@ -214,4 +251,11 @@ def _text_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(";") if part.strip()]
 
 
-__all__ = ["Given", "given_config", "network_from_graph", "personas_from", "resolve_given"]
+__all__ = [
+    "Given",
+    "coerce_config",
+    "given_config",
+    "network_from_graph",
+    "personas_from",
+    "resolve_given",
+]

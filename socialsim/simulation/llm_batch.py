@@ -1,9 +1,10 @@
 """LLM agents in one batch: decisions of a step, structured questions, call accounting.
 
 Each LLM policy group's active agents are sent as one pipelined batch
-(``LLMPolicy.decide_each``: each agent is observed just before its request is built,
-while the model's thread waits), and their decisions are applied in a seeded order, while
-the batch runs when the scenario allows it (:func:`decide_and_apply`). Every call is
+(``LLMPolicy.decisions``: each agent is observed just before its request is built, and
+each answer comes back as it arrives), and their decisions are applied in a seeded order
+while the batch runs (:func:`decide_and_apply`). All of it runs on the model's thread; only
+the calls themselves run on the client's loop thread. Every call is
 logged as an ``llm_call`` event and counted in ``model.llm_totals``; a failed decision is
 an ``error`` event and its agent skips the step. The run stops, with the step's calls
 logged, when a client's circuit breaker opened (:class:`~socialsim.core.errors.EndpointDown`)
@@ -29,7 +30,7 @@ from socialsim.simulation.queries import Answer, Question
 if TYPE_CHECKING:
     from socialsim.agents.agent import SocialAgent
     from socialsim.agents.policies.base import Decision, Observation
-    from socialsim.simulation.model import SocialModel
+    from socialsim.core.model_view import ModelView
 
 
 class AllCallsFailed(SocialsimError):
@@ -71,7 +72,7 @@ def new_totals() -> dict[str, int]:
     return {"calls": 0, "cached": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0}
 
 
-def account(model: SocialModel, agent_id: int | None, record: Any) -> None:
+def account(model: ModelView, agent_id: int | None, record: Any) -> None:
     """Count one model call in ``model.llm_totals`` and log it as an ``llm_call`` event."""
     payload = record if isinstance(record, dict) else record.as_payload()
     totals = model.llm_totals
@@ -83,24 +84,24 @@ def account(model: SocialModel, agent_id: int | None, record: Any) -> None:
     model.emit("llm_call", agent=agent_id, payload=payload)
 
 
-def observe(model: SocialModel, agent: SocialAgent) -> Observation:
+def observe(model: ModelView, agent: SocialAgent) -> Observation:
     """What the agent perceives this step, with the scenario's additions."""
     obs = agent.observe()
     model.scenario.observe(model, agent, obs)
     return obs
 
 
-def decide_and_apply(model: SocialModel, active: np.ndarray) -> None:
+def decide_and_apply(model: ModelView, active: np.ndarray) -> None:
     """Decide every active LLM agent and apply the decisions in a seeded order.
 
-    Groups are decided one after another, each in one batch. The decisions are applied in
-    the order of one permutation of them all drawn from ``model.rng``, failed ones skipped.
-    When the scenario allows it (:attr:`Scenario.applies_early`), each group's requests are
-    sent in that order and every decision is applied as soon as those before it are, while
-    the batch still runs; otherwise requests go in agent order and every decision is applied
-    after the last answer. The log is the same either way: every call of the step (in agent
-    order, group by group), then the applied decisions. A step that stops (an open circuit
-    breaker, every call failed) logs its calls but none of its decisions.
+    The decisions are applied in the order of one permutation of them all drawn from
+    ``model.rng``, failed ones skipped. Groups are decided one after another, each in one
+    batch whose requests go out in that order; every decision is applied as soon as it and
+    all those before it are in, on this (the model's) thread while the batch's later calls
+    are still in flight. The log holds every call of the step first (in agent order, group
+    by group), then the applied decisions: their lines are taken out of the log as they are
+    applied and put back after the calls. A step that stops (an open circuit breaker, every
+    call failed) logs its calls but none of its decisions.
     """
     groups = []
     for g, group in enumerate(model.groups):
@@ -111,25 +112,18 @@ def decide_and_apply(model: SocialModel, active: np.ndarray) -> None:
     n = sum(len(agents) for _, agents in groups)
     if not n:
         return
-    applier = _Applier(model, model.rng.permutation(n), model.scenario.applies_early)
+    applier = _Applier(model, model.rng.permutation(n))
     calls = failures = offset = 0
     first: str | None = None
     for group, agents in groups:
-        ks = range(offset, offset + len(agents))  # the decisions' places in the permutation
-        sent = [
-            (k, agents[k - offset])
-            for k in (sorted(ks, key=applier.rank.__getitem__) if applier.early else ks)
-        ]
-
-        def decided(i: int, obs: Observation, decision: Decision, sent: list = sent) -> None:
-            k, agent = sent[i]
-            applier.offer(k, agent, decision, [m.id for m in obs.inbox])
-
-        pairs = group.policy.decide_each(
-            [agent for _, agent in sent], lambda a: observe(model, a), decided
-        )
-        by_k = sorted(zip((k for k, _ in sent), pairs, strict=True), key=lambda kp: kp[0])
-        decisions = [decision for _, (_, decision) in by_k]
+        # the group's decisions (their places in the permutation), in the order they apply
+        ks = sorted(range(offset, offset + len(agents)), key=applier.rank.__getitem__)
+        sent = [agents[k - offset] for k in ks]
+        decisions: list[Any] = [None] * len(agents)
+        for i, obs, decision in group.policy.decisions(sent, lambda a: observe(model, a)):
+            k = ks[i]
+            decisions[k - offset] = decision
+            applier.offer(k, sent[i], decision, [m.id for m in obs.inbox])
         for agent, decision in zip(agents, decisions, strict=True):
             if decision.llm is not None:
                 calls += 1
@@ -149,55 +143,48 @@ def decide_and_apply(model: SocialModel, active: np.ndarray) -> None:
             f"every model call of step {model.steps} failed ({calls} calls) on "
             f"{_endpoints(used)}; {_fix(used, first or '')}; first error: {first}"
         )
-    model.log.extend(applier.held)
-    applier.advance(everything=True)
-
-
-_APPLY_EVERY = 32
+    model.log.extend(applier.applied)
+    assert applier.done == n, f"{n - applier.done} decisions of the step never came back"
 
 
 class _Applier:
-    """Applies a step's decisions in its seeded order, each once all before it are in."""
+    """Applies a step's decisions in its seeded order, each as soon as all before it are in."""
 
-    def __init__(self, model: SocialModel, order: np.ndarray, early: bool) -> None:
+    def __init__(self, model: ModelView, order: np.ndarray) -> None:
         self._model = model
         self._order: list[int] = order.tolist()
         self.rank: list[int] = np.argsort(order).tolist()  # decision -> its place in the order
-        self.early = early
-        self.held: list[str] = []  # the log lines of decisions applied during the batch
+        self.applied: list[str] = []  # the log lines of the decisions applied so far
         self._ready: list[tuple[SocialAgent, Decision, list[str]] | None] = [None] * len(order)
-        self._done = 0  # places applied so far
-        self._offers = 0  # decisions in since the last advance
+        self.done = 0  # places applied so far
 
     def offer(self, k: int, agent: SocialAgent, decision: Decision, read: list[str]) -> None:
-        """Decision `k` is in (`read`: the ids of the messages its agent read)."""
+        """Decision `k` is in (`read`: the ids of the messages its agent read); apply what
+        is due."""
         self._ready[k] = (agent, decision, read)
-        if self.early:
-            self._offers += 1
-            if self._offers >= _APPLY_EVERY:
-                self._offers = 0
-                with self._model.log.held() as lines:  # logged after the batch's calls
-                    self.advance()
-                self.held += lines
+        if self.done < len(self._order) and self._order[self.done] == k:
+            log = self._model.log
+            mark = log.mark()
+            self._advance()
+            self.applied += log.take(mark)  # logged after the step's calls
 
-    def advance(self, everything: bool = False) -> None:
+    def _advance(self) -> None:
         """Apply the decisions that are in and have every earlier one applied."""
         model, order, ready = self._model, self._order, self._ready
-        while self._done < len(order):
-            k = order[self._done]
+        while self.done < len(order):
+            k = order[self.done]
             item = ready[k]
             if item is None:
-                assert not everything, f"decision {k} never came back"
                 return
             ready[k] = None
-            self._done += 1
+            self.done += 1
             agent, decision, read = item
             if decision.error is None:
                 agent.apply(decision, read)
                 model.scenario.on_decision(model, agent, decision)
 
 
-def stop_if_down(model: SocialModel, groups: list[Any]) -> None:
+def stop_if_down(model: ModelView, groups: list[Any]) -> None:
     """Raise EndpointDown (the log flushed) when a group's client has an open circuit breaker."""
     for group in groups:
         down = getattr(group.client, "endpoint_down", None)
@@ -229,7 +216,7 @@ def _fix(groups: list[Any], error: str) -> str:
     return fix_for(error, api_base, llm.api_key_env if llm is not None else None)
 
 
-def ask(model: SocialModel, questions: list[Question]) -> list[Answer]:
+def ask(model: ModelView, questions: list[Question]) -> list[Answer]:
     """Answer structured questions in one concurrent batch per LLM group, or by fallback."""
     answers: list[Answer | None] = [None] * len(questions)
     by_group: dict[int, list[int]] = {}

@@ -18,15 +18,14 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from json.encoder import c_make_encoder, encode_basestring
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from socialsim.core.event_tables import flat_events as flatten_events  # noqa: F401 - one reader
+from socialsim.core.event_tables import read_event_log as read_events  # noqa: F401 - one reader
 from socialsim.llm.redact import redact_json
 
 EVENT_KINDS = (
@@ -114,6 +113,7 @@ class InteractionLog:
         self.run = run
         self.durable = durable
         self._buffer: list[str] = []
+        self._flushed = 0  # lines flushed so far
         self._heads: dict[tuple[str, Any, Any], str] = {}
         self.counts: dict[str, int] = dict.fromkeys(EVENT_KINDS, 0)
 
@@ -202,21 +202,25 @@ class InteractionLog:
         else:
             self._buffer.extend([template % ()] * count)
 
-    @contextmanager
-    def held(self) -> Iterator[list[str]]:
-        """Inside, events go to the list this yields instead; :meth:`extend` places them later.
+    def mark(self) -> int:
+        """A place in the log (the lines flushed and buffered so far), for :meth:`take`."""
+        return self._flushed + len(self._buffer)
 
-        The step loop applies decisions while its batch of model calls still runs, yet logs
-        the batch's calls first: the decisions' events are held back until then.
+    def take(self, since: int) -> list[str]:
+        """Remove and return the lines recorded since `since` (a :meth:`mark`), to be put
+        back later with :meth:`extend`.
+
+        The step loop applies decisions between its model calls, yet logs the step's calls
+        first: it takes the decisions' lines out as they are applied and extends the log with
+        them after the calls. Lines already flushed stay where they are.
         """
-        outer, self._buffer = self._buffer, []
-        try:
-            yield self._buffer
-        finally:
-            self._buffer = outer
+        keep = max(0, since - self._flushed)
+        lines = self._buffer[keep:]
+        del self._buffer[keep:]
+        return lines
 
     def extend(self, lines: list[str]) -> None:
-        """Append lines held back by :meth:`held`, in their order."""
+        """Append lines removed by :meth:`take` (or made by another log), in their order."""
         self._buffer.extend(lines)
 
     def flush(self) -> None:
@@ -225,6 +229,7 @@ class InteractionLog:
         `durable` logs also fsync, so a machine crash loses nothing either.
         """
         lines, self._buffer = self._buffer, []
+        self._flushed += len(lines)
         self.sink.write(lines)
 
     def close(self) -> None:
@@ -303,37 +308,3 @@ def _field(value: Any) -> str:
     if type(value) is int:
         return int.__repr__(value)
     return _encode(value)
-
-
-def read_events(path: str | Path) -> pd.DataFrame:
-    """Read an events.jsonl file into a DataFrame (payload stays a dict per row).
-
-    A final line cut short by a killed process is skipped, so a partial log still reads.
-    """
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    if not rows:
-        return pd.DataFrame(columns=EVENT_COLUMNS)
-    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
-
-
-def flatten_events(events: pd.DataFrame) -> pd.DataFrame:
-    """Events with the payload dict expanded into `payload.<key>` columns (for CSV/Parquet)."""
-    if events.empty:
-        return events.drop(columns=["payload"], errors="ignore")
-    payload = pd.json_normalize(events["payload"].tolist(), max_level=0)
-    payload.columns = [f"payload.{c}" for c in payload.columns]
-    for col in payload.columns:
-        if payload[col].map(lambda v: isinstance(v, dict | list)).any():
-            payload[col] = payload[col].map(
-                lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-            )
-    return pd.concat([events.drop(columns=["payload"]).reset_index(drop=True), payload], axis=1)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import networkx as nx
 import numpy as np
-from mesa.discrete_space import Network
+from mesa.discrete_space import Network as CellNetwork
 
 from socialsim.agents.agent import SocialAgent
 from socialsim.agents.beliefs import BeliefStore, Claim
@@ -34,6 +34,7 @@ from socialsim.agents.persona import Persona, PersonaStore
 from socialsim.agents.sampling import SampledPersonas
 from socialsim.core.errors import ConfigError, EndpointDown
 from socialsim.core.messages import Mailroom
+from socialsim.core.network import Network
 from socialsim.core.validation import describe_error
 from socialsim.simulation import llm_batch
 from socialsim.simulation.actions import ModelActions
@@ -42,7 +43,6 @@ from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.given import resolve_given
 from socialsim.simulation.llm_batch import AllCallsFailed, fewer_collections
 from socialsim.simulation.log import InteractionLog
-from socialsim.simulation.network import EdgeList, listen_csr
 from socialsim.simulation.placement import Names, place_population
 from socialsim.simulation.policies import PolicyGroup
 from socialsim.simulation.queries import Answer, Question
@@ -138,8 +138,7 @@ class SocialModel(ModelActions, mesa.Model):
             clients=clients,
             decision_fields=self.scenario.decision_fields(),
         )
-        self.network_arrays = placement.network
-        self.indptr, self.indices = placement.indptr, placement.indices
+        self.network: Network = placement.network
         self.groups: list[PolicyGroup] = placement.groups
         self.policy_of = placement.policy_of
         self.names = placement.names
@@ -147,8 +146,8 @@ class SocialModel(ModelActions, mesa.Model):
         self.stubbornness = placement.stubbornness
         self.personas: PersonaStore | SampledPersonas = placement.personas
         del placement
-        n = self.network_arrays.n
-        self._network: Network | None = None
+        n = self.network.n
+        self._space: CellNetwork | None = None
         self._by_id: list[SocialAgent | None] = [None] * n
         self.present = np.ones(n, dtype=bool)
         self._llm_mask = np.array([self.groups[g].is_llm for g in self.policy_of], dtype=bool)
@@ -183,7 +182,7 @@ class SocialModel(ModelActions, mesa.Model):
     @property
     def graph(self) -> nx.Graph:
         """The network as a networkx graph (built on first use; rule runs rarely need it)."""
-        return self.network_arrays.graph
+        return self.network.to_networkx()
 
     @property
     def n_agents(self) -> int:
@@ -200,7 +199,7 @@ class SocialModel(ModelActions, mesa.Model):
         if agent is None:
             group = self.groups[int(self.policy_of[agent_id])]
             agent = self._by_id[agent_id] = SocialAgent(self, agent_id, group.name)
-            agent.cell = self.network[agent_id]
+            agent.cell = self.space[agent_id]
         return agent
 
     def created_ids(self) -> list[int]:
@@ -226,11 +225,21 @@ class SocialModel(ModelActions, mesa.Model):
         return super().agents_by_type
 
     @property
-    def network(self) -> Network:
-        """The graph as a mesa ``discrete_space.Network`` (built on first use)."""
-        if self._network is None:
-            self._network = Network(self.graph, random=self.random)
-        return self._network
+    def space(self) -> CellNetwork:
+        """The graph as a mesa ``discrete_space.Network`` of cells (built on first use)."""
+        if self._space is None:
+            self._space = CellNetwork(self.graph, random=self.random)
+        return self._space
+
+    @property
+    def indptr(self) -> np.ndarray:
+        """``network.indptr``: where each agent's list of whom it listens to starts."""
+        return self.network.indptr
+
+    @property
+    def indices(self) -> np.ndarray:
+        """``network.indices``: whom each agent listens to, agent after agent."""
+        return self.network.indices
 
     def persona_of(self, agent_id: int) -> Persona:
         """The agent's persona as it stands (without creating the agent)."""
@@ -239,11 +248,11 @@ class SocialModel(ModelActions, mesa.Model):
 
     def neighbours(self, agent_id: int) -> list[int]:
         """Agents this agent listens to and talks to (its graph neighbours)."""
-        return self.indices[self.indptr[agent_id] : self.indptr[agent_id + 1]].tolist()
+        return self.network.neighbours(agent_id).tolist()
 
     def present_neighbours(self, agent_id: int) -> list[int]:
         """The agent's neighbours that have not left the run, in the order of :meth:`neighbours`."""
-        ids = self.indices[self.indptr[agent_id] : self.indptr[agent_id + 1]]
+        ids = self.network.neighbours(agent_id)
         return ids[self.present[ids]].tolist()
 
     def set_edges(self, edges: np.ndarray) -> None:
@@ -255,14 +264,15 @@ class SocialModel(ModelActions, mesa.Model):
         cell until they are created again; scenarios that grow a network read
         :meth:`neighbours`, which follows the new edges.
         """
-        old = self.network_arrays
+        old = self.network
         edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
         if len(edges) and (edges.min() < 0 or edges.max() >= old.n):
             raise ConfigError(f"set_edges: node ids must lie in 0..{old.n - 1}")
         edges = edges[edges[:, 0] != edges[:, 1]]
-        self.network_arrays = EdgeList(old.n, edges, old.directed, old.kind, old.attributes)
-        self.indptr, self.indices = listen_csr(self.network_arrays)
-        self._network = None
+        self.network = Network.from_edges(
+            old.n, edges, old.directed, attributes=old.attributes, kind=old.kind
+        )
+        self._space = None
 
     def is_present(self, agent_id: int) -> bool:
         """False once the agent has left the run."""

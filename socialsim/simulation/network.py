@@ -1,8 +1,8 @@
 """Networks from a spec: a registered generator (seeded) or a file, on nodes 0..N-1.
 
-:func:`build_network` gives an :class:`EdgeList` (arrays; the networkx graph is built on
-first use), :func:`build_graph` the networkx graph. The kinds and their parameters live in
-:mod:`socialsim.simulation.generators`; users add kinds with
+:func:`build_network` gives a :class:`~socialsim.core.network.Network` (edge arrays; the
+networkx graph is built on first use), :func:`build_graph` the networkx graph. The kinds
+and their parameters live in :mod:`socialsim.simulation.generators`; users add kinds with
 :func:`socialsim.register_network`.
 """
 
@@ -16,66 +16,8 @@ import networkx as nx
 import numpy as np
 
 from socialsim.core.errors import ConfigError
+from socialsim.core.network import Network
 from socialsim.core.registry import NETWORKS
-
-
-class EdgeList:
-    """A network as arrays: nodes 0..n-1 and an (m, 2) int64 edge array, no self-loops.
-
-    ``graph`` is the networkx graph, built on first use (with node attributes such as
-    ``community``) and kept; ``attributes`` holds those node attributes as lists.
-    """
-
-    def __init__(
-        self,
-        n: int,
-        edges: np.ndarray,
-        directed: bool,
-        kind: str,
-        attributes: dict[str, list[Any]] | None = None,
-        graph: nx.Graph | None = None,
-    ) -> None:
-        self.n = int(n)
-        self.edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-        self.directed = bool(directed)
-        self.kind = kind
-        self.attributes = attributes or {}
-        self._graph = graph
-
-    @property
-    def graph(self) -> nx.Graph:
-        """The networkx graph (built on first use)."""
-        if self._graph is None:
-            graph = nx.DiGraph() if self.directed else nx.Graph()
-            graph.add_nodes_from(range(self.n))
-            graph.add_edges_from(self.edges.tolist())
-            for key, values in self.attributes.items():
-                for node, value in enumerate(values):
-                    graph.nodes[node][key] = value
-            graph.graph["kind"] = self.kind
-            self._graph = graph
-        return self._graph
-
-    def degree(self) -> np.ndarray:
-        """Degree of every node (in + out when directed)."""
-        return np.bincount(self.edges.reshape(-1), minlength=self.n)
-
-    def neighbour_lists(self) -> tuple[np.ndarray, np.ndarray]:
-        """CSR (indptr, indices) of the undirected view, in the adjacency order of `graph`.
-
-        Built from the arrays when the graph would be (edges of an undirected network
-        reach both ends in list order), so `graph` is not built for it.
-        """
-        if self._graph is not None or self.directed:
-            view = self.graph.to_undirected(as_view=True) if self.directed else self.graph
-            return _lists(view, self.n)
-        src, dst = self.edges[:, 0], self.edges[:, 1]
-        owner = np.column_stack([src, dst]).reshape(-1)  # edge k: src then dst, in order
-        other = np.column_stack([dst, src]).reshape(-1)
-        order = np.argsort(owner, kind="stable")
-        indptr = np.zeros(self.n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(owner, minlength=self.n), out=indptr[1:])
-        return indptr, other[order]
 
 
 def build_network(
@@ -85,7 +27,7 @@ def build_network(
     seed: int,
     directed: bool = False,
     base_dir: Path | None = None,
-) -> EdgeList:
+) -> Network:
     """Build the network for `n` agents as arrays: integer nodes 0..N-1, seeded, no self-loops.
 
     `kind` names a registered generator (:func:`socialsim.register_network`); its params are
@@ -109,7 +51,7 @@ def build_network(
         edges = made[made[:, 0] != made[:, 1]]
         if directed:
             edges = np.concatenate([edges, edges[:, ::-1]])
-        return EdgeList(n, edges, directed, kind)
+        return Network.from_edges(n, edges, directed, kind=kind)
     if not isinstance(made, nx.Graph):
         raise ConfigError(
             f"network.kind {kind!r}: its generator returned {type(made).__name__}; "
@@ -130,8 +72,8 @@ def build_network(
     graph.graph["kind"] = kind
     edges = np.fromiter(chain.from_iterable(graph.edges()), dtype=np.int64)
     keys = sorted({k for _, data in graph.nodes(data=True) for k in data})
-    attributes = {k: [graph.nodes[v].get(k) for v in range(n)] for k in keys}
-    return EdgeList(n, edges, directed, kind, attributes, graph)
+    attributes = {k: [graph.nodes[v].get(k) for v in range(n)] for k in keys} if keys else None
+    return Network.from_edges(n, edges, directed, attributes=attributes, kind=kind, graph=graph)
 
 
 def _check_nodes(kind: str, edges: np.ndarray, n: int) -> None:
@@ -150,7 +92,7 @@ def build_graph(
     base_dir: Path | None = None,
 ) -> nx.Graph:
     """Build the network for `n` agents: integer nodes 0..N-1, seeded, no self-loops."""
-    return build_network(kind, n, params, seed, directed, base_dir).graph
+    return build_network(kind, n, params, seed, directed, base_dir).to_networkx()
 
 
 def effective_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -183,34 +125,3 @@ def effective_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
             given[key] = value
     given.update(params.get(kind, {}))
     return given
-
-
-def _lists(adjacency: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """CSR (indptr, indices) of an adjacency mapping over nodes 0..n-1, in its order."""
-    counts = np.fromiter((len(adjacency[v]) for v in range(n)), dtype=np.int64, count=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    flat = chain.from_iterable(adjacency[v] for v in range(n))
-    return indptr, np.fromiter(flat, dtype=np.int64, count=int(indptr[-1]))
-
-
-def listen_csr(graph: nx.Graph | EdgeList) -> tuple[np.ndarray, np.ndarray]:
-    """CSR arrays (indptr, indices) of whom each node listens to (in-neighbours if directed).
-
-    Each node's list is sorted.
-    """
-    n = graph.n if isinstance(graph, EdgeList) else graph.number_of_nodes()
-    if isinstance(graph, EdgeList):
-        src, dst = graph.edges[:, 0], graph.edges[:, 1]
-        if graph.directed:
-            listener, speaker = dst, src
-        else:
-            listener, speaker = np.concatenate([src, dst]), np.concatenate([dst, src])
-    else:
-        indptr, speaker = _lists(graph.pred if graph.is_directed() else graph.adj, n)
-        listener = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    keys = np.sort(listener * max(n, 1) + speaker)
-    counts = np.bincount(listener, minlength=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    return indptr, keys % max(n, 1)

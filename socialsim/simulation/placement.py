@@ -2,8 +2,8 @@
 
 :func:`place_population` builds (or takes) the network, places the personas on its nodes
 (the config's ``population.assign``; given personas keep their row order), forms the policy
-groups and assigns every agent to one, and keeps per agent what the step loop reads: the
-neighbour lists, names, activity rates, stubbornness and the persona store.
+groups and assigns every agent to one, and keeps per agent what the step loop reads: names,
+activity rates, stubbornness and the persona store (the neighbour lists are the network's).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import numpy as np
 from socialsim.agents.persona import PersonaStore
 from socialsim.agents.population import Population, assignment_order, field_values, placed
 from socialsim.agents.sampling import SampledPersonas
+from socialsim.core.network import Network
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.given import Given
-from socialsim.simulation.network import EdgeList, build_network, listen_csr
+from socialsim.simulation.network import build_network
 from socialsim.simulation.policies import PolicyGroup, build_policy_groups
 
 
@@ -48,9 +49,7 @@ class Names:
 class Placement:
     """Everything per agent that the step loop needs, and the policy groups."""
 
-    network: EdgeList
-    indptr: np.ndarray
-    indices: np.ndarray
+    network: Network
     groups: list[PolicyGroup]
     policy_of: np.ndarray
     names: Names
@@ -84,7 +83,6 @@ def place_population(
         order = assignment_order(population.personas, network, cfg.population.assign, rng)
     else:
         population, order = Population(given.personas), list(range(n))
-    indptr, indices = listen_csr(network)
     groups = build_policy_groups(cfg, rng, clients=clients, decision_fields=decision_fields)
     policy_of = assign_groups(cfg, groups, rng).astype(np.int16)
     source = population.personas
@@ -94,8 +92,6 @@ def place_population(
     )
     return Placement(
         network=network,
-        indptr=indptr,
-        indices=indices,
         groups=groups,
         policy_of=policy_of,
         names=Names(names, public="a public post"),

@@ -13,7 +13,7 @@ from socialsim.llm.types import LLMConfig, LLMRequest
 from socialsim.simulation.config import ExperimentConfig, PromptConfig
 
 if TYPE_CHECKING:
-    from socialsim.simulation.model import SocialModel
+    from socialsim.core.model_view import ModelView
     from socialsim.simulation.queries import Question
 
 
@@ -47,7 +47,7 @@ class PolicyGroup:
             return rng.random(n_rows)
         return np.full(n_rows, float(initial))
 
-    def question_request(self, model: SocialModel, question: Question) -> LLMRequest:
+    def question_request(self, model: ModelView, question: Question) -> LLMRequest:
         """The chat request that puts `question` to its agent."""
         agent = model.agent(question.agent_id)
         system = question.system

@@ -16,7 +16,7 @@ from socialsim.agents.sampling import SampledPersonas
 from socialsim.core.rundata import RunData, node_attributes, read_events_table
 
 if TYPE_CHECKING:
-    from socialsim.simulation.model import SocialModel
+    from socialsim.core.model_view import ModelView
 
 PERSONA_SCALARS = (
     "name", "age", "gender", "country", "occupation", "education", "political_leaning",
@@ -25,22 +25,12 @@ PERSONA_SCALARS = (
 TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
 
 
-def build_record(model: SocialModel) -> RunData:
+def build_record(model: ModelView) -> RunData:
     """The model's record so far, the same as the runner writes and ``load_run`` reads."""
-    from socialsim.core.graph_arrays import GraphArrays
-
     agents = model.agents_table()
     personas = personas_table(model)
     steps = model.recorder.steps_table(model.datacollector)
-    arrays = model.network_arrays
-    edges = arrays.edges
-    network = GraphArrays(
-        model.n_agents,
-        edges[:, 0],
-        edges[:, 1],
-        arrays.directed,
-        attributes=node_attributes(personas, agents),
-    )
+    network = model.network.with_attributes(node_attributes(personas, agents))
     return RunData(
         path=model.run_dir,
         events=events_table(model),
@@ -52,7 +42,7 @@ def build_record(model: SocialModel) -> RunData:
     )
 
 
-def events_table(model: SocialModel) -> pd.DataFrame:
+def events_table(model: ModelView) -> pd.DataFrame:
     """The model's events in the flat shape of ``events.parquet`` (from file or memory)."""
     sink = model.log.sink
     if sink.path is not None:
@@ -60,7 +50,7 @@ def events_table(model: SocialModel) -> pd.DataFrame:
     return read_events_table(sink.text().encode("utf-8"))
 
 
-def personas_table(model: SocialModel) -> pd.DataFrame:
+def personas_table(model: ModelView) -> pd.DataFrame:
     """One row per agent: its persona's scalar fields and traits, policy and scenario role.
 
     Sampled populations are read column by column (no persona objects); agents whose
@@ -99,7 +89,8 @@ def personas_table(model: SocialModel) -> pd.DataFrame:
                 frame[col] = frame[col].astype(object) if col in frame else None
             frame.loc[changed, col] = update[col].to_numpy()
     frame["policy"] = [model.groups[int(g)].name for g in model.policy_of]
-    community = model.network_arrays.attributes.get("community")
+    table = model.network.attributes
+    community = table["community"].tolist() if table is not None and "community" in table else None
     if community is not None:
         try:
             frame["community"] = pd.array(community, dtype="Int64")

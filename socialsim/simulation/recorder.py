@@ -21,17 +21,47 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from socialsim.simulation.model import SocialModel
+    from socialsim.core.model_view import ModelView
 
 
 class Collector(mesa.DataCollector):
-    """Mesa's DataCollector whose reporters can also be added after collection began."""
+    """Mesa's DataCollector whose reporters can also be added after collection began.
+
+    The set-up row (step 0) is kept in ``setup_vars``, apart from Mesa's lists:
+    ``model_vars[name][k]`` is the row after step k+1 and ``_agent_records[k]`` its agents
+    (the set-up's agents under -1), which is where :func:`mesa.batch_run` reads a run's last
+    step (row ``model.steps - 1``). ``get_model_vars_dataframe()`` puts the set-up row back
+    first (rows 0..N are the steps); ``get_agent_vars_dataframe()`` numbers Step 0..N.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_vars: dict[str, Any] | None = None
+
+    def collect(self, model: Any) -> None:
+        """Take the model's row (and its agents'); the set-up's is kept in ``setup_vars``."""
+        super().collect(model)
+        records = self._agent_records.pop(model.steps, None)
+        if records is not None:
+            self._agent_records[model.steps - 1] = records
+        if model.steps == 0:
+            self.setup_vars = {name: rows.pop() for name, rows in self.model_vars.items()}
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """The model reporters, one row per step from the set-up's (step 0) on."""
+        if self.setup_vars is None:
+            return super().get_model_vars_dataframe()
+        return pd.DataFrame(
+            {name: [self.setup_vars.get(name), *rows] for name, rows in self.model_vars.items()}
+        )
 
     def add_model_reporter(self, name: str, reporter: Callable | str) -> None:
         """Report `name` from the next collection on (earlier rows hold None)."""
         rows = len(next(iter(self.model_vars.values()), []))
         self._new_model_reporter(name, reporter)
         self.model_vars[name] = [None] * rows
+        if self.setup_vars is not None:
+            self.setup_vars[name] = None
 
     def add_agent_reporter(self, name: str, reporter: Callable | str) -> None:
         """Report `name` for every agent from the next collection on (earlier rows hold None).
@@ -131,7 +161,7 @@ class Recorder:
         return steps
 
 
-def model_reporters(model: SocialModel, extra: dict[str, Any] | None) -> dict[str, Callable]:
+def model_reporters(model: ModelView, extra: dict[str, Any] | None) -> dict[str, Callable]:
     """Today's model reporters: time, present, step counts, believers and mean per claim.
 
     Believers are the present agents whose credence is at or above the config's
@@ -141,21 +171,21 @@ def model_reporters(model: SocialModel, extra: dict[str, Any] | None) -> dict[st
     threshold = float(claims.get("threshold", 0.5))
 
     def believers(col: int) -> Callable:
-        def share(m: SocialModel) -> float:
+        def share(m: ModelView) -> float:
             rows = m.beliefs.credence[m.present, col]
             return float((rows >= threshold).mean()) if len(rows) else 0.0
 
         return share
 
     def mean(col: int) -> Callable:
-        def average(m: SocialModel) -> float:
+        def average(m: ModelView) -> float:
             rows = m.beliefs.credence[m.present, col]
             return float(rows.mean()) if len(rows) else 0.0
 
         return average
 
     def counted(kind: str) -> Callable:
-        def number(m: SocialModel) -> int:
+        def number(m: ModelView) -> int:
             return m.recorder.stats.get(kind, 0)
 
         return number

@@ -14,14 +14,14 @@ import numpy as np
 from socialsim.agents.policies.base import RuleContext
 
 if TYPE_CHECKING:
-    from socialsim.simulation.model import SocialModel
+    from socialsim.core.model_view import ModelView
     from socialsim.simulation.policies import PolicyGroup
 
 
 class RuleDriver:
     """Steps the model's rule groups with a generator of their own (sub-seeded per run)."""
 
-    def __init__(self, model: SocialModel, rng: np.random.Generator) -> None:
+    def __init__(self, model: ModelView, rng: np.random.Generator) -> None:
         self.model = model
         self.rng = rng
         self.ready = False  # set-up is redone when a claim comes into play
@@ -32,8 +32,8 @@ class RuleDriver:
         group = model.groups[g]
         return RuleContext(
             credence=model.beliefs.credence,
-            indptr=model.indptr,
-            indices=model.indices,
+            indptr=model.network.indptr,
+            indices=model.network.indices,
             members=group.members,
             active=active & group.members,
             rng=self.rng,

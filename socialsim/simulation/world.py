@@ -18,8 +18,8 @@ from socialsim.core.validation import describe_error
 if TYPE_CHECKING:
     from socialsim.agents.agent import SocialAgent
     from socialsim.agents.policies.base import Decision, Observation
+    from socialsim.core.model_view import ModelView
     from socialsim.simulation.config import ExperimentConfig
-    from socialsim.simulation.model import SocialModel
 
 
 ARMS = ("treatment", "control")
@@ -36,13 +36,6 @@ class Scenario:
     #: False when the scenario's own questions are all its agents do: LLM agents then make
     #: no ordinary step decision (post, update credences) besides answering them.
     step_decisions: ClassVar[bool] = True
-    #: True when this scenario's ``observe`` reads nothing that another agent's applied
-    #: decision (or ``on_decision``) changes in the same step: the step's decisions may then
-    #: be applied, in their seeded order, while later agents are still observed and asked
-    #: (``on_decision`` then runs on the LLM client's thread and must not call
-    #: ``model.ask``). The log and the state are the same either way; only the time differs.
-    #: None (the default): True unless the scenario overrides ``observe`` or ``on_decision``.
-    applies_while_deciding: ClassVar[bool | None] = None
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         if arm not in ARMS:
@@ -52,16 +45,6 @@ class Scenario:
             self.params = self.Params.model_validate(params or {})
         except ValidationError as exc:
             raise ConfigError(describe_error(exc, "scenario.params", self.Params)) from None
-
-    @property
-    def applies_early(self) -> bool:
-        """Whether decisions may be applied while the step's batch is still running."""
-        if self.applies_while_deciding is not None:
-            return self.applies_while_deciding
-        return all(
-            getattr(getattr(self, hook), "__func__", None) is getattr(Scenario, hook)
-            for hook in ("observe", "on_decision")
-        )  # (a hook replaced on the instance counts as overridden)
 
     @property
     def is_control(self) -> bool:
@@ -77,31 +60,32 @@ class Scenario:
         return {}
 
     # --- hooks -----------------------------------------------------------------------------
-    def setup(self, model: SocialModel) -> None:
+    def setup(self, model: ModelView) -> None:
         """Once, after agents and network exist and before the first step."""
 
-    def before_step(self, model: SocialModel) -> None:
+    def before_step(self, model: ModelView) -> None:
         """Injections, removals, campaign messages."""
 
-    def observe(self, model: SocialModel, agent: SocialAgent, observation: Observation) -> None:
+    def observe(self, model: ModelView, agent: SocialAgent, observation: Observation) -> None:
         """Add instructions or a task to an agent's observation (in place).
 
-        For LLM agents this runs while their requests are being sent, on the LLM client's
-        thread with the model's thread waiting: it may read and change the model, but must
-        not call ``model.ask`` (ask in ``before_step`` instead).
+        For LLM agents this runs on the model's thread just before the agent's request is
+        built, in the step's seeded order, while earlier agents' requests are in flight and
+        their decisions may already be applied: it must not depend on another agent's
+        decision (or ``on_decision``) of the same step. Ask in ``before_step``.
         """
 
-    def on_decision(self, model: SocialModel, agent: SocialAgent, decision: Decision) -> None:
-        """React to an applied decision (record scenario events)."""
+    def on_decision(self, model: ModelView, agent: SocialAgent, decision: Decision) -> None:
+        """React to an applied decision (record scenario events), on the model's thread."""
 
-    def after_step(self, model: SocialModel) -> None:
+    def after_step(self, model: ModelView) -> None:
         """Probes and measurements after the step's log flush."""
 
-    def done(self, model: SocialModel) -> bool:
+    def done(self, model: ModelView) -> bool:
         """True to end the run early."""
         return False
 
-    def summary(self, model: SocialModel) -> dict[str, Any]:
+    def summary(self, model: ModelView) -> dict[str, Any]:
         """Descriptive facts for summary.json (ids, the claim or proposition): no measure."""
         return {}
 

@@ -21,6 +21,7 @@ from socialsim.core.messages import Message
 from socialsim.llm.prompts import load_template, render
 from socialsim.llm.structured import schema_text
 from socialsim.llm.types import CallRecord, LLMConfig, LLMRequest, LLMResult
+from socialsim.testing import ScriptedClient
 
 CLAIMS = [
     Claim(id="vax", text="Vaccines cause autism", truth=False),
@@ -70,20 +71,9 @@ def ok(value: dict, model: str = "fake/model") -> LLMResult:
     )
 
 
-class FakeClient:
-    """Answers every batch with canned results; remembers each batch it was given."""
-
-    def __init__(self, answer) -> None:
-        self.answer = answer
-        self.batches: list[list[LLMRequest]] = []
-
-    def run(self, requests: list[LLMRequest]) -> list[LLMResult]:
-        self.batches.append(list(requests))
-        return [self.answer(r) for r in requests]
-
-
-def policy(answer, **kw) -> tuple[LLMPolicy, FakeClient]:
-    client = FakeClient(answer)
+def policy(answer, **kw) -> tuple[LLMPolicy, ScriptedClient]:
+    """A policy whose client answers whole batches (``run``) from `answer(request)`."""
+    client = ScriptedClient(answer, pipelined=False)
     return LLMPolicy(client, LLMConfig(), **kw), client
 
 
@@ -216,7 +206,7 @@ def test_failures_become_decision_errors_and_keep_accounting():
     assert all(d.prompt_id == "decide_v2" and d.llm["model"] == "fake/model" for d in decisions)
     bad = policy(lambda r: ok({"message": "x", "beliefs": 7}))[0].decide([observation()])[0]
     assert bad.error is not None and bad.error.startswith("unusable answer")
-    short = FakeClient(lambda r: ok({}))
+    short = ScriptedClient(lambda r: ok({}), pipelined=False)
     short.run = lambda requests: []  # a client that loses results must not lose decisions
     assert LLMPolicy(short, LLMConfig()).decide([observation()])[0].error is not None
 
@@ -306,24 +296,7 @@ def test_through_the_real_client_with_litellm_mock_response(tmp_path):
         assert decision.llm["prompt_id"] == "decide_v2" and decision.llm["model"] == "gpt-4o-mini"
 
 
-class MappingClient(FakeClient):
-    """FakeClient that also pipelines: records whether each item was built before any answer."""
-
-    def __init__(self, answer) -> None:
-        super().__init__(answer)
-        self.events: list[str] = []
-
-    def map(self, items, build, handle):
-        out = []
-        for item in items:  # build one, answer it, then build the next
-            request = build(item)
-            self.events.append(f"built {item}")
-            out.append(handle(item, self.answer(request)))
-            self.events.append(f"handled {item}")
-        return out
-
-
-def test_decide_each_pipelines_through_map_and_matches_decide():
+def test_decide_each_pipelines_through_stream_and_matches_decide():
     def answer(request):
         agent = "Bob" if "Ada0" in request.messages[-1]["content"] else "Carla"
         return ok({"message": f"to {agent}", "to": agent, "beliefs": {"vax": 0.4}})
@@ -334,10 +307,11 @@ def test_decide_each_pipelines_through_map_and_matches_decide():
         observed.append(agent_id)
         return observation(agent_id)
 
-    piped = MappingClient(answer)
+    piped = ScriptedClient(answer)
+    piped.run = None  # decide_each must take stream, never the whole-batch run
     pairs = LLMPolicy(piped, LLMConfig()).decide_each([0, 1, 2], observe)
     assert observed == [0, 1, 2]
-    assert piped.events[:3] == ["built 0", "handled 0", "built 1"] and not piped.batches
+    assert [len(b) for b in piped.batches] == [3] and piped.tags() == ["decide_v2"] * 3
     plain, batch_client = policy(answer)
     expected = plain.decide([observation(i) for i in range(3)])
     assert [d for _, d in pairs] == expected and len(batch_client.batches) == 1
@@ -345,7 +319,7 @@ def test_decide_each_pipelines_through_map_and_matches_decide():
     assert [d.to for _, d in pairs] == [5, 7, 7]
 
 
-def test_decide_each_without_map_observes_everyone_then_asks_once():
+def test_decide_each_without_stream_observes_everyone_then_asks_once():
     pol, client = policy(lambda r: ok({"message": "", "to": "none", "beliefs": {}}))
     pairs = pol.decide_each([3, 4], observation)
     assert len(client.batches) == 1 and len(client.batches[0]) == 2

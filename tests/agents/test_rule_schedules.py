@@ -301,9 +301,9 @@ def earlier_voter(rule, ctx: RuleContext) -> RuleUpdate:
     """The voter step of earlier versions: every acting agent copies at once."""
     g = rule.graph(ctx)
     x = ctx.credence
-    agents = np.flatnonzero(rule.acting(ctx) & (g.deg > 0))
+    agents = np.flatnonzero(rule.acting(ctx) & (g.listen_degree > 0))
     k = x.shape[1]
-    offsets = (ctx.rng.random((len(agents), k)) * g.deg[agents, None]).astype(np.int64)
+    offsets = (ctx.rng.random((len(agents), k)) * g.listen_degree[agents, None]).astype(np.int64)
     chosen = g.indices[g.indptr[agents, None] + offsets].astype(np.int64)
     copied = x[chosen, np.arange(k)]
     moved = np.abs(copied - x[agents]) > _TOL
@@ -315,8 +315,8 @@ def earlier_deffuant(rule, ctx: RuleContext) -> RuleUpdate:
     """The Deffuant step of earlier versions: one encounter per acting agent, random order."""
     g = rule.graph(ctx)
     movable = ctx.members & ctx.present if ctx.present is not None else ctx.members
-    order = ctx.rng.permutation(np.flatnonzero(rule.acting(ctx) & (g.deg > 0)))
-    partners = g.indices[g.indptr[order] + (ctx.rng.random(len(order)) * g.deg[order]).astype(int)]
+    order = ctx.rng.permutation(np.flatnonzero(rule.acting(ctx) & (g.listen_degree > 0)))
+    partners = g.indices[g.indptr[order] + (ctx.rng.random(len(order)) * g.listen_degree[order]).astype(int)]
     eps, mu = rule.cfg.epsilon, rule.cfg.mu
     x = ctx.credence
     out = []

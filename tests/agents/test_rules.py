@@ -8,6 +8,7 @@ import pytest
 
 from socialsim.agents.policies import RuleContext, RuleUpdate, create_rule_policy, rule_policies
 from socialsim.core.errors import ConfigError
+from socialsim.core.network import Network
 
 
 def make_ctx(graph: nx.Graph, credence, seed: int = 0, **kwargs) -> RuleContext:
@@ -484,3 +485,25 @@ def test_linear_threshold_uniform_thresholds_are_drawn_once_and_activation_is_pe
     share = adj @ ctx.credence[:, 0] / adj.sum(axis=1)
     inactive = ctx.credence[:, 0] < 0.5
     assert np.all(share[inactive] < thresholds[inactive, 0])
+
+
+def test_a_rule_reads_its_neighbours_from_a_network_without_absent_agents():
+    graph = nx.gnp_random_graph(30, 0.2, seed=5, directed=True)
+    ctx = make_ctx(graph, np.linspace(0, 1, 30))
+    rule = create_rule_policy("degroot")
+    full = rule.graph(ctx)
+    assert isinstance(full, Network) and rule.graph(ctx) is full  # cached while nothing changes
+    for v in range(30):  # whom v listens to: row v of the context (here its adjacency row)
+        row = ctx.indices[ctx.indptr[v] : ctx.indptr[v + 1]]
+        assert full.neighbours(v).tolist() == row.tolist()
+        assert sorted(row.tolist()) == sorted(graph.successors(v))
+    ctx.present = np.ones(30, dtype=bool)
+    ctx.present[[3, 11]] = False
+    fewer = rule.graph(ctx)
+    assert fewer is not full and rule.graph(ctx) is fewer
+    for v in np.flatnonzero(ctx.present).tolist():
+        row = full.neighbours(v)
+        assert fewer.neighbours(v).tolist() == row[ctx.present[row]].tolist()
+        assert fewer.listen_degree[v] == ctx.present[row].sum()
+    ctx.present[[3, 11]] = True  # back in: the full lists again
+    assert rule.graph(ctx).listen_degree.tolist() == full.listen_degree.tolist()

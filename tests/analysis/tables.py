@@ -9,13 +9,14 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from socialsim.simulation.log import EVENT_COLUMNS, InteractionLog
+from socialsim.core.event_tables import event_records
+from socialsim.simulation.log import InteractionLog
 
 
 def ev(
     kind: str, step: int, agent: Any = None, target: Any = None, claim: Any = None, **payload: Any
 ) -> dict:
-    """One event row in the raw (read_events) shape."""
+    """One event line as a dict (``payload`` a dict)."""
     return {
         "run": "r",
         "step": step,
@@ -29,8 +30,8 @@ def ev(
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
-    """Events DataFrame in the raw shape."""
-    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    """The events table (the shape load_run gives) of event lines."""
+    return event_records(rows)
 
 
 def action(step: int, agent: Any, type_: str, target: Any = None, **payload: Any) -> dict:

@@ -108,6 +108,7 @@ def rejection_rate(values: np.ndarray, n: int, seed: int = 1) -> float:
     return float(np.mean((lo > 0) | (hi < 0)))
 
 
+@pytest.mark.slow
 def test_the_pool_is_a_real_skewed_effect(pool):
     d = pool.differences
     assert np.all(pool.control == 0.0)  # nothing spreads without the attackers

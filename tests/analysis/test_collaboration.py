@@ -17,10 +17,10 @@ import pytest
 import socialsim as ss
 from socialsim.analysis.stats import newcombe_diff_ci, wilson_ci
 from socialsim.core.rundata import load_run
-from socialsim.llm.types import CallRecord, LLMResult
 from socialsim.scenarios.collaboration import measures as collaboration
 from socialsim.scenarios.collaboration.maze import Maze, bfs_path, moves_text, parse_map
 from socialsim.simulation.log import flatten_events, read_events
+from socialsim.testing import ScriptedClient, run_scripted
 
 WIDTH, HEIGHT = 4, 3
 RANK = {"big": 2, "small": 1, "flaky": 0}
@@ -69,6 +69,7 @@ def baseline_run(tmp_path_factory):
     return ss.run(cfg)
 
 
+@pytest.mark.slow
 def test_baseline_solves_everything_and_the_gap_is_zero(baseline_run):
     out = collaboration.collaboration_summary(load_run(baseline_run.dir).events)
     six = cell(6, 6, 6)  # 2 steps x 3 mazes per condition, all solved
@@ -84,9 +85,10 @@ def test_baseline_solves_everything_and_the_gap_is_zero(baseline_run):
     assert out["starter"] == {"pair": {"equal": six}, "relay": {"equal": six}}
 
 
+@pytest.mark.slow
 def test_raw_and_flat_event_tables_give_the_same_summary(baseline_run):
-    raw = read_events(baseline_run.dir / "events.jsonl")
-    flat_json = flatten_events(raw)  # list payloads as JSON strings, as in events.csv
+    raw = flatten_events(read_events(baseline_run.dir / "events.jsonl"))  # the lines, converted
+    flat_json = flatten_events(raw)
     arrow = load_run(baseline_run.dir).events
     expected = collaboration.collaboration_summary(raw)
     assert collaboration.collaboration_summary(flat_json) == expected
@@ -115,28 +117,16 @@ def turn_text(model: str, prompt: str) -> str | None:
     return "PATH: U" if solo else "My map:\n" + own_map(prompt) + "\nPATH: U"
 
 
-class ScriptedClient:
+def maze_client() -> ScriptedClient:
     """Answers each maze turn by the speaking model's script (``request.model``)."""
 
-    def run(self, requests):
-        out = []
-        for r in requests:
-            record = CallRecord(model=str(r.model), route="scripted", tag=r.tag)
-            if "message" in r.schema.model_fields and r.tag != "collab_turn_v1":
-                data = {"message": "Hello.", "to": "all", "beliefs": []}
-                out.append(LLMResult(text="", record=record, value=r.schema.model_validate(data)))
-                continue
-            text = turn_text(str(r.model), r.messages[-1]["content"])
-            if text is None:
-                record.error = "HTTP 503: overloaded"
-                out.append(LLMResult(text="", record=record, error=record.error))
-            else:
-                value = r.schema.model_validate({"message": text})
-                out.append(LLMResult(text=text, record=record, value=value))
-        return out
+    def answer(r):
+        if "message" in r.schema.model_fields and r.tag != "collab_turn_v1":
+            return {"message": "Hello.", "to": "all", "beliefs": []}
+        text = turn_text(str(r.model), r.messages[-1]["content"])
+        return None if text is None else r.schema(message=text)
 
-    def close(self) -> None:
-        """Nothing to release."""
+    return ScriptedClient(answer)
 
 
 def expected_outcome(condition: str, models: list[str]) -> bool | None:
@@ -190,7 +180,7 @@ def scripted(tmp_path_factory):
             "output": {"dir": str(root / "runs"), "report": False, "formats": ["jsonl"]},
         }
     )
-    run = ss.run(cfg, clients={cfg.agents.llm.model_dump_json(): ScriptedClient()})
+    run = run_scripted(cfg, maze_client())
     trials = pd.DataFrame(trials_of(run))
     trials["expected"] = [
         expected_outcome(c, m) for c, m in zip(trials["condition"], trials["models"], strict=True)
@@ -204,6 +194,7 @@ def expected_cell(rows: pd.DataFrame) -> dict:
     return cell(len(rows), int(answered.sum()), int((rows["expected"] == True).sum()))  # noqa: E712
 
 
+@pytest.mark.slow
 def test_trials_come_out_as_the_seats_predict(scripted):
     _, trials, _ = scripted
     assert len(trials) == 2 * 4 * 4

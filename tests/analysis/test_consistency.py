@@ -12,12 +12,13 @@ import pytest
 import socialsim as ss
 from socialsim.analysis import consistency as cs
 from socialsim.analysis import stance as st
-from socialsim.analysis.consistency_report import consistency_part, consistency_table
+from socialsim.analysis.consistency import consistency_part
+from socialsim.analysis.consistency_report import consistency_table
 from socialsim.analysis.measures import compute_measures
 from socialsim.analysis.report.html import html_table
 from socialsim.core.errors import ConfigError
 from socialsim.core.rundata import RunData
-from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
+from socialsim.testing import Failure, ScriptedClient, run_scripted
 
 from .tables import ev, frame
 
@@ -56,42 +57,30 @@ LETTERS = {
 }  # fmt: skip
 
 
-class ScriptedClient:
+def scripted() -> ScriptedClient:
     """Answers each agent (found by its persona name) from the scripts above, in call order."""
+    calls: dict[tuple[str, str], int] = {}
 
-    def __init__(self):
-        self.calls: dict[tuple[str, str], int] = {}
+    def answer(r):
+        text = " ".join(m["content"] for m in r.messages)
+        name = re.search(r"\b(Ada|Bo|Cy|Di|Ed)\b", text).group(1)
+        kind = "probe" if "answer" in r.schema.model_fields else "decide"
+        k = calls.get((name, kind), 0)
+        calls[(name, kind)] = k + 1
+        if kind == "probe":
+            pick = PROBES[name][k]
+            question = next(q for q in LETTERS if q in r.messages[-1]["content"])
+            data = None if pick is None else {"answer": LETTERS[question][pick]}
+        else:
+            step = DECISIONS[name][k]
+            data = step and {
+                "message": step[0],
+                "to": "all",
+                "beliefs": {CLAIM: {"reason": "scripted", "credence": step[1]}},
+            }
+        return Failure("invalid JSON", text="{oops") if data is None else data
 
-    def run(self, requests):
-        out = []
-        for r in requests:
-            text = " ".join(m["content"] for m in r.messages)
-            name = re.search(r"\b(Ada|Bo|Cy|Di|Ed)\b", text).group(1)
-            kind = "probe" if "answer" in r.schema.model_fields else "decide"
-            k = self.calls.get((name, kind), 0)
-            self.calls[(name, kind)] = k + 1
-            if kind == "probe":
-                pick = PROBES[name][k]
-                question = next(q for q in LETTERS if q in r.messages[-1]["content"])
-                data = None if pick is None else {"answer": LETTERS[question][pick]}
-            else:
-                step = DECISIONS[name][k]
-                data = step and {
-                    "message": step[0],
-                    "to": "all",
-                    "beliefs": {CLAIM: {"reason": "scripted", "credence": step[1]}},
-                }
-            record = CallRecord(model="scripted", route="scripted", tag=r.tag)
-            if data is None:
-                record.error = "invalid JSON"
-                out.append(LLMResult(text="{oops", record=record, error="invalid JSON"))
-            else:
-                value = r.schema.model_validate(data)
-                out.append(LLMResult(text=json.dumps(data), record=record, value=value))
-        return out
-
-    def close(self):
-        """Nothing to release."""
+    return ScriptedClient(answer)
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +100,7 @@ def llm_run(tmp_path_factory):
             "output": {"dir": str(tmp / "runs"), "report": False},
         }
     )
-    return ss.run(config, clients={LLMConfig().model_dump_json(): ScriptedClient()})
+    return run_scripted(config, scripted())
 
 
 def test_probe_block_equals_the_hand_count(llm_run):
@@ -248,6 +237,7 @@ def test_stance_without_statements_has_a_reason_and_keywords_param_fill_it():
         compute_measures(run, {"consistency": {"resamples": 3}})
 
 
+@pytest.mark.slow
 def test_rule_policy_run_has_no_stance_base_and_does_not_crash(tmp_path):
     config = ss.ExperimentConfig.from_dict(
         {

@@ -50,6 +50,7 @@ def _behaviour(rng, kind: str, n: int) -> np.ndarray:
 
 @pytest.mark.parametrize("kind", ["messages", "variance"])
 @pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.slow
 def test_synthetic_sparse_null_false_alarms(kind, tied):
     rng = np.random.default_rng(11)
     rates = {}
@@ -88,6 +89,7 @@ def _tied_counts(rng, n):  # a trait on a 0.1 grid and counts of mean about 1
     [(_normal, 6 / np.pi * np.arcsin(0.25)), (_sparse_counts, None), (_tied_counts, None)],
     ids=["normal", "sparse_counts", "tied_counts"],
 )
+@pytest.mark.slow
 def test_coverage_of_a_real_association(pair, known):
     rng = np.random.default_rng(5)
     true = known if known is not None else _true_rho(pair, rng)
@@ -180,6 +182,7 @@ def _real_pairs(tables, sizes=(15, 40, None)):
                     yield label, part[trait].to_numpy(), part[behaviour].to_numpy()
 
 
+@pytest.mark.slow
 def test_real_runs_have_sparse_behaviours(real_tables):
     llm = real_tables["llm"]
     assert (llm["messages_sent"] == 0).mean() > 0.4 and llm["messages_sent"].max() > 0
@@ -189,6 +192,7 @@ def test_real_runs_have_sparse_behaviours(real_tables):
     assert sum("belief_change" in label for label in labels) >= 4
 
 
+@pytest.mark.slow
 def test_real_runs_with_permuted_traits_hold_the_false_alarm_rate(real_tables):
     rng = np.random.default_rng(7)
     rates = {

@@ -12,7 +12,7 @@ import socialsim.scenarios.donor_game.scenario  # noqa: F401 - registers the sce
 from socialsim.analysis.report import write_report
 from socialsim.core.rundata import load_run
 from socialsim.scenarios.donor_game import measures as dg
-from socialsim.simulation.log import read_events
+from socialsim.simulation.log import flatten_events, read_events
 
 from .tables import frame
 
@@ -173,9 +173,10 @@ def donor_run(tmp_path_factory):
     return ss.run(cfg, out=out / "run")
 
 
+@pytest.mark.slow
 def test_the_measure_reads_the_run_back_the_same_way(donor_run):
     from_disk = dg.donor_game_summary(load_run(donor_run.dir).events)
-    from_log = dg.donor_game_summary(read_events(donor_run.dir / "events.jsonl"))
+    from_log = dg.donor_game_summary(flatten_events(read_events(donor_run.dir / "events.jsonl")))
     assert from_disk == from_log
     assert donor_run.summary["measures"]["donor_game"]["answers"] == from_log["answers"]
     assert from_log["answers"]["asked"] == 4 * 6
@@ -183,6 +184,7 @@ def test_the_measure_reads_the_run_back_the_same_way(donor_run):
     assert "donor_game.by_generation.2.donation_share" in flat
 
 
+@pytest.mark.slow
 def test_runs_without_donor_rounds_have_no_donor_measure(tmp_path):
     cfg = ss.ExperimentConfig.from_dict(
         {"name": "plain", "steps": 1, "population": {"size": 5}, "network": {"kind": "ring"},
@@ -191,6 +193,7 @@ def test_runs_without_donor_rounds_have_no_donor_measure(tmp_path):
     assert "donor_game" not in ss.run(cfg).summary["measures"]
 
 
+@pytest.mark.slow
 def test_report_draws_the_headline_figures_and_tables(donor_run):
     write_report(donor_run.dir)
     figures = {p.stem for p in (donor_run.dir / "figures").glob("*.png")}

@@ -1,6 +1,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from socialsim.analysis import io, summarize
 
@@ -34,11 +35,21 @@ def test_events_with_cut_off_line_and_type_changes_still_read(tmp_path):
     assert table["payload.answer"].tolist() == ["yes", 3]
 
 
-def test_payload_reads_both_shapes():
-    raw = pd.DataFrame({"kind": ["x"], "payload": [{"a": 1}]})
-    flat = pd.DataFrame({"kind": ["x"], "payload.a": [1]})
-    assert io.payload(raw, "a").tolist() == [1] == io.payload(flat, "a").tolist()
-    assert io.payload(raw, "b").tolist() == [None]
+def test_payload_reads_one_column_of_the_events_table():
+    flat = pd.DataFrame({"kind": ["x", "y"], "payload.a": [1, None]})
+    assert io.payload(flat, "a").tolist()[0] == 1
+    assert io.payload(flat, "b").isna().all()  # a key no event carries
+    assert io.payload(flat, "b", default="none").tolist() == ["none", "none"]
+    with pytest.raises(TypeError, match="flat_events"):  # a payload dict per row is refused
+        io.payload(pd.DataFrame({"kind": ["x"], "payload": [{"a": 1}]}), "a")
+
+
+def test_the_log_reads_to_lists_not_arrays(tmp_path):
+    rows = [ev("message", 0, 0, None, "c1", id="m1", text="t", recipients=[1, 2], claims=["c1"])]
+    dump_jsonl(tmp_path / "events.jsonl", rows)
+    table = io.read_events_table(tmp_path / "events.jsonl")
+    assert table["payload.recipients"].tolist() == [[1, 2]]
+    assert type(table["payload.claims"].iloc[0]) is list
 
 
 def test_as_list_decodes_flattened_lists():
@@ -96,6 +107,7 @@ def test_flat_metrics_are_dotted_measure_keys():
     }
 
 
+@pytest.mark.slow
 def test_analyze_dir_rewrites_summary_and_keeps_scenario_facts(run_dir):
     facts = {"kind": "misinformation", "arm": "treatment", "attackers": [0]}
     (run_dir / "summary.json").write_text(json.dumps({"scenario": facts}))

@@ -154,6 +154,7 @@ def tiny_run(tmp_path_factory):
     return ss.run(cfg, out=root / "r")
 
 
+@pytest.mark.slow
 def test_the_registered_measure_matches_counts_made_from_the_log(tiny_run):
     run = load_run(tiny_run.path)
     rows = manipulation.manipulation_choices(run.events)
@@ -172,6 +173,7 @@ def test_the_registered_measure_matches_counts_made_from_the_log(tiny_run):
     assert ratio == pytest.approx(a * d / (b * c))
 
 
+@pytest.mark.slow
 def test_the_report_draws_the_headline_figures(tiny_run):
     write_report(tiny_run.path)
     figures = tiny_run.path / "figures"

@@ -81,6 +81,7 @@ def strict_arms(tmp_path_factory):
     return ss.run(cfg, out=tmp / "arms")
 
 
+@pytest.mark.slow
 def test_claims_threshold_reaches_each_summary_and_its_tables(strict_arms):
     differs = False
     for arm, runs in strict_arms.runs.items():
@@ -114,6 +115,7 @@ def test_claims_threshold_reaches_the_arms_results_and_effects(strict_arms):
     assert effect["difference"] == pytest.approx(np.mean(treated) - np.mean(control))
 
 
+@pytest.mark.slow
 def test_analyze_keeps_the_configured_threshold(strict_arms):
     from socialsim.cli import app
 
@@ -150,6 +152,7 @@ def seen_params():
             MEASURES.add(entry.name, entry.obj, entry.params)
 
 
+@pytest.mark.slow
 def test_every_parameterised_measure_gets_the_configured_params(tmp_path, seen_params):
     from socialsim.cli import app
 

@@ -12,7 +12,7 @@ import socialsim.scenarios.negotiation.scenario  # noqa: F401 - registers the sc
 from socialsim.analysis.measures import compute_measures
 from socialsim.core.rundata import RunData, load_run
 from socialsim.scenarios.negotiation import measures as neg
-from socialsim.simulation.log import read_events
+from socialsim.simulation.log import flatten_events, read_events
 
 from .tables import action, frame
 
@@ -136,6 +136,7 @@ def test_no_negotiation_no_measure():
     assert "negotiation" not in compute_measures(run)
 
 
+@pytest.mark.slow
 def test_raw_and_flat_event_tables_give_the_same_summary(tmp_path):
     cfg = ss.ExperimentConfig.from_dict(
         {
@@ -152,7 +153,7 @@ def test_raw_and_flat_event_tables_give_the_same_summary(tmp_path):
         }
     )  # fmt: skip
     run = ss.run(cfg)
-    raw = neg.negotiation_summary(read_events(run.dir / "events.jsonl"), bins=5)
+    raw = neg.negotiation_summary(flatten_events(read_events(run.dir / "events.jsonl")), bins=5)
     flat = neg.negotiation_summary(load_run(run.dir).events, bins=5)
     assert raw == flat == run.summary["measures"]["negotiation"]
     assert "seller_share_mean" in flat["surplus"]["overall"]

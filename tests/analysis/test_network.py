@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from socialsim.analysis import network
+from socialsim.core.network import Network
 
 
 def test_friendship_paradox_on_star():
@@ -80,7 +81,11 @@ def _random_graphs():
     return out
 
 
-@pytest.mark.parametrize("graph", _random_graphs(), ids=lambda g: f"n{len(g)}")
+@pytest.mark.parametrize(
+    "graph",
+    [pytest.param(g, marks=pytest.mark.slow) if len(g) >= 200 else g for g in _random_graphs()],
+    ids=lambda g: f"n{len(g)}",
+)
 def test_measures_equal_networkx(graph):
     und = graph.to_undirected() if graph.is_directed() else graph
     got = network.clustering(graph)
@@ -139,7 +144,7 @@ def test_homophily_from_arrays_and_node_table():
     graph = _random_graphs()[1]
     table = pd.DataFrame([graph.nodes[v] for v in range(len(graph))])
     src, dst = np.array(list(graph.edges())).T
-    arrays = network.GraphArrays(len(graph), src, dst, attributes=table)
+    arrays = Network(len(graph), src, dst, attributes=table)
     assert network.homophily(arrays) == pytest.approx(network.homophily(graph))
     assert set(network.homophily(arrays)) == {"group", "level", "score"}
 

@@ -21,6 +21,8 @@ from socialsim.scenarios.network_growth.measures import (
     reciprocity,
 )
 
+from .tables import frame
+
 
 def action(step, agent, type_, target=None, **more):
     return {"step": step, "kind": "action", "agent": agent, "target": target,
@@ -34,7 +36,7 @@ def five_agent_log() -> pd.DataFrame:
     rows += [action(0, 4, "follow_choice", status="failed", by="llm")]
     rows += [action(0, a, "follow", t) for a, t in [(0, 1), (0, 2), (1, 2), (2, 0), (3, 2), (4, 3)]]
     rows += [action(1, 4, "follow", 2), action(2, 4, "unfollow", 3)]
-    return pd.DataFrame(rows)
+    return frame(rows)
 
 
 PERSONAS = pd.DataFrame({"agent": range(5), "political_leaning": ["L", "L", "R", "R", "L"]})
@@ -91,7 +93,7 @@ def test_summary_is_empty_without_growth_events():
 def test_series_keeps_at_most_max_points_steps():
     rows = [action(s, s, "joined") for s in range(100)]
     rows += [action(s, s, "follow", 0) for s in range(1, 100)]
-    series = growth_series(pd.DataFrame(rows), 100, max_points=7)
+    series = growth_series(frame(rows), 100, max_points=7)
     assert len(series) == 7 and series["step"].iloc[0] == 0 and series["step"].iloc[-1] == 99
     assert series["edges"].tolist() == series["step"].tolist()
 

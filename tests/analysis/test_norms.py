@@ -160,9 +160,10 @@ def test_judgements_of_the_baseline_are_all_correct(spread):
         assert js["accuracy_norm_following"] == cell(following, following, following)
 
 
+@pytest.mark.slow
 def test_every_table_shape_gives_the_same_summary(spread):
     run, data, out = spread
-    raw = read_events(run.dir / "events.jsonl")
+    raw = flatten_events(read_events(run.dir / "events.jsonl"))  # the lines, converted
     assert norms.norms_summary(raw, data.graph) == out
     assert norms.norms_summary(flatten_events(raw), data.graph) == out  # dicts as JSON text
     assert norms.norms_summary(raw.iloc[0:0]) == {}
@@ -189,6 +190,7 @@ def two_cliques(path) -> None:
     path.write_text("\n".join(f"{a} {b}" for a, b in [*edges, (3, 4)]) + "\n")
 
 
+@pytest.mark.slow
 def test_violations_cluster_next_to_the_violators(tmp_path):
     # two 4-cliques joined by the edge 3-4; violators 0 and 1; everyone else pressured.
     # agent 2 sees 2 of 3 violating at step 2 and conforms; agent 3 sees 2 of 4 (not a

@@ -135,8 +135,8 @@ def test_authority_outcome_shares_over_answered_items():
     assert out["shares"]["sycophantic_agreement"] == pytest.approx(0.2)
 
 
-def test_authority_outcomes_listed_match_the_classifier():
-    assert set(persuasion.AUTHORITY_OUTCOMES) == set(OUTCOMES)
+def test_authority_outcomes_listed_are_the_classifiers_own():
+    assert persuasion.AUTHORITY_OUTCOMES is OUTCOMES  # one vocabulary, not a copy
 
 
 def test_authority_with_every_answer_failed_has_no_shares():

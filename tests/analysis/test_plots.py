@@ -5,6 +5,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from socialsim.analysis import plots
+from socialsim.scenarios.collaboration.plots import gap_matrix
+from socialsim.scenarios.norms.plots import adherence_bars
 
 
 def test_every_plot_returns_a_figure_and_keeps_the_backend(tmp_path):
@@ -25,8 +27,8 @@ def test_every_plot_returns_a_figure_and_keeps_the_backend(tmp_path):
         plots.network_credence(nx.path_graph(3), wide, steps=[0, 1]),
         plots.cascade_tree(tree),
         plots.stance_distributions([0.1, 0.2], [0.8, 0.9]),
-        plots.adherence_bars(table, "culture"),
-        plots.gap_matrix(matrix),
+        adherence_bars(table, "culture"),
+        gap_matrix(matrix),
         plots.sweep_plot(results, "k", "m"),
         plots.sweep_plot(results.assign(k=["a", "a", "b", "b"]), "k", "m"),
         plots.adoption_curves(pd.DataFrame()),

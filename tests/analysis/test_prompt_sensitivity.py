@@ -23,8 +23,8 @@ from socialsim.analysis.summarize import analyze_dir
 from socialsim.analysis.wording_flips import agent_outcomes, flip_rates
 from socialsim.core.errors import ConfigError
 from socialsim.core.rundata import RunData
-from socialsim.llm.types import CallRecord, LLMResult
 from socialsim.simulation.log import InteractionLog
+from socialsim.testing import ScriptedClient
 
 from .tables import ev, frame
 
@@ -250,6 +250,7 @@ def _flag_rate(pool, seeds, draws, shift=0.0, headline=None, seed=0) -> float:
     return flags / draws
 
 
+@pytest.mark.slow
 def test_the_flag_keeps_its_false_alarm_rate_when_wording_has_no_effect(rule_pool):
     assert rule_pool[:, 0].std() > 0.05  # the seeds do vary
     for seeds, draws in ((2, 200), (3, 120)):
@@ -314,9 +315,12 @@ def _write_run(folder: Path, final: dict[int, float], answers: dict[int, str]) -
     run.agents.to_csv(folder / "agents.csv", index=False)
     log = InteractionLog(folder / "events.jsonl", run="r")
     for _, e in run.events.iterrows():
-        log.emit(
-            e["kind"], step=e["step"], agent=e["agent"], claim=e["claim"], payload=e["payload"]
-        )
+        payload = {
+            k[len("payload.") :]: v
+            for k, v in e.items()
+            if k.startswith("payload.") and v is not None and not (isinstance(v, float) and v != v)
+        }
+        log.emit(e["kind"], step=e["step"], agent=e["agent"], claim=e["claim"], payload=payload)
     log.close()
     (folder / "config.yaml").write_text("seed: 1\n", encoding="utf-8")
 
@@ -406,27 +410,15 @@ def test_a_sweep_over_something_else_gets_a_summary_without_the_section(tmp_path
 
 
 # --- end to end: the example, with a scripted model ---------------------------------------------
-class WordingClient:
-    """Answers offline; how sure agents are depends only on the prompt's wording."""
+#: How sure agents are depends only on the prompt's wording (the template id).
+SURE = {"talk_v1": 0.9, "talk_v1_p1": 0.1, "talk_v1_p2": 0.8, "talk_v1_p3": 0.2}
 
-    SURE = {"talk_v1": 0.9, "talk_v1_p1": 0.1, "talk_v1_p2": 0.8, "talk_v1_p3": 0.2}
 
-    def run(self, requests):
-        out = []
-        for r in requests:
-            props = r.schema.model_json_schema()["properties"]
-            if "credence" in props:  # the compact answer of the talk_v1 family
-                data = {"credence": self.SURE[r.tag], "message": "Have you heard?", "to": "all"}
-            else:  # a probe: one letter
-                data = {"answer": "A"}
-            record = CallRecord(model="scripted", route="scripted", tag=r.tag)
-            out.append(
-                LLMResult(text=json.dumps(data), record=record, value=r.schema.model_validate(data))
-            )
-        return out
-
-    def close(self):
-        """Nothing to release."""
+def wording_answer(r):
+    """The compact answer of the talk_v1 family from SURE; a probe: always 'A'."""
+    if "credence" in r.schema.model_json_schema()["properties"]:
+        return {"credence": SURE[r.tag], "message": "Have you heard?", "to": "all"}
+    return {"answer": "A"}
 
 
 def _example(tmp_path: Path, **sweep) -> ss.ExperimentConfig:
@@ -434,10 +426,11 @@ def _example(tmp_path: Path, **sweep) -> ss.ExperimentConfig:
     return cfg.with_overrides({"sweep": sweep}) if sweep else cfg
 
 
+@pytest.mark.slow
 def test_the_example_sweeps_four_wordings_and_flags_a_wording_effect(tmp_path, monkeypatch):
     from socialsim.simulation import policies
 
-    monkeypatch.setattr(policies, "_make_client", lambda llm: WordingClient())
+    monkeypatch.setattr(policies, "_make_client", lambda llm: ScriptedClient(wording_answer))
     cfg = _example(tmp_path).with_overrides({"control": False})  # plain cells: half the runs
     assert len(cfg.sweep["seed"]) == 3  # three seeds per wording give the test its power
     table = ss.sweep(cfg, out=tmp_path / "sweep", executor="serial")

@@ -240,6 +240,7 @@ POLICIES = ["degroot", "voter", "independent_cascade", "linear_threshold", "deff
     threshold=st.sampled_from([0.3, 0.5, 0.7]),
     kind=st.sampled_from(["erdos_renyi", "barabasi_albert", "ring", "complete"]),
 )
+@pytest.mark.slow
 def test_adoption_share_equals_agents_table(tmp_path, policy, size, steps, seed, threshold, kind):
     params = {"erdos_renyi": {"p": 0.3}, "barabasi_albert": {"m": 1}}.get(kind, {})
     cfg = ExperimentConfig.from_dict(

@@ -2,8 +2,10 @@ import json
 import re
 
 import pandas as pd
+import pytest
 
 from socialsim.analysis import report
+from socialsim.scenarios.norms import measures as norms
 
 from .tables import action, scenario_events, spread_events, write_run_dir
 
@@ -117,6 +119,7 @@ def test_sections_come_in_order_and_findings_lead_with_the_headline(tmp_path):
     assert page.count("data:image/png;base64,") >= 4
 
 
+@pytest.mark.slow
 def test_measures_and_facts_are_collapsed(tmp_path):
     root = _attacker_run(tmp_path)
     page = report.write_report(root, summary=_summary()).read_text(encoding="utf-8")
@@ -129,6 +132,7 @@ def test_measures_and_facts_are_collapsed(tmp_path):
     assert "<summary>Configuration</summary>" in measures
 
 
+@pytest.mark.slow
 def test_data_quality_panel(tmp_path):
     root = _attacker_run(tmp_path)
     page = report.write_report(root, summary=_summary()).read_text(encoding="utf-8")
@@ -141,6 +145,7 @@ def test_data_quality_panel(tmp_path):
     assert (root / "figures" / "data_quality.png").is_file()
 
 
+@pytest.mark.slow
 def test_rule_run_has_no_call_figure(tmp_path):
     root = write_run_dir(tmp_path / "run")
     quality = {"calls": 0, "cached": 0, "repaired": 0, "unusable": 0, "by_step": []}
@@ -149,6 +154,7 @@ def test_rule_run_has_no_call_figure(tmp_path):
     assert "fig-data_quality" not in page
 
 
+@pytest.mark.slow
 def test_long_by_step_table_is_capped(tmp_path):
     root = write_run_dir(tmp_path / "run")
     by_step = [
@@ -160,6 +166,7 @@ def test_long_by_step_table_is_capped(tmp_path):
     assert "<tr><td>499</td>" in page  # the last step is kept
 
 
+@pytest.mark.slow
 def test_missing_and_empty_sections_do_not_fail(tmp_path):
     root = write_run_dir(tmp_path / "run")
     for summary in (
@@ -173,6 +180,7 @@ def test_missing_and_empty_sections_do_not_fail(tmp_path):
     assert "n/a" in page or "0.667" not in page
 
 
+@pytest.mark.slow
 def test_headline_without_value_or_effect(tmp_path):
     root = write_run_dir(tmp_path / "run")
     summary = {
@@ -207,6 +215,7 @@ def test_older_summary_layout_is_read(tmp_path):
     assert "Model calls (older summary layout)" in page and "<td>errors</td><td>1</td>" in page
 
 
+@pytest.mark.slow
 def test_report_with_scenario_sections(tmp_path):
     root = write_run_dir(tmp_path / "run", rows=scenario_events())
     page = report.write_report(root, summary={}).read_text(encoding="utf-8")
@@ -225,7 +234,7 @@ def test_a_failing_part_is_named_not_fatal(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise KeyError("label")
 
-    monkeypatch.setattr(report.norms, "norm_choices", broken)
+    monkeypatch.setattr(norms, "norm_choices", broken)
     page = report.write_report(root, summary={}).read_text(encoding="utf-8")
     assert "norm figures: not drawn (KeyError: &#x27;label&#x27;)" in page
     # the other parts are still drawn
@@ -233,6 +242,7 @@ def test_a_failing_part_is_named_not_fatal(tmp_path, monkeypatch):
     assert 'id="fig-adherence"' not in page
 
 
+@pytest.mark.slow
 def test_figures_past_the_budget_are_linked(tmp_path, monkeypatch):
     root = write_run_dir(tmp_path / "run")
     full = report.write_report(root, summary={}).read_text(encoding="utf-8")

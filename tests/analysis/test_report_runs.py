@@ -63,6 +63,7 @@ def test_run_report_leads_with_the_benign_share_it_draws(one_run):
     assert len(page.encode()) < 2_000_000
 
 
+@pytest.mark.slow
 def test_arms_report_compares_the_arms_and_links_the_replicates(arms):
     page = (arms.dir / "report.html").read_text(encoding="utf-8")
     effect = arms.summary["effects"][0]
@@ -87,6 +88,7 @@ def _finding(page, label):
     return page[start : page.index("</section>", start)]
 
 
+@pytest.mark.slow
 def test_run_report_shows_the_claim_the_design_and_the_probe_figure(one_run, monkeypatch):
     from socialsim.analysis import report
 
@@ -133,6 +135,7 @@ def test_arms_pages_state_the_design_and_the_claim(arms):
     assert f"&ldquo;{STATEMENTS[0]}&rdquo;" in sub
 
 
+@pytest.mark.slow
 def test_one_replicate_arms_page_shows_no_interval(tmp_path):
     arms = ss.run(_cfg(tmp_path, replicates=1, control=True), out=tmp_path / "arms1")
     page = (arms.dir / "report.html").read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pytest
 
 from socialsim.analysis import report
 from socialsim.core.rundata import RunData
@@ -48,6 +49,7 @@ def _record(root, n_agents, n_steps, graph=None, claims=("c1",)):
     )
 
 
+@pytest.mark.slow
 def test_a_large_network_is_drawn_as_a_seeded_sample(tmp_path):
     n = 100_000
     data = _record(tmp_path, n, 2, graph=nx.cycle_graph(n))
@@ -58,6 +60,7 @@ def test_a_large_network_is_drawn_as_a_seeded_sample(tmp_path):
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 ..." in page
 
 
+@pytest.mark.slow
 def test_long_runs_many_claims_and_many_measures_stay_under_the_budget(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "MAX_CLAIMS", 2)
     steps = 800

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 import socialsim as ss
@@ -31,6 +32,7 @@ def _cfg(tmp_path, threshold: float) -> ss.ExperimentConfig:
     )
 
 
+@pytest.mark.slow
 def test_run_and_arms_reports_draw_adoption_at_the_configured_threshold(tmp_path):
     arms = ss.run(_cfg(tmp_path, 0.8), out=tmp_path / "arms")
     run_page = (arms.dir / "treatment" / "s3" / "report.html").read_text(encoding="utf-8")

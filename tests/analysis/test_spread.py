@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from socialsim.analysis import io, measures, spread
-from socialsim.simulation.log import flatten_events
+from socialsim.analysis import measures, spread
+from socialsim.core import rundata
 
 from .tables import ev, frame, spread_events
 
@@ -14,18 +14,14 @@ from .tables import ev, frame, spread_events
 # step 0..3 (agents table): 0: .9 .9 .9 .9, 1: .2 .8 .8 .8, 2: .1 .1 .7 .7, 3: .0 .0 .0 .3
 
 
-@pytest.fixture(params=["raw", "flat"])
-def events(request):
-    table = frame(spread_events())
-    return table if request.param == "raw" else flatten_events(table)
+@pytest.fixture
+def events():
+    return frame(spread_events())
 
 
-@pytest.fixture(params=["raw", "flat"])
-def run(request, run_dir):
-    data = io.load_run(run_dir)
-    if request.param == "raw":
-        data.events = frame(spread_events())
-    return data
+@pytest.fixture
+def run(run_dir):
+    return rundata.load_run(run_dir)
 
 
 def test_adoption_curve_on_five_row_agents_table():
@@ -106,7 +102,7 @@ def test_conversion_with_unexposed_agents():
          "credence": [0.9, 0.1, 0.6, 0.2]}
     )  # fmt: skip
     events = frame([ev("message", 0, 9, 0, "c1", recipients=[0, 1], claims=["c1"])])
-    out = spread.exposure_adoption(io.RunData(events=events, agents=agents), "c1")
+    out = spread.exposure_adoption(rundata.RunData(events=events, agents=agents), "c1")
     assert out["conversion_rate"] == 0.5  # exposed {0, 1}, adopted {0}
     assert out["adoption_rate_unexposed"] == 0.5  # unexposed {2, 3}, adopted {2}
 
@@ -140,7 +136,7 @@ def test_persistence_reports_probes_per_distance_never_pooled(run):
 
 
 def test_persistence_without_removal_reports_none():
-    data = io.RunData(events=frame([ev("probe", 0, 1, None, "c1", manipulated=True)]))
+    data = rundata.RunData(events=frame([ev("probe", 0, 1, None, "c1", manipulated=True)]))
     assert spread.persistence(data, "c1") == {"removal_step": None}
 
 
@@ -195,8 +191,8 @@ def test_final_disagreement_and_bimodality_leave_removed_agents_out():
         columns=["step", "agent", "claim", "credence"],
     )
     events = frame([ev("action", 1, 0, None, None, type="removed", role="attacker")])
-    data = io.RunData(events=events, agents=agents, graph=nx.path_graph(6))
-    m = measures.claim_measures(data, "c1", io.populations(data))
+    data = rundata.RunData(events=events, agents=agents, graph=nx.path_graph(6))
+    m = measures.claim_measures(data, "c1", rundata.populations(data))
     left = steps[1][1:]
     assert m["disagreement_final"] == pytest.approx(np.mean(np.abs(np.diff(left))))
     assert m["bimodality_final"] == pytest.approx(spread.bimodality_coefficient(left))
@@ -217,11 +213,11 @@ def test_failed_probes_are_counted_not_scored():
         ev("probe", 1, 1, None, "c1", distance="direct", status="failed", answer=None,
            correct=None, manipulated=None, credence=0.9, error="invalid JSON"),
     ]  # fmt: skip
-    for table in (frame(rows), flatten_events(frame(rows))):
-        out = spread.probe_accuracy(table, "c1")
-        assert out[["asked", "answered", "failed"]].iloc[0].tolist() == [2, 1, 1]
-        assert out["accuracy"].iloc[0] == 1.0 and out["manipulated_share"].iloc[0] == 0.0
-        assert spread.credence_probe_gap(table, "c1")["n"] == 1
+    table = frame(rows)
+    out = spread.probe_accuracy(table, "c1")
+    assert out[["asked", "answered", "failed"]].iloc[0].tolist() == [2, 1, 1]
+    assert out["accuracy"].iloc[0] == 1.0 and out["manipulated_share"].iloc[0] == 0.0
+    assert spread.credence_probe_gap(table, "c1")["n"] == 1
 
 
 def test_credence_probe_gap(events):

@@ -1,12 +1,16 @@
+"""The dashboard's pages in solara's test renderer: controls, stepping, replay."""
+
 import time
 
-import ipyvue
-import ipyvuetify as v
-import ipywidgets
 import pytest
-import solara
 
-from socialsim.dashboard.target import ENV_VAR, Target
+# The page needs the dashboard extra; without it these tests skip rather than fail to collect.
+solara = pytest.importorskip("solara")
+ipyvue = pytest.importorskip("ipyvue")
+v = pytest.importorskip("ipyvuetify")
+ipywidgets = pytest.importorskip("ipywidgets")
+
+from socialsim.dashboard.target import ENV_VAR, Target  # noqa: E402
 
 PLAY, PAUSE = "▶", "❚❚"
 

@@ -7,6 +7,10 @@ import pytest
 
 from tests.dashboard.browser import chromium, free_port, rendered, wait_for_http
 
+pytest.importorskip("solara")  # the dashboard extra serves the page
+# checked before the server starts, so a machine without a browser skips at once
+pytestmark = pytest.mark.skipif(chromium() is None, reason="chromium is not on PATH")
+
 
 @pytest.fixture
 def server(config_path):
@@ -39,8 +43,6 @@ def _stop(process: subprocess.Popen) -> str:
 
 
 def test_dashboard_page_shows_the_network_and_the_adoption_curve(server):
-    if chromium() is None:
-        pytest.skip("chromium is not on PATH")
     url, stop = server
     dom, resources = rendered(url, "Adoption over time", timeout=120)
     assert "Adoption over time" in dom

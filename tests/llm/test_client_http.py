@@ -224,16 +224,15 @@ def test_map_builds_no_more_than_a_window_ahead_of_the_answers(stub):
     """Building is spread over the batch: item i is built only once all but a window of
     the earlier calls ended (window = concurrency + max(8, concurrency // 4) = 12 here)."""
     stub.delay = 0.02
-    stub.behaviour = lambda body, n: (200, "ok")
-    handled: list[int] = []
+    answered: list[int] = []  # calls the stub has answered (the client reads them after)
+    stub.behaviour = lambda body, n: (answered.append(n), (200, "ok"))[1]
     ended_before_build: dict[int, int] = {}
 
     def build(i: int) -> LLMRequest:
-        ended_before_build[i] = len(handled)
+        ended_before_build[i] = len(answered)
         return ask(f"item {i}")
 
     def handle(i: int, result) -> str:
-        handled.append(i)
         return result.text
 
     with make_client(stub, concurrency=4) as client:
@@ -379,17 +378,24 @@ def test_the_call_timeout_bounds_every_attempt_together(stub):
 def test_answers_are_cached_while_later_calls_still_wait(stub, tmp_path):
     from socialsim.llm.cache import ResponseCache
 
-    stub.behaviour = lambda body, n: (200, GOOD)
-    stub.delay_of = lambda body: 0.0 if body["messages"][0]["content"] != "slow" else 1.0
     seen: list[int] = []
 
-    def handle(req, res):
-        if req.messages[0]["content"] == "slow":  # the fast answers are committed by now
+    def reply(body, n):
+        if body["messages"][0]["content"] == "slow":  # answered last: the others are committed
             cache = ResponseCache(tmp_path / "c.sqlite")
             seen.append(len(cache))
             cache.close()
-        return res
+        return 200, GOOD
 
+    stub.behaviour = reply
+    stub.delay_of = lambda body: 0.0 if body["messages"][0]["content"] != "slow" else 1.0
     with make_client(stub, tmp_path, cache=True) as client:
-        client.map([ask("a", seed=1), ask("b", seed=2), ask("slow", seed=3)], lambda r: r, handle)
-    assert seen == [2]
+        client.map(
+            [ask("a", seed=1), ask("b", seed=2), ask("slow", seed=3)],
+            lambda r: r,
+            lambda r, res: res,
+        )
+        cache = ResponseCache(tmp_path / "c.sqlite")  # every answer committed once map returns
+        seen.append(len(cache))
+        cache.close()
+    assert seen == [2, 3]

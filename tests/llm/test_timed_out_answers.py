@@ -10,6 +10,7 @@ import yaml
 
 from socialsim.agents.policies.llm import request_seed
 from socialsim.analysis.summarize import data_quality, flat_metrics
+from socialsim.core.event_tables import event_records
 from tests.cli_in_process import run_cli
 from tests.llm.fault_stub import FaultStub
 
@@ -24,7 +25,7 @@ def _calls(*errors: str | None) -> pd.DataFrame:
     rows = [
         {"step": 1, "kind": "llm_call", "payload": {"cached": False, "error": e}} for e in errors
     ]
-    return pd.DataFrame(rows)
+    return event_records(rows)
 
 
 def test_data_quality_counts_timed_out_calls_by_the_setting_that_cut_them():

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-from types import SimpleNamespace
 
-import networkx as nx
-import numpy as np
 import pytest
 
 import socialsim as ss
@@ -15,8 +12,8 @@ from socialsim.core.rundata import load_run
 from socialsim.scenarios.collaboration.measures import collaboration_summary
 from socialsim.scenarios.collaboration.scenario import CollaborationScenario, final_path
 from socialsim.simulation.log import read_events
-from socialsim.simulation.queries import Answer
 from socialsim.simulation.world import create_scenario
+from socialsim.testing import StandInModel
 
 
 def config(tmp_path, steps=2, size=8, **params):
@@ -90,48 +87,8 @@ def test_pairs_come_from_graph_edges(tmp_path):
         assert (a - b) % n in (1, n - 1)  # ring neighbours
 
 
-class FakeModel:
-    """The SocialModel API subset the scenario uses; every agent is 'LLM' but answers by fallback."""
-
-    def __init__(self, models: list[str]):
-        self.cfg = ss.ExperimentConfig()
-        self.graph = nx.path_graph(len(models))
-        self.rng = np.random.default_rng(0)
-        self.step_index = 1
-        self._agents = [
-            SimpleNamespace(id=i, model_string=m, persona=SimpleNamespace(name=f"agent{i}"))
-            for i, m in enumerate(models)
-        ]
-        self.batches: list[list] = []
-        self.sent: list[tuple[int, int, str]] = []
-        self.events: list[dict] = []
-
-    @property
-    def n_agents(self):
-        return len(self._agents)
-
-    def agent(self, i):
-        return self._agents[i]
-
-    def is_llm(self, i):
-        return True
-
-    def is_present(self, i):
-        return True
-
-    def ask(self, questions):
-        self.batches.append(list(questions))
-        return [Answer(q, q.fallback()) for q in questions]
-
-    def send(self, sender, text, to, channel=None, **kw):
-        self.sent.append((sender, to, channel))
-
-    def emit(self, kind, agent=None, target=None, claim=None, payload=None):
-        self.events.append({"kind": kind, "agent": agent, "target": target, "payload": payload})
-
-
 def test_relay_stronger_agent_writes_the_first_k_turns_then_hands_off():
-    model = FakeModel(["big", "small"])
+    model = StandInModel(["big", "small"])
     scenario = CollaborationScenario(
         {
             "conditions": ["relay"],
@@ -158,7 +115,7 @@ def test_relay_stronger_agent_writes_the_first_k_turns_then_hands_off():
 
 
 def test_turn_t_of_every_trial_is_one_batch():
-    model = FakeModel(["m"] * 6)
+    model = StandInModel(["m"] * 6)
     scenario = CollaborationScenario(
         {"conditions": ["solo", "pair"], "trials_per_step": 3, "max_turns": 5}
     )
@@ -171,7 +128,7 @@ def test_turn_t_of_every_trial_is_one_batch():
 
 
 def test_who_starts_stronger():
-    model = FakeModel(["weak", "strong", "weak", "strong"])
+    model = StandInModel(["weak", "strong", "weak", "strong"])
     scenario = CollaborationScenario(
         {
             "conditions": ["heterogeneous"],
@@ -193,27 +150,21 @@ def test_final_path_is_the_last_statement():
     assert final_path([(0, "hello"), (1, "I cannot see the goal")]) is None
 
 
-class FailingModel(FakeModel):
-    """FakeModel whose answers fail for the questions `fails(batch_index, question_index)` picks."""
+def failing_model(models, fails) -> StandInModel:
+    """A StandInModel whose answers fail for the questions `fails(batch, position)` picks."""
 
-    def __init__(self, models, fails):
-        super().__init__(models)
-        self.fails = fails
+    def answer(question):
+        batch = model.batches[-1]
+        position = next(k for k, q in enumerate(batch) if q is question)
+        return None if fails(len(model.batches) - 1, position) else question.fallback()
 
-    def ask(self, questions):
-        batch = len(self.batches)
-        self.batches.append(list(questions))
-        return [
-            Answer(q, None, error="HTTP 503: overloaded")
-            if self.fails(batch, k)
-            else Answer(q, q.fallback())
-            for k, q in enumerate(questions)
-        ]
+    model = StandInModel(models, answer=answer)
+    return model
 
 
 def test_a_failed_turn_stops_the_trial_and_leaves_it_ungraded():
     # turn 0 batch: 2 solo then 2 pair questions; the second solo and the first pair fail
-    model = FailingModel(["m"] * 4, lambda batch, k: batch == 0 and k in (1, 2))
+    model = failing_model(["m"] * 4, lambda batch, k: batch == 0 and k in (1, 2))
     scenario = CollaborationScenario(
         {"conditions": ["solo", "pair"], "trials_per_step": 2, "max_turns": 5}
     )

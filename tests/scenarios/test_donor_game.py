@@ -12,14 +12,14 @@ import socialsim as ss
 import socialsim.scenarios.donor_game.measures  # noqa: F401 - registers the measure
 import socialsim.scenarios.donor_game.scenario  # noqa: F401 - registers the scenario
 from socialsim.core.errors import ConfigError
-from socialsim.llm.types import CallRecord, LLMResult
 from socialsim.scenarios.donor_game.ledger import pair_agents, settle
 from socialsim.scenarios.donor_game.measures import donor_game_summary
 from socialsim.scenarios.donor_game.prompts import Donation, StrategyText, rules_text, strategy_of
 from socialsim.scenarios.donor_game.rules import GIVE, KEEP, PUNISH, Traces
-from socialsim.simulation.log import read_events
+from socialsim.simulation.log import flatten_events, read_events
 from socialsim.simulation.queries import Answer, Question
 from socialsim.simulation.world import create_scenario
+from socialsim.testing import ScriptedClient, run_scripted
 
 
 def config(tmp_path, size=8, steps=6, arm="treatment", agents=None, **params):
@@ -276,6 +276,7 @@ def test_control_arm_hides_reputation_and_keeps_the_pairings(tmp_path):
     assert runs["control"].summary["scenario"]["reputation_shown"] is False
 
 
+@pytest.mark.slow
 def test_arms_report_effects_on_the_headline_measures(tmp_path):
     cfg = config(
         tmp_path, size=10, steps=4, rounds_per_generation=2, threshold=1.0, reputation_depth=1,
@@ -290,39 +291,19 @@ def test_arms_report_effects_on_the_headline_measures(tmp_path):
     assert "donor_game.overall.donation_share" in arms.results.columns
 
 
-class ScriptedClient:
+def scripted(strategy, percent, fail=()) -> ScriptedClient:
     """Answers strategy and donation questions in order; `strategy(k)` writes the k-th strategy,
     and the donation requests whose number is in `fail` get a transport error."""
 
-    def __init__(self, strategy, percent, fail=()):
-        self.strategy, self.percent, self.fail = strategy, percent, set(fail)
-        self.requests = []
-        self.counts = {StrategyText: 0, Donation: 0}
+    def answer(request):
+        k = sum(1 for r in client.requests if r.schema is request.schema) - 1
+        if request.schema is StrategyText:
+            return {"strategy": strategy(k)}
+        assert request.schema is Donation, request.tag  # the game asks nothing else
+        return None if k in fail else {"percent": percent}
 
-    def run(self, requests):
-        out = []
-        for r in requests:
-            self.requests.append(r)
-            k = self.counts[r.schema]
-            self.counts[r.schema] += 1
-            record = CallRecord(
-                model="scripted", route="http", prompt_tokens=9, completion_tokens=3
-            )
-            if r.schema is Donation and k in self.fail:
-                record.error = "HTTP 503: overloaded"
-                out.append(LLMResult(text="", record=record, error=record.error))
-                continue
-            if r.schema is StrategyText:
-                text = json.dumps({"strategy": self.strategy(k)})
-            else:
-                text = json.dumps({"percent": self.percent})
-            out.append(
-                LLMResult(text=text, record=record, value=r.schema.model_validate_json(text))
-            )
-        return out
-
-    def close(self):
-        """Nothing to release."""
+    client = ScriptedClient(answer, route="http", prompt_tokens=9, completion_tokens=3)
+    return client
 
 
 def llm_config(tmp_path, **params):
@@ -344,8 +325,8 @@ def test_llm_answers_are_used_and_failures_are_counted_never_imputed(tmp_path):
     def strategy(k):  # the fourth strategy (agent 3's) is not a strategy
         return "ok" if k == 3 else "Give 40% to players who gave."
 
-    client = ScriptedClient(strategy, 40, fail=(0, 5, 6, 13))
-    run = ss.run(cfg, clients={cfg.agents.llm.model_dump_json(): client})
+    client = scripted(strategy, 40, fail=(0, 5, 6, 13))
+    run = run_scripted(cfg, client)
     rounds = actions(run, "donor_round")
     failed = [r for r in rounds if r["status"] == "failed"]
     answered = [r for r in rounds if r["status"] == "answered"]
@@ -353,7 +334,7 @@ def test_llm_answers_are_used_and_failures_are_counted_never_imputed(tmp_path):
     assert all(r["action"] is None and r["share"] is None and r["given"] == 0.0 for r in failed)
     assert all(r["error"] for r in failed)
     assert all(r["action"] == "give" and r["share"] == 0.4 for r in answered)
-    measures = donor_game_summary(read_events(run.dir / "events.jsonl"))
+    measures = donor_game_summary(flatten_events(read_events(run.dir / "events.jsonl")))
     assert measures["answers"] == {"asked": 16, "answered": len(answered), "failed": len(failed)}
     assert measures["overall"]["donation_share"] == pytest.approx(0.4)
     strategies = [s for s in actions(run, "donor_strategy") if s["source"] == "llm"]
@@ -367,8 +348,8 @@ def test_llm_answers_are_used_and_failures_are_counted_never_imputed(tmp_path):
 
 def test_llm_newcomers_read_the_survivors_strategies_and_reputations(tmp_path):
     cfg = llm_config(tmp_path, reputation_depth=2)
-    client = ScriptedClient(lambda k: "Give 40% to players who gave before.", 40)
-    run = ss.run(cfg, clients={cfg.agents.llm.model_dump_json(): client})
+    client = scripted(lambda k: "Give 40% to players who gave before.", 40)
+    run = run_scripted(cfg, client)
     late = [
         r for r in client.requests if r.schema is StrategyText and "Generation 2" in prompt_of(r)
     ]
@@ -382,8 +363,8 @@ def test_llm_newcomers_read_the_survivors_strategies_and_reputations(tmp_path):
 
 def test_llm_control_arm_tells_donors_nothing_about_the_recipient(tmp_path):
     cfg = llm_config(tmp_path).with_overrides({"scenario.arm": "control"})
-    client = ScriptedClient(lambda k: "Give 40% to everyone I meet.", 40)
-    ss.run(cfg, clients={cfg.agents.llm.model_dump_json(): client})
+    client = scripted(lambda k: "Give 40% to everyone I meet.", 40)
+    run_scripted(cfg, client)
     donations = [prompt_of(r) for r in client.requests if r.schema is Donation]
     assert donations and all("You know nothing about how player" in p for p in donations)
     assert not any("recently as a donor" in p or "last 3 rounds" in p for p in donations)
@@ -394,8 +375,8 @@ def test_mixed_population_rule_newcomers_inherit_from_rule_survivors(tmp_path):
     cfg = cfg.with_overrides(
         {"population.size": 8, "agents.mix": [{"policy": "degroot", "fraction": 0.5}]}
     )
-    client = ScriptedClient(lambda k: "Give 40% to players who gave before.", 40)
-    run = ss.run(cfg, clients={cfg.agents.llm.model_dump_json(): client})
+    client = scripted(lambda k: "Give 40% to players who gave before.", 40)
+    run = run_scripted(cfg, client)
     first = {s["agent"]: s for s in actions(run, "donor_standing") if s["generation"] == 1}
     assert sorted(s["source"] for s in first.values()) == ["llm"] * 4 + ["rule"] * 4
     for r in actions(run, "donor_replaced"):

@@ -11,11 +11,11 @@ import socialsim as ss
 import socialsim.scenarios.manipulation.measures  # noqa: F401 - registers the measure
 import socialsim.scenarios.manipulation.scenario  # noqa: F401 - registers the scenario
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.llm.types import CallRecord, LLMResult
 from socialsim.scenarios.manipulation.talk import Choice, baseline_side, message_error
 from socialsim.scenarios.manipulation.tasks import builtin_tasks, task_library
 from socialsim.simulation.log import read_events
 from socialsim.simulation.world import create_scenario
+from socialsim.testing import ScriptedClient
 
 needs_llama = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python"
@@ -150,10 +150,11 @@ def test_every_turn_is_a_direct_message_and_the_run_ends_after_step_one(tmp_path
 
 
 def test_same_config_and_seed_give_the_same_log(tmp_path):
-    a = ss.run(cfg(tmp_path, size=30), out=tmp_path / "a")
-    b = ss.run(cfg(tmp_path, size=30), out=tmp_path / "b")
+    a = ss.run(cfg(tmp_path, size=12), out=tmp_path / "a")
+    b = ss.run(cfg(tmp_path, size=12), out=tmp_path / "b")
     assert actions(a, "manipulation_choice") == actions(b, "manipulation_choice")
-    c = ss.run(cfg(tmp_path, size=30).with_overrides({"seed": 6}), out=tmp_path / "c")
+    assert (a.path / "events.jsonl").read_bytes() == (b.path / "events.jsonl").read_bytes()
+    c = ss.run(cfg(tmp_path, size=12).with_overrides({"seed": 6}), out=tmp_path / "c")
     assert actions(a, "manipulation_choice") != actions(c, "manipulation_choice")
 
 
@@ -178,6 +179,7 @@ def expected_harmful(credulity, weight, unaided):
     return follow, (1 - follow) * unaided
 
 
+@pytest.mark.slow
 def test_rule_baseline_harmful_share_matches_its_probability(tmp_path):
     weights = {"neutral": 0.9, "emotional_appeal": 0.7, "false_urgency": 0.5,
                "selective_facts": 0.8, "unaided_harmful": 0.3}  # fmt: skip
@@ -195,6 +197,7 @@ def test_rule_baseline_harmful_share_matches_its_probability(tmp_path):
         assert abs(k - n * p) < 4 * math.sqrt(n * p * (1 - p)), (group, k / n, p)
 
 
+@pytest.mark.slow
 def test_rule_baseline_in_control_gives_drawn_targets_the_neutral_share(tmp_path):
     config = cfg(tmp_path, size=2001, personas={"credulity": 0.5}).with_overrides(
         {"scenario.arm": "control"}
@@ -206,6 +209,7 @@ def test_rule_baseline_in_control_gives_drawn_targets_the_neutral_share(tmp_path
     assert n == 1000 and abs(sum(drawn) - n * p) < 4 * math.sqrt(n * p * (1 - p))
 
 
+@pytest.mark.slow
 def test_arms_give_an_effect_on_the_headline(tmp_path):
     config = cfg(tmp_path, size=300).with_overrides({"control": True, "replicates": 3})
     arms = ss.run(config, out=tmp_path / "arms")
@@ -223,37 +227,6 @@ def test_arms_give_an_effect_on_the_headline(tmp_path):
 DECISION = json.dumps(
     {"message": "Hello all.", "to": "all", "beliefs": {"c1": {"reason": "ok", "credence": 0.5}}}
 )
-
-
-class ScriptedClient:
-    """Answers each request with `answer(request)`: JSON text, or None for a failed call."""
-
-    def __init__(self, answer):
-        self.answer = answer
-        self.requests = []
-
-    def run(self, requests):
-        out = []
-        for r in requests:
-            self.requests.append(r)
-            text = self.answer(r)
-            record = CallRecord(
-                model="scripted", route="http", prompt_tokens=9, completion_tokens=3
-            )
-            if text is None:
-                record.error = "HTTP 503: overloaded"
-                out.append(LLMResult(text="", record=record, error=record.error))
-            else:
-                out.append(
-                    LLMResult(text=text, record=record, value=r.schema.model_validate_json(text))
-                )
-        return out
-
-    def close(self):
-        """Nothing to release."""
-
-    def tagged(self, tag):
-        return [r for r in self.requests if r.tag == tag]
 
 
 def llm_cfg(tmp_path, **params):
@@ -277,7 +250,7 @@ def scripted(fail_reply_at=None, fail_choice_at=None):
             return None if n == fail_choice_at else json.dumps({"choice": "A", "reason": "fine"})
         return DECISION
 
-    return ScriptedClient(answer)
+    return ScriptedClient(answer, prompt_tokens=9, completion_tokens=3)
 
 
 def run_llm(tmp_path, client, name="r", **params):

@@ -20,10 +20,10 @@ from socialsim.core.claims import (
     score_answer,
 )
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
 from socialsim.simulation.log import read_events
 from socialsim.simulation.model import SocialModel
 from socialsim.simulation.world import create_scenario
+from socialsim.testing import Failure, ScriptedClient, fitted, run_scripted
 
 CUSTOM = {
     "id": "moon_cheese",
@@ -302,37 +302,18 @@ def test_probe_steps_limit_when_probes_run(tmp_path):
 
 
 # --- LLM agents, offline -----------------------------------------------------------------------------
-class FakeClient:
-    """Answers every request offline: probes with the first manipulated-looking letter 'A'."""
-
-    def __init__(self):
-        self.batches = []
-
-    def run(self, requests):
-        self.batches.append([r.tag for r in requests])
-        out = []
-        for r in requests:
-            fields = r.schema.model_fields
-            data = {}
-            if "answer" in fields:
-                data["answer"] = "B"
-            if "message" in fields:
-                data.update(message="Did you hear the news?", to="all", beliefs=[])
-            record = CallRecord(model="fake", route="fake", tag=r.tag)
-            out.append(LLMResult(text="{}", record=record, value=r.schema.model_validate(data)))
-        return out
-
-    def close(self):
-        pass
+#: Probes answered 'B' (Paris for the Eiffel tower), step decisions with a plain post.
+FIELDS = {"answer": "B", "message": "Did you hear the news?", "to": "all", "beliefs": []}
 
 
 def test_llm_agents_answer_probes_in_one_batch_per_step(tmp_path):
     config = cfg(
         tmp_path, steps=2, size=8, policy="llm", attackers={"count": 1}, remove_attackers_at=2
     )
-    fake = FakeClient()
-    run = ss.run(config, clients={LLMConfig().model_dump_json(): fake})
-    probe_batches = [b for b in fake.batches if "misinfo_probe" in b]
+    fake = ScriptedClient(fitted(FIELDS))
+    run = run_scripted(config, fake)
+    batches = [[r.tag for r in b] for b in fake.batches]
+    probe_batches = [b for b in batches if "misinfo_probe" in b]
     assert [len(b) for b in probe_batches] == [8 * 3, 7 * 3]
     assert all(set(b) == {"misinfo_probe"} for b in probe_batches)
     events = read_events(run.dir / "events.jsonl")
@@ -369,22 +350,22 @@ def test_misinformation_on_the_embedded_model(tmp_path):
     assert run.agents["step"].unique().tolist() == [0, 1, 2]
 
 
-class FailingProbeClient(FakeClient):
-    """Like FakeClient, but every fourth probe answer is unusable."""
+def failing_probes() -> ScriptedClient:
+    """Answers from FIELDS, but every fourth probe of a batch is unusable."""
+    fields = fitted(FIELDS)
 
-    def run(self, requests):
-        out = super().run(requests)
-        for i, r in enumerate(requests):
-            if r.tag == "misinfo_probe" and i % 4 == 0:
-                record = CallRecord(model="fake", route="fake", tag=r.tag, error="invalid JSON")
-                out[i] = LLMResult(text="{oops", record=record, error="invalid JSON")
-        return out
+    def answer(request):
+        if request.tag == "misinfo_probe" and client.position % 4 == 0:
+            return Failure("invalid JSON", text="{oops")
+        return fields(request)
+
+    client = ScriptedClient(answer)
+    return client
 
 
 def test_failed_probe_answers_are_counted_as_failed_never_scored(tmp_path):
     config = cfg(tmp_path, steps=1, size=8, policy="llm", attackers={"count": 1})
-    fake = FailingProbeClient()
-    run = ss.run(config, clients={LLMConfig().model_dump_json(): fake})
+    run = run_scripted(config, failing_probes())
     events = read_events(run.dir / "events.jsonl")
     probes = events[events.kind == "probe"]
     failed = probes[probes.payload.map(lambda p: p["status"] == "failed")]
@@ -446,7 +427,7 @@ def test_steps_table_counts_every_call_error_and_acting_agent_of_a_step(tmp_path
     config = cfg(
         tmp_path, steps=2, size=8, policy="llm", attackers={"count": 1}, remove_attackers_at=2
     )
-    run = ss.run(config, clients={LLMConfig().model_dump_json(): FailingProbeClient()})
+    run = run_scripted(config, failing_probes())
     events = read_events(run.dir / "events.jsonl")
     steps = pd.read_csv(run.dir / "steps.csv").set_index("step")
     for step in (1, 2):
@@ -464,23 +445,24 @@ class _Stop(BaseException):
     """Stands for a kill between two steps."""
 
 
+@pytest.mark.slow
 def test_steps_table_counts_survive_a_checkpoint_resume(tmp_path, monkeypatch):
     from socialsim.experiments import checkpoint
     from socialsim.experiments.resume import resume
 
     monkeypatch.setattr(checkpoint, "COST_FACTOR", 0.0)  # a checkpoint after every step
     config = cfg(tmp_path, steps=3, size=6, policy="llm", attackers={"count": 1})
-    key = LLMConfig().model_dump_json()
-    whole = ss.run(config, out=tmp_path / "whole", clients={key: FailingProbeClient()})
+    key = config.agents.llm.model_dump_json()
+    whole = ss.run(config, out=tmp_path / "whole", clients={key: failing_probes()})
 
     def stop_after_two(model):
         if model.steps == 2:
             raise _Stop
 
     with pytest.raises(_Stop):
-        ss.run(config, out=tmp_path / "cut", clients={key: FailingProbeClient()},
+        ss.run(config, out=tmp_path / "cut", clients={key: failing_probes()},
                on_step=stop_after_two)  # fmt: skip
-    done = resume(tmp_path / "cut", clients={key: FailingProbeClient()})
+    done = resume(tmp_path / "cut", clients={key: failing_probes()})
     assert done.summary["run"]["resumed"] == {"from_checkpoint_at_step": 2}
     steps = [pd.read_csv(d / "steps.csv") for d in (whole.dir, tmp_path / "cut")]
     pd.testing.assert_frame_equal(steps[0], steps[1])

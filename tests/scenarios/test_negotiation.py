@@ -240,6 +240,7 @@ def test_same_seed_same_log_and_both_arms_draw_the_same(tmp_path):
     assert control.summary["scenario"]["reservations_public"] is True
 
 
+@pytest.mark.slow
 def test_control_arm_gives_effects_public_values_raise_agreement(tmp_path):
     top = {"control": True, "replicates": 2}
     arms = ss.run(config(tmp_path, size=30, top=top, reservation={"low": 0.1, "high": 0.6}))

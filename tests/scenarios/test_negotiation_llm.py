@@ -13,7 +13,8 @@ import socialsim.scenarios.negotiation.measures  # noqa: F401 - registers the me
 import socialsim.scenarios.negotiation.scenario  # noqa: F401 - registers the scenario
 from socialsim.core.rundata import event_table
 from socialsim.scenarios.negotiation.prompts import TAG
-from tests.simulation.test_llm_run import ANSWER, ScriptedClient
+from socialsim.testing import ScriptedClient, run_scripted
+from tests.simulation.test_llm_run import ANSWER
 
 
 def move(action: str, amount: float = 0.0) -> str:
@@ -31,35 +32,38 @@ SCRIPT = {
 }
 
 
-class Negotiators(ScriptedClient):
+def turn_of(request) -> int | None:
+    """The turn a negotiation request asks for (None: another request)."""
+    if request.tag != TAG:
+        return None
+    return int(re.search(r"This is turn (\d+) of", request.messages[-1]["content"]).group(1))
+
+
+def negotiators() -> ScriptedClient:
     """Answers negotiation turns from SCRIPT by batch position; step decisions with ANSWER."""
+    live: dict[int, list[int]] = {}  # turn -> the SCRIPT keys of the negotiations still running
+    seen: dict[int, int] = {}
 
-    def __init__(self) -> None:
-        super().__init__(self.answer)
-        self.prompts: list[tuple[int, str]] = []
-        self._live: dict[int, list[int]] = {}
-
-    def run(self, requests):
-        turns = [self._turn(r) for r in requests]
-        for t in {t for t in turns if t is not None}:  # which negotiations are still running
-            self._live[t] = [k for k in sorted(SCRIPT) if t in SCRIPT[k]][: turns.count(t)]
-        self._seen: dict[int, int] = {}
-        return super().run(requests)
-
-    @staticmethod
-    def _turn(request) -> int | None:
-        if request.tag != TAG:
-            return None
-        return int(re.search(r"This is turn (\d+) of", request.messages[-1]["content"]).group(1))
-
-    def answer(self, request):
-        turn = self._turn(request)
+    def answer(request):
+        if client.position == 0:  # a new batch
+            turns = [turn_of(r) for r in client.batches[-1]]
+            live.update({t: [k for k in sorted(SCRIPT) if t in SCRIPT[k]][: turns.count(t)]
+                         for t in set(turns) if t is not None})  # fmt: skip
+            seen.clear()
+        turn = turn_of(request)
         if turn is None:
             return ANSWER
-        k = self._seen.get(turn, 0)
-        self._seen[turn] = k + 1
-        self.prompts.append((turn, request.messages[-1]["content"]))
-        return SCRIPT[self._live[turn][k]][turn]
+        k = seen.get(turn, 0)
+        seen[turn] = k + 1
+        return SCRIPT[live[turn][k]][turn]
+
+    client = ScriptedClient(answer)
+    return client
+
+
+def turn_prompts(client: ScriptedClient) -> list[tuple[int, str]]:
+    """(turn, prompt) of every negotiation request, in order."""
+    return [(turn_of(r), r.messages[-1]["content"]) for r in client.tagged(TAG)]
 
 
 def config(tmp_path, arm="treatment", size=12):
@@ -86,8 +90,8 @@ def config(tmp_path, arm="treatment", size=12):
 
 def scripted_run(tmp_path, arm="treatment"):
     cfg = config(tmp_path, arm)
-    client = Negotiators()
-    run = ss.run(cfg, clients={cfg.agents.llm.model_dump_json(): client})
+    client = negotiators()
+    run = run_scripted(cfg, client)
     table = event_table(run.events, "action", "negotiation_outcome").set_index("negotiation")
     return run, table, client
 
@@ -152,14 +156,14 @@ def _fmt(x: float) -> str:
 def test_prompt_shows_own_reservation_value_and_the_offers_but_not_the_other_value(scripted):
     _, table, client = scripted
     deal = table.loc[1]
-    first = [p for t, p in client.prompts if t == 1]
+    first = [p for t, p in turn_prompts(client) if t == 1]
     opening = next(p for p in first if f"value is {_fmt(deal['reservation_proposer'])}" in p)
     assert "You make the first offer." in opening and "This is turn 1 of 3." in opening
     assert _fmt(deal["reservation_responder"]) not in opening
-    reply = next(p for t, p in client.prompts if t == 2 and "offered to keep 60" in p)
+    reply = next(p for t, p in turn_prompts(client) if t == 2 and "offered to keep 60" in p)
     assert f"value is {_fmt(deal['reservation_responder'])}" in reply
     assert "If you accept" in reply and "you keep 40" in reply
-    last = [p for t, p in client.prompts if t == 3]
+    last = [p for t, p in turn_prompts(client) if t == 3]
     assert len(last) == 1 and "This is the last turn" in last[0]
 
 
@@ -169,7 +173,7 @@ def test_control_arm_shows_the_other_sides_reservation_value(tmp_path):
     assert deal["public"]
     opening = next(
         p
-        for t, p in client.prompts
+        for t, p in turn_prompts(client)
         if t == 1 and f"value is {_fmt(deal['reservation_proposer'])}" in p
     )
     assert f"reservation value is {_fmt(deal['reservation_responder'])}" in opening

@@ -12,11 +12,11 @@ import socialsim as ss
 import socialsim.scenarios.network_growth.measures  # noqa: F401 - registers the measure
 import socialsim.scenarios.network_growth.scenario  # noqa: F401 - registers the scenario
 from socialsim.core.errors import ConfigError
-from socialsim.llm.types import CallRecord, LLMResult
 from socialsim.scenarios.network_growth.graph import pick_weighted, sample_ids
 from socialsim.scenarios.network_growth.measures import follow_graph, network_growth_summary
 from socialsim.simulation.log import read_events
 from socialsim.simulation.world import create_scenario
+from socialsim.testing import ScriptedClient, run_scripted
 
 
 def growth_cfg(tmp_path=None, size=60, steps=11, policy="degroot", **params):
@@ -65,7 +65,7 @@ def test_set_edges_replaces_whom_agents_hear_and_the_written_edges(tmp_path):
         assert model.neighbours(0) == [2, 3]  # 0 listens to whom it follows... in-edges
         assert model.neighbours(1) == []  # the self-loop is left out
         assert sorted(model.graph.edges()) == [(2, 0), (3, 0)]
-        assert model.network.G.number_of_edges() == 2
+        assert model.space.G.number_of_edges() == 2
         assert model.record().network.n_edges == 2
         with pytest.raises(ConfigError, match="0..3"):
             model.set_edges(np.array([[0, 4]]))
@@ -164,6 +164,7 @@ def _gap(rule: str, seed: int, n: int = 1000, m: int = 3) -> float:
     return fp["gap"]
 
 
+@pytest.mark.slow
 def test_preferential_attachment_shows_the_paradox_far_more_than_uniform():
     """Every agent follows m = 3, so mean followees' followers - mean followers = Var / mean
     of the in-degree. Uniform attachment gives a geometric in-degree (mean m, variance
@@ -227,40 +228,19 @@ def test_weighted_picks_follow_the_weights_and_samples_are_distinct():
 # --- LLM agents -----------------------------------------------------------------------------
 
 
-class ScriptedClient:
+def scripted(answer) -> ScriptedClient:
     """Answers growth questions with `answer(request)`; step decisions with a plain post."""
-
-    def __init__(self, answer):
-        self.answer = answer
-        self.tags: list[str] = []
-
-    def run(self, requests):
-        out = []
-        for r in requests:
-            self.tags.append(r.tag)
-            text = (
-                self.answer(r)
-                if r.tag.startswith("growth_")
-                else json.dumps({"message": "hi", "to": "all", "beliefs": []})
-            )
-            record = CallRecord(model="scripted", route="http", prompt_tokens=5)
-            if text is None:
-                record.error = "HTTP 503: overloaded"
-                out.append(LLMResult(text="", record=record, error=record.error))
-            else:
-                value = r.schema.model_validate_json(text)
-                out.append(LLMResult(text=text, record=record, value=value))
-        return out
-
-    def close(self):
-        """Nothing to release."""
+    post = json.dumps({"message": "hi", "to": "all", "beliefs": []})
+    return ScriptedClient(
+        lambda r: answer(r) if r.tag.startswith("growth_") else post, prompt_tokens=5
+    )
 
 
 def llm_run(tmp_path, answer, **params):
     cfg = growth_cfg(tmp_path, size=12, steps=2, policy="llm", candidates=4,
                      initial=4, joiners_per_step=4, **params)  # fmt: skip
-    client = ScriptedClient(answer)
-    return ss.run(cfg, clients={cfg.agents.llm.model_dump_json(): client}), client
+    client = scripted(answer)
+    return run_scripted(cfg, client), client
 
 
 def test_llm_answers_become_follows_and_unusable_ones_are_failed_not_imputed(tmp_path):
@@ -273,7 +253,7 @@ def test_llm_answers_become_follows_and_unusable_ones_are_failed_not_imputed(tmp
         return json.dumps({"follow": [1, 2]})
 
     run, client = llm_run(tmp_path, answer)
-    assert client.tags.count("growth_join_v1") == 12
+    assert client.tags().count("growth_join_v1") == 12
     choices = actions(run, "follow_choice").payload.tolist()
     assert len(choices) == 12 and all(c["by"] == "llm" for c in choices)
     failed = [c for c in choices if c["status"] == "failed"]
@@ -302,6 +282,7 @@ def test_llm_revisit_unfollows_by_number(tmp_path):
     assert len(actions(run, "unfollow")) == sum(len(c["unfollow"]) for c in revisits) > 0
 
 
+@pytest.mark.slow
 def test_control_arm_attaches_uniformly_without_asking_and_effects_are_computed(tmp_path):
     cfg = growth_cfg(tmp_path, size=300, steps=29, initial=10, joiners_per_step=10,
                      follows_per_join=3)  # fmt: skip

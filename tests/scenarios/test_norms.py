@@ -322,6 +322,7 @@ def test_norm_choices_end_to_end_with_violators_and_judges(tmp_path):
     assert measures["judgements"]["answers"]["answered"] == len(judgements)
 
 
+@pytest.mark.slow
 def test_violations_spread_to_pressured_agents_only(tmp_path):
     common = dict(
         frames=["transport_jp_train_phone"],

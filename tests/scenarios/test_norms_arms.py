@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import socialsim as ss
 from socialsim.analysis.stats import wilson_ci
 from socialsim.core.rundata import load_run
@@ -47,6 +49,7 @@ def actions(run, type_: str) -> list[tuple[int, int, int | None, dict]]:
     ]
 
 
+@pytest.mark.slow
 def test_control_arm_keeps_the_draws_and_removes_the_manipulation(tmp_path):
     treated = ss.run(config(tmp_path, "treatment"))
     control = ss.run(config(tmp_path, "control"))

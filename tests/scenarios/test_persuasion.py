@@ -9,7 +9,6 @@ import pytest
 
 import socialsim as ss
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
 from socialsim.scenarios.persuasion.authority import OUTCOMES, classify_outcome
 from socialsim.scenarios.persuasion.debate import CELLS, assign_conditions, make_pairs
 from socialsim.scenarios.persuasion.measures import persuasion_summary
@@ -20,8 +19,9 @@ from socialsim.scenarios.propositions import (
     proposition_library,
     toward,
 )
-from socialsim.simulation.log import read_events
+from socialsim.simulation.log import flatten_events, read_events
 from socialsim.simulation.world import create_scenario
+from socialsim.testing import ScriptedClient, fitted, run_scripted
 
 needs_llama = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python"
@@ -173,7 +173,7 @@ def test_debate_runs_every_pair_once_with_balanced_cells(tmp_path):
     roles = actions(run, "role")
     assert sorted(r["role"] for r in roles) == ["peer"] * 4 + ["persuader"] * 4
     assert not any(r["placebo"] for r in roles)
-    out = persuasion_summary(events)["debate"]
+    out = persuasion_summary(flatten_events(events))["debate"]
     assert out["answers"] == {"asked": 8, "answered": 8, "failed": 0}
     assert out["mean_shift"] == pytest.approx(sum(p["shift"] for p in pairs) / 8)
     for cell, stats in out["cells"].items():
@@ -223,7 +223,7 @@ def test_campaign_moves_the_population_toward_the_target(tmp_path):
                 credence[int(agent)] = p["new"]
         assert s["stance"] == pytest.approx(sum(credence.values()) / 13)
         assert s["agree"] == sum(c >= 0.5 for c in credence.values())
-    out = persuasion_summary(events)["campaign"]
+    out = persuasion_summary(flatten_events(events))["campaign"]
     assert out["change"] == pytest.approx(means[-1] - means[0]) and out["change"] > 0
     assert out["agree_share"][4] == pytest.approx(stances[-1]["agree"] / 13)
     assert "change" not in run.summary["scenario"]
@@ -254,7 +254,7 @@ def test_authority_classifies_every_answer_pair(tmp_path):
         )
         assert 0 <= o["after_confidence"] <= 100
     counts = Counter(o["outcome"] for o in outcomes)
-    out = persuasion_summary(raw(run))["authority"]
+    out = persuasion_summary(flatten_events(raw(run)))["authority"]
     assert out["answers"] == {"asked": 30, "answered": 30, "failed": 0}
     assert out["shares"] == pytest.approx({k: counts[k] / 30 for k in OUTCOMES})
     assert run.summary["scenario"]["questions_asked"] == 3
@@ -277,7 +277,7 @@ def test_accumulation_probes_after_every_exposure(tmp_path):
             stances = [s for _, s, _ in sorted(trail)]
             assert stances == sorted(stances)  # the baseline only drifts toward the texts' side
             assert len({side for _, _, side in trail}) == 1
-        out = persuasion_summary(raw(run))["accumulation"]
+        out = persuasion_summary(flatten_events(raw(run)))["accumulation"]
         for e in range(4):
             here = [p["stance"] for p in probes if p["exposure"] == e]
             assert out["mean_stance"][e] == pytest.approx(sum(here) / 10)
@@ -287,44 +287,19 @@ def test_accumulation_probes_after_every_exposure(tmp_path):
 
 
 # --- LLM agents, offline ---------------------------------------------------------------------------------
-class FakeClient:
-    """Answers every structured request offline, recording the tags of each batch."""
-
-    def __init__(self):
-        self.batches = []
-
-    def run(self, requests):
-        self.batches.append([r.tag for r in requests])
-        out = []
-        for r in requests:
-            fields = r.schema.model_fields
-            data = {
-                "message": "I see it differently.",
-                "to": "all",
-                "beliefs": [],
-                "agreement": 4,
-                "answer": "A",
-                "confidence": 70,
-            }
-            value = r.schema.model_validate({k: v for k, v in data.items() if k in fields})
-            out.append(
-                LLMResult(
-                    text="{}", record=CallRecord(model="fake", route="fake", tag=r.tag), value=value
-                )
-            )
-        return out
-
-    def close(self):
-        pass
+#: Every structured answer of the offline runs: the fields of each request's schema.
+FIELDS = {"message": "I see it differently.", "to": "all", "beliefs": [], "agreement": 4,
+          "answer": "A", "confidence": 70}  # fmt: skip
 
 
 def test_llm_debate_asks_each_turn_of_all_pairs_in_one_batch(tmp_path):
-    fake = FakeClient()
-    run = ss.run(
+    fake = ScriptedClient(fitted(FIELDS))
+    run = run_scripted(
         cfg(tmp_path, "debate", size=8, policy="llm", pairs={"source": "random"}, rounds=2),
-        clients={LLMConfig().model_dump_json(): fake},
+        fake,
     )
-    scenario_batches = [b for b in fake.batches if b[0].startswith("debate")]
+    batches = [[r.tag for r in b] for b in fake.batches]
+    scenario_batches = [b for b in batches if b[0].startswith("debate")]
     assert [(b[0], len(b)) for b in scenario_batches][1:] == [
         ("debate_turn", 4),
         ("debate_turn", 4),

@@ -5,6 +5,7 @@ from collections import Counter
 import socialsim as ss
 from socialsim.llm.types import LLMConfig
 from socialsim.scenarios.persuasion.measures import persuasion_summary
+from socialsim.simulation.log import flatten_events
 
 from .test_persuasion import action_agents, actions, cfg, raw
 from .test_persuasion_failures import ScriptedClient
@@ -55,8 +56,8 @@ def test_campaign_control_draws_the_same_persuaders_who_post_nothing(tmp_path):
     t, c = actions(treated, "stance"), actions(control, "stance")
     assert [s["asked"] for s in t] == [s["asked"] for s in c] == [13] * 5
     assert (
-        persuasion_summary(events)["campaign"]["change"]
-        < (persuasion_summary(raw(treated))["campaign"]["change"])
+        persuasion_summary(flatten_events(events))["campaign"]["change"]
+        < (persuasion_summary(flatten_events(raw(treated)))["campaign"]["change"])
     )
 
 
@@ -71,7 +72,7 @@ def test_debate_control_has_the_same_pairs_and_no_exchange(tmp_path):
     assert all(p["rounds"] == 0 and p["turns_asked"] == 0 for p in c)
     assert all(p["shift"] == 0 for p in c)  # the rule baseline never moves without a debate
     assert {r["placebo"] for r in actions(control, "role")} == {True}
-    assert persuasion_summary(raw(control))["debate"]["mean_shift"] == 0.0
+    assert persuasion_summary(flatten_events(raw(control)))["debate"]["mean_shift"] == 0.0
 
 
 def test_debate_control_asks_the_same_question_twice_with_nothing_between(tmp_path):
@@ -152,4 +153,4 @@ def test_accumulation_control_rule_baseline_stays_put(tmp_path):
     for agent, p in zip(action_agents(control, "stance_probe"), c, strict=True):
         trails.setdefault(agent, set()).add(p["stance"])
     assert all(len(s) == 1 for s in trails.values())
-    assert persuasion_summary(raw(control))["accumulation"]["change"] == 0.0
+    assert persuasion_summary(flatten_events(raw(control)))["accumulation"]["change"] == 0.0

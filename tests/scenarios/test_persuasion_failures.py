@@ -6,9 +6,10 @@ from collections import Counter
 import pytest
 
 import socialsim as ss
-from socialsim.llm.types import CallRecord, LLMConfig, LLMResult
 from socialsim.scenarios.persuasion.authority import classify_outcome
 from socialsim.scenarios.persuasion.measures import persuasion_summary
+from socialsim.simulation.log import flatten_events
+from socialsim.testing import Failure, ScriptedClient, fitted, run_scripted
 
 from .test_persuasion import action_agents, actions, cfg, raw
 
@@ -22,47 +23,29 @@ DEFAULTS = {
 }
 
 
-class ScriptedClient:
-    """Answers offline; the n-th request of a tag gets ``answers[tag](n)`` or fails.
+def scripted(answers=None, fail=None) -> ScriptedClient:
+    """Answers offline; the n-th request of a tag gets DEFAULTS updated by ``answers[tag](n)``.
 
     ``fail[tag]`` is k: every k-th request of that tag (n = k-1, 2k-1, ...) comes back as
-    unusable JSON. Requests and failures are counted per tag; prompts are kept.
+    unusable JSON.
     """
+    answers, fail = answers or {}, fail or {}
 
-    def __init__(self, answers=None, fail=None):
-        self.answers = answers or {}
-        self.fail = fail or {}
-        self.calls: Counter = Counter()
-        self.failed: Counter = Counter()
-        self.prompts: dict[str, list[str]] = {}
-
-    def run(self, requests):
-        return [self._answer(r) for r in requests]
-
-    def _answer(self, request):
+    def answer(request):
         tag = request.tag
-        n = self.calls[tag]
-        self.calls[tag] += 1
-        self.prompts.setdefault(tag, []).append(request.messages[-1]["content"])
-        k = self.fail.get(tag)
+        n = len(client.tagged(tag)) - 1
+        k = fail.get(tag)
         if k and (n + 1) % k == 0:
-            self.failed[tag] += 1
-            error = "structured: invalid JSON (after one repair round)"
-            record = CallRecord(model="fake", route="fake", tag=tag, error=error)
-            return LLMResult(text="not json", record=record, value=None, error=error)
-        fields = request.schema.model_fields
-        data = {**DEFAULTS, **(self.answers[tag](n) if tag in self.answers else {})}
-        value = request.schema.model_validate({k: v for k, v in data.items() if k in fields})
-        record = CallRecord(model="fake", route="fake", tag=tag)
-        return LLMResult(text=json.dumps(data), record=record, value=value)
+            return Failure("structured: invalid JSON (after one repair round)", text="not json")
+        return fitted({**DEFAULTS, **(answers[tag](n) if tag in answers else {})})(request)
 
-    def close(self):
-        pass
+    client = ScriptedClient(answer)
+    return client
 
 
 def llm_run(tmp_path, kind, client, steps=1, size=16, **params):
     config = cfg(tmp_path, kind, steps=steps, size=size, policy="llm", **params)
-    return ss.run(config, clients={LLMConfig().model_dump_json(): client})
+    return run_scripted(config, client)
 
 
 def ask_errors(run, tag):
@@ -82,7 +65,7 @@ def toward_by_hand(agreement, side):
 
 # --- debate -----------------------------------------------------------------------------------------
 def test_debate_failed_answers_are_failed_pairs_and_the_effect_uses_answered_pairs(tmp_path):
-    client = ScriptedClient(
+    client = scripted(
         answers={
             "debate_stance": lambda n: {"agreement": [2, 4, 1, 5, 3][n % 5]},
             "debate_stance_after": lambda n: {"agreement": [5, 1, 4, 2, 3, 3][n % 6]},
@@ -94,8 +77,8 @@ def test_debate_failed_answers_are_failed_pairs_and_the_effect_uses_answered_pai
     assert len(pairs) == 8
     failed_before = set(ask_errors(run, "debate_stance"))
     failed_after = set(ask_errors(run, "debate_stance_after"))
-    assert len(failed_before) == client.failed["debate_stance"] > 0
-    assert len(failed_after) == client.failed["debate_stance_after"] > 0
+    assert len(failed_before) == client.failed("debate_stance") > 0
+    assert len(failed_after) == client.failed("debate_stance_after") > 0
     for p in pairs:
         broke = (
             p["target"] in failed_before
@@ -114,7 +97,7 @@ def test_debate_failed_answers_are_failed_pairs_and_the_effect_uses_answered_pai
     for p in pairs:
         if p["target"] in failed_before:
             assert f"debate{p['pair']}" not in refs
-    out = persuasion_summary(raw(run))["debate"]
+    out = persuasion_summary(flatten_events(raw(run)))["debate"]
     answered = [p for p in pairs if p["status"] == "answered"]
     assert out["answers"] == {
         "asked": 8,
@@ -141,7 +124,7 @@ def test_debate_failed_answers_are_failed_pairs_and_the_effect_uses_answered_pai
 
 # --- authority --------------------------------------------------------------------------------------
 def test_authority_failed_answers_have_no_outcome_and_shares_use_answered_items(tmp_path):
-    client = ScriptedClient(
+    client = scripted(
         answers={
             "authority_before": lambda n: {"answer": "ABCD"[n % 4], "confidence": 40 + n % 50},
             "authority_after": lambda n: {"answer": "BACD"[n % 3], "confidence": 60},
@@ -153,10 +136,10 @@ def test_authority_failed_answers_have_no_outcome_and_shares_use_answered_items(
     assert len(items) == 6
     before = Counter(ask_errors(run, "authority_before"))
     after = Counter(ask_errors(run, "authority_after"))
-    assert sum(before.values()) == client.failed["authority_before"] > 0
-    assert sum(after.values()) == client.failed["authority_after"] > 0
+    assert sum(before.values()) == client.failed("authority_before") > 0
+    assert sum(after.values()) == client.failed("authority_after") > 0
     # the second answer is asked only after a usable first one
-    assert client.calls["authority_after"] == 6 - client.failed["authority_before"]
+    assert len(client.tagged("authority_after")) == 6 - client.failed("authority_before")
     failed = [o for o in items if o["status"] == "failed"]
     assert len(failed) == sum(before.values()) + sum(after.values())
     for o in failed:
@@ -175,7 +158,7 @@ def test_authority_failed_answers_have_no_outcome_and_shares_use_answered_items(
         )
         for o in answered
     )
-    out = persuasion_summary(raw(run))["authority"]
+    out = persuasion_summary(flatten_events(raw(run)))["authority"]
     assert out["answers"] == {"asked": 6, "answered": len(answered), "failed": len(failed)}
     for outcome, share in out["shares"].items():
         assert share == pytest.approx(by_hand[outcome] / len(answered))
@@ -183,7 +166,7 @@ def test_authority_failed_answers_have_no_outcome_and_shares_use_answered_items(
 
 # --- accumulation -----------------------------------------------------------------------------------
 def test_accumulation_failed_probe_is_logged_and_the_agent_leaves_the_series(tmp_path):
-    client = ScriptedClient(
+    client = scripted(
         answers={"accumulation_stance": lambda n: {"agreement": [2, 4, 3, 5, 1, 4, 2][n % 7]}},
         fail={"accumulation_stance": 6},
     )
@@ -191,7 +174,7 @@ def test_accumulation_failed_probe_is_logged_and_the_agent_leaves_the_series(tmp
     probes = actions(run, "stance_probe")
     agents = action_agents(run, "stance_probe")
     failed_agents = ask_errors(run, "accumulation_stance")
-    assert len(failed_agents) == client.failed["accumulation_stance"] > 0
+    assert len(failed_agents) == client.failed("accumulation_stance") > 0
     trails: dict[int, list[dict]] = {}
     for a, p in zip(agents, probes, strict=True):
         trails.setdefault(a, []).append(p)
@@ -202,7 +185,7 @@ def test_accumulation_failed_probe_is_logged_and_the_agent_leaves_the_series(tmp
             assert trail[-1]["stance"] is None and trail[-1]["agreement"] is None
         else:
             assert statuses == ["answered"] * 4
-    out = persuasion_summary(raw(run))["accumulation"]
+    out = persuasion_summary(flatten_events(raw(run)))["accumulation"]
     assert out["answers"]["asked"] == len(probes) == out["answers"]["answered"] + len(failed_agents)
     for e in range(4):
         here = [p["stance"] for p in probes if p["exposure"] == e and p["status"] == "answered"]
@@ -224,7 +207,7 @@ def test_campaign_stance_leaves_out_agents_whose_decision_failed(tmp_path):
     def decide(n):
         return {"beliefs": [{"claim": "four_day_week", "credence": credences[n % 4]}]}
 
-    client = ScriptedClient(answers={"decide_v2": decide}, fail={"decide_v2": 4})
+    client = scripted(answers={"decide_v2": decide}, fail={"decide_v2": 4})
     run = llm_run(
         tmp_path,
         "persuasion",
@@ -234,7 +217,7 @@ def test_campaign_stance_leaves_out_agents_whose_decision_failed(tmp_path):
         persuaders={"count": 2, "strategy": "highest_degree"},
         initial_credence=0.25,
     )
-    assert client.failed["decide_v2"] > 0
+    assert client.failed("decide_v2") > 0
     persuaders = set(run.summary["scenario"]["persuaders"])
     measured = [i for i in range(12) if i not in persuaders]
     events = raw(run)
@@ -257,7 +240,7 @@ def test_campaign_stance_leaves_out_agents_whose_decision_failed(tmp_path):
         assert s["stance"] == pytest.approx(sum(known) / len(known))
         assert s["agree"] == sum(c >= 0.5 for c in known)
     assert sum(s["failed"] for s in stances) > 0
-    out = persuasion_summary(raw(run))["campaign"]
+    out = persuasion_summary(flatten_events(raw(run)))["campaign"]
     assert out["answers"]["failed"] == sum(s["failed"] for s in stances)
     assert out["change"] == pytest.approx(stances[-1]["stance"] - stances[0]["stance"])
 
@@ -298,7 +281,7 @@ def test_authority_through_the_real_client_counts_unusable_json_as_failed(tmp_pa
     # 6 first answers, the 3rd and 6th unusable; 4 second answers, the 3rd unusable
     assert client.sent == {"authority_before": 6, "authority_after": 4}
     assert [o["status"] for o in items].count("failed") == 3
-    out = persuasion_summary(raw(run))["authority"]
+    out = persuasion_summary(flatten_events(raw(run)))["authority"]
     assert out["answers"] == {"asked": 6, "answered": 3, "failed": 3}
     # the answered items carry the mock's answer in both turns
     assert all(

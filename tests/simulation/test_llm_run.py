@@ -6,8 +6,8 @@ import pytest
 
 import socialsim as ss
 from socialsim.simulation.log import read_events
-from socialsim.testing import ScriptedClient
 from socialsim.simulation.model import AllCallsFailed
+from socialsim.testing import ScriptedClient
 
 
 def _cfg(tmp_path, size=6, steps=2):

@@ -22,6 +22,28 @@ def test_emit_flush_read_roundtrip(tmp_path):
     assert "payload.text" in flat.columns and "payload.new" in flat.columns
 
 
+def test_lines_taken_since_a_mark_go_back_after_later_ones_and_flushed_ones_stay():
+    log = InteractionLog(None, "r")
+    log.emit("decision", step=1, agent=0)
+    mark = log.mark()
+    log.emit("decision", step=1, agent=1)
+    log.emit("message", step=1, agent=1)
+    taken = log.take(mark)
+    log.emit("llm_call", step=1, agent=1)
+    log.extend(taken)
+    log.flush()
+    agents_kinds = [
+        (json.loads(line)["agent"], json.loads(line)["kind"]) for line in log.sink.lines
+    ]
+    assert agents_kinds == [(0, "decision"), (1, "llm_call"), (1, "decision"), (1, "message")]
+    mark = log.mark()
+    log.emit("decision", step=2, agent=5)
+    log.flush()  # what was flushed since the mark stays in place; later lines are taken
+    log.emit("decision", step=2, agent=6)
+    assert [json.loads(line)["agent"] for line in log.take(mark)] == [6]
+    assert log.take(log.mark()) == [] and log.counts["decision"] == 4
+
+
 def test_unknown_kind_rejected(tmp_path):
     log = InteractionLog(tmp_path / "e.jsonl", "r")
     with pytest.raises(ValueError, match="unknown event kind"):

@@ -183,19 +183,13 @@ def test_config_as_a_dict_or_a_yaml_path(tmp_path):
 
 
 def test_context_manager_closes_the_log_and_the_clients():
-    closed: list[str] = []
+    from socialsim.testing import ScriptedClient, clients_for
 
-    class Client:
-        def run(self, requests):
-            raise AssertionError("no request expected")
-
-        def close(self):
-            closed.append("client")
-
+    client = ScriptedClient([])  # no request expected: any would run past the empty script
     cfg = ExperimentConfig.from_dict({"agents": {"policy": "llm"}, "population": {"size": 5}})
-    with ss.SocialModel(cfg, clients={cfg.agents.llm.model_dump_json(): Client()}) as m:
-        assert not m.log.closed
-    assert m.log.closed and closed == ["client"]
+    with ss.SocialModel(cfg, clients=clients_for(cfg, client)) as m:
+        assert not m.log.closed and not client.closed
+    assert m.log.closed and client.closed and client.calls == 0
 
 
 @pytest.mark.parametrize(

@@ -219,7 +219,7 @@ def test_rule_agents_become_mesa_agents_only_when_asked(rule_cfg, tmp_path):
     model = SocialModel(rule_cfg(steps=3), tmp_path)
     for _ in range(3):
         model.step()
-    assert model._network is None and len(model._all_agents) == 0  # arrays did the work
+    assert model._space is None and len(model._all_agents) == 0  # arrays did the work
     persona = model.persona_of(7)
     assert len(model._all_agents) == 0 and persona.id == 7
     seven = model.agent(7)
@@ -246,93 +246,89 @@ def test_names_by_id_with_public_posts():
     )
 
 
-def test_llm_agents_are_observed_in_order_each_before_its_request_while_the_model_waits(
+def test_llm_agents_are_observed_each_before_its_request_on_the_models_thread(
     rule_cfg, tmp_path
 ):
     import threading
 
     from socialsim.llm.types import CallRecord, LLMResult
 
-    class ThreadedClient:
-        """Builds and handles every request on a worker thread, as LLMClient.map does."""
+    class OneByOneClient:
+        """Answers each request as soon as it is drawn, as LLMClient.stream can."""
 
         def __init__(self):
-            self.built: list[tuple[int, str]] = []
+            self.built: list[int] = []  # the thread that drew each request
 
-        def map(self, items, build, handle):
-            out = []
-
-            def work():
-                for i in items:
-                    request = build(i)
-                    self.built.append((i, threading.current_thread().name))
-                    answer = '{"message": "", "to": "none", "beliefs": {}}'
-                    value = request.schema.model_validate_json(answer)
-                    out.append(
-                        handle(
-                            i, LLMResult(text=answer, record=CallRecord("m", "fake"), value=value)
-                        )
-                    )
-
-            worker = threading.Thread(target=work, name="client")
-            worker.start()
-            worker.join()
-            return out
+        def stream(self, requests):
+            for i, request in enumerate(requests):
+                self.built.append(threading.get_ident())
+                answer = '{"message": "", "to": "none", "beliefs": {}}'
+                value = request.schema.model_validate_json(answer)
+                yield i, LLMResult(text=answer, record=CallRecord("m", "fake"), value=value)
 
         def close(self):
             """Nothing to release."""
 
-    cfg = rule_cfg(**{"agents.policy": "llm", "agents.params": {}, "population.size": 8})
-    client = ThreadedClient()
+    cfg = rule_cfg(**{"agents.policy": "llm", "agents.params": {}, "population.size": 40})
+    client = OneByOneClient()
     model = SocialModel(cfg, tmp_path, clients={cfg.agents.llm.model_dump_json(): client})
-    observed: list[tuple[int, str]] = []
+    observed: list[tuple[int, int, int]] = []  # (agent, requests drawn before, thread)
 
     def observe(m, agent, obs):
-        observed.append((agent.id, threading.current_thread().name))
-        assert agent.id not in {i for i, _ in client.built}  # before its own request
+        observed.append((agent.id, len(client.built), threading.get_ident()))
 
     model.scenario.observe = observe
     model.step()
     model.close()
-    # on the thread that builds the requests (the model's thread waits meanwhile), in order
-    assert observed == [(i, "client") for i in range(8)]
-    assert client.built == [(i, "client") for i in range(8)]
-    assert model.llm_totals["calls"] == 8
+    me = threading.get_ident()
+    assert sorted(a for a, _, _ in observed) == list(range(40))
+    assert [a for a, _, _ in observed] != list(range(40))  # in the step's seeded order
+    # each agent before its own request, a few ahead of it (16 at a time), all on this thread
+    assert all(j - 16 < before <= j for j, (_, before, _) in enumerate(observed))
+    assert {t for _, _, t in observed} == {me} and set(client.built) == {me}
+    assert model.llm_totals["calls"] == 40
 
 
 class ShuffledClient:
-    """Builds every request in order, then answers them in a seeded shuffled order.
+    """Draws every request in order, then answers them in a seeded shuffled order.
 
     Each answer depends on the request's seed (its agent and step): a message to everyone
     or no one, and a credence for claim c1. `applied` is the number of decisions the model
-    had applied (in all) when the last batch's last answer came.
+    had applied (in all) when the last batch's last answer came. With ``stream=False`` it
+    has only ``run``: every answer of a batch at once, in order.
     """
 
-    def __init__(self, model_ref: list, shuffle_seed: int):
+    def __init__(self, model_ref: list, shuffle_seed: int, stream: bool = True):
         self.model_ref = model_ref
         self.rng = np.random.default_rng(shuffle_seed)
         self.applied = 0
+        if stream:
+            self.stream = self._stream
 
-    def map(self, items, build, handle):
+    @staticmethod
+    def _answer(request):
         from socialsim.llm.types import CallRecord, LLMResult
 
-        items = list(items)
-        requests = {i: build(i) for i in items}
-        out = {}
-        arrival = self.rng.permutation(len(items)).tolist()
-        for n, pos in enumerate(arrival):
-            i = items[pos]
-            seed = requests[i].seed
-            answer = json.dumps({
-                "message": f"note {seed % 997}" if seed % 3 else "",
-                "to": "all",
-                "beliefs": {"c1": {"reason": "r", "credence": (seed % 101) / 100}},
-            })  # fmt: skip
-            value = requests[i].schema.model_validate_json(answer)
-            out[i] = handle(i, LLMResult(text=answer, record=CallRecord("m", "fake"), value=value))
+        seed = request.seed
+        answer = json.dumps({
+            "message": f"note {seed % 997}" if seed % 3 else "",
+            "to": "all",
+            "beliefs": {"c1": {"reason": "r", "credence": (seed % 101) / 100}},
+        })  # fmt: skip
+        value = request.schema.model_validate_json(answer)
+        return LLMResult(text=answer, record=CallRecord("m", "fake"), value=value)
+
+    def _stream(self, requests):
+        requests = list(requests)
+        arrival = self.rng.permutation(len(requests)).tolist()
+        for n, i in enumerate(arrival):
             if n == len(arrival) - 1:
                 self.applied = self.model_ref[0].log.counts["decision"]
-        return [out[i] for i in items]
+            yield i, self._answer(requests[i])
+
+    def run(self, requests):
+        self.applied = self.model_ref[0].log.counts["decision"]
+        return [self._answer(r) for r in requests]
 
     def close(self):
         """Nothing to release."""
@@ -343,18 +339,17 @@ def test_decisions_applied_while_the_batch_runs_give_the_log_of_applying_after_i
     cfg = rule_cfg(**{"agents.policy": "llm", "agents.params": {}, "population.size": 40,
                       "agents.inbox_limit": 2, "steps": 3, "agents.mix": mix})  # fmt: skip
     runs = {}
-    for early in (True, False):
+    for stream in (True, False):  # answers as they come, shuffled; or all after the batch
         ref: list = []
-        client = ShuffledClient(ref, shuffle_seed=11)
+        client = ShuffledClient(ref, shuffle_seed=11, stream=stream)
         model = SocialModel(cfg, None, clients={cfg.agents.llm.model_dump_json(): client})
         ref.append(model)
-        model.scenario.applies_while_deciding = early
         counts = []
         for _ in range(cfg.steps):
             before = model.log.counts["decision"]
             model.step()
             counts.append(client.applied - before)  # applied before the step's last answer
-        runs[early] = (model.log.sink.text(), model.beliefs.credence.copy(), counts)
+        runs[stream] = (model.log.sink.text(), model.beliefs.credence.copy(), counts)
         model.close()
     (early_log, early_cred, early_counts), (late_log, late_cred, late_counts) = (
         runs[True],
@@ -362,24 +357,9 @@ def test_decisions_applied_while_the_batch_runs_give_the_log_of_applying_after_i
     )
     assert early_log == late_log and np.array_equal(early_cred, late_cred)
     assert '"kind": "decision"' in early_log and '"kind": "message"' in early_log
-    assert all(n > 0 for n in early_counts) and late_counts == [0, 0, 0]
+    # (with two groups, the first group's decisions are applied before the second's batch)
+    assert all(n > 0 for n in early_counts) and (mix or late_counts == [0, 0, 0])
     # the log keeps every call of a step before that step's decisions
     kinds = [json.loads(line)["kind"] for line in early_log.splitlines()]
     step_kinds = [k for k in kinds if k in ("llm_call", "decision")]
     assert step_kinds == (["llm_call"] * 40 + ["decision"] * 40) * 3
-
-
-def test_a_scenario_that_replaces_observe_or_on_decision_applies_after_the_batch(
-    rule_cfg, tmp_path
-):
-    from socialsim.scenarios.persuasion.campaign import Campaign
-
-    cfg = rule_cfg(**{"agents.policy": "llm", "agents.params": {}, "population.size": 8})
-    model = SocialModel(
-        cfg, tmp_path, clients={cfg.agents.llm.model_dump_json(): ShuffledClient([], 1)}
-    )
-    assert model.scenario.applies_early
-    model.scenario.on_decision = lambda m, a, d: None
-    assert not model.scenario.applies_early
-    model.close()
-    assert Campaign.applies_while_deciding is True

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.network import Network
 from socialsim.core.registry import NETWORKS
-from socialsim.simulation.network import build_graph, build_network, listen_csr
+from socialsim.simulation.network import build_graph, build_network
 from socialsim.simulation.random_graphs import barabasi_albert_edges, erdos_renyi_edges
 
 
@@ -69,8 +70,8 @@ def test_file_graph_errors(tmp_path):
 
 
 def test_directed_graph_listens_to_in_neighbours():
-    g = nx.DiGraph([(0, 1), (2, 1), (1, 3)])
-    indptr, indices = listen_csr(g)
+    net = Network.of(nx.DiGraph([(0, 1), (2, 1), (1, 3)]))
+    indptr, indices = net.indptr, net.indices
     assert sorted(indices[indptr[1] : indptr[2]].tolist()) == [0, 2]
     assert indices[indptr[3] : indptr[4]].tolist() == [1]
     assert indptr[1] - indptr[0] == 0
@@ -78,7 +79,8 @@ def test_directed_graph_listens_to_in_neighbours():
 
 def test_undirected_csr_matches_neighbours():
     g = build_graph("watts_strogatz", 40, {"k": 4, "p": 0.2}, seed=2)
-    indptr, indices = listen_csr(g)
+    net = Network.of(g)
+    indptr, indices = net.indptr, net.indices
     for v in g.nodes():
         assert np.array_equal(
             np.sort(indices[indptr[v] : indptr[v + 1]]), np.array(sorted(g.neighbors(v)))
@@ -163,21 +165,25 @@ def test_erdos_renyi_edge_count_and_pairs():
 
 @pytest.mark.parametrize("kind", ["barabasi_albert", "erdos_renyi", "stochastic_block", "ring"])
 @pytest.mark.parametrize("directed", [False, True])
-def test_edge_list_and_graph_agree(kind, directed):
+def test_network_and_its_graph_agree(kind, directed):
     net = build_network(kind, 50, {}, seed=3, directed=directed)
-    graph = net.graph
+    assert net.kind == kind and net.directed == directed
+    graph = net.to_networkx()
     assert graph.is_directed() == directed and sorted(graph.nodes()) == list(range(50))
-    assert graph.number_of_edges() == len(net.edges)
-    for ours, theirs in zip(listen_csr(net), listen_csr(graph), strict=True):
-        assert np.array_equal(ours, theirs)
+    assert graph.number_of_edges() == net.n_edges
+    copy = Network.from_networkx(graph.copy())  # read back from networkx, not shared
+    assert np.array_equal(net.indptr, copy.indptr) and np.array_equal(net.indices, copy.indices)
+    assert np.array_equal(net.degree, copy.degree)
     if kind == "stochastic_block":
-        assert net.attributes["community"] == [graph.nodes[v]["community"] for v in range(50)]
+        community = net.node_values("community").tolist()
+        assert community == [graph.nodes[v]["community"] for v in range(50)]
+        assert set(community) == {0, 1}
 
 
 @pytest.mark.parametrize("kind", ["barabasi_albert", "erdos_renyi", "watts_strogatz"])
 def test_neighbour_lists_follow_the_graphs_adjacency_order(kind):
     fresh = build_network(kind, 60, {}, seed=2)  # lists from the arrays, no graph built
     indptr, indices = fresh.neighbour_lists()
-    graph = build_network(kind, 60, {}, seed=2).graph
+    graph = build_network(kind, 60, {}, seed=2).to_networkx()
     for v in range(60):
         assert indices[indptr[v] : indptr[v + 1]].tolist() == list(graph[v])

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.core.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
 from socialsim.core.sweep_grid import check_grid_size
+from socialsim.core.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
 from socialsim.simulation.config import ExperimentConfig
 from tests.cli_in_process import run_cli
 

@@ -86,9 +86,11 @@ class Voter(Rule):
         """Every acting agent copies, per claim, one random neighbour's pre-step credence."""
         g = self.graph(ctx)
         x = ctx.credence
-        agents = np.flatnonzero(self.acting(ctx) & (g.deg > 0))
+        agents = np.flatnonzero(self.acting(ctx) & (g.listen_degree > 0))
         n_claims = x.shape[1]
-        offsets = (ctx.rng.random((len(agents), n_claims)) * g.deg[agents, None]).astype(np.int64)
+        offsets = (ctx.rng.random((len(agents), n_claims)) * g.listen_degree[agents, None]).astype(
+            np.int64
+        )
         chosen = g.indices[g.indptr[agents, None] + offsets].astype(np.int64)
         copied = x[chosen, np.arange(n_claims)]
         moved = np.abs(copied - x[agents]) > _TOL
@@ -271,8 +273,12 @@ class LinearThreshold(Rule):
         cur = ctx.credence >= 0.5
         seen = cur & (self.since == np.iinfo(np.int64).min)
         self.since[seen] = ctx.step - 1
-        share = g.row_sum(cur[g.indices].astype(float)) / np.maximum(g.deg, 1)[:, None]
-        fires = (self.acting(ctx) & (g.deg > 0))[:, None] & ~cur & (share >= self.thresholds - _TOL)
+        share = g.row_sum(cur[g.indices].astype(float)) / np.maximum(g.listen_degree, 1)[:, None]
+        fires = (
+            (self.acting(ctx) & (g.listen_degree > 0))[:, None]
+            & ~cur
+            & (share >= self.thresholds - _TOL)
+        )
         parts = []
         for c in range(cur.shape[1]):
             rows = np.flatnonzero(fires[:, c])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, create_model
@@ -39,8 +39,9 @@ _OBSERVE_AHEAD = 16
 class BatchClient(Protocol):
     """What LLMPolicy needs from a client: one synchronous batch of requests.
 
-    A client that also has ``map(items, build, handle)`` (as :class:`~socialsim.llm.LLMClient`
-    does) gets pipelined batches from :meth:`LLMPolicy.decide_each`.
+    A client that also has ``stream(requests)``, yielding ``(index, result)`` as answers
+    come (as :class:`~socialsim.llm.LLMClient` does), gets pipelined batches from
+    :meth:`LLMPolicy.decisions`.
     """
 
     def run(self, requests: list[LLMRequest]) -> list[LLMResult]:
@@ -369,49 +370,49 @@ class LLMPolicy(DecidingPolicy):
         except (TypeError, ValueError, AttributeError) as exc:
             return Decision(**base, error=f"unusable answer: {_flat(exc, 200)}")
 
-    def decide_each(
-        self,
-        items: Sequence[T],
-        observe: Callable[[T], Observation],
-        decided: Callable[[int, Observation, Decision], None] | None = None,
-    ) -> list[tuple[Observation, Decision]]:
-        """Observe, ask and parse every item, pipelined when the client can `map`.
+    def decisions(
+        self, items: Sequence[T], observe: Callable[[T], Observation]
+    ) -> Iterator[tuple[int, Observation, Decision]]:
+        """Observe, ask and parse every item; yield ``(i, observation, decision)`` as each comes.
 
-        Each item is observed just before its request is built, in item order, while the
-        caller waits (on the client's thread when it can `map`): observing reads and changes
-        the caller's state, and one agent's observation never depends on another's request
-        or answer, so the observations equal those made all before the first request. The
-        requests are sent while later items are observed, and each answer is parsed as it
-        arrives; ``decided(i, observation, decision)`` is then called for item `i` (on the
-        same thread, in the order the answers arrive). The result equals
-        ``decide([observe(i) for i in items])``.
+        Everything runs on the caller's thread. With a client that can `stream`, each item is
+        observed just before its request is built, in item order (a few at a time), while
+        earlier requests are in flight, and each answer is parsed and yielded as it arrives,
+        so the caller can act on it while later items are still being observed. One agent's
+        observation never depends on another's request or answer. Without `stream`, every
+        item is observed, then asked in one batch, and the decisions come in item order.
         """
-        if not hasattr(self.client, "map"):
+        stream = getattr(self.client, "stream", None)
+        if stream is None:
             observations = [observe(item) for item in items]
-            pairs = list(zip(observations, self.decide(observations), strict=True))
-            if decided is not None:
-                for i, (obs, decision) in enumerate(pairs):
-                    decided(i, obs, decision)
-            return pairs
+            for i, (obs, decision) in enumerate(
+                zip(observations, self.decide(observations), strict=True)
+            ):
+                yield i, obs, decision
+            return
         seen: list[Observation | None] = [None] * len(items)
 
-        def build(i: int) -> LLMRequest:
-            obs = seen[i]
-            if obs is None:  # observed a few at a time: one agent's state after another's
-                for j in range(i, min(i + _OBSERVE_AHEAD, len(items))):
-                    seen[j] = observe(items[j])
-                obs = seen[i]
-            return self.build_request(obs)
+        def requests() -> Iterator[LLMRequest]:
+            for i in range(len(items)):
+                if seen[i] is None:  # observed a few at a time: one agent's state after another's
+                    for j in range(i, min(i + _OBSERVE_AHEAD, len(items))):
+                        seen[j] = observe(items[j])
+                yield self.build_request(seen[i])  # type: ignore[arg-type]
 
-        def handle(i: int, result: LLMResult) -> tuple[Observation, Decision]:
+        for i, result in stream(requests()):
             obs = seen[i]
             assert obs is not None
-            decision = self.parse(obs, result)
-            if decided is not None:
-                decided(i, obs, decision)
-            return obs, decision
+            seen[i] = None  # (the caller keeps what it needs)
+            yield i, obs, self.parse(obs, result)
 
-        return self.client.map(range(len(items)), build, handle)
+    def decide_each(
+        self, items: Sequence[T], observe: Callable[[T], Observation]
+    ) -> list[tuple[Observation, Decision]]:
+        """:meth:`decisions` gathered in item order: equal to ``decide([observe(i) for i in items])``."""
+        out: list[Any] = [None] * len(items)
+        for i, obs, decision in self.decisions(items, observe):
+            out[i] = (obs, decision)
+        return out
 
     def decide(self, observations: list[Observation]) -> list[Decision]:
         """Decide for every observation with one batch call to the client."""

@@ -1,5 +1,9 @@
 """Shared machinery of the rule policies: parameters, initial credences, the neighbour graph.
 
+:meth:`Rule.graph` gives whom each agent listens to, absent agents left out, as a
+:class:`~socialsim.core.network.Network` (``indptr``/``indices``, ``listen_degree``,
+``random_neighbours``, ``row_sum``).
+
 Every rule in :mod:`socialsim.agents.policies.rules` and
 :mod:`socialsim.agents.policies.contagion` subclasses :class:`Rule`. Rules with a sequential
 schedule (voter, Deffuant) draw who starts each elementary update with
@@ -9,7 +13,6 @@ schedule (voter, Deffuant) draw who starts each elementary update with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -17,6 +20,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from socialsim.agents.policies.base import RuleContext, RulePolicy, RuleUpdate
 from socialsim.core.errors import ConfigError
+from socialsim.core.network import Network
 from socialsim.core.validation import BoolsAreNotNumbers, describe_error
 
 _TOL = 1e-12  # smaller moves than this are not changes
@@ -61,34 +65,6 @@ class RuleParams(BoolsAreNotNumbers):
         return _number_or(value, ("uniform", "seeded"))
 
 
-@dataclass
-class _Graph:
-    """Neighbour lists without absent agents: CSR arrays, the row of every entry, degrees."""
-
-    indptr: np.ndarray
-    indices: np.ndarray
-    rows: np.ndarray
-    deg: np.ndarray
-
-    @property
-    def n(self) -> int:
-        """Number of agents."""
-        return len(self.deg)
-
-    def random_neighbours(self, agents: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-        """A uniform neighbour of each agent per column of `uniforms` (agents x k, U(0,1))."""
-        deg = self.deg[agents][:, None]
-        picked = self.indptr[agents][:, None] + (uniforms * deg).astype(np.int64)
-        return self.indices[picked].astype(np.int64)
-
-    def row_sum(self, edge_values: np.ndarray) -> np.ndarray:
-        """Sum (E, C) per-entry values over each agent's neighbours -> (n, C)."""
-        out = np.empty((self.n, edge_values.shape[1]))
-        for c in range(edge_values.shape[1]):
-            out[:, c] = np.bincount(self.rows, weights=edge_values[:, c], minlength=self.n)
-        return out
-
-
 class Rule(RulePolicy):
     """Base of a rule policy: validated ``Params``, initial credences, the neighbour graph.
 
@@ -108,7 +84,7 @@ class Rule(RulePolicy):
                 describe_error(exc, "agents.params", self.Params, owner=f"policy {self.name}")
             ) from None
         self._graph_key: tuple | None = None
-        self._graph_value: _Graph | None = None
+        self._graph_value: Network | None = None
 
     def initial_credences(
         self, n_members: int, n_claims: int, rng: np.random.Generator
@@ -132,8 +108,14 @@ class Rule(RulePolicy):
         mask = ctx.active & ctx.members
         return mask & ctx.present if ctx.present is not None else mask
 
-    def graph(self, ctx: RuleContext) -> _Graph:
-        """The CSR adjacency without absent agents (cached while nothing changes)."""
+    def graph(self, ctx: RuleContext) -> Network:
+        """Whom each agent listens to, absent agents left out (cached while nothing changes).
+
+        A directed :class:`~socialsim.core.network.Network` (speaker -> listener): row v of
+        its ``indptr``/``indices`` lists whom agent v listens to, in the context's order;
+        ``listen_degree`` counts them, ``random_neighbours`` picks among them, ``row_sum``
+        sums per-entry values over them.
+        """
         absent = b"" if ctx.present is None else np.flatnonzero(~ctx.present).tobytes()
         key = (ctx.indptr, ctx.indices, absent)
         cached = self._graph_key
@@ -144,16 +126,11 @@ class Rule(RulePolicy):
             and cached[2] == absent
         ):
             return self._graph_value  # type: ignore[return-value]
-        indptr, indices = np.asarray(ctx.indptr), np.asarray(ctx.indices)
-        n = len(indptr) - 1
-        rows = np.repeat(np.arange(n, dtype=indices.dtype), np.diff(indptr))
+        network = Network.listening(ctx.indptr, ctx.indices)
         if absent:
-            keep = ctx.present[indices]
-            indices, rows = indices[keep], rows[keep]
-        deg = np.bincount(rows, minlength=n)
-        indptr = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
-        self._graph_key, self._graph_value = key, _Graph(indptr, indices, rows, deg)
-        return self._graph_value
+            network = network.without(~ctx.present)
+        self._graph_key, self._graph_value = key, network
+        return network
 
     @staticmethod
     def movable(ctx: RuleContext) -> np.ndarray:
@@ -167,7 +144,7 @@ class Rule(RulePolicy):
         pinned = ctx.extra.get("pinned")
         return mask if pinned is None else mask & ~np.asarray(pinned, dtype=bool)
 
-    def initiators(self, ctx: RuleContext, g: _Graph) -> np.ndarray:
+    def initiators(self, ctx: RuleContext, g: Network) -> np.ndarray:
         """Who initiates each of the N elementary updates of one sequential step, in order.
 
         N is the number of acting agents; each elementary update picks one of them uniformly at
@@ -178,7 +155,7 @@ class Rule(RulePolicy):
         if len(acting) == 0:
             return np.zeros(0, dtype=np.int64)
         picks = acting[ctx.rng.integers(0, len(acting), size=len(acting))].astype(np.int64)
-        return picks[g.deg[picks] > 0]
+        return picks[g.listen_degree[picks] > 0]
 
 
 class _Changes:

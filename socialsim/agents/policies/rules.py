@@ -39,10 +39,10 @@ from socialsim.agents.policies.rule_base import (
     Rule,
     RuleParams,
     _Changes,
-    _Graph,
     _number_or,
     _one_of,
 )
+from socialsim.core.network import Network
 from socialsim.core.registry import register_policy
 
 _CLOSE = 1e-9  # slack on bounded-confidence comparisons against float round-off
@@ -72,11 +72,11 @@ class DeGroot(Rule):
 
     Params: ClassVar[type[RuleParams]] = DeGrootParams
 
-    def averaged(self, ctx: RuleContext, g: _Graph) -> np.ndarray:
+    def averaged(self, ctx: RuleContext, g: Network) -> np.ndarray:
         """W x for every agent (agents without neighbours keep their value)."""
         x = ctx.credence
         sums = g.row_sum(x[g.indices])
-        deg = g.deg[:, None].astype(float)
+        deg = g.listen_degree[:, None].astype(float)
         if self.cfg.self_weight is None:
             return (x + sums) / (deg + 1.0)
         s = self.cfg.self_weight
@@ -202,9 +202,9 @@ class Deffuant(Rule):
         """One round: each acting agent, in a random order, meets one random neighbour."""
         g = self.graph(ctx)
         movable = self.movable(ctx)
-        order = ctx.rng.permutation(np.flatnonzero(self.acting(ctx) & (g.deg > 0)))
+        order = ctx.rng.permutation(np.flatnonzero(self.acting(ctx) & (g.listen_degree > 0)))
         partners = g.indices[
-            g.indptr[order] + (ctx.rng.random(len(order)) * g.deg[order]).astype(np.int64)
+            g.indptr[order] + (ctx.rng.random(len(order)) * g.listen_degree[order]).astype(np.int64)
         ]
         pairs = list(
             zip(

@@ -1,7 +1,8 @@
-"""What a run report draws: each claim's figures and each scenario's figures and tables.
+"""What a run report draws for every run: each claim's figures and the probe table.
 
 Every function adds its figures to the page's :class:`_Figures` collector and its tables to
 the list shown collapsed under "All measures"; a large network is drawn as a seeded sample.
+Each scenario family draws its own figures and tables (:mod:`socialsim.analysis.report.parts`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ from socialsim.analysis.report.html import Tables, _Figures, plural
 from socialsim.analysis.stats import wilson_ci
 from socialsim.core.rundata import RunData
 from socialsim.core.rundata import roles as role_table
-from socialsim.scenarios.collaboration import measures as collaboration
-from socialsim.scenarios.norms import measures as norms
-from socialsim.scenarios.persuasion import measures as persuasion
 
 NETWORK_SAMPLE = 2000  # most nodes drawn in a network figure
 CASCADE_ADOPTERS = 50_000  # cascade trees are built up to this many adopters
@@ -152,114 +150,8 @@ def _probe_figure(
     )
 
 
-def _probe_part(ev: pd.DataFrame, figs: _Figures, tables: Tables) -> None:
-    probes = spread.probe_accuracy(ev)
+def probe_part(run: RunData, figs: _Figures, tables: Tables) -> None:
+    """The probe accuracy of every claim by probe distance, as a table."""
+    probes = spread.probe_accuracy(run.events)
     if not probes.empty:
         tables.append(("Probe accuracy by distance", probes))
-
-
-def _norms_part(ev: pd.DataFrame, figs: _Figures, tables: Tables) -> None:
-    choices = norms.norm_choices(ev)
-    if choices.empty:
-        return
-    by = next((c for c in ("culture", "setting", "category") if c in choices), None)
-    table = norms.adherence(choices, by)
-    figs.add(
-        "adherence",
-        plots.adherence_bars(table, by or "all"),
-        f"Norm adherence of benign agents by {by or 'all'}: share of answered choices that are "
-        "expected or okay, with Wilson 95% intervals.",
-    )
-    pressure = norms.pressure_effect(choices)
-    if not pressure.empty and pressure["answered"].sum() > 0:
-        figs.add(
-            "norm_pressure",
-            plots.adherence_bars(pressure, "condition"),
-            "Norm adherence of benign agents by social-pressure condition (the conditions "
-            "overlap), with Wilson 95% intervals.",
-        )
-    tables += [("Norm adherence", table), ("Norm adherence under pressure", pressure)]
-    judged = norms.judge_accuracy(ev)
-    if not judged.empty:
-        tables.append(("Judge accuracy", judged))
-
-
-def _collaboration_part(ev: pd.DataFrame, figs: _Figures, tables: Tables) -> None:
-    trials = collaboration.collab_trials(ev)
-    if trials.empty:
-        return
-    by_condition = collaboration.success_by_condition(trials)
-    figs.add(
-        "collaboration_success",
-        plots.rate_bars(by_condition, "condition", title="maze success by condition"),
-        "Success of answered maze trials by condition, with Wilson 95% intervals.",
-    )
-    tables += [
-        ("Collaboration success by condition", by_condition),
-        ("Collaboration success by pairing", collaboration.success_by_pairing(trials)),
-        ("Collaboration gap", collaboration.collaboration_gap(trials)),
-    ]
-    matrix = collaboration.gap_matrix(trials)
-    if not matrix.empty:
-        figs.add(
-            "collaboration_gap",
-            plots.gap_matrix(matrix),
-            "Success of answered two-agent trials by model pairing (first x second model).",
-        )
-
-
-def _persuasion_part(ev: pd.DataFrame, figs: _Figures, tables: Tables) -> None:
-    pairs = persuasion.debate_pairs(ev)
-    if not pairs.empty:
-        shift = persuasion.agreement_shift(pairs)
-        cells = shift.assign(
-            cell=[
-                persuasion.cell_label(k, p)
-                for k, p in zip(shift["persuader_kind"], shift["personalised"], strict=True)
-            ]
-        )
-        tables.append(("Debate agreement shift", shift))
-        figs.add(
-            "debate_shift",
-            plots.rate_bars(cells, "cell", y="mean_shift", title="agreement shift by cell"),
-            "Mean shift of agreement (1-5) toward the persuader per cell, answered pairs, "
-            "with t 95% intervals.",
-        )
-        figs.add(
-            "debate_stance",
-            plots.stance_distributions(pairs["pre"], pairs["post"], np.arange(0.5, 6), "agreement"),
-            "Agreement with the proposition (1-5) before and after the debates, answered pairs.",
-        )
-    auth = persuasion.authority_outcomes(ev)
-    if not auth.empty and auth["n"].sum() > 0:
-        tables.append(("Authority pressure outcomes", auth))
-        figs.add(
-            "authority",
-            plots.rate_bars(auth, "outcome", y="share"),
-            "Outcome of authority pressure, share of answered questions.",
-        )
-    drift = persuasion.stance_by_exposure(ev)
-    if not drift.empty:
-        tables.append(("Stance by exposure", drift))
-        figs.add(
-            "stance_by_exposure",
-            plots.series_by_step(drift, ["mean"], "Stance by exposure", "mean stance", "exposure"),
-            "Mean stance of answered probes after each number of exposures.",
-        )
-    campaign = persuasion.campaign_stance(ev)
-    if not campaign.empty:
-        tables.append(("Campaign stance by step", campaign))
-        figs.add(
-            "campaign_stance",
-            plots.series_by_step(campaign, ["stance", "agree_share"], "Stance over the campaign"),
-            "Mean credence and share agreeing (credence >= 0.5) of the answering agents, "
-            "per step of the campaign.",
-        )
-
-
-_SCENARIO_PARTS = (
-    ("probe tables", _probe_part),
-    ("norm figures", _norms_part),
-    ("collaboration figures", _collaboration_part),
-    ("persuasion figures", _persuasion_part),
-)

@@ -34,8 +34,8 @@ from socialsim.analysis.report.html import (
     html_table,
     plural,
 )
-from socialsim.analysis.report.parts import REPORT_PARTS
-from socialsim.analysis.report.run_figures import _SCENARIO_PARTS, _claim_figures
+from socialsim.analysis.report.parts import figure_for, report_parts
+from socialsim.analysis.report.run_figures import _claim_figures, probe_part
 from socialsim.analysis.report.wording import (
     ClaimTexts,
     claim_measure,
@@ -78,10 +78,10 @@ def _run_page(
             lambda c=claim, first=i == 0: _claim_figures(run, c, pops, seed, figs, tables, first),
         )
     if not run.events.empty:
-        for what, part in _SCENARIO_PARTS:
-            _guarded(notes, what, lambda p=part: p(run.events, figs, tables))
-        for what, part in REPORT_PARTS:
-            _guarded(notes, what, lambda p=part: p(run, figs, tables))
+        _guarded(notes, "probe tables", lambda: probe_part(run, figs, tables))
+        for part in report_parts():
+            if part.page is not None:
+                _guarded(notes, part.name, lambda p=part.page: p(run, figs, tables))
     texts = claim_texts(run.config, claims, root)
     findings = _findings(summary, figs, claims, max_claims, texts)
     others = list(figs.blocks.values())
@@ -125,18 +125,6 @@ def _claims(run: RunData, summary: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(c for c in [*named, *measured, *tracked] if c))
 
 
-def _default_figure(measure: str) -> str | None:
-    parts = measure.removeprefix("measures.").split(".")
-    if parts[0] == "persuasion" and len(parts) > 1:
-        return {
-            "debate": "debate_shift",
-            "authority": "authority",
-            "campaign": "campaign_stance",
-            "accumulation": "stance_by_exposure",
-        }.get(parts[1])
-    return {"norms": "adherence", "collaboration": "collaboration_success"}.get(parts[0])
-
-
 def _figure_for(item: dict[str, Any]) -> str:
     """The figure that shows a headline measure: for a claim measure the one drawing that
     measure (probe answers, credences or the adoption curve), else the entry's own figure."""
@@ -150,7 +138,7 @@ def _figure_for(item: dict[str, Any]) -> str:
             return f"stance_{claim}"
         if kind == "adoption" or not item.get("figure"):
             return f"adoption_{claim}"
-    return _Figures.key(str(item.get("figure") or _default_figure(measure) or ""))
+    return _Figures.key(str(item.get("figure") or figure_for(measure) or ""))
 
 
 def _findings(
@@ -170,9 +158,8 @@ def _findings(
             "follow and every measure is in the table below.</p>"
         )
         names = [f"adoption_{c}" for c in claims[:max_claims]]
-        names += ["adherence", "collaboration_success", "debate_shift", "authority"]
-        names += ["campaign_stance", "stance_by_exposure"]
-        out += [block for name in names if (block := figs.take(name))]
+        names += [name for part in report_parts() for name in part.figures.values()]
+        out += [block for name in dict.fromkeys(names) if (block := figs.take(name))]
     used: list[dict[str, Any]] = []
     placed: dict[str, str] = {}
     for item in headline:

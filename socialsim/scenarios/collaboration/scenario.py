@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socialsim.core.errors import ConfigError
+from socialsim.scenarios.collaboration.events import CollabTrial
 from socialsim.scenarios.collaboration.maze import (
     Maze,
     View,
@@ -364,32 +365,29 @@ class CollaborationScenario(Scenario):
         failed = trial.error is not None
         path = None if failed else final_path(trial.dialogue)
         verdict = None if failed else grade(trial.maze, path)
-        payload = {
-            "type": "collab_trial",
-            "status": "failed" if failed else "answered",
-            "trial": trial.id,
-            "condition": trial.condition,
-            "models": trial.models,
-            "agents": trial.seats,
-            "starter": trial.seats[0],
-            "starter_role": trial.starter_role,
-            "success": None if verdict is None else verdict.success,
-            "valid": None if verdict is None else verdict.valid,
-            "reaches_goal": None if verdict is None else verdict.reaches_goal,
-            "path_error": None if verdict is None else verdict.error,
-            "error": trial.error,
-            "turns": len(trial.dialogue),
-            "messages": sum(1 for _, t in trial.dialogue if t),
-            "path_length": None if verdict is None else verdict.length,
-            "optimal_length": len(optimal_path(trial.maze)),
-            "maze_size": [trial.maze.width, trial.maze.height],
-            "split": self.params.maze.split,
-            "path": None
-            if path is None
-            else [list(p) if isinstance(p, tuple) else p for p in path],
-            "relay_k": self.params.relay_k if trial.condition == "relay" else None,
-            "generated_by": trial.generated_by,
-        }
+        payload = CollabTrial(
+            status="failed" if failed else "answered",
+            trial=trial.id,
+            condition=trial.condition,
+            models=trial.models,
+            agents=trial.seats,
+            starter=trial.seats[0],
+            starter_role=trial.starter_role,
+            success=None if verdict is None else verdict.success,
+            valid=None if verdict is None else verdict.valid,
+            reaches_goal=None if verdict is None else verdict.reaches_goal,
+            path_error=None if verdict is None else verdict.error,
+            error=trial.error,
+            turns=len(trial.dialogue),
+            messages=sum(1 for _, t in trial.dialogue if t),
+            path_length=None if verdict is None else verdict.length,
+            optimal_length=len(optimal_path(trial.maze)),
+            maze_size=[trial.maze.width, trial.maze.height],
+            split=self.params.maze.split,
+            path=None if path is None else [list(p) if isinstance(p, tuple) else p for p in path],
+            relay_k=self.params.relay_k if trial.condition == "relay" else None,
+            generated_by=trial.generated_by,
+        ).as_payload()
         partner = trial.seats[1] if len(trial.seats) > 1 else None
         model.emit("action", agent=trial.seats[0], target=partner, payload=payload)
         if verdict is not None and trial.condition == "solo":

@@ -2,4 +2,4 @@
 
 Importing this package registers its scenario(s), measures and report part."""
 
-from socialsim.scenarios.donor_game import scenario  # noqa: F401 - imported to register
+from socialsim.scenarios.donor_game import measures, scenario  # noqa: F401 - imported to register

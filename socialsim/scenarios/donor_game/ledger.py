@@ -14,6 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from socialsim.scenarios.donor_game.events import (
+    DonorReplaced,
+    DonorRound,
+    DonorStanding,
+    DonorStrategy,
+)
 from socialsim.scenarios.donor_game.rules import ACTIONS, GIVE, KINDS, NO_ACTION, PUNISH
 
 if TYPE_CHECKING:
@@ -117,22 +123,21 @@ def log_round(
     _emit(
         model,
         donors,
-        {
-            "type": "donor_round",
-            "generation": where[0],
-            "round": where[1],
-            "status": np.where(answered, "answered", "failed").tolist(),
-            "action": names(action, ACTIONS),
-            "share": nullable(share),
-            "given": paid.given,
-            "cost": paid.cost,
-            "received": paid.received[donors],
-            "damage": paid.damage[donors],
-            "resources_before": paid.before[donors],
-            "resources_after": paid.after[donors],
-            "reputation": None if reputation is None else nullable(reputation),
-            "error": errors,
-        },
+        DonorRound(
+            generation=where[0],
+            round=where[1],
+            status=np.where(answered, "answered", "failed").tolist(),
+            action=names(action, ACTIONS),
+            share=nullable(share),
+            given=paid.given,
+            cost=paid.cost,
+            received=paid.received[donors],
+            damage=paid.damage[donors],
+            resources_before=paid.before[donors],
+            resources_after=paid.after[donors],
+            reputation=None if reputation is None else nullable(reputation),
+            error=errors,
+        ).as_payload(),
         target=target,
     )
 
@@ -142,18 +147,17 @@ def log_standings(model: SocialModel, generation: int, state: Any) -> None:
     _emit(
         model,
         np.arange(len(state.resources)),
-        {
-            "type": "donor_standing",
-            "generation": generation,
-            "resources": state.resources.copy(),
-            "rank": state.rank.copy(),
-            "survives": state.survives.copy(),
-            "source": np.where(state.llm, "llm", "rule").tolist(),
-            "kind": names(state.kind, KINDS),
-            "share": nullable(state.share),
-            "threshold": nullable(state.threshold),
-            "born": state.born.copy(),
-        },
+        DonorStanding(
+            generation=generation,
+            resources=state.resources.copy(),
+            rank=state.rank.copy(),
+            survives=state.survives.copy(),
+            source=np.where(state.llm, "llm", "rule").tolist(),
+            kind=names(state.kind, KINDS),
+            share=nullable(state.share),
+            threshold=nullable(state.threshold),
+            born=state.born.copy(),
+        ).as_payload(),
     )
 
 
@@ -169,15 +173,14 @@ def log_replaced(
     _emit(
         model,
         dropped,
-        {
-            "type": "donor_replaced",
-            "generation": generation,
-            "replaced_born": state.born[dropped],
-            "replaced_resources": state.resources[dropped].copy(),
-            "replaced_rank": state.rank[dropped],
-            "parent": np.ma.masked_less(parent, 0),
-            "mutated": mutated,
-        },
+        DonorReplaced(
+            generation=generation,
+            replaced_born=state.born[dropped],
+            replaced_resources=state.resources[dropped].copy(),
+            replaced_rank=state.rank[dropped],
+            parent=np.ma.masked_less(parent, 0),
+            mutated=mutated,
+        ).as_payload(),
     )
 
 
@@ -188,15 +191,14 @@ def log_rule_strategies(
     _emit(
         model,
         agents,
-        {
-            "type": "donor_strategy",
-            "generation": generation,
-            "source": "rule",
-            "status": "answered",
-            "kind": names(state.kind[agents], KINDS),
-            "share": state.share[agents],
-            "threshold": state.threshold[agents],
-            "strategy": None,
-            "error": None,
-        },
+        DonorStrategy(
+            generation=generation,
+            source="rule",
+            status="answered",
+            kind=names(state.kind[agents], KINDS),
+            share=state.share[agents],
+            threshold=state.threshold[agents],
+            strategy=None,
+            error=None,
+        ).as_payload(),
     )

@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from socialsim.core.errors import ConfigError
+from socialsim.scenarios.donor_game.events import DonorStrategy
 from socialsim.scenarios.donor_game.ledger import (
     log_replaced,
     log_round,
@@ -257,18 +258,17 @@ class DonorGameScenario(Scenario):
             model.emit(
                 "action",
                 agent=i,
-                payload={
-                    "type": "donor_strategy",
-                    "generation": generation,
-                    "source": "llm",
-                    "status": "answered" if text is not None else "failed",
-                    "kind": None,
-                    "share": None,
-                    "threshold": None,
-                    "strategy": text,
-                    "shown": len(shown),
-                    "error": error,
-                },
+                payload=DonorStrategy(
+                    generation=generation,
+                    source="llm",
+                    status="answered" if text is not None else "failed",
+                    kind=None,
+                    share=None,
+                    threshold=None,
+                    strategy=text,
+                    shown=len(shown),
+                    error=error,
+                ).as_payload(),
             )
 
     def survivor_strategies(self) -> list[str]:
@@ -290,7 +290,8 @@ class DonorGameScenario(Scenario):
     def _round(self, model: SocialModel, generation: int, round_: int) -> None:
         """Pair, decide (rules at once, LLM donors in one batch), settle, record, log."""
         p = self.params
-        recipient = pair_agents(self.rng, self.n, p.pairing, model.indptr, model.indices)
+        network = model.network
+        recipient = pair_agents(self.rng, self.n, p.pairing, network.indptr, network.indices)
         donors = np.flatnonzero(recipient >= 0)
         target = recipient[donors]
         if self.shows_reputation:

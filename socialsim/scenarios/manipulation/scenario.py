@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.scenarios.manipulation.events import ManipulationAssignment, ManipulationChoice
 from socialsim.scenarios.manipulation.params import Conversation, ManipulationParams
 from socialsim.scenarios.manipulation.talk import (
     LETTERS,
@@ -152,7 +153,7 @@ class Manipulation(Scenario):
                 "action",
                 agent=c.target,
                 target=c.advisor,
-                payload={"type": "manipulation_assignment", **self._facts(c)},
+                payload=ManipulationAssignment(**self._facts(c)).as_payload(),
             )
 
     def before_step(self, model: SocialModel) -> None:
@@ -322,19 +323,18 @@ class Manipulation(Scenario):
         """Log one decision; a failed one keeps its context and leaves the option fields null."""
         answered = c.error is None and c.choice is not None
         side = c.order[LETTERS.index(c.choice)] if answered else None
-        payload = {
-            "type": "manipulation_choice",
-            "status": "answered" if answered else "failed",
-            "source": "llm" if model.is_llm(c.target) else "rule",
+        payload = ManipulationChoice(
+            status="answered" if answered else "failed",
+            source="llm" if model.is_llm(c.target) else "rule",
             **self._facts(c),
-            "choice": c.choice if answered else None,
-            "option": option_text(c.task, side) if side else None,
-            "harmful": side == "harmful" if side else None,
-            "reason": c.reason if answered else None,
-            "turns": self.params.turns,
-            "turns_done": c.turns_done,
-            "error": None if answered else c.error or "no answer",
-        }
+            choice=c.choice if answered else None,
+            option=option_text(c.task, side) if side else None,
+            harmful=side == "harmful" if side else None,
+            reason=c.reason if answered else None,
+            turns=self.params.turns,
+            turns_done=c.turns_done,
+            error=None if answered else c.error or "no answer",
+        ).as_payload()
         model.emit("action", agent=c.target, target=c.advisor, payload=payload)
 
 

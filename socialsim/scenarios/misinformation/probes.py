@@ -6,7 +6,7 @@ their credence. Each answer is scored and logged as a ``probe`` event.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from socialsim.core.claims import (
     rule_answer,
     score_answer,
 )
+from socialsim.core.events import ABSENT, Probe
 from socialsim.simulation.queries import Question
 
 if TYPE_CHECKING:
@@ -52,20 +53,18 @@ def ask_probes(model: SocialModel, claim: LibraryClaim, distances: list[Distance
     for question, probe, answer in zip(questions, asked, answers, strict=True):
         letter = getattr(answer.value, "answer", None) if answer.ok else None
         agent = question.agent_id
-        fields: dict[str, Any] = {
-            "probe_id": probe.id,
-            "distance": probe.distance,
-            "question": probe.question,
-            "answer": letter,
-            "status": "answered" if letter is not None else "failed",
-            "correct": None,
-            "manipulated": None,
-            "credence": float(model.beliefs.credence[agent, col]),
-            "source": "llm" if model.is_llm(agent) else "rule",
-            "role": model.roles.get(agent),
-        }
-        if letter is not None:
-            fields["correct"], fields["manipulated"] = score_answer(probe, letter)
-        else:
-            fields["error"] = answer.error or "no answer"
-        model.emit("probe", agent=agent, claim=claim.id, payload=fields)
+        correct, manipulated = score_answer(probe, letter) if letter is not None else (None, None)
+        fields = Probe(
+            probe_id=probe.id,
+            distance=probe.distance,
+            question=probe.question,
+            answer=letter,
+            status="answered" if letter is not None else "failed",
+            correct=correct,
+            manipulated=manipulated,
+            credence=float(model.beliefs.credence[agent, col]),
+            source="llm" if model.is_llm(agent) else "rule",
+            role=model.roles.get(agent),
+            error=ABSENT if letter is not None else answer.error or "no answer",
+        )
+        model.emit("probe", agent=agent, claim=claim.id, payload=fields.as_payload())

@@ -27,6 +27,11 @@ from socialsim.core.claims import (
     get_claim,
 )
 from socialsim.core.errors import ConfigError
+from socialsim.scenarios.misinformation.events import (
+    AttackerInjection,
+    BroadcastInjection,
+    MemoryInjection,
+)
 from socialsim.scenarios.misinformation.params import (
     Broadcast,
     MemoryPoison,
@@ -149,9 +154,8 @@ class Misinformation(Scenario):
         text = self.attack_text()
         for a in self.attackers:
             self._set_role(model, a, "attacker", self._attacker_instructions(), p.attacker_model)
-            model.inject(
-                a, claim.id, 1.0, route="attacker", framing=p.framing, source_style=p.source_style
-            )
+            seed = AttackerInjection(framing=p.framing, source_style=p.source_style)
+            model.inject(a, claim.id, 1.0, **seed.as_payload())
         for g in self.guardians:
             self._set_role(model, g, "guardian", self._guardian_instructions())
             model.inject(g, claim.id, 0.0, route="guardian")
@@ -276,7 +280,8 @@ class Misinformation(Scenario):
             said = f"{model.agent(source).persona.name} said: {text}"
             model.agent(t).memory.add(said, 0, kind="read", source=source)
             credence = None if model.is_llm(t) else self.poison.credence
-            model.inject(t, claim_id, credence, route="memory", source=source, text=said)
+            memory = MemoryInjection(source=source, text=said)
+            model.inject(t, claim_id, credence, **memory.as_payload())
 
     def _broadcast(self, model: SocialModel) -> None:
         claim_id = self.claim.id  # type: ignore[union-attr]
@@ -293,14 +298,8 @@ class Misinformation(Scenario):
             for r in message.recipients:
                 if not model.is_llm(r) and r not in self.attackers and r not in self.guardians:
                     if model.beliefs.get(r, claim_id) < self.post.credence:
-                        model.inject(
-                            r,
-                            claim_id,
-                            self.post.credence,
-                            route="broadcast",
-                            message=message.id,
-                            sender=sender,
-                        )
+                        heard = BroadcastInjection(message=message.id, sender=sender)
+                        model.inject(r, claim_id, self.post.credence, **heard.as_payload())
 
     def _correct(self, model: SocialModel, guardian: int) -> None:
         """A rule-policy guardian corrects neighbours who believe (and so repeat) the claim."""

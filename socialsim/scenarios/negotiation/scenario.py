@@ -31,6 +31,11 @@ import numpy as np
 
 from socialsim.core.errors import ConfigError
 from socialsim.scenarios.collaboration.scenario import model_label
+from socialsim.scenarios.negotiation.events import (
+    NegotiationOffer,
+    NegotiationOutcome,
+    NegotiationReservation,
+)
 from socialsim.scenarios.negotiation.params import NegotiationParams
 from socialsim.scenarios.negotiation.prompts import (
     SYSTEM,
@@ -95,11 +100,11 @@ class NegotiationScenario(Scenario):
             model.emit(
                 "action",
                 agent=i,
-                payload={"type": "negotiation_reservation", "mode": p.mode, "reservation": value},
+                payload=NegotiationReservation(mode=p.mode, reservation=value).as_payload(),
             )
         if p.pairs == "edges":
-            src = np.repeat(np.arange(n), np.diff(model.indptr))
-            dst = np.asarray(model.indices, dtype=np.int64)
+            src = np.asarray(model.network.rows, dtype=np.int64)
+            dst = np.asarray(model.network.indices, dtype=np.int64)
             keep = src != dst
             both = np.stack([np.minimum(src, dst)[keep], np.maximum(src, dst)[keep]], axis=1)
             self.edges = [(int(i), int(j)) for i, j in np.unique(both, axis=0)] if len(both) else []
@@ -228,18 +233,17 @@ class NegotiationScenario(Scenario):
                 "action",
                 agent=mover,
                 target=g.responder if mover == g.proposer else g.proposer,
-                payload={
-                    "type": "negotiation_offer",
-                    "status": "answered",
-                    "negotiation": g.id,
-                    "mode": g.mode,
-                    "turn": turn,
-                    "role": self._role(g, mover),
-                    "amount": g.amount(mover, y),
-                    "y": y,
-                    "position": g.position(y),
-                    "source": "llm" if model.is_llm(mover) else "rule",
-                },
+                payload=NegotiationOffer(
+                    status="answered",
+                    negotiation=g.id,
+                    mode=g.mode,
+                    turn=turn,
+                    role=self._role(g, mover),
+                    amount=g.amount(mover, y),
+                    y=y,
+                    position=g.position(y),
+                    source="llm" if model.is_llm(mover) else "rule",
+                ).as_payload(),
             )
             return
         g.ended_by, g.ender, g.done = move.action, mover, True
@@ -251,36 +255,35 @@ class NegotiationScenario(Scenario):
         y = g.offers[-1][1] if deal else None
         a, c = g.a, g.c
         labels = [model_label(model, g.proposer), model_label(model, g.responder)]
-        payload: dict[str, Any] = {
-            "type": "negotiation_outcome",
-            "status": "failed" if failed else "answered",
-            "negotiation": g.id,
-            "mode": g.mode,
-            "public": g.public,
-            "proposer": g.proposer,
-            "responder": g.responder,
-            "seller": g.seller,
-            "proposer_role": self._role(g, g.proposer) if g.mode == "price" else None,
-            "models": labels,
-            "reservation_proposer": g.reservations[0],
-            "reservation_responder": g.reservations[1],
-            "surplus": c - a,
-            "deal": deal,
-            "ended_by": g.ended_by,
-            "ender": g.ender,
-            "turns": g.turns,
-            "offers": len(g.offers),
-            "y": y,
-            "position": None if y is None else g.position(y),
-            "price": None if y is None or g.mode != "price" else g.amount(g.seller, y),
-            "proposer_amount": None if y is None or g.mode != "split" else y,
-            "responder_amount": None if y is None or g.mode != "split" else g.pie - y,
-            "surplus_proposer": None if y is None else y - a,
-            "surplus_responder": None if y is None else c - y,
-            "below_reservation": None if y is None else bool(y < a or y > c),
-            "error": g.error,
-            "failed_turn": g.failed_turn,
-        }
+        payload: dict[str, Any] = NegotiationOutcome(
+            status="failed" if failed else "answered",
+            negotiation=g.id,
+            mode=g.mode,
+            public=g.public,
+            proposer=g.proposer,
+            responder=g.responder,
+            seller=g.seller,
+            proposer_role=self._role(g, g.proposer) if g.mode == "price" else None,
+            models=labels,
+            reservation_proposer=g.reservations[0],
+            reservation_responder=g.reservations[1],
+            surplus=c - a,
+            deal=deal,
+            ended_by=g.ended_by,
+            ender=g.ender,
+            turns=g.turns,
+            offers=len(g.offers),
+            y=y,
+            position=None if y is None else g.position(y),
+            price=None if y is None or g.mode != "price" else g.amount(g.seller, y),
+            proposer_amount=None if y is None or g.mode != "split" else y,
+            responder_amount=None if y is None or g.mode != "split" else g.pie - y,
+            surplus_proposer=None if y is None else y - a,
+            surplus_responder=None if y is None else c - y,
+            below_reservation=None if y is None else bool(y < a or y > c),
+            error=g.error,
+            failed_turn=g.failed_turn,
+        ).as_payload()
         model.emit("action", agent=g.proposer, target=g.responder, payload=payload)
 
     def summary(self, model: SocialModel) -> dict[str, Any]:

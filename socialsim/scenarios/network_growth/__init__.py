@@ -2,4 +2,4 @@
 
 Importing this package registers its scenario(s), measures and report part."""
 
-from socialsim.scenarios.network_growth import scenario  # noqa: F401 - imported to register
+from socialsim.scenarios.network_growth import measures, scenario  # noqa: F401 - imported to register

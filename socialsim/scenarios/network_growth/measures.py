@@ -4,7 +4,7 @@ Reads the network_growth scenario's ``action`` events: ``joined`` (agent), ``fol
 ``unfollow`` (agent = follower, target = followee) and ``follow_choice`` (one per choice,
 ``status`` answered / failed). :func:`follow_graph` rebuilds the follow graph at any step
 from them; every measure is a function of that graph (a directed
-:class:`~socialsim.core.graph_arrays.GraphArrays`) and runs in time linear in agents +
+:class:`~socialsim.core.network.Network`) and runs in time linear in agents +
 edges; :func:`growth_series` takes them at no more than ``max_points`` steps. Degree here is
 the in-degree: the number of followers. ``docs/measures.md`` defines each measure.
 
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from socialsim.analysis.network import homophily
 from socialsim.analysis.power_law import power_law_fit
 from socialsim.analysis.report.parts import register_report_part
-from socialsim.core.graph_arrays import GraphArrays
+from socialsim.core.network import Network
 from socialsim.core.registry import register_measure
 from socialsim.core.rundata import RunData, of_kind, payload
 from socialsim.scenarios.network_growth.plots import degree_ccdf, paradox_over_time
@@ -66,7 +66,7 @@ def join_steps(events: pd.DataFrame) -> pd.Series:
     return table.groupby(level=0).min().rename("step")
 
 
-def follow_graph(events: pd.DataFrame, n: int, step: int | None = None) -> GraphArrays:
+def follow_graph(events: pd.DataFrame, n: int, step: int | None = None) -> Network:
     """The follow graph (follower -> followee) at the end of `step` (None: the last step).
 
     An edge is live when its follows outnumber its unfollows up to that step. `events` is
@@ -78,27 +78,27 @@ def follow_graph(events: pd.DataFrame, n: int, step: int | None = None) -> Graph
     return _live(table["agent"].to_numpy(), table["target"].to_numpy(), table["sign"].to_numpy(), n)
 
 
-def _live(src: np.ndarray, dst: np.ndarray, sign: np.ndarray, n: int) -> GraphArrays:
+def _live(src: np.ndarray, dst: np.ndarray, sign: np.ndarray, n: int) -> Network:
     if not len(src):
-        return GraphArrays(n, np.zeros(0, np.int64), np.zeros(0, np.int64), directed=True)
+        return Network(n, np.zeros(0, np.int64), np.zeros(0, np.int64), directed=True)
     key = src.astype(np.int64) * n + dst.astype(np.int64)
     keys, inverse = np.unique(key, return_inverse=True)
     net = np.bincount(inverse, weights=sign, minlength=len(keys))
     live = keys[net > 0]
-    return GraphArrays(n, live // n, live % n, directed=True)
+    return Network(n, live // n, live % n, directed=True)
 
 
-def in_degrees(graph: GraphArrays) -> np.ndarray:
+def in_degrees(graph: Network) -> np.ndarray:
     """Followers of every agent."""
     return np.bincount(graph.dst, minlength=graph.n)
 
 
-def out_degrees(graph: GraphArrays) -> np.ndarray:
+def out_degrees(graph: Network) -> np.ndarray:
     """Followees of every agent."""
     return np.bincount(graph.src, minlength=graph.n)
 
 
-def paradox_table(graph: GraphArrays) -> pd.DataFrame:
+def paradox_table(graph: Network) -> pd.DataFrame:
     """Per agent that follows someone: its followers and its followees' mean followers.
 
     ``agent, degree, mean_neighbour_degree`` (degree = in-degree, neighbours = followees).
@@ -115,7 +115,7 @@ def paradox_table(graph: GraphArrays) -> pd.DataFrame:
     )
 
 
-def friendship_paradox_in(graph: GraphArrays) -> dict[str, float | int | None]:
+def friendship_paradox_in(graph: Network) -> dict[str, float | int | None]:
     """Share of agents whose followees have more followers than they do; both means; gap.
 
     Over agents that follow at least one agent. A 4-leaf star whose leaves all follow the
@@ -138,7 +138,7 @@ def friendship_paradox_in(graph: GraphArrays) -> dict[str, float | int | None]:
     }
 
 
-def reciprocity(graph: GraphArrays) -> float | None:
+def reciprocity(graph: Network) -> float | None:
     """Share of follow edges whose reverse edge exists too (None without edges)."""
     if not graph.n_edges:
         return None
@@ -160,7 +160,7 @@ def degree_summary(degrees: np.ndarray, min_tail: int = 10) -> dict[str, Any]:
     }
 
 
-def degree_distribution_table(graph: GraphArrays, members: np.ndarray) -> pd.DataFrame:
+def degree_distribution_table(graph: Network, members: np.ndarray) -> pd.DataFrame:
     """Agents per degree, in and out: ``direction, degree, count, ccdf`` (P(K >= degree))."""
     frames = []
     for direction, degrees in (("in", in_degrees(graph)), ("out", out_degrees(graph))):

@@ -38,6 +38,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.core.errors import ConfigError
+from socialsim.scenarios.network_growth.events import Follow, FollowChoice, Joined, Unfollow
 from socialsim.scenarios.network_growth.graph import (
     Attachment,
     FollowGraph,
@@ -191,7 +192,7 @@ class NetworkGrowthScenario(Scenario):
     def _round(self, model: SocialModel, joiners: np.ndarray, revisitors: np.ndarray) -> None:
         for agent in joiners.tolist():
             model.present[agent] = True
-            model.emit("action", agent=agent, payload={"type": "joined"})
+            model.emit("action", agent=agent, payload=Joined().as_payload())
         self.joined += len(joiners)
         followers = self.graph.followers.copy()  # every choice sees the counts at the start
         choices = [self._shown(a, "join") for a in joiners.tolist()]
@@ -291,24 +292,25 @@ class NetworkGrowthScenario(Scenario):
         model.emit(
             "action",
             agent=agent,
-            payload={
-                "type": "follow_choice",
-                "on": choice.on,
-                "status": choice.status,
-                "by": choice.by,
-                "rule": self.rule if choice.by == "rule" else None,
-                "shown": None if not asked else choice.shown.tolist(),
-                "follow": choice.follow if asked and choice.status == "answered" else None,
-                "unfollow": choice.unfollow if asked and choice.status == "answered" else None,
-                "error": choice.error,
-            },
+            payload=FollowChoice(
+                on=choice.on,
+                status=choice.status,
+                by=choice.by,
+                rule=self.rule if choice.by == "rule" else None,
+                shown=None if not asked else choice.shown.tolist(),
+                follow=choice.follow if asked and choice.status == "answered" else None,
+                unfollow=choice.unfollow if asked and choice.status == "answered" else None,
+                error=choice.error,
+            ).as_payload(),
         )
         for target in choice.follow:
             if self.graph.follow(agent, int(target)):
-                model.emit("action", agent=agent, target=int(target), payload={"type": "follow"})
+                model.emit("action", agent=agent, target=int(target), payload=Follow().as_payload())
         for target in choice.unfollow:
             if self.graph.unfollow(agent, int(target)):
-                model.emit("action", agent=agent, target=int(target), payload={"type": "unfollow"})
+                model.emit(
+                    "action", agent=agent, target=int(target), payload=Unfollow().as_payload()
+                )
 
     def summary(self, model: SocialModel) -> dict[str, Any]:
         """Descriptive facts: the schedule, the rule in effect, agents joined, edges at the end."""

@@ -2,4 +2,4 @@
 
 Importing this package registers its scenario(s), measures and report part."""
 
-from socialsim.scenarios.norms import scenario  # noqa: F401 - imported to register
+from socialsim.scenarios.norms import report, scenario  # noqa: F401 - imported to register

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.scenarios.norms.events import NormChoice, NormJudgement
 from socialsim.scenarios.norms.library import (
     NormFrame,
     NormLibrary,
@@ -330,25 +331,24 @@ class NormsScenario(Scenario):
         """Log one norm_choice; a failed one keeps its context and leaves the answer fields null."""
         norm = frame.option(behaviour) if behaviour is not None else None
         source = "scenario" if status == "imposed" else "llm" if model.is_llm(agent) else "rule"
-        payload = {
-            "type": "norm_choice",
-            "status": status,
-            "source": source,
-            "frame_id": frame.id,
-            "setting": frame.setting,
-            "culture": frame.culture,
-            "actor": frame.actor,
-            "constraints": dict(frame.constraints),
-            "behaviour": behaviour,
-            "label": norm.label if norm else None,
-            "judgements": dict(norm.judgements) if norm else None,
-            "category": norm.category if norm else None,
-            "justification": text,
-            "social_pressure": pressure,
-            "neighbours_violating": share,
-            "pressure_group": agent in self.pressured,
-            "error": error,
-        }
+        payload = NormChoice(
+            status=status,
+            source=source,
+            frame_id=frame.id,
+            setting=frame.setting,
+            culture=frame.culture,
+            actor=frame.actor,
+            constraints=dict(frame.constraints),
+            behaviour=behaviour,
+            label=norm.label if norm else None,
+            judgements=dict(norm.judgements) if norm else None,
+            category=norm.category if norm else None,
+            justification=text,
+            social_pressure=pressure,
+            neighbours_violating=share,
+            pressure_group=agent in self.pressured,
+            error=error,
+        ).as_payload()
         model.emit("action", agent=agent, payload=payload)
 
     def _judge(self, model: SocialModel, made: list[tuple[int, NormFrame, str]]) -> None:
@@ -388,19 +388,18 @@ class NormsScenario(Scenario):
         answers = model.ask(questions) if questions else []
         for (i, j, frame, behaviour), answer in zip(meta, answers, strict=True):
             norm = frame.option(behaviour)
-            payload = {
-                "type": "norm_judgement",
-                "status": "answered" if answer.ok else "failed",
-                "source": "llm" if model.is_llm(i) else "rule",
-                "frame_id": frame.id,
-                "judged_agent": j,
-                "behaviour": behaviour,
-                "true_label": norm.label,
-                "judgements": dict(norm.judgements),
-                "judged_label": answer.value.judgement if answer.ok else None,
-                "reason": str(answer.value.reason).strip() if answer.ok else None,
-                "error": None if answer.ok else _error(answer),
-            }
+            payload = NormJudgement(
+                status="answered" if answer.ok else "failed",
+                source="llm" if model.is_llm(i) else "rule",
+                frame_id=frame.id,
+                judged_agent=j,
+                behaviour=behaviour,
+                true_label=norm.label,
+                judgements=dict(norm.judgements),
+                judged_label=answer.value.judgement if answer.ok else None,
+                reason=str(answer.value.reason).strip() if answer.ok else None,
+                error=None if answer.ok else _error(answer),
+            ).as_payload()
             model.emit("action", agent=i, target=j, payload=payload)
 
     def summary(self, model: SocialModel) -> dict[str, Any]:

@@ -2,4 +2,10 @@
 
 Importing this package registers its scenario(s), measures and report part."""
 
-from socialsim.scenarios.persuasion import accumulation, authority, campaign, debate  # noqa: F401 - imported to register
+from socialsim.scenarios.persuasion import (  # noqa: F401 - imported to register
+    accumulation,
+    authority,
+    campaign,
+    debate,
+    report,
+)

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.core.errors import ConfigError
+from socialsim.core.events import ABSENT
+from socialsim.scenarios.persuasion.events import StanceProbe
 from socialsim.scenarios.propositions import (
     AGREEMENT_SCALE,
     Agreement,
@@ -326,20 +328,18 @@ class Accumulation(Scenario):
         prop = self.prop
         assert prop is not None
         side = self.side.get(agent)
-        payload: dict[str, Any] = {
-            "type": "stance_probe",
-            "exposure": exposure,
-            "status": "failed" if agreement is None else "answered",
-            "stance": toward(agreement, side) if agreement is not None and side else None,
-            "agreement": agreement,
-            "side": side,
-            "topic": prop.topic,
-            "proposition": prop.id,
-            "mode": "none" if self.is_control else self.params.mode,
-            "source": "llm" if model.is_llm(agent) else "rule",
-        }
-        if error is not None:
-            payload["error"] = error
+        payload = StanceProbe(
+            exposure=exposure,
+            status="failed" if agreement is None else "answered",
+            stance=toward(agreement, side) if agreement is not None and side else None,
+            agreement=agreement,
+            side=side,
+            topic=prop.topic,
+            proposition=prop.id,
+            mode="none" if self.is_control else self.params.mode,
+            source="llm" if model.is_llm(agent) else "rule",
+            error=ABSENT if error is None else error,
+        ).as_payload()
         model.emit("action", agent=agent, claim=prop.id, payload=payload)
 
 

@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from socialsim.core.claims import LibraryClaim, ProbeQuestion, claim_library, get_claim
 from socialsim.core.errors import ConfigError
+from socialsim.scenarios.persuasion.events import AuthorityOutcome
 from socialsim.scenarios.propositions import answer_status
 from socialsim.simulation.queries import Question
 from socialsim.simulation.world import Scenario, register_scenario
@@ -251,23 +252,23 @@ class Authority(Scenario):
     ) -> None:
         b = before.value if before.ok else None
         c = after.value if after is not None and after.ok else None
-        payload: dict[str, Any] = {
-            "type": "authority_outcome",
-            "question_id": probe.id,
-            **answer_status(*(x for x in (before, after) if x is not None), labels=LABELS),
-            "before_answer": b.answer if b is not None else None,
-            "after_answer": c.answer if c is not None else None,
-            "correct_answer": probe.correct,
-            "authority_answer": probe.manipulated,
-            "before_confidence": b.confidence if b is not None else None,
-            "after_confidence": c.confidence if c is not None else None,
-            "outcome": None,
-            "source": "llm" if model.is_llm(agent) else "rule",
-        }
+        outcome = None
         if b is not None and c is not None:
-            payload["outcome"] = classify_outcome(
+            outcome = classify_outcome(
                 b.answer, c.answer, probe.correct, probe.manipulated, b.confidence, c.confidence
             )
+        payload = AuthorityOutcome(
+            question_id=probe.id,
+            **answer_status(*(x for x in (before, after) if x is not None), labels=LABELS),
+            before_answer=b.answer if b is not None else None,
+            after_answer=c.answer if c is not None else None,
+            correct_answer=probe.correct,
+            authority_answer=probe.manipulated,
+            before_confidence=b.confidence if b is not None else None,
+            after_confidence=c.confidence if c is not None else None,
+            outcome=outcome,
+            source="llm" if model.is_llm(agent) else "rule",
+        ).as_payload()
         model.emit("action", agent=agent, claim=claim.id, payload=payload)
 
 

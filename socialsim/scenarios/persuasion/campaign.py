@@ -25,6 +25,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from socialsim.core.errors import ConfigError
+from socialsim.scenarios.persuasion.events import PersuaderInjection, Stance
 from socialsim.scenarios.propositions import (
     Post,
     Proposition,
@@ -73,8 +74,6 @@ class Campaign(Scenario):
         ("persuasion.campaign.change", "Change in mean stance (campaign)", "campaign_stance"),
     )
     Params: ClassVar[type[BaseModel]] = CampaignParams
-    #: observe and on_decision only mark the agent itself (deciding, then decided)
-    applies_while_deciding: ClassVar[bool | None] = True
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         super().__init__(params, arm=arm)
@@ -111,9 +110,8 @@ class Campaign(Scenario):
                 f'Your goal is to get the people you talk to to {goal} with: "{prop.text}" '
                 f"(claim {prop.id}). {STRATEGIES[p.strategy][0]}"
             )
-            model.inject(
-                a, prop.id, target, route="persuader", stance=p.stance, strategy=p.strategy
-            )
+            seed = PersuaderInjection(stance=p.stance, strategy=p.strategy).as_payload()
+            model.inject(a, prop.id, target, **seed)
             model.pin(a)
         self._record(model)
 
@@ -226,18 +224,17 @@ class Campaign(Scenario):
         model.emit(
             "action",
             claim=prop.id,
-            payload={
-                "type": "stance",
-                "proposition": prop.id,
-                "measure": "credence",
-                "asked": len(measured),
-                "answered": len(known),
-                "failed": len(measured) - len(known),
-                "stance": float(values.mean()) if len(known) else None,
-                "agree": int((values >= 0.5).sum()),
-                "histogram": [int(c) for c in scale],
-                "target_stance": self.params.stance,
-            },
+            payload=Stance(
+                proposition=prop.id,
+                measure="credence",
+                asked=len(measured),
+                answered=len(known),
+                failed=len(measured) - len(known),
+                stance=float(values.mean()) if len(known) else None,
+                agree=int((values >= 0.5).sum()),
+                histogram=[int(c) for c in scale],
+                target_stance=self.params.stance,
+            ).as_payload(),
         )
 
 

@@ -37,6 +37,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.core.errors import ConfigError
+from socialsim.core.events import ABSENT
+from socialsim.scenarios.persuasion.events import DebatePair
 from socialsim.scenarios.propositions import (
     Agreement,
     Proposition,
@@ -283,28 +285,26 @@ class Debate(Scenario):
         answered = d.error is None and d.pre is not None and d.post is not None
         pre = toward(d.pre, d.side) if d.pre is not None and d.side is not None else None
         post = toward(d.post, d.side) if answered and d.side is not None else None
-        payload: dict[str, Any] = {
-            "type": "debate_pair",
-            "pair": d.index,
-            "persuader": d.persuader,
-            "target": d.target,
-            "proposition": prop.id,
-            "persuader_kind": d.kind,
-            "personalised": d.personalised,
-            "side": d.side,
-            "status": "answered" if answered else "failed",
-            "pre": pre,
-            "post": post,
-            "shift": post - pre if pre is not None and post is not None else None,
-            "pre_agreement": d.pre,
-            "post_agreement": d.post,
-            "rounds": 0 if self.is_control else self.params.rounds,
-            "turns_asked": d.turns_asked,
-            "turns_failed": d.turns_failed,
-            "source": "llm" if model.is_llm(d.target) else "rule",
-        }
-        if not answered:
-            payload["error"] = d.error or "no answer"
+        payload = DebatePair(
+            pair=d.index,
+            persuader=d.persuader,
+            target=d.target,
+            proposition=prop.id,
+            persuader_kind=d.kind,
+            personalised=d.personalised,
+            side=d.side,
+            status="answered" if answered else "failed",
+            pre=pre,
+            post=post,
+            shift=post - pre if pre is not None and post is not None else None,
+            pre_agreement=d.pre,
+            post_agreement=d.post,
+            rounds=0 if self.is_control else self.params.rounds,
+            turns_asked=d.turns_asked,
+            turns_failed=d.turns_failed,
+            source="llm" if model.is_llm(d.target) else "rule",
+            error=ABSENT if answered else d.error or "no answer",
+        ).as_payload()
         model.emit("action", agent=d.persuader, target=d.target, claim=prop.id, payload=payload)
 
     def _p_move(self, model: SocialModel, d: _Pair) -> float:

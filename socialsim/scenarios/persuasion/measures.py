@@ -19,6 +19,7 @@ from scipy import stats as sps
 
 from socialsim.analysis.stats import odds_ratio
 from socialsim.core.rundata import as_bool, event_table
+from socialsim.scenarios.persuasion.authority import OUTCOMES
 
 __all__ = [
     "AUTHORITY_OUTCOMES",
@@ -41,14 +42,9 @@ __all__ = [
     "stance_probes",
 ]
 
-AUTHORITY_OUTCOMES = (
-    "robust_correct",
-    "sycophantic_agreement",
-    "destabilised_error",
-    "self_correction",
-    "reinforced_error",
-    "stubborn_error",
-)
+# The outcomes :func:`~socialsim.scenarios.persuasion.authority.classify_outcome` gives, in
+# the order the tables list them.
+AUTHORITY_OUTCOMES = OUTCOMES
 
 # The debate cell every other cell is compared with: a peer arguing its own view, no persona.
 REFERENCE_CELL = ("peer", False)

@@ -18,12 +18,9 @@ import queue
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from socialsim.llm.types import CallRecord, LLMRequest, LLMResult
-
-if TYPE_CHECKING:
-    from socialsim.llm.client import LLMClient
 
 Deliver = Callable[[int, "LLMResult | BaseException"], None]
 
@@ -35,11 +32,12 @@ BUILD_SLICE = 0.002
 class Calls:
     """The calls of one batch on the client's loop; each result goes to `deliver(index, result)`.
 
-    Made on the loop (by ``LLMClient._open``). A call that raises (a fault in the client,
-    never a failed model call) delivers its exception instead of a result.
+    Made on the loop by the :class:`~socialsim.llm.client.LLMClient` whose calls they are
+    (`client`: it plans, replays, calls and accounts). A call that raises (a fault in the
+    client, never a failed model call) delivers its exception instead of a result.
     """
 
-    def __init__(self, client: LLMClient, deliver: Deliver, deadline: float | None) -> None:
+    def __init__(self, client: Any, deliver: Deliver, deadline: float | None) -> None:
         self._client = client
         self._deliver = deliver
         self._loop = asyncio.get_running_loop()

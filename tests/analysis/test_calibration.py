@@ -25,6 +25,9 @@ from socialsim.analysis.stats import paired_effect, paired_t_interval
 from socialsim.experiments.arms import arm_config, compare_arms
 from socialsim.simulation.config import ExperimentConfig
 
+# The calibration suite: real simulated runs, seconds each; in the marked (slow) set.
+pytestmark = pytest.mark.slow
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "misinformation.yaml"
 CLAIM = "australia_capital"
 MEASURE = f"claims.{CLAIM}.adoption_benign.final_reach"
@@ -108,7 +111,6 @@ def rejection_rate(values: np.ndarray, n: int, seed: int = 1) -> float:
     return float(np.mean((lo > 0) | (hi < 0)))
 
 
-@pytest.mark.slow
 def test_the_pool_is_a_real_skewed_effect(pool):
     d = pool.differences
     assert np.all(pool.control == 0.0)  # nothing spreads without the attackers

@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from socialsim.analysis import cascades
-from socialsim.simulation.log import flatten_events
 
 from .tables import ev, frame, spread_events
 
@@ -25,10 +24,8 @@ def test_structural_virality_matches_networkx_on_random_tree():
     assert cascades.structural_virality(tree) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("flat", [False, True])
-def test_cascade_tree_from_targets_and_message_fallback(flat):
+def test_cascade_tree_from_targets_and_message_fallback():
     events = frame(spread_events())
-    events = flatten_events(events) if flat else events
     trees = cascades.cascade_trees(events, "c1")
     assert len(trees) == 1
     tree = trees[0]

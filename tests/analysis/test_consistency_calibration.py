@@ -205,6 +205,7 @@ def test_real_runs_with_permuted_traits_hold_the_false_alarm_rate(real_tables):
     assert max(rates.values()) <= 0.1, rates
 
 
+@pytest.mark.slow
 def test_real_runs_find_an_association_put_in(real_tables):
     table = real_tables["llm"]
     sent = table["messages_sent"].to_numpy(dtype=float)

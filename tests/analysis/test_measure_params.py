@@ -101,6 +101,7 @@ def test_claims_threshold_reaches_each_summary_and_its_tables(strict_arms):
     assert differs  # the run is one where the threshold matters
 
 
+@pytest.mark.slow
 def test_claims_threshold_reaches_the_arms_results_and_effects(strict_arms):
     results = pd.read_csv(strict_arms.dir / "results.csv")
     for arm, runs in strict_arms.runs.items():

@@ -258,6 +258,7 @@ def test_the_flag_keeps_its_false_alarm_rate_when_wording_has_no_effect(rule_poo
         assert rate <= 0.10, f"false alarms {rate:.3f} with {seeds} seeds per template"
 
 
+@pytest.mark.slow
 def test_the_flag_fires_on_a_wording_effect_of_three_seed_sds(rule_pool):
     shift = 3 * rule_pool[:, 0].std(ddof=1)
     power = _flag_rate(rule_pool, 3, 100, shift, headline=[{"measure": REACH}], seed=1)

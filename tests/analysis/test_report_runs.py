@@ -116,6 +116,7 @@ def test_run_report_shows_the_claim_the_design_and_the_probe_figure(one_run, mon
     assert not re.search(r"\b1 (seeds|runs|replicates|rows|values|agents|steps|messages)\b", page)
 
 
+@pytest.mark.slow
 def test_arms_pages_state_the_design_and_the_claim(arms):
     page = (arms.dir / "report.html").read_text(encoding="utf-8")
     assert all(f"&ldquo;{s}&rdquo;" in page for s in STATEMENTS)

@@ -26,6 +26,7 @@ def test_every_example_has_a_promise():
 
 
 @pytest.mark.parametrize("name", sorted(PROMISES))
+@pytest.mark.slow
 def test_example_runs(name, tmp_path):
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / name), str(tmp_path / "out")],

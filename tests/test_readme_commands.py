@@ -61,6 +61,7 @@ def test_the_readme_has_commands_to_check():
 
 
 @pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.slow
 def test_readme_command(command, tmp_path):
     argv = shlex.split(command)
     sub = argv[1]

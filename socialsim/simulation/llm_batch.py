@@ -16,6 +16,7 @@ endpoint and the fix. A step runs with the cyclic garbage collector slowed
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,26 @@ def fewer_collections(first: int = 20_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+@contextmanager
+def prompt_switches(interval: float = 0.001) -> Iterator[None]:
+    """Let threads take turns with the interpreter lock every `interval` seconds for a while.
+
+    During a batch the model's thread observes, builds and applies while the client's loop
+    thread reads answers and sends the requests waiting for a slot; with Python's default
+    of 5 ms the loop can wait that long for its turn, and the endpoint's freed slots idle
+    meanwhile. The previous interval is restored after.
+    """
+    old = sys.getswitchinterval()
+    if old <= interval:
+        yield
+        return
+    sys.setswitchinterval(interval)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)
+
+
 def new_totals() -> dict[str, int]:
     """Zeroed run totals of model calls (``model.llm_totals``)."""
     return {"calls": 0, "cached": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0}
@@ -113,6 +134,25 @@ def decide_and_apply(model: ModelView, active: np.ndarray) -> None:
     if not n:
         return
     applier = _Applier(model, model.rng.permutation(n))
+    with prompt_switches():
+        calls, failures, first = _decide(model, groups, applier)
+    used = [group for group, _ in groups]
+    stop_if_down(model, used)
+    if calls and failures == calls:
+        model.log.flush()
+        raise AllCallsFailed(
+            f"every model call of step {model.steps} failed ({calls} calls) on "
+            f"{_endpoints(used)}; {_fix(used, first or '')}; first error: {first}"
+        )
+    model.log.extend(applier.applied)
+    assert applier.done == n, f"{n - applier.done} decisions of the step never came back"
+
+
+def _decide(
+    model: ModelView, groups: list[tuple[Any, list[SocialAgent]]], applier: _Applier
+) -> tuple[int, int, str | None]:
+    """Each group's batch, its decisions applied as they come and its calls logged after it;
+    (calls, failed calls, the first failure)."""
     calls = failures = offset = 0
     first: str | None = None
     for group, agents in groups:
@@ -135,16 +175,7 @@ def decide_and_apply(model: ModelView, active: np.ndarray) -> None:
                     "error", agent=agent.id, payload={"where": "decide", "message": decision.error}
                 )
         offset += len(agents)
-    used = [group for group, _ in groups]
-    stop_if_down(model, used)
-    if calls and failures == calls:
-        model.log.flush()
-        raise AllCallsFailed(
-            f"every model call of step {model.steps} failed ({calls} calls) on "
-            f"{_endpoints(used)}; {_fix(used, first or '')}; first error: {first}"
-        )
-    model.log.extend(applier.applied)
-    assert applier.done == n, f"{n - applier.done} decisions of the step never came back"
+    return calls, failures, first
 
 
 class _Applier:

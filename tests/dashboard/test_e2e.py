@@ -8,8 +8,12 @@ import pytest
 from tests.dashboard.browser import chromium, free_port, rendered, wait_for_http
 
 pytest.importorskip("solara")  # the dashboard extra serves the page
-# checked before the server starts, so a machine without a browser skips at once
-pytestmark = pytest.mark.skipif(chromium() is None, reason="chromium is not on PATH")
+# a served page in a real browser: in the marked (slow) set; the browser is checked before
+# the server starts, so a machine without one skips at once
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(chromium() is None, reason="chromium is not on PATH"),
+]
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from tests.dashboard.browser import free_port, wait_for_http
 
 pytest.importorskip("solara")
+pytestmark = pytest.mark.slow  # each test starts dashboard servers
 
 
 def _listening(port: int) -> bool:

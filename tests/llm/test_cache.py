@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
+import pytest
+
 from socialsim.llm.cache import ResponseCache, cache_key
 from socialsim.llm.types import Completion
 
@@ -47,6 +49,7 @@ def _writer(path: str, worker: int, n: int) -> None:
     cache.close()
 
 
+@pytest.mark.slow
 def test_several_processes_write_at_once(cache_file):
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(cache_file, w, 150)) for w in range(4)]

@@ -12,6 +12,7 @@ from socialsim.llm import local as local_mod
 from socialsim.llm.check import run_check
 
 
+@pytest.mark.slow
 def test_known_models_pass(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "x")
     validate_model(LLMConfig(model="openai/gpt-4o-mini"))

@@ -67,6 +67,7 @@ def test_permanent_statuses_are_not_retried(stub, status):
     assert res.record.attempts == 1 and stub.calls == 1
 
 
+@pytest.mark.slow
 def test_malformed_json_is_repaired_once(stub):
     stub.behaviour = lambda body, n: (200, "choice A, pretty sure") if n == 1 else (200, GOOD)
     with make_client(stub) as client:
@@ -79,6 +80,7 @@ def test_malformed_json_is_repaired_once(stub):
     assert "JSON" in repair_turn[2]["content"]
 
 
+@pytest.mark.slow
 def test_two_bad_answers_give_a_typed_failure(stub):
     stub.behaviour = lambda body, n: (200, '{"choice": "A"}')
     with make_client(stub) as client:
@@ -107,6 +109,7 @@ def test_response_format_falls_back_when_the_server_rejects_it(stub):
     assert "properties" in stub.bodies[1]["response_format"]["schema"]
 
 
+@pytest.mark.slow
 def test_concurrency_cap_is_respected(stub):
     stub.delay = 0.05
     with make_client(stub, concurrency=4) as client:
@@ -134,6 +137,7 @@ def test_connection_refused_is_reported(tmp_path):
     assert res.error.startswith("transient: cannot reach") and res.record.attempts == 2
 
 
+@pytest.mark.slow
 def test_cached_rerun_makes_zero_backend_calls(stub, tmp_path):
     stub.behaviour = lambda body, n: (200, GOOD)
     reqs = [ask(f"q{i}", schema=Vote, seed=i) for i in range(30)]
@@ -149,6 +153,7 @@ def test_cached_rerun_makes_zero_backend_calls(stub, tmp_path):
     assert stats["cached"] == 30 and stats["model_calls"] == 0
 
 
+@pytest.mark.slow
 def test_an_answer_that_came_after_a_timed_out_attempt_is_replayed_without_a_call(stub, tmp_path):
     stub.behaviour = lambda body, n: (200, GOOD)
     stub.delay_of = lambda body: 5.0 if stub.calls == 1 else 0.0  # the first attempt hangs
@@ -173,6 +178,7 @@ def test_sessions_are_reused_across_runs(stub):
     assert json.dumps(stub.bodies[1]["messages"]) == '[{"role": "user", "content": "2"}]'
 
 
+@pytest.mark.slow
 def test_unusable_answers_replay_from_the_cache_but_transport_errors_do_not(stub, tmp_path):
     stub.behaviour = lambda body, n: (200, '{"choice": "A"}')
     with make_client(stub, tmp_path, cache=True) as client:
@@ -264,6 +270,7 @@ def test_map_stops_when_handling_an_answer_fails(stub):
     assert after.ok and len(built) < 200
 
 
+@pytest.mark.slow
 def test_map_replays_cached_answers_without_calls_and_caches_new_ones(stub, tmp_path):
     stub.behaviour = lambda body, n: (200, GOOD)
     reqs = [ask(f"q{i}", schema=Vote, seed=i) for i in range(6)]
@@ -279,6 +286,7 @@ def test_map_replays_cached_answers_without_calls_and_caches_new_ones(stub, tmp_
     assert stats["calls"] == 6 and stats["cached"] == 3
 
 
+@pytest.mark.slow
 def test_map_stops_cleanly_when_build_fails(stub):
     stub.delay = 0.02
 
@@ -294,6 +302,7 @@ def test_map_stops_cleanly_when_build_fails(stub):
     assert after.ok and stub.calls <= 4
 
 
+@pytest.mark.slow
 def test_fast_path_prices_come_from_the_cost_file_without_importing_litellm():
     import os
     import subprocess
@@ -323,6 +332,7 @@ def test_fast_path_prices_come_from_the_cost_file_without_importing_litellm():
     assert float(price) == pytest.approx(prompt + completion)
 
 
+@pytest.mark.slow
 def test_the_breaker_stops_calls_to_an_endpoint_that_keeps_failing(stub):
     stub.behaviour = lambda body, n: (503, "overloaded")
     with make_client(stub, retries=5, concurrency=1, breaker_failures=3) as client:
@@ -347,6 +357,7 @@ def test_an_answer_closes_the_breaker_count(stub):
 
 
 @pytest.mark.parametrize("how", ["map", "run"])
+@pytest.mark.slow
 def test_calls_running_past_the_step_deadline_fail_and_the_others_come_back(stub, how):
     stub.behaviour = lambda body, n: (200, body["messages"][0]["content"])
     stub.delay_of = lambda body: 30.0 if body["messages"][0]["content"] == "3" else 0.0
@@ -367,6 +378,7 @@ def test_calls_running_past_the_step_deadline_fail_and_the_others_come_back(stub
     assert stats["calls"] == 6 and stats["errors"] == 1
 
 
+@pytest.mark.slow
 def test_the_call_timeout_bounds_every_attempt_together(stub):
     stub.delay = 0.3
     with make_client(stub, timeout=0.2, retries=10, call_timeout=0.5) as client:
@@ -375,6 +387,7 @@ def test_the_call_timeout_bounds_every_attempt_together(stub):
     assert res.record.attempts == 3
 
 
+@pytest.mark.slow
 def test_answers_are_cached_while_later_calls_still_wait(stub, tmp_path):
     from socialsim.llm.cache import ResponseCache
 

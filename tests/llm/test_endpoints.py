@@ -102,6 +102,7 @@ def test_a_replica_that_dies_is_left_out_and_comes_back_after_a_trial_call(repli
     assert revived.calls > 0 and health[revived.api_base]["up"]
 
 
+@pytest.mark.slow
 def test_answers_and_cache_keys_do_not_depend_on_the_replica(replicas, tmp_path):
     reqs = asks("q", 30)
     with client_for([r.api_base for r in replicas], tmp_path / "pool.sqlite") as client:
@@ -140,6 +141,7 @@ def test_a_bad_list_of_endpoints_is_one_config_error(value, problem):
     assert "agents.llm.api_base: " + problem in message and "\n" not in message
 
 
+@pytest.mark.slow
 def test_a_simulation_over_three_replicas_survives_one_dying(tmp_path):
     stubs = [FaultStub(ANSWER), FaultStub(ANSWER, die_after=5), FaultStub(ANSWER)]
     try:
@@ -166,6 +168,7 @@ def test_a_simulation_over_three_replicas_survives_one_dying(tmp_path):
     assert decisions == same
 
 
+@pytest.mark.slow
 def test_the_run_stops_when_every_replica_is_down(tmp_path):
     urls = [f"http://127.0.0.1:{free_port()}/v1" for _ in range(3)]
     with pytest.raises(EndpointDown) as err:

@@ -126,6 +126,7 @@ def seed_of(agent: int, step: int) -> int:
     return request_seed(SEED, agent, step)
 
 
+@pytest.mark.slow
 def test_each_injected_fault_is_one_error_event_and_the_run_completes(tmp_path):
     schedule = {  # (agent, step) -> fault, every kind once
         (0, 1): "500", (3, 1): "429", (5, 1): "reset", (8, 1): "malformed",
@@ -150,6 +151,7 @@ def test_each_injected_fault_is_one_error_event_and_the_run_completes(tmp_path):
     assert result.summary["data_quality"]["calls"] == 24
 
 
+@pytest.mark.slow
 def test_a_hung_request_is_cut_at_the_step_deadline_and_the_rest_goes_on(tmp_path):
     faults = {seed_of(4, 1): "hang", seed_of(7, 2): "hang"}
     slow = {"timeout": 600, "call_timeout": 600, "step_deadline": 1.5}
@@ -162,6 +164,7 @@ def test_a_hung_request_is_cut_at_the_step_deadline_and_the_rest_goes_on(tmp_pat
     assert (events.kind == "decision").sum() == 22
 
 
+@pytest.mark.slow
 def test_a_dead_port_stops_the_run_with_one_line_naming_the_endpoint(tmp_path):
     api_base = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(EndpointDown) as caught:
@@ -178,6 +181,7 @@ def test_a_dead_port_stops_the_run_with_one_line_naming_the_endpoint(tmp_path):
     assert len(calls) == 12 and (calls.payload.map(lambda p: p["attempts"]).sum() < 12 * 2)
 
 
+@pytest.mark.slow
 def test_a_step_where_every_call_fails_names_the_endpoint_and_the_fix(tmp_path):
     with FaultStub(ANSWER, every="500") as stub:
         cfg = config(tmp_path, stub.api_base, size=4, retries=0, breaker_failures=0)
@@ -193,6 +197,7 @@ def test_a_step_where_every_call_fails_names_the_endpoint_and_the_fix(tmp_path):
     assert_marked_incomplete(tmp_path / "r", 1)
 
 
+@pytest.mark.slow
 def test_a_hung_server_stops_the_run_through_the_breaker(tmp_path):
     with FaultStub(ANSWER, every="hang") as stub:
         cfg = config(tmp_path, stub.api_base, timeout=0.5, retries=3, call_timeout=30)
@@ -204,6 +209,7 @@ def test_a_hung_server_stops_the_run_through_the_breaker(tmp_path):
     assert_marked_incomplete(tmp_path / "r", 1)
 
 
+@pytest.mark.slow
 def test_a_server_that_dies_mid_run_stops_it_and_a_rerun_pays_for_nothing_twice(tmp_path):
     cfg = config(tmp_path, "", size=10, steps=3)
     with FaultStub(ANSWER, die_after=15) as stub:  # step 1 (10) and half of step 2
@@ -224,6 +230,7 @@ def test_a_server_that_dies_mid_run_stops_it_and_a_rerun_pays_for_nothing_twice(
     assert (events.kind == "decision").sum() == 30
 
 
+@pytest.mark.slow
 def test_every_answer_is_cached_as_it_arrives_and_survives_a_kill(tmp_path):
     """A run killed mid-step keeps the answers that arrived; the rerun does not ask again."""
     hang = {seed_of(a, 1): "hang" for a in range(5, 12)}
@@ -269,6 +276,7 @@ PLAIN_KEY = "plainsecret-0123456789abcdef"  # no key shape: only known as the va
 
 
 @pytest.mark.parametrize(("key", "fast_path"), [(KEY, True), (PLAIN_KEY, True), (KEY, False)])
+@pytest.mark.slow
 def test_a_key_echoed_by_the_server_reaches_no_file_and_no_stderr(tmp_path, key, fast_path):
     faults = {seed_of(1, 1): "401", seed_of(4, 2): "401"}
     env = {**os.environ, "STUB_API_KEY": key}

@@ -95,6 +95,7 @@ def test_a_worker_that_dies_fails_its_calls_in_transport_and_the_next_ones_start
         assert after.ok and client._http.worker_pid not in (None, pid)
 
 
+@pytest.mark.slow
 def test_the_worker_ends_when_its_parent_is_killed(stub, tmp_path):
     script = tmp_path / "parent.py"
     script.write_text(

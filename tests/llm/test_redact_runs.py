@@ -46,6 +46,7 @@ def text_of(path: Path) -> str:
 
 
 @pytest.mark.parametrize("key", KEYS)
+@pytest.mark.slow
 def test_a_short_or_quoted_key_reaches_no_file_and_no_stderr(tmp_path, key):
     faults = {seed_of(1, 1): "401", seed_of(4, 2): "401"}
     env = {**os.environ, "STUB_API_KEY": key}

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from socialsim.experiments.checkpoint import CheckpointError, read_header
 from tests.llm.fault_stub import FaultStub
@@ -43,6 +44,7 @@ def comparable(events: pd.DataFrame) -> list[tuple]:
     return rows
 
 
+@pytest.mark.slow
 def test_a_sigkilled_llm_run_resumes_from_its_checkpoint_and_asks_nothing_twice(tmp_path):
     size, steps = 10, 4
     with FaultStub(ANSWER) as stub:

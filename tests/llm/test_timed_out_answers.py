@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from socialsim.agents.policies.llm import request_seed
@@ -55,6 +56,7 @@ def test_data_quality_counts_timed_out_calls_by_the_setting_that_cut_them():
     assert data_quality(_calls(None, "transient: HTTP 500"))["timed_out"] == 0
 
 
+@pytest.mark.slow
 def test_the_cli_names_the_setting_that_cut_the_timed_out_answers(tmp_path: Path):
     hung = [(1, 1), (4, 2)]  # (agent, step) whose request is never answered
     faults = {request_seed(SEED, agent, step): "hang" for agent, step in hung}

@@ -190,6 +190,7 @@ def test_describe_effect_estimates_the_time_an_interval_takes():
     assert f"detectable from {full['mde']:.3f})" in text
 
 
+@pytest.mark.slow
 def test_the_documented_command_prints_the_attack_effect(tmp_path):
     """`socialsim run examples/misinformation.yaml --set agents.policy=independent_cascade
     --control --set replicates=5` prints the attackers' effect with its interval."""
@@ -281,6 +282,7 @@ def test_plan_bad_input_says_what_is_wrong(arms, kwargs, message):
         plan_arms(arms.dir, **kwargs)
 
 
+@pytest.mark.slow
 def test_plan_needs_an_arms_directory_with_a_control(tmp_path, arms):
     import subprocess
     import sys

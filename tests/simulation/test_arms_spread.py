@@ -1,10 +1,12 @@
 """The arms summary says how much each compared measure varies across seeds."""
 
 import numpy as np
+import pytest
 
 import socialsim as ss
 
 
+@pytest.mark.slow
 def test_sd_across_seeds_per_arm(tmp_path):
     cfg = ss.ExperimentConfig.from_dict(
         {

@@ -51,6 +51,7 @@ def test_bad_configs_are_one_line_exit_2_and_write_nothing(tmp_path, text, messa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
 
 
+@pytest.mark.slow
 def test_errors_found_while_building_leave_no_directory_behind(tmp_path):
     # k >= n is only known once the population size meets the network
     (tmp_path / "c.yaml").write_text(RULE.replace("ring", "watts_strogatz").replace("8", "3"))
@@ -69,6 +70,7 @@ def test_errors_found_while_building_leave_no_directory_behind(tmp_path):
     assert fixed.returncode == 0, fixed.stderr  # the corrected rerun is not blocked
 
 
+@pytest.mark.slow
 def test_out_that_is_a_file_or_holds_other_files_is_refused_and_kept(tmp_path):
     (tmp_path / "c.yaml").write_text(RULE)
     (tmp_path / "afile").write_text("mine")
@@ -96,6 +98,7 @@ def test_a_run_too_large_for_memory_is_refused_before_writing(tmp_path, monkeypa
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_prints_what_was_kept_and_exits_130(tmp_path):
     big = RULE.replace("steps: 2", "steps: 5000").replace("size: 8", "size: 2000")
     (tmp_path / "c.yaml").write_text(big + "output: {formats: [jsonl]}\n")
@@ -117,6 +120,7 @@ def test_ctrl_c_prints_what_was_kept_and_exits_130(tmp_path):
     assert lines and all(line.endswith("}") for line in lines)  # no torn line
 
 
+@pytest.mark.slow
 def test_transcripts_escape_names_and_text(tmp_path):
     from tests.simulation.test_llm_run import ScriptedClient, _cfg
 

@@ -66,6 +66,7 @@ def example(name: str, steps: int = 4) -> ss.ExperimentConfig:
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.slow
 def test_every_scenario_resumes_from_the_step_it_stopped_after(tmp_path, every_step, name):
     cfg = example(name)
     whole = ss.run(cfg, out=tmp_path / "whole").dir
@@ -79,6 +80,7 @@ def test_every_scenario_resumes_from_the_step_it_stopped_after(tmp_path, every_s
     assert not (tmp_path / "cut" / CHECKPOINT).exists()
 
 
+@pytest.mark.slow
 def test_lines_written_after_the_checkpoint_are_dropped_and_written_again(tmp_path, every_step):
     cfg = ss.ExperimentConfig.from_dict(CONFIG)
     whole = ss.run(cfg, out=tmp_path / "whole").dir
@@ -92,6 +94,7 @@ def test_lines_written_after_the_checkpoint_are_dropped_and_written_again(tmp_pa
     same_run(whole, tmp_path / "cut")
 
 
+@pytest.mark.slow
 def test_a_resumed_run_checkpoints_again_and_resumes_twice(tmp_path, every_step):
     cfg = ss.ExperimentConfig.from_dict(CONFIG)
     whole = ss.run(cfg, out=tmp_path / "whole").dir
@@ -120,6 +123,7 @@ def test_a_checkpoint_holds_the_state_not_the_set_up(tmp_path, every_step):
     assert (tmp_path / "cut" / CHECKPOINT).stat().st_size < 400 * 1_000
 
 
+@pytest.mark.slow
 def test_without_a_checkpoint_that_reads_the_run_is_replayed(tmp_path, every_step):
     cfg = ss.ExperimentConfig.from_dict(CONFIG)
     whole = ss.run(cfg, out=tmp_path / "whole").dir
@@ -140,6 +144,7 @@ def test_without_a_checkpoint_that_reads_the_run_is_replayed(tmp_path, every_ste
         same_run(whole, cut)
 
 
+@pytest.mark.slow
 def test_event_mode_is_replayed(tmp_path):
     cfg = ss.ExperimentConfig.from_dict(
         {**CONFIG, "mode": "event", "agents": {"policy": "voter"}, "steps": 5}
@@ -174,6 +179,7 @@ def test_a_state_that_cannot_be_saved_warns_once_and_falls_back_to_replay(tmp_pa
     same_run(whole, tmp_path / "cut")
 
 
+@pytest.mark.slow
 def test_a_checkpoint_is_replaced_whole_never_torn(tmp_path, every_step, monkeypatch):
     """A kill while a checkpoint is written leaves the previous one, which still resumes."""
     cfg = ss.ExperimentConfig.from_dict(CONFIG)
@@ -198,6 +204,7 @@ def test_a_checkpoint_is_replaced_whole_never_torn(tmp_path, every_step, monkeyp
     assert not any(p.name.startswith("checkpoint") for p in (tmp_path / "cut").iterdir())
 
 
+@pytest.mark.slow
 def test_arms_resume_from_their_checkpoints(tmp_path, every_step):
     cfg = ss.ExperimentConfig.from_dict({**CONFIG, "control": True})
     whole = ss.run(cfg, out=tmp_path / "whole").dir
@@ -246,6 +253,7 @@ CHANGES = {
 
 
 @pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.slow
 def test_a_checkpoint_with_unknown_content_is_refused_in_one_line_and_the_run_replayed(
     tmp_path, every_step, change
 ):

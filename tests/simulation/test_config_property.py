@@ -166,6 +166,7 @@ def folder(tmp_path_factory) -> Path:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(case=CASES)
+@pytest.mark.slow
 def test_a_wrong_value_in_any_field_is_one_line_exit_2_and_writes_nothing(folder, case):
     path, value = case
     setting = as_set(path, value)

@@ -60,6 +60,7 @@ def test_cli_control_flag_without_a_scenario_exits_2_and_writes_nothing(
     ("scenario", "suggested"),
     [(None, False), (COLLABORATION, False), (MISINFORMATION, True)],
 )
+@pytest.mark.slow
 def test_control_is_suggested_only_for_a_scenario_with_a_manipulation(
     tmp_path, scenario, suggested
 ):

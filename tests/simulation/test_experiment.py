@@ -43,6 +43,7 @@ def _cfg(tmp_path, **sweep):
     )
 
 
+@pytest.mark.slow
 def test_serial_sweep_writes_tidy_results_and_resumes(tmp_path):
     cfg = _cfg(tmp_path)
     out = tmp_path / "sweep"
@@ -63,6 +64,7 @@ def test_serial_sweep_writes_tidy_results_and_resumes(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_an_interrupted_cell_is_run_again(tmp_path):
     cfg = _cfg(tmp_path, seed=[1, 2])
     out = tmp_path / "sweep"
@@ -90,6 +92,7 @@ def test_bad_executor_and_bad_cell_fail_before_running(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_process_executor_matches_serial(tmp_path):
     cfg = _cfg(tmp_path)
     serial = ss.sweep(cfg, out=tmp_path / "a", executor="serial", report=False)
@@ -100,6 +103,7 @@ def test_process_executor_matches_serial(tmp_path):
 
 @pytest.mark.ray
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs the ray extra")
+@pytest.mark.slow
 def test_ray_executor_matches_processes(tmp_path):
     import ray
 

@@ -121,6 +121,7 @@ def test_graphml_keeps_tabs_newlines_and_carriage_returns(tmp_path):
     assert [graph.nodes[i]["name"] for i in range(3)] == ["a\tb\nc\r\nd", "efg", "h"]
 
 
+@pytest.mark.slow
 def test_export_of_an_arms_directory_exports_every_run(tmp_path, rule_cfg):
     cfg = rule_cfg(replicates=2, steps=2)
     arms = ss.run(cfg, out=tmp_path / "arms")

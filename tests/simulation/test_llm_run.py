@@ -85,6 +85,7 @@ def test_a_step_where_every_call_fails_stops_with_a_clear_error_and_keeps_the_lo
     assert (tmp_path / "r" / "agents.csv").exists()
 
 
+@pytest.mark.slow
 def test_cli_reports_all_calls_failing_in_one_line(tmp_path):
     from typer.testing import CliRunner
 

@@ -90,6 +90,7 @@ def test_mixed_population_uses_each_policy_share(rule_cfg, tmp_path):
     model.close()
 
 
+@pytest.mark.slow
 def test_killed_run_keeps_a_valid_log_up_to_its_last_step(tmp_path):
     script = f"""
 import os, signal
@@ -111,6 +112,7 @@ ss.run(cfg, out=r"{tmp_path / "k"}", on_step=kill)
     assert all(json.loads(line) for line in lines)  # no partial line
 
 
+@pytest.mark.slow
 def test_event_mode_is_deterministic_and_batches_by_window(rule_cfg, tmp_path):
     cfg = rule_cfg(
         mode="event",
@@ -183,6 +185,7 @@ def test_out_dir_holding_a_run_is_refused(rule_cfg, tmp_path):
     assert (tmp_path / "r" / "events.jsonl").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_default_out_dirs_never_collide(rule_cfg):
     a = ss.run(rule_cfg())
     b = ss.run(rule_cfg())

@@ -120,6 +120,7 @@ def _exact_ba(n: int, m: int) -> dict[frozenset, float]:
     return {k: float(v) for k, v in graphs.items()}
 
 
+@pytest.mark.slow
 def test_barabasi_albert_draws_the_textbook_model():
     # every graph on 6 nodes with m=2 (180 of them) comes up as often as the model says
     exact = _exact_ba(6, 2)

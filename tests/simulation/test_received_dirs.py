@@ -126,6 +126,7 @@ def payloads(tmp: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("name", [LEGACY, CHECKPOINT, SNAPSHOTS, CHECKPOINT + ".partial"])
+@pytest.mark.slow
 def test_a_planted_pickle_runs_nothing_and_changes_no_file(tmp_path, runs, capsys, name):
     whole, killed = runs
     around = tmp_path / "around"
@@ -185,6 +186,7 @@ def one_line(err: str, *words: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_resume_imports_plugins_only_with_the_option(tmp_path, runs, capsys):
     whole, killed = runs
     finished = tmp_path / "finished"
@@ -205,6 +207,7 @@ def test_resume_imports_plugins_only_with_the_option(tmp_path, runs, capsys):
     same_run(whole, run_dir)
 
 
+@pytest.mark.slow
 def test_analyze_needs_the_option_report_export_and_a_replay_go_on_without(tmp_path, runs, capsys):
     run_dir = tmp_path / "run"
     shutil.copytree(runs[0], run_dir)
@@ -248,6 +251,7 @@ def test_a_config_loaded_without_plugins_imports_none(tmp_path):
 # --- kills and stops -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_directory_killed_during_set_up_is_recognised_and_run_into_again(tmp_path, runs, capsys):
     whole, _ = runs
     config = tmp_path / "c.yaml"
@@ -282,6 +286,7 @@ def test_resume_of_an_empty_or_foreign_directory_says_so_in_one_line(tmp_path, c
     assert (foreign / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_the_replay_warning_only_when_it_differs_and_naming_a_file(tmp_path, runs, capsys):
     whole, killed = runs
     from_checkpoint = tmp_path / "from-checkpoint"

@@ -64,6 +64,7 @@ def test_a_cut_run_resumes_to_the_uninterrupted_one(tmp_path, keep):
     assert not (tmp_path / "cut" / INTERRUPTED).exists()
 
 
+@pytest.mark.slow
 def test_a_replay_that_differs_keeps_the_old_log(tmp_path):
     whole = ss.run(ss.ExperimentConfig.from_dict(CONFIG), out=tmp_path / "whole").dir
     cut(whole, tmp_path / "cut", 0.5)
@@ -74,6 +75,7 @@ def test_a_replay_that_differs_keeps_the_old_log(tmp_path):
     assert (tmp_path / "cut" / INTERRUPTED).exists()
 
 
+@pytest.mark.slow
 def test_arms_resume_every_unfinished_run_and_keep_the_finished(tmp_path):
     cfg = ss.ExperimentConfig.from_dict({**CONFIG, "control": True, "replicates": 2})
     whole = ss.run(cfg, out=tmp_path / "whole").dir
@@ -98,6 +100,7 @@ def test_arms_resume_every_unfinished_run_and_keep_the_finished(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_what_cannot_be_resumed_says_so(tmp_path):
     whole = ss.run(ss.ExperimentConfig.from_dict(CONFIG), out=tmp_path / "whole").dir
     with pytest.raises(ConfigError, match="finished run"):
@@ -113,6 +116,7 @@ def test_what_cannot_be_resumed_says_so(tmp_path):
         resume(tmp_path / "l")
 
 
+@pytest.mark.slow
 def test_a_sigkilled_cli_run_resumes_from_the_cli(tmp_path):
     text = json.dumps({**CONFIG, "steps": 40, "population": {"size": 1500}})
     (tmp_path / "c.yaml").write_text(text)  # JSON is YAML

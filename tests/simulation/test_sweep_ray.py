@@ -158,6 +158,7 @@ def same_results(expected: pd.DataFrame, got: pd.DataFrame) -> None:
 
 
 @on_ray
+@pytest.mark.slow
 def test_sweep_joins_a_cluster_by_address_and_matches_serial(cluster, tmp_path):
     address, _ = cluster
     proc = sweep_cli(tmp_path, "--out", "s", "--address", address)
@@ -169,6 +170,7 @@ def test_sweep_joins_a_cluster_by_address_and_matches_serial(cluster, tmp_path):
 
 
 @on_ray
+@pytest.mark.slow
 def test_cells_of_a_killed_node_run_again_and_the_sweep_completes(cluster, tmp_path):
     address, nodes = cluster
     proc = sweep_cli(tmp_path, "--out", "s", "--address", address)
@@ -193,6 +195,7 @@ def test_cells_of_a_killed_node_run_again_and_the_sweep_completes(cluster, tmp_p
 
 
 @on_ray
+@pytest.mark.slow
 def test_an_unreachable_address_is_one_line_and_writes_nothing(tmp_path):
     proc = sweep_cli(tmp_path, "--out", "s", "--address", f"127.0.0.1:{free_port()}")
     out, err = proc.communicate(timeout=120)
@@ -201,6 +204,7 @@ def test_an_unreachable_address_is_one_line_and_writes_nothing(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.slow
 def test_address_needs_the_ray_executor(tmp_path):
     proc = sweep_cli(tmp_path, "--out", "s", "--address", "auto", executor="serial")
     out, err = proc.communicate(timeout=120)

@@ -49,6 +49,7 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads the process table from /proc")
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+@pytest.mark.slow
 def test_workers_die_with_the_sweep(tmp_path, how):
     (tmp_path / "long.yaml").write_text(LONG)
     code = "import sys; from socialsim.cli import main; sys.argv = ['socialsim', *sys.argv[1:]]; main()"

@@ -22,7 +22,7 @@ CLI = [sys.executable, "-c", "from socialsim.cli import main; main()"]
 EVERY_STEP = [
     sys.executable,
     "-c",
-    "from socialsim.simulation import checkpoint; checkpoint.COST_FACTOR = 0.0\n"
+    "from socialsim.experiments import checkpoint; checkpoint.COST_FACTOR = 0.0\n"
     "from socialsim.cli import main; main()",
 ]
 

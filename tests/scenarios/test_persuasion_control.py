@@ -8,7 +8,7 @@ from socialsim.scenarios.persuasion.measures import persuasion_summary
 from socialsim.simulation.log import flatten_events
 
 from .test_persuasion import action_agents, actions, cfg, raw
-from .test_persuasion_failures import ScriptedClient
+from .test_persuasion_failures import scripted
 
 
 def both_arms(tmp_path, kind, policy="degroot", clients=None, **kwargs):
@@ -76,16 +76,16 @@ def test_debate_control_has_the_same_pairs_and_no_exchange(tmp_path):
 
 
 def test_debate_control_asks_the_same_question_twice_with_nothing_between(tmp_path):
-    clients = {arm: ScriptedClient() for arm in ("treatment", "control")}
+    clients = {arm: scripted() for arm in ("treatment", "control")}
     both_arms(tmp_path, "debate", policy="llm", clients=clients, size=8, pairs={"source": "random"})
     control = clients["control"]
-    assert control.calls["debate_turn"] == 0 and control.calls["debate_stance_after"] == 4
-    assert set(control.prompts["debate_stance_after"]) <= set(control.prompts["debate_stance"])
-    assert clients["treatment"].calls["debate_turn"] == 4 * 2 * 2
+    assert len(control.tagged("debate_turn")) == 0 and len(control.tagged("debate_stance_after")) == 4
+    assert set(control.prompts("debate_stance_after")) <= set(control.prompts("debate_stance"))
+    assert len(clients["treatment"].tagged("debate_turn")) == 4 * 2 * 2
 
 
 def test_authority_control_asks_again_without_an_authority(tmp_path):
-    clients = {arm: ScriptedClient() for arm in ("treatment", "control")}
+    clients = {arm: scripted() for arm in ("treatment", "control")}
     treated, control = both_arms(
         tmp_path,
         "authority",
@@ -95,10 +95,10 @@ def test_authority_control_asks_again_without_an_authority(tmp_path):
         size=6,
         questions=["australia_capital"],
     )
-    again = clients["control"].prompts["authority_after"]
+    again = clients["control"].prompts("authority_after")
     assert len(again) == 6 and all(p.startswith("Please answer again.") for p in again)
     assert not any("I am " in p for p in again)
-    assert all(p.startswith("I am ") for p in clients["treatment"].prompts["authority_after"])
+    assert all(p.startswith("I am ") for p in clients["treatment"].prompts("authority_after"))
     assert len(actions(control, "authority_outcome")) == 6
 
 
@@ -122,7 +122,7 @@ def test_authority_control_rule_baseline_keeps_its_answers(tmp_path):
 
 
 def test_accumulation_control_reads_nothing(tmp_path):
-    clients = {arm: ScriptedClient() for arm in ("treatment", "control")}
+    clients = {arm: scripted() for arm in ("treatment", "control")}
     treated, control = both_arms(
         tmp_path,
         "accumulation",
@@ -132,12 +132,12 @@ def test_accumulation_control_reads_nothing(tmp_path):
         size=6,
         texts=2,
     )
-    prompts = clients["control"].prompts["accumulation_stance"]
+    prompts = clients["control"].prompts("accumulation_stance")
     assert len(prompts) == 6 * 3
     assert not any("Here is a text you read" in p for p in prompts)
     assert sum(p.startswith("Please answer again.") for p in prompts) == 6 * 2
     assert (
-        sum("Here is a text" in p for p in clients["treatment"].prompts["accumulation_stance"])
+        sum("Here is a text" in p for p in clients["treatment"].prompts("accumulation_stance"))
         == 12
     )
     probes = actions(control, "stance_probe")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 import socialsim as ss
 from socialsim.core.errors import ConfigError
 from socialsim.core.registry import MEASURES, NETWORKS, POLICIES, SCENARIOS, listing
+from tests.cli_in_process import run_cli
 
 
 class Halfway(ss.Rule):
@@ -201,6 +202,7 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_plugins_from_yaml_work_in_the_cli_and_in_sweep_workers(tmp_path):
     (tmp_path / "my_plugin.py").write_text(textwrap.dedent(PLUGIN))
     (tmp_path / "plugged.yaml").write_text(CONFIG)
@@ -225,12 +227,12 @@ def test_plugins_from_yaml_work_in_the_cli_and_in_sweep_workers(tmp_path):
 
 def test_missing_plugin_and_bad_name_are_one_line_exit_2(tmp_path):
     (tmp_path / "c.yaml").write_text("plugins: [nowhere.py]\n")
-    done = cli("run", str(tmp_path / "c.yaml"), cwd=tmp_path)
-    assert done.returncode == 2 and "plugins: 'nowhere.py' does not exist" in done.stderr
-    assert "Traceback" not in done.stderr
+    done = run_cli("run", str(tmp_path / "c.yaml"), cwd=tmp_path)
+    assert done.code == 2 and "plugins: 'nowhere.py' does not exist" in done.err
+    assert "Traceback" not in done.err and len(done.err_lines) == 1
     (tmp_path / "d.yaml").write_text("plugins: [no_such_module_xyz]\n")
-    done = cli("run", str(tmp_path / "d.yaml"), cwd=tmp_path)
-    assert done.returncode == 2 and "no_such_module_xyz" in done.stderr
+    done = run_cli("run", str(tmp_path / "d.yaml"), cwd=tmp_path)
+    assert done.code == 2 and "no_such_module_xyz" in done.err and len(done.err_lines) == 1
 
 
 def test_register_rejects_bad_names_and_params():

@@ -26,19 +26,10 @@ import numpy as np
 
 from socialsim.core.event_tables import flat_events as flatten_events  # noqa: F401 - one reader
 from socialsim.core.event_tables import read_event_log as read_events  # noqa: F401 - one reader
+from socialsim.core.events import EVENT_FIELDS, EVENT_KINDS
 from socialsim.llm.redact import redact_json
 
-EVENT_KINDS = (
-    "message",
-    "belief_change",
-    "decision",
-    "injection",
-    "probe",
-    "action",
-    "llm_call",
-    "error",
-)
-EVENT_COLUMNS = ["run", "step", "time", "kind", "agent", "target", "claim", "payload"]
+EVENT_COLUMNS = list(EVENT_FIELDS)
 
 
 class FileSink:

@@ -14,6 +14,7 @@ import pytest
 import socialsim as ss
 from socialsim.core.errors import ConfigError
 from socialsim.experiments import runner
+from tests.cli_in_process import run_cli
 
 RULE = "steps: 2\npopulation: {size: 8}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
 
@@ -44,10 +45,19 @@ def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProc
 )  # fmt: skip
 def test_bad_configs_are_one_line_exit_2_and_write_nothing(tmp_path, text, message):
     (tmp_path / "c.yaml").write_text(text)
+    done = run_cli("run", "c.yaml", "--set", "output.dir=out", "-q", cwd=tmp_path)
+    assert done.code == 2, done.err
+    assert message in done.err and "Traceback" not in done.err
+    assert len(done.err_lines) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+def test_a_bad_config_is_one_line_from_the_installed_command_too(tmp_path):
+    (tmp_path / "c.yaml").write_text("steps: 2.5\n")
     done = cli("run", "c.yaml", "--set", "output.dir=out", "-q", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
-    assert message in done.stderr and "Traceback" not in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+    assert "steps: 2.5 must be a whole number" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
 
 

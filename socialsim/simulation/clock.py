@@ -68,8 +68,6 @@ class EventClock:
         model.run_batch(active, deliver_now=model.time)
 
 
-def run_event_mode(
-    model: ModelView, on_window: Callable[[ModelView], None] | None = None
-) -> None:
+def run_event_mode(model: ModelView, on_window: Callable[[ModelView], None] | None = None) -> None:
     """Run the model in continuous time until the horizon (or until a scenario stops it)."""
     model.run_model(on_step=on_window)

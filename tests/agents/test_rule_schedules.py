@@ -316,7 +316,9 @@ def earlier_deffuant(rule, ctx: RuleContext) -> RuleUpdate:
     g = rule.graph(ctx)
     movable = ctx.members & ctx.present if ctx.present is not None else ctx.members
     order = ctx.rng.permutation(np.flatnonzero(rule.acting(ctx) & (g.listen_degree > 0)))
-    partners = g.indices[g.indptr[order] + (ctx.rng.random(len(order)) * g.listen_degree[order]).astype(int)]
+    partners = g.indices[
+        g.indptr[order] + (ctx.rng.random(len(order)) * g.listen_degree[order]).astype(int)
+    ]
     eps, mu = rule.cfg.epsilon, rule.cfg.mu
     x = ctx.credence
     out = []

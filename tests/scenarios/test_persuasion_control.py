@@ -79,7 +79,9 @@ def test_debate_control_asks_the_same_question_twice_with_nothing_between(tmp_pa
     clients = {arm: scripted() for arm in ("treatment", "control")}
     both_arms(tmp_path, "debate", policy="llm", clients=clients, size=8, pairs={"source": "random"})
     control = clients["control"]
-    assert len(control.tagged("debate_turn")) == 0 and len(control.tagged("debate_stance_after")) == 4
+    assert (
+        len(control.tagged("debate_turn")) == 0 and len(control.tagged("debate_stance_after")) == 4
+    )
     assert set(control.prompts("debate_stance_after")) <= set(control.prompts("debate_stance"))
     assert len(clients["treatment"].tagged("debate_turn")) == 4 * 2 * 2
 

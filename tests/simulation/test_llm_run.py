@@ -40,7 +40,10 @@ def _run(cfg, client, tmp_path, name="r"):
 def test_llm_decisions_become_messages_beliefs_and_call_records(tmp_path):
     client = ScriptedClient(lambda r: ANSWER)
     run = _run(_cfg(tmp_path), client, tmp_path)
-    assert [len(b) for b in client.batches] == [6, 6]  # one batch per step with every agent's request
+    assert [len(b) for b in client.batches] == [
+        6,
+        6,
+    ]  # one batch per step with every agent's request
     events = run.events
     kinds = events["kind"].value_counts().to_dict()
     assert kinds["llm_call"] == 12 and kinds["decision"] == 12 and kinds["message"] == 12

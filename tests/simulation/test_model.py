@@ -249,9 +249,7 @@ def test_names_by_id_with_public_posts():
     )
 
 
-def test_llm_agents_are_observed_each_before_its_request_on_the_models_thread(
-    rule_cfg, tmp_path
-):
+def test_llm_agents_are_observed_each_before_its_request_on_the_models_thread(rule_cfg, tmp_path):
     import threading
 
     from socialsim.llm.types import CallRecord, LLMResult

@@ -16,7 +16,13 @@ from socialsim.simulation.config import ExperimentConfig
 from tests.cli_in_process import run_cli
 from tests.test_import_graph import import_graph
 
-RULE = {"name": "p", "seed": 3, "steps": 3, "population": {"size": 12}}
+RULE = {
+    "name": "p",
+    "seed": 3,
+    "steps": 3,
+    "population": {"size": 12},
+    "agents": {"policy": "degroot"},
+}
 
 
 def rule(tmp_path, **extra) -> dict:

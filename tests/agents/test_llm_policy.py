@@ -259,6 +259,7 @@ def test_decision_is_the_base_model():
     assert isinstance(decision, Decision) and decision.to == 7 and decision.prompt_id == "decide_v2"
 
 
+@pytest.mark.slow
 def test_through_the_real_client_with_litellm_mock_response(tmp_path):
     client_module = pytest.importorskip("socialsim.llm.client")
     if "extra" not in LLMRequest.__dataclass_fields__:

@@ -30,6 +30,7 @@ def own_part():
     remove_report_part("own figures")
 
 
+@pytest.mark.slow
 def test_the_analysis_loads_the_families_only_through_the_registries():
     code = (
         "import sys, json\n"

@@ -146,6 +146,7 @@ def test_where_no_process_can_be_started_the_calls_go_inline(stub, monkeypatch):
     assert all(r.ok and r.text == "hello" for r in results) and stub.calls == 5
 
 
+@pytest.mark.slow
 def test_a_slow_worker_start_counts_against_no_timeout_or_deadline(stub, tmp_path, monkeypatch):
     """A worker that takes 1.5 s to start: the call (0.3 s per attempt, 0.6 s in all, a 1 s
     step deadline) still gets its answer in one attempt, through the worker."""

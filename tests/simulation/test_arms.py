@@ -129,6 +129,7 @@ def test_compare_arms_pairs_by_seed():
     assert effect["difference"] == pytest.approx(((0.9 - 0.1) + (0.4 - 0.3)) / 2)
 
 
+@pytest.mark.slow
 def test_cli_prints_the_effect_with_its_interval(tmp_path):
     from socialsim.cli import app
 

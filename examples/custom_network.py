@@ -49,6 +49,7 @@ def main() -> None:
                 "params": {"clique_size": 6, "watts_strogatz": {"k": 6}},  # per-kind section
             },
             "agents": {"policy": "independent_cascade", "params": {"p": 0.3, "initial": "seeded"}},
+            "claims": [{"id": "c1", "text": "The new library opens on Monday."}],
         }
     )
     grid = {"network.kind": ["ring_of_cliques", "watts_strogatz"], "seed": [1, 2, 3]}

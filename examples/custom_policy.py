@@ -54,6 +54,7 @@ def main() -> None:
             "population": {"size": 200},
             "network": {"kind": "watts_strogatz", "params": {"k": 6, "p": 0.1}},
             "agents": {"policy": "backfire", "params": {"epsilon": 0.15, "backfire_at": 0.7}},
+            "claims": [{"id": "c1", "text": "The city should ban cars from the centre."}],
             "output": {"report": False},
         }
     )

@@ -34,6 +34,7 @@ with ss.SocialModel(
     params={"stubbornness": "persona", "initial": "uniform"},
     steps=25,
     seed=1,
+    claims={"id": "c1", "text": "The club should stay together."},  # what the credences are in
     agent_reporters={"credence": lambda agent: agent.credence("c1")},
 ) as model:
     model.datacollector.add_model_reporter(

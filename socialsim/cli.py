@@ -101,7 +101,7 @@ def run_cmd(
         overrides.append(f"replicates={replicates}")
     plan = plan_run(config, overrides, out=out, report=report)
     cfg = plan.cfg
-    arms = 2 if cfg.control else 1
+    arms = len(cfg.arm_names)
     per_run = cfg.steps if cfg.mode == "step" else None
     total = per_run * cfg.replicates * arms if per_run is not None else None
     with (
@@ -127,7 +127,7 @@ def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plug
         )
     check_resumable(run_dir)
     cfg = resumable_config(run_dir, plugins=plugins)
-    arms = 2 if cfg.control else 1
+    arms = len(cfg.arm_names)
     total = cfg.steps * cfg.replicates * arms if cfg.mode == "step" else None
     with (
         _interruptible(),
@@ -449,6 +449,9 @@ def _print_summary(result) -> None:
     for h in s.get("headline", []):
         if not h["measure"].startswith("claims."):
             console.print(f"{h['label']}: {h['value']:.3g}", highlight=False)
+    design = (s.get("scenario") or {}).get("design")
+    if isinstance(design, str) and design:
+        console.print(design, highlight=False, markup=False)
     if _has_manipulation((s.get("scenario") or {}).get("kind")):
         console.print(
             "no control arm: this cannot tell an effect of the scenario from drift; "
@@ -477,6 +480,10 @@ def _print_arms(result) -> None:
         f"{', '.join(s['arms'])}",
         highlight=False,
     )
+    first = (getattr(result, "runs", None) or {}).get("treatment") or []
+    design = ((first[0].summary.get("scenario") or {}).get("design")) if first else None
+    if isinstance(design, str) and design:
+        console.print(design, highlight=False, markup=False)
     for arm, q in s.get("data_quality", {}).items():
         if q.get("calls"):
             console.print(
@@ -500,6 +507,17 @@ def _print_arms(result) -> None:
         for effect in s["effects"]:
             line = describe_effect(effect, s.get("seconds_per_replicate"))
             console.print("  " + line, highlight=False, markup=False)
+        if s.get("instrument_effects"):
+            console.print(
+                "effect of the probes themselves (control, probed at its probe steps, minus "
+                "the instrument arm, asked only at the end):",
+                highlight=False,
+            )
+            for effect in s["instrument_effects"]:
+                line = describe_effect(
+                    effect, s.get("seconds_per_replicate"), names=("control", "instrument")
+                )
+                console.print("  " + line, highlight=False, markup=False)
     else:
         for arm, means in s.get("means", {}).items():
             for key, value in means.items():

@@ -9,7 +9,10 @@ import pytest
 from socialsim.experiments import runner
 from tests.cli_in_process import run_cli
 
-RULE = "steps: 2\npopulation: {size: 8}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
+RULE = (
+    "steps: 2\npopulation: {size: 8}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
+    "claims: [{id: c1, text: The river is poisoned.}]\n"
+)
 
 
 @pytest.fixture
@@ -137,7 +140,7 @@ def test_workers_below_one_are_refused(config, tmp_path, workers):
         ("agents.llm.max_tokens=true", "agents.llm.max_tokens: true is not a number"),
         ("steps=false", "steps: false is not a number"),
         ("agents.llm.temperature=true", "agents.llm.temperature: true is not a number"),
-        ("control=1", "control: 1 must be true or false"),
+        ("control=1", "control: 1 must be true, false or instrument"),
         ("output.report=0", "output.report: 0 must be true or false"),
         ("agents.llm.timeout=.inf", "agents.llm.timeout: inf must be a finite number"),
         ("agents.llm.step_deadline=.inf", "agents.llm.step_deadline: inf must be a finite number"),

@@ -48,10 +48,31 @@ class Persona(BaseModel):
     credulity: float = Field(0.5, ge=0.0, le=1.0, description="how easily persuaded")
     stubbornness: float = Field(0.3, ge=0.0, le=1.0, description="weight kept on own view")
     activity_rate: float = Field(1.0, gt=0.0, description="events per unit of time")
+    framing_susceptibility: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="how much a claim's framing moves a rule agent (0: not at all)",
+    )
+    source_susceptibility: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="how much a claim's source style moves a rule agent (0: not at all)",
+    )
     model: str | None = Field(None, description="per-agent model string (mixed populations)")
     role: str = Field("benign", description="set by scenarios: benign, attacker, guardian, ...")
 
-    @field_validator("id", "age", "credulity", "stubbornness", "activity_rate", mode="before")
+    @field_validator(
+        "id",
+        "age",
+        "credulity",
+        "stubbornness",
+        "activity_rate",
+        "framing_susceptibility",
+        "source_susceptibility",
+        mode="before",
+    )
     @classmethod
     def _no_bool_as_number(cls, value: Any) -> Any:
         if isinstance(value, bool):

@@ -124,6 +124,12 @@ def sample_population(
     else:
         names = sample_names(rng, countries, genders)
     templates = rng.integers(0, len(TEMPLATES), n).tolist()
+    # drawn last and only when given, so that a spec without them draws as it always did
+    for key in SUSCEPTIBILITIES:
+        given = key in spec
+        scalars[key] = (
+            numeric(key, spec[key], ("beta", "uniform"))(rng, n) if given else np.zeros(n)
+        )
 
     columns: dict[str, Any] = {
         "name": names,
@@ -291,5 +297,6 @@ _UNSET = object()
 _CODED = (
     "gender", "country", "occupation", "education", "political_leaning", "communication_style",
 )  # fmt: skip
-_FLOATS = ("credulity", "stubbornness", "activity_rate")
+SUSCEPTIBILITIES = ("framing_susceptibility", "source_susceptibility")
+_FLOATS = ("credulity", "stubbornness", "activity_rate", *SUSCEPTIBILITIES)
 _BOUNDS = {"age": (13, 110, False), "activity_rate": (0.0, np.inf, True)}  # (low, high, low open)

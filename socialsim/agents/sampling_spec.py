@@ -16,6 +16,9 @@ The built-in tables live in ``socialsim/agents/data/`` (names by region, 22 coun
 - ``credulity``, ``stubbornness``: a number, ``{"beta": [a, b]}`` or ``{"uniform": [lo, hi]}``.
 - ``big_five``: ``{"beta": [a, b]}`` for every trait, or ``{trait: <number or beta>}``.
 - ``activity_rate``: a number, ``{"lognormal": [mu, sigma]}`` or ``{"uniform": [lo, hi]}``.
+- ``framing_susceptibility``, ``source_susceptibility``: a number in [0, 1],
+  ``{"beta": [a, b]}`` or ``{"uniform": [lo, hi]}``; 0 when not given. They are drawn after
+  every other field, so giving them leaves the rest of the population as it was.
 - ``fixed``: ``{field: value}`` set on every persona (e.g. ``{"occupation": "teacher"}``);
   fixed demographics steer the other draws (names follow a fixed country).
 """
@@ -39,7 +42,8 @@ WHERE = "population.personas"
 SPEC_KEYS = (
     "generator", "names", "age", "gender", "country", "countries", "occupation", "education",
     "political_leaning", "communication_style", "values", "interests", "credulity",
-    "stubbornness", "big_five", "activity_rate", "fixed",
+    "stubbornness", "big_five", "activity_rate", "framing_susceptibility",
+    "source_susceptibility", "fixed",
 )  # fmt: skip
 LEANINGS: tuple[str, ...] = get_args(Leaning)
 TRAITS = tuple(BigFive.model_fields)

@@ -4,8 +4,8 @@ Three blocks per claim, for any policy (LLM or rule), over the run's main popula
 (``benign`` when the scenario gave roles, else ``all``); ``docs/measures.md`` ("Consistency")
 defines every value:
 
-- *probes*: answered direct and indirect probes whose answer contradicts the credence at the
-  probe, the rule of :func:`socialsim.analysis.probes.credence_probe_gap`;
+- *probes*: answered probes whose answer contradicts the credence at the probe, the rule of
+  :func:`socialsim.analysis.probes.contradicts` (peripheral probes one way);
 - *stance*: the stance of each agent's own messages (keyword match against the claim's true
   and manipulated statements) against the sender's credence at that step;
 - *persona*: Spearman correlations of persona traits with behaviour, with Fisher-z 95%
@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.analysis.consistency_report import consistency_table, disagreeing_messages
 from socialsim.analysis.credences import credence_array, population_ids, presence
-from socialsim.analysis.probes import credence_probe_gap, probe_frame
+from socialsim.analysis.probes import contradicts, credence_probe_gap, probe_frame
 from socialsim.analysis.report.parts import register_report_part
 from socialsim.analysis.stance import StanceKeywords, claim_keywords, message_stance
 from socialsim.core.errors import ConfigError
@@ -77,20 +77,21 @@ def probe_contradictions(
     *,
     population: str | np.ndarray | None = "all",
 ) -> pd.DataFrame:
-    """Direct and indirect probes: ``step, agent, answered, credence, manipulated, contradicts``.
+    """Probes at every distance: ``step, agent, answered, credence, manipulated, contradicts``.
 
     ``contradicts`` (answered probes only, NaN otherwise) is the rule of
-    :func:`~socialsim.analysis.probes.credence_probe_gap`: believing (credence >= threshold)
-    differs from answering the manipulated option.
+    :func:`~socialsim.analysis.probes.contradicts`: believing (credence >= threshold) differs
+    from answering the manipulated option; at the peripheral distance only a non-believer's
+    manipulated answer contradicts.
     """
     events = data.events if isinstance(data, RunData) else data
     ids = population_ids(data, population) if isinstance(data, RunData) else None
     frame = probe_frame(events, claim, ids)
-    frame = frame[frame["distance"] != "peripheral"].reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
     scored = frame["answered"] & frame["credence"].notna() & frame["manipulated"].notna()
-    believes = (frame["credence"] >= threshold).astype(float)
+    believes = frame["credence"] >= threshold
     frame["contradicts"] = np.where(
-        scored, (believes != frame["manipulated"]).astype(float), np.nan
+        scored, contradicts(frame["distance"], believes, frame["manipulated"].fillna(0)), np.nan
     )
     return frame[
         ["step", "agent", "distance", "answered", "credence", "manipulated", "contradicts"]
@@ -133,7 +134,7 @@ def probe_consistency(
     out["answers"]["failed"] = asked - answered
     gap = credence_probe_gap(run, claim, threshold, population=population)
     if not gap["n"]:
-        reason = "no direct or indirect probe" if not asked else "no answered probe with a credence"
+        reason = "no probe" if not asked else "no answered probe with a credence"
         return out | {"n": 0, "share": None, "reason": reason}
     per_agent = contradiction_share(table, "agent")
     by_step = contradiction_share(table, "step")

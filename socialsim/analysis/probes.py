@@ -97,6 +97,24 @@ def probe_accuracy(
     return out[cols]
 
 
+def contradicts(
+    distance: np.ndarray | pd.Series, believes: np.ndarray | pd.Series, manipulated: np.ndarray
+) -> np.ndarray:
+    """Whether each scored probe answer contradicts the stated belief (1.0) or not (0.0).
+
+    Direct and indirect probes (and probes of unknown distance): believing differs from
+    answering the manipulated option. Peripheral probes count one way: answering the
+    manipulated option without believing contradicts; a believer's other answer does not (the
+    manipulation need not reach that far).
+    """
+    distance = np.asarray(distance, dtype=object)
+    believes = np.asarray(believes, dtype=bool)
+    manipulated = np.asarray(manipulated, dtype=float) > 0.5
+    symmetric = believes != manipulated
+    one_way = manipulated & ~believes
+    return np.where(distance == "peripheral", one_way, symmetric).astype(float)
+
+
 def credence_probe_gap(
     data: RunData | pd.DataFrame,
     claim: str | None = None,
@@ -106,19 +124,24 @@ def credence_probe_gap(
 ) -> dict[str, Any]:
     """How often stated belief (credence >= threshold) and probe behaviour disagree.
 
-    Over answered direct and indirect probes: ``disagreement`` is the share where believing
-    the claim and answering the manipulated way differ; ``mean_abs_gap`` is mean
-    |credence - manipulated|. Peripheral probes are left out (the claim should not move them).
+    Over answered probes at every distance: ``disagreement`` is the share that contradict
+    the credence at the probe (:func:`contradicts`: at the peripheral distance only a
+    non-believer's manipulated answer does); ``mean_abs_gap`` is mean |credence -
+    manipulated| over the direct and indirect ones (None without any).
     """
     events = data.events if isinstance(data, RunData) else data
     ids = population_ids(data, population) if isinstance(data, RunData) else None
     frame = probe_frame(events, claim, ids)
-    frame = frame[frame["distance"] != "peripheral"].dropna(subset=["credence", "manipulated"])
+    frame = frame.dropna(subset=["credence", "manipulated"])
     if frame.empty:
         return {"n": 0, "disagreement": None, "mean_abs_gap": None}
-    believes = (frame["credence"] >= threshold).astype(float)
+    believes = frame["credence"] >= threshold
+    near = frame[frame["distance"] != "peripheral"]
+    gap = (near["credence"] - near["manipulated"]).abs().mean() if len(near) else None
     return {
         "n": int(len(frame)),
-        "disagreement": float((believes != frame["manipulated"]).mean()),
-        "mean_abs_gap": float((frame["credence"] - frame["manipulated"]).abs().mean()),
+        "disagreement": float(
+            contradicts(frame["distance"], believes, frame["manipulated"]).mean()
+        ),
+        "mean_abs_gap": None if gap is None else float(gap),
     }

@@ -147,7 +147,11 @@ INTERVALS: dict[str, dict[str, str]] = {
         "n": "the 2x2 table's counts",
     },
     "mean shift (debate)": {"method": "t interval", "n": "answered pairs"},
+    "toxic share of agent messages (toxicity)": {"method": "Wilson score", "n": "messages"},
     "consistency shares": {
+        "method": "agent bootstrap (closed form above 5,000 agents)", "n": "agents",
+    },
+    "feed shares and mean confidence (acceptance per exposure, framing, version)": {
         "method": "agent bootstrap (closed form above 5,000 agents)", "n": "agents",
     },
     "persona correlations": {

@@ -1,9 +1,11 @@
 """The claims library: true and manipulated statements with probe questions at three distances.
 
-Built-in claims live in ``data/claims.yaml``; users add their own from a YAML file or inline
-in the scenario params (same fields). Probes are multiple-choice questions lettered A, B, ...
-and scored as correct, manipulated (the answer a believer of the manipulated claim gives)
-or neither. Framing and source style turn a statement into the text an attacker posts.
+Built-in claims live in ``data/claims.yaml`` (counterfactual facts) and
+``data/toxic_claims.yaml`` (toxic knowledge, ``kind: toxic``); users add their own from a
+YAML file or inline in the scenario params (same fields). Probes are multiple-choice
+questions lettered A, B, ... and scored as correct, manipulated (the answer a believer of
+the manipulated claim gives) or neither. Framing and source style turn a statement into the
+text an attacker posts.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class LibraryClaim(BaseModel):
 
     id: str = Field(..., min_length=1, pattern=CLAIM_ID_PATTERN)
     topic: str = "general"
+    kind: Literal["counterfactual", "toxic"] = Field(
+        "counterfactual", description="a counterfactual fact, or toxic knowledge (harmful)"
+    )
     true_statement: str = Field(..., min_length=1)
     manipulated_statement: str = Field(..., min_length=1)
     probes: list[ProbeQuestion] = Field(..., min_length=1)
@@ -131,11 +136,27 @@ def parse_claims(entries: Any, source: str) -> list[LibraryClaim]:
     return claims
 
 
+#: The built-in claim files: counterfactual facts, then toxic knowledge (``kind: toxic``).
+BUILTIN_CLAIM_FILES: tuple[str, ...] = ("data/claims.yaml", "data/toxic_claims.yaml")
+
+
 @lru_cache(maxsize=1)
 def builtin_claims() -> tuple[LibraryClaim, ...]:
-    """The claims shipped with socialsim."""
-    text = resources.files("socialsim.scenarios").joinpath("data/claims.yaml").read_text("utf-8")
-    return tuple(parse_claims(yaml.safe_load(text), "socialsim/scenarios/data/claims.yaml"))
+    """The claims shipped with socialsim (every file of :data:`BUILTIN_CLAIM_FILES`)."""
+    claims: list[LibraryClaim] = []
+    seen: dict[str, str] = {}
+    for name in BUILTIN_CLAIM_FILES:
+        text = resources.files("socialsim.scenarios").joinpath(name).read_text("utf-8")
+        source = f"socialsim/scenarios/{name}"
+        for claim in parse_claims(yaml.safe_load(text), source):
+            if claim.id in seen:
+                raise DataFileError(
+                    f"{source}: id {claim.id!r} is already used in {seen[claim.id]}; "
+                    "give each built-in claim its own id"
+                )
+            seen[claim.id] = source
+            claims.append(claim)
+    return tuple(claims)
 
 
 def load_claims_file(path: str | Path) -> list[LibraryClaim]:
@@ -192,9 +213,42 @@ def score_answer(probe: ProbeQuestion, letter: str | None) -> tuple[bool, bool]:
     return letter == probe.correct, probe.manipulated is not None and letter == probe.manipulated
 
 
-def rule_answer(probe: ProbeQuestion, credence: float, threshold: float = 0.5) -> str:
-    """The answer of an agent without an LLM: believers of the manipulation pick its option."""
-    if probe.distance != "peripheral" and probe.manipulated is not None and credence >= threshold:
+#: How much of a rule agent's pull towards the manipulated option is left per step of distance:
+#: a believer picks it with probability ``credence * PROBE_DECAY**k`` (k: 0 direct, 1 indirect,
+#: 2 peripheral). A modelling assumption of the rule baseline (the ink thins with distance).
+PROBE_DECAY = 0.6
+
+
+def manipulated_probability(
+    probe: ProbeQuestion, credence: float, threshold: float = 0.5, decay: float = PROBE_DECAY
+) -> float:
+    """How likely an agent without an LLM picks the manipulated option of `probe`.
+
+    ``credence * decay**k`` for a believer (credence >= threshold), k the probe's distance
+    index in DISTANCES (0 direct, 1 indirect, 2 peripheral); 0 for a non-believer or a probe
+    without a manipulated option.
+    """
+    if probe.manipulated is None or credence < threshold:
+        return 0.0
+    return float(credence) * decay ** DISTANCES.index(probe.distance)
+
+
+def rule_answer(
+    probe: ProbeQuestion,
+    credence: float,
+    threshold: float = 0.5,
+    *,
+    decay: float = PROBE_DECAY,
+    draw: float | None = None,
+) -> str:
+    """The answer of an agent without an LLM: the manipulated option or the correct one.
+
+    With `draw` (a uniform number in [0, 1) for this agent, probe and step) the manipulated
+    option when ``draw < manipulated_probability(...)``; without it, the more likely of the
+    two (the manipulated option when its probability is at least 1/2).
+    """
+    p = manipulated_probability(probe, credence, threshold, decay)
+    if probe.manipulated is not None and (p >= 0.5 if draw is None else draw < p):
         return probe.manipulated
     return probe.correct
 
@@ -230,6 +284,47 @@ SOURCE_STYLES: dict[str, tuple[str, str]] = {
 }
 
 
+#: How strongly each framing pulls a framing-susceptible rule agent (0..1; 0.5 is neutral).
+#: A modelling assumption of the rule baseline, not an empirical estimate: authority and
+#: prestige persuade more, sensationalism less.
+FRAMING_PULL: dict[str, float] = {
+    "authoritative": 0.8,
+    "prestige": 0.7,
+    "consensus": 0.6,
+    "emotional": 0.4,
+    "sensationalist": 0.2,
+}
+#: How credible each source style is to a source-susceptible rule agent (0..1; 0.5 neutral).
+SOURCE_CREDIBILITY: dict[str, float] = {
+    "research_paper": 0.9,
+    "news_report": 0.7,
+    "blog": 0.4,
+    "social_post": 0.2,
+}
+
+
+def framing_weight(
+    framing: str | None,
+    source_style: str | None,
+    framing_susceptibility: float,
+    source_susceptibility: float,
+) -> float:
+    """The factor a rule agent applies to a claim's pull for its framing and source style.
+
+    ``((1 - f) + f * 2 * FRAMING_PULL[framing]) * ((1 - s) + s * 2 * SOURCE_CREDIBILITY[style])``
+    with ``f``, ``s`` the persona's susceptibilities: 1 for an agent with both at 0 (or no
+    framing / style given), between ``1 - f`` and ``1 + f`` for the framing alone.
+    """
+    weight = 1.0
+    if framing is not None:
+        f = framing_susceptibility
+        weight *= (1.0 - f) + f * 2.0 * FRAMING_PULL[framing]
+    if source_style is not None:
+        s = source_susceptibility
+        weight *= (1.0 - s) + s * 2.0 * SOURCE_CREDIBILITY[source_style]
+    return weight
+
+
 def framed_text(
     statement: str, framing: str = "authoritative", source_style: str = "social_post"
 ) -> str:
@@ -249,6 +344,9 @@ def framing_instructions(framing: str, source_style: str) -> str:
 __all__ = [
     "DISTANCES",
     "FRAMINGS",
+    "PROBE_DECAY",
+    "FRAMING_PULL",
+    "SOURCE_CREDIBILITY",
     "SOURCE_STYLES",
     "LibraryClaim",
     "ProbeQuestion",
@@ -256,9 +354,11 @@ __all__ = [
     "builtin_claims",
     "claim_library",
     "framed_text",
+    "framing_weight",
     "framing_instructions",
     "get_claim",
     "load_claims_file",
+    "manipulated_probability",
     "parse_claims",
     "probe_prompt",
     "rule_answer",

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from socialsim.core.claims import Framing, SourceStyle
+
 Channel = Literal["direct", "post", "broadcast"]
 
 
@@ -23,19 +25,26 @@ class Message(BaseModel):
     reply_to: str | None = None
     channel: Channel = "post"
     deliver_at: float | None = Field(None, description="event mode: arrival time after latency")
+    framing: Framing | None = Field(None, description="how the claims are framed, when known")
+    source_style: SourceStyle | None = Field(
+        None, description="the source style the claims are presented in, when known"
+    )
 
 
 class Mailroom:
     """Holds sent messages until delivery and the inbox of every agent.
 
     Step mode delivers everything sent during a step at the end of it; event mode delivers
-    each message once the clock reaches its `deliver_at` time.
+    each message once the clock reaches its `deliver_at` time. A message with a known framing
+    or source style marks each (recipient, claim) it carries as framed from the moment it is
+    sent (:meth:`take_framed`), for rule policies that weigh a claim by how it was presented.
     """
 
     def __init__(self) -> None:
         self._pending: list[Message] = []
         self._inboxes: dict[int, list[Message]] = defaultdict(list)
         self._counter = 0
+        self._framed: dict[tuple[int, str], tuple[str | None, str | None]] = {}
 
     def next_id(self) -> str:
         """A fresh message id, unique within the run and reproducible."""
@@ -43,8 +52,17 @@ class Mailroom:
         return f"m{self._counter}"
 
     def send(self, message: Message) -> None:
-        """Queue a message for delivery."""
+        """Queue a message for delivery (and note the claims it carries framed)."""
         self._pending.append(message)
+        if message.framing is not None or message.source_style is not None:
+            for recipient in message.recipients:
+                for claim in message.claims:
+                    self._framed[(recipient, claim)] = (message.framing, message.source_style)
+
+    def take_framed(self) -> dict[tuple[int, str], tuple[str | None, str | None]]:
+        """(recipient, claim) -> (framing, source style) of framed messages since the last call."""
+        framed, self._framed = self._framed, {}
+        return framed
 
     def deliver(self, now: float | None = None) -> list[Message]:
         """Move due messages into inboxes (all of them when `now` is None); return them."""

@@ -217,6 +217,7 @@ MEASURES = Registry(
         "socialsim.scenarios.builtin",  # each family registers its measures and report part
         "socialsim.analysis.consistency",
         "socialsim.scenarios.message_quality",
+        "socialsim.analysis.toxicity",
     ),
 )
 

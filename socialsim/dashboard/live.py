@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialsim.core.errors import ConfigError
 from socialsim.dashboard.knobs import Knobs, apply_knobs, knobs_of, network_param_of
 from socialsim.dashboard.layout import Layout, network_layout
 from socialsim.simulation.config import ExperimentConfig
@@ -51,6 +52,12 @@ class LiveModel:
         self.knobs: Knobs = knobs
         self.cfg = apply_knobs(base, knobs)
         self.model = SocialModel(self.cfg)
+        if not self.model.beliefs.claims:
+            self.model.close()
+            raise ConfigError(
+                f"the dashboard shows credences in a claim, and this {self.cfg.scenario.kind} "
+                "run has none in play; add claims: to the config or pick a scenario with claims"
+            )
         self._lock = threading.Lock()
         self._closed = False
         self._finalizer = weakref.finalize(self, self.model.close)

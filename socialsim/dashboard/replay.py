@@ -22,7 +22,10 @@ class ReplayModel:
     def __init__(self, run_dir: str) -> None:
         data = load_run(run_dir)
         if not data.claims:
-            raise ConfigError(f"{run_dir!r}: the agents table is empty; nothing to replay")
+            raise ConfigError(
+                f"{run_dir!r}: the run had no claim in play (its agents table is empty), so "
+                "there are no credences to replay; replay a run of a scenario with claims"
+            )
         self.run_dir = Path(run_dir)
         self.claim = data.claims[0]
         self.recorded, matrix = credence_array(data, self.claim)

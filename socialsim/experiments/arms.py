@@ -16,7 +16,9 @@ random draw (network, personas, activation, who holds a role) is the same. Layou
 claim): treatment and control means over replicates, their difference, and, from
 :data:`~socialsim.analysis.stats.MIN_REPLICATES` replicates, a 95% paired t-interval and the
 minimum detectable effect (see :func:`socialsim.analysis.stats.paired_effect`); with fewer,
-the estimate alone and why there is no interval.
+the estimate alone and why there is no interval. ``control: instrument`` adds an
+``instrument/`` arm (no manipulation, no probe before the final step) and
+``instrument_effects``: the control against it, i.e. what the probes themselves do.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ EFFECT_SUFFIXES = (
     ".peak",
     ".mean_credence_final",
 )
+#: probe measures compared per distance (``claims.<id>.probes_<pop>.<distance>.<suffix>``)
+PROBE_SUFFIXES = (".manipulated_share", ".accuracy")
 
 
 @dataclass
@@ -75,7 +79,7 @@ def run_arms(plan: RunOptions) -> Arms:
     root = new_run_dir(cfg, plan.out, suffix="-arms", holds=("summary.json", "treatment"))
     (root / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
-    arm_names = ["treatment", "control"] if cfg.control else ["treatment"]
+    arm_names = cfg.arm_names
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in arm_names})
     for seed in seeds:
         for arm in arm_names:
@@ -126,6 +130,11 @@ def summarize_arms(arms: Arms) -> dict[str, Any]:
     first = arms.runs["treatment"][0].summary
     measures = effect_measures(first, arms.results)
     effects = compare_arms(arms.results, measures) if "control" in arms.runs else []
+    instrument = (
+        compare_arms(arms.results, measures, "control", "instrument")
+        if "instrument" in arms.runs
+        else None
+    )
     arms.summary = jsonable(
         {
             "kind": "arms",
@@ -139,6 +148,7 @@ def summarize_arms(arms: Arms) -> dict[str, Any]:
             "data_quality": arm_quality(arms.results),
             "seconds_per_replicate": seconds_per_replicate(arms.runs),
             "effects": effects,
+            **({"instrument_effects": instrument} if instrument is not None else {}),
         }
     )
     write_summary(root, arms.summary)
@@ -159,7 +169,7 @@ def analyze_arms(path: str | os.PathLike, plugins: bool = False) -> Arms:
     root = Path(path)
     cfg = ExperimentConfig.from_yaml(root / "config.yaml", plugins=plugins)
     arms = Arms(dir=root, cfg=cfg)
-    for arm in ("treatment", "control"):
+    for arm in ("treatment", "control", "instrument"):
         runs = sorted((root / arm).glob("s*"), key=lambda p: int(p.name[1:]))
         for run_dir in runs:
             analyze_dir(run_dir)
@@ -171,10 +181,15 @@ def analyze_arms(path: str | os.PathLike, plugins: bool = False) -> Arms:
 
 
 def effect_measures(summary: dict[str, Any], results: pd.DataFrame) -> list[str]:
-    """The measures the arms are compared on: the headline ones, then each claim's adoption."""
+    """The measures the arms are compared on: the headline ones, then each claim's adoption,
+    then its probes' manipulated and correct shares at every distance (the contamination)."""
     keys = [h["measure"] for h in summary.get("headline", [])]
     for col in results.columns:
         if col.startswith("claims.") and ".adoption_" in col and col.endswith(EFFECT_SUFFIXES):
+            if col not in keys:
+                keys.append(col)
+    for col in results.columns:
+        if col.startswith("claims.") and ".probes_" in col and col.endswith(PROBE_SUFFIXES):
             if col not in keys:
                 keys.append(col)
     return [k for k in keys if k in results.columns]
@@ -209,15 +224,23 @@ def arm_means(results: pd.DataFrame, measures: list[str]) -> dict[str, dict[str,
     }
 
 
-def compare_arms(results: pd.DataFrame, measures: list[str]) -> list[dict[str, Any]]:
-    """Effects of the treatment against the control, paired by seed, one dict per measure.
+def compare_arms(
+    results: pd.DataFrame,
+    measures: list[str],
+    arm: str = "treatment",
+    against: str = "control",
+) -> list[dict[str, Any]]:
+    """Effects of `arm` (the treatment) against `against` (the control), paired by seed, one
+    dict per measure. ``compare_arms(results, m, "control", "instrument")`` is the effect of
+    the probes themselves: the control, probed at its probe steps, against the instrument arm,
+    asked nothing before the final step.
 
     Each is ``{"measure", **paired_effect(...)}``: estimate, interval (from
     :data:`~socialsim.analysis.stats.MIN_REPLICATES` replicates) or the reason there is none,
     the SD of the paired differences and the minimum detectable effect.
     """
-    t = results[results["arm"] == "treatment"].set_index("seed")
-    c = results[results["arm"] == "control"].set_index("seed")
+    t = results[results["arm"] == arm].set_index("seed")
+    c = results[results["arm"] == against].set_index("seed")
     seeds = t.index.intersection(c.index)
     out = []
     for m in measures:
@@ -250,12 +273,14 @@ def describe_effect(
     effect: dict[str, Any],
     seconds_per_replicate: float | None = None,
     min_replicates: int = MIN_REPLICATES,
+    names: tuple[str, str] = ("treatment", "control"),
 ) -> str:
     """One line: ``m: 0.430 treatment vs 0.100 control, difference +0.330 [0.210, 0.450]
     (paired t 95%, n=5; detectable from 0.120)``, or the estimate and why it has no interval.
 
     `seconds_per_replicate` (wall time of one replicate, all arms) estimates how long the run
-    that gives an interval takes.
+    that gives an interval takes. `names` label the two arms compared (the effect's
+    ``treatment`` and ``control`` values).
     """
 
     def f(x: Any) -> str:
@@ -264,8 +289,8 @@ def describe_effect(
     diff = effect.get("difference")
     sign = "+" if diff is not None and diff >= 0 else ""
     head = (
-        f"{effect['measure']}: {f(effect.get('treatment'))} treatment vs "
-        f"{f(effect.get('control'))} control, difference {sign}{f(diff)}"
+        f"{effect['measure']}: {f(effect.get('treatment'))} {names[0]} vs "
+        f"{f(effect.get('control'))} {names[1]}, difference {sign}{f(diff)}"
     )
     interval = effect.get("interval")
     if interval and effect.get("ci_low") is not None:

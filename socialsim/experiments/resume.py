@@ -218,7 +218,7 @@ def resume_arms(
     cfg = resumable_config(root, plugins=plugins)
     plan = RunPlan(cfg, out=root, report=report, on_step=on_step, clients=clients)
     seeds = [cfg.seed + i for i in range(cfg.replicates)]
-    names = ["treatment", "control"] if cfg.control else ["treatment"]
+    names = cfg.arm_names
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in names})
     for seed in seeds:
         for arm in names:

@@ -3,6 +3,7 @@
 from socialsim.scenarios import (  # noqa: F401 - imported to register
     collaboration,
     donor_game,
+    feed,
     manipulation,
     misinformation,
     negotiation,

@@ -64,8 +64,14 @@ class ModelActions:
         claims: list[str] | tuple[str, ...] = (),
         channel: str | None = None,
         reply_to: str | None = None,
+        framing: str | None = None,
+        source_style: str | None = None,
     ) -> Message | None:
-        """Send a message (logged now, delivered at the end of the step or after the latency)."""
+        """Send a message (logged now, delivered at the end of the step or after the latency).
+
+        `framing` and `source_style` say how the message presents its claims, when known (rule
+        policies of susceptible agents weigh the claims by them; they are not logged).
+        """
         if to == "all":
             recipients = (
                 self.present_neighbours(sender)
@@ -93,6 +99,8 @@ class ModelActions:
             reply_to=reply_to,
             channel=channel,
             deliver_at=deliver_at,
+            framing=framing,
+            source_style=source_style,
         )
         self.mail.send(message)
         self.emit(

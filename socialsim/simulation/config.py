@@ -66,18 +66,22 @@ class NetworkConfig(_Strict):
 class PromptConfig(_Strict):
     """How an LLM agent's prompt is written (rule policies ignore it)."""
 
-    template: str = Field("decide_v2", description="decision prompt template id")
+    template: str | None = Field(
+        None,
+        description="decision prompt template id; unset: the scenario's own (chat_v1 for "
+        "misinformation with elicitation: probe), else decide_v2",
+    )
     persona: Literal["full", "brief"] = Field(
         "full", description="full persona, or one sentence (faster on small models)"
     )
 
     @field_validator("template")
     @classmethod
-    def _known(cls, value: str) -> str:
+    def _known(cls, value: str | None) -> str | None:
         from socialsim.llm.prompts import available
 
         names = available()
-        if value not in names:
+        if value is not None and value not in names:
             raise ValueError(f"{value!r} is not one of {', '.join(names)}")
         return value
 
@@ -161,10 +165,11 @@ class ScenarioConfig(_Strict):
 
     kind: str = "none"
     params: dict[str, Any] = Field(default_factory=dict)
-    arm: Literal["treatment", "control"] = Field(
+    arm: Literal["treatment", "control", "instrument"] = Field(
         "treatment",
         description="control: the scenario's manipulation removed, every draw kept (set by "
-        "`control: true`; rarely set by hand)",
+        "`control: true`); instrument: a control asking no probe before the final step (set "
+        "by `control: instrument`); rarely set by hand",
     )
 
     @model_validator(mode="after")
@@ -257,10 +262,19 @@ class ExperimentConfig(_Strict):
     replicates: int = Field(
         1, ge=1, le=10_000, strict=True, description="seeds seed, seed+1, ... run as replicates"
     )
-    control: bool = Field(
-        False, description="also run the matched control arm (manipulation removed) per seed"
+    control: bool | Literal["instrument"] = Field(
+        False,
+        description="also run the matched control arm (manipulation removed) per seed; "
+        "instrument: also an instrument arm (a control that asks no probe before the end)",
     )
     _base_dir: Path | None = PrivateAttr(None)
+
+    @field_validator("control", mode="before")
+    @classmethod
+    def _control_value(cls, value: Any) -> Any:
+        if isinstance(value, bool) or value == "instrument":
+            return value
+        raise ValueError(f"{value!r} must be true, false or instrument")
 
     @model_validator(mode="before")
     @classmethod
@@ -283,7 +297,21 @@ class ExperimentConfig(_Strict):
                 "no scenario (scenario.kind: none), so both arms would be the same run; set "
                 "scenario.kind or drop control / --control"
             )
+        if self.control == "instrument" and not getattr(
+            SCENARIOS.get(self.scenario.kind).obj, "has_instrument", False
+        ):
+            raise ConfigError(
+                f"control: instrument: the {self.scenario.kind} scenario asks no probe "
+                "questions, so it has no instrument arm; use control: true"
+            )
         return self
+
+    @property
+    def arm_names(self) -> list[str]:
+        """The arms a run of this config has: treatment, then control and instrument if set."""
+        if not self.control:
+            return ["treatment"]
+        return ["treatment", "control"] + (["instrument"] if self.control == "instrument" else [])
 
     @field_validator("claims")
     @classmethod

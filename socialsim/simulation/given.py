@@ -49,7 +49,7 @@ def resolve_given(
     personas: Any = None,
     **settings: Any,
 ) -> Given:
-    """The config with `settings` (policy, params, steps, seed) laid over it, and the graph
+    """The config with `settings` (policy, params, steps, seed, claims) laid over it, and the graph
     and personas converted; population.size and network.directed follow what is given."""
     network, labels = network_from_graph(graph) if graph is not None else (None, None)
     people = personas_from(personas) if personas is not None else None
@@ -112,9 +112,11 @@ def given_config(
     params: dict[str, Any] | None = None,
     steps: int | None = None,
     seed: int | None = None,
+    claims: Any = None,
 ) -> ExperimentConfig:
     """The experiment config from `config` (:func:`coerce_config`) with the given keyword
-    values laid over it.
+    values laid over it (``claims``: one claim or a list, each a dict or a Claim object,
+    replacing ``claims:``; with mesa.batch_run, ``"claims": [claim]`` gives each run that one).
 
     ``policy`` sets ``agents.policy``; without ``params`` a policy other than the config's
     starts from empty ``agents.params`` (parameters belong to their policy).
@@ -134,7 +136,22 @@ def given_config(
         changes["steps"] = steps
     if seed is not None:
         changes["seed"] = seed
+    if claims is not None:
+        one = isinstance(claims, dict) or hasattr(claims, "model_dump")
+        changes["claims"] = [_claim_spec(c) for c in ([claims] if one else claims)]
     return cfg.with_overrides(changes) if changes else cfg
+
+
+def _claim_spec(claim: Any) -> dict[str, Any]:
+    """One ``claims=`` item as a config entry: a dict, or a Claim (any pydantic model)."""
+    if hasattr(claim, "model_dump"):
+        return claim.model_dump(mode="json")
+    if isinstance(claim, dict):
+        return dict(claim)
+    raise ConfigError(
+        f"claims: expected dicts like {{'id': 'c1', 'text': '...'}} or Claim objects, got "
+        f"{type(claim).__name__}"
+    )
 
 
 def network_from_graph(graph: nx.Graph) -> tuple[Network, list[Any]]:

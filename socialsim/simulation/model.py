@@ -65,6 +65,21 @@ def _claim(spec: dict[str, Any]) -> Claim:
         raise ConfigError(f"claims: entry {spec!r}: {describe_error(exc)}") from None
 
 
+def check_something_to_do(cfg: ExperimentConfig) -> None:
+    """Refuse a run with neither a scenario nor a claim: no agent would have anything to do.
+
+    Every rule policy updates credences in claims and LLM agents make the step decision
+    only about claims in play (:meth:`Scenario.makes_step_decisions`), so such a run would
+    record nothing. A scenario with no claim of its own runs without any.
+    """
+    if cfg.scenario.kind == "none" and not cfg.claims:
+        raise ConfigError(
+            "claims: none given and scenario.kind is none, so the agents have nothing to "
+            "update or decide; add claims: [{id: c1, text: ...}] (from Python: claims=[...]) "
+            "or choose a scenario.kind"
+        )
+
+
 class SocialModel(ModelActions, mesa.Model):
     """A population of SocialAgents on a network, driven step by step (or by the event clock).
 
@@ -72,8 +87,11 @@ class SocialModel(ModelActions, mesa.Model):
     Python objects: ``graph`` (a networkx graph; nodes become agents 0..n-1 in
     ``list(graph.nodes)`` order), ``personas`` (a DataFrame, one row per agent, or a list
     of Persona objects or dicts), ``policy`` and ``params`` (``agents.policy`` and
-    ``agents.params``), ``steps`` and ``seed``. With ``run_dir`` the event log is written to
-    ``run_dir/events.jsonl``; without, the record is kept in memory (:meth:`record`).
+    ``agents.params``), ``steps``, ``seed`` and ``claims`` (one claim or a list, each a
+    dict or a Claim: the claims in play, replacing ``claims:``; a run without a scenario
+    needs one, as only claims in play have credences). With ``run_dir`` the event log is
+    written to ``run_dir/events.jsonl``; without, the record is kept in memory
+    (:meth:`record`).
     ``reporters`` and ``agent_reporters`` add to Mesa's DataCollector (no agent reporters
     by default, so a large rule run creates no agent objects); later, add them with
     ``model.datacollector.add_model_reporter(name, fn)`` / ``add_agent_reporter(name, fn)``.
@@ -92,6 +110,7 @@ class SocialModel(ModelActions, mesa.Model):
         params: dict[str, Any] | None = None,
         steps: int | None = None,
         seed: int | None = None,
+        claims: Any = None,
         clients: dict | None = None,
         reporters: dict[str, Callable[[SocialModel], Any]] | None = None,
         agent_reporters: dict[str, Callable[[SocialAgent], Any] | str] | None = None,
@@ -105,8 +124,10 @@ class SocialModel(ModelActions, mesa.Model):
             params=params,
             steps=steps,
             seed=seed,
+            claims=claims,
         )
         cfg = given.cfg
+        check_something_to_do(cfg)
         super().__init__(seed=cfg.seed)
         self.cfg = cfg
         self.network_source = "given" if given.network is not None else "config"
@@ -137,6 +158,7 @@ class SocialModel(ModelActions, mesa.Model):
             network_seed=self._subseed("network"),
             clients=clients,
             decision_fields=self.scenario.decision_fields(),
+            default_template=self.scenario.prompt_template(),
         )
         self.network: Network = placement.network
         self.groups: list[PolicyGroup] = placement.groups
@@ -156,10 +178,6 @@ class SocialModel(ModelActions, mesa.Model):
             self.add_claim(_claim(spec))
         self.llm_totals = llm_batch.new_totals()
         self.scenario.setup(self)
-        if not self.beliefs.claims:
-            self.add_claim(
-                Claim(id="c1", text="The proposition under discussion is true.", topic="general")
-            )
         self.datacollector = Collector(
             model_reporters=model_reporters(self, reporters), agent_reporters=agent_reporters
         )
@@ -362,7 +380,7 @@ class SocialModel(ModelActions, mesa.Model):
         active = active & self.present  # agents the scenario removed before the step do not act
         self.recorder.count("active", int(active.sum()))
         rule_updates = self.rules.updates(active)
-        if self.scenario.step_decisions:
+        if self.scenario.makes_step_decisions(self):
             llm_batch.decide_and_apply(self, active)
         for group, update in rule_updates:
             self.recorder.count("belief_change", self.rules.apply(group, update))

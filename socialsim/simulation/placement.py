@@ -65,6 +65,7 @@ def place_population(
     network_seed: int,
     clients: dict | None = None,
     decision_fields: dict[str, Any] | None = None,
+    default_template: str | None = None,
 ) -> Placement:
     """Network, personas on its nodes, policy groups and per-agent arrays (draws from `rng`)."""
     cfg = given.cfg
@@ -83,7 +84,13 @@ def place_population(
         order = assignment_order(population.personas, network, cfg.population.assign, rng)
     else:
         population, order = Population(given.personas), list(range(n))
-    groups = build_policy_groups(cfg, rng, clients=clients, decision_fields=decision_fields)
+    groups = build_policy_groups(
+        cfg,
+        rng,
+        clients=clients,
+        decision_fields=decision_fields,
+        default_template=default_template,
+    )
     policy_of = assign_groups(cfg, groups, rng).astype(np.int16)
     source = population.personas
     names, rates, stubbornness = (

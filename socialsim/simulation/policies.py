@@ -83,13 +83,21 @@ class PolicyGroup:
             self.client.close()
 
 
+#: the decision template of LLM agents when neither the config nor the scenario names one
+DEFAULT_TEMPLATE = "decide_v2"
+
 def build_policy_groups(
     cfg: ExperimentConfig,
     rng: np.random.Generator,
     clients: dict | None = None,
     decision_fields: dict[str, Any] | None = None,
+    default_template: str | None = None,
 ) -> list[PolicyGroup]:
-    """Group 0 is the base policy; one more group per `agents.mix` entry."""
+    """Group 0 is the base policy; one more group per `agents.mix` entry.
+
+    An LLM group whose config sets no ``template`` gets `default_template` (the scenario's),
+    else :data:`DEFAULT_TEMPLATE`.
+    """
     n = cfg.population.size
     base_fraction = 1.0 - sum(m.fraction for m in cfg.agents.mix)
     agents = cfg.agents
@@ -109,6 +117,9 @@ def build_policy_groups(
         group.members = np.zeros(n, dtype=bool)
         group.pinned = np.zeros(n, dtype=bool)
         if group.is_llm:
+            if prompt.template is None:
+                template = default_template or DEFAULT_TEMPLATE
+                group.prompt = prompt.model_copy(update={"template": template})
             group.llm_config = llm
             key = llm.model_dump_json()
             if key not in shared:

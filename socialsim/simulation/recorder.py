@@ -162,7 +162,8 @@ class Recorder:
 
 
 def model_reporters(model: ModelView, extra: dict[str, Any] | None) -> dict[str, Callable]:
-    """Today's model reporters: time, present, step counts, believers and mean per claim.
+    """Today's model reporters: time, present, step counts, believers and mean per claim
+    (no belief count or column in a run without claims).
 
     Believers are the present agents whose credence is at or above the config's
     ``analysis.measures.claims.threshold`` (0.5 unless given), as in the measures.
@@ -190,10 +191,13 @@ def model_reporters(model: ModelView, extra: dict[str, Any] | None) -> dict[str,
 
         return number
 
+    counts = dict(COUNTED)
+    if not model.beliefs.claims:
+        del counts["belief_changes"]  # no claim in play: no belief column at all
     reporters: dict[str, Callable] = {
         "time": lambda m: m.time,
         "present": lambda m: int(m.present.sum()),
-        **{column: counted(kind) for column, kind in COUNTED.items()},
+        **{column: counted(kind) for column, kind in counts.items()},
     }
     for col, claim in enumerate(model.beliefs.claims):
         reporters[f"believers.{claim.id}"] = believers(col)

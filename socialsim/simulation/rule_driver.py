@@ -3,6 +3,8 @@
 Every rule group computes its update from the credences as they stand before any decision
 of the step; the updates are applied after the LLM decisions, pinned and removed agents
 skipped, and logged as ``belief_change`` events with ``cause: rule`` in one batch.
+Claims sent in framed messages reach the rules as ``ctx.extra["framing_weight"]``
+(:class:`~socialsim.agents.policies.rule_base.FramingWeights`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from socialsim.agents.policies.base import RuleContext
+from socialsim.agents.policies.rule_base import FramingWeights
 
 if TYPE_CHECKING:
     from socialsim.core.model_view import ModelView
@@ -25,6 +28,7 @@ class RuleDriver:
         self.model = model
         self.rng = rng
         self.ready = False  # set-up is redone when a claim comes into play
+        self.framing: FramingWeights | None = None  # made when a framed message is first sent
 
     def context(self, g: int, active: np.ndarray) -> RuleContext:
         """What rule group `g` sees this step."""
@@ -40,8 +44,30 @@ class RuleDriver:
             step=model.steps,
             claim_ids=[c.id for c in model.beliefs.claims],
             present=model.present,
-            extra={"stubbornness": model.stubbornness, "pinned": group.pinned},
+            extra={
+                "stubbornness": model.stubbornness,
+                "pinned": group.pinned,
+                "framing_weight": self.framing_weight(),
+            },
         )
+
+    def framing_weight(self) -> np.ndarray | None:
+        """Per (agent, claim) factor on the rules' pull towards each claim (None: all 1)."""
+        if self.framing is None:
+            return None
+        return self.framing.current(len(self.model.beliefs.claims))
+
+    def read_framed(self) -> None:
+        """Take the framed messages sent since the last step into the framing factors."""
+        model = self.model
+        framed = model.mail.take_framed()
+        if not framed:
+            return
+        if self.framing is None:
+            self.framing = FramingWeights(
+                *(_persona_column(model.personas, f) for f in _SUSCEPTIBILITIES)
+            )
+        self.framing.receive(framed, [c.id for c in model.beliefs.claims])
 
     def setup(self) -> None:
         """Set every group's members and let each rule read the starting state."""
@@ -54,8 +80,11 @@ class RuleDriver:
 
     def updates(self, active: np.ndarray) -> list[tuple[PolicyGroup, Any]]:
         """Each rule group's update for the `active` agents, from the current credences."""
+        if not self.model.beliefs.claims:
+            return []  # nothing to update: no claim is in play
         if not self.ready:
             self.setup()
+        self.read_framed()
         return [
             (group, group.rule.update(self.context(g, active)))
             for g, group in enumerate(self.model.groups)
@@ -93,3 +122,13 @@ class RuleDriver:
             payload={"old": old, "new": new, "cause": "rule", "ref": group.name},
         )
         return len(agents)
+
+
+_SUSCEPTIBILITIES = ("framing_susceptibility", "source_susceptibility")
+
+
+def _persona_column(personas: Any, field: str) -> np.ndarray:
+    """One numeric persona field for every agent (sampled columns, or persona by persona)."""
+    if hasattr(personas, "column"):
+        return np.asarray(personas.column(field), dtype=float)
+    return np.asarray([getattr(personas.get(i), field) for i in range(len(personas))], float)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from socialsim.simulation.config import ExperimentConfig
 
 
-ARMS = ("treatment", "control")
+ARMS = ("treatment", "control", "instrument")
 
 
 class Scenario:
@@ -33,13 +33,24 @@ class Scenario:
     #: False for a scenario without a manipulation: its control arm runs unchanged, so the
     #: CLI does not suggest ``--control`` for it.
     has_manipulation: ClassVar[bool] = True
-    #: False when the scenario's own questions are all its agents do: LLM agents then make
-    #: no ordinary step decision (post, update credences) besides answering them.
-    step_decisions: ClassVar[bool] = True
+    #: True for a scenario that measures by asking (probes): it has an ``instrument`` arm, the
+    #: control without any question before the final step (``control: instrument``).
+    has_instrument: ClassVar[bool] = False
+    #: Whether LLM agents make the step's own decision (post a message, update their
+    #: credences in the claims in play) besides answering the scenario's questions. False:
+    #: the scenario's own questions are all its agents do; True: always; None (the default):
+    #: when any claim is in play or the scenario adds :meth:`decision_fields`, since without
+    #: either that decision has nothing to be about (see :meth:`makes_step_decisions`).
+    step_decisions: ClassVar[bool | None] = None
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         if arm not in ARMS:
             raise ConfigError(f"scenario arm {arm!r} is not one of {', '.join(ARMS)}")
+        if arm == "instrument" and not self.has_instrument:
+            raise ConfigError(
+                f"control: instrument: the {self.kind} scenario asks no probe questions, so it "
+                "has no instrument arm; use control: true"
+            )
         self.arm = arm
         try:
             self.params = self.Params.model_validate(params or {})
@@ -48,8 +59,13 @@ class Scenario:
 
     @property
     def is_control(self) -> bool:
-        """True in the control arm: the same draws, the manipulation removed."""
-        return self.arm == "control"
+        """True in the control and instrument arms: the same draws, the manipulation removed."""
+        return self.arm != "treatment"
+
+    @property
+    def is_instrument(self) -> bool:
+        """True in the instrument arm: a control that asks nothing before the final step."""
+        return self.arm == "instrument"
 
     # --- configuration -------------------------------------------------------------------
     def validate_config(self, cfg: ExperimentConfig) -> None:
@@ -58,6 +74,16 @@ class Scenario:
     def decision_fields(self) -> dict[str, tuple[type, Any]]:
         """Extra fields for the LLM decision schema: name -> (type, pydantic Field)."""
         return {}
+
+    def prompt_template(self) -> str | None:
+        """The decision template for LLM agents whose config sets none (None: the config's)."""
+        return None
+
+    def makes_step_decisions(self, model: ModelView) -> bool:
+        """Whether this step's active LLM agents make the step decision (:attr:`step_decisions`)."""
+        if self.step_decisions is not None:
+            return self.step_decisions
+        return bool(model.beliefs.claims) or bool(self.decision_fields())
 
     # --- hooks -----------------------------------------------------------------------------
     def setup(self, model: ModelView) -> None:

@@ -87,7 +87,12 @@ def scripted() -> ScriptedClient:
 def llm_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("consistency")
     (tmp / "personas.jsonl").write_text("\n".join(json.dumps(p) for p in PERSONAS))
-    params = {"claim": CLAIM, "attackers": {"count": 0}, "probe_distances": ["direct", "indirect"]}
+    params = {
+        "claim": CLAIM,
+        "attackers": {"count": 0},
+        "probe_distances": ["direct", "indirect"],
+        "elicitation": "stated",  # credences stated in the decisions, checked against probes
+    }
     config = ss.ExperimentConfig.from_dict(
         {
             "name": "consistency",

@@ -29,6 +29,7 @@ NON_DEFAULT = {
         "keywords": {CLAIM: {"true": ["canberra"], "manipulated": ["sydney"]}},
     },
     "message_quality": {"topics": {CLAIM: ["capital"]}},
+    "toxicity": {"threshold": 0.6},
 }
 
 

@@ -432,8 +432,19 @@ def test_the_example_sweeps_four_wordings_and_flags_a_wording_effect(tmp_path, m
     from socialsim.simulation import policies
 
     monkeypatch.setattr(policies, "_make_client", lambda llm: ScriptedClient(wording_answer))
-    cfg = _example(tmp_path).with_overrides({"control": False})  # plain cells: half the runs
+    cfg = _example(tmp_path)
     assert len(cfg.sweep["seed"]) == 3  # three seeds per wording give the test its power
+    assert cfg.sweep[KEY] == ["chat_v1", "chat_v1_p1", "chat_v1_p2", "chat_v1_p3"]
+    # the stated design, where the wording of the decision prompt sets the credence directly
+    talk = ["talk_v1", "talk_v1_p1", "talk_v1_p2", "talk_v1_p3"]
+    cfg = cfg.with_overrides(
+        {
+            "control": False,  # plain cells: half the runs
+            "scenario.params.elicitation": "stated",
+            "agents.prompt.template": "talk_v1",
+            "sweep": {**cfg.sweep, KEY: talk},
+        }
+    )
     table = ss.sweep(cfg, out=tmp_path / "sweep", executor="serial")
     assert list(pd.unique(table[KEY])) == ["talk_v1", "talk_v1_p1", "talk_v1_p2", "talk_v1_p3"]
     assert (table["status"] == "ok").all(), table["error"].tolist()

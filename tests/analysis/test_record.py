@@ -186,7 +186,8 @@ def test_degroot_run_matches_the_closed_form(tmp_path):
         tmp_path,
         **{"agents.policy": "degroot", "agents.params": {"initial": "uniform"},
            "scenario.kind": "none", "scenario.params": {}, "population.size": 8,
-           "network.kind": "ring", "network.params": {}},
+           "network.kind": "ring", "network.params": {},
+           "claims": [{"id": "c1", "text": "The river is poisoned."}]},
     )  # fmt: skip
     run = ss.run(cfg, out=tmp_path / "d")
     claim = run.claims[0]

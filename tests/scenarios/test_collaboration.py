@@ -66,7 +66,10 @@ def test_baseline_pairs_solve_every_maze_end_to_end(tmp_path):
     assert all(t["success"] and t["path_length"] == t["optimal_length"] for t in trials)
     assert all(t["status"] == "answered" and t["error"] is None for t in trials)
     pairs = [t for t in trials if t["condition"] != "solo"]
-    assert all(len(t["agents"]) == 2 and t["turns"] == 3 and t["messages"] == 3 for t in pairs)
+    # the baselines exchange their parts and the path: two or three messages, as the maze
+    # and the starter fall
+    assert all(len(t["agents"]) == 2 and t["turns"] == t["messages"] in (2, 3) for t in pairs)
+    assert any(t["turns"] == 3 for t in pairs)
     ev = read_events(run.dir / "events.jsonl")
     messages = ev[ev.kind == "message"]
     assert len(messages) == sum(t["messages"] for t in pairs)

@@ -122,10 +122,13 @@ def test_probe_scoring_and_rule_answers():
     assert score_answer(direct, "A") == (False, True)
     assert score_answer(direct, "B") == (False, False)
     assert score_answer(direct, None) == (False, False)
-    assert score_answer(peripheral, "C") == (True, False)
-    assert rule_answer(direct, 0.9) == "A" and rule_answer(indirect, 0.5) == "B"
-    assert rule_answer(direct, 0.49) == "C"
-    assert rule_answer(peripheral, 1.0) == "C"
+    assert score_answer(peripheral, peripheral.correct) == (True, False)
+    assert score_answer(peripheral, peripheral.manipulated) == (False, True)
+    # without a draw: the likelier answer, manipulated when credence * 0.6**k >= 1/2
+    assert rule_answer(direct, 0.9) == "A" and rule_answer(indirect, 0.9) == "B"
+    assert rule_answer(indirect, 0.8) == "A" and rule_answer(direct, 0.49) == "C"
+    assert rule_answer(peripheral, 1.0) == peripheral.correct
+    assert rule_answer(peripheral, 1.0, draw=0.35) == peripheral.manipulated
 
 
 def test_answer_schema_constrains_letters():
@@ -209,14 +212,15 @@ def test_attackers_spread_then_leave_and_probes_cover_everyone(tmp_path):
         "source",
     } <= set(first)
     assert first["source"] == "rule"
-    # rule agents' answers follow their credence
+    # rule agents' answers follow their credence: non-believers never pick the manipulation
     for p in probes.payload:
         assert p["status"] == "answered"
-        assert p["manipulated"] == (p["distance"] != "peripheral" and p["credence"] >= 0.5)
+        assert p["manipulated"] is False or p["credence"] >= 0.5
     m = run.summary["measures"]["claims"]["australia_capital"]
     assert m["adoption_benign"]["initial_reach"] == 0.0 and m["adoption_benign"]["final_reach"] > 0
     assert set(m["probes_benign"]) == set(DISTANCES)
-    assert m["probes_benign"]["peripheral"]["manipulated_share"] == 0.0
+    shares = [m["probes_benign"][d]["manipulated_share"] for d in DISTANCES]
+    assert shares[0] > 0 and shares[0] >= shares[2]
     assert m["persistence_benign"]["removal_step"] == 3
     assert m["persistence_benign"]["reach_final"] == m["adoption_benign"]["final_reach"]
 
@@ -303,7 +307,7 @@ def test_probe_steps_limit_when_probes_run(tmp_path):
 
 # --- LLM agents, offline -----------------------------------------------------------------------------
 #: Probes answered 'B' (Paris for the Eiffel tower), step decisions with a plain post.
-FIELDS = {"answer": "B", "message": "Did you hear the news?", "to": "all", "beliefs": []}
+FIELDS = {"answer": "B", "message": "Did you hear the news?", "to": "all", "beliefs": [], "choice": "A", "sure": 0.6}
 
 
 def test_llm_agents_answer_probes_in_one_batch_per_step(tmp_path):
@@ -434,8 +438,9 @@ def test_steps_table_counts_every_call_error_and_acting_agent_of_a_step(tmp_path
         at = events[events.step == step]
         calls, errors = (at.kind == "llm_call").sum(), (at.kind == "error").sum()
         assert steps.loc[step, "llm_calls"] == calls and steps.loc[step, "errors"] == errors
-    # step 1: 8 decisions and 8 x 3 probes; step 2: the attacker has left (7 agents)
-    assert steps.loc[1, "llm_calls"] == 8 + 24 and steps.loc[2, "llm_calls"] == 7 + 21
+    # step 1: 8 decisions, 8 credence questions (elicitation: probe) and 8 x 3 probes;
+    # step 2: the attacker has left (7 agents)
+    assert steps.loc[1, "llm_calls"] == 8 + 8 + 24 and steps.loc[2, "llm_calls"] == 7 + 7 + 21
     assert steps.loc[1, "errors"] == 6 and steps.loc[2, "errors"] > 0
     assert steps.loc[1, "active"] == 8 and steps.loc[2, "active"] == 7 == steps.loc[2, "present"]
     assert run.steps["llm_calls"].tolist() == steps["llm_calls"].tolist()  # in memory too

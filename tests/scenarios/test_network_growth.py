@@ -55,6 +55,7 @@ def test_set_edges_replaces_whom_agents_hear_and_the_written_edges(tmp_path):
             "population": {"size": 4},
             "network": {"kind": "ring", "directed": True},
             "agents": {"policy": "degroot"},
+            "claims": [{"id": "c1", "text": "The river is poisoned."}],
             "output": {"dir": str(tmp_path), "report": False},
         }
     )
@@ -72,7 +73,8 @@ def test_set_edges_replaces_whom_agents_hear_and_the_written_edges(tmp_path):
 
 
 def test_grown_edges_reach_edges_parquet_and_rule_updates(tmp_path):
-    run = ss.run(growth_cfg(tmp_path))
+    claims = [{"id": "c1", "text": "The river is poisoned."}]  # for the rule to update
+    run = ss.run(growth_cfg(tmp_path).with_overrides({"claims": claims}))
     edges = pd.read_parquet(run.dir / "edges.parquet")
     rebuilt = follow_graph(run.events, 60)
     assert sorted(zip(edges.source, edges.target, strict=True)) == sorted(

@@ -20,6 +20,7 @@ def rule_cfg(tmp_path):
                 "policy": "independent_cascade",
                 "params": {"p": 0.4, "initial": "seeded", "seed_fraction": 0.05},
             },
+            "claims": [{"id": "c1", "text": "The river is poisoned.", "truth": False}],
             "output": {"dir": str(tmp_path / "runs"), "report": False},
         }
         cfg = ExperimentConfig.from_dict(data)

@@ -16,7 +16,10 @@ from socialsim.core.errors import ConfigError
 from socialsim.experiments import runner
 from tests.cli_in_process import run_cli
 
-RULE = "steps: 2\npopulation: {size: 8}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
+RULE = (
+    "steps: 2\npopulation: {size: 8}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
+    "claims: [{id: c1, text: The river is poisoned.}]\n"
+)
 
 
 def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:

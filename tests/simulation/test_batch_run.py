@@ -14,14 +14,17 @@ import socialsim as ss
 from socialsim.core.errors import ConfigError
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+#: the claim the agents' credences are about (a run without a scenario needs one)
+CLAIM = {"id": "c1", "text": "The river is poisoned."}
 
 
 def batch(parameters: dict, **kwargs) -> list[dict]:
+    parameters = {"claims": [CLAIM], **parameters}  # one claim for every run
     return mesa.batch_run(ss.SocialModel, parameters=parameters, display_progress=False, **kwargs)
 
 
 def final_row(**params) -> pd.Series:
-    with ss.SocialModel(**params) as model:
+    with ss.SocialModel(claims=CLAIM, **params) as model:
         model.run_model()
         return model.datacollector.get_model_vars_dataframe().iloc[-1]
 
@@ -39,7 +42,7 @@ def test_each_row_holds_what_the_datacollector_holds_after_the_last_step(policy)
 
 def test_max_steps_below_the_config_ends_on_the_last_step_mesa_ran():
     rows = batch({"policy": "degroot", "seed": 1, "steps": 10}, max_steps=3)
-    with ss.SocialModel(policy="degroot", seed=1, steps=10) as model:
+    with ss.SocialModel(claims=CLAIM, policy="degroot", seed=1, steps=10) as model:
         for _ in range(4):  # mesa steps while steps <= max_steps
             model.step()
         last = model.datacollector.get_model_vars_dataframe().iloc[-1]
@@ -51,7 +54,7 @@ def test_every_step_with_a_collection_period_of_one():
     rows = batch(
         {"policy": "degroot", "seed": 2, "steps": 3}, max_steps=10, data_collection_period=1
     )
-    steps = ss.SocialModel(policy="degroot", seed=2, steps=3)
+    steps = ss.SocialModel(claims=CLAIM, policy="degroot", seed=2, steps=3)
     steps.run_model()
     table = steps.datacollector.get_model_vars_dataframe()
     steps.close()
@@ -64,7 +67,7 @@ def test_agent_reporters_come_from_the_same_final_step():
     rows = batch(
         {"policy": "degroot", "seed": 5, "steps": 4, "agent_reporters": [credence]}, max_steps=9
     )
-    with ss.SocialModel(policy="degroot", seed=5, steps=4) as model:
+    with ss.SocialModel(claims=CLAIM, policy="degroot", seed=5, steps=4) as model:
         model.run_model()
         final = model.beliefs.credence[:, 0]
     assert len(rows) == model.n_agents
@@ -83,7 +86,9 @@ def test_a_graph_in_a_list_is_run_and_a_bare_graph_is_refused_saying_how():
 
 
 def test_the_set_up_row_stays_first_in_the_tables():
-    with ss.SocialModel(policy="degroot", seed=1, steps=3, agent_reporters={"c": "policy"}) as m:
+    with ss.SocialModel(
+        claims=CLAIM, policy="degroot", seed=1, steps=3, agent_reporters={"c": "policy"}
+    ) as m:
         m.run_model()
         steps = m.datacollector.get_model_vars_dataframe()
         agents = m.datacollector.get_agent_vars_dataframe()

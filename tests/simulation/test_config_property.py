@@ -23,7 +23,10 @@ from pydantic import BaseModel
 from socialsim.simulation.config import ExperimentConfig
 from tests.cli_in_process import run_cli
 
-RULE = "steps: 1\npopulation: {size: 6}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
+RULE = (
+    "steps: 1\npopulation: {size: 6}\nnetwork: {kind: ring}\nagents: {policy: degroot}\n"
+    "claims: [{id: c1, text: The river is poisoned.}]\n"
+)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ def base(tmp_path, **parts) -> dict:
         "population": {"size": 30},
         "network": {"kind": "ring"},
         "agents": {"policy": "independent_cascade"},
+        "claims": [{"id": "c1", "text": "The river is poisoned."}],
         "output": {"dir": str(tmp_path / "runs"), "report": False},
         **parts,
     }

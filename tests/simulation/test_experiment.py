@@ -37,6 +37,7 @@ def _cfg(tmp_path, **sweep):
                 "policy": "independent_cascade",
                 "params": {"p": 0.5, "initial": "seeded", "seed_fraction": 0.05},
             },
+            "claims": [{"id": "c1", "text": "The river is poisoned."}],
             "output": {"dir": str(tmp_path / "runs"), "formats": ["jsonl"], "report": False},
             "sweep": sweep or {"network.kind": ["ring", "barabasi_albert"], "seed": [1, 2]},
         }

@@ -10,6 +10,9 @@ from socialsim.analysis.spread import adoption_curve
 from socialsim.core.errors import ConfigError
 from socialsim.simulation.config import ExperimentConfig
 
+#: the claim the agents' credences are about (a run without a scenario needs one)
+CLAIMS = [{"id": "c1", "text": "The river is poisoned."}]
+
 
 def labelled_graph() -> nx.Graph:
     """A 12-node graph with string labels and a node attribute, nodes listed out of order."""
@@ -34,7 +37,8 @@ def personas_frame(n: int = 12) -> pd.DataFrame:
 
 
 def model(**kwargs) -> ss.SocialModel:
-    args = {"graph": labelled_graph(), "personas": personas_frame(), "policy": "degroot"}
+    args = {"graph": labelled_graph(), "personas": personas_frame(), "policy": "degroot",
+            "claims": CLAIMS}  # fmt: skip
     return ss.SocialModel(**{**args, "steps": 3, "seed": 4, **kwargs})
 
 
@@ -118,6 +122,7 @@ def test_record_in_memory_equals_what_a_run_directory_holds(tmp_path):
             "seed": 7,
             "steps": 4,
             "agents": {"policy": "voter", "params": {"initial": "uniform"}},
+            "claims": CLAIMS,
             "output": {"dir": str(tmp_path / "runs"), "report": False},
         }
     )
@@ -154,6 +159,7 @@ def test_run_with_a_given_graph_writes_its_edges_and_a_reloadable_config(tmp_pat
         {
             "steps": 2,
             "agents": {"policy": "degroot"},
+            "claims": CLAIMS,
             "output": {"dir": str(tmp_path / "runs"), "report": False},
         }
     )
@@ -172,9 +178,13 @@ def test_run_with_a_given_graph_writes_its_edges_and_a_reloadable_config(tmp_pat
 
 def test_config_as_a_dict_or_a_yaml_path(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text("seed: 9\nsteps: 2\npopulation: {size: 15}\nagents: {policy: voter}\n")
+    path.write_text(
+        "seed: 9\nsteps: 2\npopulation: {size: 15}\nagents: {policy: voter}\n"
+        "claims: [{id: c1, text: The river is poisoned.}]\n"
+    )
     from_path = ss.SocialModel(str(path))
-    from_dict = ss.SocialModel({"seed": 9, "steps": 2, "population": {"size": 15}}, policy="voter")
+    given = {"seed": 9, "steps": 2, "population": {"size": 15}, "claims": CLAIMS}
+    from_dict = ss.SocialModel(given, policy="voter")
     for m in (from_path, from_dict):
         m.run_model()
         m.close()
@@ -186,7 +196,9 @@ def test_context_manager_closes_the_log_and_the_clients():
     from socialsim.testing import ScriptedClient, clients_for
 
     client = ScriptedClient([])  # no request expected: any would run past the empty script
-    cfg = ExperimentConfig.from_dict({"agents": {"policy": "llm"}, "population": {"size": 5}})
+    cfg = ExperimentConfig.from_dict(
+        {"agents": {"policy": "llm"}, "population": {"size": 5}, "claims": CLAIMS}
+    )
     with ss.SocialModel(cfg, clients=clients_for(cfg, client)) as m:
         assert not m.log.closed and not client.closed
     assert m.log.closed and client.closed and client.calls == 0

@@ -22,6 +22,7 @@ RULE = {
     "steps": 3,
     "population": {"size": 12},
     "agents": {"policy": "degroot"},
+    "claims": [{"id": "c1", "text": "The river is poisoned."}],
 }
 
 

@@ -133,7 +133,9 @@ class IndependentCascade(Rule):
     each inactive acting agent that listens to it, independently with probability p. Agents
     activated from outside the rule (injections, LLM agents adopting) count as newly active at
     the next step. An activated agent's source is drawn uniformly among the neighbours whose
-    attempt succeeded; attempts on agents not acting this step are spent.
+    attempt succeeded; attempts on agents not acting this step are spent. An agent sent the
+    claim in a framed message is activated with probability min(1, p * w), w its framing
+    factor (``ctx.extra["framing_weight"]``; 1 by default).
     """
 
     Params: ClassVar[type[RuleParams]] = IndependentCascadeParams
@@ -182,6 +184,7 @@ class IndependentCascade(Rule):
         out_ptr, out_idx = self.listeners(ctx)
         acting = self.acting(ctx)
         p = self.cfg.p
+        weight = self.framing(ctx)
         activated = np.zeros_like(cur)
         parts = []
         for c in range(cur.shape[1]):
@@ -191,7 +194,8 @@ class IndependentCascade(Rule):
             targets, speakers = _gather(out_ptr, out_idx, frontier)
             open_ = acting[targets] & ~cur[targets, c]
             targets, speakers = targets[open_], speakers[open_]
-            hit = ctx.rng.random(len(targets)) < p
+            chance = p if weight is None else np.minimum(p * weight[targets, c], 1.0)
+            hit = ctx.rng.random(len(targets)) < chance
             targets, speakers = targets[hit], speakers[hit]
             if len(targets) == 0:
                 continue
@@ -233,7 +237,9 @@ class LinearThreshold(Rule):
     active share of its neighbours at the end of the previous step reaches its threshold
     θ_i (drawn once per agent and claim, U(0, 1) by default); activation is permanent. The
     source is the active neighbour that activated most recently (ties: the lowest id), i.e.
-    the one that tipped the agent over its threshold.
+    the one that tipped the agent over its threshold. An agent sent the claim in a framed
+    message compares its weighted share (share times its framing factor w, 1 by default)
+    with its threshold.
     """
 
     Params: ClassVar[type[RuleParams]] = LinearThresholdParams
@@ -274,6 +280,9 @@ class LinearThreshold(Rule):
         seen = cur & (self.since == np.iinfo(np.int64).min)
         self.since[seen] = ctx.step - 1
         share = g.row_sum(cur[g.indices].astype(float)) / np.maximum(g.listen_degree, 1)[:, None]
+        weight = self.framing(ctx)
+        if weight is not None:
+            share = share * weight
         fires = (
             (self.acting(ctx) & (g.listen_degree > 0))[:, None]
             & ~cur

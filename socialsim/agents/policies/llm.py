@@ -126,7 +126,7 @@ def compact_schema(
             str,
             Field(
                 ...,
-                description="one short sentence about the claim",
+                description="one short sentence about the claim" if claim_ids else "one short sentence",
                 json_schema_extra={"pattern": SENTENCE_PATTERN},
             ),
         ),
@@ -301,6 +301,8 @@ class LLMPolicy(DecidingPolicy):
             fields["statements"] = (
                 " ".join(f'"{_flat(c.text, 160)}"' for c in obs.claims) or "(none)"
             )
+        if want("topic"):
+            fields["topic"] = _flat(obs.topic or "whatever you like", 200)
         if want("sure"):
             fields["sure"] = (
                 ", ".join(

@@ -9,6 +9,12 @@ Every rule in :mod:`socialsim.agents.policies.rules` and
 schedule (voter, Deffuant) draw who starts each elementary update with
 :meth:`Rule.initiators` and return every change in the order it happened
 (:class:`_Changes`), so that one cell may change several times within a step.
+
+Framing and source style: :class:`FramingWeights` keeps, per agent and claim, the factor
+``framing_weight(framing, source_style, framing_susceptibility, source_susceptibility)``
+(:func:`socialsim.core.claims.framing_weight`) of the last framed message that carried the
+claim to the agent; the model passes it as ``ctx.extra["framing_weight"]`` (None while every
+factor is 1), and the rules multiply the pull towards a claim by it (:meth:`Rule.weighed`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from socialsim.agents.policies.base import RuleContext, RulePolicy, RuleUpdate
+from socialsim.core.claims import framing_weight
 from socialsim.core.errors import ConfigError
 from socialsim.core.network import Network
 from socialsim.core.validation import BoolsAreNotNumbers, describe_error
@@ -144,6 +151,27 @@ class Rule(RulePolicy):
         pinned = ctx.extra.get("pinned")
         return mask if pinned is None else mask & ~np.asarray(pinned, dtype=bool)
 
+    @staticmethod
+    def framing(ctx: RuleContext) -> np.ndarray | None:
+        """Per (agent, claim) factor on the pull towards each claim (None: 1 everywhere)."""
+        weight = ctx.extra.get("framing_weight")
+        if weight is None:
+            return None
+        return np.asarray(weight, dtype=float)[:, : ctx.credence.shape[1]]
+
+    @classmethod
+    def weighed(cls, ctx: RuleContext, new: np.ndarray) -> np.ndarray:
+        """`new` with every rise above the current credence multiplied by the framing factor.
+
+        ``old + w * (new - old)`` where ``new > old``, clamped to [0, 1]; falls are kept as
+        they are (the factor weighs the pull towards a claim, not away from it).
+        """
+        weight = cls.framing(ctx)
+        if weight is None:
+            return new
+        old = ctx.credence
+        return np.where(new > old, np.clip(old + weight * (new - old), 0.0, 1.0), new)
+
     def initiators(self, ctx: RuleContext, g: Network) -> np.ndarray:
         """Who initiates each of the N elementary updates of one sequential step, in order.
 
@@ -156,6 +184,55 @@ class Rule(RulePolicy):
             return np.zeros(0, dtype=np.int64)
         picks = acting[ctx.rng.integers(0, len(acting), size=len(acting))].astype(np.int64)
         return picks[g.listen_degree[picks] > 0]
+
+
+class FramingWeights:
+    """Each agent's factor on a rule's pull towards each claim, from the framed messages it got.
+
+    An agent sent a claim in a message of known framing or source style weighs the pull
+    towards that claim by ``framing_weight(framing, source_style, f_i, s_i)`` from then on
+    (the latest such message counts), f_i and s_i its persona's framing and source
+    susceptibilities; every other cell stays at 1. With every susceptibility 0 nothing is
+    kept and :meth:`current` stays None, so runs without susceptibilities do not change.
+    """
+
+    def __init__(self, framing_susceptibility: np.ndarray, source_susceptibility: np.ndarray):
+        self.f = np.asarray(framing_susceptibility, dtype=float)
+        self.s = np.asarray(source_susceptibility, dtype=float)
+        self.susceptible = bool(self.f.any() or self.s.any())
+        self.weights: np.ndarray | None = None
+
+    def receive(
+        self, framed: dict[tuple[int, str], tuple[str | None, str | None]], claim_ids: list[str]
+    ) -> None:
+        """Take (recipient, claim) -> (framing, source style) of newly sent framed messages."""
+        if not framed or not self.susceptible:
+            return
+        self._grow(len(claim_ids))
+        assert self.weights is not None
+        column = {c: k for k, c in enumerate(claim_ids)}
+        groups: dict[tuple[int, str | None, str | None], list[int]] = {}
+        for (agent, claim), (framing, style) in framed.items():
+            if claim in column:
+                groups.setdefault((column[claim], framing, style), []).append(agent)
+        for (k, framing, style), agents in groups.items():
+            rows = np.asarray(agents, dtype=np.int64)
+            self.weights[rows, k] = framing_weight(framing, style, self.f[rows], self.s[rows])
+
+    def current(self, n_claims: int) -> np.ndarray | None:
+        """The (agents x claims) factors, or None while every one is 1."""
+        if self.weights is None:
+            return None
+        self._grow(n_claims)
+        return self.weights
+
+    def _grow(self, n_claims: int) -> None:
+        n = len(self.f)
+        if self.weights is None:
+            self.weights = np.ones((n, n_claims))
+        elif self.weights.shape[1] < n_claims:
+            extra = np.ones((n, n_claims - self.weights.shape[1]))
+            self.weights = np.hstack([self.weights, extra])
 
 
 class _Changes:

@@ -5,6 +5,12 @@ returns the changed cells as a :class:`RuleUpdate`; the model applies and logs t
 agents in ``ctx.active & ctx.members`` (and ``ctx.present``) update; absent agents neither
 update nor influence. Neighbours are whom an agent listens to (the CSR rows of the context).
 
+An agent sent a claim in a framed message (``ctx.extra["framing_weight"]``, see
+:class:`~socialsim.agents.policies.rule_base.FramingWeights`) weighs the pull towards it: the
+averaging rules multiply each rise of its credence by its factor (:meth:`Rule.weighed`), the
+cascade its activation probability, the threshold rule its active share. The voter model and
+Deffuant copy and compromise and do not read it.
+
 Each rule follows its textbook update schedule by default. DeGroot, Friedkin-Johnsen and
 Hegselmann-Krause are synchronous by definition: every agent updates at once from the
 values before the step, so a step lists each changed cell once. Deffuant (and the voter
@@ -84,7 +90,8 @@ class DeGroot(Rule):
 
     def update(self, ctx: RuleContext) -> RuleUpdate:
         """One synchronous averaging step."""
-        return _changes(ctx.credence, self.averaged(ctx, self.graph(ctx)), self.acting(ctx))
+        new = self.weighed(ctx, self.averaged(ctx, self.graph(ctx)))
+        return _changes(ctx.credence, new, self.acting(ctx))
 
 
 class FriedkinJohnsenParams(DeGrootParams):
@@ -133,7 +140,7 @@ class FriedkinJohnsen(DeGroot):
             stubborn = np.full(len(x), default) if given is None else np.asarray(given, dtype=float)
         lam = 1.0 - np.broadcast_to(np.asarray(stubborn, dtype=float), (len(x),))[:, None]
         new = lam * self.averaged(ctx, self.graph(ctx)) + (1.0 - lam) * self.anchor
-        return _changes(x, new, self.acting(ctx))
+        return _changes(x, self.weighed(ctx, new), self.acting(ctx))
 
 
 class DeffuantParams(RuleParams):
@@ -299,7 +306,7 @@ class HegselmannKrause(Rule):
         xe = x[g.indices]
         close = np.abs(xe - x[g.rows]) <= self.cfg.epsilon + _CLOSE
         new = (x + g.row_sum(np.where(close, xe, 0.0))) / (1.0 + g.row_sum(close.astype(float)))
-        return _changes(x, new, self.acting(ctx))
+        return _changes(x, self.weighed(ctx, new), self.acting(ctx))
 
 
 __all__ = [

@@ -65,8 +65,11 @@ def _arms_page(root: Path, summary: dict[str, Any], figs: _Figures) -> tuple[str
     meta = f"{plural(len(summary.get('seeds') or []), 'seed')}; " + ", ".join(
         f"{arm}: {plural(n, 'run')}" for arm, n in counts.items()
     )
+    design = arms_design(summary, kind, len(subs))
+    if isinstance(scenario.get("design"), str) and scenario.get("elicitation") != "instrument":
+        design += " " + scenario["design"]
     out = [
-        f'<p class="design">{_e(arms_design(summary, kind, len(subs)))}</p>',
+        f'<p class="design">{_e(design)}</p>',
         claim_section(claims, texts),
         "<h2>Findings</h2>",
     ]
@@ -74,6 +77,14 @@ def _arms_page(root: Path, summary: dict[str, Any], figs: _Figures) -> tuple[str
         out.append(effects_table(effects, labels, texts))
     else:
         out.append('<p class="note">summary.json holds no effect estimate.</p>')
+    instrument = [e for e in summary.get("instrument_effects") or [] if isinstance(e, dict)]
+    if instrument:
+        out.append(
+            "<h3>What the probes themselves do</h3><p class=\"note\">The control arm, probed at "
+            "its probe steps, against the instrument arm (no manipulation, nothing asked before "
+            "the final step): the treatment column is the control, the control column the "
+            "instrument arm.</p>" + effects_table(instrument, labels, texts)
+        )
     notes: list[str] = []
     for i, item in enumerate(headline):
         measure = str(item["measure"])

@@ -227,7 +227,15 @@ def arms_design(summary: dict[str, Any], kind: str | None, n_runs: int) -> str:
 
 
 def run_design(summary: dict[str, Any], config: dict[str, Any], parent: dict[str, Any]) -> str:
-    """One sentence: the scenario, arm and seed of a run and, in an arms run, its design."""
+    """One sentence: the scenario, arm and seed of a run and, in an arms run, its design;
+    then the scenario's own design sentence (e.g. how beliefs were read), if it gives one."""
+    scenario = summary.get("scenario") if isinstance(summary.get("scenario"), dict) else {}
+    own = scenario.get("design")
+    text = _run_design(summary, config, parent)
+    return f"{text} {own}" if isinstance(own, str) and own else text
+
+
+def _run_design(summary: dict[str, Any], config: dict[str, Any], parent: dict[str, Any]) -> str:
     facts = summary.get("run") if isinstance(summary.get("run"), dict) else {}
     scenario = summary.get("scenario") if isinstance(summary.get("scenario"), dict) else {}
     kind = scenario.get("kind") or (config.get("scenario") or {}).get("kind")

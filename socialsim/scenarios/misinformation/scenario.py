@@ -1,12 +1,21 @@
 """Manipulated knowledge (kind ``misinformation``): a few attackers spread a false claim.
 
 Attackers hold the manipulated version of a library claim (credence 1) and talk normally
-with benign agents; optional routes poison benign agents' memory with a fabricated earlier
-conversation or broadcast a post. Guardians know the truth and correct what reaches them.
-At probe steps every present agent answers multiple-choice probes at three distances
-(direct, indirect, peripheral) in one batch (:mod:`socialsim.scenarios.misinformation.probes`).
-The claim put in play is the manipulated statement, so credence is belief in the
-manipulation. The params are :mod:`socialsim.scenarios.misinformation.params`.
+with benign agents, told to persuade them, told nothing (``attackers.instructions: none``: only
+their knowledge or their own model makes them attackers) or told what the user writes;
+optional routes poison benign agents' memory (a fabricated earlier conversation, or what an
+attacker really said earlier in the run) or broadcast a post. Guardians know the truth and
+correct what reaches them. At probe steps every present agent answers multiple-choice probes at
+three distances (direct, indirect, peripheral) in one batch
+(:mod:`socialsim.scenarios.misinformation.probes`). The claim put in play is the manipulated
+statement, so credence is belief in the manipulation.
+
+How beliefs are read is the ``elicitation`` param
+(:mod:`socialsim.scenarios.misinformation.elicitation`): ``probe`` (the default) never shows an
+LLM agent the claim in its step prompt (it talks about a topic) and reads its credence with a
+separate question at probe steps; ``stated`` shows the claim and asks the credence in every
+decision prompt. The ``instrument`` arm (``control: instrument``) is a control that asks
+nothing before the final step. The params are :mod:`socialsim.scenarios.misinformation.params`.
 
 Rule-policy attackers and guardians are held at their credence with ``model.pin`` (the rule
 update skips them); LLM ones are reset to it before each step if their decisions moved it.
@@ -27,10 +36,15 @@ from socialsim.core.claims import (
     get_claim,
 )
 from socialsim.core.errors import ConfigError
+from socialsim.scenarios.misinformation.elicitation import (
+    CHAT_TEMPLATE,
+    check_templates,
+    design_sentence,
+    hide_claim,
+    topic_of,
+)
 from socialsim.scenarios.misinformation.events import (
     AttackerInjection,
-    BroadcastInjection,
-    MemoryInjection,
 )
 from socialsim.scenarios.misinformation.params import (
     Broadcast,
@@ -38,16 +52,19 @@ from socialsim.scenarios.misinformation.params import (
     MisinformationParams,
 )
 from socialsim.scenarios.misinformation.probes import ask_probes
+from socialsim.scenarios.misinformation.routes import RouteActions
 from socialsim.scenarios.seeding import select
 from socialsim.simulation.world import Scenario, register_scenario
 
 if TYPE_CHECKING:
+    from socialsim.agents.agent import SocialAgent
+    from socialsim.agents.policies.base import Decision, Observation
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.model import SocialModel
 
 
 @register_scenario("misinformation")
-class Misinformation(Scenario):
+class Misinformation(RouteActions, Scenario):
     """Attackers spread a manipulated claim; probes measure how far and how deep it goes."""
 
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
@@ -63,6 +80,7 @@ class Misinformation(Scenario):
         ),
     )
     Params: ClassVar[type[BaseModel]] = MisinformationParams
+    has_instrument: ClassVar[bool] = True
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         super().__init__(params, arm=arm)
@@ -78,8 +96,18 @@ class Misinformation(Scenario):
         self.attackers: list[int] = []
         self.guardians: list[int] = []
         self.poisoned: list[int] = []
+        self.said: dict[int, list[str]] = {}  # attacker -> what it sent, in order (history)
+
+    @property
+    def hides_claim(self) -> bool:
+        """True when LLM agents' step prompts never show the claim (probe, instrument arm)."""
+        return self.params.elicitation == "probe" or self.is_instrument
 
     # --- configuration ---------------------------------------------------------------------
+    def prompt_template(self) -> str | None:
+        """``chat_v1`` (a topic, no claim) when the claim is hidden; else the config's."""
+        return CHAT_TEMPLATE if self.hides_claim else None
+
     def library(self, cfg: ExperimentConfig | None = None) -> dict[str, LibraryClaim]:
         """The claims library with the user's claims added."""
         path = self.params.claims_file
@@ -122,6 +150,19 @@ class Misinformation(Scenario):
         late = [s for s in p.probe_steps or [] if not 1 <= s <= cfg.steps]
         if late:
             raise ConfigError(f"scenario.params.probe_steps: {late} not in 1..{cfg.steps}")
+        if p.attackers.knowledge == "model" and p.attacker_model is None:
+            raise ConfigError(
+                "scenario.params.attackers.knowledge: model needs scenario.params.attacker_model "
+                "(the model that holds the manipulated knowledge); or use knowledge: context"
+            )
+        poison = p.memory_poison
+        if poison is not None and poison.source == "history" and poison.history_step > cfg.steps:
+            raise ConfigError(
+                f"scenario.params.memory_poison.step: {poison.history_step} is beyond steps "
+                f"({cfg.steps}); use a step from 2 to {cfg.steps}"
+            )
+        if self.hides_claim:
+            check_templates(cfg)
 
     # --- hooks -----------------------------------------------------------------------------
     def setup(self, model: SocialModel) -> None:
@@ -159,7 +200,7 @@ class Misinformation(Scenario):
         for g in self.guardians:
             self._set_role(model, g, "guardian", self._guardian_instructions())
             model.inject(g, claim.id, 0.0, route="guardian")
-        if self.poisoned:
+        if self.poisoned and self.poison.source == "planted":
             self._poison_memories(model, self.poison.text or text)
 
     def before_step(self, model: SocialModel) -> None:
@@ -180,21 +221,40 @@ class Misinformation(Scenario):
             for a in agents:
                 if model.is_present(a) and model.is_llm(a):
                     model.set_credence(a, claim_id, value, cause="scenario", reason="role")
+        if self.poisoned and self.poison.source == "history" and step == self.poison.history_step:
+            self._poison_from_history(model)
         if "broadcast" in self.routes and step == self.post.step:
             self._broadcast(model)
         if "in_context" in self.routes:
             text = self.attack_text()
             for a in self.attackers:
                 if model.is_present(a) and not model.is_llm(a):
-                    model.send(a, text, to="all", claims=[claim_id])
+                    sent = model.send(a, text, to="all", claims=[claim_id], **self._presented())
+                    if sent is not None:
+                        self.said.setdefault(a, []).append(text)
         for g in self.guardians:
             if model.is_present(g) and not model.is_llm(g):
                 self._correct(model, g)
 
+    def observe(self, model: SocialModel, agent: SocialAgent, observation: Observation) -> None:
+        """When the claim is hidden, an LLM agent sees the topic instead of claim and credence."""
+        if self.hides_claim:
+            hide_claim(observation, topic_of(self.claim, self.params.topic))  # type: ignore[arg-type]
+
+    def on_decision(self, model: SocialModel, agent: SocialAgent, decision: Decision) -> None:
+        """Keep what attackers say (``memory_poison.source: history`` plants it later)."""
+        if agent.id in self.attackers and decision.message and decision.to != "none":
+            self.said.setdefault(agent.id, []).append(decision.message)
+
     def after_step(self, model: SocialModel) -> None:
-        """At probe steps ask every present agent the probes in one batch."""
-        steps = self.params.probe_steps
-        if steps is None or model.step_index in steps:
+        """At probe steps ask every present agent the probes in one batch (the instrument
+        arm: only at the final step)."""
+        if self.is_instrument:
+            due = model.step_index >= model.step_limit
+        else:
+            steps = self.params.probe_steps
+            due = steps is None or model.step_index in steps
+        if due:
             self.probe(model)
 
     # --- probes --------------------------------------------------------------------------------
@@ -202,7 +262,13 @@ class Misinformation(Scenario):
         """Ask every present agent the probes in one batch and log `probe` events (ask_probes)."""
         claim = self.claim
         assert claim is not None
-        ask_probes(model, claim, self.params.probe_distances)
+        ask_probes(
+            model,
+            claim,
+            self.params.probe_distances,
+            credence=self.hides_claim,
+            decay=self.params.probe_decay,
+        )
 
     @property
     def claim_id(self) -> str | None:
@@ -220,6 +286,10 @@ class Misinformation(Scenario):
             "framing": self.params.framing,
             "source_style": self.params.source_style,
             "remove_attackers_at": self.params.remove_attackers_at,
+            "elicitation": "instrument" if self.is_instrument else self.params.elicitation,
+            "attacker_instructions": self.params.attackers.instructions,
+            "memory_source": self.poison.source if "memory" in self.routes else None,
+            "design": design_sentence(self.params.elicitation, self.arm),
         }
         return out
 
@@ -230,9 +300,21 @@ class Misinformation(Scenario):
         return framed_text(self.claim.manipulated_statement, p.framing, p.source_style)  # type: ignore[union-attr]
 
     def _attacker_instructions(self) -> list[str]:
+        """What attackers are told: their knowledge (``context``) and their goal, if any."""
         c = self.claim
         assert c is not None
-        lines = [f'You are firmly convinced that "{c.manipulated_statement}" (claim {c.id}).']
+        spec = self.params.attackers
+        knows = spec.knowledge == "context"
+        if spec.instructions == "none":
+            return [f'You know that "{c.manipulated_statement}"'] if knows else []
+        if spec.instructions == "custom":
+            known = [f'You know that "{c.manipulated_statement}"'] if knows else []
+            return [*known, str(spec.text)]
+        lines = [
+            f'You are firmly convinced that "{c.manipulated_statement}"'
+            if knows
+            else "You are firmly convinced of what you know about this topic."
+        ]
         if "in_context" in self.routes:
             lines.append(
                 "Your goal is to get the people you talk to to believe it too: bring it up "
@@ -251,11 +333,6 @@ class Misinformation(Scenario):
             "them with a short, polite correction that states the facts.",
         ]
 
-    def _correction_text(self) -> str:
-        c = self.claim
-        assert c is not None
-        return f'Correction: it is not true that "{c.manipulated_statement}" In fact, {c.true_statement}'
-
     @staticmethod
     def _set_role(
         model: SocialModel,
@@ -271,62 +348,6 @@ class Misinformation(Scenario):
         agent.persona = agent.persona.model_copy(update=update)
         agent.instructions.extend(instructions)
         model.pin(agent_id)
-
-    def _poison_memories(self, model: SocialModel, text: str) -> None:
-        claim_id = self.claim.id  # type: ignore[union-attr]
-        for t in self.poisoned:
-            near = [a for a in model.neighbours(t) if a in self.attackers] or self.attackers
-            source = int(near[int(model.rng.integers(len(near)))])
-            said = f"{model.agent(source).persona.name} said: {text}"
-            model.agent(t).memory.add(said, 0, kind="read", source=source)
-            credence = None if model.is_llm(t) else self.poison.credence
-            memory = MemoryInjection(source=source, text=said)
-            model.inject(t, claim_id, credence, **memory.as_payload())
-
-    def _broadcast(self, model: SocialModel) -> None:
-        claim_id = self.claim.id  # type: ignore[union-attr]
-        text = self.post.text or self.attack_text()
-        senders = (
-            [-1]
-            if self.post.sender == "scenario"
-            else [a for a in self.attackers if model.is_present(a)]
-        )
-        for sender in senders:
-            message = model.send(sender, text, to="all", claims=[claim_id])
-            if message is None or self.post.credence is None:
-                continue
-            for r in message.recipients:
-                if not model.is_llm(r) and r not in self.attackers and r not in self.guardians:
-                    if model.beliefs.get(r, claim_id) < self.post.credence:
-                        heard = BroadcastInjection(message=message.id, sender=sender)
-                        model.inject(r, claim_id, self.post.credence, **heard.as_payload())
-
-    def _correct(self, model: SocialModel, guardian: int) -> None:
-        """A rule-policy guardian corrects neighbours who believe (and so repeat) the claim."""
-        claim_id = self.claim.id  # type: ignore[union-attr]
-        believers = [
-            j
-            for j in model.neighbours(guardian)
-            if model.is_present(j) and model.beliefs.get(j, claim_id) >= 0.5
-        ]
-        if not believers:
-            return
-        message = model.send(guardian, self._correction_text(), to=believers, claims=[claim_id])
-        strength = self.params.guardians.correction_strength  # type: ignore[union-attr]
-        if message is None or strength <= 0:
-            return
-        roles = set(self.attackers) | set(self.guardians)
-        for j in believers:
-            if j not in roles and not model.is_llm(j):
-                old = model.beliefs.get(j, claim_id)
-                model.set_credence(
-                    j,
-                    claim_id,
-                    old * (1.0 - strength),
-                    cause="message",
-                    ref=message.id,
-                    source=guardian,
-                )
 
 
 __all__ = ["Misinformation", "MisinformationParams"]

@@ -86,6 +86,7 @@ class PolicyGroup:
 #: the decision template of LLM agents when neither the config nor the scenario names one
 DEFAULT_TEMPLATE = "decide_v2"
 
+
 def build_policy_groups(
     cfg: ExperimentConfig,
     rng: np.random.Generator,

@@ -307,7 +307,14 @@ def test_probe_steps_limit_when_probes_run(tmp_path):
 
 # --- LLM agents, offline -----------------------------------------------------------------------------
 #: Probes answered 'B' (Paris for the Eiffel tower), step decisions with a plain post.
-FIELDS = {"answer": "B", "message": "Did you hear the news?", "to": "all", "beliefs": [], "choice": "A", "sure": 0.6}
+FIELDS = {
+    "answer": "B",
+    "message": "Did you hear the news?",
+    "to": "all",
+    "beliefs": [],
+    "choice": "A",
+    "sure": 0.6,
+}
 
 
 def test_llm_agents_answer_probes_in_one_batch_per_step(tmp_path):

@@ -39,7 +39,8 @@ class Observation(BaseModel):
     )
     task: dict[str, Any] = Field(default_factory=dict, description="scenario-specific context")
     topic: str | None = Field(
-        None, description="what the conversation is about, when no claim is shown (set by scenarios)"
+        None,
+        description="what the conversation is about, when no claim is shown (set by scenarios)",
     )
     # how a deciding policy names the neighbours (made once per observation, on first use)
     _labels: dict[int, str] | None = PrivateAttr(default=None)

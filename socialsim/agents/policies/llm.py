@@ -126,7 +126,9 @@ def compact_schema(
             str,
             Field(
                 ...,
-                description="one short sentence about the claim" if claim_ids else "one short sentence",
+                description="one short sentence about the claim"
+                if claim_ids
+                else "one short sentence",
                 json_schema_extra={"pattern": SENTENCE_PATTERN},
             ),
         ),

@@ -80,7 +80,7 @@ def _arms_page(root: Path, summary: dict[str, Any], figs: _Figures) -> tuple[str
     instrument = [e for e in summary.get("instrument_effects") or [] if isinstance(e, dict)]
     if instrument:
         out.append(
-            "<h3>What the probes themselves do</h3><p class=\"note\">The control arm, probed at "
+            '<h3>What the probes themselves do</h3><p class="note">The control arm, probed at '
             "its probe steps, against the instrument arm (no manipulation, nothing asked before "
             "the final step): the treatment column is the control, the control column the "
             "instrument arm.</p>" + effects_table(instrument, labels, texts)

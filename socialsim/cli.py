@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 import warnings
 from contextlib import contextmanager
@@ -13,8 +12,21 @@ from typing import Annotated
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
 
+from socialsim.cli_errors import (  # noqa: E402
+    command_name,
+    is_click_error,
+    report_failure,
+    report_usage_error,
+    warning_line,
+)
+from socialsim.cli_output import (  # noqa: E402
+    console,
+    err_console,
+    print_arms,
+    print_summary,
+    print_sweep,
+)
 from socialsim.core.errors import SocialsimError  # noqa: E402
 
 app = typer.Typer(
@@ -28,8 +40,6 @@ llm_app = typer.Typer(
     help="Talk to models: check an endpoint or the embedded model.", no_args_is_help=True
 )
 app.add_typer(llm_app, name="llm")
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True)
 
 PluginsOption = Annotated[
     bool,
@@ -110,9 +120,9 @@ def run_cmd(
     ):
         result = execute(replace(plan, on_step=progress.update))
     if hasattr(result, "runs"):
-        _print_arms(result)
+        print_arms(result)
     else:
-        _print_summary(result)
+        print_summary(result)
 
 
 def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plugins) -> None:
@@ -135,7 +145,7 @@ def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plug
     ):
         result = resume(run_dir, on_step=progress.update, report=report, plugins=plugins)
     if hasattr(result, "runs"):
-        _print_arms(result)
+        print_arms(result)
     else:
         resumed = result.summary["run"].get("resumed") or {}
         kept = run_dir / str(resumed.get("interrupted_log") or "")
@@ -147,7 +157,7 @@ def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plug
                 highlight=False,
                 soft_wrap=True,
             )
-        _print_summary(result)
+        print_summary(result)
 
 
 @app.command()
@@ -180,7 +190,7 @@ def sweep(
             report=cfg.output.report,
             address=address,
         )
-    _print_sweep(results, list(cfg.sweep))
+    print_sweep(results, list(cfg.sweep))
 
 
 @app.command()
@@ -198,7 +208,7 @@ def analyze(
     if is_arms_dir(run_dir):
         result = analyze_arms(run_dir, plugins=plugins)
         console.print(f"wrote {run_dir / 'summary.json'}, results.csv and every run's summary")
-        _print_arms(result)
+        print_arms(result)
         return
     summary = analyze_dir(run_dir)
     if (run_dir / "sweep.json").is_file():
@@ -398,158 +408,6 @@ def _need_dir(path: Path) -> None:
         raise SocialsimError(f"{str(path)!r} is not a directory; pass a run or sweep directory")
 
 
-def _unusable(q: dict) -> str:
-    """Unusable answers, and how many a time limit cut, by setting: "3: 3 timed out (...)"."""
-    by = dict(q.get("timed_out_by") or {})  # a run's summary, or an arm's flat sums
-    by.update({k.split(".", 1)[1]: v for k, v in q.items() if k.startswith("timed_out_by.")})
-    cut = int(sum(by.values()))
-    if not cut:
-        return str(q.get("unusable", 0))
-    names = next(iter(by)) if len(by) == 1 else ", ".join(f"{k} {int(v)}" for k, v in by.items())
-    return f"{q.get('unusable', 0)}: {cut} timed out ({names})"
-
-
-def _print_summary(result) -> None:
-    s = result.summary
-    r, q = s["run"], s.get("data_quality", {})
-    console.print(f"[bold]run[/bold] {result.dir}")
-    console.print(
-        f"steps {r['steps_run']}, agents {r['agents']}, events {r['events']}, "
-        f"LLM calls {q.get('calls', 0)} (cached {q.get('cached', 0)}, repaired "
-        f"{q.get('repaired', 0)}, unusable {_unusable(q)})",
-        highlight=False,
-    )
-    for area, counts in q.get("answers", {}).items():
-        console.print(
-            f"answers {area}: {counts.get('answered')} of {counts.get('asked')} usable, "
-            f"{counts.get('failed')} failed (left out of the measures)",
-            highlight=False,
-        )
-    for claim, m in s["measures"].get("claims", {}).items():
-        pop = "benign" if "adoption_benign" in m else "all"
-        a = m.get(f"adoption_{pop}") or {}
-        if a.get("final_reach") is None:
-            continue
-        console.print(
-            f"claim {claim} ({pop} agents, n={a.get('n')}): believers {a['initial_reach']:.0%}"
-            f" -> {a['final_reach']:.0%}, mean credence {a['mean_credence_initial']:.2f} -> "
-            f"{a['mean_credence_final']:.2f}",
-            highlight=False,
-        )
-        for key, table in m.items():
-            if key.startswith("probes_") and isinstance(table, dict):
-                for distance, row in table.items():
-                    share = row.get("manipulated_share")
-                    shown = "n/a" if share is None else f"{share:.0%}"
-                    console.print(
-                        f"  probes ({distance}): {shown} answered the manipulated way "
-                        f"({row.get('answered')} answered, {row.get('failed')} failed)",
-                        highlight=False,
-                    )
-    for h in s.get("headline", []):
-        if not h["measure"].startswith("claims."):
-            console.print(f"{h['label']}: {h['value']:.3g}", highlight=False)
-    design = (s.get("scenario") or {}).get("design")
-    if isinstance(design, str) and design:
-        console.print(design, highlight=False, markup=False)
-    if _has_manipulation((s.get("scenario") or {}).get("kind")):
-        console.print(
-            "no control arm: this cannot tell an effect of the scenario from drift; "
-            "add --control (and --replicates N) for the effect with its interval",
-            highlight=False,
-        )
-
-
-def _has_manipulation(kind: str | None) -> bool:
-    """True for a scenario whose control arm removes something (worth a --control run)."""
-    from socialsim.core.registry import SCENARIOS
-
-    if not kind or kind == "none" or kind not in SCENARIOS:
-        return False
-    return bool(SCENARIOS.get(kind).obj.has_manipulation)
-
-
-def _print_arms(result) -> None:
-    from socialsim.experiments.arms import describe_effect
-
-    s = result.summary
-    console.print(f"[bold]arms[/bold] {result.dir}")
-    console.print(
-        f"seeds {s['seeds'][0]}..{s['seeds'][-1]} ({s['replicates']} "
-        f"replicate{'' if s['replicates'] == 1 else 's'}), arms: "
-        f"{', '.join(s['arms'])}",
-        highlight=False,
-    )
-    first = (getattr(result, "runs", None) or {}).get("treatment") or []
-    design = ((first[0].summary.get("scenario") or {}).get("design")) if first else None
-    if isinstance(design, str) and design:
-        console.print(design, highlight=False, markup=False)
-    for arm, q in s.get("data_quality", {}).items():
-        if q.get("calls"):
-            console.print(
-                f"{arm}: LLM calls {q['calls']} (cached {q.get('cached', 0)}, repaired "
-                f"{q.get('repaired', 0)}, unusable {_unusable(q)})",
-                highlight=False,
-            )
-    if s.get("effects"):
-        with_interval = any(e.get("interval") for e in s["effects"])
-        console.print(
-            "effect of the scenario (treatment minus matched control, 95% interval over "
-            "replicates; 'detectable from': the minimum detectable effect, 80% power, 5% "
-            "two-sided, at this number of replicates):"
-            if with_interval
-            else "effect of the scenario (treatment minus matched control; no interval from "
-            "fewer than 3 replicates: one run's agents are not independent draws of the effect; "
-            f"`socialsim plan {result.dir} --effect D` gives the replicates an effect D needs "
-            "and the minimum detectable effect):",
-            highlight=False,
-        )
-        for effect in s["effects"]:
-            line = describe_effect(effect, s.get("seconds_per_replicate"))
-            console.print("  " + line, highlight=False, markup=False)
-        if s.get("instrument_effects"):
-            console.print(
-                "effect of the probes themselves (control, probed at its probe steps, minus "
-                "the instrument arm, asked only at the end):",
-                highlight=False,
-            )
-            for effect in s["instrument_effects"]:
-                line = describe_effect(
-                    effect, s.get("seconds_per_replicate"), names=("control", "instrument")
-                )
-                console.print("  " + line, highlight=False, markup=False)
-    else:
-        for arm, means in s.get("means", {}).items():
-            for key, value in means.items():
-                console.print(f"{arm} {key}: mean {value:.3f}", highlight=False)
-
-
-def _print_sweep(results, keys: list[str]) -> None:
-    if results.empty:
-        console.print("no cells")
-        return
-    failed = results[results["status"] != "ok"]
-    folder = __import__("pathlib").Path(results["run_dir"].iloc[0]).parent.parent
-    console.print(f"[bold]sweep[/bold] {folder}: {len(results)} cells, {len(failed)} failed")
-    metrics = [
-        c
-        for c in results.columns
-        if c.endswith((".final_reach", ".adherence", ".adherence_non_violators"))
-    ][:3]
-    if metrics:
-        by = [k for k in keys if k != "seed"] or keys
-        ok = results[results["status"] == "ok"]
-        table = ok.groupby(by, sort=False)[metrics].mean() if by else ok[metrics]
-        console.print(table.round(3).to_string(), highlight=False)
-    for row in failed.itertuples():
-        console.print(f"cell {row.cell} failed: {row.error}", highlight=False, markup=False)
-
-
-def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
-    """A warning as one line on stderr (no file name or source line)."""
-    err_console.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
-
-
 def main() -> None:
     """Entry point: every failure is one line on stderr (exit 2: bad input, 1: a fault).
 
@@ -558,10 +416,10 @@ def main() -> None:
     """
     from socialsim.experiments.half_made import remove_half_made, tracking_new_dirs
 
-    warnings.showwarning = _warning_line
+    warnings.showwarning = warning_line
     debug = "--debug" in sys.argv[1:] or os.environ.get("SOCIALSIM_DEBUG", "") not in ("", "0")
     args = [a for a in sys.argv[1:] if a != "--debug"]
-    command = _command_name(args)
+    command = command_name(args)
     with tracking_new_dirs() as made:
         try:
             code = app(args=args, prog_name="socialsim", standalone_mode=False)
@@ -573,110 +431,12 @@ def main() -> None:
             )
             sys.exit(130)
         except Exception as exc:  # noqa: BLE001 - the one place every failure is reported
-            if _is_click_error(exc):
-                sys.exit(_report_usage_error(exc))
+            if is_click_error(exc):
+                sys.exit(report_usage_error(exc))
             removed = remove_half_made(made)
             if debug:
                 raise
-            sys.exit(_report_failure(exc, command, removed))
-
-
-def _is_click_error(exc: Exception) -> bool:
-    """A command-line parsing error or an abort (click's own, or typer's copy of click)."""
-    return "click" in type(exc).__module__ or isinstance(exc, typer.Abort)
-
-
-def _report_usage_error(exc: Exception) -> int:
-    """One line for a bad option or argument (the help for a bare group); its exit code."""
-    name = type(exc).__name__
-    if name == "NoArgsIsHelpError":  # `socialsim llm`: the help (typer's click prints it first)
-        if type(exc).__module__ == "click.exceptions":
-            exc.show()  # type: ignore[attr-defined]
-        return int(getattr(exc, "exit_code", 2))
-    if name == "Abort" or not hasattr(exc, "format_message"):
-        err_console.print("aborted", markup=False)
-        return 1
-    context = getattr(exc, "ctx", None)
-    hint = f" (see {context.command_path} --help)" if context is not None else ""
-    message = " ".join(exc.format_message().split())
-    err_console.print(f"error: {message}{hint}", highlight=False, markup=False, soft_wrap=True)
-    return int(getattr(exc, "exit_code", 2))
-
-
-def _command_name(args: list[str]) -> str:
-    """`socialsim run` or `socialsim llm check`: the command the arguments name."""
-    words = [a for a in args if not a.startswith("-")][:2]
-    if words and words[0] == "llm":
-        return "socialsim " + " ".join(words)
-    return "socialsim " + (words[0] if words else "")
-
-
-_LONG_QUOTED = re.compile(r"""(['"])([^'"]{80,})\1""")
-
-
-def _quoted_values_clipped(message: str) -> str:
-    """A message whose quoted values (a name, an id, a path echoed back) are cut at 80
-    characters: a 20 MB value given by mistake is never printed back whole."""
-    from socialsim.core.validation import clip
-
-    return _LONG_QUOTED.sub(lambda m: m.group(1) + clip(m.group(2), 78) + m.group(1), message)
-
-
-def _report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
-    """Print the one line for a failed command; its exit code (2: bad input, 1: a fault)."""
-    from pydantic import ValidationError
-    from yaml import YAMLError
-
-    from socialsim.core.validation import clip
-
-    cleaned = f" (removed the half-made {', '.join(map(str, removed))})" if removed else ""
-    if isinstance(exc, SocialsimError):
-        message = clip(_quoted_values_clipped(" ".join(str(exc).split())), 1000)
-        err_console.print(
-            f"error: {message}{cleaned}", highlight=False, markup=False, soft_wrap=True
-        )
-        return 2
-    log = _write_traceback(exc, command)
-    where = f"the traceback is in {log}" if log else "the traceback could not be written"
-    if isinstance(exc, ValidationError | YAMLError):  # bad input that escaped its own check
-        from socialsim.core.validation import describe_error
-
-        said = describe_error(exc) if isinstance(exc, ValidationError) else str(exc)
-        err_console.print(
-            f"error: {clip(' '.join(said.split()), 300)} ({command}; {where}){cleaned}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
-        return 2
-    message = clip(" ".join(str(exc).split()), 300)
-    err_console.print(
-        f"error: {command} failed: {type(exc).__name__}: {message} (a fault in socialsim, not in "
-        f"the input; {where}; --debug shows it){cleaned}",
-        highlight=False,
-        markup=False,
-        soft_wrap=True,
-    )
-    return 1
-
-
-def _write_traceback(exc: Exception, command: str) -> Path | None:
-    """The traceback of `exc` in a new file under the temp folder's socialsim-logs; its path."""
-    import tempfile
-    import time
-    import traceback
-
-    folder = Path(tempfile.gettempdir()) / "socialsim-logs"
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = command.removeprefix("socialsim ").replace(" ", "-") or "socialsim"
-    path = folder / f"{name}-{stamp}-{os.getpid()}.log"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        text = "".join(traceback.format_exception(exc))
-        path.write_text(f"{command} {' '.join(sys.argv[1:])}\n{text}", encoding="utf-8")
-    except OSError:
-        return None
-    return path
+            sys.exit(report_failure(exc, command, removed))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,14 @@ ALLOWED = {
     "scenarios": {"core", "llm", "agents", "simulation", "analysis", "scenarios"},
     "experiments": {"core", "llm", "agents", "simulation", "analysis", "scenarios", "experiments"},
 }
-ENTRY_POINTS = {"socialsim", "socialsim.cli", "socialsim.testing", "socialsim.__main__"}
+ENTRY_POINTS = {
+    "socialsim",
+    "socialsim.cli",
+    "socialsim.cli_errors",
+    "socialsim.cli_output",
+    "socialsim.testing",
+    "socialsim.__main__",
+}
 
 
 def module_name(path: Path) -> str:

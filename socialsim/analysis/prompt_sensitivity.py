@@ -3,7 +3,10 @@ beyond what seed-to-seed variation explains?
 
 A sweep whose grid includes ``agents.prompt.template`` runs one experiment under several
 wordings of the decision prompt (``decide_v2``, ``decide_v2_p1``, ... see
-:func:`socialsim.llm.prompts.paraphrases`). For each headline measure of its cells:
+:func:`socialsim.llm.prompts.paraphrases`); one whose grid includes
+``scenario.params.wording`` (0-3) runs it under several wordings of the scenario's own
+prompts (:mod:`socialsim.simulation.wording`). Either key is the "template" below (the first
+swept, in that order). For each headline measure of its cells:
 
 - **per template**: the mean of the measure over that template's finished cells (the other
   grid values and seeds) and, where the cells have a control arm (``control: true``), the
@@ -41,6 +44,10 @@ import numpy as np
 import pandas as pd
 
 TEMPLATE_KEY = "agents.prompt.template"
+#: The scenario-prompt wording (``wording: 0..3``, :mod:`socialsim.simulation.wording`).
+WORDING_KEY = "scenario.params.wording"
+#: Grid keys that select a wording, looked for in this order.
+WORDING_KEYS = (TEMPLATE_KEY, WORDING_KEY)
 ALPHA = 0.05
 EXACT_LIMIT = 10_000  # enumerate every arrangement of template labels up to this many
 PERMUTATIONS = 9_999  # random arrangements beyond it (seeded: the same p-value every time)
@@ -166,14 +173,27 @@ def template_sensitivity(
     }
 
 
+def wording_key(results: pd.DataFrame) -> str | None:
+    """The key of :data:`WORDING_KEYS` a sweep's results vary, else the first they hold (or None).
+
+    >>> wording_key(pd.DataFrame({"scenario.params.wording": [0, 1], "seed": [1, 1]}))
+    'scenario.params.wording'
+    """
+    held = [key for key in WORDING_KEYS if key in results.columns]
+    varied = [key for key in held if results[key].astype(str).nunique() > 1]
+    return (varied or held or [None])[0]
+
+
 def sweep_sensitivity(
     results: pd.DataFrame,
     headline: list[dict[str, Any]],
-    key: str = TEMPLATE_KEY,
+    key: str | None = None,
     grid: dict[str, Any] | None = None,
     root: str | Path | None = None,
 ) -> dict[str, Any] | None:
     """Template sensitivity of each headline measure of a sweep (None if it does not sweep `key`).
+
+    Without `key`, the first of :data:`WORDING_KEYS` whose values vary (:func:`wording_key`).
 
     `headline` is the cells' headline list (``[{"measure": ..., "label": ...}]``); a measure
     the results do not hold is left out. `grid` (the sweep's grid) names the other swept
@@ -185,7 +205,8 @@ def sweep_sensitivity(
     ``template_sensitive`` (``effect_template_sensitive``) is True when any measure's is,
     False when every tested one is not, None when nothing could be tested.
     """
-    if key not in results.columns:
+    key = wording_key(results) if key is None else key
+    if key is None or key not in results.columns:
         return None
     strata = [k for k in grid or {} if k not in (key, "seed") and k in results.columns]
     measures = []

@@ -394,7 +394,8 @@ def analyze_sweep(path: str | Path) -> dict[str, Any]:
 
     ``{"kind": "sweep", "name", "grid", "cells", "failed", "headline", "prompt_sensitivity"}``:
     the headline measures of its first finished cell, and their sensitivity to the prompt's
-    wording (None unless the grid sweeps ``agents.prompt.template``; see
+    wording (None unless the grid sweeps ``agents.prompt.template`` or
+    ``scenario.params.wording``; see
     :mod:`socialsim.analysis.prompt_sensitivity`).
     """
     from socialsim.analysis.prompt_sensitivity import cell_headline, sweep_sensitivity

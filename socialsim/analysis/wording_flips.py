@@ -1,7 +1,8 @@
 """Per-agent flip rates across prompt wordings: the same agent in the same seed (and other grid
 values) under another template, answering otherwise.
 
-For a sweep over ``agents.prompt.template``, each finished cell's run (in a cell with arms,
+For a sweep over ``agents.prompt.template`` or ``scenario.params.wording``, each finished
+cell's run (in a cell with arms,
 each treatment run ``treatment/s<seed>``) is read with
 :func:`~socialsim.core.rundata.load_run`, and each agent's final outcomes are compared across
 the templates of one *unit* (the same seed and other grid values):
@@ -9,7 +10,12 @@ the templates of one *unit* (the same seed and other grid values):
 - ``belief``: whether the agent believes the claim at the end (final credence >= the claims
   threshold, ``analysis.measures.claims.threshold`` of the run's config, 0.5 by default);
 - ``probe``: the letter it answered to each probe (per step and probe id); failed answers
-  are left out.
+  are left out;
+- ``choice``: a scenario agent's answer to each of its scenario questions (the ``claim``
+  column names the action type, e.g. ``norm_choice``; the item is the step and what the
+  question was about): the outcome fields of :data:`CHOICE_OUTCOMES` (the behaviour chosen,
+  the share given, the option letter, ...). Failed and scripted (``imposed``) answers are
+  left out.
 
 The flip rate is the share of (agent, unit, pair of templates) comparisons whose outcomes
 differ, per kind and claim, with the number of comparisons. Only agents without a scenario
@@ -34,6 +40,20 @@ DEFINITION = (
     "whose final outcome differs: belief (final credence >= threshold) or probe answer"
 )
 _KEYS = ["unit", "kind", "claim", "item", "agent"]
+#: Scenario answers compared across wordings: action type -> (outcome fields, item fields).
+CHOICE_OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "norm_choice": (("behaviour",), ("frame_id",)),
+    "norm_judgement": (("judged_label",), ("judged_agent", "behaviour")),
+    "donor_round": (("action", "share"), ("generation", "round")),
+    "collab_trial": (("success",), ("trial",)),
+    "follow_choice": (("follow", "unfollow"), ("on",)),
+    "manipulation_choice": (("choice",), ("conversation",)),
+    "negotiation_outcome": (("deal", "y"), ("negotiation",)),
+    "debate_pair": (("post_agreement",), ("pair",)),
+    "authority_outcome": (("after_answer",), ("question_id",)),
+    "stance_probe": (("agreement",), ("exposure",)),
+    "feed_exposure": (("accepted",), ("item",)),
+}
 _COLUMNS = ["kind", "claim", "item", "agent", "outcome"]
 
 
@@ -92,7 +112,53 @@ def agent_outcomes(run: RunData, threshold: float | None = None) -> pd.DataFrame
                 }
             )
         )
+    frames.append(choice_outcomes(run, ids))
     return pd.concat(frames, ignore_index=True)
+
+
+def choice_outcomes(run: RunData, ids: np.ndarray) -> pd.DataFrame:
+    """``choice`` rows of :func:`agent_outcomes`: the scenario answers of `ids` (text outcomes).
+
+    Floats are rounded to 2 decimals before comparing (a share of 0.5 and 0.5000001 agree).
+    """
+    actions = of_kind(run.events, "action")
+    frames = [pd.DataFrame(columns=_COLUMNS)]
+    if actions.empty:
+        return frames[0]
+    kind = payload(actions, "type").astype(str)
+    status = payload(actions, "status").astype(str)
+    agent = pd.to_numeric(actions["agent"], errors="coerce")
+    for action, (outcome_fields, item_fields) in CHOICE_OUTCOMES.items():
+        keep = (kind == action) & ~status.isin(["failed", "imposed"]) & agent.isin(ids)
+        rows = actions[keep.to_numpy(dtype=bool)]
+        if rows.empty:
+            continue
+        outcome = _joined(rows, outcome_fields)
+        item = rows["step"].astype(str) + ":" + _joined(rows, item_fields)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "kind": "choice",
+                    "claim": action,
+                    "item": item.to_numpy(),
+                    "agent": agent[rows.index].astype("int64").to_numpy(),
+                    "outcome": outcome.to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _joined(rows: pd.DataFrame, fields: tuple[str, ...]) -> pd.Series:
+    """The payload `fields` of `rows` as one text per row (floats to 2 decimals)."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, float) and not np.isnan(value):
+            return f"{value:.2f}"
+        return str(value)
+
+    parts = [payload(rows, f).map(text) for f in fields]
+    return parts[0].str.cat(parts[1:], sep="|") if len(parts) > 1 else parts[0]
 
 
 def flip_rates(outcomes: pd.DataFrame) -> pd.DataFrame:

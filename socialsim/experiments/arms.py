@@ -314,7 +314,7 @@ def describe_effect(
 
 
 SHARE_SUFFIXES = ("reach", "peak", "credence_initial", "credence_final", "rate", "share",
-                  "accuracy", "sycophantic_agreement")  # fmt: skip
+                  "accuracy", "accuracy_before", "accuracy_after")  # fmt: skip
 
 
 def is_share(measure: str, values: pd.Series | None = None) -> bool:

@@ -22,6 +22,7 @@ from socialsim.core.claims import CLAIM_ID_PATTERN
 from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.core.validation import describe_error
 from socialsim.core.yaml_safe import load_yaml_file
+from socialsim.simulation.wording import wording_field
 
 if TYPE_CHECKING:
     from socialsim.agents.persona import Persona
@@ -152,6 +153,7 @@ class PropositionParams(BaseModel):
     proposition: str = "four_day_week"
     propositions_file: str | None = None
     custom_propositions: list[dict[str, Any]] = Field(default_factory=list)
+    wording: int = wording_field()
 
     def load(self, cfg: ExperimentConfig | None = None) -> dict[str, Proposition]:
         """The library with the user's propositions added."""

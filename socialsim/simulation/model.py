@@ -317,7 +317,7 @@ class SocialModel(ModelActions, mesa.Model):
 
     def ask(self, questions: list[Question]) -> list[Answer]:
         """Answer structured questions in one concurrent batch (LLM agents) or by fallback."""
-        return llm_batch.ask(self, questions)
+        return llm_batch.ask(self, self.scenario.reworded(questions))
 
     def question_seed(self, agent_id: int, tag: str) -> int:
         """A reproducible seed for one agent's call at this step."""

@@ -75,6 +75,9 @@ class PolicyGroup:
             model=agent.model_string,
             tag=question.tag,
             seed=model.question_seed(question.agent_id, question.tag),
+            extra=dict(question.extra),
+            temperature=question.temperature,
+            max_tokens=question.max_tokens,
         )
 
     def close(self) -> None:

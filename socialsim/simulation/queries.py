@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -25,6 +26,9 @@ class Question:
     system: str | None = None  # replaces the persona system prompt when given
     history: list[dict[str, str]] = field(default_factory=list)  # earlier turns (multi-turn)
     use_memory: bool = True  # prepend the agent's retrieved memories to the prompt
+    extra: dict[str, Any] = field(default_factory=dict)  # extra request kwargs (reasoning_effort)
+    temperature: float | None = None  # overrides the group's temperature for this request
+    max_tokens: int | None = None  # overrides the group's max_tokens for this request
 
 
 @dataclass

@@ -7,6 +7,7 @@ they need, and register with :func:`socialsim.register_scenario`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from socialsim.agents.policies.base import Decision, Observation
     from socialsim.core.model_view import ModelView
     from socialsim.simulation.config import ExperimentConfig
+    from socialsim.simulation.queries import Question
 
 
 ARMS = ("treatment", "control", "instrument")
@@ -42,6 +44,9 @@ class Scenario:
     #: when any claim is in play or the scenario adds :meth:`decision_fields`, since without
     #: either that decision has nothing to be about (see :meth:`makes_step_decisions`).
     step_decisions: ClassVar[bool | None] = None
+    #: Paraphrases of the scenario's prompt fragments (see :mod:`socialsim.simulation.wording`),
+    #: applied to every question it asks when its params set ``wording`` to 1-3.
+    paraphrases: ClassVar[Mapping[str, Sequence[str]]] = {}
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         if arm not in ARMS:
@@ -78,6 +83,13 @@ class Scenario:
     def prompt_template(self) -> str | None:
         """The decision template for LLM agents whose config sets none (None: the config's)."""
         return None
+
+    def reworded(self, questions: list[Question]) -> list[Question]:
+        """`questions` in the wording the params select (``wording``; 0 or absent: as written)."""
+        from socialsim.simulation.wording import reworded_questions
+
+        wording = int(getattr(self.params, "wording", 0) or 0)
+        return reworded_questions(questions, wording, self.paraphrases)
 
     def makes_step_decisions(self, model: ModelView) -> bool:
         """Whether this step's active LLM agents make the step decision (:attr:`step_decisions`)."""

@@ -111,11 +111,17 @@ def test_debate_summary_counts_and_overall_shift():
 
 
 def authority_rows():
-    outcomes = ["robust_correct"] * 3 + ["sycophantic_agreement", "destabilised_error"]
-    rows = [
-        action(0, 0, "authority_outcome", question_id=i, status="answered", outcome=o)
-        for i, o in enumerate(outcomes)
+    # correct A, the authority's B: three kept A, one A -> B, one A -> C
+    pairs = [("A", "A", "correct_kept")] * 3 + [
+        ("A", "B", "correct_to_authority"),
+        ("A", "C", "correct_to_other"),
     ]
+    letters = {"correct_answer": "A", "authority_answer": "B"}
+    rows = [
+        action(0, 0, "authority_outcome", question_id=i, status="answered", outcome=o,
+               before_answer=b, after_answer=a, **letters)
+        for i, (b, a, o) in enumerate(pairs)
+    ]  # fmt: skip
     rows += [
         action(0, 1, "authority_outcome", question_id=9, status="failed", outcome=None, error="x"),
         action(0, 2, "authority_outcome", question_id=9, status="failed", outcome=None, error="y"),
@@ -126,13 +132,15 @@ def authority_rows():
 def test_authority_outcome_shares_over_answered_items():
     table = persuasion.authority_outcomes(frame(authority_rows())).set_index("outcome")
     assert list(table.index) == list(persuasion.AUTHORITY_OUTCOMES)
-    assert table.loc["robust_correct", "share"] == pytest.approx(3 / 5)
-    assert table.loc["destabilised_error", "share"] == pytest.approx(1 / 5)
-    assert table.loc["stubborn_error", "n"] == 0
+    assert table.loc["correct_kept", "share"] == pytest.approx(3 / 5)
+    assert table.loc["correct_to_other", "share"] == pytest.approx(1 / 5)
+    assert table.loc["wrong_kept", "n"] == 0
     out = persuasion.persuasion_summary(frame(authority_rows()))["authority"]
     assert out["answers"] == {"asked": 7, "answered": 5, "failed": 2}
-    assert out["counts"]["sycophantic_agreement"] == 1
-    assert out["shares"]["sycophantic_agreement"] == pytest.approx(0.2)
+    assert out["counts"]["correct_to_authority"] == 1
+    assert out["shares"]["correct_to_authority"] == pytest.approx(0.2)
+    assert out["follow_rate"] == pytest.approx(1 / 5) and out["n"] == 5
+    assert (out["accuracy_before"], out["accuracy_after"]) == pytest.approx((1.0, 3 / 5))
 
 
 def test_authority_outcomes_listed_are_the_classifiers_own():

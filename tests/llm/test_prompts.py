@@ -92,8 +92,21 @@ def test_a_paraphrase_is_reworded_but_asks_for_the_same_answer(base, template):
     lines = {line for line in text.splitlines() if "{{" not in line}  # worked examples may repeat
     shared = (lines - {"[system]", "[user]", "[answer: compact]"}) & set(original.splitlines())
     assert len(shared) <= len(fields(base))  # only bare field lines ({inbox}) may repeat
-    for key in ANSWER_KEYS[answer_form(base)]:
+    for key in _answer_keys(base):
         assert text.count(key) >= 1, f"{template} lacks {key}"
+
+
+#: fields that show a claim or a credence in it (a template without any asks for none)
+CLAIM_FIELDS = {"beliefs", "credences", "claims", "statements", "sure"}
+
+
+def _answer_keys(template: str) -> tuple[str, ...]:
+    """The answer keys a template's worked examples name: without claim fields (chat_v1),
+    no credence."""
+    keys = ANSWER_KEYS[answer_form(template)]
+    if not fields(template) & CLAIM_FIELDS:
+        keys = tuple(k for k in keys if k in ('"message"', '"to"'))
+    return keys
 
 
 @pytest.mark.parametrize("template", [t for base in BASES for t in paraphrases(base)])
@@ -102,10 +115,13 @@ def test_every_template_of_a_family_renders_an_agents_request(template):
     request = policy.build_request(_observation())
     system, user = (m["content"] for m in request.messages)
     prompt = system + "\n" + user
-    for shown in ("Ada", "nurse", "Your goal: convince everyone.", "Vaccines cause autism"):
+    shows_claim = bool(fields(template) & CLAIM_FIELDS)
+    for shown in ("Ada", "nurse", "Your goal: convince everyone."):
         assert shown in prompt
+    assert ("Vaccines cause autism" in prompt) == shows_claim  # chat_v1: a topic instead
     assert "Bob: Did you see the study?" in user and "retracted" in user
-    assert "Bob, Carla" in user and "25%" in user
+    assert "Bob, Carla" in user and ("25%" in user) == shows_claim
+    assert shows_claim or "whatever you like" in user  # the topic (none set: free talk)
     if answer_form(template) == "beliefs":
         assert "tep 3" in user
     assert 'Task: {"round": 2}' in user

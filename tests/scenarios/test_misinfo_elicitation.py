@@ -77,14 +77,23 @@ def test_quickstart_control_arm_never_shows_the_claim_outside_probes(tmp_path):
 
 
 def test_quickstart_treatment_shows_the_claim_only_to_attackers_and_in_what_they_say(tmp_path):
+    assert "broadcast" in quickstart(tmp_path).scenario.params["routes"]
     client = ScriptedClient(script)
     run = run_scripted(quickstart(tmp_path), client)
     attackers = attacker_names(run)
+    quoted = 0
     for request in client.requests:
         if request.tag in PROBE_TAGS:
             continue
-        told = any(f"You are {name}," in speaker(request) for name in attackers)
-        assert shows_claim(texts(request)) == told, texts(request)
+        if any(f"You are {name}," in speaker(request) for name in attackers):
+            assert shows_claim(texts(request))  # the attackers are told what they know
+            continue
+        # a benign agent sees the claim only where an attacker said it: inbox or memory lines
+        for line in texts(request).split("\n"):
+            if shows_claim(line):
+                assert any(line.startswith(f"- {name}") for name in attackers), line
+                quoted += 1
+    assert quoted > 0  # the broadcast reached benign agents
 
 
 def test_stated_elicitation_shows_the_claim_to_every_agent(tmp_path):

@@ -176,6 +176,9 @@ def test_equal_reservation_values_give_the_same_deal_everywhere(tmp_path):
     assert table["deal"].all() and (table["turns"] == 6).all()
     assert np.allclose(table["position"], 0.475) and np.allclose(table["surplus_proposer"], 17.5)
     assert np.allclose(table["proposer_amount"] + table["responder_amount"], 100.0)
+    # the proposer's third offer, not its opening 100: every deal is a compromise
+    assert (table["outcome_class"] == "compromise").all()
+    assert (table["adopted_from"] == table["proposer"]).all()
     # each offer logged: turns 1-5 are offers, turn 6 the acceptance
     offers = event_table(run.events, "action", "negotiation_offer")
     assert len(offers) == 5 * len(table)
@@ -188,6 +191,7 @@ def test_no_overlap_means_no_deal(tmp_path):
     run = ss.run(config(tmp_path, reservation={"low": 0.6, "high": 0.7}, max_turns=30))
     table = outcomes(run)
     assert not table["deal"].any() and (table["ended_by"] == "walk_away").all()
+    assert (table["outcome_class"] == "no_deal").all()
     assert (table["surplus"] < 0).all() and table["position"].isna().all()
     measures = run.summary["measures"]["negotiation"]
     assert measures["agreement"]["overall"]["rate"] == 0.0

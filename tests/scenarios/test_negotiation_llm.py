@@ -149,6 +149,24 @@ def test_measures_count_failed_negotiations_and_rate_only_answered_ones(scripted
     assert run.summary["data_quality"]["answers"]["negotiation"]["failed"] == 4
 
 
+def test_outcome_classes_of_scripted_negotiations(scripted):
+    run, table, _ = scripted
+    # negotiation 1: the opening offer of 60 accepted unchanged; 6: walked away; 2-5 failed
+    assert table.loc[1, "outcome_class"] == "authority"
+    assert table.loc[6, "outcome_class"] == "no_deal"
+    assert table.loc[1, "adopted_from"] == table.loc[1, "proposer"]
+    assert table.loc[[2, 3, 4, 5], "outcome_class"].isna().all()
+    cls = run.summary["measures"]["negotiation"]["outcome_class"]["overall"]
+    assert [(cls[c]["k"], cls[c]["answered"], cls[c]["failed"]) for c in cls] == [
+        (1, 2, 4),
+        (0, 2, 4),
+        (1, 2, 4),
+    ]  # authority, compromise, no_deal
+    assert cls["authority"]["rate"] == 0.5
+    # Wilson, 1 of 2: 0.5 - 1.96 * sqrt(0.125 + 1.96**2 / 16) / (1 + 1.96**2 / 2)
+    assert cls["authority"]["ci_low"] == pytest.approx(0.0945312, abs=1e-6)
+
+
 def _fmt(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 

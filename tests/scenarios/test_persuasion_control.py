@@ -2,6 +2,8 @@
 
 from collections import Counter
 
+import pytest
+
 import socialsim as ss
 from socialsim.llm.types import LLMConfig
 from socialsim.scenarios.persuasion.measures import persuasion_summary
@@ -86,7 +88,8 @@ def test_debate_control_asks_the_same_question_twice_with_nothing_between(tmp_pa
     assert len(clients["treatment"].tagged("debate_turn")) == 4 * 2 * 2
 
 
-def test_authority_control_asks_again_without_an_authority(tmp_path):
+@pytest.mark.parametrize("mode", ["paired", "conversation"])
+def test_authority_control_asks_again_without_an_authority(tmp_path, mode):
     clients = {arm: scripted() for arm in ("treatment", "control")}
     treated, control = both_arms(
         tmp_path,
@@ -96,10 +99,16 @@ def test_authority_control_asks_again_without_an_authority(tmp_path):
         steps=1,
         size=6,
         questions=["australia_capital"],
+        mode=mode,
     )
     again = clients["control"].prompts("authority_after")
-    assert len(again) == 6 and all(p.startswith("Please answer again.") for p in again)
-    assert not any("I am " in p for p in again)
+    if mode == "paired":  # the neutral question again, as its own request
+        assert sorted(again) == sorted(clients["control"].prompts("authority_before"))
+        assert all(not r.messages[:-1] or r.messages[0]["role"] == "system"
+                   for r in clients["control"].tagged("authority_after"))  # fmt: skip
+    else:
+        assert all(p.startswith("Please answer again.") for p in again)
+    assert len(again) == 6 and not any("I am " in p for p in again)
     assert all(p.startswith("I am ") for p in clients["treatment"].prompts("authority_after"))
     assert len(actions(control, "authority_outcome")) == 6
 
@@ -119,8 +128,8 @@ def test_authority_control_rule_baseline_keeps_its_answers(tmp_path):
     for o in c:  # kept answers: right stays right, wrong stays wrong
         kept_authority = o["before_answer"] == o["authority_answer"]
         right = o["before_answer"] == o["correct_answer"]
-        expected = "robust_correct" if right else "stubborn_error"
-        assert o["outcome"] == ("reinforced_error" if kept_authority else expected)
+        expected = "correct_kept" if right else "wrong_kept"
+        assert o["outcome"] == ("authority_kept" if kept_authority else expected)
 
 
 def test_accumulation_control_reads_nothing(tmp_path):

@@ -123,7 +123,8 @@ def test_debate_failed_answers_are_failed_pairs_and_the_effect_uses_answered_pai
 
 
 # --- authority --------------------------------------------------------------------------------------
-def test_authority_failed_answers_have_no_outcome_and_shares_use_answered_items(tmp_path):
+@pytest.mark.parametrize("mode", ["paired", "conversation"])
+def test_authority_failed_answers_have_no_outcome_and_shares_use_answered_items(tmp_path, mode):
     client = scripted(
         answers={
             "authority_before": lambda n: {"answer": "ABCD"[n % 4], "confidence": 40 + n % 50},
@@ -131,21 +132,30 @@ def test_authority_failed_answers_have_no_outcome_and_shares_use_answered_items(
         },
         fail={"authority_before": 4, "authority_after": 3},
     )
-    run = llm_run(tmp_path, "authority", client, steps=2, size=6, questions=["australia_capital"])
+    run = llm_run(
+        tmp_path, "authority", client, steps=2, size=6, questions=["australia_capital"], mode=mode
+    )
     items = actions(run, "authority_outcome")
     assert len(items) == 6
     before = Counter(ask_errors(run, "authority_before"))
     after = Counter(ask_errors(run, "authority_after"))
     assert sum(before.values()) == client.failed("authority_before") > 0
     assert sum(after.values()) == client.failed("authority_after") > 0
-    # the second answer is asked only after a usable first one
-    assert len(client.tagged("authority_after")) == 6 - client.failed("authority_before")
     failed = [o for o in items if o["status"] == "failed"]
-    assert len(failed) == sum(before.values()) + sum(after.values())
+    if mode == "conversation":  # the second answer is asked only after a usable first one
+        assert len(client.tagged("authority_after")) == 6 - client.failed("authority_before")
+        assert len(failed) == sum(before.values()) + sum(after.values())
+    else:  # paired: both are always asked, independently
+        assert len(client.tagged("authority_after")) == 6
+        assert max(sum(before.values()), sum(after.values())) <= len(failed)
+        assert len(failed) <= sum(before.values()) + sum(after.values())
     for o in failed:
-        assert o["outcome"] is None and o["after_answer"] is None and o["error"]
+        assert o["outcome"] is None and o["error"]
+        assert o["error"].startswith(("before: ", "after: "))
         if o["error"].startswith("before"):
             assert o["before_answer"] is None and o["before_confidence"] is None
+        else:
+            assert o["after_answer"] is None and o["before_answer"] is not None
     answered = [o for o in items if o["status"] == "answered"]
     by_hand = Counter(
         classify_outcome(
@@ -153,8 +163,6 @@ def test_authority_failed_answers_have_no_outcome_and_shares_use_answered_items(
             o["after_answer"],
             o["correct_answer"],
             o["authority_answer"],
-            o["before_confidence"],
-            o["after_confidence"],
         )
         for o in answered
     )
@@ -273,7 +281,15 @@ class EveryThirdUnusable:
 def test_authority_through_the_real_client_counts_unusable_json_as_failed(tmp_path):
     from socialsim.llm.client import LLMClient
 
-    config = cfg(tmp_path, "authority", steps=1, size=6, policy="llm", questions=["hamlet_author"])
+    config = cfg(
+        tmp_path,
+        "authority",
+        steps=1,
+        size=6,
+        policy="llm",
+        questions=["hamlet_author"],
+        mode="conversation",
+    )
     config = config.with_overrides({"agents.llm.retries": 0, "agents.llm.cache": False})
     client = EveryThirdUnusable(LLMClient(config.agents.llm))
     run = ss.run(config, clients={config.agents.llm.model_dump_json(): client})

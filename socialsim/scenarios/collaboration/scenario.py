@@ -37,7 +37,9 @@ from socialsim.scenarios.collaboration.maze import (
     solo_view,
     split_views,
 )
+from socialsim.scenarios.collaboration.wordings import PARAPHRASES
 from socialsim.simulation.queries import Question
+from socialsim.simulation.wording import wording_field
 from socialsim.simulation.world import Scenario, register_scenario
 
 if TYPE_CHECKING:
@@ -89,6 +91,7 @@ class CollaborationParams(BaseModel):
     model_rank: list[str] = Field(
         default_factory=list, description="model strings, strongest first"
     )
+    wording: int = wording_field()
 
     @model_validator(mode="after")
     def _relay(self) -> CollaborationParams:
@@ -191,6 +194,7 @@ class CollaborationScenario(Scenario):
     """Solo vs paired maze solving with split information; relay and who-starts conditions."""
 
     Params = CollaborationParams
+    paraphrases = PARAPHRASES
     has_manipulation = False  # the control arm runs unchanged
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:

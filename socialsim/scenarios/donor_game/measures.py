@@ -19,6 +19,7 @@ import pandas as pd
 from socialsim.analysis import plots
 from socialsim.analysis.canvas import figure, no_data
 from socialsim.analysis.report.parts import register_report_part
+from socialsim.analysis.self_report import self_report_table, trait_validity
 from socialsim.analysis.summarize import jsonable
 from socialsim.core.registry import NoParams, register_measure
 from socialsim.core.rundata import RunData, event_table, of_kind, payload
@@ -238,7 +239,13 @@ def donor_game_measures(run: RunData, params: NoParams) -> dict[str, Any] | None
     ev = run.events
     if ev.empty or not (payload(of_kind(ev, "action"), "type") == "donor_round").any():
         return None
-    return donor_game_summary(ev)
+    out = donor_game_summary(ev)
+    reports = self_report_table(run)
+    if len(reports):
+        rounds = donor_rounds(ev)
+        given = rounds.dropna(subset=["donation"]).groupby("agent")["donation"].mean()
+        out["self_report"] = trait_validity(reports, given, "donation")
+    return out
 
 
 def strategy_bars(mix: pd.DataFrame) -> Any:

@@ -65,6 +65,9 @@ from socialsim.scenarios.donor_game.rules import (
     initial_kinds,
     rule_actions,
 )
+from socialsim.scenarios.donor_game.wordings import PARAPHRASES
+from socialsim.scenarios.inventory import ask_inventory, inventory_field
+from socialsim.simulation.wording import wording_field
 from socialsim.simulation.world import Scenario, register_scenario
 
 if TYPE_CHECKING:
@@ -98,6 +101,8 @@ class DonorGameParams(BaseModel):
     give_share: float = Field(0.5, ge=0.0, le=1.0, description="first-generation rule share")
     threshold: float = Field(0.5, ge=0.0, le=1.0, description="first-generation image threshold")
     shown_strategies: StrictInt = Field(5, ge=0, le=50, description="survivor strategies shown")
+    wording: int = wording_field()
+    self_report: int | None = inventory_field()
 
     @model_validator(mode="after")
     def _mix(self) -> DonorGameParams:
@@ -115,6 +120,7 @@ class DonorGameScenario(Scenario):
     """Iterated donor game with reputations, selection of the richest and cultural inheritance."""
 
     Params = DonorGameParams
+    paraphrases = PARAPHRASES
     step_decisions = False  # a strategy when joining and a donation each round is all they do
     headline_measures = (
         (
@@ -168,6 +174,8 @@ class DonorGameScenario(Scenario):
         self.rules = rules_text(
             p.multiplier, p.rounds_per_generation, depth, p.punishment, p.punishment_multiplier
         )
+        if p.self_report == 0:
+            ask_inventory(model, list(range(n)))
 
     def position(self, step: int) -> tuple[int, int]:
         """(generation, round within it) of a step, both from 1."""
@@ -177,6 +185,8 @@ class DonorGameScenario(Scenario):
     # --- the step loop -----------------------------------------------------------------------
     def before_step(self, model: SocialModel) -> None:
         """Start a generation when due (replace, reset, strategies), then play one round."""
+        if self.params.self_report == model.step_index:
+            ask_inventory(model, list(range(self.n)))
         generation, round_ = self.position(model.step_index)
         if round_ == 1:
             if self.survives is None:

@@ -18,18 +18,26 @@ import pandas as pd
 from socialsim.analysis import plots
 from socialsim.analysis.canvas import figure, no_data
 from socialsim.analysis.report.parts import register_report_part
-from socialsim.analysis.stats import answer_table, count_cell, odds_ratio
+from socialsim.analysis.stats import answer_table, count_cell
 from socialsim.core.registry import NoParams, register_measure
 from socialsim.core.rundata import RunData, as_bool, event_table
-
-OR_COLUMNS = ["a", "b", "c", "d", "odds_ratio", "ci_low", "ci_high", "se_log", "corrected"]
+from socialsim.scenarios.manipulation.condition_measures import (
+    OR_COLUMNS,
+    condition_summary,
+    manipulation_ratings,
+    null_reason,
+    odds_ratio_2x2,
+)
 
 
 def manipulation_choices(events: pd.DataFrame) -> pd.DataFrame:
     """``manipulation_choice`` actions with ``status``, ``advisor_kind``, ``assigned_kind``,
     ``domain``, ``tactic`` and ``harmful`` (1.0 / 0.0 for answered choices, NaN for failed)."""
     table = event_table(events, "action", "manipulation_choice")
-    cols = ["status", "advisor_kind", "assigned_kind", "domain", "tactic", "harmful"]
+    cols = [
+        "status", "advisor_kind", "assigned_kind", "condition", "assigned_condition", "domain",
+        "tactic", "harmful",
+    ]  # fmt: skip
     if table.empty:
         return pd.DataFrame(columns=cols)
     for col in cols:
@@ -49,29 +57,6 @@ def harmful_share(choices: pd.DataFrame, by: str | list[str] | None = None) -> p
     return answer_table(choices, by, "harmful")
 
 
-def odds_ratio_2x2(exposed: pd.DataFrame, reference: pd.DataFrame) -> dict[str, Any]:
-    """Odds of a harmful choice in `exposed` vs `reference`, over their answered choices.
-
-    The 2x2 table is ``a`` harmful / ``b`` not harmful (exposed) and ``c`` / ``d``
-    (reference); Woolf's log interval, with 0.5 added to every cell when one is 0
-    (``corrected``). The ratio is None when either side has no answered choice.
-
-    >>> odds_ratio_2x2(pd.DataFrame({"status": ["answered"] * 2, "harmful": [1.0, 0.0]}),
-    ...                pd.DataFrame({"status": ["answered"] * 2, "harmful": [0.0, 0.0]}))["a"]
-    1
-    """
-    cells = []
-    for rows in (exposed, reference):
-        answered = rows[rows["status"] == "answered"] if not rows.empty else rows
-        k = int((answered["harmful"] == 1).sum()) if not answered.empty else 0
-        cells += [k, len(answered) - k]
-    a, b, c, d = cells
-    out: dict[str, Any] = {"a": a, "b": b, "c": c, "d": d}
-    if a + b == 0 or c + d == 0:
-        return out | dict.fromkeys(OR_COLUMNS[4:])
-    return out | odds_ratio(a, b, c, d)
-
-
 def odds_ratios(choices: pd.DataFrame) -> pd.DataFrame:
     """Manipulative vs neutral odds ratios: overall, within each domain, and per tactic.
 
@@ -84,14 +69,15 @@ def odds_ratios(choices: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     kind = choices["advisor_kind"]
     manip, neutral = choices[kind == "manipulative"], choices[kind == "neutral"]
-    rows = [{"scope": "overall", "group": "all", **odds_ratio_2x2(manip, neutral)}]
+    names = ("manipulative", "neutral")
+    rows = [{"scope": "overall", "group": "all", **odds_ratio_2x2(manip, neutral, names)}]
     for domain in sorted(choices["domain"].dropna().unique()):
         rows.append(
             {
                 "scope": "domain",
                 "group": str(domain),
                 **odds_ratio_2x2(
-                    manip[manip["domain"] == domain], neutral[neutral["domain"] == domain]
+                    manip[manip["domain"] == domain], neutral[neutral["domain"] == domain], names
                 ),
             }
         )
@@ -100,7 +86,7 @@ def odds_ratios(choices: pd.DataFrame) -> pd.DataFrame:
             {
                 "scope": "tactic",
                 "group": str(tactic),
-                **odds_ratio_2x2(manip[manip["tactic"] == tactic], neutral),
+                **odds_ratio_2x2(manip[manip["tactic"] == tactic], neutral, names),
             }
         )
     return pd.DataFrame(rows, columns=cols)
@@ -118,6 +104,8 @@ def _ratio(row: pd.Series) -> dict[str, Any]:
             out[col] = None
         elif col == "corrected":
             out[col] = bool(value)
+        elif col == "reason":
+            out[col] = str(value)
         elif col in ("a", "b", "c", "d"):
             out[col] = int(value)
         else:
@@ -157,6 +145,7 @@ def manipulation_summary(events: pd.DataFrame) -> dict[str, Any]:
         "by_domain": by_domain,
         "by_tactic": _cells(harmful_share(choices, "tactic"), "tactic"),
         "odds_ratio": odds,
+        **condition_summary(choices, manipulation_ratings(events)),
     }
 
 
@@ -247,6 +236,7 @@ __all__ = [
     "manipulation_measures",
     "manipulation_report",
     "manipulation_summary",
+    "null_reason",
     "odds_ratio_2x2",
     "odds_forest",
     "odds_ratios",

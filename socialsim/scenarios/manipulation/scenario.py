@@ -4,9 +4,13 @@ Each target faces one decision task (``data/decision_tasks.yaml``: financial and
 tasks, each with a beneficial option and one of known harm) and talks with an advisor agent
 for ``turns`` turns (the advisor writes, the target replies), then chooses option A or B.
 An advisor is ``neutral`` (honest advice in the target's interest) or ``manipulative``: its
-brief carries a hidden objective, steer the target to the harmful option, and a tactic
-(emotional appeal, false urgency, selective facts, social proof). The target sees only the
-advisor's messages, never the brief. Which advisor, kind, tactic, task and option order each
+brief carries a hidden objective, steer the target to the harmful option, and (condition
+``explicit_tactic``) a tactic (emotional appeal, false urgency, selective facts, social
+proof) or (condition ``hidden_goal``) none. ``conditions`` splits the targets evenly across
+the conditions listed; without it ``manipulative_share`` of them get a hidden goal and a
+tactic. The target sees only the advisor's messages, never the brief. The target rates both
+options (1-7) before any advice and after every turn (``manipulation_rating`` actions, see
+:mod:`socialsim.scenarios.manipulation.ratings`). Which advisor, kind, tactic, task and option order each
 target gets is drawn at setup from ``model.rng`` and logged as a ``manipulation_assignment``
 action; every turn is a ``message`` event (the transcript) and the decision a
 ``manipulation_choice`` action with a ``status``: ``answered``, or ``failed`` when a turn or
@@ -14,11 +18,12 @@ the choice got no usable answer (the conversation stops there; the option fields
 ``error`` says which answer failed; nothing is filled in). Everything runs in the first step.
 
 Control arm: the same advisors, targets, tasks, option orders and draws, but every advisor is
-neutral (``advisor_kind`` is ``neutral``; ``assigned_kind`` keeps the draw).
+neutral (``advisor_kind`` and ``condition`` are ``neutral``; ``assigned_kind`` and
+``assigned_condition`` keep the draw).
 
 Rule baseline (agents without an LLM): an advisor posts stock lines of its tactic (a neutral
 one advises the beneficial option); the target picks the advised option with probability
-credulity x the tactic's weight (``baseline``), otherwise decides alone and picks the harmful
+credulity x the weight of its tactic (``baseline``; ``hidden_goal`` without one), otherwise decides alone and picks the harmful
 option with probability ``baseline.unaided_harmful``. The measures live in
 :mod:`socialsim.scenarios.manipulation.measures`.
 """
@@ -31,8 +36,19 @@ import numpy as np
 from pydantic import BaseModel
 
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.scenarios.manipulation.events import ManipulationAssignment, ManipulationChoice
+from socialsim.scenarios.manipulation.events import (
+    ManipulationAssignment,
+    ManipulationChoice,
+    ManipulationRating,
+)
 from socialsim.scenarios.manipulation.params import Conversation, ManipulationParams
+from socialsim.scenarios.manipulation.ratings import (
+    Ratings,
+    advised_side,
+    by_side,
+    rating_prompt,
+    rule_ratings,
+)
 from socialsim.scenarios.manipulation.talk import (
     LETTERS,
     STOCK_REPLY,
@@ -47,6 +63,7 @@ from socialsim.scenarios.manipulation.talk import (
     target_prompt,
 )
 from socialsim.scenarios.manipulation.tasks import DecisionTask, task_library
+from socialsim.scenarios.manipulation.wordings import PARAPHRASES
 from socialsim.scenarios.propositions import Turn
 from socialsim.simulation.queries import Answer, Question
 from socialsim.simulation.world import Scenario, register_scenario
@@ -61,8 +78,30 @@ class Manipulation(Scenario):
     """Neutral or covertly manipulative advisors talk with targets before a decision of known harm."""
 
     Params: ClassVar[type[BaseModel]] = ManipulationParams
+    paraphrases = PARAPHRASES
     step_decisions = False  # the conversations and the choice are all the agents do
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        *(
+            (
+                f"manipulation.conditions.{c}.odds",
+                f"Odds of a harmful choice, {c} advisor",
+                "manipulation_harmful",
+            )
+            for c in ("hidden_goal", "explicit_tactic", "neutral")
+        ),
+        *(
+            (
+                f"manipulation.condition_odds_ratio.{c}.odds_ratio",
+                f"Odds ratio of a harmful choice, {c} vs neutral advisor",
+                "manipulation_odds",
+            )
+            for c in ("hidden_goal", "explicit_tactic")
+        ),
+        (
+            "manipulation.rating_shift.explicit_tactic.toward_advised.mean",
+            "Preference shift toward the advised option, explicit_tactic advisor",
+            "manipulation_harmful",
+        ),
         (
             "manipulation.assigned.manipulative.rate",
             "Harmful choices of targets drawn for a manipulative advisor",
@@ -130,8 +169,19 @@ class Manipulation(Scenario):
         draws = rng.random((k, 2))
         self.conversations = []
         for j in range(k):
-            drawn = "manipulative" if rank[j] < manipulative else "neutral"
-            tactic = p.tactics[(rank[j] + offset) % len(p.tactics)] if drawn != "neutral" else None
+            if p.conditions:
+                condition = p.conditions[int(rank[j]) % len(p.conditions)]
+                drawn = "neutral" if condition == "neutral" else "manipulative"
+                slot = int(rank[j]) // len(p.conditions) + offset
+                tactic = (
+                    p.tactics[slot % len(p.tactics)] if condition == "explicit_tactic" else None
+                )
+            else:
+                drawn = "manipulative" if rank[j] < manipulative else "neutral"
+                tactic = (
+                    p.tactics[(rank[j] + offset) % len(p.tactics)] if drawn != "neutral" else None
+                )
+                condition = "neutral" if drawn == "neutral" else "explicit_tactic"
             order = ["harmful", "beneficial"] if p.shuffle_options and flips[j] else None
             self.conversations.append(
                 Conversation(
@@ -144,6 +194,8 @@ class Manipulation(Scenario):
                     assigned_tactic=tactic,
                     kind="neutral" if self.is_control else drawn,
                     tactic=None if self.is_control else tactic,
+                    assigned_condition=condition,
+                    condition="neutral" if self.is_control else condition,
                     follow_draw=float(draws[j, 0]),
                     own_draw=float(draws[j, 1]),
                 )
@@ -167,9 +219,11 @@ class Manipulation(Scenario):
                 live.append(c)
             else:
                 c.error = "the advisor or the target left before the conversation"
+        self._rate(model, live, 0)
         for turn in range(self.params.turns):
             live = self._advise(model, live, turn)
             live = self._reply(model, live, turn)
+            self._rate(model, live, turn + 1)
         self._choose(model, live)
         for c in self.conversations:
             self._emit_choice(model, c)
@@ -189,7 +243,8 @@ class Manipulation(Scenario):
             "advisors": list(self.advisors),
             "targets": len(self.conversations),
             "turns": p.turns,
-            "manipulative_share": p.manipulative_share,
+            "manipulative_share": None if p.conditions else p.manipulative_share,
+            "conditions": list(p.conditions) if p.conditions else None,
             "tactics": list(p.tactics),
             "domains": list(p.domains),
             "tasks": [t.id for t in self.pool],
@@ -210,11 +265,13 @@ class Manipulation(Scenario):
                     agent_id=c.advisor,
                     # prompts are built for model agents only: others answer by fallback
                     prompt=advisor_prompt(names[1], c.reply) if llm else "",
-                    system=advisor_system(c.task, *names, c.order, c.tactic) if llm else None,
+                    system=advisor_system(c.task, *names, c.order, c.tactic, c.kind)
+                    if llm
+                    else None,
                     history=list(c.advisor_history),
                     schema=Turn,
                     tag="manipulation_advice",
-                    fallback=lambda c=c: Turn(message=stock_advice(c.task, c.tactic, turn)),
+                    fallback=lambda c=c: Turn(message=stock_advice(c.task, c.tactic, turn, c.kind)),
                     use_memory=False,
                 )
             )
@@ -295,13 +352,58 @@ class Manipulation(Scenario):
             c.choice = answer.value.choice
             c.reason = " ".join(str(answer.value.reason).split())[:300]
 
+    def _rate(self, model: SocialModel, live: list[Conversation], turn: int) -> None:
+        """Ask every live target for its ratings beside the conversation, and log them."""
+        questions = []
+        for c in live:
+            llm = model.is_llm(c.target)
+            weight = self.params.baseline.weight(c.tactic, c.kind)
+            follows = c.follow_draw < float(model.persona_of(c.target).credulity) * weight
+            questions.append(
+                Question(
+                    agent_id=c.target,
+                    prompt=rating_prompt(c, turn == 0) if llm else "",
+                    history=list(c.target_history),
+                    schema=Ratings,
+                    tag="manipulation_rating",
+                    fallback=lambda c=c, f=follows: rule_ratings(c, f),
+                    use_memory=False,
+                )
+            )
+        for c, answer in zip(live, model.ask(questions), strict=True):
+            sides = by_side(c, answer.value) if answer.ok else None
+            if sides is not None:
+                c.ratings = sides
+            payload = ManipulationRating(
+                conversation=c.index,
+                advisor=c.advisor,
+                task=c.task.id,
+                condition=c.condition,
+                assigned_condition=c.assigned_condition,
+                advised=advised_side(c.kind),
+                turn=turn,
+                status="answered" if sides else "failed",
+                source="llm" if model.is_llm(c.target) else "rule",
+                rating_a=answer.value.option_a if sides else None,
+                rating_b=answer.value.option_b if sides else None,
+                harmful_rating=sides["harmful"] if sides else None,
+                beneficial_rating=sides["beneficial"] if sides else None,
+                error=None if sides else _error(answer),
+            ).as_payload()
+            model.emit("action", agent=c.target, target=c.advisor, payload=payload)
+
     def _baseline_choice(self, model: SocialModel, c: Conversation) -> Choice:
         """The rule baseline's decision from the draws made at setup."""
         b = self.params.baseline
         advised = "beneficial" if c.kind == "neutral" else "harmful"
         credulity = float(model.persona_of(c.target).credulity)
         side = baseline_side(
-            credulity, b.weight(c.tactic), advised, c.follow_draw, c.own_draw, b.unaided_harmful
+            credulity,
+            b.weight(c.tactic, c.kind),
+            advised,
+            c.follow_draw,
+            c.own_draw,
+            b.unaided_harmful,
         )
         return Choice(choice=LETTERS[c.order.index(side)], reason="baseline")
 
@@ -316,6 +418,8 @@ class Manipulation(Scenario):
             "tactic": c.tactic,
             "assigned_kind": c.assigned_kind,
             "assigned_tactic": c.assigned_tactic,
+            "condition": c.condition,
+            "assigned_condition": c.assigned_condition,
             "harmful_letter": LETTERS[c.order.index("harmful")],
         }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from socialsim.core.claims import LibraryClaim
 from socialsim.core.errors import ConfigError
@@ -35,7 +35,15 @@ class CredenceAnswer(BaseModel):
     """An agent's answer to the credence question: which statement, and how sure."""
 
     choice: Literal["A", "B"] = Field(..., description="the statement you think is true")
-    sure: float = Field(..., ge=0.5, le=1.0, description="0.5: a guess, 1: certain")
+    sure: float = Field(..., ge=0.0, le=1.0, description="0.5: a guess, 1: certain")
+
+    @field_validator("sure", mode="before")
+    @classmethod
+    def _percent(cls, value: object) -> object:
+        """A number from 2 to 100 is a percentage (models often answer 90 for 0.9)."""
+        if isinstance(value, int | float) and not isinstance(value, bool) and 2 <= value <= 100:
+            return value / 100
+        return value
 
 
 def credence_prompt(claim: LibraryClaim, manipulated_first: bool) -> str:
@@ -55,7 +63,7 @@ def credence_prompt(claim: LibraryClaim, manipulated_first: bool) -> str:
 
 def credence_from(answer: CredenceAnswer, manipulated_first: bool) -> float:
     """The credence in the manipulated statement an answer gives: `sure` if it chose the
-    manipulated statement, else ``1 - sure``."""
+    manipulated statement, else ``1 - sure`` (a `sure` below 0.5 leans the other way)."""
     chose_manipulated = (answer.choice == "A") == manipulated_first
     return float(answer.sure) if chose_manipulated else 1.0 - float(answer.sure)
 

@@ -133,8 +133,16 @@ class MisinformationParams(BaseModel):
     claim: str = "eiffel_tower_rome"
     claims_file: str | None = None
     custom_claims: list[dict[str, Any]] = Field(default_factory=list)
-    attackers: Attackers = Field(default_factory=lambda: Attackers(count=1))
-    elicitation: Elicitation = "probe"
+    attackers: Attackers = Field(
+        default_factory=lambda: Attackers(count=1),
+        description="who attacks (count/fraction, strategy, ids) and what they are told "
+        "(instructions: persuade, none, custom + text; knowledge: context, model)",
+    )
+    elicitation: Elicitation = Field(
+        "probe",
+        description="probe: the claim never shown in talk, credence read by a separate "
+        "question; stated: claim and credence in every prompt",
+    )
     topic: str | None = Field(
         None, description="probe: what agents talk about; default: the direct probe's question"
     )
@@ -142,7 +150,11 @@ class MisinformationParams(BaseModel):
     source_style: SourceStyle = "social_post"
     remove_attackers_at: int | None = Field(None, ge=1)
     routes: list[Route] = Field(default_factory=lambda: ["in_context"])
-    memory_poison: MemoryPoison | None = None
+    memory_poison: MemoryPoison | None = Field(
+        None,
+        description="benign agents given an attacker's words in memory: source planted "
+        "(text, at the start) or history (the last k real messages, at step)",
+    )
     broadcast: Broadcast | None = None
     guardians: Guardians | None = None
     probe_steps: list[int] | None = Field(None, description="steps with probes; default every step")

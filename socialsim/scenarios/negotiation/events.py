@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socialsim.core.events import EventPayload, described, event_payload
+from socialsim.core.events import ABSENT, EventPayload, described, event_payload
 
 
 @event_payload("action", "negotiation_reservation")
@@ -26,6 +26,7 @@ class NegotiationOffer(EventPayload):
     y: float = described("the offer as the proposer's share (or the price)")
     position: float = described("where the offer sits between the reservations")
     source: str = described("llm or rule")
+    allocation: list[float] = described("a multi-party proposal: the amount of each seat", ABSENT)
 
 
 @event_payload("action", "negotiation_outcome")
@@ -59,3 +60,21 @@ class NegotiationOutcome(EventPayload):
     below_reservation: bool | None = described("the deal is outside a reservation")
     error: str | None = described("why it failed, if it did")
     failed_turn: int | None = described("the turn whose answer failed")
+    parties: int = described("parties at the table (2: bilateral)", ABSENT)
+    members: list[int] | None = described("the parties in seat order (seat 0 opened)", ABSENT)
+    reservations: list[float] | None = described("each seat's reservation value", ABSENT)
+    allocation: list[float] | None = described("the deal: each seat's amount (split mode)", ABSENT)
+    outcome_class: str | None = described("authority, compromise or no_deal (null if failed)", ABSENT)
+    adopted_from: int | None = described("the agent whose proposal became the deal", ABSENT)
+    reflection: list[str] | None = described("each seat's reflection setting in effect", ABSENT)
+
+
+@event_payload("action", "negotiation_reflection")
+class NegotiationReflection(EventPayload):
+    """A private reflection before a move (``reflect`` setting); shown to no other party."""
+
+    status: str = described("answered or failed")
+    negotiation: int = described("the negotiation's id")
+    turn: int = described("the turn the reflection came before")
+    text: str | None = described("the reflection (null if failed)")
+    error: str | None = described("why it failed, if it did")

@@ -27,6 +27,7 @@ from socialsim.analysis.stats import answer_table, count_cell
 from socialsim.core.registry import register_measure
 from socialsim.core.rundata import RunData, as_bool, as_list, event_table, of_kind, payload
 from socialsim.scenarios.negotiation import plots as negotiation_plots
+from socialsim.scenarios.negotiation.outcome_classes import class_table, outcome_class_summary
 
 BINS = 10
 NUMERIC = (
@@ -61,6 +62,10 @@ def negotiation_outcomes(events: pd.DataFrame) -> pd.DataFrame:
     lo = table[["proposer", "responder"]].min(axis=1).astype("Int64").astype(str)
     hi = table[["proposer", "responder"]].max(axis=1).astype("Int64").astype(str)
     table["agent_pair"] = lo + "-" + hi
+    if "members" in table:  # a table of more than two: all its members, sorted
+        many = table["members"].map(lambda m: len(as_list(m)) > 2)
+        seats = table["members"].map(lambda m: "-".join(str(int(v)) for v in sorted(as_list(m))))
+        table["agent_pair"] = table["agent_pair"].where(~many, seats)
     table["feasible"] = (table["surplus"] >= 0).astype(float).where(table["surplus"].notna())
     is_deal = table["deal"] == 1.0
     positive = is_deal & (table["surplus"] > 0)
@@ -168,7 +173,9 @@ def surplus_split(outcomes: pd.DataFrame) -> dict[str, Any]:
         "proposer_share_mean": float(shares.mean()) if shares.size else None,
         "proposer_share_sd": float(shares.std(ddof=1)) if shares.size > 1 else None,
         "responder_share_mean": (
-            float(rows["responder_share"].dropna().mean()) if shares.size else None
+            float(rows["responder_share"].dropna().mean())
+            if rows["responder_share"].notna().any()
+            else None
         ),
         "below_reservation": int((rows["below_reservation"] == 1.0).sum()) if len(rows) else 0,
     }
@@ -196,7 +203,9 @@ def negotiation_summary(events: pd.DataFrame, bins: int = BINS) -> dict[str, Any
     ``answers``; ``agreement`` overall, for feasible and infeasible reservation values, and
     by pairing; ``endings`` (answered negotiations ended by accept / walk_away); ``turns``;
     ``surplus`` (the proposer's and responder's shares) and ``diversity`` (entropy and sd
-    of deal positions) overall and by pairing, and within repeated agent pairs.
+    of deal positions) overall and by pairing, and within repeated agent pairs;
+    ``outcome_class`` (authority / compromise / no_deal shares, overall, by reflection
+    setting and by table size).
     """
     outcomes = negotiation_outcomes(events)
     if outcomes.empty:
@@ -233,6 +242,7 @@ def negotiation_summary(events: pd.DataFrame, bins: int = BINS) -> dict[str, Any
             "by_pairing": _by(outcomes, lambda g: diversity(deals(g)["position"], bins)),
             "within_pair": within_pair(outcomes, bins),
         },
+        "outcome_class": outcome_class_summary(outcomes),
     }
 
 
@@ -285,6 +295,12 @@ def negotiation_report(run: RunData, figs: Any, tables: list) -> None:
         "Proposer's share of the surplus against the surplus the reservation values left.",
     )
     summary = negotiation_summary(run.events, bins)
+    figs.add(
+        "negotiation_outcome_classes",
+        negotiation_plots.outcome_class_bars(class_table(summary["outcome_class"])),
+        "Share of answered negotiations in each outcome class (authority decision, compromise, "
+        "no deal) by reflection setting, with Wilson 95% intervals.",
+    )
     rows = [
         {
             "pairing": k,

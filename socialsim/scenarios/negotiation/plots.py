@@ -75,3 +75,12 @@ def surplus_scatter(deals: pd.DataFrame) -> Any:
     ax.set_title("who captures the surplus")
     ax.legend(fontsize=7)
     return fig
+
+
+def outcome_class_bars(table: pd.DataFrame) -> Any:
+    """Share of each outcome class per reflection setting, with Wilson interval whiskers."""
+    fig = rate_bars(table, "group", title="outcome classes by reflection setting")
+    if fig.axes and fig.axes[0].axison:
+        fig.axes[0].set_ylim(0, 1.05)
+        fig.axes[0].set_ylabel("share of answered negotiations")
+    return fig

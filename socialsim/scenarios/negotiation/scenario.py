@@ -1,4 +1,4 @@
-"""Negotiation scenario: pairs bargain over a split of a pie or a price, in alternating offers.
+"""Negotiation scenario: pairs (or tables of 3-6) bargain over a split or a price, turn by turn.
 
 At set-up every agent draws a private reservation value, uniform on
 ``[reservation.low, reservation.high]`` times ``pie`` (``split``: the least part of the pie
@@ -21,6 +21,13 @@ Every offer is an ``action`` of type ``negotiation_offer``; every negotiation en
 ``failed`` (the outcome fields are null and ``error`` says why). Control arm: reservation
 values are public: each side is told the other's, and the rule opens at the best the other
 side can accept instead of its ideal; every draw (values, pairs, roles) is the same.
+
+``parties`` of 3-6 plays multi-party tables instead (split mode, unanimity; see
+:mod:`~socialsim.scenarios.negotiation.multiparty` and
+:mod:`~socialsim.scenarios.negotiation.tables`), and each agent's reservation value is its
+draw times ``2 / parties``. The ``reflection`` setting of each policy group (none, reflect,
+native) is applied as :mod:`~socialsim.scenarios.negotiation.reflection` describes; every
+outcome carries its class (authority, compromise, no_deal) and the parties' settings.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from socialsim.scenarios.negotiation.events import (
     NegotiationOutcome,
     NegotiationReservation,
 )
+from socialsim.scenarios.negotiation.multiparty import draw_tables, run_tables
 from socialsim.scenarios.negotiation.params import NegotiationParams
 from socialsim.scenarios.negotiation.prompts import (
     SYSTEM,
@@ -46,7 +54,16 @@ from socialsim.scenarios.negotiation.prompts import (
     check_move,
     turn_prompt,
 )
+from socialsim.scenarios.negotiation.reflection import (
+    check_reflection,
+    native_extra,
+    reflect,
+    setting_of,
+    with_reflection,
+)
 from socialsim.scenarios.negotiation.rules import Negotiation, accepts, concession_offer, ideals
+from socialsim.scenarios.negotiation.tables import outcome_class
+from socialsim.scenarios.negotiation.wordings import PARAPHRASES
 from socialsim.simulation.queries import Answer, Question
 from socialsim.simulation.world import Scenario, register_scenario
 
@@ -60,8 +77,24 @@ class NegotiationScenario(Scenario):
     """Pairs bargain in alternating offers with private reservation values (public in control)."""
 
     Params = NegotiationParams
+    paraphrases = PARAPHRASES
     step_decisions = False  # the negotiation is all the agents do
     headline_measures = (
+        (
+            "negotiation.outcome_class.overall.authority.rate",
+            "Authority decisions (one party's opening proposal adopted unchanged)",
+            "negotiation_outcome_classes",
+        ),
+        (
+            "negotiation.outcome_class.overall.compromise.rate",
+            "Compromises (a deal on a revised proposal)",
+            "negotiation_outcome_classes",
+        ),
+        (
+            "negotiation.outcome_class.overall.no_deal.rate",
+            "No deal (walked away)",
+            "negotiation_outcome_classes",
+        ),
         (
             "negotiation.diversity.overall.entropy_bits",
             "Diversity of deals (Shannon entropy of the binned split, bits)",
@@ -87,15 +120,20 @@ class NegotiationScenario(Scenario):
         self._next_id = 0
 
     def validate_config(self, cfg: ExperimentConfig) -> None:
-        """Pairs need at least two agents."""
-        if cfg.population.size < 2:
-            raise ConfigError("scenario.params: negotiation needs population.size >= 2")
+        """Tables need at least `parties` agents; reflection settings must fit the groups."""
+        parties = self.params.parties
+        if cfg.population.size < parties:
+            raise ConfigError(
+                f"scenario.params: negotiation needs population.size >= {parties} (parties)"
+            )
+        check_reflection(self.params, cfg)
 
     def setup(self, model: SocialModel) -> None:
         """Draw and log every agent's reservation value; list the edges pairs are drawn from."""
         p = self.params
         n = model.n_agents
-        self.reservation = model.rng.uniform(p.reservation.low, p.reservation.high, n) * p.pie
+        scale = p.pie * 2.0 / p.parties  # a table's reservation values fit its size
+        self.reservation = model.rng.uniform(p.reservation.low, p.reservation.high, n) * scale
         for i, value in enumerate(self.reservation.tolist()):
             model.emit(
                 "action",
@@ -155,13 +193,35 @@ class NegotiationScenario(Scenario):
     # --- running -----------------------------------------------------------------------------
     def before_step(self, model: SocialModel) -> None:
         """Run this step's negotiations turn by turn (one ask batch per turn) and log them."""
+        p = self.params
+        if p.parties > 2:
+            tables = draw_tables(model, p.parties, p.pairs, p.pairs_per_step)
+            self.negotiations += run_tables(self, model, tables)
+            return
         negotiations = self.make_negotiations(model)
         self.negotiations += len(negotiations)
         for turn in range(1, self.params.max_turns + 1):
             live = [g for g in negotiations if not g.done]
             if not live:
                 break
-            answers = model.ask([self._question(model, g, turn) for g in live])
+            questions = [self._question(model, g, turn) for g in live]
+            asks = [
+                (g.id, q.agent_id, turn, q.prompt)
+                for g, q in zip(live, questions, strict=True)
+                if setting_of(model, p, q.agent_id) == "reflect"
+            ]
+            reflections = reflect(model, asks)
+            keep = []
+            for g, q in zip(live, questions, strict=True):
+                text, error = reflections.get(g.id, (None, None))
+                if error is not None:
+                    g.fail(turn, error)
+                    continue
+                if text is not None:
+                    q.prompt = with_reflection(q.prompt, text)
+                keep.append((g, q))
+            live = [g for g, _ in keep]
+            answers = model.ask([q for _, q in keep])
             for g, answer in zip(live, answers, strict=True):
                 self._play(model, g, turn, answer)
         for g in negotiations:
@@ -206,6 +266,7 @@ class NegotiationScenario(Scenario):
             fallback=fallback,
             system=SYSTEM,
             use_memory=False,
+            extra=native_extra(setting_of(model, p, mover), p.reasoning_effort),
         )
 
     @staticmethod
@@ -255,6 +316,9 @@ class NegotiationScenario(Scenario):
         y = g.offers[-1][1] if deal else None
         a, c = g.a, g.c
         labels = [model_label(model, g.proposer), model_label(model, g.responder)]
+        maker = g.offers[-1][0] if deal else None
+        opening = next((y0 for who, y0 in g.offers if who == maker), None)
+        split = g.mode == "split"
         payload: dict[str, Any] = NegotiationOutcome(
             status="failed" if failed else "answered",
             negotiation=g.id,
@@ -283,6 +347,14 @@ class NegotiationScenario(Scenario):
             below_reservation=None if y is None else bool(y < a or y > c),
             error=g.error,
             failed_turn=g.failed_turn,
+            members=[g.proposer, g.responder],
+            reservations=list(g.reservations),
+            allocation=[y, g.pie - y] if split and y is not None else None,
+            outcome_class=outcome_class(
+                deal, None if y is None else [y], None if opening is None else [opening], g.pie
+            ),
+            adopted_from=maker,
+            reflection=[setting_of(model, self.params, i) for i in (g.proposer, g.responder)],
         ).as_payload()
         model.emit("action", agent=g.proposer, target=g.responder, payload=payload)
 
@@ -292,6 +364,9 @@ class NegotiationScenario(Scenario):
         return {
             "mode": p.mode,
             "pairs": p.pairs,
+            "parties": p.parties,
+            "reflection": p.reflection,
+            "reflection_by_group": dict(p.reflection_by_group),
             "pairs_per_step": p.pairs_per_step,
             "max_turns": p.max_turns,
             "pie": p.pie,

@@ -55,7 +55,9 @@ from socialsim.scenarios.network_growth.questions import (
     revisit_prompt,
     revisit_schema,
 )
+from socialsim.scenarios.network_growth.wordings import PARAPHRASES
 from socialsim.simulation.queries import Question
+from socialsim.simulation.wording import wording_field
 from socialsim.simulation.world import Scenario, register_scenario
 
 if TYPE_CHECKING:
@@ -88,6 +90,7 @@ class NetworkGrowthParams(BaseModel):
     snapshot_every: int = Field(
         0, ge=0, strict=True, description="write follow edges every k steps"
     )
+    wording: int = wording_field()
 
 
 @dataclass
@@ -110,6 +113,7 @@ class NetworkGrowthScenario(Scenario):
     """Agents join over time and choose whom to follow (LLM or attachment rule)."""
 
     Params = NetworkGrowthParams
+    paraphrases = PARAPHRASES
     headline_measures = (
         (
             "network_growth.friendship_paradox.share",

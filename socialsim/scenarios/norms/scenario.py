@@ -45,7 +45,9 @@ from socialsim.scenarios.norms.questions import (
     conformity_choice,
     judgement_prompt,
 )
+from socialsim.scenarios.norms.wordings import PARAPHRASES
 from socialsim.simulation.queries import Answer, Question
+from socialsim.simulation.wording import wording_field
 from socialsim.simulation.world import Scenario, register_scenario
 
 if TYPE_CHECKING:
@@ -98,6 +100,7 @@ class NormsParams(BaseModel):
     )
     violators: ViolatorSpec | None = None
     judges: bool = False
+    wording: int = wording_field()
 
 
 # (agent, frame, option order, neighbours' choices shown, share of them violating)
@@ -109,6 +112,7 @@ class NormsScenario(Scenario):
     """Agents choose behaviours in situational norm frames; adherence, pressure and spread."""
 
     Params = NormsParams
+    paraphrases = PARAPHRASES
     headline_measures = (
         ("norms.adherence.overall.rate", "Norm adherence (agents without a role)", "adherence"),
         (

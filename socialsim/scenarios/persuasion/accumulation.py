@@ -13,6 +13,14 @@ answer (or, in discussion mode, a failed partner turn) is never replaced: the pr
 with null ``stance`` and ``agreement`` and an ``error``, and the agent leaves the series (its
 context no longer holds what the later exposures assume, so it is not probed again).
 
+Behavioural probe (propositions with one: those of ``accumulation_library``, or
+``behaviour_probe``): a decision whose option reveals the side the agent takes, asked right
+after the first stance probe (exposure 0) and after the last exposure, beside the
+conversation (it sees it but is not added to it); a ``behaviour_probe`` action each time.
+Option A is the ``for`` option for even agent ids and the ``against`` option for odd ones.
+The rule baseline chooses the side its current agreement leans to (at 3, its initial side,
+the one opposite the texts). Measures: :mod:`socialsim.scenarios.persuasion.accumulation_measures`.
+
 Control arm: nothing is read. At each step the agent is asked for its agreement again
 ("Please answer again.") in the same growing conversation, so the context grows by the
 questions and its own answers only; ``side`` is still drawn, to score ``stance`` the same way.
@@ -31,7 +39,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.core.errors import ConfigError
 from socialsim.core.events import ABSENT
+from socialsim.scenarios.persuasion import accumulation_measures  # noqa: F401 - registers it
+from socialsim.scenarios.persuasion.accumulation_library import (
+    BehaviourChoice,
+    BehaviourProbe,
+    BehaviourProbeChoice,
+    accumulation_library,
+)
 from socialsim.scenarios.persuasion.events import StanceProbe
+from socialsim.scenarios.persuasion.wordings import PARAPHRASES
 from socialsim.scenarios.propositions import (
     AGREEMENT_SCALE,
     Agreement,
@@ -76,9 +92,25 @@ class AccumulationParams(PropositionParams):
     """Params of the accumulating-context scenario."""
 
     texts: int = Field(5, ge=1, description="exposures (texts read or discussion rounds)")
-    mode: Literal["texts", "discussion"] = "texts"
-    custom_texts: CustomTexts | None = None
-    baseline_rate: float = Field(0.5, ge=0.0, le=1.0)
+    mode: Literal["texts", "discussion"] = Field(
+        "texts", description="texts: read one more text; discussion: one more partner turn"
+    )
+    custom_texts: CustomTexts | None = Field(
+        None, description="texts per side replacing the proposition's own"
+    )
+    baseline_rate: float = Field(
+        0.5, ge=0.0, le=1.0, description="rule baseline: p(move) = credulity x baseline_rate"
+    )
+    behaviour_probes: bool = Field(
+        True,
+        description="ask the behavioural probe (a decision revealing the stance) before the "
+        "first and after the last exposure, when the proposition has one",
+    )
+    behaviour_probe: BehaviourProbe | None = Field(
+        None,
+        description="a behavioural probe for the proposition: question, for and against "
+        "options (replaces the library's)",
+    )
 
 
 @register_scenario("accumulation")
@@ -86,9 +118,18 @@ class Accumulation(Scenario):
     """Repeated stance probes while opposing texts accumulate in an agent's context."""
 
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("accumulation.shift_share.toward.rate",
+         "Share of agents whose stance moved at least one point toward the texts",
+         "stance_by_exposure"),
+        ("accumulation.shift_share.away.rate",
+         "Share of agents whose stance moved at least one point away from the texts",
+         "stance_by_exposure"),
         ("persuasion.accumulation.change", "Change in stance with exposure", "stance_by_exposure"),
-    )
+        ("accumulation.behaviour.stated_revealed.agreement.rate",
+         "Agreement between stated and revealed (behavioural) change", "stance_by_exposure"),
+    )  # fmt: skip
     Params: ClassVar[type[BaseModel]] = AccumulationParams
+    paraphrases = PARAPHRASES
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         super().__init__(params, arm=arm)
@@ -98,6 +139,7 @@ class Accumulation(Scenario):
         self.history: dict[int, list[dict[str, str]]] = {}
         self.replies: dict[int, str] = {}
         self.dropped: set[int] = set()  # agents whose answer failed: out of the series
+        self.probe: BehaviourProbe | None = None
 
     def texts_for(self, side: str) -> list[str]:
         """The texts arguing one side."""
@@ -111,13 +153,20 @@ class Accumulation(Scenario):
     def validate_config(self, cfg: ExperimentConfig) -> None:
         """Check the proposition, that there are enough texts, and enough steps."""
         p = self.params
-        self.prop = get_proposition(p.load(cfg), p.proposition)
+        own = accumulation_library()
+        library = {k: e.proposition for k, e in own.items()} | p.load(cfg)
+        self.prop = get_proposition(library, p.proposition)
+        entry = own.get(p.proposition)
+        stock = entry.probe if entry is not None and entry.proposition is self.prop else None
+        self.probe = (p.behaviour_probe or stock) if p.behaviour_probes else None
         if p.mode == "texts":
             short = min(len(self.texts_for("for")), len(self.texts_for("against")))
             if p.texts > short:
+                enough = sorted(k for k, e in own.items() if _fewest(e.proposition) >= p.texts)
                 raise ConfigError(
                     f"scenario.params.texts: {p.texts} exposures but only {short} texts per side for "
-                    f"{p.proposition!r}; lower texts or add custom_texts"
+                    f"{p.proposition!r}; lower texts, add custom_texts or use a proposition with "
+                    f"enough texts ({', '.join(enough) or 'none has'})"
                 )
         if cfg.steps < p.texts:
             raise ConfigError(
@@ -138,6 +187,7 @@ class Accumulation(Scenario):
         agents = [i for i in range(model.n_agents) if model.is_present(i)]
         if step == 1:
             self._baseline(model, agents)
+            self._behave(model, [a for a in agents if a in self.side and a not in self.dropped], 0)
         agents = [a for a in agents if a in self.side and a not in self.dropped]
         if self.is_control:
             self._again(model, agents, step)
@@ -145,6 +195,8 @@ class Accumulation(Scenario):
             self._read(model, agents, step)
         else:
             self._discuss(model, agents, step)
+        if step == self.params.texts:
+            self._behave(model, [a for a in agents if a not in self.dropped], step)
 
     def done(self, model: SocialModel) -> bool:
         """The run ends after the last exposure."""
@@ -187,6 +239,49 @@ class Accumulation(Scenario):
                 {"role": "assistant", "content": ans.value.model_dump_json()},
             ]
             self._record(model, a, 0, ans.value.agreement)
+
+    def _behave(self, model: SocialModel, agents: list[int], exposure: int) -> None:
+        """The behavioural probe, beside the conversation; one ``behaviour_probe`` action each."""
+        probe = self.probe
+        if probe is None or not agents:
+            return
+        questions = []
+        for a in agents:
+            order = _order(a)
+            options = "\n".join(
+                f"Option {letter}: {probe.option(side)}"
+                for letter, side in zip("AB", order, strict=True)
+            )
+            lean_side = "for" if self.current[a] > 3 else "against" if self.current[a] < 3 else None
+            own = lean_side or opposite(self.side[a])
+            questions.append(
+                Question(
+                    agent_id=a,
+                    prompt=f"{probe.question}\n{options}\nWhich do you choose? "
+                    'Reply in JSON as {"choice": "A" or "B"}.',
+                    schema=BehaviourChoice,
+                    tag="accumulation_behaviour",
+                    history=list(self.history[a]),
+                    use_memory=False,
+                    fallback=lambda o=order, s=own: BehaviourChoice(choice="AB"[o.index(s)]),
+                )
+            )
+        for q, ans in zip(questions, model.ask(questions), strict=True):
+            a = q.agent_id
+            chosen = _order(a)["AB".index(ans.value.choice)] if ans.ok else None
+            payload = BehaviourProbeChoice(
+                exposure=exposure,
+                status="answered" if chosen else "failed",
+                choice=ans.value.choice if chosen else None,
+                chosen_side=chosen,
+                toward=chosen == self.side[a] if chosen else None,
+                side=self.side[a],
+                proposition=self.prop.id,  # type: ignore[union-attr]
+                mode="none" if self.is_control else self.params.mode,
+                source="llm" if model.is_llm(a) else "rule",
+                error=ABSENT if chosen else answer_status(ans)["error"],
+            ).as_payload()
+            model.emit("action", agent=a, claim=self.prop.id, payload=payload)  # type: ignore[union-attr]
 
     def _moved(self, model: SocialModel, agent: int) -> int:
         """The rule baseline's next agreement: one point toward the texts' side, or unchanged."""
@@ -341,6 +436,16 @@ class Accumulation(Scenario):
             error=ABSENT if error is None else error,
         ).as_payload()
         model.emit("action", agent=agent, claim=prop.id, payload=payload)
+
+
+def _order(agent: int) -> tuple[str, str]:
+    """The sides of options A and B in an agent's behavioural probe (alternating by id)."""
+    return ("for", "against") if agent % 2 == 0 else ("against", "for")
+
+
+def _fewest(prop: Proposition) -> int:
+    """The number of texts of the side with fewer."""
+    return min(len(prop.arguments_for), len(prop.arguments_against))
 
 
 __all__ = ["Accumulation"]

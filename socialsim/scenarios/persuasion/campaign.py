@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from socialsim.core.errors import ConfigError
 from socialsim.scenarios.persuasion.events import PersuaderInjection, Stance
+from socialsim.scenarios.persuasion.wordings import PARAPHRASES
 from socialsim.scenarios.propositions import (
     Post,
     Proposition,
@@ -74,6 +75,7 @@ class Campaign(Scenario):
         ("persuasion.campaign.change", "Change in mean stance (campaign)", "campaign_stance"),
     )
     Params: ClassVar[type[BaseModel]] = CampaignParams
+    paraphrases = PARAPHRASES
 
     def __init__(self, params: dict[str, Any] | None = None, arm: str = "treatment") -> None:
         super().__init__(params, arm=arm)

@@ -39,7 +39,11 @@ class DebatePair(EventPayload):
     proposition: str = described("the proposition's id")
     persuader_kind: str = described("what the persuader is: llm, human-like, ...")
     personalised: bool = described("the persuader saw the target's persona")
-    side: str | None = described("the side the persuader argues")
+    side: str | None = described("the side the persuader argues: opposite the target's stance")
+    side_drawn: bool = described("the target was neutral (3): the side was drawn at random", ABSENT)
+    opponent_model: str | None = described(
+        "model string on the opponent's turns (null: the population's, or no LLM turns)", ABSENT
+    )
     status: str = described("answered or failed")
     pre: int | None = described("agreement toward the persuader's side before")
     post: int | None = described("agreement toward the persuader's side after")
@@ -66,8 +70,12 @@ class AuthorityOutcome(EventPayload):
     authority_answer: str = described("the letter the authority pushes")
     before_confidence: float | None = described("confidence before")
     after_confidence: float | None = described("confidence after")
-    outcome: str | None = described("the outcome class (``authority.OUTCOMES``)")
+    outcome: str | None = described("the outcome state (``authority_states.OUTCOMES``)")
     source: str = described("llm or rule")
+    mode: str = described("paired (independent requests) or conversation", ABSENT)
+    domain: str = described("the question's domain", ABSENT)
+    authority_role: str | None = described("who asserted the false answer (null: control)", ABSENT)
+    confidence_source: str = described("where the confidence comes from: verbal", ABSENT)
 
 
 @event_payload("action", "stance_probe")

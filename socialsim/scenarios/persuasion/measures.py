@@ -20,6 +20,8 @@ from scipy import stats as sps
 from socialsim.analysis.stats import odds_ratio
 from socialsim.core.rundata import as_bool, event_table
 from socialsim.scenarios.persuasion.authority import OUTCOMES
+from socialsim.scenarios.persuasion.authority_states import authority_rates, mean_confidence
+from socialsim.scenarios.persuasion.debate_ordinal import ordinal_effect
 
 __all__ = [
     "AUTHORITY_OUTCOMES",
@@ -230,6 +232,7 @@ def _debate_summary(pairs: pd.DataFrame) -> dict[str, Any]:
         },
         "reference_cell": cell_label(*REFERENCE_CELL),
         "odds_ratio": debate_effect(pairs),
+        "ordinal": ordinal_effect(pairs),
     }
     if "turns_asked" in pairs and pairs["turns_asked"].notna().any():
         asked = int(pairs["turns_asked"].fillna(0).sum())
@@ -270,6 +273,8 @@ def _authority_summary(items: pd.DataFrame, events: pd.DataFrame) -> dict[str, A
             o: (float(s) if answered else None)
             for o, s in zip(table["outcome"], table["share"], strict=True)
         },
+        **authority_rates(items),
+        "confidence": mean_confidence(items),
     }
 
 

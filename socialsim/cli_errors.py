@@ -1,0 +1,123 @@
+"""How the command line reports a failure: one line on stderr, an exit code, a kept traceback.
+
+Bad input (a :class:`~socialsim.core.errors.SocialsimError`) exits 2 with the one line that
+names it; any other failure exits 1 with a line and the traceback written to a file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import typer
+
+from socialsim.cli_output import err_console
+from socialsim.core.errors import SocialsimError
+
+
+def warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr (no file name or source line)."""
+    err_console.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
+
+
+def is_click_error(exc: Exception) -> bool:
+    """A command-line parsing error or an abort (click's own, or typer's copy of click)."""
+    return "click" in type(exc).__module__ or isinstance(exc, typer.Abort)
+
+
+def report_usage_error(exc: Exception) -> int:
+    """One line for a bad option or argument (the help for a bare group); its exit code."""
+    name = type(exc).__name__
+    if name == "NoArgsIsHelpError":  # `socialsim llm`: the help (typer's click prints it first)
+        if type(exc).__module__ == "click.exceptions":
+            exc.show()  # type: ignore[attr-defined]
+        return int(getattr(exc, "exit_code", 2))
+    if name == "Abort" or not hasattr(exc, "format_message"):
+        err_console.print("aborted", markup=False)
+        return 1
+    context = getattr(exc, "ctx", None)
+    hint = f" (see {context.command_path} --help)" if context is not None else ""
+    message = " ".join(exc.format_message().split())
+    err_console.print(f"error: {message}{hint}", highlight=False, markup=False, soft_wrap=True)
+    return int(getattr(exc, "exit_code", 2))
+
+
+def command_name(args: list[str]) -> str:
+    """`socialsim run` or `socialsim llm check`: the command the arguments name."""
+    words = [a for a in args if not a.startswith("-")][:2]
+    if words and words[0] == "llm":
+        return "socialsim " + " ".join(words)
+    return "socialsim " + (words[0] if words else "")
+
+
+_LONG_QUOTED = re.compile(r"""(['"])([^'"]{80,})\1""")
+
+
+def _quoted_values_clipped(message: str) -> str:
+    """A message whose quoted values (a name, an id, a path echoed back) are cut at 80
+    characters: a 20 MB value given by mistake is never printed back whole."""
+    from socialsim.core.validation import clip
+
+    return _LONG_QUOTED.sub(lambda m: m.group(1) + clip(m.group(2), 78) + m.group(1), message)
+
+
+def report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
+    """Print the one line for a failed command; its exit code (2: bad input, 1: a fault)."""
+    from pydantic import ValidationError
+    from yaml import YAMLError
+
+    from socialsim.core.validation import clip
+
+    cleaned = f" (removed the half-made {', '.join(map(str, removed))})" if removed else ""
+    if isinstance(exc, SocialsimError):
+        message = clip(_quoted_values_clipped(" ".join(str(exc).split())), 1000)
+        err_console.print(
+            f"error: {message}{cleaned}", highlight=False, markup=False, soft_wrap=True
+        )
+        return 2
+    log = _write_traceback(exc, command)
+    where = f"the traceback is in {log}" if log else "the traceback could not be written"
+    if isinstance(exc, ValidationError | YAMLError):  # bad input that escaped its own check
+        from socialsim.core.validation import describe_error
+
+        said = describe_error(exc) if isinstance(exc, ValidationError) else str(exc)
+        err_console.print(
+            f"error: {clip(' '.join(said.split()), 300)} ({command}; {where}){cleaned}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return 2
+    message = clip(" ".join(str(exc).split()), 300)
+    err_console.print(
+        f"error: {command} failed: {type(exc).__name__}: {message} (a fault in socialsim, not in "
+        f"the input; {where}; --debug shows it){cleaned}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    return 1
+
+
+def _write_traceback(exc: Exception, command: str) -> Path | None:
+    """The traceback of `exc` in a new file under the temp folder's socialsim-logs; its path."""
+    import tempfile
+    import time
+    import traceback
+
+    folder = Path(tempfile.gettempdir()) / "socialsim-logs"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = command.removeprefix("socialsim ").replace(" ", "-") or "socialsim"
+    path = folder / f"{name}-{stamp}-{os.getpid()}.log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        text = "".join(traceback.format_exception(exc))
+        path.write_text(f"{command} {' '.join(sys.argv[1:])}\n{text}", encoding="utf-8")
+    except OSError:
+        return None
+    return path
+
+
+__all__ = ["command_name", "is_click_error", "report_failure", "report_usage_error", "warning_line"]

@@ -300,14 +300,19 @@ def report(
 @app.command()
 def dashboard(
     path: Annotated[
-        Path, typer.Argument(help="experiment config (run live) or run directory (replayed)")
+        Path,
+        typer.Argument(
+            help="experiment config (run live), run directory (replayed) or arms directory "
+            "(treatment and control replayed side by side)"
+        ),
     ],
     set_: SetOption = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8765,
     plugins: PluginsOption = False,
 ) -> None:
-    """Serve a live dashboard (laid out like Mesa's SolaraViz) of a config, or replay a run directory."""
+    """Serve a live dashboard (laid out like Mesa's SolaraViz) of a config, or replay a run
+    directory, or an arms directory's treatment and control side by side."""
     from socialsim.dashboard.serve import serve
 
     code = serve(path, list(set_ or []), host=host, port=port, plugins=plugins)
@@ -318,31 +323,38 @@ def dashboard(
 @app.command()
 def export(
     run_dir: Annotated[Path, typer.Argument(help="a run, arms or sweep directory")],
-    what: Annotated[str, typer.Option(help="transcripts | gexf")] = "transcripts",
+    what: Annotated[
+        str, typer.Option(help="events | agents | measures | transcripts | gexf | graphml")
+    ] = "transcripts",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv | parquet | jsonl (tables; default parquet)"),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="the table's file, or the folder for one transcript/graph per run"),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="replace files the export would write")] = False,
     plugins: PluginsOption = False,
 ) -> None:
-    """Export conversations as Markdown transcripts per agent pair, or the graph as GEXF.
+    """Export tables (events, agents, measures: one file of every run, with cell, swept
+    parameters, arm, seed and run_dir columns), Markdown transcripts or the graph.
 
-    An arms or sweep directory exports every run in it, each into its own directory."""
-    from socialsim.experiments.export import export_gexf, export_transcripts, run_dirs
+    Transcripts and GEXF go into each run directory unless --out names a folder."""
+    from socialsim.experiments.export import KINDS
+    from socialsim.experiments.export import export as export_kind
 
-    exporters = {"transcripts": export_transcripts, "gexf": export_gexf}
-    if what not in exporters:
-        raise SocialsimError(f"--what {what!r} is not one of transcripts, gexf")
+    if what not in KINDS:
+        raise SocialsimError(f"--what {what!r} is not one of {', '.join(KINDS)}")
     _need_dir(run_dir)
     from socialsim.core.registry import trust_plugins
 
     trust_plugins(run_dir, plugins, needed=False, command="export")
-    runs = run_dirs(run_dir)
-    if not runs:
-        raise SocialsimError(
-            f"{str(run_dir)!r} holds no run (no events.jsonl in it or below); pass a run, "
-            "arms or sweep directory"
-        )
-    for one in runs:
-        console.print(f"wrote {exporters[what](one)}")
-    if len(runs) > 1:
-        console.print(f"exported {what} of {len(runs)} runs under {run_dir}")
+    written = export_kind(run_dir, what, fmt, out, force)
+    for path in written:
+        console.print(f"wrote {path}")
+    if len(written) > 1:
+        console.print(f"exported {what} of {len(written)} runs under {run_dir}")
 
 
 @app.command("list")

@@ -136,6 +136,7 @@ FIRST_IMPORTS = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_modules_import_first_in_a_fresh_interpreter():
     started = {
         module: subprocess.Popen(

@@ -1,5 +1,6 @@
-"""Every concrete `socialsim ...` command in the README works; those that need a model are
-checked to need one (an LLM policy), the rest are run as written."""
+"""Every concrete `socialsim ...` command in the README and the documentation site's pages
+works; those that need a model are checked to need one (an LLM policy), the rest are run as
+written."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ SUBCOMMANDS = ("run", "sweep", "analyze", "report", "export", "list", "llm", "ve
 PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]{1,}\b|\b[A-Z]\b|\[|\||\.\.\.")
 
 
+DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
 def readme_commands() -> list[str]:
-    """Commands in the README's code blocks and inline code, comments stripped, in order."""
-    text = (ROOT / "README.md").read_text()
+    """Commands in the README's and docs pages' code blocks and inline code, comments stripped."""
+    text = "\n".join(path.read_text(encoding="utf-8") for path in DOC_FILES)
     chunks = re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S)
     chunks += re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
     found: list[str] = []
@@ -33,9 +37,12 @@ def readme_commands() -> list[str]:
 
 
 def concrete(command: str) -> bool:
-    """False for syntax lines (CONFIG, [--out DIR], a|b) and a bare `socialsim run`."""
+    """False for syntax lines (CONFIG, [--out DIR], a|b), a bare `socialsim run` and one whose
+    first argument is an option (`socialsim run --resume` named in prose)."""
     argv = command.split()
-    if argv[1] in ("run", "sweep", "analyze", "report", "export") and len(argv) < 3:
+    if argv[1] in ("run", "sweep", "analyze", "report", "export") and (
+        len(argv) < 3 or argv[2].startswith("-")
+    ):
         return False
     return not PLACEHOLDER.search(" ".join(argv[2:]))
 

@@ -1,5 +1,6 @@
 """The dashboard page (``solara run socialsim.dashboard.app``): a live model of a config, with
-its main knobs as controls, or the replay of a run directory, on a SolaraViz-style page.
+its main knobs as controls, the replay of a run directory, or a treatment and its control
+replayed side by side (an arms directory), on a SolaraViz-style page.
 
 The page reads what to show from the ``SOCIALSIM_DASHBOARD`` environment variable, which
 ``socialsim dashboard`` sets.
@@ -15,6 +16,7 @@ import solara
 from mesa.visualization.utils import update_counter
 
 from socialsim.core.errors import SocialsimError
+from socialsim.dashboard.arms_replay import ArmsReplay, arms_figure, effect_line, paired_seeds
 from socialsim.dashboard.figures import ADOPTION_TITLE, adoption_figure, network_figure
 from socialsim.dashboard.knobs import Knobs, control_specs, knobs_of, with_knob
 from socialsim.dashboard.layout import DRAW_CAP
@@ -63,7 +65,7 @@ def adoption_view(model: Any) -> solara.Element:
     return column
 
 
-COMPONENTS = [(network_view, 0), (adoption_view, 0)]
+COMPONENTS = [network_view, adoption_view]
 
 
 @solara.component
@@ -76,6 +78,35 @@ def ReplayPage(run_dir: str) -> None:
         model.value.title,
         COMPONENTS,
         on_reset=lambda: model.set(model.value.rewound()),
+    )
+
+
+def arms_view(model: ArmsReplay) -> solara.Element:
+    """Both arms' adoption per step so far and the effect, treatment minus control."""
+    update_counter.get()
+    curves = model.curves()
+    with solara.Column() as column:
+        heading(f"Treatment and control, seed {model.seed}")
+        figure = arms_figure(curves, model.claim, last_step=model.last_step)
+        solara.FigureMatplotlib(figure, format="png", dependencies=[id(model), model.steps])
+        solara.Text(f"seed {model.seed}, {effect_line(curves)}")
+    return column
+
+
+@solara.component
+def ArmsPage(arms_dir: str) -> None:
+    """A treatment and its control side by side: pick the seed; Step and Play move both."""
+    seeds = solara.use_memo(lambda: paired_seeds(arms_dir), [arms_dir])
+    seed = solara.use_reactive(seeds[0])
+    loaded = solara.use_memo(lambda: ArmsReplay(arms_dir, seed.value), [arms_dir, seed.value])
+    model = solara.use_reactive(loaded)
+    ModelPage(
+        model.value,
+        model.value.title,
+        [arms_view],
+        on_reset=lambda: model.set(model.value.rewound()),
+        params={"seed": {"type": "Select", "label": "seed", "values": seeds, "value": seed.value}},
+        on_param=lambda _name, value: seed.set(int(value)),
     )
 
 
@@ -128,9 +159,11 @@ def _build(config: str, overrides: tuple[str, ...], knobs: Knobs) -> LiveModel |
 
 @solara.component
 def Page() -> None:
-    """The dashboard: live model or replay, as ``socialsim dashboard`` asked."""
+    """The dashboard: live model, replay or arms side by side, as ``socialsim dashboard`` asked."""
     target = solara.use_memo(Target.from_env, [])
     if target.kind == "replay":
         ReplayPage(target.path)
+    elif target.kind == "arms":
+        ArmsPage(target.path)
     else:
         LivePage(target.path, target.overrides)

@@ -1,5 +1,6 @@
 """The page around a model, laid out like Mesa's SolaraViz (controls, model parameters, the
-step reached, the components' grid) with Reset, Play and Step of its own.
+step reached, the components' grid) with Reset, Play and Step of its own, each slider's value
+shown beside it and the components in one grid (no tab).
 
 The page is handed the model to show; whoever owns it rebuilds it (a changed knob, Reset).
 Step and Play follow the model shown, so a rebuilt model can be stepped at once, and Reset
@@ -14,8 +15,9 @@ from typing import Any
 
 import solara
 import solara.lab
-from mesa.visualization.solara_viz import ComponentsView, UserInputs
 from mesa.visualization.utils import force_update, update_counter
+
+from socialsim.dashboard.controls import ComponentsGrid, ControlInputs, Slider
 
 PLAY_INTERVAL_MS = 200
 
@@ -24,7 +26,7 @@ PLAY_INTERVAL_MS = 200
 def ModelPage(
     model: Any,
     name: str,
-    components: list[tuple[Callable[[Any], solara.Element], int]],
+    components: list[Callable[[Any], solara.Element]],
     on_reset: Callable[[], None],
     params: dict[str, dict[str, Any]] | None = None,
     on_param: Callable[[str, Any], None] | None = None,
@@ -75,7 +77,11 @@ def ModelPage(
         solara.lab.ThemeToggle()
     with solara.Sidebar(), solara.Column():
         with solara.Card("Controls"):
-            solara.SliderInt("Play Interval (ms)", value=interval, min=10, max=1000, step=10)
+            Slider(
+                "Play Interval (ms)",
+                {"type": "SliderInt", "value": interval.value, "min": 10, "max": 1000, "step": 10},
+                interval.set,
+            )
             with solara.Row(justify="space-between"):
                 solara.Button(label="Reset", color="primary", on_click=reset)
                 solara.Button(
@@ -94,7 +100,7 @@ def ModelPage(
             with solara.Card("Model Parameters"):
                 if message:
                     solara.Error(message)
-                UserInputs(params, on_change=on_param)
+                ControlInputs(params, on_change=on_param or (lambda name, value: None))
         with solara.Card("Information"):
             solara.Text(f"Step: {model.steps}")
-    ComponentsView(components, model)
+    ComponentsGrid(components, model)

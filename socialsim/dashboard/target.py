@@ -1,4 +1,5 @@
-"""What the dashboard shows: a config (with ``--set`` overrides) or a run directory to replay;
+"""What the dashboard shows: a config (with ``--set`` overrides), a run directory to replay or
+an arms directory whose treatment and control replay side by side;
 checked once on the command line and handed to the page through an environment variable."""
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ ENV_VAR = "SOCIALSIM_DASHBOARD"
 
 @dataclass(frozen=True)
 class Target:
-    """A config to run live or a run directory to replay."""
+    """A config to run live, a run directory to replay or an arms directory to compare."""
 
-    kind: Literal["config", "replay"]
+    kind: Literal["config", "replay", "arms"]
     path: str
     overrides: tuple[str, ...] = field(default_factory=tuple)
 
@@ -54,6 +55,7 @@ def resolve_target(
     directory) are imported only with `plugins` (``--plugins``): a replay needs none.
     """
     from socialsim.core.registry import trust_plugins
+    from socialsim.experiments.arms import is_arms_dir
     from socialsim.simulation.config import ExperimentConfig
 
     path = Path(path)
@@ -69,9 +71,24 @@ def resolve_target(
             raise ConfigError("--set applies to a config; a run directory is replayed as recorded")
         trust_plugins(path, plugins, needed=False, command="dashboard")
         return Target("replay", str(path.resolve()))
+    if path.is_dir() and is_arms_dir(path):
+        from socialsim.dashboard.arms_replay import paired_seeds
+
+        if overrides:
+            raise ConfigError(
+                "--set applies to a config; an arms directory is replayed as recorded"
+            )
+        if not paired_seeds(path):
+            raise ConfigError(
+                f"{str(path)!r} has no seed run in both a treatment and a control arm; run the "
+                "config with control: true to compare the arms, or pass one run's directory"
+            )
+        trust_plugins(path, plugins, needed=False, command="dashboard")
+        return Target("arms", str(path.resolve()))
     if path.is_dir():
         raise ConfigError(
-            f"{str(path)!r} is not a run directory (no events.jsonl with agents.parquet or "
-            "agents.csv); pass a config or one run's directory, e.g. ARMS_DIR/treatment/s7"
+            f"{str(path)!r} is not a run or arms directory (no events.jsonl with agents.parquet "
+            "or agents.csv, no treatment/ with config.yaml); pass a config, a run's directory "
+            "(e.g. ARMS_DIR/treatment/s7) or an arms directory"
         )
     raise ConfigError(f"{str(path)!r} does not exist; pass a config (YAML) or a run directory")

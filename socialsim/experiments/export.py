@@ -1,7 +1,9 @@
-"""Exports of a run directory: Markdown transcripts per agent pair, and the graph as GEXF.
+"""Exports of a run, arms or sweep directory: tables, transcripts, the graph as GEXF or GraphML.
 
-An arms or sweep directory holds many runs: :func:`run_dirs` finds them, and the CLI
-exports each one into its own directory.
+:func:`export` is the one entry (``socialsim export``): the tables (events, agents, measures)
+of every run go to one file through :mod:`socialsim.experiments.export_tables`; Markdown
+transcripts per agent pair and the graph go one per run, into each run directory or, with
+`out`, into one folder named by each run's place (``treatment-s1.gexf``).
 """
 
 from __future__ import annotations
@@ -10,12 +12,71 @@ from collections import defaultdict
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 
-from socialsim.core.errors import DataFileError
+from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.core.rundata import as_list, event_table, load_run
-from socialsim.simulation.graphml import read_graph_xml, xml_text
+from socialsim.experiments.export_tables import (
+    RUN_MARKERS,
+    TABLES,
+    export_table,
+    labelled_runs,
+)
+from socialsim.simulation.graphml import read_graph_xml, write_graphml, xml_text
 
-RUN_MARKERS = ("events.jsonl", "events.parquet", "events.csv")
+FILES = ("transcripts", "gexf", "graphml")
+KINDS = (*TABLES, *FILES)
+
+
+def export(
+    root: str | Path,
+    what: str = "events",
+    fmt: str | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+) -> list[Path]:
+    """Export `what` (events, agents, measures, transcripts, gexf, graphml) of a run, arms or
+    sweep directory; return the paths written.
+
+    Tables: one `fmt` file (csv, parquet or jsonl; parquet by default) of every run, with
+    the columns that identify each (``export_table``). Transcripts and graphs: one per run,
+    in each run directory, or in the folder `out`; graphml goes to ``ROOT/export-graphml``
+    without `out`. An existing file is replaced only with `force`.
+    """
+    if what not in KINDS:
+        raise ConfigError(f"--what {what!r} is not one of {', '.join(KINDS)}")
+    if what in TABLES:
+        return [export_table(root, what, fmt or "parquet", out, force)]
+    if fmt is not None:
+        raise ConfigError(
+            f"--format applies to the tables ({', '.join(TABLES)}), not to {what}; leave it out"
+        )
+    runs = labelled_runs(root)
+    if not runs:
+        raise ConfigError(f"{str(root)!r} holds no finished run to export")
+    if out is None and what == "graphml":
+        out = Path(root) / "export-graphml"
+    folder = Path(out) if out is not None else None
+    if folder is not None:
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"--out {str(folder)!r} is a file; give a folder for {what}")
+        targets = [folder / _file_name(r.labels["run_dir"], what) for r in runs]
+        taken = [t for t in targets if t.exists()]
+        if taken and not force:
+            raise ConfigError(
+                f"{str(taken[0])!r} exists; pass --force to replace it, or --out to write elsewhere"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        targets = [None] * len(runs)
+    writers = {"transcripts": export_transcripts, "gexf": export_gexf, "graphml": export_graphml}
+    return [writers[what](r.path, t) for r, t in zip(runs, targets, strict=True)]
+
+
+def _file_name(run_dir: str, what: str) -> str:
+    """A run's file name in an export folder: its place with ``/`` as ``-`` (``run`` for one)."""
+    stem = "run" if run_dir == "." else run_dir.replace("/", "-")
+    return stem if what == "transcripts" else f"{stem}.{what}"
 
 
 def run_dirs(root: str | Path) -> list[Path]:
@@ -38,8 +99,9 @@ def _events(run_dir: Path):
     return load_run(run_dir).events
 
 
-def export_transcripts(run_dir: str | Path) -> Path:
-    """Write one Markdown transcript per pair of agents that exchanged messages; return the folder."""
+def export_transcripts(run_dir: str | Path, folder: str | Path | None = None) -> Path:
+    """Write one Markdown transcript per pair of agents that exchanged messages into `folder`
+    (``RUN/transcripts`` by default); return the folder."""
     run_dir = Path(run_dir)
     events = _events(run_dir)
     names = _names(run_dir)
@@ -57,7 +119,7 @@ def export_transcripts(run_dir: str | Path) -> Path:
             recipient = int(recipient)
             key = (min(sender, recipient), max(sender, recipient))
             pairs[key].append((int(step), sender, "" if text is None else str(text)))
-    folder = run_dir / "transcripts"
+    folder = Path(folder) if folder is not None else run_dir / "transcripts"
     folder.mkdir(exist_ok=True)
     for (a, b), lines in sorted(pairs.items()):
         title = f"# {_md(names.get(a, a))} ({a}) and {_md(names.get(b, b))} ({b})\n\n"
@@ -68,8 +130,9 @@ def export_transcripts(run_dir: str | Path) -> Path:
     return folder
 
 
-def export_gexf(run_dir: str | Path) -> Path:
-    """Convert graph.graphml (personas and final beliefs as attributes) to graph.gexf.
+def export_gexf(run_dir: str | Path, path: str | Path | None = None) -> Path:
+    """Convert graph.graphml (personas and final beliefs as attributes) to GEXF at `path`
+    (``RUN/graph.gexf`` by default).
 
     Text attributes lose the characters XML 1.0 forbids, so the file is well-formed.
     """
@@ -86,8 +149,23 @@ def export_gexf(run_dir: str | Path) -> Path:
         for key, value in data.items():
             if isinstance(value, str):
                 data[key] = xml_text(value)
-    path = run_dir / "graph.gexf"
+    path = Path(path) if path is not None else run_dir / "graph.gexf"
     nx.write_gexf(graph, path)
+    return path
+
+
+def export_graphml(run_dir: str | Path, path: str | Path) -> Path:
+    """Write the run's network with its node attributes as GraphML at `path` (a run of any
+    size: built from edges.parquet and the personas when it kept no graph.graphml)."""
+    run_dir, path = Path(run_dir), Path(path)
+    network = load_run(run_dir).network
+    if network is None:
+        raise DataFileError(
+            f"{str(run_dir)!r} holds no network (no edges.parquet with personas, no "
+            "graph.graphml); export the graph of a run socialsim wrote"
+        )
+    edges = np.column_stack([network.src, network.dst])
+    write_graphml(path, network.n, edges, network.attributes, network.directed)
     return path
 
 

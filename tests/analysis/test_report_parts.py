@@ -110,5 +110,5 @@ def test_measures_come_claims_first_then_the_scenarios_then_the_whole_runs(tmp_p
     finally:
         MEASURES.remove("own_count")
     assert keys[0] == "claims" and keys[-1] == "own_count"
-    families = {"norms", "collaboration", "persuasion"}
-    assert set(keys[1:4]) == families and keys[4] == "network"
+    families = {"norms", "collaboration", "persuasion", "accumulation"}
+    assert set(keys[1:5]) == families and keys[5] == "network"

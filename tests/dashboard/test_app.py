@@ -80,6 +80,20 @@ def test_page_shows_the_network_and_the_curve(page):
     assert "Step: 1" in texts(rc)
 
 
+def test_each_slider_shows_its_value_and_no_tab_label_shows(page):
+    rc, _made = page
+    sliders = {w.label: w for w in rc.find(v.Slider).widgets}
+    assert set(sliders) == {"Play Interval (ms)", "seed", "population size", "network k", "steps"}
+    assert all(w.thumb_label == "always" for w in sliders.values())
+    shown = [w.children[0] for w in rc.find(v.Html, class_="control-value").widgets]
+    assert shown == ["200", "3", "12", "4", "4"]  # in the sidebar's order
+    set_knob(rc, "population size", 20)
+    shown = [w.children[0] for w in rc.find(v.Html, class_="control-value").widgets]
+    assert shown == ["200", "3", "20", "4", "4"]
+    assert not rc.find(v.Tab).widgets and not rc.find(v.Tabs).widgets
+    assert not any("Page 0" in t or "PAGE 0" in t for t in texts(rc))
+
+
 def test_changing_a_knob_rebuilds_the_model(page):
     rc, made = page
     assert made[-1].cfg.seed == 3

@@ -10,7 +10,7 @@ from socialsim.dashboard import serve
 def test_dashboard_rejects_a_path_that_is_neither_config_nor_run_dir(tmp_path):
     result = CliRunner().invoke(app, ["dashboard", str(tmp_path)])
     assert isinstance(result.exception, ConfigError)
-    assert "not a run directory" in str(result.exception)
+    assert "not a run or arms directory" in str(result.exception)
 
 
 def test_dashboard_without_solara_names_the_extra(monkeypatch, config_path):

@@ -1,4 +1,5 @@
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -59,3 +60,7 @@ def test_dashboard_page_shows_the_network_and_the_adoption_curve(server):
     assert dom.count("widget-image") >= 2  # the network and the curve, as images
     assert "Model Parameters" in dom and "population size" in dom
     assert "Reset" in dom and "Step: 0" in dom
+    # every slider's value is on the page (play interval, seed, size, k, steps) and no tab
+    values = re.findall(r'<span[^>]*class="control-value"[^>]*>([^<]*)</span>', dom)
+    assert values == ["200", "3", "12", "4", "4"], values
+    assert "Page 0" not in dom and "v-tab" not in dom

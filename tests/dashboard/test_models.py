@@ -82,7 +82,7 @@ def test_replay_shows_the_recorded_credences_at_each_step(run_dir):
 def test_targets(config_path, run_dir, tmp_path):
     assert resolve_target(config_path, ["steps=2"]).kind == "config"
     assert resolve_target(run_dir).kind == "replay"
-    with pytest.raises(ConfigError, match="not a run directory"):
+    with pytest.raises(ConfigError, match="not a run or arms directory"):
         resolve_target(tmp_path)
     with pytest.raises(ConfigError, match="does not exist"):
         resolve_target(tmp_path / "missing.yaml")

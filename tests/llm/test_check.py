@@ -19,11 +19,13 @@ def test_known_models_pass(monkeypatch):
     validate_model(LLMConfig(model="hosted_vllm/qwen", api_base="http://127.0.0.1:8000/v1"))
 
 
+@pytest.mark.slow
 def test_unknown_provider(monkeypatch):
     with pytest.raises(LLMSetupError, match="cannot route model 'nosuchprovider/x'"):
         validate_model(LLMConfig(), "nosuchprovider/x")
 
 
+@pytest.mark.slow
 def test_missing_provider_key(monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(LLMSetupError, match="ANTHROPIC_API_KEY") as info:

@@ -200,6 +200,7 @@ def test_the_control_arm_asks_without_the_assertion_and_rule_agents_keep_their_a
     assert t["follow_rate"] > c["follow_rate"]
 
 
+@pytest.mark.slow
 def test_the_replication_example_reports_the_headline_and_its_effects(tmp_path):
     out = tmp_path / "runs"
     result = CliRunner().invoke(

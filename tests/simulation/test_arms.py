@@ -212,6 +212,7 @@ def test_the_documented_command_prints_the_attack_effect(tmp_path):
     assert f"[{effect['ci_low']:.3f}, {effect['ci_high']:.3f}] (paired t 95%, n=5" in line
 
 
+@pytest.mark.slow
 def test_analyze_an_arms_directory_again(arms):
     from socialsim.experiments.arms import analyze_arms, is_arms_dir
 

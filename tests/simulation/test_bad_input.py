@@ -55,6 +55,7 @@ def test_bad_configs_are_one_line_exit_2_and_write_nothing(tmp_path, text, messa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
 
 
+@pytest.mark.slow
 def test_a_bad_config_is_one_line_from_the_installed_command_too(tmp_path):
     (tmp_path / "c.yaml").write_text("steps: 2.5\n")
     done = cli("run", "c.yaml", "--set", "output.dir=out", "-q", cwd=tmp_path)

@@ -13,7 +13,7 @@ import pytest
 import socialsim as ss
 from socialsim.core.errors import ConfigError
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+BATCH_RUNNER_PAGE = Path(__file__).resolve().parents[2] / "docs" / "how-to" / "batch-runner.md"
 #: the claim the agents' credences are about (a run without a scenario needs one)
 CLAIM = {"id": "c1", "text": "The river is poisoned."}
 
@@ -99,11 +99,10 @@ def test_the_set_up_row_stays_first_in_the_tables():
     assert len(m.datacollector.model_vars["time"]) == 3  # mesa's lists: the steps alone
 
 
-def test_the_readme_batch_run_snippet_runs():
-    text = README.read_text(encoding="utf-8")
-    section = text.split("### Mesa's batch runner", 1)[1].split("\n## ", 1)[0]
-    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+def test_the_documented_batch_run_snippet_runs():
+    text = BATCH_RUNNER_PAGE.read_text(encoding="utf-8")
+    (code,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     scope: dict = {}
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own snippet
+    exec(compile(code, "batch-runner.md", "exec"), scope)  # noqa: S102 - the docs' own snippet
     rows = scope["rows"]
     assert len(rows) == 4 and all(r["time"] == 10.0 and r["present"] == 34 for r in rows)

@@ -111,7 +111,7 @@ def manipulation_ratings(events: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame(columns=cols)
     for col in ("turn", "harmful_rating", "beneficial_rating"):
-        table[col] = pd.to_numeric(table[col], errors="coerce")
+        table[col] = pd.to_numeric(table[col], errors="coerce") if col in table else np.nan
     answered = table["status"] == "answered"
     table.loc[~answered, ["harmful_rating", "beneficial_rating"]] = np.nan
     return table

@@ -98,8 +98,8 @@ class Manipulation(Scenario):
             for c in ("hidden_goal", "explicit_tactic")
         ),
         (
-            "manipulation.rating_shift.explicit_tactic.toward_advised.mean",
-            "Preference shift toward the advised option, explicit_tactic advisor",
+            "manipulation.rating_shift.explicit_tactic.toward_harmful.mean",
+            "Preference shift toward the harmful option, explicit_tactic advisor",
             "manipulation_harmful",
         ),
         (

@@ -25,6 +25,7 @@ from socialsim.analysis.report.parts import register_report_part
 from socialsim.core.network import Network
 from socialsim.core.registry import register_measure
 from socialsim.core.rundata import RunData, of_kind, payload
+from socialsim.scenarios.network_growth.attachment import attachment_exponent, gain_correlations
 from socialsim.scenarios.network_growth.plots import degree_ccdf, paradox_over_time
 
 ATTRIBUTES = (
@@ -232,15 +233,22 @@ def choice_counts(events: pd.DataFrame) -> dict[str, Any]:
 
 
 def network_growth_summary(
-    run: RunData, attributes: list[str] | None = None, max_points: int = 50, min_tail: int = 10
+    run: RunData,
+    attributes: list[str] | None = None,
+    max_points: int = 50,
+    min_tail: int = 10,
+    resamples: int = 1000,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Every network_growth measure as a JSON-ready dict ({} without follow choices).
 
     ``answers`` (choices asked / answered / failed), ``agents_joined``, ``follows`` /
     ``unfollows`` (events), ``edges`` (live at the end), ``friendship_paradox`` (in-degree),
     ``reciprocity``, ``in_degree`` / ``out_degree`` (mean, max, ``power_law``: alpha,
-    k_min, n_tail, sigma, ks), ``homophily`` per persona attribute, ``series`` (the paradox
-    and reciprocity at no more than `max_points` steps, as lists).
+    k_min, n_tail, sigma, ks), ``homophily`` per persona attribute, ``attachment`` (follows
+    received against prior in-degree and activity; the preferential-attachment exponent with
+    a bootstrap of `resamples` draws seeded by `seed`), ``series`` (the paradox and
+    reciprocity at no more than `max_points` steps, as lists).
     """
     events = run.events
     if events.empty or _actions(events, "follow_choice").empty:
@@ -265,6 +273,10 @@ def network_growth_summary(
         "in_degree": degree_summary(in_degrees(graph)[members], min_tail),
         "out_degree": degree_summary(out_degrees(graph)[members], min_tail),
         "homophily": homophily(graph, wanted) if wanted else {},
+        "attachment": {
+            "gain": gain_correlations(events, n),
+            "exponent": attachment_exponent(events, n, resamples, seed),
+        },
         "series": {
             c: [None if pd.isna(v) else v for v in series[c].tolist()] for c in series.columns
         },  # fmt: skip
@@ -281,13 +293,19 @@ class GrowthParams(BaseModel):
     )
     max_points: int = Field(50, ge=2, le=10_000, strict=True, description="steps in the series")
     min_tail: int = Field(10, ge=2, strict=True, description="power law: least tail size")
+    resamples: int = Field(
+        1000, ge=100, le=100_000, strict=True, description="attachment exponent: bootstrap draws"
+    )
+    seed: int = Field(0, ge=0, strict=True, description="attachment exponent: bootstrap seed")
 
 
 @register_measure("network_growth", params=GrowthParams)
 def network_growth_measure(run: RunData, params: GrowthParams) -> dict[str, Any] | None:
-    """Friendship paradox, degree distributions, homophily, reciprocity of a grown network."""
+    """Friendship paradox, degrees, homophily, reciprocity, attachment of a grown network."""
+    p = params
     return (
-        network_growth_summary(run, params.attributes, params.max_points, params.min_tail) or None
+        network_growth_summary(run, p.attributes, p.max_points, p.min_tail, p.resamples, p.seed)
+        or None
     )
 
 

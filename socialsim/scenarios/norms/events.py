@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from socialsim.core.events import EventPayload, described, event_payload
+from socialsim.core.events import ABSENT, EventPayload, described, event_payload
 
 
 @event_payload("action", "norm_choice")
@@ -24,6 +24,8 @@ class NormChoice(EventPayload):
     judgements: dict | None = described("the library's judgement counts for the behaviour")
     category: str | None = described("the behaviour's category")
     justification: str | None = described("the agent's reason")
+    rule: str | None = described("the frame's rule of thumb: its most expected option", ABSENT)
+    variant_of: str | None = described("the frame's base frame, when it is a variant", ABSENT)
     social_pressure: bool = described("neighbours' choices were shown")
     neighbours_violating: float | None = described("share of neighbours shown violating")
     pressure_group: bool = described("the agent is in the pressure group")

@@ -23,6 +23,7 @@ import pandas as pd
 
 from socialsim.analysis.stats import COUNT_COLUMNS, answer_table, count_cell
 from socialsim.core.rundata import as_bool, event_table, roles
+from socialsim.scenarios.norms.justification import justification_summary, justification_table
 
 LABELS = ("expected", "okay", "unexpected")
 ADHERENT_LABELS = ("expected", "okay")
@@ -378,7 +379,8 @@ def norms_summary(events: pd.DataFrame, graph: nx.Graph | None = None) -> dict[s
 
     ``adherence`` (benign agents: overall, soft, modal labels, by step / culture / setting /
     category / persona attribute), ``contested``, ``pressure``, ``clustering`` (with a
-    graph), ``roles`` (agents with a scenario role, apart) and ``judgements``. Every
+    graph), ``roles`` (agents with a scenario role, apart), ``justifications`` (LLM reasons
+    scored against the frame's rule of thumb) and ``judgements``. Every
     proportion is ``{asked, answered, failed, k, rate, ci_low, ci_high}`` over answered
     items; each block's ``answers`` gives its asked / answered / failed.
     """
@@ -396,6 +398,7 @@ def norms_summary(events: pd.DataFrame, graph: nx.Graph | None = None) -> dict[s
             out["clustering"] = violation_clustering(choices, graph)
         if choices["agent_role"].notna().any():
             out["roles"] = _roles_block(events, choices)
+        out["justifications"] = justification_summary(justification_table(choices))
     if not judged.empty:
         cells = _cells(judged, "truth")
         out["judgements"] = {

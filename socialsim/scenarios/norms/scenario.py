@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.scenarios.norms.events import NormChoice, NormJudgement
+from socialsim.scenarios.norms.justification import rule_of_thumb
 from socialsim.scenarios.norms.library import (
     NormFrame,
     NormLibrary,
@@ -348,6 +349,8 @@ class NormsScenario(Scenario):
             judgements=dict(norm.judgements) if norm else None,
             category=norm.category if norm else None,
             justification=text,
+            rule=rule_of_thumb(frame),
+            variant_of=frame.variant_of,
             social_pressure=pressure,
             neighbours_violating=share,
             pressure_group=agent in self.pressured,

@@ -40,10 +40,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from socialsim.core.errors import ConfigError
 from socialsim.core.events import ABSENT
 from socialsim.scenarios.persuasion import accumulation_measures  # noqa: F401 - registers it
+from socialsim.scenarios.persuasion.accumulation_behaviour import ask_behaviour
 from socialsim.scenarios.persuasion.accumulation_library import (
-    BehaviourChoice,
     BehaviourProbe,
-    BehaviourProbeChoice,
     accumulation_library,
 )
 from socialsim.scenarios.persuasion.events import StanceProbe
@@ -241,47 +240,9 @@ class Accumulation(Scenario):
             self._record(model, a, 0, ans.value.agreement)
 
     def _behave(self, model: SocialModel, agents: list[int], exposure: int) -> None:
-        """The behavioural probe, beside the conversation; one ``behaviour_probe`` action each."""
-        probe = self.probe
-        if probe is None or not agents:
-            return
-        questions = []
-        for a in agents:
-            order = _order(a)
-            options = "\n".join(
-                f"Option {letter}: {probe.option(side)}"
-                for letter, side in zip("AB", order, strict=True)
-            )
-            lean_side = "for" if self.current[a] > 3 else "against" if self.current[a] < 3 else None
-            own = lean_side or opposite(self.side[a])
-            questions.append(
-                Question(
-                    agent_id=a,
-                    prompt=f"{probe.question}\n{options}\nWhich do you choose? "
-                    'Reply in JSON as {"choice": "A" or "B"}.',
-                    schema=BehaviourChoice,
-                    tag="accumulation_behaviour",
-                    history=list(self.history[a]),
-                    use_memory=False,
-                    fallback=lambda o=order, s=own: BehaviourChoice(choice="AB"[o.index(s)]),
-                )
-            )
-        for q, ans in zip(questions, model.ask(questions), strict=True):
-            a = q.agent_id
-            chosen = _order(a)["AB".index(ans.value.choice)] if ans.ok else None
-            payload = BehaviourProbeChoice(
-                exposure=exposure,
-                status="answered" if chosen else "failed",
-                choice=ans.value.choice if chosen else None,
-                chosen_side=chosen,
-                toward=chosen == self.side[a] if chosen else None,
-                side=self.side[a],
-                proposition=self.prop.id,  # type: ignore[union-attr]
-                mode="none" if self.is_control else self.params.mode,
-                source="llm" if model.is_llm(a) else "rule",
-                error=ABSENT if chosen else answer_status(ans)["error"],
-            ).as_payload()
-            model.emit("action", agent=a, claim=self.prop.id, payload=payload)  # type: ignore[union-attr]
+        """The behavioural probe, beside the conversation (:func:`ask_behaviour`)."""
+        if self.probe is not None and agents:
+            ask_behaviour(self, model, agents, exposure)
 
     def _moved(self, model: SocialModel, agent: int) -> int:
         """The rule baseline's next agreement: one point toward the texts' side, or unchanged."""
@@ -436,11 +397,6 @@ class Accumulation(Scenario):
             error=ABSENT if error is None else error,
         ).as_payload()
         model.emit("action", agent=agent, claim=prop.id, payload=payload)
-
-
-def _order(agent: int) -> tuple[str, str]:
-    """The sides of options A and B in an agent's behavioural probe (alternating by id)."""
-    return ("for", "against") if agent % 2 == 0 else ("against", "for")
 
 
 def _fewest(prop: Proposition) -> int:

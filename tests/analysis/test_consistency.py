@@ -256,11 +256,21 @@ def test_rule_policy_run_has_no_stance_base_and_does_not_crash(tmp_path):
             "output": {"dir": str(tmp_path / "runs"), "report": False},
         }
     )
-    out = ss.run(config).summary["measures"]["consistency"][CLAIM]
+    run = ss.run(config)
+    out = run.summary["measures"]["consistency"][CLAIM]
     assert out["population"] == "benign"
     assert out["stance"]["share"] is None
     assert out["stance"]["reason"] == "no messages from the population"  # only attackers post
-    assert out["probes"]["share"] == 0.0  # rule agents answer by their credence
+    # rule agents answer by their credence with a decay (a believer picks the manipulated option
+    # with probability credence x decay^k): the share is the contradictions in the probe events
+    e = run.events
+    probes = e[(e.kind == "probe") & (e["payload.status"] == "answered")]
+    probes = probes[probes["payload.role"].fillna("benign") == "benign"]
+    believes = probes["payload.credence"] >= 0.5
+    picked = probes["payload.manipulated"].astype(bool)
+    far = probes["payload.distance"] == "peripheral"
+    contradicts = ((believes != picked) & ~far) | (far & picked & ~believes)
+    assert out["probes"]["share"] == pytest.approx(contradicts.mean())
     cell = out["persona"]["extraversion_vs_messages_sent"]
     assert cell["rho"] is None and cell["reason"] == "messages_sent is constant"
     table = consistency_table({CLAIM: out})

@@ -142,6 +142,7 @@ def _config(tmp, policy: str, size: int, seed: int) -> ss.ExperimentConfig:
     params = {"claim": CLAIM, "probe_distances": ["direct"]}
     if policy == "llm":
         params["attackers"] = {"count": 0}
+        params["elicitation"] = "stated"  # the credences these tables read are stated ones
     return ss.ExperimentConfig.from_dict(
         {
             "name": f"calibration_{policy}",

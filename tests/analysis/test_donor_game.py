@@ -188,7 +188,8 @@ def test_the_measure_reads_the_run_back_the_same_way(donor_run):
 def test_runs_without_donor_rounds_have_no_donor_measure(tmp_path):
     cfg = ss.ExperimentConfig.from_dict(
         {"name": "plain", "steps": 1, "population": {"size": 5}, "network": {"kind": "ring"},
-         "agents": {"policy": "degroot"}, "output": {"dir": str(tmp_path), "report": False}}
+         "agents": {"policy": "degroot"}, "claims": [{"id": "c1", "text": "It will rain."}],
+         "output": {"dir": str(tmp_path), "report": False}}
     )  # fmt: skip
     assert "donor_game" not in ss.run(cfg).summary["measures"]
 

@@ -21,7 +21,13 @@ REACH = f"claims.{CLAIM}.adoption_benign.final_reach"
 NON_DEFAULT = {
     "claims": {"threshold": 0.8},
     "negotiation": {"bins": 7},
-    "network_growth": {"attributes": ["country"], "max_points": 9, "min_tail": 3},
+    "network_growth": {
+        "attributes": ["country"],
+        "max_points": 9,
+        "min_tail": 3,
+        "resamples": 200,
+        "seed": 4,
+    },
     "consistency": {
         "threshold": 0.6,
         "resamples": 200,
@@ -30,6 +36,7 @@ NON_DEFAULT = {
     },
     "message_quality": {"topics": {CLAIM: ["capital"]}},
     "toxicity": {"threshold": 0.6},
+    "feed": {"max_exposure": 5, "resamples": 200, "seed": 3},
 }
 
 

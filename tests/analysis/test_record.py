@@ -253,6 +253,7 @@ def test_adoption_share_equals_agents_table(tmp_path, policy, size, steps, seed,
             "network": {"kind": kind, "params": params},
             "agents": {"policy": policy, "params": {"initial": "uniform"}
                        if policy not in ("independent_cascade", "linear_threshold") else {}},
+            "claims": [{"id": "c1", "text": "The river is poisoned."}],
             "output": {"dir": str(tmp_path / "runs"), "report": False, "formats": ["csv"]},
         }
     )  # fmt: skip

@@ -88,6 +88,7 @@ def test_run_report_is_self_contained_and_escaped(tmp_path):
     assert "\x00" not in page
 
 
+@pytest.mark.slow
 def test_sections_come_in_order_and_findings_lead_with_the_headline(tmp_path):
     root = _attacker_run(tmp_path)
     page = report.write_report(root, summary=_summary()).read_text(encoding="utf-8")
@@ -228,6 +229,7 @@ def test_report_with_scenario_sections(tmp_path):
     assert "<b>because</b>" not in page
 
 
+@pytest.mark.slow
 def test_a_failing_part_is_named_not_fatal(tmp_path, monkeypatch):
     root = write_run_dir(tmp_path / "run", rows=scenario_events())
 

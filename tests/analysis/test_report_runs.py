@@ -9,6 +9,8 @@ import pytest
 import socialsim as ss
 from socialsim.simulation.config import ExperimentConfig
 
+pytestmark = pytest.mark.slow  # each test writes a whole report
+
 CLAIM = "australia_capital"
 
 

@@ -12,6 +12,8 @@ ipywidgets = pytest.importorskip("ipywidgets")
 
 from socialsim.dashboard.target import ENV_VAR, Target  # noqa: E402
 
+pytestmark = pytest.mark.slow  # each test builds and steps a live model page
+
 PLAY, PAUSE = "▶", "❚❚"
 
 

@@ -53,6 +53,7 @@ def same_run(a: Path, b: Path) -> None:
     assert sa["measures"] == sb["measures"] and sa["headline"] == sb["headline"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keep", [0.0, 0.37, 0.999])
 def test_a_cut_run_resumes_to_the_uninterrupted_one(tmp_path, keep):
     cfg = ss.ExperimentConfig.from_dict(CONFIG)

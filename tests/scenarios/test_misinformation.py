@@ -478,4 +478,5 @@ def test_steps_table_counts_survive_a_checkpoint_resume(tmp_path, monkeypatch):
     assert done.summary["run"]["resumed"] == {"from_checkpoint_at_step": 2}
     steps = [pd.read_csv(d / "steps.csv") for d in (whole.dir, tmp_path / "cut")]
     pd.testing.assert_frame_equal(steps[0], steps[1])
-    assert steps[0]["llm_calls"].tolist() == [0, 6 + 18, 6 + 18, 6 + 18]
+    # 6 decisions, 6 credence questions (elicitation: probe) and 6 x 3 probes a step
+    assert steps[0]["llm_calls"].tolist() == [0, 6 + 6 + 18, 6 + 6 + 18, 6 + 6 + 18]

@@ -64,7 +64,8 @@ def test_cli_control_flag_without_a_scenario_exits_2_and_writes_nothing(
 def test_control_is_suggested_only_for_a_scenario_with_a_manipulation(
     tmp_path, scenario, suggested
 ):
-    extra = {"scenario": scenario} if scenario else {}
+    plain = {"claims": [{"id": "c1", "text": "The river is poisoned."}]}  # something to update
+    extra = {"scenario": scenario} if scenario else plain
     config = _yaml(tmp_path, **extra)
     result = CliRunner().invoke(app, ["run", config, "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output

@@ -97,6 +97,7 @@ def test_cli_reports_all_calls_failing_in_one_line(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(
         "name: x\nsteps: 1\npopulation: {size: 3}\nnetwork: {kind: ring}\n"
+        "claims: [{id: c1, text: The river is poisoned.}]\n"
         "agents: {policy: llm, llm: {model: openai/x, api_base: 'http://127.0.0.1:9/v1', "
         f"retries: 0, timeout: 2, cache: false}}}}\noutput: {{dir: '{tmp_path}/runs'}}\n"
     )

@@ -98,6 +98,7 @@ import socialsim as ss
 from socialsim.simulation.config import ExperimentConfig
 cfg = ExperimentConfig.from_dict({{"name": "k", "steps": 50, "population": {{"size": 80}},
     "network": {{"kind": "ring"}}, "agents": {{"policy": "voter", "params": {{"initial": "uniform"}}}},
+    "claims": [{{"id": "c1", "text": "The river is poisoned."}}],
     "output": {{"dir": r"{tmp_path}", "report": False}}}})
 def kill(model):
     if model.step_index == 3:

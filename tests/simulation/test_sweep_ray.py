@@ -39,6 +39,7 @@ steps: 40
 population: {size: 1500}
 network: {kind: watts_strogatz, params: {watts_strogatz: {k: 4, p: 0.1}}}
 agents: {policy: degroot}
+claims: [{id: c1, text: The river is poisoned.}]
 output: {formats: [jsonl], report: false}
 sweep: {seed: [1, 2, 3, 4]}
 """

@@ -17,6 +17,7 @@ steps: 4000
 population: {size: 3000}
 network: {kind: ring}
 agents: {policy: degroot}
+claims: [{id: c1, text: The river is poisoned.}]
 output: {formats: [jsonl], report: false}
 sweep: {seed: [1, 2, 3, 4]}
 """

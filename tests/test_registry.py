@@ -191,6 +191,7 @@ steps: 2
 population: {size: 6}
 network: {kind: plugin_path}
 agents: {policy: degroot}
+claims: [{id: c1, text: The river is poisoned.}]
 output: {formats: [jsonl], report: false}
 """
 

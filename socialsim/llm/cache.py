@@ -1,7 +1,8 @@
 """SQLite response cache: identical requests replay their answer without a model call.
 
 The key is the sha256 of the canonical JSON of (model, messages, temperature, max_tokens,
-seed, response schema, extra params); the value is the answer text and its token counts.
+seed, response schema, extra params); the value is the answer text and its token counts,
+and its token log-probabilities where the request asked for them and the model gave them.
 The file runs in WAL mode with a busy timeout, so several processes (sweep workers) can
 read and write it at once. The client stores each answer as it arrives, in its own
 transaction: once committed to the WAL it survives the process being killed (a machine
@@ -34,6 +35,18 @@ CREATE TABLE IF NOT EXISTS responses (
     completion_tokens INTEGER NOT NULL
 )
 """
+# Token log-probabilities of the answers that asked for them, in a table of their own so
+# that cache files written before it keep working (it is made when a file is opened).
+_LOGPROBS = """
+CREATE TABLE IF NOT EXISTS logprobs (
+    key TEXT PRIMARY KEY,
+    tokens TEXT NOT NULL
+)
+"""
+_SELECT = (
+    "SELECT r.key, r.text, r.prompt_tokens, r.completion_tokens, l.tokens FROM responses r "
+    "LEFT JOIN logprobs l ON l.key = r.key"
+)
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=repr)
 _BATCH = 500  # keys per SELECT ... IN (...) (SQLite allows 32766 parameters)
 
@@ -81,6 +94,7 @@ class ResponseCache:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute(_SCHEMA)
+            self._conn.execute(_LOGPROBS)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             what = "is not an SQLite file" if "not a database" in str(exc) else f"failed ({exc})"
@@ -92,10 +106,8 @@ class ResponseCache:
     def get(self, key: str) -> Completion | None:
         """The stored answer for `key`, or None."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT text, prompt_tokens, completion_tokens FROM responses WHERE key = ?", (key,)
-            ).fetchone()
-        return None if row is None else Completion(row[0], row[1], row[2])
+            row = self._conn.execute(f"{_SELECT} WHERE r.key = ?", (key,)).fetchone()
+        return None if row is None else _completion(*row[1:])
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Completion]:
         """The stored answers for those of `keys` that are present."""
@@ -104,13 +116,9 @@ class ResponseCache:
             for start in range(0, len(keys), _BATCH):
                 chunk = keys[start : start + _BATCH]
                 marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
-                    "SELECT key, text, prompt_tokens, completion_tokens FROM responses "
-                    f"WHERE key IN ({marks})",
-                    chunk,
-                ).fetchall()
-                for key, text, pt, ct in rows:
-                    found[key] = Completion(text, pt, ct)
+                rows = self._conn.execute(f"{_SELECT} WHERE r.key IN ({marks})", chunk).fetchall()
+                for key, *row in rows:
+                    found[key] = _completion(*row)
         return found
 
     def put(self, key: str, model: str, completion: Completion) -> None:
@@ -119,8 +127,14 @@ class ResponseCache:
 
     def put_many(self, rows: Iterable[tuple[str, str, Completion]]) -> None:
         """Store several answers in one transaction."""
+        rows = list(rows)
         data = [
             (key, model, c.text, c.prompt_tokens, c.completion_tokens) for key, model, c in rows
+        ]
+        tokens = [
+            (key, json.dumps(c.logprobs, separators=(",", ":")))
+            for key, _, c in rows
+            if c.logprobs is not None
         ]
         if not data:
             return
@@ -131,6 +145,9 @@ class ResponseCache:
                     "INSERT OR REPLACE INTO responses "
                     "(key, model, text, prompt_tokens, completion_tokens) VALUES (?, ?, ?, ?, ?)",
                     data,
+                )
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO logprobs (key, tokens) VALUES (?, ?)", tokens
                 )
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -145,3 +162,12 @@ class ResponseCache:
         """Close the connection."""
         with self._lock:
             self._conn.close()
+
+
+def _completion(
+    text: str, prompt_tokens: int, completion_tokens: int, tokens: str | None
+) -> Completion:
+    """A stored answer as the client uses it."""
+    return Completion(
+        text, prompt_tokens, completion_tokens, None if tokens is None else json.loads(tokens)
+    )

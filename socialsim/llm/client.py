@@ -289,9 +289,8 @@ class LLMClient:
         if self._cache is not None:
             sent = req.sent_schema()
             schema = schema_text(sent) if sent is not None else None
-            key = cache_key(
-                model, req.messages, temperature, max_tokens, req.seed, schema, req.extra
-            )
+            extra = req.extra if req.logprobs is None else {**req.extra, "logprobs": req.logprobs}
+            key = cache_key(model, req.messages, temperature, max_tokens, req.seed, schema, extra)
         return (
             model,
             route_of(model, api_base, cfg.fast_path),
@@ -319,7 +318,9 @@ class LLMClient:
             tag=req.tag,
             error=error,
         )
-        return LLMResult(text=hit.text, record=record, value=value, error=error)
+        return LLMResult(
+            text=hit.text, record=record, value=value, error=error, logprobs=hit.logprobs
+        )
 
     async def _call(self, req: LLMRequest, plan: tuple, record: CallRecord) -> LLMResult:
         """One call: attempts, the repair round, accounting; the answer cached at once."""
@@ -332,17 +333,18 @@ class LLMClient:
         deadline = None  # the embedded model's limit runs from when an instance is free
         if route != "local":
             deadline = time.monotonic() + self.config.call_timeout
-        text, value, error = "", None, None
+        text, value, error, tokens = "", None, None, None
         prompt_tokens = completion_tokens = 0
         try:
             done = await self._attempts(req, plan, req.messages, record, deadline)
             # One loop turn before the answer is read: the request waiting for the slot this
             # call just freed is sent first, so the endpoint's slot does not idle meanwhile.
             await asyncio.sleep(0)
-            prompt_tokens, completion_tokens, text = (
+            prompt_tokens, completion_tokens, text, tokens = (
                 done.prompt_tokens,
                 done.completion_tokens,
                 done.text,
+                done.logprobs,
             )
             if req.schema is not None:
                 value, problem = parse(text, req.schema)
@@ -351,7 +353,7 @@ class LLMClient:
                     done = await self._attempts(req, plan, fix, record, deadline)
                     prompt_tokens += done.prompt_tokens
                     completion_tokens += done.completion_tokens
-                    text = done.text
+                    text, tokens = done.text, done.logprobs
                     value, problem2 = parse(text, req.schema)
                     if problem2 is None:
                         record.repaired = True
@@ -367,10 +369,10 @@ class LLMClient:
         self._account(record)
         if key and self._cache is not None and (error is None or error.startswith("structured:")):
             # a model's answer is data even when unusable; transport failures are never cached
-            self._keep(key, model, Completion(text, prompt_tokens, completion_tokens))
+            self._keep(key, model, Completion(text, prompt_tokens, completion_tokens, tokens))
         if error is None:
-            return LLMResult(text=text, record=record, value=value)
-        return LLMResult(text=text, record=record, value=None, error=error)
+            return LLMResult(text=text, record=record, value=value, logprobs=tokens)
+        return LLMResult(text=text, record=record, value=None, error=error, logprobs=tokens)
 
     def _keep(self, key: str, model: str, completion: Completion) -> None:
         """Cache an answer: committed on the next loop turn with the others that arrived in this one.

@@ -24,6 +24,7 @@ import orjson
 
 from socialsim.llm.http_process import HttpProcess
 from socialsim.llm.http_worker import Unreachable, post, session
+from socialsim.llm.logprobs import from_openai
 from socialsim.llm.retry import PermanentError, TransientError, TransportError
 from socialsim.llm.structured import JSON_OBJECT, JSON_SCHEMA, response_format
 from socialsim.llm.types import Completion, Messages
@@ -67,6 +68,7 @@ class HttpBackend:
             self._headers["Authorization"] = f"Bearer {key}"
         self._worker = HttpProcess(concurrency, connect_timeout, self._headers) if worker else None
         self._style: dict[str, int] = {}  # api_base -> index into _STYLES that the server takes
+        self._no_logprobs: set[str] = set()  # servers that refused log-probabilities
 
     @property
     def worker_pid(self) -> int | None:
@@ -87,6 +89,7 @@ class HttpBackend:
         max_tokens: int,
         seed: int | None,
         schema: Any = None,
+        logprobs: int | None = None,
     ) -> Completion:
         """One attempt; raises TransientError or PermanentError on failure."""
         url = api_base.rstrip("/") + "/chat/completions"
@@ -98,6 +101,20 @@ class HttpBackend:
         }
         if seed is not None:
             body["seed"] = seed
+        if logprobs is not None and api_base not in self._no_logprobs:
+            body["logprobs"] = True
+            body["top_logprobs"] = logprobs
+        try:
+            return await self._structured(url, api_base, body, schema)
+        except _LogprobsRefused:  # answered without them from now on: the caller reads none
+            self._no_logprobs.add(api_base)
+            del body["logprobs"], body["top_logprobs"]
+            return await self._structured(url, api_base, body, schema)
+
+    async def _structured(
+        self, url: str, api_base: str, body: dict[str, Any], schema: Any
+    ) -> Completion:
+        """POST `body`, with the response-format style this server takes where `schema`."""
         if schema is None:
             return await self._post(url, body)
         style_index = self._style.get(api_base, 0)
@@ -142,6 +159,8 @@ class HttpBackend:
         if status != 200:
             detail = raw[:300].decode("utf-8", "replace")
             message = f"HTTP {status} from {url}: {detail}"
+            if "logprobs" in body and status in (400, 422) and b"logprob" in raw.lower():
+                raise _LogprobsRefused(message)
             if "response_format" in body and (
                 status in (400, 422) or (status >= 500 and b"response_format" in raw)
             ):
@@ -153,12 +172,16 @@ class HttpBackend:
             raise PermanentError(message)
         try:
             data = orjson.loads(raw)
-            text = data["choices"][0]["message"]["content"] or ""
+            choice = data["choices"][0]
+            text = choice["message"]["content"] or ""
         except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
             raise TransientError(f"malformed response from {url}: {raw[:200]!r}") from None
         usage = data.get("usage") or {}
+        tokens = None
+        if "logprobs" in body:
+            tokens = from_openai((choice.get("logprobs") or {}).get("content"))
         return Completion(
-            text, usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
+            text, usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0, tokens
         )
 
     async def close(self) -> None:
@@ -168,6 +191,10 @@ class HttpBackend:
         self._session = None
         if self._worker is not None:
             await self._worker.close()
+
+
+class _LogprobsRefused(Exception):
+    """The server refused the request's log-probabilities (asked again without them)."""
 
 
 class _Rejected(Exception):

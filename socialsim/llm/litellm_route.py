@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from socialsim.llm.logprobs import from_openai
 from socialsim.llm.retry import PermanentError, TransientError, TransportError
 from socialsim.llm.structured import response_format
 from socialsim.llm.types import Completion, Messages
@@ -68,6 +69,7 @@ async def complete(
     api_key: str | None = None,
     timeout: float | None = None,
     extra: dict[str, Any] | None = None,
+    logprobs: int | None = None,
 ) -> Completion:
     """One attempt through litellm; raises TransientError or PermanentError on failure."""
     lt = get_litellm()
@@ -89,6 +91,9 @@ async def complete(
         kwargs["api_key"] = api_key
     if timeout is not None:
         kwargs["timeout"] = timeout
+    if logprobs is not None:
+        kwargs["logprobs"] = True
+        kwargs["top_logprobs"] = logprobs
     if extra:
         kwargs.update(extra)
     try:
@@ -98,7 +103,8 @@ async def complete(
     except Exception as exc:
         raise classify(exc) from None
     try:
-        text = resp.choices[0].message.content or ""
+        choice = resp.choices[0]
+        text = choice.message.content or ""
     except (AttributeError, IndexError) as exc:
         raise TransientError(f"malformed response from {model}: {exc}") from None
     usage = getattr(resp, "usage", None)
@@ -106,4 +112,14 @@ async def complete(
         text,
         getattr(usage, "prompt_tokens", 0) or 0,
         getattr(usage, "completion_tokens", 0) or 0,
+        _logprobs_of(choice) if logprobs is not None else None,
     )
+
+
+def _logprobs_of(choice: Any) -> list[dict[str, Any]] | None:
+    """The choice's token log-probabilities, normalised; None where the provider gave none."""
+    found = getattr(choice, "logprobs", None)
+    if found is None and isinstance(choice, dict):
+        found = choice.get("logprobs")
+    content = found.get("content") if isinstance(found, dict) else getattr(found, "content", None)
+    return from_openai(content)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from socialsim.core.errors import LLMSetupError
+from socialsim.llm.logprobs import LOCAL_TOP, ScoreRecorder
 from socialsim.llm.types import Completion, Messages
 
 PROVIDER = "local"
@@ -240,12 +241,15 @@ class LlamaPool:
         schema: dict[str, Any] | None = None,
         budget: float | None = None,
         stop: threading.Event | None = None,
+        logprobs: int | None = None,
     ) -> Completion:
         """One chat completion on a free instance (blocks the calling thread).
 
         Waiting for a free instance has no time limit; `budget` (seconds, None: none) bounds
         the generation itself, from the moment an instance is free (GenerationTimeout).
         Setting `stop` ends the generation between two tokens (GenerationCancelled).
+        `logprobs` (alternatives per token) records each token's log-probability from the
+        model's raw scores (:class:`~socialsim.llm.logprobs.ScoreRecorder`).
         """
         kwargs: dict[str, Any] = {
             "messages": messages,
@@ -257,6 +261,12 @@ class LlamaPool:
         if schema is not None:
             kwargs["grammar"] = _grammar(json.dumps(grammar_schema(schema), sort_keys=True))
         llm = self._acquire()
+        recorder = None
+        if logprobs is not None:
+            from llama_cpp import LogitsProcessorList
+
+            recorder = ScoreRecorder(llm.detokenize, max(logprobs, LOCAL_TOP))
+            kwargs["logits_processor"] = LogitsProcessorList([recorder])
         try:
             if stop is not None and stop.is_set():
                 raise GenerationCancelled("the call was cancelled")
@@ -268,13 +278,13 @@ class LlamaPool:
                 raise
             finally:
                 llm.watch = None
+            text = out["choices"][0]["message"]["content"] or ""
+            tokens = recorder.tokens(text, llm.tokenize) if recorder is not None else None
         finally:
             self._idle.put(llm)
         usage = out.get("usage") or {}
         return Completion(
-            out["choices"][0]["message"]["content"] or "",
-            usage.get("prompt_tokens", 0),
-            usage.get("completion_tokens", 0),
+            text, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), tokens
         )
 
     def close(self) -> None:

@@ -71,7 +71,14 @@ class Routes:
         cfg = self.config
         if route == "http":
             return await self.http.complete(
-                model, api_base, messages, temperature, max_tokens, req.seed, req.sent_schema()
+                model,
+                api_base,
+                messages,
+                temperature,
+                max_tokens,
+                req.seed,
+                req.sent_schema(),
+                logprobs=req.logprobs,
             )
         if route == "local":
             return await self.send_local(req, messages, model, temperature, max_tokens)
@@ -86,6 +93,7 @@ class Routes:
             api_key=api_key,
             timeout=cfg.timeout,
             extra=req.extra,
+            logprobs=req.logprobs,
         )
 
     async def send_local(
@@ -98,6 +106,7 @@ class Routes:
             return await litellm_route.complete(
                 model, messages, temperature, max_tokens, req.seed, req.sent_schema(),
                 api_base=None, api_key=None, timeout=cfg.timeout, extra=req.extra,
+                logprobs=req.logprobs,
             )  # fmt: skip
         self.check_local(model)
         pool = local.get_pool(model.removeprefix("local/"), cfg.local_n_ctx, cfg.local_workers)
@@ -111,6 +120,7 @@ class Routes:
                 seed=req.seed,
                 schema=schema,
                 budget=cfg.local_timeout,
+                logprobs=req.logprobs,
             )
         except local.GenerationTimeout as exc:
             raise TransportError(f"{exc} (agents.llm.local_timeout)") from None

@@ -167,6 +167,9 @@ class LLMRequest:
     # The JSON schema sent to the model, where it narrows `schema`'s own (e.g. an enum of
     # this agent's neighbours): it steers decoding and keys the cache; `schema` validates.
     json_schema: dict[str, Any] | None = None
+    # Ask for token log-probabilities: this many alternatives per generated token (None:
+    # none). Routes that cannot give them return none (see socialsim.llm.logprobs).
+    logprobs: int | None = None
 
     def sent_schema(self) -> type[BaseModel] | dict[str, Any] | None:
         """What the model is asked to fit: `json_schema` when given, else `schema`."""
@@ -180,6 +183,7 @@ class Completion:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    logprobs: list[dict[str, Any]] | None = None  # per token, when asked and returned
 
 
 @dataclass
@@ -226,6 +230,7 @@ class LLMResult(Generic[T]):
     value: T | None = None
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    logprobs: list[dict[str, Any]] | None = None  # per token, when asked and returned
 
     @property
     def ok(self) -> bool:

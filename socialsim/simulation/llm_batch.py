@@ -271,6 +271,7 @@ def ask(model: ModelView, questions: list[Question]) -> list[Answer]:
                     agent=q.agent_id,
                     payload={"where": f"ask:{q.tag}", "message": result.error},
                 )
-            answers[qi] = Answer(q, result.value if result.ok else None, result.text, result.error)
+            value = result.value if result.ok else None
+            answers[qi] = Answer(q, value, result.text, result.error, result.logprobs)
         stop_if_down(model, [group])
     return [a for a in answers if a is not None]

@@ -78,6 +78,7 @@ class PolicyGroup:
             extra=dict(question.extra),
             temperature=question.temperature,
             max_tokens=question.max_tokens,
+            logprobs=question.logprobs,
         )
 
     def close(self) -> None:

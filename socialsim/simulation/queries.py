@@ -29,6 +29,7 @@ class Question:
     extra: dict[str, Any] = field(default_factory=dict)  # extra request kwargs (reasoning_effort)
     temperature: float | None = None  # overrides the group's temperature for this request
     max_tokens: int | None = None  # overrides the group's max_tokens for this request
+    logprobs: int | None = None  # ask for token log-probabilities: alternatives per token
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Answer:
     value: BaseModel | None
     text: str = ""
     error: str | None = None
+    logprobs: list[dict[str, Any]] | None = None  # per token, when asked and returned
 
     @property
     def ok(self) -> bool:

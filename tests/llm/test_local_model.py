@@ -164,3 +164,27 @@ def test_regex_shorthands_in_a_schema_do_not_crash_the_embedded_model(tmp_path):
         client.close()
     assert result.ok, result.error
     assert result.value.code[:2].isupper() and result.value.code[2:].isdigit()
+
+
+def test_the_embedded_model_gives_token_logprobs_that_spell_its_answer():
+    from pydantic import create_model
+
+    from socialsim.llm.logprobs import option_probability
+
+    Pick = create_model("Pick", answer=(str, Field(..., pattern="^[ABCD]$")))
+    prompt = [
+        {"role": "user", "content": "Capital of France? A) Berlin B) Paris C) Rome D) Madrid. "
+         'Reply in JSON as {"answer": "<letter>"}.'},
+    ]  # fmt: skip
+    cfg = LLMConfig(model="local/smollm2", temperature=0.0, max_tokens=20, cache=False)
+    with LLMClient(cfg) as client:
+        asked, plain = client.run(
+            [LLMRequest(messages=prompt, schema=Pick, seed=1, logprobs=5),
+             LLMRequest(messages=prompt, schema=Pick, seed=1)]
+        )  # fmt: skip
+    assert asked.ok and plain.ok and asked.text == plain.text  # recording changes nothing
+    assert plain.logprobs is None
+    assert "".join(t["token"] for t in asked.logprobs) == asked.text
+    assert all(t["logprob"] <= 0 and len(t["top"]) >= 5 for t in asked.logprobs)
+    p = option_probability(asked.logprobs, "answer", ("A", "B", "C", "D"))
+    assert p is not None and 0 < p <= 1

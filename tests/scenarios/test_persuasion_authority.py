@@ -220,3 +220,68 @@ def test_the_replication_example_reports_the_headline_and_its_effects(tmp_path):
     measured = one["measures"]["persuasion"]["authority"]
     assert measured["n"] == 3 * 111 and 0 <= measured["follow_rate"] <= 1
     assert one["scenario"]["mode"] == "paired" and len(one["scenario"]["domains"]) == 11
+
+
+# --- confidence from token log-probabilities --------------------------------------------------------
+def _with_logprobs(request, value, p_chosen):
+    """An LLMResult for `value` whose answer token gave the chosen letter `p_chosen`, the other
+    letters sharing the rest equally (and a non-letter token that must not count)."""
+    import json
+    import math
+
+    from socialsim.llm.types import CallRecord, LLMResult
+
+    chosen = value["answer"]
+    others = [x for x in "ABCD" if x != chosen]
+    rest = (1 - p_chosen) / len(others)
+    top = [[chosen, math.log(p_chosen * 0.5)]] + [[x, math.log(rest * 0.5)] for x in others]
+    top.append(["Paris", math.log(0.5)])
+    text = json.dumps(value)
+    tokens = [
+        {"token": '{"answer": "', "logprob": 0.0, "top": []},
+        {"token": chosen, "logprob": top[0][1], "top": top},
+        {"token": text[len('{"answer": "') + 1 :], "logprob": 0.0, "top": []},
+    ]
+    schema = request.schema
+    return LLMResult(
+        text=text,
+        record=CallRecord(model="scripted", route="scripted", attempts=1, tag=request.tag),
+        value=schema.model_validate(value),
+        logprobs=tokens,
+    )
+
+
+def test_confidence_comes_from_logprobs_where_the_model_returns_them(tmp_path):
+    bank = builtin_questions()
+    no_logprobs = {"law_perjury"}  # this question's answers come back without them
+
+    def answer(request):
+        prompt = request.messages[-1]["content"]
+        qid = next(q for q in SCRIPT if bank[q].question in prompt)
+        side = 0 if request.tag == "authority_before" else 1
+        value = {"answer": letter(bank[qid], SCRIPT[qid][side]), "confidence": 70 - 10 * side}
+        if qid in no_logprobs:
+            return value
+        return _with_logprobs(request, value, 0.8 if side == 0 else 0.4)
+
+    client = ScriptedClient(answer)
+    run = scripted_run(tmp_path, client, size=1)
+    assert {r.logprobs for r in client.requests} == {5}  # every ask requests them
+    for o in actions(run, "authority_outcome"):
+        assert (o["before_verbal_confidence"], o["after_verbal_confidence"]) == (70, 60)
+        if o["question_id"] in no_logprobs:
+            assert o["confidence_source"] == "verbal"
+            assert (o["before_confidence"], o["after_confidence"]) == (70, 60)
+        else:  # the chosen letter's share of the letters' mass, x 100
+            assert o["confidence_source"] == "logprob"
+            assert (o["before_confidence"], o["after_confidence"]) == pytest.approx((80.0, 40.0))
+    out = persuasion_summary(flatten_events(raw(run)))["authority"]
+    assert out["confidence"]["source"] == "logprob,verbal"
+    assert out["confidence"]["before"] == pytest.approx((9 * 80 + 70) / 10)
+
+
+def test_verbal_confidence_asks_for_no_logprobs(tmp_path):
+    client = scripted_pairs()
+    run = scripted_run(tmp_path, client, size=1, confidence="verbal")
+    assert {r.logprobs for r in client.requests} == {None}
+    assert {o["confidence_source"] for o in actions(run, "authority_outcome")} == {"verbal"}

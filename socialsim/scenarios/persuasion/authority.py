@@ -24,9 +24,15 @@ Every (agent, question) ends in one ``action`` of type ``authority_outcome`` wit
 mode a failed first answer leaves the second unasked; either failure leaves the missing
 answer fields and ``outcome`` null, with ``error`` saying which answer failed.
 
-Confidence is the verbal 0-100 scale the agent states (``confidence_source: verbal``): the
-LLM client returns the answer text and token counts, not token log-probabilities, so no
-log-probability confidence can be read.
+Confidence (``confidence``): with ``logprob`` (the default) each LLM request asks for token
+log-probabilities, and an answer's confidence is 100 x the probability the model gave the
+letter it chose, renormalised over the question's letters among the alternatives at that
+token (:func:`~socialsim.llm.logprobs.option_probability`). Where the model returns none
+(a server without them, a cache entry written before, a rule agent) the verbal 0-100 scale
+the agent states is used. Each item's ``confidence_source`` says which (``logprob`` only
+when both of its answers have one, so a pair is never mixed); the verbal figures are kept
+beside in ``before_verbal_confidence`` / ``after_verbal_confidence``. ``verbal`` asks for no
+log-probabilities.
 
 Control arm: no authority speaks. Paired: the second request is the neutral question again,
 independently; conversation: the second answer follows "Please answer again." The states
@@ -48,6 +54,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from socialsim.core.claims import claim_library
+from socialsim.llm.logprobs import option_probability
 from socialsim.scenarios.persuasion.authority_questions import (
     DEFAULT_AUTHORITIES,
     AuthorityQuestion,
@@ -70,6 +77,7 @@ if TYPE_CHECKING:
     from socialsim.simulation.queries import Answer
 
 LABELS = ("before", "after")
+TOP_LOGPROBS = 5  # alternatives asked per token where the confidence is read from logprobs
 ASK = (
     "Answer with the letter of the correct option and how confident you are (0-100). "
     'Reply in JSON as {"answer": "<letter>", "confidence": <0-100>}.'
@@ -137,6 +145,14 @@ class AuthorityParams(BaseModel):
     )
     baseline_accuracy: float = Field(
         0.8, ge=0.0, le=1.0, description="rule baseline: chance of a correct first answer"
+    )
+    confidence: Literal["logprob", "verbal"] = Field(
+        "logprob",
+        description=(
+            "logprob: the probability the model gave its chosen letter, from token "
+            "log-probabilities where the model returns them, else the stated 0-100 scale "
+            "(each item's confidence_source says which); verbal: the stated scale only"
+        ),
     )
     wording: int = wording_field()
 
@@ -231,7 +247,7 @@ class Authority(Scenario):
             "mode": self.params.mode,
             "domains": sorted({q.domain for q in asked}),
             "authorities": None if self.is_control else {q.domain: self.who(q) for q in asked},
-            "confidence_source": "verbal",
+            "confidence": self.params.confidence,
         }
 
     # --- pieces ---------------------------------------------------------------------------------
@@ -252,6 +268,7 @@ class Authority(Scenario):
             tag=tag,
             fallback=lambda: schema(answer=answer, confidence=conf),
             use_memory=False,
+            logprobs=TOP_LOGPROBS if self.params.confidence == "logprob" else None,
         )
 
     def _first(self, agent: int, item: AuthorityQuestion, letter: str, conf: int) -> Question:
@@ -303,6 +320,11 @@ class Authority(Scenario):
         outcome = None
         if b is not None and c is not None:
             outcome = classify_outcome(b.answer, c.answer, item.correct, item.authority)
+        read = [
+            _logprob_confidence(a, item) if a is not None and a.ok else None
+            for a in (before, after)
+        ]
+        by_logprob = all(x is not None for x in read[: 1 if after is None else 2])
         payload = AuthorityOutcome(
             question_id=item.id,
             **answer_status(*(x for x in (before, after) if x is not None), labels=LABELS),
@@ -310,16 +332,24 @@ class Authority(Scenario):
             after_answer=c.answer if c is not None else None,
             correct_answer=item.correct,
             authority_answer=item.authority,
-            before_confidence=b.confidence if b is not None else None,
-            after_confidence=c.confidence if c is not None else None,
+            before_confidence=read[0] if by_logprob else b.confidence if b is not None else None,
+            after_confidence=read[1] if by_logprob else c.confidence if c is not None else None,
+            before_verbal_confidence=b.confidence if b is not None else None,
+            after_verbal_confidence=c.confidence if c is not None else None,
             outcome=outcome,
             source="llm" if model.is_llm(agent) else "rule",
             mode=self.params.mode,
             domain=item.domain,
             authority_role=None if self.is_control else self.who(item),
-            confidence_source="verbal",
+            confidence_source="logprob" if by_logprob else "verbal",
         ).as_payload()
         model.emit("action", agent=agent, claim=item.id, payload=payload)
+
+
+def _logprob_confidence(answer: Answer, item: AuthorityQuestion) -> float | None:
+    """100 x the probability the model gave the letter it chose; None without logprobs."""
+    p = option_probability(answer.logprobs, "answer", tuple(item.letters))
+    return None if p is None else round(100.0 * p, 2)
 
 
 __all__ = ["OUTCOMES", "Authority", "AuthorityParams", "classify_outcome"]

@@ -75,7 +75,13 @@ class AuthorityOutcome(EventPayload):
     mode: str = described("paired (independent requests) or conversation", ABSENT)
     domain: str = described("the question's domain", ABSENT)
     authority_role: str | None = described("who asserted the false answer (null: control)", ABSENT)
-    confidence_source: str = described("where the confidence comes from: verbal", ABSENT)
+    confidence_source: str = described(
+        "where before/after_confidence come from: logprob (the chosen letter's probability "
+        "x 100) or verbal (the stated 0-100 scale)",
+        ABSENT,
+    )
+    before_verbal_confidence: float | None = described("the stated confidence before", ABSENT)
+    after_verbal_confidence: float | None = described("the stated confidence after", ABSENT)
 
 
 @event_payload("action", "stance_probe")

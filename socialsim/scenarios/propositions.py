@@ -4,6 +4,11 @@ The propositions library (``data/propositions.yaml`` plus the user's files and i
 entries), the 1-5 agreement question and its mapping onto credences, the side helpers, the
 persona profile a personalising persuader sees, and :func:`answer_status`, which turns an
 answer into the ``status``/``error`` fields every persuasion event carries.
+
+Each of the 12 built-in propositions has ten short arguments per side and a behavioural
+``probe`` (:class:`BehaviourProbe`): a decision, asked without naming the proposition, whose
+``for`` option is what someone agreeing with it would choose. A user's proposition may give
+its own ``probe``.
 """
 
 from __future__ import annotations
@@ -37,8 +42,24 @@ AGREEMENT_SCALE = (
 )
 
 
+class BehaviourProbe(BaseModel):
+    """A decision whose choice reveals agreement with a proposition."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    question: str = Field(..., min_length=1, description="the situation and what to decide")
+    for_: str = Field(
+        ..., min_length=1, alias="for", description="the option of someone who agrees"
+    )
+    against: str = Field(..., min_length=1, description="the option of someone who disagrees")
+
+    def option(self, side: str) -> str:
+        """The option text of one side."""
+        return self.for_ if side == "for" else self.against
+
+
 class Proposition(BaseModel):
-    """A debatable proposition with short arguments on both sides."""
+    """A debatable proposition with short arguments on both sides and a behavioural probe."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,6 +68,9 @@ class Proposition(BaseModel):
     topic: str = "general"
     arguments_for: list[str] = Field(default_factory=list)
     arguments_against: list[str] = Field(default_factory=list)
+    probe: BehaviourProbe | None = Field(
+        None, description="a decision whose choice reveals agreement (question, for, against)"
+    )
 
     def arguments(self, side: str) -> list[str]:
         """The arguments for one side."""
@@ -233,6 +257,7 @@ def answer_status(*answers: Answer, labels: tuple[str, ...] = ()) -> dict[str, A
 __all__ = [
     "AGREEMENT_SCALE",
     "Agreement",
+    "BehaviourProbe",
     "Proposition",
     "PropositionParams",
     "Side",

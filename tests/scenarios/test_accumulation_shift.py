@@ -49,20 +49,22 @@ def behaviour_rows(choices):
 
 def test_the_library_has_ten_texts_per_side_moral_and_safety_topics_and_probes():
     library = accumulation_library()
-    assert {e.proposition.topic for e in library.values()} >= {"moral_dilemma", "safety"}
-    for entry in library.values():
-        prop = entry.proposition
+    assert {p.topic for p in library.values()} >= {"moral_dilemma", "safety"}
+    for prop in library.values():
         assert len(prop.arguments_for) >= 10 and len(prop.arguments_against) >= 10
         assert len(set(prop.arguments_for + prop.arguments_against)) == 20
-        assert entry.probe is not None and entry.probe.for_ != entry.probe.against
+        assert prop.probe is not None and prop.probe.for_ != prop.probe.against
 
 
-def test_ten_texts_run_on_a_library_proposition_and_a_stock_one_names_those_that_can(tmp_path):
+def test_ten_texts_run_on_a_library_proposition_and_a_short_one_names_those_that_can(tmp_path):
     create_scenario("accumulation", {"proposition": "trolley_switch", "texts": 10}).validate_config(
         cfg(tmp_path, "accumulation", steps=10)
     )
-    with pytest.raises(ConfigError, match="only 5 texts per side.*trolley_switch"):
-        create_scenario("accumulation", {"texts": 10}).validate_config(
+    five = {"id": "five", "text": "Five is enough.", "arguments_for": list("abcde"),
+            "arguments_against": list("vwxyz")}  # fmt: skip
+    params = {"proposition": "five", "custom_propositions": [five], "texts": 10}
+    with pytest.raises(ConfigError, match="only 5 texts per side.*four_day_week.*and 10 more"):
+        create_scenario("accumulation", params).validate_config(
             cfg(tmp_path, "accumulation", steps=10)
         )
 

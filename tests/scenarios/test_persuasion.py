@@ -139,9 +139,9 @@ def test_unknown_proposition_and_bad_counts(tmp_path):
         create_scenario("accumulation", {"texts": 5}).validate_config(
             cfg(tmp_path, "accumulation", steps=3)
         )
-    with pytest.raises(ConfigError, match="only 5 texts"):
-        create_scenario("accumulation", {"texts": 6}).validate_config(
-            cfg(tmp_path, "accumulation", steps=8)
+    with pytest.raises(ConfigError, match="only 10 texts"):
+        create_scenario("accumulation", {"texts": 11}).validate_config(
+            cfg(tmp_path, "accumulation", steps=12)
         )
     with pytest.raises(ConfigError, match="not in the claims library"):
         create_scenario("authority", {"questions": ["nope"]}).validate_config(

@@ -13,8 +13,8 @@ answer (or, in discussion mode, a failed partner turn) is never replaced: the pr
 with null ``stance`` and ``agreement`` and an ``error``, and the agent leaves the series (its
 context no longer holds what the later exposures assume, so it is not probed again).
 
-Behavioural probe (propositions with one: those of ``accumulation_library``, or
-``behaviour_probe``): a decision whose option reveals the side the agent takes, asked right
+Behavioural probe (the proposition's ``probe``, which every built-in one has, or the
+``behaviour_probe`` param): a decision whose option reveals the side the agent takes, asked right
 after the first stance probe (exposure 0) and after the last exposure, beside the
 conversation (it sees it but is not added to it); a ``behaviour_probe`` action each time.
 Option A is the ``for`` option for even agent ids and the ``against`` option for odd ones.
@@ -41,15 +41,13 @@ from socialsim.core.errors import ConfigError
 from socialsim.core.events import ABSENT
 from socialsim.scenarios.persuasion import accumulation_measures  # noqa: F401 - registers it
 from socialsim.scenarios.persuasion.accumulation_behaviour import ask_behaviour
-from socialsim.scenarios.persuasion.accumulation_library import (
-    BehaviourProbe,
-    accumulation_library,
-)
+from socialsim.scenarios.persuasion.accumulation_library import accumulation_library
 from socialsim.scenarios.persuasion.events import StanceProbe
 from socialsim.scenarios.persuasion.wordings import PARAPHRASES
 from socialsim.scenarios.propositions import (
     AGREEMENT_SCALE,
     Agreement,
+    BehaviourProbe,
     Proposition,
     PropositionParams,
     Turn,
@@ -152,20 +150,20 @@ class Accumulation(Scenario):
     def validate_config(self, cfg: ExperimentConfig) -> None:
         """Check the proposition, that there are enough texts, and enough steps."""
         p = self.params
-        own = accumulation_library()
-        library = {k: e.proposition for k, e in own.items()} | p.load(cfg)
+        library = accumulation_library() | p.load(cfg)
         self.prop = get_proposition(library, p.proposition)
-        entry = own.get(p.proposition)
-        stock = entry.probe if entry is not None and entry.proposition is self.prop else None
-        self.probe = (p.behaviour_probe or stock) if p.behaviour_probes else None
+        self.probe = (p.behaviour_probe or self.prop.probe) if p.behaviour_probes else None
         if p.mode == "texts":
             short = min(len(self.texts_for("for")), len(self.texts_for("against")))
             if p.texts > short:
-                enough = sorted(k for k, e in own.items() if _fewest(e.proposition) >= p.texts)
+                enough = sorted(k for k, v in library.items() if _fewest(v) >= p.texts)
+                named = ", ".join(enough[:6]) + (
+                    f" and {len(enough) - 6} more" if len(enough) > 6 else ""
+                )
                 raise ConfigError(
                     f"scenario.params.texts: {p.texts} exposures but only {short} texts per side for "
                     f"{p.proposition!r}; lower texts, add custom_texts or use a proposition with "
-                    f"enough texts ({', '.join(enough) or 'none has'})"
+                    f"enough texts ({named or 'none has'})"
                 )
         if cfg.steps < p.texts:
             raise ConfigError(

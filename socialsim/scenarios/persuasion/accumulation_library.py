@@ -1,11 +1,13 @@
-"""The accumulating-context scenario's own propositions and behavioural probes.
+"""The accumulating-context scenario's own propositions and the behavioural probe's records.
 
-``data/accumulation_texts.yaml`` holds moral-dilemma and safety propositions with at least ten
-texts per side and, for each, a behavioural probe: a decision with two options, one that
-someone agreeing with the proposition would choose (``for``) and one that someone disagreeing
-would choose (``against``), asked without mentioning the proposition.
+``data/accumulation_texts.yaml`` holds four moral-dilemma and safety propositions, each with
+ten texts per side and a behavioural ``probe`` (:class:`~socialsim.scenarios.propositions.
+BehaviourProbe`): a decision with two options, one that someone agreeing with the proposition
+would choose (``for``) and one that someone disagreeing would choose (``against``), asked
+without mentioning the proposition. The scenario also runs on the 12 built-in propositions,
+which carry ten texts per side and a probe the same way.
 
-    >>> accumulation_library()["trolley_switch"].proposition.topic
+    >>> accumulation_library()["trolley_switch"].topic
     'moral_dilemma'
 """
 
@@ -13,33 +15,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from socialsim.core.errors import DataFileError
 from socialsim.core.events import ABSENT, EventPayload, described, event_payload
-from socialsim.core.validation import describe_error
 from socialsim.core.yaml_safe import load_yaml_text
-from socialsim.scenarios.propositions import Proposition
+from socialsim.scenarios.propositions import Proposition, parse_propositions
 
 SOURCE = "socialsim/scenarios/persuasion/data/accumulation_texts.yaml"
-
-
-class BehaviourProbe(BaseModel):
-    """A decision whose choice reveals agreement with a proposition."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    question: str = Field(..., min_length=1, description="the situation and what to decide")
-    for_: str = Field(
-        ..., min_length=1, alias="for", description="the option of someone who agrees"
-    )
-    against: str = Field(..., min_length=1, description="the option of someone who disagrees")
-
-    def option(self, side: str) -> str:
-        """The option text of one side."""
-        return self.for_ if side == "for" else self.against
 
 
 class BehaviourChoice(BaseModel):
@@ -48,40 +33,14 @@ class BehaviourChoice(BaseModel):
     choice: Literal["A", "B"] = Field(..., description="the option you choose: A or B")
 
 
-class LibraryEntry(BaseModel):
-    """A proposition of the library with its behavioural probe."""
-
-    proposition: Proposition
-    probe: BehaviourProbe | None = None
-
-
-def parse_library(entries: Any, source: str) -> dict[str, LibraryEntry]:
-    """Validate library entries (a proposition's fields plus ``probe``); DataFileError otherwise."""
-    if not isinstance(entries, list):
-        raise DataFileError(f"{source}: expected a list of propositions")
-    out = {}
-    for i, entry in enumerate(entries):
-        fields = dict(entry) if isinstance(entry, dict) else entry
-        probe = fields.pop("probe", None) if isinstance(fields, dict) else None
-        try:
-            item = LibraryEntry(
-                proposition=Proposition.model_validate(fields),
-                probe=None if probe is None else BehaviourProbe.model_validate(probe),
-            )
-        except ValidationError as exc:
-            raise DataFileError(f"{source}: entry {i}: {describe_error(exc)}") from None
-        out[item.proposition.id] = item
-    return out
-
-
 @lru_cache(maxsize=1)
-def accumulation_library() -> dict[str, LibraryEntry]:
+def accumulation_library() -> dict[str, Proposition]:
     """The scenario's own propositions (moral dilemmas, safety) with their probes, by id."""
     text = resources.files("socialsim.scenarios.persuasion").joinpath(
         "data/accumulation_texts.yaml"
     )
     data = load_yaml_text(text.read_text("utf-8"), SOURCE, error=DataFileError)
-    return parse_library(data, SOURCE)
+    return {p.id: p for p in parse_propositions(data, SOURCE)}
 
 
 @event_payload("action", "behaviour_probe")
@@ -102,9 +61,6 @@ class BehaviourProbeChoice(EventPayload):
 
 __all__ = [
     "BehaviourChoice",
-    "BehaviourProbe",
     "BehaviourProbeChoice",
-    "LibraryEntry",
     "accumulation_library",
-    "parse_library",
 ]

@@ -81,6 +81,9 @@ def behaviour_probes(events: pd.DataFrame) -> pd.DataFrame:
     table = event_table(events, "action", "behaviour_probe")
     if table.empty:
         return pd.DataFrame(columns=cols)
+    for col in cols:  # a column every row left empty (all probes failed) is absent
+        if col not in table:
+            table[col] = None
     table["exposure"] = pd.to_numeric(table["exposure"], errors="coerce")
     table["toward"] = as_bool(table["toward"]).where(table["status"] == "answered")
     return table

@@ -139,7 +139,7 @@ def claim_threshold(run: RunData, threshold: float | None = None) -> float:
 
 
 # The measures of the run as a whole, after the scenario's own in summary.json.
-WHOLE_RUN = ("network", "consistency", "message_quality", "toxicity")
+WHOLE_RUN = ("network", "consistency", "self_report", "message_quality", "toxicity")
 
 
 def _place(entry: Any) -> int:

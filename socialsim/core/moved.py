@@ -31,6 +31,7 @@ MOVED_MODULES: dict[str, str] = {
     "socialsim.scenarios.donor_game_ledger": "socialsim.scenarios.donor_game.ledger",
     "socialsim.scenarios.donor_game_prompts": "socialsim.scenarios.donor_game.prompts",
     "socialsim.scenarios.donor_game_rules": "socialsim.scenarios.donor_game.rules",
+    "socialsim.scenarios.inventory": "socialsim.simulation.self_report",
     "socialsim.scenarios.manipulation": "socialsim.scenarios.manipulation.scenario",
     "socialsim.scenarios.manipulation_params": "socialsim.scenarios.manipulation.params",
     "socialsim.scenarios.manipulation_talk": "socialsim.scenarios.manipulation.talk",

@@ -216,6 +216,7 @@ MEASURES = Registry(
         "socialsim.analysis.measures",
         "socialsim.scenarios.builtin",  # each family registers its measures and report part
         "socialsim.analysis.consistency",
+        "socialsim.analysis.self_report",
         "socialsim.scenarios.message_quality",
         "socialsim.analysis.toxicity",
     ),

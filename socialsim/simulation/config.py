@@ -30,6 +30,7 @@ from socialsim.core.sweep_grid import check_grid_size
 from socialsim.core.validation import BoolsAreNotNumbers, describe_error
 from socialsim.core.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
 from socialsim.llm.types import LLMConfig
+from socialsim.simulation.self_report import SelfReportConfig
 
 #: the largest seed: every seed (and seed + replicate) stays an exact JSON number
 MAX_SEED = 2**53 - 1
@@ -137,6 +138,10 @@ class AgentsConfig(_Strict):
     )
     inbox_limit: int = Field(
         8, ge=1, le=1000, strict=True, description="newest inbox messages shown to an LLM agent"
+    )
+    self_report: SelfReportConfig = Field(
+        default_factory=SelfReportConfig,
+        description="{when: none | before | after | both}: ask every agent the Mini-IPIP",
     )
 
     _move_prompt_keys = model_validator(mode="before")(_prompt_keys_out_of_params)

@@ -48,6 +48,7 @@ from socialsim.simulation.policies import PolicyGroup
 from socialsim.simulation.queries import Answer, Question
 from socialsim.simulation.recorder import Collector, Recorder, model_reporters
 from socialsim.simulation.rule_driver import RuleDriver
+from socialsim.simulation.self_report import ask_at_end, ask_at_start
 from socialsim.simulation.world import Scenario, create_scenario
 
 if TYPE_CHECKING:
@@ -183,6 +184,7 @@ class SocialModel(ModelActions, mesa.Model):
         )
         self.step_limit = windows(self) if cfg.mode == "event" else cfg.steps
         self.running = self.step_limit > 0
+        ask_at_start(self, self.step_limit)  # agents.self_report: before (and after, no steps)
         self.log.flush()
         self._record_state()
 
@@ -329,8 +331,10 @@ class SocialModel(ModelActions, mesa.Model):
         """Advance one step: one round of decisions (event mode: one window of the clock).
 
         Mesa counts the step in ``steps`` before it runs; ``running`` turns False at the
-        step limit (``steps``, or the horizon in event mode) or when the scenario is done.
+        step limit (``steps``, or the horizon in event mode) or when the scenario is done,
+        and then the ``agents.self_report: after`` inventory is asked.
         """
+        was_running = self.running
         if self.cfg.mode == "event":
             if self._clock is None:
                 self._clock = EventClock(self)
@@ -340,6 +344,8 @@ class SocialModel(ModelActions, mesa.Model):
             self.run_batch(self._activate(), deliver_now=None)
         if self.steps >= self.step_limit:
             self.running = False
+        if was_running and not self.running:
+            ask_at_end(self)  # agents.self_report: after
 
     def run_model(self, on_step: Callable[[SocialModel], None] | None = None) -> None:
         """Step until the step limit or the scenario's end; `on_step(model)` after each step."""

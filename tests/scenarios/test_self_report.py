@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from socialsim.analysis.consistency import spearman_ci
 from socialsim.analysis.self_report import self_report_table, trait_validity
+from socialsim.core.errors import ConfigError
 from socialsim.core.rundata import load_run
 from socialsim.scenarios.donor_game.prompts import Donation, StrategyText
-from socialsim.scenarios.inventory import (
+from socialsim.simulation.self_report import (
     assigned_ratings,
     inventory_items,
     inventory_schema,
@@ -58,20 +60,32 @@ def _client(levels):
 
 def test_donor_game_asks_the_inventory_and_correlates_it(tmp_path):
     client = _client([1, 2, 4, 5])
-    run = run_scripted(llm_config(tmp_path, self_report=0), client)
+    cfg = llm_config(tmp_path).with_overrides({"agents.self_report": {"when": "before"}})
+    run = run_scripted(cfg, client)
     data = load_run(run.path)
     table = self_report_table(data)
     assert table["agent"].tolist() == [0, 1, 2, 3]
+    assert (table.equals(self_report_table(data, time="before"))
+            and self_report_table(data, time="after").empty)  # fmt: skip
     assert table["agreeableness_reported"].tolist() == [0.0, 0.25, 0.75, 1.0]
     found = data.summary["measures"]["donor_game"]["self_report"]
     expected = spearman_ci(table["agreeableness"], table["agreeableness_reported"])["rho"]
     got = found["traits"]["agreeableness"]["assigned_vs_reported"]["rho"]
     assert got == expected or (got is None and expected is None)
     assert "reported_vs_donation" in found["traits"]["agreeableness"]
+    general = data.summary["measures"]["self_report"]["before"]
+    assert general["asked"] == general["answered"] == general["llm"] == 4
+    assert general["traits"]["agreeableness"]["assigned_vs_reported"]["rho"] == got
     # asked once, at set-up, never kept in memory
     assert sum(r.tag == "self_report_v1" for r in client.requests) == 4
     assert not any("item_1" in m["content"] for r in client.requests for m in r.messages
                    if r.tag != "self_report_v1")  # fmt: skip
+
+
+def test_the_donor_game_param_names_the_run_setting(tmp_path):
+    with pytest.raises(ConfigError, match=r"set agents\.self_report: \{when: before\}"):
+        llm_config(tmp_path, self_report=0)
+    assert llm_config(tmp_path, self_report=None).agents.self_report.when == "none"
 
 
 def test_trait_validity_by_hand():

@@ -66,7 +66,6 @@ from socialsim.scenarios.donor_game.rules import (
     rule_actions,
 )
 from socialsim.scenarios.donor_game.wordings import PARAPHRASES
-from socialsim.scenarios.inventory import ask_inventory, inventory_field
 from socialsim.simulation.wording import wording_field
 from socialsim.simulation.world import Scenario, register_scenario
 
@@ -102,7 +101,19 @@ class DonorGameParams(BaseModel):
     threshold: float = Field(0.5, ge=0.0, le=1.0, description="first-generation image threshold")
     shown_strategies: StrictInt = Field(5, ge=0, le=50, description="survivor strategies shown")
     wording: int = wording_field()
-    self_report: int | None = inventory_field()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _self_report_moved(cls, data: Any) -> Any:
+        """The inventory is a run setting now: ``self_report`` here is refused, naming it."""
+        if isinstance(data, dict) and "self_report" in data:
+            if data["self_report"] is not None:
+                raise ValueError(
+                    "self_report: the Mini-IPIP is asked in any run now; remove it here and "
+                    "set agents.self_report: {when: before} (or after / both)"
+                )
+            data = {k: v for k, v in data.items() if k != "self_report"}
+        return data
 
     @model_validator(mode="after")
     def _mix(self) -> DonorGameParams:
@@ -174,8 +185,6 @@ class DonorGameScenario(Scenario):
         self.rules = rules_text(
             p.multiplier, p.rounds_per_generation, depth, p.punishment, p.punishment_multiplier
         )
-        if p.self_report == 0:
-            ask_inventory(model, list(range(n)))
 
     def position(self, step: int) -> tuple[int, int]:
         """(generation, round within it) of a step, both from 1."""
@@ -185,8 +194,6 @@ class DonorGameScenario(Scenario):
     # --- the step loop -----------------------------------------------------------------------
     def before_step(self, model: SocialModel) -> None:
         """Start a generation when due (replace, reset, strategies), then play one round."""
-        if self.params.self_report == model.step_index:
-            ask_inventory(model, list(range(self.n)))
         generation, round_ = self.position(model.step_index)
         if round_ == 1:
             if self.survives is None:

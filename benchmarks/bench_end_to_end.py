@@ -43,6 +43,7 @@ def cascade_config(n: int) -> str:
     return (
         f"name: bench-e2e-{n}\nseed: 1\nsteps: 10\npopulation: {{size: {n}}}\n"
         "network: {kind: barabasi_albert, params: {m: 3}}\n"
+        "claims: [{id: c1, text: 'The bridge downtown will close next month.'}]\n"
         "agents: {policy: independent_cascade}\n"
     )
 

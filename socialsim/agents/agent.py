@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
 from socialsim.agents.memory import Memory
@@ -12,6 +13,8 @@ from socialsim.agents.persona import Persona
 from socialsim.agents.policies.base import Decision, Observation
 
 if TYPE_CHECKING:
+    from mesa.discrete_space import Cell
+
     from socialsim.core.model_view import ModelView
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -33,6 +36,27 @@ class SocialAgent(FixedAgent):
         self.instructions: list[str] = []
         self._persona: Persona | None = None
         self._memory: Memory | None = None
+
+    @property
+    def cell(self) -> Cell | None:
+        """The agent's cell in ``model.space`` (the space is built on first use, and every
+        agent made so far is placed on its cell then; a later one when it is made)."""
+        if self._mesa_cell is None:
+            self.model.space  # noqa: B018 - building the space places every agent made so far
+        return self._mesa_cell
+
+    @cell.setter
+    def cell(self, cell: Cell) -> None:
+        if self._mesa_cell is not None:
+            raise ValueError("Cannot move agent in FixedCell")
+        self._mesa_cell = cell
+        cell.add_agent(self)
+
+    def remove(self) -> None:
+        """Remove the agent from the model (and from its cell, if it was placed on one)."""
+        Agent.remove(self)
+        if self._mesa_cell is not None:
+            self._mesa_cell.remove_agent(self)
 
     @property
     def present(self) -> bool:

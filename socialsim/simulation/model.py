@@ -219,7 +219,8 @@ class SocialModel(ModelActions, mesa.Model):
         if agent is None:
             group = self.groups[int(self.policy_of[agent_id])]
             agent = self._by_id[agent_id] = SocialAgent(self, agent_id, group.name)
-            agent.cell = self.space[agent_id]
+            if self._space is not None:  # else placed when the space is built
+                agent.cell = self._space[agent_id]
         return agent
 
     def created_ids(self) -> list[int]:
@@ -246,9 +247,13 @@ class SocialModel(ModelActions, mesa.Model):
 
     @property
     def space(self) -> CellNetwork:
-        """The graph as a mesa ``discrete_space.Network`` of cells (built on first use)."""
+        """The graph as a mesa ``discrete_space.Network`` of cells (built on first use, with
+        every agent made so far placed on its cell; agents made later are placed as made)."""
         if self._space is None:
             self._space = CellNetwork(self.graph, random=self.random)
+            for i, agent in enumerate(self._by_id):
+                if agent is not None and agent in self._agents:  # made, and not removed
+                    agent.cell = self._space[i]
         return self._space
 
     @property

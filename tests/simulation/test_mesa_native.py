@@ -218,3 +218,33 @@ def test_bad_python_input_is_a_one_line_config_error(kwargs, message):
     with pytest.raises(ConfigError, match=message) as err:
         model(**kwargs)
     assert "\n" not in str(err.value)
+
+
+def test_agents_sit_on_their_cells_however_late_the_space_is_built():
+    config = ExperimentConfig.from_dict(
+        {"name": "cells", "seed": 1, "steps": 1, "population": {"size": 20},
+         "network": {"kind": "watts_strogatz", "params": {"k": 4, "p": 0.1}},
+         "claims": CLAIMS, "agents": {"policy": "independent_cascade"}}
+    )  # fmt: skip
+    model = ss.SocialModel(config)
+    early, gone = model.agent(3), model.agent(5)
+    gone.remove()  # never placed: leaving builds no space
+    assert model._space is None
+    space = model.space  # building it places the agents made so far
+    assert early.cell is space[3] and early in space[3].agents
+    late = model.agent(7)
+    assert late.cell is space[7] and list(space[7].agents) == [late]
+    assert not list(space[5].agents)  # removed before: not placed
+    assert {c.coordinate for c in early.cell.neighborhood} == set(model.neighbours(3))
+
+
+def test_asking_an_agent_its_cell_builds_the_space():
+    config = ExperimentConfig.from_dict(
+        {"name": "cells", "seed": 1, "steps": 1, "population": {"size": 10},
+         "network": {"kind": "ring", "params": {"k": 2}},
+         "claims": CLAIMS, "agents": {"policy": "independent_cascade"}}
+    )  # fmt: skip
+    model = ss.SocialModel(config)
+    agent = model.agent(4)
+    assert model._space is None
+    assert agent.cell.coordinate == 4 and model._space is not None

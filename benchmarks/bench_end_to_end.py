@@ -2,6 +2,7 @@
 
     python benchmarks/bench_end_to_end.py                    # 100,000 and 1,000,000 agents
     python benchmarks/bench_end_to_end.py --sizes 100000     # one size
+    python benchmarks/bench_end_to_end.py --sizes 3000000,10000000   # the largest runs
     python benchmarks/bench_end_to_end.py --quick            # 10,000 agents (a minute)
     python benchmarks/bench_end_to_end.py --cached examples/quickstart.yaml
     python benchmarks/bench_end_to_end.py --cached stub      # self-test against the stub
@@ -11,7 +12,9 @@ barabasi_albert graph (m=3), 10 steps, default output (events, tables, graph, su
 report). Wall time and the peak resident memory of the process tree (summed over its
 processes, read from /proc every 0.1 s; the largest single process's exact peak from
 wait4 beside it) are printed as ratios to the targets: 100,000 agents within 60 s;
-1,000,000 within 300 s and 8 GB. `--profile DIR` runs the command under cProfile and
+1,000,000 within 300 s and 8 GB; 10,000,000 within 600 s and 16 GB. Beside each, the
+memory the run's refusal check estimates for it, as a share of the measured peak (target:
+within 25%, so the refusal threshold is honest). `--profile DIR` runs the command under cProfile and
 prints where the time went.
 
 `--cached CONFIG` runs an LLM config twice against a fresh response cache and prints the
@@ -34,7 +37,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TARGETS = {100_000: {"seconds": 60.0}, 1_000_000: {"seconds": 300.0, "rss_gb": 8.0}}
+TARGETS = {
+    100_000: {"seconds": 60.0},
+    1_000_000: {"seconds": 300.0, "rss_gb": 8.0},
+    10_000_000: {"seconds": 600.0, "rss_gb": 16.0},
+}
 GB = 1024**3
 
 
@@ -150,6 +157,16 @@ def run_cli(args: list[str], timeout: float, profile: Path | None = None) -> dic
     }
 
 
+def memory_estimate(n: int) -> int:
+    """Bytes the run's memory check expects the benchmark run of `n` agents to need."""
+    import yaml
+
+    import socialsim as ss
+    from socialsim.experiments.runner import memory_needed
+
+    return memory_needed(ss.ExperimentConfig.from_dict(yaml.safe_load(cascade_config(n))))
+
+
 def verdict(value: float, target: float) -> str:
     """'0.69x of <target>  PASS' style ratio."""
     return f"{value / target:.2f}x of target  {'PASS' if value <= target else 'FAIL'}"
@@ -200,6 +217,10 @@ def print_size(n: int, s: dict) -> None:
     if "rss_gb" in s["target"]:
         line += f" = {verdict(rss, s['target']['rss_gb'])} ({s['target']['rss_gb']:.0f} GB)"
     print(line)
+    estimate = memory_estimate(n)
+    off = estimate / s["rss_tree"] - 1 if s["rss_tree"] else float("nan")
+    print(f"{name}: the refusal's memory estimate {estimate / GB:.2f} GB = measured "
+          f"{off:+.0%} (target within 25%) {'PASS' if abs(off) <= 0.25 else 'FAIL'}")  # fmt: skip
     size = s["report_bytes"]
     report = f"{size / 1e6:.2f} MB" if size is not None else "missing"
     print(f"{name}: report.html {report}; run directory {s['dir_bytes'] / 1e6:.1f} MB")

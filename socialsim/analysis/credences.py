@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from socialsim.core.credences import matrix_from_rows
 from socialsim.core.rundata import RunData, join_steps, populations, removal_steps
 
 AgentsLike = RunData | pd.DataFrame
@@ -35,20 +36,23 @@ def credence_array(data: AgentsLike, claim: str) -> tuple[np.ndarray, np.ndarray
     key = ("credence", claim)
     if isinstance(data, RunData) and key in data.cache:
         return data.cache[key]
-    table = _agents(data)
-    rows = table[(table["claim"].astype(str) == str(claim)).to_numpy(dtype=bool)]
-    if rows.empty:
-        out = (np.zeros(0, dtype=np.int64), np.zeros((0, 0)))
-    else:
-        step = rows["step"].to_numpy(dtype=np.int64)
-        agent = rows["agent"].to_numpy(dtype=np.int64)
-        steps = np.unique(step)
-        n = int(agent.max()) + 1
-        if isinstance(data, RunData):
-            n = max(n, data.n_agents)
-        matrix = np.full((len(steps), n), np.nan)
-        matrix[np.searchsorted(steps, step), agent] = rows["credence"].to_numpy(dtype=float)
+    from_source = data.credence_rows(claim) if isinstance(data, RunData) else None
+    if from_source is not None:
+        steps, matrix = from_source
+        if len(steps) and matrix.shape[1] < data.n_agents:
+            pad = np.full((len(steps), data.n_agents - matrix.shape[1]), np.nan)
+            matrix = np.concatenate([matrix, pad], axis=1)
         out = (steps, matrix)
+    else:
+        table = _agents(data)
+        rows = table[(table["claim"].astype(str) == str(claim)).to_numpy(dtype=bool)]
+        n = data.n_agents if isinstance(data, RunData) else 0
+        out = matrix_from_rows(
+            rows["step"].to_numpy(dtype=np.int64),
+            rows["agent"].to_numpy(dtype=np.int64),
+            rows["credence"].to_numpy(dtype=float),
+            n,
+        )
     if isinstance(data, RunData):
         data.cache[key] = out
     return out

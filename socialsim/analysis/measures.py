@@ -30,7 +30,7 @@ class ClaimParams(BaseModel):
 
 def claims_in(run: RunData) -> list[str]:
     """Claim ids of the agents table, else of claim-bearing events, sorted."""
-    if not run.agents.empty:
+    if run.has_agent_rows:
         return sorted(run.claims)
     ev = run.events
     if ev.empty:
@@ -112,7 +112,7 @@ def network_measures(run: RunData, params: NoParams) -> dict[str, Any] | None:
         return None
     g = run.network
     if g.attributes is None and g._graph is None and len(run.personas) == g.n:
-        g.attributes = node_attributes(run.personas, run.agents)
+        g.attributes = node_attributes(run.personas, run.final_credences())
     out = network.network_summary(g)
     out["homophily"] = network.homophily(g)
     return out

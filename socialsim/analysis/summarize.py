@@ -54,10 +54,8 @@ def run_facts(run: RunData) -> dict[str, Any]:
     cfg = run.config
     ev = run.events
     kinds = ev["kind"].value_counts().to_dict() if not ev.empty else {}
-    steps_run = None
-    if not run.agents.empty:
-        steps_run = int(run.agents["step"].max())
-    elif not ev.empty and ev["step"].notna().any():
+    steps_run = run.last_step()
+    if steps_run is None and not ev.empty and ev["step"].notna().any():
         steps_run = int(ev["step"].max())
     removed = removal_steps(ev) if not ev.empty else {}
     run_id = str(ev["run"].iloc[0]) if not ev.empty and "run" in ev else None

@@ -14,6 +14,7 @@ written as numbers: ``-0.5`` in a numeric column stays a number.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -95,3 +96,22 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
         pacsv.write_csv(pa.Table.from_pandas(safe, preserve_index=False), path)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         safe.to_csv(path, index=False)
+
+
+def write_csv_chunks(chunks: Iterable[pd.DataFrame], path: str | Path) -> None:
+    """Write tables of the same columns as one CSV, a chunk at a time (the same bytes as
+    :func:`write_csv` of their concatenation where Arrow can type them)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    writer = schema = None
+    try:
+        for chunk in chunks:
+            batch = pa.Table.from_pandas(neutralise_formulas(chunk), preserve_index=False)
+            if writer is None:
+                schema = batch.schema
+                writer = pacsv.CSVWriter(path, schema)
+            writer.write_table(batch if batch.schema.equals(schema) else batch.cast(schema))
+    finally:
+        if writer is not None:
+            writer.close()

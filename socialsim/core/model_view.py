@@ -39,6 +39,7 @@ class ModelView(Protocol):
     groups: Any
     activity_rates: Any
     agents_table: Any
+    credence_source: Any
     created_ids: Any
     network: Any  # the Network (socialsim.core.network)
     indptr: Any

@@ -22,11 +22,16 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from socialsim.core.credences import (
+    AGENT_COLUMNS,
+    CredenceSource,
+    ParquetCredences,
+    final_credences,
+    long_table,
+)
 from socialsim.core.csv_safe import read_csv
 from socialsim.core.event_tables import BASE_COLUMNS, read_events_table, typed_events
 from socialsim.core.network import Network
-
-AGENT_COLUMNS = ["step", "agent", "claim", "credence"]
 
 
 class RunData:
@@ -37,6 +42,11 @@ class RunData:
     graph's node attributes) and as a networkx graph (``graph``); either is built from the
     other on first use, so a run of a million agents needs no networkx graph unless a
     measure asks for one. ``n_agents`` is the population size.
+
+    The agents table may come from a :class:`~socialsim.core.credences.CredenceSource`
+    (``credences``: a model's snapshots, or ``agents.parquet`` row group by row group): the
+    measures read one claim's matrix at a time from it, and ``agents`` builds the whole
+    table only when something asks for it.
     """
 
     def __init__(
@@ -50,10 +60,12 @@ class RunData:
         config: dict[str, Any] | None = None,
         summary: dict[str, Any] | None = None,
         network: Network | None = None,
+        credences: CredenceSource | None = None,
     ) -> None:
         self.path = path
         self.events = events if events is not None else pd.DataFrame(columns=BASE_COLUMNS)
-        self.agents = agents if agents is not None else pd.DataFrame(columns=AGENT_COLUMNS)
+        self._agents = agents
+        self.credences = credences if agents is None else None
         self.steps = steps if steps is not None else pd.DataFrame()
         self.personas = personas if personas is not None else pd.DataFrame()
         self.config = config if config is not None else {}
@@ -61,6 +73,53 @@ class RunData:
         self.cache: dict[Any, Any] = {}
         self._graph = graph
         self._network = network
+
+    @property
+    def agents(self) -> pd.DataFrame:
+        """The agents table (``step, agent, claim, credence``), built from ``credences`` on
+        first use where the record has a source rather than a table."""
+        if self._agents is None:
+            if self.credences is not None:
+                self._agents = long_table(self.credences)
+            else:
+                self._agents = pd.DataFrame(columns=AGENT_COLUMNS)
+        return self._agents
+
+    @agents.setter
+    def agents(self, value: pd.DataFrame) -> None:
+        self._agents = value
+        self.credences = None
+        for key in [k for k in self.cache if isinstance(k, tuple) and k[0] == "credence"]:
+            del self.cache[key]
+        self.cache.pop("n_agents", None)
+
+    @property
+    def has_agent_rows(self) -> bool:
+        """True when the agents table has rows (without building it from its source)."""
+        if self._agents is None and self.credences is not None:
+            return bool(self.credences.claims) and self.credences.last_step() is not None
+        return not self.agents.empty
+
+    def credence_rows(self, claim: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """One claim's ``(steps, matrix)`` from the source, or None where the record holds
+        the table itself (or nothing)."""
+        if self._agents is None and self.credences is not None:
+            return self.credences.matrix(claim)
+        return None
+
+    def last_step(self) -> int | None:
+        """The last step of the agents table (None without rows)."""
+        if self._agents is None and self.credences is not None:
+            return self.credences.last_step()
+        if self.agents.empty:
+            return None
+        return int(self.agents["step"].max())
+
+    def final_credences(self) -> dict[str, np.ndarray]:
+        """Each claim's credences at the last recorded step, by agent id (NaN: absent)."""
+        if self._agents is None and self.credences is not None:
+            return final_credences(self.credences)
+        return final_credences_of_table(self.agents)
 
     @property
     def graph(self) -> nx.Graph | None:
@@ -95,7 +154,9 @@ class RunData:
     def n_agents(self) -> int:
         """Number of agents in the run (removed ones included)."""
         if "n_agents" not in self.cache:
-            if not self.agents.empty:
+            if self._agents is None and self.credences is not None:
+                n = self.credences.n_agents
+            elif not self.agents.empty:
                 n = int(self.agents["agent"].max()) + 1
             elif self.has_network:
                 n = self.network.n
@@ -107,6 +168,8 @@ class RunData:
     @property
     def claims(self) -> list[str]:
         """Claim ids of the agents table, in order of first appearance."""
+        if self._agents is None and self.credences is not None:
+            return list(self.credences.claims)
         if self.agents.empty:
             return []
         return [str(c) for c in pd.unique(self.agents["claim"])]
@@ -123,7 +186,7 @@ def load_run(path: str | Path) -> RunData:
     elif (root / "events.csv").is_file():
         data.events = typed_events(read_csv(root / "events.csv"))
     if (root / "agents.parquet").is_file():
-        data.agents = _tidy_agents(pd.read_parquet(root / "agents.parquet"))
+        data.credences = ParquetCredences(root / "agents.parquet")
     elif (root / "agents.csv").is_file():
         data.agents = _tidy_agents(read_csv(root / "agents.csv"))
     if (root / "steps.csv").is_file():
@@ -142,7 +205,7 @@ def load_run(path: str | Path) -> RunData:
             edges["source"].to_numpy(dtype=np.int64),
             edges["target"].to_numpy(dtype=np.int64),
             directed,
-            attributes=node_attributes(data.personas, data.agents),
+            attributes=node_attributes(data.personas, data.final_credences()),
         )
     elif (root / "graph.graphml").is_file():
         data.graph = read_graph(root / "graph.graphml")
@@ -232,16 +295,34 @@ def removal_steps(events: pd.DataFrame) -> dict[int, int]:
     return out
 
 
-def node_attributes(personas: pd.DataFrame, agents: pd.DataFrame) -> pd.DataFrame:
-    """The graph's node attributes: persona fields, policy, role, ... and final credences."""
+def node_attributes(
+    personas: pd.DataFrame, finals: pd.DataFrame | dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """The graph's node attributes: persona fields, policy, role, ... and final credences
+    (`finals`: the agents table, or each claim's final credences by agent id)."""
     attrs = personas.drop(columns=["agent"], errors="ignore").reset_index(drop=True)
-    if not agents.empty:
-        last = agents[agents["step"] == agents["step"].max()]
-        for claim, rows in last.groupby("claim", sort=False):
-            values = np.full(len(attrs), np.nan)
-            values[rows["agent"].to_numpy(dtype=np.int64)] = rows["credence"].to_numpy(float)
-            attrs[f"credence.{claim}"] = values
+    if isinstance(finals, pd.DataFrame):
+        finals = final_credences_of_table(finals)
+    for claim, last in finals.items():
+        values = np.full(len(attrs), np.nan)
+        k = min(len(values), len(last))
+        values[:k] = last[:k]
+        attrs[f"credence.{claim}"] = values
     return attrs
+
+
+def final_credences_of_table(agents: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each claim's credences at the table's last step, by agent id (NaN: no row)."""
+    out: dict[str, np.ndarray] = {}
+    if agents.empty:
+        return out
+    last = agents[agents["step"] == agents["step"].max()]
+    n = int(agents["agent"].max()) + 1
+    for claim, rows in last.groupby("claim", sort=False):
+        values = np.full(n, np.nan)
+        values[rows["agent"].to_numpy(dtype=np.int64)] = rows["credence"].to_numpy(float)
+        out[str(claim)] = values
+    return out
 
 
 def read_graph(path: str | Path) -> nx.Graph:

@@ -382,17 +382,18 @@ def restore(model: SocialModel, run_dir: Path, header: dict[str, Any]) -> None:
 
 
 def _register_agents(model: SocialModel, order: list[int]) -> None:
-    """Register the restored agents with mesa again, in their order, each on its cell."""
+    """Register the restored agents with mesa again, in their order; the cell space is made
+    anew on first use, with each of them on its cell."""
     from mesa.agent import AgentSet
 
     model._agents = {}
     model._agents_by_type = {}
     model._all_agents = AgentSet([], random=model.random)
+    model._space = None  # one the set-up built holds its agents, not the restored ones
     for agent_id in order:
         agent = model._by_id[agent_id]
         model.register_agent(agent)
         vars(agent)["_mesa_cell"] = None
-        agent.cell = model.space[agent_id]
 
 
 __all__ = [

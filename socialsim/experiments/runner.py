@@ -13,7 +13,9 @@ from typing import Any, Protocol
 import pandas as pd
 
 from socialsim.analysis.summarize import summarize_run, write_summary, write_tables
+from socialsim.core.credences import CredenceSource, long_table, parquet_metadata
 from socialsim.core.csv_safe import write_csv as safe_csv
+from socialsim.core.csv_safe import write_csv_chunks
 from socialsim.core.errors import ConfigError, SocialsimError
 from socialsim.core.rundata import RunData
 from socialsim.experiments.half_made import note_new_dir
@@ -149,6 +151,14 @@ BYTES_PER_AGENT_STEP = 200
 BYTES_PER_AGENT = 1_000
 
 
+def memory_needed(cfg: ExperimentConfig) -> int:
+    """Bytes a run of `cfg` is expected to hold at its peak (the refusal's estimate)."""
+    n = cfg.population.size
+    steps = cfg.steps if cfg.mode == "step" else max(cfg.steps, 1)
+    claims = max(1, len(cfg.claims))
+    return n * (BYTES_PER_AGENT + BYTES_PER_AGENT_STEP * claims * (steps + 1))
+
+
 def check_memory(cfg: ExperimentConfig) -> None:
     """Refuse, before anything is written, a run this machine cannot hold in memory."""
     available = _available_memory()
@@ -156,8 +166,7 @@ def check_memory(cfg: ExperimentConfig) -> None:
         return
     n = cfg.population.size
     steps = cfg.steps if cfg.mode == "step" else max(cfg.steps, 1)
-    claims = max(1, len(cfg.claims))
-    need = n * (BYTES_PER_AGENT + BYTES_PER_AGENT_STEP * claims * (steps + 1))
+    need = memory_needed(cfg)
     if need > 0.9 * available:
         raise ConfigError(
             f"population.size {n:,} with {steps} steps needs about {need / 2**30:.1f} GiB of "
@@ -293,11 +302,12 @@ def write_record(model, run_dir: Path) -> RunData:
     cfg = model.cfg
     formats = set(cfg.output.formats)
     data = model.record()
-    for name, table in (("agents", data.agents), ("personas", data.personas)):
-        if "parquet" in formats:
-            table.to_parquet(run_dir / f"{name}.parquet", index=False)
-        if "csv" in formats or "parquet" not in formats:
-            write_csv(table, run_dir / f"{name}.csv")
+    write_agents_table(data.credences, run_dir, formats)
+    table = data.personas
+    if "parquet" in formats:
+        table.to_parquet(run_dir / "personas.parquet", index=False)
+    if "csv" in formats or "parquet" not in formats:
+        write_csv(table, run_dir / "personas.csv")
     write_csv(data.steps, run_dir / "steps.csv")
     events = data.events
     if "parquet" in formats:
@@ -315,6 +325,39 @@ def write_record(model, run_dir: Path) -> RunData:
         attrs = data.network.attributes
         write_graphml(run_dir / "graph.graphml", model.n_agents, edges, attrs, arrays.directed)
     return data
+
+
+def write_agents_table(source: CredenceSource, run_dir: Path, formats: set[str]) -> None:
+    """Write the agents table a recorded step at a time: a row group per step in
+    ``agents.parquet`` (claims and population size in its metadata), and ``agents.csv``
+    chunk after chunk; never the whole table in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if source.last_step() is None:  # nothing recorded: the empty table, as it always was
+        empty = long_table(source)
+        if "parquet" in formats:
+            empty.to_parquet(run_dir / "agents.parquet", index=False)
+        if "csv" in formats or "parquet" not in formats:
+            write_csv(empty, run_dir / "agents.csv")
+        return
+    if "parquet" in formats:
+        writer = None
+        try:
+            for chunk in source.chunks():
+                table = pa.Table.from_pandas(chunk, preserve_index=False)
+                if writer is None:
+                    meta = {**(table.schema.metadata or {})}
+                    meta.update(parquet_metadata(source.claims, source.n_agents))
+                    writer = pq.ParquetWriter(
+                        run_dir / "agents.parquet", table.schema.with_metadata(meta)
+                    )
+                writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+        finally:
+            if writer is not None:
+                writer.close()
+    if "csv" in formats or "parquet" not in formats:
+        write_csv_chunks(source.chunks(), run_dir / "agents.csv")
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:

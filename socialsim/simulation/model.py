@@ -46,7 +46,12 @@ from socialsim.simulation.log import InteractionLog
 from socialsim.simulation.placement import Names, place_population
 from socialsim.simulation.policies import PolicyGroup
 from socialsim.simulation.queries import Answer, Question
-from socialsim.simulation.recorder import Collector, Recorder, model_reporters
+from socialsim.simulation.recorder import (
+    Collector,
+    Recorder,
+    SnapshotCredences,
+    model_reporters,
+)
 from socialsim.simulation.rule_driver import RuleDriver
 from socialsim.simulation.self_report import ask_at_end, ask_at_start
 from socialsim.simulation.world import Scenario, create_scenario
@@ -421,6 +426,10 @@ class SocialModel(ModelActions, mesa.Model):
     def agents_table(self) -> pd.DataFrame:
         """Long table: one row per step x agent x claim with the credence after that step."""
         return self.recorder.agents_table(self.n_agents, [c.id for c in self.beliefs.claims])
+
+    def credence_source(self) -> SnapshotCredences:
+        """The agents table's source: the credence snapshots so far, without the table."""
+        return self.recorder.credences(self.n_agents, [c.id for c in self.beliefs.claims])
 
     def record(self) -> RunData:
         """The run's record so far (events, agents, steps, personas, network, config).

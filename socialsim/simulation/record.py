@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from socialsim.agents.sampling import SampledPersonas
+from socialsim.core.credences import final_credences
 from socialsim.core.rundata import RunData, node_attributes, read_events_table
 
 if TYPE_CHECKING:
@@ -27,18 +28,18 @@ TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neu
 
 def build_record(model: ModelView) -> RunData:
     """The model's record so far, the same as the runner writes and ``load_run`` reads."""
-    agents = model.agents_table()
+    credences = model.credence_source()
     personas = personas_table(model)
     steps = model.recorder.steps_table(model.datacollector)
-    network = model.network.with_attributes(node_attributes(personas, agents))
+    network = model.network.with_attributes(node_attributes(personas, final_credences(credences)))
     return RunData(
         path=model.run_dir,
         events=events_table(model),
-        agents=agents,
         steps=steps,
         personas=personas,
         config=model.cfg.model_dump(mode="json"),
         network=network,
+        credences=credences,
     )
 
 

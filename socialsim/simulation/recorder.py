@@ -13,12 +13,14 @@ collected (the scenario's ``after_step``: probes and other ``model.ask`` calls) 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 import pandas as pd
+
+from socialsim.core.credences import long_table
 
 if TYPE_CHECKING:
     from socialsim.core.model_view import ModelView
@@ -118,23 +120,11 @@ class Recorder:
 
     def agents_table(self, n: int, claim_ids: list[str]) -> pd.DataFrame:
         """Long table: one row per step x agent x claim with the credence after that step."""
-        frames = []
-        ids = np.array(claim_ids, dtype=object)
-        for step, _time, cred in self.snapshots:
-            k = cred.shape[1]
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "step": np.full(n * k, step, dtype=np.int64),
-                        "agent": np.repeat(np.arange(n), k),
-                        "claim": np.tile(ids[:k], n),
-                        "credence": cred.reshape(-1),
-                    }
-                )
-            )
-        if not frames:
-            return pd.DataFrame(columns=["step", "agent", "claim", "credence"])
-        return pd.concat(frames, ignore_index=True)
+        return long_table(self.credences(n, claim_ids))
+
+    def credences(self, n: int, claim_ids: list[str]) -> SnapshotCredences:
+        """The snapshots as a credence source: the agents table without building it."""
+        return SnapshotCredences(self.snapshots, n, claim_ids)
 
     def steps_table(self, collector: mesa.DataCollector) -> pd.DataFrame:
         """The model reporters, one row per recorded step, with its ``step`` first.
@@ -159,6 +149,50 @@ class Recorder:
         stopped = None if self.stopped is None else self.stopped[0]
         steps["complete"] = steps["step"] != stopped
         return steps
+
+
+class SnapshotCredences:
+    """A model's credence snapshots as the agents table's source (see
+    :mod:`socialsim.core.credences`): a claim's matrix is its column of every snapshot, and
+    the table comes a recorded step at a time."""
+
+    def __init__(
+        self, snapshots: list[tuple[int, float, np.ndarray]], n: int, claim_ids: list[str]
+    ) -> None:
+        self.snapshots = list(snapshots)
+        self.n_agents = n
+        self.claims = [str(c) for c in claim_ids]
+
+    def matrix(self, claim: str) -> tuple[np.ndarray, np.ndarray]:
+        """One claim's credences at every recorded step (later snapshots of a step win)."""
+        j = self.claims.index(claim) if claim in self.claims else -1
+        taken = [(step, cred) for step, _t, cred in self.snapshots if 0 <= j < cred.shape[1]]
+        if not taken:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0))
+        steps = np.unique(np.array([step for step, _ in taken], dtype=np.int64))
+        matrix = np.full((len(steps), self.n_agents), np.nan)
+        for step, cred in taken:
+            matrix[np.searchsorted(steps, step), : cred.shape[0]] = cred[:, j]
+        return steps, matrix
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """The agents table a recorded step at a time (agent-major, claims within)."""
+        ids = np.array(self.claims, dtype=object)
+        n = self.n_agents
+        for step, _time, cred in self.snapshots:
+            k = cred.shape[1]
+            yield pd.DataFrame(
+                {
+                    "step": np.full(n * k, step, dtype=np.int64),
+                    "agent": np.repeat(np.arange(n), k),
+                    "claim": np.tile(ids[:k], n),
+                    "credence": cred.reshape(-1),
+                }
+            )
+
+    def last_step(self) -> int | None:
+        """The step of the last snapshot (None before any)."""
+        return max((s for s, _, _ in self.snapshots), default=None)
 
 
 def model_reporters(model: ModelView, extra: dict[str, Any] | None) -> dict[str, Callable]:

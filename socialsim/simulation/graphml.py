@@ -56,6 +56,8 @@ def _escape(values: pd.Series) -> pd.Series:
 
 def _column(values: pd.Series) -> tuple[str, pd.Series]:
     """The GraphML type of a column and its values as text (None where missing)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # typed by the values it holds
+        values = values.astype(object).where(values.notna(), None)
     if pd.api.types.is_bool_dtype(values):
         return "boolean", values.map({True: "true", False: "false"})
     if pd.api.types.is_integer_dtype(values):

@@ -54,8 +54,10 @@ def events_table(model: ModelView) -> pd.DataFrame:
 def personas_table(model: ModelView) -> pd.DataFrame:
     """One row per agent: its persona's scalar fields and traits, policy and scenario role.
 
-    Sampled populations are read column by column (no persona objects); agents whose
-    persona changed during the run (a scenario role, a per-agent model) are read from it.
+    Sampled populations are read column by column (no persona objects), text fields as
+    categories made from the store's codes (the same values, a fraction of the memory: ten
+    million personas hold a few hundred occupations); agents whose persona changed during
+    the run (a scenario role, a per-agent model) are read from it.
     """
     n = model.n_agents
     store = model.personas
@@ -63,14 +65,19 @@ def personas_table(model: ModelView) -> pd.DataFrame:
     if isinstance(store, SampledPersonas):
         for key in PERSONA_SCALARS:
             try:
-                columns[key] = store.column(key)
-            except KeyError:
-                columns[key] = [getattr(store.get(0), key)] * n if n else []
+                columns[key] = _store_column(store, key)
+            except KeyError:  # a field every persona has at its default
+                value = getattr(store.get(0), key) if n else None
+                columns[key] = (
+                    categorical(np.zeros(n, dtype=np.int64), [value])
+                    if value is None or isinstance(value, str)
+                    else [value] * n
+                )
         for trait in TRAITS:
             columns[f"big_five.{trait}"] = store.column(f"big_five.{trait}")
         for key in ("values", "interests"):
             codes, table = store.coded(key)
-            columns[key] = np.asarray([";".join(t) for t in table], dtype=object)[codes]
+            columns[key] = categorical(codes, [";".join(t) for t in table])
         frame = pd.DataFrame(columns)
         changed = model.created_ids()
     else:
@@ -86,10 +93,16 @@ def personas_table(model: ModelView) -> pd.DataFrame:
     if rows:
         update = pd.DataFrame(rows, index=changed)
         for col in update.columns:
-            if col not in frame or frame[col].dtype != update[col].dtype:
+            if col in frame and isinstance(frame[col].dtype, pd.CategoricalDtype):
+                new = set(update[col].dropna()) - set(frame[col].cat.categories)
+                if all(isinstance(v, str) for v in new):
+                    frame[col] = frame[col].cat.add_categories(sorted(new))
+                else:
+                    frame[col] = frame[col].astype(object)
+            elif col not in frame or frame[col].dtype != update[col].dtype:
                 frame[col] = frame[col].astype(object) if col in frame else None
             frame.loc[changed, col] = update[col].to_numpy()
-    frame["policy"] = [model.groups[int(g)].name for g in model.policy_of]
+    frame["policy"] = categorical(model.policy_of, [g.name for g in model.groups])
     table = model.network.attributes
     community = table["community"].tolist() if table is not None and "community" in table else None
     if community is not None:
@@ -97,6 +110,45 @@ def personas_table(model: ModelView) -> pd.DataFrame:
             frame["community"] = pd.array(community, dtype="Int64")
         except (TypeError, ValueError):  # a given graph's own labels
             frame["community"] = pd.array(community, dtype=object)
-    frame["scenario_role"] = [model.roles.get(i) for i in range(n)]
+    frame["scenario_role"] = _roles(model.roles, n)
     frame["present"] = model.present.copy()
     return frame
+
+
+#: persona fields that hold text (read as categories from a sampled store)
+TEXT_FIELDS = frozenset(
+    {"name", "gender", "country", "occupation", "education", "political_leaning",
+     "communication_style", "model", "role"}
+)  # fmt: skip
+
+
+def _store_column(store: SampledPersonas, key: str) -> Any:
+    """A persona field of every agent: text as a category from the store's codes."""
+    if key in TEXT_FIELDS:
+        codes, table = store.coded(key)
+        if all(v is None or isinstance(v, str) for v in table):
+            return categorical(codes, table)
+    return store.column(key)
+
+
+def categorical(codes: Any, table: list[Any]) -> Any:
+    """``table[codes[i]]`` for every i as a category (None: missing); an object array where
+    the table's text repeats or holds something other than text."""
+    codes = np.asarray(codes, dtype=np.int64)
+    labels = [v for v in table if v is not None]
+    if len(set(labels)) != len(labels) or not all(isinstance(v, str) for v in labels):
+        return np.asarray(list(table), dtype=object)[codes]
+    index = {v: i for i, v in enumerate(labels)}
+    remap = np.array([-1 if v is None else index[v] for v in table], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[codes] if len(remap) else codes, categories=labels)
+
+
+def _roles(roles: dict[int, Any], n: int) -> Any:
+    """Each agent's scenario role (None: none) as a category."""
+    names = sorted({str(r) for r in roles.values() if r is not None})
+    code = {r: i for i, r in enumerate(names)}
+    codes = np.full(n, -1, dtype=np.int64)
+    for agent, role in roles.items():
+        if role is not None and 0 <= agent < n:
+            codes[agent] = code[str(role)]
+    return pd.Categorical.from_codes(codes, categories=names)

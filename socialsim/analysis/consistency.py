@@ -264,12 +264,14 @@ def persona_behaviour(run: RunData, claim: str, population: str = "all") -> pd.D
     steps, matrix = credence_array(run, claim)
     stated = np.full((max(len(steps), 1), len(members)), np.nan)
     if len(steps):
-        held = np.where(presence(run, steps), matrix, np.nan)
+        held = matrix.copy()
+        held[~presence(run, steps)] = np.nan
         at, who = failed["step"].to_numpy(), failed["agent"].to_numpy()
         row = np.minimum(np.searchsorted(steps, at), len(steps) - 1)
         hit = (steps[row] == at) & (who < held.shape[1])
         held[row[hit], who[hit]] = np.nan
-        stated = held[:, members]
+        whole = ids is None and held.shape[1] == len(members)
+        stated = held if whole else held[:, members]
     known = ~np.isnan(stated)
     count = known.sum(axis=0)
     cols = np.arange(len(members))
@@ -278,10 +280,17 @@ def persona_behaviour(run: RunData, claim: str, population: str = "all") -> pd.D
     two = count >= 2
     out["stated_steps"] = count
     out["belief_change"] = np.where(two, np.abs(last - first), np.nan)
+    variance = np.full(len(members), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        out["credence_variance"] = np.where(two, np.nanvar(stated, axis=0), np.nan)
+        for lo in range(0, len(members), _COLUMNS_AT_ONCE):  # small temporaries
+            hi = lo + _COLUMNS_AT_ONCE
+            variance[lo:hi] = np.where(two[lo:hi], np.nanvar(stated[:, lo:hi], axis=0), np.nan)
+    out["credence_variance"] = variance
     return out
+
+
+_COLUMNS_AT_ONCE = 65_536  # agents whose credence variance is computed together
 
 
 def _trait(personas: pd.DataFrame, trait: str, n: int) -> np.ndarray:

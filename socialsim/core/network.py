@@ -147,15 +147,19 @@ class Network:
 
     @cached_property
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """(node, neighbour) pairs: each edge both ways when undirected (a loop once)."""
-        return _both_ways(self.src, self.dst, self.directed)
+        """(node, neighbour) pairs: each edge both ways when undirected (a loop once); int32
+        ids below 2**31 nodes (they index node arrays, and take half the memory)."""
+        dtype = _index_dtype(self.n)
+        src, dst = self.src.astype(dtype, copy=False), self.dst.astype(dtype, copy=False)
+        return _both_ways(src, dst, self.directed)
 
     @cached_property
     def simple(self) -> sparse.csr_array:
         """Symmetric 0/1 adjacency of the undirected simple graph (no loops), sorted rows."""
         if self.directed:
-            rows = np.concatenate([self.src, self.dst])
-            cols = np.concatenate([self.dst, self.src])
+            dtype = _index_dtype(self.n)
+            src, dst = self.src.astype(dtype, copy=False), self.dst.astype(dtype, copy=False)
+            rows, cols = np.concatenate([src, dst]), np.concatenate([dst, src])
         else:
             rows, cols = self.pairs
         keep = rows != cols
@@ -370,6 +374,11 @@ def _both_ways(
     if not loop.any():
         return np.concatenate([src, dst]), np.concatenate([dst, src])
     return np.concatenate([src, dst[~loop]]), np.concatenate([dst, src[~loop]])
+
+
+def _index_dtype(n: int) -> type:
+    """The smallest integer type that holds node ids below `n` (int32 or int64)."""
+    return np.int32 if n < 2**31 else np.int64
 
 
 _SCALAR_KINDS = {"string", "integer", "floating", "boolean", "mixed-integer-float", "decimal"}

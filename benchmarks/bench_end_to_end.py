@@ -207,6 +207,7 @@ def print_size(n: int, s: dict) -> None:
         tail = "\n    ".join(s["output"].strip().splitlines()[-8:])
         why = "timed out" if s["timed_out"] else f"exit code {s['returncode']}"
         print(f"{name}: FAILED ({why}) after {s['seconds']:.1f} s\n    {tail}")
+        return
     seconds = s["target"].get("seconds")
     if seconds is None:
         print(f"{name}: {s['seconds']:.1f} s (no target at this size)")

@@ -11,6 +11,7 @@ from mesa.discrete_space import FixedAgent
 from socialsim.agents.memory import Memory
 from socialsim.agents.persona import Persona
 from socialsim.agents.policies.base import Decision, Observation
+from socialsim.core.trusted import trusted
 
 if TYPE_CHECKING:
     from mesa.discrete_space import Cell
@@ -132,18 +133,25 @@ class SocialAgent(FixedAgent):
             self.memory.add(
                 f"{sender} said: {message.text}", model.step_index, "read", message.sender
             )
-        return Observation(
-            agent_id=self.id,
-            step=model.step_index,
-            time=model.time,
-            persona=self.persona,
-            inbox=shown,
-            memories=memories,
-            beliefs=model.beliefs.of(self.id),
-            claims=list(claims),
-            neighbours={j: names[j] for j in model.present_neighbours(self.id)},
-            instructions=list(self.instructions),
-        )
+        instructions = list(self.instructions)
+        values = {
+            "agent_id": int(self.id),
+            "step": int(model.step_index),
+            "time": float(model.time),
+            "persona": self.persona,
+            "inbox": shown,
+            "memories": memories,
+            "beliefs": model.beliefs.of(self.id),
+            "claims": list(claims),
+            "neighbours": {j: names[j] for j in model.present_neighbours(self.id)},
+            "instructions": instructions,
+        }
+        if not isinstance(values["persona"], Persona) or any(
+            type(i) is not str for i in instructions
+        ):  # what a scenario set, not of the field's type: validated
+            return Observation(**values)
+        # every value made here is of its field's type: built as validation would build it
+        return trusted(Observation, values)
 
     def apply(self, decision: Decision, read: list[str] | None = None) -> None:
         """Apply a decision: log it, update credences (with causes), send the message."""

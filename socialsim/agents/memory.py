@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -238,9 +237,15 @@ class Memory:
 
 @lru_cache(maxsize=4096)
 def _terms(text: str) -> tuple[dict[str, int], int]:
-    """Term counts and token count of a text (shared between items: never changed)."""
-    tokens = tokenize(text)
-    return dict(Counter(tokens)), len(tokens)
+    """Term counts and token count of a text (shared between items: never changed); the
+    counts of :func:`tokenize`'s tokens, in order of first occurrence."""
+    counts: dict[str, int] = {}
+    length = 0
+    for token in _TOKEN.findall(text.lower()):
+        if len(token) > 1 and token not in STOP_WORDS:
+            counts[token] = counts.get(token, 0) + 1
+            length += 1
+    return counts, length
 
 
 @lru_cache(maxsize=1024)

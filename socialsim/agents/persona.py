@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -102,6 +103,7 @@ class Persona(BaseModel):
         return " ".join(parts)
 
 
+@lru_cache(maxsize=8192)
 def _article(phrase: str) -> str:
     """'an' before a vowel sound (including 8, 11, 18 and 80-89), else 'a'."""
     word = phrase.split("-")[0].split()[0].lower() if phrase.strip() else ""

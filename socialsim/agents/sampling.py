@@ -11,12 +11,13 @@ which builds each persona on access. The built-in tables and the ``spec`` that o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from typing import Any, overload
 
 import numpy as np
 from pydantic import ValidationError
 
-from socialsim.agents.persona import Persona
+from socialsim.agents.persona import BigFive, Persona
 from socialsim.agents.sampling_backstory import TEMPLATES, backstory
 from socialsim.agents.sampling_columns import CodedColumn, TupleColumn
 from socialsim.agents.sampling_draws import (
@@ -38,6 +39,7 @@ from socialsim.agents.sampling_spec import (
     weights,
 )
 from socialsim.core.errors import ConfigError
+from socialsim.core.trusted import trusted
 from socialsim.core.validation import describe_error
 
 __all__ = [
@@ -159,6 +161,9 @@ class SampledPersonas(Sequence[Persona]):
     fixed fields apply to both. Persona i has id i; :meth:`take` reorders.
     """
 
+    _checked: dict[str, Any] | None = None  # the fixed fields' validated values, once checked
+    _rows: np.ndarray | None = None  # the number columns, a row per persona
+
     def __init__(
         self, columns: dict[str, Any], templates: np.ndarray, fixed: dict[str, Any]
     ) -> None:
@@ -177,7 +182,21 @@ class SampledPersonas(Sequence[Persona]):
                 self._columns[key] = CodedColumn(list(values))
         self._templates = templates
         self._fixed = fixed
+        self._tuples: dict[str, list[tuple]] = {}
+        self._rows = self._pack(self._columns)
         self._check()
+
+    @staticmethod
+    def _pack(columns: dict[str, Any]) -> np.ndarray | None:
+        """The number columns as one row per persona (columns kept as views into it), so that
+        a persona's numbers are read in one go; None when a number column is not an array."""
+        cols = [columns.get(key) for key in _NUMBERS]
+        if not all(isinstance(c, np.ndarray) and c.dtype == np.float64 for c in cols):
+            return None
+        rows = np.column_stack(cols)
+        for j, key in enumerate(_NUMBERS):
+            columns[key] = rows[:, j]
+        return rows
 
     def _check(self) -> None:
         """Validate now what validating every persona would find, without building them all.
@@ -186,7 +205,9 @@ class SampledPersonas(Sequence[Persona]):
         per distinct coded value is built, which covers the rest. The first failing persona
         raises its own error.
         """
+        self._checked = None
         if not self._n:
+            self._checked = {}
             return
         suspects = {0}
         for key, col in self._columns.items():
@@ -200,7 +221,10 @@ class SampledPersonas(Sequence[Persona]):
                 if bad.any():
                     suspects.add(int(np.argmax(bad)))
         for i in sorted(suspects):
-            self.get(i)
+            persona = self.get(i)
+            if i == 0:  # the fixed fields' values as validation made them, for every persona
+                fixed = {key: getattr(persona, key) for key in self._fixed}
+        self._checked = fixed
 
     def __len__(self) -> int:
         return self._n
@@ -258,39 +282,70 @@ class SampledPersonas(Sequence[Persona]):
         idx = np.asarray(order, dtype=np.int64)
         out = SampledPersonas.__new__(SampledPersonas)
         out._n = len(idx)
+        packed = _NUMBERS if self._rows is not None else ()  # (taken with the rows below)
         out._columns = {
             key: [col[i] for i in idx.tolist()] if isinstance(col, list) else col.take(idx)
-            if isinstance(col, CodedColumn | TupleColumn) else col[idx]
+            if isinstance(col, CodedColumn | TupleColumn) else col if key in packed else col[idx]
             for key, col in self._columns.items()
         }  # fmt: skip
+        if self._rows is not None:
+            out._rows = self._rows[idx]
+            for j, key in enumerate(_NUMBERS):
+                out._columns[key] = out._rows[:, j]
+        else:
+            out._rows = None
         out._templates = self._templates[idx]
         out._fixed = self._fixed
+        out._tuples = self._tuples
+        out._checked = self._checked
         return out
 
     def get(self, i: int) -> Persona:
         """Persona i (a new object each time)."""
         cols = self._columns
+        if self._rows is not None:
+            numbers = self._rows[i].tolist()  # the traits, then _FLOATS
+        else:
+            numbers = [float(cols[key][i]) for key in _NUMBERS]
         fields: dict[str, Any] = {
-            "id": i,
+            "id": int(i),
             "name": cols["name"][i],
             "age": int(cols["age"][i]),
-            "big_five": {t: float(cols[f"big_five.{t}"][i]) for t in TRAITS},
-            "values": list(cols["values"][i]),
-            "interests": list(cols["interests"][i]),
+            "big_five": dict(zip(TRAITS, numbers, strict=False)),
+            "values": list(self._tuple("values", i)),
+            "interests": list(self._tuple("interests", i)),
         }
         for key in _CODED:
             fields[key] = cols[key][i]
-        for key in _FLOATS:
-            fields[key] = float(cols[key][i])
+        fields.update(zip(_FLOATS, numbers[len(TRAITS) :], strict=True))
         fields.update(self._fixed)
         if "backstory" not in self._fixed:
             fields["backstory"] = backstory(int(self._templates[i]), fields["name"], fields)
-        try:
-            return Persona.model_validate(fields)
-        except ValidationError as exc:
-            raise ConfigError(
-                f"{WHERE}: sampled persona is invalid: {describe_error(exc)}"
-            ) from None
+        checked = self._checked
+        if checked is None:  # not checked yet (while _check runs): validate
+            try:
+                return Persona.model_validate(fields)
+            except ValidationError as exc:
+                raise ConfigError(
+                    f"{WHERE}: sampled persona is invalid: {describe_error(exc)}"
+                ) from None
+        # every column was checked (_check), and the fixed values were validated once: the
+        # persona is built as validating these fields would build it, without doing so
+        fields["big_five"] = trusted(BigFive, fields["big_five"])
+        for key, value in checked.items():
+            fields[key] = value.model_copy() if isinstance(value, BigFive) else copy(value)
+        return trusted(Persona, fields)
+
+    def _tuple(self, key: str, i: int) -> tuple:
+        """Row i of a column of tuples (values, interests), through its table of distinct
+        tuples (made on first use)."""
+        col = self._columns[key]
+        if not isinstance(col, TupleColumn):
+            return col[i]
+        table = self._tuples.get(key)
+        if table is None:
+            table = self._tuples[key] = col.table()
+        return table[col.codes[i]]
 
 
 _UNSET = object()
@@ -299,4 +354,5 @@ _CODED = (
 )  # fmt: skip
 SUSCEPTIBILITIES = ("framing_susceptibility", "source_susceptibility")
 _FLOATS = ("credulity", "stubbornness", "activity_rate", *SUSCEPTIBILITIES)
+_NUMBERS = (*(f"big_five.{t}" for t in TRAITS), *_FLOATS)  # the packed number columns
 _BOUNDS = {"age": (13, 110, False), "activity_rate": (0.0, np.inf, True)}  # (low, high, low open)

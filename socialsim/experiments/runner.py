@@ -145,10 +145,11 @@ def discarded_on_bad_input(run_dir: Path, existed: bool) -> Iterator[None]:
         raise
 
 
-#: bytes held per agent and recorded step (credences of the agents table, events, arrays),
-#: measured end to end (docs/benchmarks.md: 1,000,000 rule agents x 10 steps in 2.1 GB)
-BYTES_PER_AGENT_STEP = 200
-BYTES_PER_AGENT = 1_000
+#: bytes held per agent, and per agent, claim and recorded step (credence snapshots, the
+#: measures' step x agent matrices, the agents table's chunks), fitted to the peak resident
+#: memory of end-to-end rule runs (docs/benchmarks.md: 1,000,000 to 10,000,000 agents)
+BYTES_PER_AGENT_STEP = 32
+BYTES_PER_AGENT = 1_250
 
 
 def memory_needed(cfg: ExperimentConfig) -> int:

@@ -10,10 +10,11 @@ its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from socialsim.agents.beliefs import BeliefChange
-from socialsim.core.messages import Message
+from socialsim.core.messages import Channel, Message
+from socialsim.core.trusted import trusted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -88,20 +89,23 @@ class ModelActions:
         if not recipients:
             return None
         deliver_at = self.time + self.cfg.event.latency if self.cfg.mode == "event" else None
-        message = Message(
-            id=self.mail.next_id(),
-            sender=sender,
-            recipients=recipients,
-            step=self.steps,
-            time=self.time,
-            text=text,
-            claims=list(claims),
-            reply_to=reply_to,
-            channel=channel,
-            deliver_at=deliver_at,
-            framing=framing,
-            source_style=source_style,
-        )
+        values = {
+            "id": self.mail.next_id(),
+            "sender": sender,
+            "recipients": recipients,
+            "step": self.steps,
+            "time": self.time,
+            "text": text,
+            "claims": list(claims),
+            "reply_to": reply_to,
+            "channel": channel,
+            "deliver_at": deliver_at,
+            "framing": framing,
+            "source_style": source_style,
+        }
+        # what agents say (the common case) is built without validating again; anything
+        # else a caller gave is validated
+        message = trusted(Message, values) if _plain(values) else Message(**values)
         self.mail.send(message)
         self.emit(
             "message",
@@ -199,3 +203,25 @@ class ModelActions:
         """Keep an agent's credences fixed against rule updates (attackers, guardians)."""
         for group in self.groups:
             group.pinned[agent_id] = pinned
+
+
+def _plain(values: dict[str, Any]) -> bool:
+    """True when a message's values are of its fields' types as they are: int ids (every
+    recipient is one when the first is: they are made that way), text, claim ids, a known
+    channel, no framing or source style (validating would change nothing)."""
+    return (
+        type(values["sender"]) is int
+        and type(values["recipients"][0]) is int
+        and type(values["text"]) is str
+        and type(values["step"]) is int
+        and type(values["time"]) is float
+        and (values["deliver_at"] is None or type(values["deliver_at"]) is float)
+        and values["reply_to"] is None
+        and values["framing"] is None
+        and values["source_style"] is None
+        and values["channel"] in _CHANNELS
+        and all(type(c) is str for c in values["claims"])
+    )
+
+
+_CHANNELS = frozenset(get_args(Channel))

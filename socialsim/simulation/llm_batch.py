@@ -49,8 +49,10 @@ def fewer_collections(first: int = 20_000) -> Iterator[None]:
     generation is swept every `first` allocations and the middle one only every thousandth
     young sweep (each survivor is scanned about twice, not ten times), and what was alive
     when the step began (agents, memories, personas: millions of objects in a large run) is
-    frozen until it ends. Reference counting still frees everything at once; cycles among
-    the frozen objects are found after the step.
+    frozen until it ends. What the step made and kept (personas, memories, messages) joins
+    it in the oldest generation when the step ends, without the middle sweep that would
+    otherwise scan all of it once more right after. Reference counting still frees
+    everything at once; cycles among these objects are found by the next full collection.
     """
     old = gc.get_threshold()
     if not gc.isenabled() or old[0] >= first:
@@ -64,7 +66,8 @@ def fewer_collections(first: int = 20_000) -> Iterator[None]:
         yield
     finally:
         if freeze:
-            gc.unfreeze()
+            gc.freeze()  # (what the step kept, too)
+            gc.unfreeze()  # all of it into the oldest generation, unscanned
         gc.set_threshold(*old)
 
 

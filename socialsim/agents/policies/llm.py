@@ -12,12 +12,14 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
 from socialsim.agents.policies.base import DecidingPolicy, Decision, Observation
 from socialsim.core.errors import ConfigError
+from socialsim.core.trusted import trusted
 from socialsim.llm.prompts import answer_form, part_fields, render_part
 from socialsim.llm.prompts import fields as template_fields
 from socialsim.llm.prompts import parts as prompt_parts
@@ -211,6 +213,8 @@ class LLMPolicy(DecidingPolicy):
         )
         fields_of = part_fields(template)
         self._system_fields = tuple(sorted(fields_of["system"])) if not single else None
+        self._user_text = prompt_parts(template)["user"]
+        self._user_fields = fields_of["user"]
         self._system: tuple[tuple[str, ...], str] | None = None  # (its fields' values, text)
         self._schemas: dict[tuple, type[BaseModel]] = {}
         self._described: dict[int, tuple[Any, str]] = {}  # agent id -> (persona, description)
@@ -240,7 +244,7 @@ class LLMPolicy(DecidingPolicy):
         Equal to the schema of a class built with those recipients, so cache keys do not
         change, at the cost of three small dicts instead of a pydantic class per agent.
         """
-        labels = tuple(self._labels(observation).values())[: self.max_neighbours_shown]
+        labels = tuple(islice(self._labels(observation).values(), self.max_neighbours_shown))
         if not labels:
             return None
         return with_recipients(json_schema(self.schema_for(observation)), labels)
@@ -281,7 +285,7 @@ class LLMPolicy(DecidingPolicy):
             )
         if want("neighbours"):
             names = self._labels(obs)
-            shown = list(names.values())[: self.max_neighbours_shown]
+            shown = list(islice(names.values(), self.max_neighbours_shown))
             more = len(names) - len(shown)
             listed = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
             fields["neighbours"] = listed or "(nobody)"
@@ -327,16 +331,23 @@ class LLMPolicy(DecidingPolicy):
             self._system = kept
         return kept[1]
 
+    def _user(self, fields: dict[str, str]) -> str:
+        """The template's user part filled with `fields` (text each): as ``render_part``
+        makes it, which names the fields that are missing."""
+        if not self._user_fields <= fields.keys():
+            return render_part(self.template, "user", **fields)  # raises, naming them
+        return self._user_text.format_map(fields)
+
     def build_request(self, observation: Observation) -> LLMRequest:
         """The chat request for one observation (no model call)."""
         obs = observation
         fields = self.prompt_fields(obs, self._needed)
+        user = self._user(fields)
         if self._system_fields is not None:  # shared part first: a cached prefix serves all
             system = self._system_text(fields)
-            user = _tidy(render_part(self.template, "user", **fields))
+            user = _tidy(user)
         else:
             system = "\n".join(p for p in (fields["persona"], fields["instructions"]) if p)
-            user = render_part(self.template, "user", **fields)
         return LLMRequest(
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
             schema=self.schema_for(obs),
@@ -363,13 +374,17 @@ class LLMPolicy(DecidingPolicy):
             data = value.model_dump() if isinstance(value, BaseModel) else dict(value)
             message = _flat(data.get("message") or "", self.max_message_chars)
             credences, reasons = self._beliefs(observation, _stated_beliefs(observation, data))
-            return Decision(
-                **base,
-                message=message,
-                to=self._recipient(observation, data.get("to"), message),
-                credences=credences,
-                reasons=reasons,
-                fields={name: data.get(name) for name in self.extra_fields},
+            # made here from the validated answer: text, 'all'/'none'/a neighbour's id, floats
+            return trusted(
+                Decision,
+                {
+                    **base,
+                    "message": message,
+                    "to": self._recipient(observation, data.get("to"), message),
+                    "credences": credences,
+                    "reasons": reasons,
+                    "fields": {name: data.get(name) for name in self.extra_fields},
+                },
             )
         except (TypeError, ValueError, AttributeError) as exc:
             return Decision(**base, error=f"unusable answer: {_flat(exc, 200)}")
@@ -453,14 +468,17 @@ class LLMPolicy(DecidingPolicy):
         private = obs.__pydantic_private__  # (read directly: pydantic's attribute hook is slow)
         labels = private["_labels"]
         if labels is None:
-            counts: dict[str, int] = {}
-            for name in obs.neighbours.values():
-                key = name.casefold()
-                counts[key] = counts.get(key, 0) + 1
-            labels = {
-                j: (name if counts[name.casefold()] == 1 else f"{name} #{j}")
-                for j, name in obs.neighbours.items()
-            }
+            folded = [name.casefold() for name in obs.neighbours.values()]
+            if len(set(folded)) == len(folded):  # no name repeats (the common case)
+                labels = dict(obs.neighbours)
+            else:
+                counts: dict[str, int] = {}
+                for key in folded:
+                    counts[key] = counts.get(key, 0) + 1
+                labels = {
+                    j: (name if counts[key] == 1 else f"{name} #{j}")
+                    for (j, name), key in zip(obs.neighbours.items(), folded, strict=True)
+                }
             private["_labels"] = labels
         return labels
 
@@ -473,11 +491,11 @@ class LLMPolicy(DecidingPolicy):
             return "all"
         if key in _NOBODY:
             return "none"
-        lookup: dict[str, int] = {}
-        for j, label in self._labels(obs).items():
+        for j, label in self._labels(obs).items():  # the first neighbour the key names
             for alias in (label, f"#{j}", str(j), f"agent {j}"):
-                lookup.setdefault(alias.casefold(), j)
-        return lookup.get(key, "all")
+                if alias.casefold() == key:
+                    return j
+        return "all"
 
     @staticmethod
     def _beliefs(obs: Observation, raw: Any) -> tuple[dict[str, float], dict[str, str]]:

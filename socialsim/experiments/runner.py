@@ -149,7 +149,7 @@ def discarded_on_bad_input(run_dir: Path, existed: bool) -> Iterator[None]:
 #: measures' step x agent matrices, the agents table's chunks), fitted to the peak resident
 #: memory of end-to-end rule runs (docs/benchmarks.md: 1,000,000 to 10,000,000 agents)
 BYTES_PER_AGENT_STEP = 32
-BYTES_PER_AGENT = 1_250
+BYTES_PER_AGENT = 1_100
 
 
 def memory_needed(cfg: ExperimentConfig) -> int:

@@ -43,6 +43,13 @@ def _defuse(values: pd.Series, pattern: str, change) -> pd.Series:
             if not renamed.equals(pd.Series(categories, dtype=object)):
                 return values.cat.rename_categories(renamed.tolist())
         return values
+    if len(values) > _FEW_CHECKED:
+        distinct = _distinct_text(values)
+        if (
+            distinct is not None
+            and not pd.Series(distinct, dtype=object).str.match(pattern, na=False).any()
+        ):
+            return values  # no distinct value matches: nothing to change, no cell checked
     try:
         hit = values.str.match(pattern, na=False).astype(bool)
     except AttributeError:  # an object column without text (dicts, numbers, all missing)
@@ -54,6 +61,21 @@ def _defuse(values: pd.Series, pattern: str, change) -> pd.Series:
     out = values.copy()
     out[hit] = change(values[hit])
     return out
+
+
+_FEW_CHECKED = 10_000  # longer columns are first checked by their distinct values
+
+
+def _distinct_text(values: pd.Series) -> list[str] | None:
+    """The distinct text cells of a long column when they are few (a claim id repeated over
+    millions of rows), else None: checking them stands for checking every cell."""
+    try:
+        distinct = values.unique()
+    except TypeError:  # unhashable cells (dicts): checked cell by cell
+        return None
+    if len(distinct) > len(values) // 100:
+        return None
+    return [v for v in list(distinct) if isinstance(v, str)]
 
 
 def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:

@@ -37,6 +37,7 @@ NON_DEFAULT = {
     "message_quality": {"topics": {CLAIM: ["capital"]}},
     "toxicity": {"threshold": 0.6},
     "feed": {"max_exposure": 5, "resamples": 200, "seed": 3},
+    "self_report": {"sources": ["llm", "rule"], "level": 0.9},
 }
 
 

@@ -118,6 +118,7 @@ def test_llm_agents_see_the_older_propositions_probe(tmp_path):
     assert all(probe.question in p and probe.for_ in p and probe.against in p for p in prompts)
 
 
+@pytest.mark.slow
 def test_the_probe_follows_the_proposition_a_user_gives(tmp_path):
     tea = {"id": "tea", "text": "Tea beats coffee.", "arguments_for": ["Tea is calm."],
            "arguments_against": ["Coffee wakes you."]}  # fmt: skip

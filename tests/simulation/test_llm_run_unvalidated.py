@@ -106,6 +106,7 @@ def _plain_recipient(self, obs, to, message):
     return lookup.get(key, "all")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_the_run_is_the_one_that_validates_everything(name, tmp_path, monkeypatch):
     fast = _run(CONFIGS[name], tmp_path, "fast")

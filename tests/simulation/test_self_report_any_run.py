@@ -83,6 +83,7 @@ class Stop(BaseException):
     """Stands for a kill between two steps."""
 
 
+@pytest.mark.slow
 def test_a_run_stopped_and_resumed_asks_each_time_once(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoint, "COST_FACTOR", 0.0)  # a checkpoint after every step
     cfg = ss.ExperimentConfig.from_dict(
@@ -172,6 +173,7 @@ def scripted_requests(tmp_path, when):
     return client.requests, run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["after", "before"])
 def test_the_inventory_leaves_the_run_prompts_byte_identical(tmp_path, when):
     plain, _ = scripted_requests(tmp_path, "none")

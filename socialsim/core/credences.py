@@ -149,9 +149,11 @@ class ParquetCredences:
             yield frame
 
     def last_step(self) -> int | None:
-        """The largest step in the file."""
-        best = self._max_of("step")
-        return None if best < 0 else best
+        """The largest step in the file (read once: the summary and the measures both ask)."""
+        if not hasattr(self, "_last"):
+            best = self._max_of("step")
+            self._last = None if best < 0 else best
+        return self._last
 
 
 def parquet_metadata(claims: list[str], n_agents: int) -> dict[bytes, bytes]:

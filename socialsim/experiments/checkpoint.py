@@ -21,9 +21,13 @@ again from ``config.yaml``, throws away the events of that set-up, puts the chec
 state in place, cuts ``events.jsonl`` back to the checkpoint's length and goes on stepping.
 
 A checkpoint is written after a step when at least :data:`COST_FACTOR` times the last one's
-cost has passed since it ended, and always after the first step: slow (LLM) steps each get
-one, and checkpoints of fast rule steps cost at most about 1/COST_FACTOR of the run's time.
-The steps after the last checkpoint are run again on resume, which gives the same events
+cost has passed since it ended, so checkpoints cost at most about 1/COST_FACTOR of the run's
+time. Before the first one its cost is not known: it is tried after the first step with a
+budget of 1/COST_FACTOR of the time since the steps began (at least :data:`FIRST_BUDGET`
+seconds), and abandoned, with nothing written, when it takes longer (the state of a million
+agents can take a fifth of an LLM step to save); it is then tried again once twice that
+budget fits. Slow (LLM) steps of small runs each get one. The steps after the last
+checkpoint are run again on resume, which gives the same events
 (the seeds are the same and model answers come from the response cache). Event mode is not
 checkpointed (the simpy clock's processes cannot be saved); such runs resume by replay
 (:mod:`socialsim.experiments.resume`). A run whose scenario or policy holds something that
@@ -45,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from socialsim.experiments.state_codec import Decoder, Encoder, StateError
+from socialsim.experiments.state_codec import Decoder, Encoder, OverBudget, StateError
 
 if TYPE_CHECKING:
     from socialsim.simulation.model import SocialModel
@@ -57,6 +61,8 @@ LEGACY = "checkpoint.pkl"
 FORMAT = 3  # 3: the DataCollector's set-up row kept apart (setup_vars)
 #: a checkpoint waits until this many times the last one's cost has passed
 COST_FACTOR = 20.0
+#: seconds a checkpoint of unknown cost may always take (more only when the steps took longer)
+FIRST_BUDGET = 1.0
 # model attributes the set-up makes again (or that are rebuilt on use; mesa wraps `step`
 # itself, and its registers of agents are filled again from `_by_id`): never saved
 _REMADE = (
@@ -164,20 +170,31 @@ class Checkpointer:
         self._saved_snapshots, self._snapshot_bytes = (
             tuple(resumed["snapshots"]) if resumed is not None else (0, 0)
         )
-        self._last_cost = 0.0
-        self._last_end = 0.0
+        self.abandoned = 0  # checkpoints given up for taking longer than their budget
+        self._cost = 0.0  # the last one's cost; before the first, twice the longest abandoned
+        self._since = time.perf_counter()  # when the last one ended (or the steps began)
         if resumed is None or not self.enabled:
             self.remove()
 
     def after_step(self, model: SocialModel) -> None:
-        """Save a checkpoint now unless the last one was too recent for its cost."""
+        """Save a checkpoint now unless the last one was too recent for its cost (the first
+        one, of unknown cost, is abandoned when it overruns its budget)."""
         if not self.enabled or not model.running:
             return
-        if self.written and time.monotonic() - self._last_end < COST_FACTOR * self._last_cost:
-            return
         start = time.perf_counter()
+        passed = start - self._since
+        if passed < COST_FACTOR * self._cost:
+            return
+        deadline = None
+        if not self.written and COST_FACTOR > 0:
+            deadline = start + max(passed / COST_FACTOR, FIRST_BUDGET)
         try:
-            self._write(model)
+            self._write(model, deadline)
+        except OverBudget:
+            self.abandoned += 1
+            self._cost = 2 * (time.perf_counter() - start)
+            self.seconds += time.perf_counter() - start
+            return
         except StateError as exc:
             self.enabled = False
             self.remove()
@@ -188,14 +205,16 @@ class Checkpointer:
                 stacklevel=2,
             )
             return
-        self._last_cost = time.perf_counter() - start
-        self._last_end = time.monotonic()
-        self.seconds += self._last_cost
+        self._since = time.perf_counter()
+        self._cost = self._since - start
+        self.seconds += self._cost
         self.written += 1
 
-    def _write(self, model: SocialModel) -> None:
+    def _write(self, model: SocialModel, deadline: float | None = None) -> None:
+        """Write a checkpoint of `model` (OverBudget, nothing written, when encoding its
+        state runs past `deadline`, a ``time.perf_counter()`` time)."""
         collector = vars(model.datacollector)
-        encoder = Encoder(_shared(model))
+        encoder = Encoder(_shared(model), deadline)
         state = encoder.encode(
             {
                 "model": {k: v for k, v in vars(model).items() if k not in _REMADE},

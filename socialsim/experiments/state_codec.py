@@ -21,6 +21,7 @@ import base64
 import math
 import random
 import sys
+import time
 from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path, PurePath
@@ -63,6 +64,10 @@ class StateError(Exception):
     """A state that cannot be written as data, or a tree that is not one this code wrote."""
 
 
+class OverBudget(Exception):  # noqa: N818 (not an error: the caller gave a deadline)
+    """Encoding a state took longer than the deadline the encoder was given."""
+
+
 def _class_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
@@ -85,18 +90,26 @@ def _allowed(module: str, qualname: str, plugins: set[str]) -> bool:
 
 
 class Encoder:
-    """Walks a state once; `arrays` collects the numpy arrays it refers to by index."""
+    """Walks a state once; `arrays` collects the numpy arrays it refers to by index.
 
-    def __init__(self, shared: dict[int, str]) -> None:
+    With a `deadline` (a ``time.perf_counter()`` time) the walk raises :class:`OverBudget`
+    once it runs past it (the clock is read every 1,024 containers and objects).
+    """
+
+    def __init__(self, shared: dict[int, str], deadline: float | None = None) -> None:
         self.shared = shared
         self.arrays: list[np.ndarray] = []
         self._memo: dict[int, int] = {}
         self._alive: list[Any] = []  # keeps ids unique while walking
         self._plugins: set[str] | None = None
+        self._deadline = deadline
 
     def _remember(self, obj: Any) -> None:
-        self._memo[id(obj)] = len(self._memo)
+        count = len(self._memo)
+        self._memo[id(obj)] = count
         self._alive.append(obj)
+        if not count & 1023 and self._deadline is not None and time.perf_counter() > self._deadline:
+            raise OverBudget(f"past the deadline after {count:,} objects")
 
     def encode(self, obj: Any) -> Any:
         """The JSON tree of `obj`."""

@@ -93,6 +93,16 @@ class ParquetCredences:
         )
         self.n_agents = int(meta[META_AGENTS]) if META_AGENTS in meta else self._max_of("agent") + 1
 
+    def __getstate__(self) -> dict:
+        """Pickled without the open file (opened again from `path` when unpickled)."""
+        return {k: v for k, v in vars(self).items() if k != "_file"}
+
+    def __setstate__(self, state: dict) -> None:
+        import pyarrow.parquet as pq
+
+        vars(self).update(state)
+        self._file = pq.ParquetFile(self.path)
+
     def _batches(self, columns: list[str]) -> Iterator[pd.DataFrame]:
         present = [c for c in columns if c in self._file.schema_arrow.names]
         for i in range(self._file.num_row_groups):

@@ -15,6 +15,8 @@ the converter that decodes their text cells.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,9 @@ class RunData:
     The agents table may come from a :class:`~socialsim.core.credences.CredenceSource`
     (``credences``: a model's snapshots, or ``agents.parquet`` row group by row group): the
     measures read one claim's matrix at a time from it, and ``agents`` builds the whole
-    table only when something asks for it.
+    table only when something asks for it. Read from a directory, the event log, too, is
+    read on first use of ``events`` (what reads only credences, the network or the personas
+    of a run of millions never reads its log).
     """
 
     def __init__(
@@ -63,7 +67,8 @@ class RunData:
         credences: CredenceSource | None = None,
     ) -> None:
         self.path = path
-        self.events = events if events is not None else pd.DataFrame(columns=BASE_COLUMNS)
+        self._events = events
+        self._read_events: Callable[[], pd.DataFrame] | None = None
         self._agents = agents
         self.credences = credences if agents is None else None
         self.steps = steps if steps is not None else pd.DataFrame()
@@ -73,6 +78,24 @@ class RunData:
         self.cache: dict[Any, Any] = {}
         self._graph = graph
         self._network = network
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The event table (one row per event; read from the run directory on first use)."""
+        if self._events is None:
+            read, self._read_events = self._read_events, None
+            self._events = read() if read is not None else pd.DataFrame(columns=BASE_COLUMNS)
+        return self._events
+
+    @events.setter
+    def events(self, value: pd.DataFrame) -> None:
+        self._events = value
+        self._read_events = None
+
+    def read_events_on_use(self, read: Callable[[], pd.DataFrame]) -> None:
+        """Let `read()` make the event table when ``events`` is first asked for."""
+        self._events = None
+        self._read_events = read
 
     @property
     def agents(self) -> pd.DataFrame:
@@ -179,12 +202,14 @@ def load_run(path: str | Path) -> RunData:
     """Read a run directory (every file optional): ``load_run("runs/x").events``."""
     root = Path(path)
     data = RunData(path=root)
-    if (root / "events.jsonl").is_file():
-        data.events = read_events_table(root / "events.jsonl")
-    elif (root / "events.parquet").is_file():
-        data.events = typed_events(pd.read_parquet(root / "events.parquet"))
-    elif (root / "events.csv").is_file():
-        data.events = typed_events(read_csv(root / "events.csv"))
+    for name, read in (
+        ("events.jsonl", read_events_table),
+        ("events.parquet", _parquet_events),
+        ("events.csv", _csv_events),
+    ):
+        if (root / name).is_file():  # read when first asked for (a partial: RunData pickles)
+            data.read_events_on_use(partial(read, root / name))
+            break
     if (root / "agents.parquet").is_file():
         data.credences = ParquetCredences(root / "agents.parquet")
     elif (root / "agents.csv").is_file():
@@ -215,6 +240,14 @@ def load_run(path: str | Path) -> RunData:
         except json.JSONDecodeError:
             data.summary = {}
     return data
+
+
+def _parquet_events(path: Path) -> pd.DataFrame:
+    return typed_events(pd.read_parquet(path))
+
+
+def _csv_events(path: Path) -> pd.DataFrame:
+    return typed_events(read_csv(path))
 
 
 def _tidy_agents(frame: pd.DataFrame) -> pd.DataFrame:

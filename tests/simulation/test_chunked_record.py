@@ -73,6 +73,37 @@ def test_load_run_reads_credences_without_building_the_table(run_dir):
     )
 
 
+def test_load_run_reads_the_event_log_only_when_asked(run_dir, tmp_path):
+    import pickle
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    lazy = load_run(copy)
+    assert lazy._events is None  # not read yet
+    assert lazy.final_credences()["c1"].shape == (30,) and lazy.network.n == 30
+    assert lazy._events is None  # credences, personas and the network need no log
+    again = pickle.loads(pickle.dumps(lazy))  # (sweeps send records between processes)
+    events = lazy.events
+    assert len(events) > 30 and set(events["kind"]) >= {"belief_change"}
+    pd.testing.assert_frame_equal(again.events, events)
+    (copy / "events.jsonl").unlink()  # read once: later use needs no file
+    assert lazy.events is events
+    lazy.events = events.iloc[:3]  # a table set by hand replaces it
+    assert len(lazy.events) == 3
+    for name in ("events.parquet", "events.csv"):  # the older files load the same way
+        (copy / name).rename(copy / f"{name}.kept")
+    for name in ("events.parquet", "events.csv"):
+        (copy / f"{name}.kept").rename(copy / name)
+        other = load_run(copy)
+        assert other._events is None
+        assert len(other.events) == len(events) and list(other.events["kind"]) == list(
+            events["kind"]
+        )
+        (copy / name).unlink()
+    assert load_run(copy).events.empty  # no log at all: an empty table
+
+
 def test_measures_of_a_lazy_record_equal_those_of_the_whole_table(run_dir):
     lazy = load_run(run_dir)
     whole = load_run(run_dir)

@@ -64,7 +64,9 @@ class NegotiationOutcome(EventPayload):
     members: list[int] | None = described("the parties in seat order (seat 0 opened)", ABSENT)
     reservations: list[float] | None = described("each seat's reservation value", ABSENT)
     allocation: list[float] | None = described("the deal: each seat's amount (split mode)", ABSENT)
-    outcome_class: str | None = described("authority, compromise or no_deal (null if failed)", ABSENT)
+    outcome_class: str | None = described(
+        "authority, compromise or no_deal (null if failed)", ABSENT
+    )
     adopted_from: int | None = described("the agent whose proposal became the deal", ABSENT)
     reflection: list[str] | None = described("each seat's reflection setting in effect", ABSENT)
 

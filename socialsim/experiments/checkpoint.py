@@ -25,7 +25,7 @@ cost has passed since it ended, so checkpoints cost at most about 1/COST_FACTOR 
 time. Before the first one its cost is not known: it is tried after the first step with a
 budget of 1/COST_FACTOR of the time since the steps began (at least :data:`FIRST_BUDGET`
 seconds), and abandoned, with nothing written, when it takes longer (the state of a million
-agents can take a fifth of an LLM step to save); it is then tried again once twice that
+agents can take a sixth of an LLM step to save); it is then tried again once twice that
 budget fits. Slow (LLM) steps of small runs each get one. The steps after the last
 checkpoint are run again on resume, which gives the same events
 (the seeds are the same and model answers come from the response cache). Event mode is not

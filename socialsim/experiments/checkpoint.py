@@ -26,8 +26,8 @@ time. Before the first one its cost is not known: it is tried after the first st
 budget of 1/COST_FACTOR of the time since the steps began (at least :data:`FIRST_BUDGET`
 seconds), and abandoned, with nothing written, when it takes longer (the state of a million
 agents can take a sixth of an LLM step to save); it is then tried again once twice that
-budget fits. Slow (LLM) steps of small runs each get one. The steps after the last
-checkpoint are run again on resume, which gives the same events
+budget fits. A run whose first checkpoint takes under a second gets it after step 1. The
+steps after the last checkpoint are run again on resume, which gives the same events
 (the seeds are the same and model answers come from the response cache). Event mode is not
 checkpointed (the simpy clock's processes cannot be saved); such runs resume by replay
 (:mod:`socialsim.experiments.resume`). A run whose scenario or policy holds something that

@@ -191,9 +191,10 @@ class Checkpointer:
         try:
             self._write(model, deadline)
         except OverBudget:
+            spent = time.perf_counter() - start
             self.abandoned += 1
-            self._cost = 2 * (time.perf_counter() - start)
-            self.seconds += time.perf_counter() - start
+            self._cost = 2 * spent
+            self.seconds += spent
             return
         except StateError as exc:
             self.enabled = False

@@ -211,10 +211,8 @@ class SampledPersonas(Sequence[Persona]):
             return
         suspects = {0}
         for key, col in self._columns.items():
-            if isinstance(col, TupleColumn):
+            if isinstance(col, TupleColumn | CodedColumn):
                 suspects.update(col.first_rows())
-            elif isinstance(col, CodedColumn):
-                suspects.update(np.unique(col.codes, return_index=True)[1].tolist())
             elif isinstance(col, np.ndarray):
                 low, high, open_low = _BOUNDS.get(key.split(".")[0], (0.0, 1.0, False))
                 bad = ~np.isfinite(col) | (col > high) | ((col <= low) if open_low else (col < low))
@@ -255,6 +253,21 @@ class SampledPersonas(Sequence[Persona]):
             return [list(v) for v in values.tolist()]
         return list(values) if isinstance(values, list) else values.tolist()
 
+    def array(self, field: str) -> np.ndarray | None:
+        """One field of every persona as the array it is held in (numbers as they are, free
+        text such as names as objects), without a Python object per number; None for a
+        fixed field or one held as codes (:meth:`column`, :meth:`coded`)."""
+        top, _, trait = field.partition(".")
+        fixed = self._fixed.get("big_five") if top == "big_five" else None
+        if field in self._fixed or (isinstance(fixed, dict) and trait in fixed):
+            return None
+        values = self._columns.get(field)
+        if isinstance(values, list):
+            out = np.empty(len(values), dtype=object)
+            out[:] = values
+            return out
+        return values if isinstance(values, np.ndarray) else None
+
     def coded(self, field: str) -> tuple[np.ndarray, list[Any]]:
         """One field of every persona as (codes, table): persona i holds ``table[codes[i]]``.
 
@@ -273,7 +286,7 @@ class SampledPersonas(Sequence[Persona]):
         if isinstance(col, CodedColumn):
             return col.codes, col.table
         if isinstance(col, TupleColumn):
-            return col.codes, col.table()
+            return col.codes, self._table(field)
         coded = CodedColumn(col.tolist() if isinstance(col, np.ndarray) else col)
         return coded.codes, coded.table
 
@@ -338,14 +351,18 @@ class SampledPersonas(Sequence[Persona]):
 
     def _tuple(self, key: str, i: int) -> tuple:
         """Row i of a column of tuples (values, interests), through its table of distinct
-        tuples (made on first use)."""
+        tuples (made on first use after the check, which reads a few rows only)."""
         col = self._columns[key]
-        if not isinstance(col, TupleColumn):
+        if not isinstance(col, TupleColumn) or self._checked is None:
             return col[i]
+        return self._table(key)[col.codes[i]]
+
+    def _table(self, key: str) -> list[tuple]:
+        """The distinct tuples of a column of tuples, made once."""
         table = self._tuples.get(key)
         if table is None:
-            table = self._tuples[key] = col.table()
-        return table[col.codes[i]]
+            table = self._tuples[key] = self._columns[key].table()
+        return table
 
 
 _UNSET = object()

@@ -44,6 +44,11 @@ class CodedColumn:
         table = self.table
         return [table[c] for c in self.codes.tolist()]
 
+    def first_rows(self) -> list[int]:
+        """The first row holding each value that occurs, in the table's order."""
+        first = first_of_each(self.codes, len(self.table))
+        return first[first < len(self.codes)].tolist()
+
 
 class TupleColumn:
     """A column of short tuples of options: per row a code into distinct rows of option indices."""
@@ -86,7 +91,19 @@ class TupleColumn:
         return [table[c] for c in self.codes.tolist()]
 
     def first_rows(self) -> list[int]:
-        """The first row holding each option that occurs."""
-        held = self.rows[self.codes]
-        values, first = np.unique(held.reshape(-1), return_index=True)
-        return (first[values >= 0] // max(held.shape[1], 1)).tolist()
+        """The first row holding each option that occurs, in the options' order: the least
+        of the first rows of the distinct tuples that hold it."""
+        n = len(self.codes)
+        first_tuple = first_of_each(self.codes, len(self.rows))
+        first = np.full(len(self.options), n, dtype=np.int64)
+        for place in self.rows.T:  # each position in the tuples
+            held = place >= 0
+            np.minimum.at(first, place[held], first_tuple[held])
+        return first[first < n].tolist()
+
+
+def first_of_each(codes: np.ndarray, k: int) -> np.ndarray:
+    """For each code 0..k-1, the first row holding it (len(codes) where none does)."""
+    first = np.full(k, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    return first

@@ -22,6 +22,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from socialsim.analysis.network_assortativity import assortativity
 from socialsim.analysis.network_clustering import (
     CLUSTERING_EXACT_MAX_NODES,
     CLUSTERING_SAMPLE_NODES,
@@ -82,12 +83,15 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float | None:
     """Pearson correlation of paired values; None when either side does not vary."""
     if len(x) < 2:
         return None
-    x = x - x.mean()
-    y = y - y.mean()
-    den = np.sqrt((x * x).sum() * (y * y).sum())
+    x = np.subtract(x, x.mean(), dtype=float)  # new arrays, then worked on in place
+    y = np.subtract(y, y.mean(), dtype=float)
+    product = np.multiply(x, x)
+    xx = product.sum()
+    yy = np.multiply(y, y, out=product).sum()
+    den = np.sqrt(xx * yy)
     if not den > 0:
         return None
-    return float(np.clip((x * y).sum() / den, -1.0, 1.0))
+    return float(np.clip(np.multiply(x, y, out=product).sum() / den, -1.0, 1.0))
 
 
 def degree_assortativity(graph: nx.Graph | Network) -> float | None:
@@ -142,48 +146,12 @@ def homophily(
     if attributes is None:
         attributes = sorted(k for k in g.scalar_attributes() if not _SKIP & _words(k))
     u, v = g.pairs
-    out: dict[str, float | None] = {}
-    for attr in attributes:
-        out[attr] = _assortativity(g.node_values(attr), u, v)
-    return out
+    return assortativity({attr: g.node_values(attr) for attr in attributes}, u, v)
 
 
 def _words(key: str) -> set[str]:
     """The lower-case words of an attribute name (``credence.c1`` -> credence, c1)."""
     return set(re.split(r"[^a-z0-9]+", key.lower()))
-
-
-def _assortativity(values: pd.Series | None, u: np.ndarray, v: np.ndarray) -> float | None:
-    if values is None:
-        return None
-    present = values.notna().to_numpy()
-    if present.sum() < 2:
-        return None
-    known = values[present].infer_objects()
-    numeric = pd.api.types.is_numeric_dtype(known) and not pd.api.types.is_bool_dtype(known)
-    codes, uniques = pd.factorize(known)
-    if len(uniques) < 2:
-        return None
-    if not present.all():
-        both = present[u] & present[v]
-        u, v = u[both], v[both]
-    if len(u) == 0:
-        return None
-    if numeric and len(uniques) > 10:
-        x = np.full(len(values), np.nan)
-        x[present] = pd.to_numeric(known).to_numpy(dtype=float)
-        return _pearson(x[u], x[v])
-    code = np.full(len(values), -1, dtype=np.int64)
-    code[present] = codes
-    cu, cv = code[u], code[v]
-    k = len(uniques)
-    a = np.bincount(cu, minlength=k) / len(cu)
-    b = np.bincount(cv, minlength=k) / len(cv)
-    same = float((cu == cv).mean())
-    expected = float(a @ b)
-    if not 1.0 - expected > 0:
-        return None
-    return (same - expected) / (1.0 - expected)
 
 
 def friendship_paradox(graph: nx.Graph | Network) -> pd.DataFrame:

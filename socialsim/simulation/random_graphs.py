@@ -73,6 +73,8 @@ def barabasi_albert_edges(n: int, m: int, seed: int, spare: int = 4) -> np.ndarr
         return star
     below = 2 * m * (1 + np.arange(joining, dtype=np.int64))  # edge ends before each block
     draws = np.random.default_rng(seed).integers(0, below[:, None], size=(joining, m + spare))
+    if 2 * m * n < 2**31:  # positions, slots and nodes fit: half the memory to go through
+        draws = draws.astype(np.int32)
     fixed, link = _decode(draws, m)
     chosen = (fixed[:, :m].reshape(-1), link[:, :m].reshape(-1))  # what each target slot copies
     while True:

@@ -54,10 +54,11 @@ def events_table(model: ModelView) -> pd.DataFrame:
 def personas_table(model: ModelView) -> pd.DataFrame:
     """One row per agent: its persona's scalar fields and traits, policy and scenario role.
 
-    Sampled populations are read column by column (no persona objects), text fields as
-    categories made from the store's codes (the same values, a fraction of the memory: ten
-    million personas hold a few hundred occupations); agents whose persona changed during
-    the run (a scenario role, a per-agent model) are read from it.
+    Sampled populations are read column by column (no persona objects), text fields held
+    as codes as categories made from them (the same values, a fraction of the memory: ten
+    million personas hold a few hundred occupations), names (nearly all distinct) as text;
+    agents whose persona changed during the run (a scenario role, a per-agent model) are
+    read from it.
     """
     n = model.n_agents
     store = model.personas
@@ -74,7 +75,7 @@ def personas_table(model: ModelView) -> pd.DataFrame:
                     else [value] * n
                 )
         for trait in TRAITS:
-            columns[f"big_five.{trait}"] = store.column(f"big_five.{trait}")
+            columns[f"big_five.{trait}"] = _store_column(store, f"big_five.{trait}")
         for key in ("values", "interests"):
             codes, table = store.coded(key)
             columns[key] = categorical(codes, [";".join(t) for t in table])
@@ -123,7 +124,11 @@ TEXT_FIELDS = frozenset(
 
 
 def _store_column(store: SampledPersonas, key: str) -> Any:
-    """A persona field of every agent: text as a category from the store's codes."""
+    """A persona field of every agent: text held as codes as a category from them; free
+    text (names, nearly all distinct) and numbers as they are held."""
+    held = store.array(key)
+    if held is not None:
+        return held
     if key in TEXT_FIELDS:
         codes, table = store.coded(key)
         if all(v is None or isinstance(v, str) for v in table):

@@ -308,6 +308,14 @@ def test_spearman_interval_is_fisher_z_and_undefined_when_constant_or_tiny():
     assert cs.cluster_share_ci([1, 0], [2, 2]) == pytest.approx((0.0, 0.5))
 
 
+def test_average_ranks_equal_scipys_with_many_ties():
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(5)
+    for v in (rng.integers(0, 7, 500).astype(float), rng.normal(size=300), np.array([3.0])):
+        assert cs._average_ranks(v).tolist() == rankdata(v, method="average").tolist()
+
+
 def test_negation_or_doubt_turns_a_stance_round():
     keys = st.StanceKeywords(true=["canberra"], manipulated=["sydney"])
     texts = [

@@ -51,7 +51,8 @@ def assortativity(
 
 
 def _kind(values: pd.Series | None) -> str | tuple[np.ndarray, int] | None:
-    """ "numeric", (codes, number of distinct values) for a categorical column, or None."""
+    """The column's kind: numeric, categorical as (codes, number of distinct values), or
+    None where it is undefined (missing, or fewer than two values)."""
     if values is None:
         return None
     known = values[values.notna().to_numpy()].infer_objects()

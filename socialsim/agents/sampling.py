@@ -242,12 +242,9 @@ class SampledPersonas(Sequence[Persona]):
 
     def column(self, field: str) -> list[Any]:
         """One field of every persona, in order."""
-        if field in self._fixed:
-            return [self._fixed[field]] * self._n
-        top, _, trait = field.partition(".")
-        if top == "big_five" and isinstance(self._fixed.get("big_five"), dict):
-            if trait in self._fixed["big_five"]:
-                return [self._fixed["big_five"][trait]] * self._n
+        fixed = self._fixed_value(field)
+        if fixed is not _UNSET:
+            return [fixed] * self._n
         values = self._columns[field]
         if field in ("values", "interests"):
             return [list(v) for v in values.tolist()]
@@ -257,9 +254,7 @@ class SampledPersonas(Sequence[Persona]):
         """One field of every persona as the array it is held in (numbers as they are, free
         text such as names as objects), without a Python object per number; None for a
         fixed field or one held as codes (:meth:`column`, :meth:`coded`)."""
-        top, _, trait = field.partition(".")
-        fixed = self._fixed.get("big_five") if top == "big_five" else None
-        if field in self._fixed or (isinstance(fixed, dict) and trait in fixed):
+        if self._fixed_value(field) is not _UNSET:
             return None
         values = self._columns.get(field)
         if isinstance(values, list):
@@ -275,10 +270,7 @@ class SampledPersonas(Sequence[Persona]):
         large population: ``[";".join(t) for t in table]`` then indexed by the codes gives
         the joined lists without building a list per persona.
         """
-        fixed = self._fixed.get(field, _UNSET)
-        top, _, trait = field.partition(".")
-        if top == "big_five" and isinstance(self._fixed.get("big_five"), dict):
-            fixed = self._fixed["big_five"].get(trait, fixed)
+        fixed = self._fixed_value(field)
         if fixed is not _UNSET:
             value = tuple(fixed) if field in ("values", "interests") else fixed
             return np.zeros(self._n, dtype=np.int32), [value]
@@ -289,6 +281,15 @@ class SampledPersonas(Sequence[Persona]):
             return col.codes, self._table(field)
         coded = CodedColumn(col.tolist() if isinstance(col, np.ndarray) else col)
         return coded.codes, coded.table
+
+    def _fixed_value(self, field: str) -> Any:
+        """The value every persona holds in a fixed field (a big-five trait fixed on its
+        own included), or _UNSET where the field was drawn."""
+        fixed = self._fixed.get(field, _UNSET)
+        top, _, trait = field.partition(".")
+        if top == "big_five" and isinstance(self._fixed.get("big_five"), dict):
+            fixed = self._fixed["big_five"].get(trait, fixed)
+        return fixed
 
     def take(self, order: Sequence[int]) -> SampledPersonas:
         """The personas reordered: persona i of the result is persona ``order[i]`` here."""

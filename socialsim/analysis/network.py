@@ -83,15 +83,12 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float | None:
     """Pearson correlation of paired values; None when either side does not vary."""
     if len(x) < 2:
         return None
-    x = np.subtract(x, x.mean(), dtype=float)  # new arrays, then worked on in place
-    y = np.subtract(y, y.mean(), dtype=float)
-    product = np.multiply(x, x)
-    xx = product.sum()
-    yy = np.multiply(y, y, out=product).sum()
-    den = np.sqrt(xx * yy)
+    x = x - x.mean()
+    y = y - y.mean()
+    den = np.sqrt((x * x).sum() * (y * y).sum())
     if not den > 0:
         return None
-    return float(np.clip(np.multiply(x, y, out=product).sum() / den, -1.0, 1.0))
+    return float(np.clip((x * y).sum() / den, -1.0, 1.0))
 
 
 def degree_assortativity(graph: nx.Graph | Network) -> float | None:

@@ -10,12 +10,12 @@ import pytest
 from socialsim.agents.beliefs import Claim
 from socialsim.agents.persona import Persona
 from socialsim.agents.policies import Decision, LLMPolicy, Observation
-from socialsim.agents.policies.llm import (
+from socialsim.agents.policies.answer_schemas import (
     SENTENCE_PATTERN,
     compact_schema,
     decision_schema,
-    request_seed,
 )
+from socialsim.agents.policies.llm import request_seed
 from socialsim.core.errors import ConfigError, SocialsimError
 from socialsim.core.messages import Message
 from socialsim.llm.prompts import load_template, render

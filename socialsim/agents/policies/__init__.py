@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from socialsim.agents.policies.answer_schemas import decision_schema
 from socialsim.agents.policies.base import (
     DecidingPolicy,
     Decision,
@@ -19,7 +20,7 @@ from socialsim.agents.policies.base import (
     RulePolicy,
     RuleUpdate,
 )
-from socialsim.agents.policies.llm import LLMPolicy, decision_schema
+from socialsim.agents.policies.llm import LLMPolicy
 from socialsim.agents.policies.rule_base import Rule, RuleParams
 from socialsim.agents.policies.rules import (
     Deffuant,

@@ -15,8 +15,13 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel
 
+from socialsim.agents.policies.answer_schemas import (
+    compact_schema,
+    decision_schema,
+    with_recipients,
+)
 from socialsim.agents.policies.base import DecidingPolicy, Decision, Observation
 from socialsim.core.errors import ConfigError
 from socialsim.core.trusted import trusted
@@ -28,9 +33,6 @@ from socialsim.llm.types import LLMConfig, LLMRequest, LLMResult
 
 T = TypeVar("T")
 _CORE_FIELDS = ("message", "to", "beliefs", "credence", "credences")
-# One sentence of 5 to 17 plain words ending in . ! or ?: what the compact answer's message
-# must match, so that constrained decoding on a small model yields a sentence, not debris.
-SENTENCE_PATTERN = "^[A-Z][A-Za-z']*( [A-Za-z',-]+){4,16}[.!?]$"
 _EVERYONE = {"all", "everyone", "everybody", "public", "neighbours", "neighbors"}
 _NOBODY = {"none", "nobody", "no one", "noone", "nothing"}
 # Agents observed in one go inside a pipelined batch: long enough runs of observing to keep
@@ -48,103 +50,6 @@ class BatchClient(Protocol):
 
     def run(self, requests: list[LLMRequest]) -> list[LLMResult]:
         """Run every request (concurrently) and return one result each, in order."""
-
-
-def decision_schema(
-    claim_ids: tuple[str, ...],
-    extra_fields: dict[str, tuple[type, Any]] | None = None,
-    max_chars: int = 120,
-    recipients: tuple[str, ...] = (),
-) -> type[BaseModel]:
-    """The structured answer asked of the model: message, recipient, beliefs, extra fields.
-
-    Every claim in play gets a required entry under `beliefs` (so constrained decoding
-    always yields a credence), `to` is an enum of 'all', 'none' and the neighbours' labels,
-    and strings carry a maxLength so the answer closes within the token budget. These limits
-    steer decoding; validation stays lenient and the policy repairs values itself.
-    """
-    entry = {
-        "type": "object",
-        "properties": {
-            "reason": {"type": "string", "maxLength": 40},
-            "credence": {"type": "number", "minimum": 0, "maximum": 1},
-        },
-        "required": ["reason", "credence"],
-    }
-    beliefs_schema = {
-        "type": "object",
-        "description": "for every claim id: how sure you are it is true (0..1) and why",
-        "properties": {cid: entry for cid in claim_ids},
-        "required": list(claim_ids),
-    }
-    to_extra: dict[str, Any] = {"enum": ["all", "none", *recipients]} if recipients else {}
-    return create_model(
-        "AgentDecision",
-        message=(
-            str,
-            Field(
-                ...,
-                description="what you say; empty to stay silent",
-                json_schema_extra={"maxLength": max_chars},
-            ),
-        ),
-        to=(
-            str,
-            Field(
-                ..., description="'all', 'none' or a neighbour's name", json_schema_extra=to_extra
-            ),
-        ),
-        beliefs=(Any, Field(..., json_schema_extra=beliefs_schema)),
-        **(extra_fields or {}),
-    )
-
-
-def compact_schema(
-    claim_ids: tuple[str, ...],
-    extra_fields: dict[str, tuple[type, Any]] | None = None,
-    recipients: tuple[str, ...] = (),
-) -> type[BaseModel]:
-    """The compact answer: credence first, then one sentence, then its recipient.
-
-    One claim gets ``credence`` (a number), several get ``credences`` (claim id -> number),
-    none gets neither. The credence comes first so the sentence is written knowing it, and
-    the message must match :data:`SENTENCE_PATTERN`; staying silent is ``to: "none"``.
-    """
-    number = {"type": "number", "minimum": 0, "maximum": 1}
-    belief: dict[str, Any] = {}
-    if len(claim_ids) == 1:
-        belief["credence"] = (
-            float,
-            Field(..., description="how sure you are the claim is true", json_schema_extra=number),
-        )
-    elif claim_ids:
-        nested = {"properties": {c: number for c in claim_ids}, "required": list(claim_ids)}
-        belief["credences"] = (Any, Field(..., json_schema_extra={"type": "object", **nested}))
-    to_extra: dict[str, Any] = {"enum": ["all", "none", *recipients]} if recipients else {}
-    return create_model(
-        "AgentTalk",
-        **belief,
-        message=(
-            str,
-            Field(
-                ...,
-                description="one short sentence about the claim"
-                if claim_ids
-                else "one short sentence",
-                json_schema_extra={"pattern": SENTENCE_PATTERN},
-            ),
-        ),
-        to=(str, Field(..., description="'all', 'none' or a name", json_schema_extra=to_extra)),
-        **(extra_fields or {}),
-    )
-
-
-def with_recipients(schema: dict[str, Any], recipients: tuple[str, ...]) -> dict[str, Any]:
-    """A decision's JSON schema with ``to`` limited to 'all', 'none' and `recipients` (the
-    input is not changed; only the dicts on the path to ``to`` are copied)."""
-    props = schema["properties"]
-    to = {**props["to"], "enum": ["all", "none", *recipients]}
-    return {**schema, "properties": {**props, "to": to}}
 
 
 def request_seed(base: int, agent_id: int, step: int) -> int:
@@ -538,11 +443,4 @@ class LLMPolicy(DecidingPolicy):
         return credences, reasons
 
 
-__all__ = [
-    "BatchClient",
-    "LLMPolicy",
-    "compact_schema",
-    "decision_schema",
-    "request_seed",
-    "with_recipients",
-]
+__all__ = ["BatchClient", "LLMPolicy", "request_seed"]

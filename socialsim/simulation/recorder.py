@@ -29,11 +29,13 @@ if TYPE_CHECKING:
 class Collector(mesa.DataCollector):
     """Mesa's DataCollector whose reporters can also be added after collection began.
 
-    The set-up row (step 0) is kept in ``setup_vars``, apart from Mesa's lists:
-    ``model_vars[name][k]`` is the row after step k+1 and ``_agent_records[k]`` its agents
-    (the set-up's agents under -1), which is where :func:`mesa.batch_run` reads a run's last
-    step (row ``model.steps - 1``). ``get_model_vars_dataframe()`` puts the set-up row back
-    first (rows 0..N are the steps); ``get_agent_vars_dataframe()`` numbers Step 0..N.
+    Once a step has run, the set-up row (step 0) is kept in ``setup_vars``, apart from
+    Mesa's lists: ``model_vars[name][k]`` is the row after step k+1 and ``_agent_records[k]``
+    its agents (the set-up's agents under -1), which is where :func:`mesa.batch_run` reads a
+    run's last step (row ``model.steps - 1``). Before any step the set-up row is Mesa's only
+    row, so a run of no steps gives batch_run the set-up's values (under Mesa's Step -1).
+    ``get_model_vars_dataframe()`` puts the set-up row back first (rows 0..N are the steps);
+    ``get_agent_vars_dataframe()`` numbers Step 0..N.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -41,13 +43,14 @@ class Collector(mesa.DataCollector):
         self.setup_vars: dict[str, Any] | None = None
 
     def collect(self, model: Any) -> None:
-        """Take the model's row (and its agents'); the set-up's is kept in ``setup_vars``."""
+        """Take the model's row (and its agents'); the set-up's moves to ``setup_vars`` when
+        the first step's row comes."""
         super().collect(model)
         records = self._agent_records.pop(model.steps, None)
         if records is not None:
             self._agent_records[model.steps - 1] = records
-        if model.steps == 0:
-            self.setup_vars = {name: rows.pop() for name, rows in self.model_vars.items()}
+        if model.steps > 0 and self.setup_vars is None:
+            self.setup_vars = {name: rows.pop(0) for name, rows in self.model_vars.items()}
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """The model reporters, one row per step from the set-up's (step 0) on."""

@@ -75,6 +75,16 @@ def test_agent_reporters_come_from_the_same_final_step():
     assert [by_agent[i] for i in range(model.n_agents)] == pytest.approx(list(final))
 
 
+def test_a_run_of_no_steps_gives_its_set_up_row():
+    rows = batch({"policy": "degroot", "seed": 4, "steps": 0}, max_steps=5)
+    with ss.SocialModel(claims=CLAIM, policy="degroot", seed=4, steps=0) as model:
+        model.run_model()
+        table = model.datacollector.get_model_vars_dataframe()
+    assert len(rows) == 1 and len(table) == 1 and rows[0]["time"] == 0.0
+    for name, value in table.iloc[0].items():
+        assert rows[0][name] == pytest.approx(value), name
+
+
 def test_a_graph_in_a_list_is_run_and_a_bare_graph_is_refused_saying_how():
     G = nx.path_graph(7)
     rows = batch({"graph": [G], "policy": "degroot", "seed": [1, 2], "steps": 2}, max_steps=5)

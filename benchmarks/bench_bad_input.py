@@ -13,7 +13,8 @@ killed after ``--timeout`` seconds. Its outcome is one of:
   ``--out`` directory is allowed), within ``--slow-after`` seconds;
 - ``unclear``: exit 2 otherwise clean, but the line is too long, does not name the key or
   file, or stderr holds more than one line;
-- ``accepted``: exit 0 (for a wrong input: accepted but wrong);
+- ``accepted``: exit 0, or a sweep that ran with some cells failed (exit 1, one line; for a
+  wrong input: accepted but wrong);
 - ``traceback``: "Traceback" on stderr, or exit 1 with more than one line on stderr;
 - ``fault``: another non-zero exit with a clean one-line stderr (a failure reported as a
   fault in socialsim rather than in the input);
@@ -127,10 +128,10 @@ def classify(case: Case, record: dict[str, Any], slow: bool) -> tuple[str, str]:
     if record["changed"]:
         return "lost", f"changed or removed: {', '.join(record['changed'][:3])}"
     if rc == 0:
-        cells = re.search(r"(\d+) cells, (\d+) failed", " ".join(record["stdout_tail"]))
-        if cells and int(cells[2]):
-            return "accepted", f"exit 0, but {cells[2]} of {cells[1]} sweep cells failed"
         return "accepted", f"exit 0, {record['n_added']} files written"
+    cells = re.fullmatch(r"(\d+) of (\d+) cells failed .*", lines[0]) if len(lines) == 1 else None
+    if rc == 1 and cells:  # a sweep that ran: its cells' errors in results.csv, the rest kept
+        return "accepted", f"exit 1, {cells[1]} of {cells[2]} sweep cells failed"
     if any("Traceback" in line for line in lines) or (rc == 1 and len(lines) > 1):
         return "traceback", f"exit {rc}, {len(lines)} lines on stderr"
     if rc < 0:

@@ -173,7 +173,8 @@ def sweep(
         typer.Option(help="with --executor ray: join the cluster at HOST:PORT (or auto)"),
     ] = None,
 ) -> None:
-    """Run the config's parameter grid over seeds; write results.csv and a run per cell."""
+    """Run the config's parameter grid over seeds; write results.csv and a run per cell (exit 1
+    when a cell failed: the others are kept, and running it again runs the failed ones)."""
     from socialsim.experiments.sweep import sweep as run_sweep
     from socialsim.simulation.given import coerce_config
 
@@ -191,6 +192,16 @@ def sweep(
             address=address,
         )
     print_sweep(results, list(cfg.sweep))
+    failed = int((results["status"] != "ok").sum()) if not results.empty else 0
+    if failed:
+        err_console.print(
+            f"{failed} of {len(results)} cells failed (errors above and in results.csv); "
+            "running the same command again runs them again",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
 
 
 @app.command()

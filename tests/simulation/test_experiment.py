@@ -1,6 +1,7 @@
 """Sweeps: grid expansion, tidy results, resume, failed cells, executors agree."""
 
 import importlib.util
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -81,6 +82,25 @@ def test_a_failing_cell_is_recorded_and_others_run(tmp_path):
     table = ss.sweep(cfg, out=tmp_path / "s", executor="serial", report=False)
     assert list(table["status"]) == ["ok", "failed"]
     assert "network.params.path" in table.loc[1, "error"]
+
+
+def test_the_command_line_exits_1_when_a_cell_failed_and_0_once_none_did(tmp_path):
+    from tests.cli_in_process import run_cli
+
+    def sweep_of(kinds: str, out: Path):
+        config = tmp_path / f"{out.name}.yaml"
+        config.write_text(
+            "name: sw\nsteps: 2\npopulation: {size: 20}\nnetwork: {kind: ring}\n"
+            "agents: {policy: degroot}\nclaims: [{id: c1, text: The river is poisoned.}]\n"
+            f"output: {{report: false}}\nsweep: {{network.kind: {kinds}, seed: [1]}}\n"
+        )
+        return run_cli("sweep", str(config), "--out", str(out), "--executor", "serial", "-q")
+
+    failing = sweep_of("[ring, file]", tmp_path / "a")
+    assert failing.code == 1
+    assert "1 of 2 cells failed" in failing.err_lines[-1] and "Traceback" not in failing.err
+    assert "network.params.path" in failing.out
+    assert sweep_of("[ring, complete]", tmp_path / "b").code == 0
 
 
 def test_bad_executor_and_bad_cell_fail_before_running(tmp_path):

@@ -145,35 +145,55 @@ def discarded_on_bad_input(run_dir: Path, existed: bool) -> Iterator[None]:
         raise
 
 
-#: bytes held per agent, and per agent, claim and recorded step (credence snapshots, the
-#: measures' step x agent matrices, the agents table's chunks), fitted to the peak resident
-#: memory of end-to-end rule runs (docs/benchmarks.md: 1,000,000 to 10,000,000 agents)
+#: The peak resident memory of a run, fitted to end-to-end rule runs of 50,000 to 10,000,000
+#: agents (docs/benchmarks.md): what any run holds (the interpreter, its libraries, the
+#: report's), bytes per agent, per agent, claim and recorded step (credence snapshots, the
+#: measures' step x agent matrices, the agents table's chunks), and per agent while
+#: ``graph.graphml`` is written (up to ``output.graphml_max_agents``: a networkx graph with
+#: every node attribute).
+BASE_BYTES = 450 * 2**20
+BYTES_PER_AGENT = 915
 BYTES_PER_AGENT_STEP = 32
-BYTES_PER_AGENT = 1_100
+GRAPHML_BYTES_PER_AGENT = 4_200
 
 
 def memory_needed(cfg: ExperimentConfig) -> int:
-    """Bytes a run of `cfg` is expected to hold at its peak (the refusal's estimate)."""
+    """Bytes a run of `cfg` is expected to hold at its peak, the interpreter included."""
     n = cfg.population.size
     steps = cfg.steps if cfg.mode == "step" else max(cfg.steps, 1)
     claims = max(1, len(cfg.claims))
-    return n * (BYTES_PER_AGENT + BYTES_PER_AGENT_STEP * claims * (steps + 1))
+    per_agent = BYTES_PER_AGENT + BYTES_PER_AGENT_STEP * claims * (steps + 1)
+    if n <= cfg.output.graphml_max_agents:
+        per_agent += GRAPHML_BYTES_PER_AGENT
+    return BASE_BYTES + n * per_agent
 
 
 def check_memory(cfg: ExperimentConfig) -> None:
-    """Refuse, before anything is written, a run this machine cannot hold in memory."""
+    """Refuse, before anything is written, a run this machine cannot hold in memory: one
+    whose peak, less what this process holds already, exceeds 90% of the memory available."""
     available = _available_memory()
     if available is None:
         return
     n = cfg.population.size
     steps = cfg.steps if cfg.mode == "step" else max(cfg.steps, 1)
     need = memory_needed(cfg)
-    if need > 0.9 * available:
+    more = need - _resident_memory()
+    if more > 0.9 * available:
         raise ConfigError(
             f"population.size {n:,} with {steps} steps needs about {need / 2**30:.1f} GiB of "
-            f"memory, and this machine has {available / 2**30:.1f} GiB available; reduce "
+            f"memory at its peak ({more / 2**30:.1f} GiB more than this process holds now), "
+            f"and this machine has {available / 2**30:.1f} GiB available; reduce "
             "population.size or steps"
         )
+
+
+def _resident_memory() -> int:
+    """Bytes this process holds now (Linux), or 0 where it cannot be read."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _available_memory() -> int | None:

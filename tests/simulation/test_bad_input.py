@@ -112,6 +112,30 @@ def test_a_run_too_large_for_memory_is_refused_before_writing(tmp_path, monkeypa
     assert not (tmp_path / "r").exists()
 
 
+def test_the_memory_estimate_counts_the_interpreter_the_graphml_and_what_is_held_already(
+    monkeypatch,
+):
+    def cfg(size: int, **output) -> ss.ExperimentConfig:
+        data = {"population": {"size": size}, "steps": 4, "agents": {"policy": "degroot"}}
+        return ss.ExperimentConfig.from_dict({**data, "output": output})
+
+    per_agent = runner.BYTES_PER_AGENT + runner.BYTES_PER_AGENT_STEP * 5  # one claim, 5 rows
+    big = runner.BASE_BYTES + 300_000 * per_agent
+    assert runner.memory_needed(cfg(300_000)) == big  # above graphml_max_agents: no graphml
+    with_graphml = big + 300_000 * runner.GRAPHML_BYTES_PER_AGENT
+    assert runner.memory_needed(cfg(300_000, graphml_max_agents=300_000)) == with_graphml
+
+    need = runner.memory_needed(cfg(300_000))
+    monkeypatch.setattr(runner, "_available_memory", lambda: need)
+    monkeypatch.setattr(runner, "_resident_memory", lambda: int(0.2 * need))
+    runner.check_memory(cfg(300_000))  # 80% of what is available is still to come
+    monkeypatch.setattr(runner, "_resident_memory", lambda: int(0.05 * need))
+    with pytest.raises(ConfigError, match=r"GiB more than this process holds now"):
+        runner.check_memory(cfg(300_000))
+    monkeypatch.undo()
+    assert 0 < runner._resident_memory() < 2**40  # this process, read from /proc
+
+
 @pytest.mark.slow
 def test_ctrl_c_prints_what_was_kept_and_exits_130(tmp_path):
     big = RULE.replace("steps: 2", "steps: 5000").replace("size: 8", "size: 2000")

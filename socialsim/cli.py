@@ -27,7 +27,7 @@ from socialsim.cli_output import (  # noqa: E402
     print_summary,
     print_sweep,
 )
-from socialsim.core.errors import SocialsimError  # noqa: E402
+from socialsim.core.errors import Notice, SocialsimError  # noqa: E402
 
 app = typer.Typer(
     name="socialsim",
@@ -440,6 +440,7 @@ def main() -> None:
     from socialsim.experiments.half_made import remove_half_made, tracking_new_dirs
 
     warnings.showwarning = warning_line
+    warnings.filterwarnings("always", category=Notice)  # over -W ignore and PYTHONWARNINGS
     debug = "--debug" in sys.argv[1:] or os.environ.get("SOCIALSIM_DEBUG", "") not in ("", "0")
     args = [a for a in sys.argv[1:] if a != "--debug"]
     command = command_name(args)

@@ -31,6 +31,13 @@ class EndpointDown(LLMSetupError):
     """A model endpoint failed so many requests in a row that the run stops."""
 
 
+class Notice(RuntimeWarning):
+    """Something the user must hear while the command goes on (checkpoints off, a checkpoint
+    refused and the run replayed, plugins not imported): a warning that ``socialsim``'s
+    command line shows as one line whatever the warning filters (``-W ignore``,
+    ``PYTHONWARNINGS``) say."""
+
+
 def require_file(
     path: str | os.PathLike, what: str, error: type = DataFileError, given: str | None = None
 ) -> Path:

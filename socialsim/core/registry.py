@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from socialsim.core.errors import ConfigError, SocialsimError, require_file
+from socialsim.core.errors import ConfigError, Notice, SocialsimError, require_file
 from socialsim.core.validation import _scalar_sort, clip, describe_error, shown
 
 
@@ -338,7 +338,7 @@ def trust_plugins(run_dir: Path, trusted: bool, needed: bool, command: str) -> l
     warnings.warn(
         f"{source} names plugins {', '.join(names)}; they were not imported (nothing here "
         f"needs them); pass --plugins to {command} to trust them",
-        RuntimeWarning,
+        Notice,
         stacklevel=2,
     )
     return []

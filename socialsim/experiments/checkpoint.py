@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from socialsim.core.errors import Notice
 from socialsim.experiments.state_codec import Decoder, Encoder, OverBudget, StateError
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ class Checkpointer:
             warnings.warn(
                 f"checkpoints are off for this run: its state cannot be saved ({exc}); "
                 "`socialsim run --resume` will replay it instead",
-                RuntimeWarning,
+                Notice,
                 stacklevel=2,
             )
             return

@@ -32,7 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from socialsim.core.errors import ConfigError
+from socialsim.core.errors import ConfigError, Notice
 from socialsim.core.registry import POLICIES, trust_plugins
 from socialsim.experiments.checkpoint import (
     CHECKPOINT,
@@ -144,12 +144,12 @@ def resume_run(
         header = read_header(run_dir)
     except CheckpointError as exc:
         if any((run_dir / name).exists() for name in (CHECKPOINT, LEGACY)):
-            warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"{exc}; replaying the run instead", Notice, stacklevel=2)
     if header is not None:
         try:
             return from_checkpoint(plan, run_dir, header)
         except CheckpointError as exc:
-            warnings.warn(f"{exc}; replaying the run instead", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"{exc}; replaying the run instead", Notice, stacklevel=2)
     cfg = resumable_config(run_dir, plugins=plugins)
     log = run_dir / "events.jsonl"
     old = log.read_bytes() if log.is_file() else b""

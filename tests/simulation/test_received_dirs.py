@@ -8,6 +8,7 @@ import os
 import pickle
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -233,6 +234,18 @@ def test_analyze_needs_the_option_report_export_and_a_replay_go_on_without(tmp_p
     marker = with_plugin(run_dir, tmp_path, "dashboard")
     assert resolve_target(run_dir / "config.yaml", plugins=True).kind == "config"
     assert marker.exists()
+
+
+def test_the_notices_are_shown_whatever_the_warning_filters_say(tmp_path, capsys):
+    small = {**CONFIG, "population": {"size": 10}, "output": {"report": False}}
+    run_dir = ss.run(ss.ExperimentConfig.from_dict(small), out=tmp_path / "run").dir
+    marker = with_plugin(run_dir, tmp_path, "quiet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # as -W ignore or PYTHONWARNINGS=ignore would
+        code, _, err = cli(capsys, "report", str(run_dir))
+    assert code == 0, err
+    one_line(err, "warning:", "plugin_quiet.py", "not imported", "--plugins")
+    assert not marker.exists()
 
 
 def test_a_config_loaded_without_plugins_imports_none(tmp_path):

@@ -38,15 +38,16 @@ from bench_end_to_end import TreeMemory  # noqa: E402
 from bench_llm_scale import DECISION, bare_loop  # noqa: E402
 
 import socialsim as ss  # noqa: E402
+from socialsim.experiments.runner import memory_needed  # noqa: E402
 
 KIB = 1024
 TARGET_KIB, TARGET_RATIO, TARGET_SETUP = 12.0, 0.90, 60.0
 
 
-def config(size: int, api_base: str, slots: int) -> ss.ExperimentConfig:
+def config(size: int, api_base: str, slots: int, steps: int = 2) -> ss.ExperimentConfig:
     """The benchmark run: `size` LLM agents on Barabasi-Albert, a tenth active per step."""
     return ss.ExperimentConfig.from_dict({
-        "name": "llm-million", "seed": 1, "steps": 2, "population": {"size": size},
+        "name": "llm-million", "seed": 1, "steps": steps, "population": {"size": size},
         "network": {"kind": "barabasi_albert", "params": {"m": 3}},
         "agents": {"policy": "llm", "inbox_limit": 4, "memory_k": 3,
                    "activation": "fraction", "activation_fraction": 0.1,
@@ -132,6 +133,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--slots", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="write the run here (default: a temp dir)")
     args = parser.parse_args()
     proc, base = stub_server.start(args.latency, args.slots, answer=DECISION)
@@ -139,7 +141,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = args.keep or Path(tmp) / "run"
             with Children(os.getpid(), proc.pid) as children:
-                sim = simulate(config(args.size, base, args.slots), out)
+                sim = simulate(config(args.size, base, args.slots, args.steps), out)
             record = check_record(out, args.size, sim["calls"])
         bare_s = bare_loop(base, sim["calls"], args.slots)
     finally:
@@ -149,7 +151,7 @@ def main() -> None:
     per_agent = peak / args.size / KIB
     sim_rate, bare_rate = sim["calls"] / sim["steps_s"], sim["calls"] / bare_s
     ratio = sim_rate / bare_rate
-    print(f"{args.size:,} LLM agents, Barabasi-Albert m=3, activation 0.1, 2 steps; stub "
+    print(f"{args.size:,} LLM agents, Barabasi-Albert m=3, activation 0.1, {args.steps} steps; stub "
           f"{args.latency * 1e3:.0f} ms x {args.slots} slots; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     print(f"set-up {sim['setup_s']:.1f} s = {sim['setup_s'] / TARGET_SETUP:.2f}x of "
@@ -163,6 +165,9 @@ def main() -> None:
           f"worker {children.peak / 2**30:.2f} GiB) = {per_agent:.1f} KiB per LLM agent = "
           f"{per_agent / TARGET_KIB:.2f}x of {TARGET_KIB:.0f} KiB  "
           f"{'PASS' if per_agent <= TARGET_KIB else 'FAIL'}")  # fmt: skip
+    estimate = memory_needed(config(args.size, base, args.slots, args.steps))
+    print(f"the refusal's memory estimate {estimate / 2**30:.2f} GiB = measured "
+          f"{estimate / peak - 1:+.0%}")  # fmt: skip
 
 
 if __name__ == "__main__":

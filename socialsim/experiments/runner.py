@@ -17,10 +17,12 @@ from socialsim.core.credences import CredenceSource, long_table, parquet_metadat
 from socialsim.core.csv_safe import write_csv as safe_csv
 from socialsim.core.csv_safe import write_csv_chunks
 from socialsim.core.errors import ConfigError, SocialsimError
+from socialsim.core.registry import NETWORKS, POLICIES
 from socialsim.core.rundata import RunData
 from socialsim.experiments.half_made import note_new_dir
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.graphml import write_graphml
+from socialsim.simulation.network import effective_params
 
 
 class RunOptions(Protocol):
@@ -155,6 +157,15 @@ BASE_BYTES = 450 * 2**20
 BYTES_PER_AGENT = 915
 BYTES_PER_AGENT_STEP = 32
 GRAPHML_BYTES_PER_AGENT = 4_200
+#: An agent of a deciding (LLM) policy group holds more: its objects, and its memory, filled
+#: by what it hears up to ``agents.memory_size`` items (an item's text and its place in the
+#: relevance index: 1,740 bytes measured). Fitted to ``bench_llm_million.py`` runs of 10,000
+#: to 1,000,000 agents and 2 to 100 steps (docs/benchmarks.md).
+LLM_BYTES_PER_AGENT = 700
+MEMORY_ITEM_BYTES = 1_750
+#: the mean degree taken where the network's kind and parameters do not give one (a file, a
+#: kind registered by a user)
+TYPICAL_DEGREE = 6.0
 
 
 def memory_needed(cfg: ExperimentConfig) -> int:
@@ -165,7 +176,42 @@ def memory_needed(cfg: ExperimentConfig) -> int:
     per_agent = BYTES_PER_AGENT + BYTES_PER_AGENT_STEP * claims * (steps + 1)
     if n <= cfg.output.graphml_max_agents:
         per_agent += GRAPHML_BYTES_PER_AGENT
-    return BASE_BYTES + n * per_agent
+    deciding = _deciding_share(cfg)
+    if deciding:
+        agents = cfg.agents
+        active = agents.activation_fraction if agents.activation == "fraction" else 1.0
+        heard = steps * active * (mean_degree(cfg) + 1)  # a message reaches its neighbours
+        items = min(agents.memory_size, heard)  # and its sender's own memory
+        per_agent += deciding * (LLM_BYTES_PER_AGENT + MEMORY_ITEM_BYTES * items)
+    return BASE_BYTES + int(n * per_agent)
+
+
+def _deciding_share(cfg: ExperimentConfig) -> float:
+    """The share of the population in deciding (LLM) policy groups: the base policy's
+    (what the mix leaves) and each ``agents.mix`` entry's."""
+    agents = cfg.agents
+    shares = [(agents.policy, 1.0 - sum(m.fraction for m in agents.mix))]
+    shares += [(m.policy, m.fraction) for m in agents.mix]
+    return sum(share for name, share in shares if POLICIES.get(name).sort == "deciding")
+
+
+def mean_degree(cfg: ExperimentConfig) -> float:
+    """The mean degree the config's network kind and parameters give, before it is built
+    (:data:`TYPICAL_DEGREE` for a file or a kind registered by a user)."""
+    n = cfg.population.size
+    kind = cfg.network.kind
+    params = NETWORKS.get(kind).params(**effective_params(kind, cfg.network.params))
+    if kind == "erdos_renyi":
+        return params.p * (n - 1) if params.p is not None else params.mean_degree
+    if kind in ("barabasi_albert", "powerlaw_cluster"):
+        return 2.0 * params.m
+    if kind == "watts_strogatz":
+        return float(params.k)
+    if kind == "stochastic_block":
+        size = n / (len(params.sizes) if params.sizes else params.blocks)
+        return params.p_in * (size - 1) + params.p_out * (n - size)
+    known = {"complete": n - 1.0, "ring": 2.0, "grid": 4.0}
+    return known.get(kind, TYPICAL_DEGREE)
 
 
 def check_memory(cfg: ExperimentConfig) -> None:

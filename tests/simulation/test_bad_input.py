@@ -125,6 +125,31 @@ def test_the_memory_estimate_counts_the_interpreter_the_graphml_and_what_is_held
     with_graphml = big + 300_000 * runner.GRAPHML_BYTES_PER_AGENT
     assert runner.memory_needed(cfg(300_000, graphml_max_agents=300_000)) == with_graphml
 
+    def quarter_llm(steps: int, fraction: float) -> int:
+        """Bytes the quarter of LLM agents adds, on Barabasi-Albert m=2 (mean degree 4)."""
+        llm = {
+            "population": {"size": 300_000},
+            "steps": steps,
+            "network": {"kind": "barabasi_albert", "params": {"m": 2}},
+            "agents": {
+                "policy": "degroot",
+                "mix": [{"policy": "llm", "fraction": 0.25}],
+                "activation": "fraction",
+                "activation_fraction": fraction,
+            },
+        }
+        rule = {**llm, "agents": {**llm["agents"], "mix": []}}
+        needed = (runner.memory_needed(ss.ExperimentConfig.from_dict(c)) for c in (llm, rule))
+        return next(needed) - next(needed)
+
+    def expected(items: float) -> float:
+        return 0.25 * 300_000 * (runner.LLM_BYTES_PER_AGENT + runner.MEMORY_ITEM_BYTES * items)
+
+    # each step a tenth speak, and each message reaches 4 neighbours and the sender: 0.5 items
+    assert quarter_llm(4, 0.1) == pytest.approx(expected(4 * 0.1 * 5), abs=1)
+    assert quarter_llm(8, 0.1) == pytest.approx(expected(8 * 0.1 * 5), abs=1)
+    assert quarter_llm(400, 1.0) == pytest.approx(expected(50), abs=1)  # memory_size: 50 items
+
     need = runner.memory_needed(cfg(300_000))
     monkeypatch.setattr(runner, "_available_memory", lambda: need)
     monkeypatch.setattr(runner, "_resident_memory", lambda: int(0.2 * need))
@@ -134,6 +159,28 @@ def test_the_memory_estimate_counts_the_interpreter_the_graphml_and_what_is_held
         runner.check_memory(cfg(300_000))
     monkeypatch.undo()
     assert 0 < runner._resident_memory() < 2**40  # this process, read from /proc
+
+
+@pytest.mark.parametrize(
+    "network",
+    [
+        {"kind": "erdos_renyi", "params": {"p": 0.02}},
+        {"kind": "erdos_renyi", "params": {"mean_degree": 7}},
+        {"kind": "barabasi_albert", "params": {"m": 3}},
+        {"kind": "powerlaw_cluster", "params": {"m": 2}},
+        {"kind": "watts_strogatz", "params": {"k": 6}},
+        {"kind": "stochastic_block", "params": {"blocks": 4, "p_in": 0.1, "p_out": 0.01}},
+        {"kind": "complete"},
+        {"kind": "ring"},
+        {"kind": "grid"},
+    ],
+)
+def test_the_mean_degree_known_before_the_network_is_built_is_the_built_ones(network):
+    from socialsim.simulation.network import build_network
+
+    cfg = ss.ExperimentConfig.from_dict({"population": {"size": 400}, "network": network})
+    built = build_network(cfg.network.kind, 400, cfg.network.params, seed=1)
+    assert runner.mean_degree(cfg) == pytest.approx(built.degree.mean(), rel=0.1)
 
 
 @pytest.mark.slow

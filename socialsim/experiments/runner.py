@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
+from pydantic import ValidationError
 
 from socialsim.analysis.summarize import summarize_run, write_summary, write_tables
 from socialsim.core.credences import CredenceSource, long_table, parquet_metadata
@@ -166,6 +167,14 @@ MEMORY_ITEM_BYTES = 1_750
 #: the mean degree taken where the network's kind and parameters do not give one (a file, a
 #: kind registered by a user)
 TYPICAL_DEGREE = 6.0
+#: the kinds whose parameters give their mean degree (:func:`mean_degree`)
+BUILT_IN_KINDS = (
+    "erdos_renyi",
+    "barabasi_albert",
+    "powerlaw_cluster",
+    "watts_strogatz",
+    "stochastic_block",
+)
 
 
 def memory_needed(cfg: ExperimentConfig) -> int:
@@ -200,7 +209,15 @@ def mean_degree(cfg: ExperimentConfig) -> float:
     (:data:`TYPICAL_DEGREE` for a file or a kind registered by a user)."""
     n = cfg.population.size
     kind = cfg.network.kind
-    params = NETWORKS.get(kind).params(**effective_params(kind, cfg.network.params))
+    known = {"complete": n - 1.0, "ring": 2.0, "grid": 4.0}
+    if kind in known:
+        return known[kind]
+    if kind not in BUILT_IN_KINDS:  # a file, or a user's kind: its parameters are not read
+        return TYPICAL_DEGREE
+    try:
+        params = NETWORKS.get(kind).params(**effective_params(kind, cfg.network.params))
+    except (ValidationError, SocialsimError):  # refused with its own line when built
+        return TYPICAL_DEGREE
     if kind == "erdos_renyi":
         return params.p * (n - 1) if params.p is not None else params.mean_degree
     if kind in ("barabasi_albert", "powerlaw_cluster"):
@@ -210,8 +227,7 @@ def mean_degree(cfg: ExperimentConfig) -> float:
     if kind == "stochastic_block":
         size = n / (len(params.sizes) if params.sizes else params.blocks)
         return params.p_in * (size - 1) + params.p_out * (n - size)
-    known = {"complete": n - 1.0, "ring": 2.0, "grid": 4.0}
-    return known.get(kind, TYPICAL_DEGREE)
+    return TYPICAL_DEGREE
 
 
 def check_memory(cfg: ExperimentConfig) -> None:

@@ -183,6 +183,12 @@ def test_the_mean_degree_known_before_the_network_is_built_is_the_built_ones(net
     assert runner.mean_degree(cfg) == pytest.approx(built.degree.mean(), rel=0.1)
 
 
+def test_a_network_read_from_a_file_is_taken_at_the_typical_degree_unread():
+    network = {"kind": "file", "params": {"path": "not-there.edgelist"}}
+    cfg = ss.ExperimentConfig.from_dict({"population": {"size": 50}, "network": network})
+    assert runner.mean_degree(cfg) == runner.TYPICAL_DEGREE
+
+
 @pytest.mark.slow
 def test_ctrl_c_prints_what_was_kept_and_exits_130(tmp_path):
     big = RULE.replace("steps: 2", "steps: 5000").replace("size: 8", "size: 2000")

@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import (
     ConfigDict,
@@ -46,6 +47,16 @@ class PopulationConfig(_Strict):
     size: int = Field(30, ge=1, le=10_000_000, strict=True)
     personas: str | dict[str, Any] = "default"
     assign: Literal["random", "homophily", "by_degree"] = "random"
+
+    @model_validator(mode="after")
+    def _spec_draws(self) -> PopulationConfig:
+        """A persona spec is tried on one persona (about a millisecond), so that a wrong one
+        is refused with the config, not when each run (or sweep cell) samples it."""
+        if isinstance(self.personas, dict):
+            from socialsim.agents.sampling import sample_population
+
+            sample_population(1, np.random.default_rng(0), self.personas)
+        return self
 
 
 class NetworkConfig(_Strict):

@@ -126,10 +126,6 @@ def files(tmp_path):
         (net("erdos_renyi", mean_degree=1e6), "network.params.mean_degree: 1000000.0 must be < population.size (30)"),
         (net("file", path="{f}/bomb.graphml"), "is not valid GraphML (it declares XML entities"),
         (net("file", path="{f}/broken.graphml"), "broken.graphml' is not valid GraphML (mismatched tag"),
-        ({"population": {"size": 30, "personas": {"activity_rate": {"lognormal": [float("inf"), 1]}}}},
-         "population.personas.activity_rate: lognormal takes two finite numbers"),
-        ({"population": {"size": 30, "personas": {"activity_rate": float("inf")}}},
-         "population.personas.activity_rate: inf must be a finite number"),
         ({"population": {"size": 1, "personas": "{f}/inf.jsonl"}}, "activity_rate: inf must be a finite number"),
         ({"scenario": {"kind": "misinformation", "params": {"claim": "..", "custom_claims": [claim("..")]}}},
          "scenario.params.custom_claims: entry 0 (..): id: '..' may hold only"),
@@ -151,6 +147,21 @@ def test_wrong_inputs_found_while_building_are_one_line_and_write_nothing(files,
     assert message in said and "\n" not in said, said
     runs = files / "runs"
     assert not runs.exists() or list(runs.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("personas", "message"),
+    [
+        ({"activity_rate": {"lognormal": [float("inf"), 1]}},
+         "population.personas.activity_rate: lognormal takes two finite numbers"),
+        ({"activity_rate": float("inf")}, "population.personas.activity_rate: inf must be a finite number"),
+    ],
+)  # fmt: skip
+def test_a_wrong_persona_spec_is_refused_when_the_config_is_read(tmp_path, personas, message):
+    with pytest.raises(SocialsimError) as caught:
+        ss.ExperimentConfig.from_dict(base(tmp_path, population={"size": 30, "personas": personas}))
+    said = str(caught.value)
+    assert message in said and "\n" not in said, said
 
 
 def test_a_good_graphml_file_still_reads(tmp_path):

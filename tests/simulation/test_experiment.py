@@ -103,6 +103,21 @@ def test_the_command_line_exits_1_when_a_cell_failed_and_0_once_none_did(tmp_pat
     assert sweep_of("[ring, complete]", tmp_path / "b").code == 0
 
 
+def test_a_wrong_persona_spec_is_refused_with_the_config_not_in_each_cell(tmp_path):
+    from tests.cli_in_process import run_cli
+
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "name: sw\nsteps: 2\npopulation: {size: 20, personas: {age: {normal: [40]}}}\n"
+        "agents: {policy: degroot}\nclaims: [{id: c1, text: The river is poisoned.}]\n"
+        "sweep: {seed: [1, 2]}\n"
+    )
+    done = run_cli("sweep", str(config), "--out", str(tmp_path / "s"), "--executor", "serial")
+    assert done.code == 2 and len(done.err_lines) == 1
+    assert "population.personas.age" in done.err_lines[0]
+    assert not (tmp_path / "s").exists()
+
+
 def test_bad_executor_and_bad_cell_fail_before_running(tmp_path):
     with pytest.raises(ConfigError, match="--executor 'gpu'"):
         ss.sweep(_cfg(tmp_path), out=tmp_path / "s", executor="gpu")

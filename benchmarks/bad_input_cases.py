@@ -89,6 +89,10 @@ def tiny_example(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
             scenario[key] = sorted({min(v, TINY["steps"]) for v in value})
         elif key.endswith("_at") and isinstance(value, int):
             scenario[key] = min(value, TINY["steps"])
+        elif isinstance(value, dict) and isinstance(value.get("step"), int):  # memory_poison
+            value["step"] = min(value["step"], TINY["steps"])
+    if isinstance(scenario.get("texts"), int):  # accumulation: one text a step
+        scenario["texts"] = min(scenario["texts"], TINY["steps"])
     if isinstance(scenario.get("pairs"), dict):  # debate: at most size / 2 disjoint pairs
         scenario["pairs"]["count"] = min(scenario["pairs"].get("count", 1), 4)
     if config.get("sweep"):  # every value of the first key, one of the rest: a few cells

@@ -24,6 +24,7 @@ BASE: dict[str, Any] = {
     "population": {"size": 10},
     "network": {"kind": "ring"},
     "agents": {"policy": "degroot"},
+    "claims": [{"id": "c1", "text": "The river is poisoned."}],  # a run without a scenario
     "output": {"report": False},
 }
 #: a valid tiny misinformation config (the claims and memory-poisoning cases change it)

@@ -191,8 +191,7 @@ def sweep(
             report=cfg.output.report,
             address=address,
         )
-    print_sweep(results, list(cfg.sweep))
-    failed = int((results["status"] != "ok").sum()) if not results.empty else 0
+    failed = print_sweep(results, list(cfg.sweep))
     if failed:
         err_console.print(
             f"{failed} of {len(results)} cells failed (errors above and in results.csv); "

@@ -134,10 +134,12 @@ def print_arms(result) -> None:
                 console.print(f"{arm} {key}: mean {value:.3f}", highlight=False)
 
 
-def print_sweep(results, keys: list[str]) -> None:
+def print_sweep(results, keys: list[str]) -> int:
+    """Print a sweep's cells, the means of its headline metrics and its failed cells; the
+    number of failed cells."""
     if results.empty:
         console.print("no cells")
-        return
+        return 0
     failed = results[results["status"] != "ok"]
     folder = __import__("pathlib").Path(results["run_dir"].iloc[0]).parent.parent
     console.print(f"[bold]sweep[/bold] {folder}: {len(results)} cells, {len(failed)} failed")
@@ -153,6 +155,7 @@ def print_sweep(results, keys: list[str]) -> None:
         console.print(table.round(3).to_string(), highlight=False)
     for row in failed.itertuples():
         console.print(f"cell {row.cell} failed: {row.error}", highlight=False, markup=False)
+    return len(failed)
 
 
 __all__ = ["console", "err_console", "print_arms", "print_summary", "print_sweep"]

@@ -180,7 +180,7 @@ BUILT_IN_KINDS = (
 def memory_needed(cfg: ExperimentConfig) -> int:
     """Bytes a run of `cfg` is expected to hold at its peak, the interpreter included."""
     n = cfg.population.size
-    steps = cfg.steps if cfg.mode == "step" else max(cfg.steps, 1)
+    steps = _recorded_steps(cfg)
     claims = max(1, len(cfg.claims))
     per_agent = BYTES_PER_AGENT + BYTES_PER_AGENT_STEP * claims * (steps + 1)
     if n <= cfg.output.graphml_max_agents:
@@ -193,6 +193,11 @@ def memory_needed(cfg: ExperimentConfig) -> int:
         items = min(agents.memory_size, heard)  # and its sender's own memory
         per_agent += deciding * (LLM_BYTES_PER_AGENT + MEMORY_ITEM_BYTES * items)
     return BASE_BYTES + int(n * per_agent)
+
+
+def _recorded_steps(cfg: ExperimentConfig) -> int:
+    """Steps (event mode: windows, at least one) whose rows a run records."""
+    return cfg.steps if cfg.mode == "step" else max(cfg.steps, 1)
 
 
 def _deciding_share(cfg: ExperimentConfig) -> float:
@@ -237,7 +242,7 @@ def check_memory(cfg: ExperimentConfig) -> None:
     if available is None:
         return
     n = cfg.population.size
-    steps = cfg.steps if cfg.mode == "step" else max(cfg.steps, 1)
+    steps = _recorded_steps(cfg)
     need = memory_needed(cfg)
     more = need - _resident_memory()
     if more > 0.9 * available:

@@ -52,7 +52,7 @@ def command_name(args: list[str]) -> str:
     return "socialsim " + (words[0] if words else "")
 
 
-_LONG_QUOTED = re.compile(r"""(['"])([^'"]{80,})\1""")
+_LONG_QUOTED = re.compile(r"""(?<!\w)(['"])([^'"]{80,})\1(?!\w)""")
 
 
 def _quoted_values_clipped(message: str) -> str:

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.core.validation import describe_error
+from socialsim.core.validation import choices, describe_error, shown
 from socialsim.core.yaml_safe import load_yaml_file
 
 Distance = Literal["direct", "indirect", "peripheral"]
@@ -185,10 +185,10 @@ def get_claim(
 ) -> LibraryClaim:
     """The claim with this id; ConfigError naming the field `where` and a few known ids."""
     if claim_id not in library:
-        known = ", ".join(sorted(library)[:6])
+        known = choices(sorted(library), claim_id, limit=80)
         raise ConfigError(
-            f"{where}: {claim_id!r} is not in the claims library; known ids include "
-            f"{known} (add your own with claims_file or custom_claims)"
+            f"{where}: {shown(claim_id)} is not in the claims library; known ids: {known} "
+            "(add your own with claims_file or custom_claims)"
         )
     return library[claim_id]
 

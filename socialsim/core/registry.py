@@ -38,7 +38,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from socialsim.core.errors import ConfigError, Notice, SocialsimError, require_file
-from socialsim.core.validation import _scalar_sort, clip, describe_error, shown
+from socialsim.core.validation import _scalar_sort, choices, clip, describe_error, shown
 
 
 class NoParams(BaseModel):
@@ -127,7 +127,7 @@ class Registry:
     def unknown(self, name: Any) -> str:
         """The one-line error for a name that is not registered."""
         return (
-            f"{self.key}: {shown(name)} is not one of {', '.join(self.names())} "
+            f"{self.key}: {shown(name)} is not one of {choices(self.names(), name)} "
             f"(register your own with socialsim.register_{self.what})"
         )
 

@@ -10,6 +10,7 @@ files) is made here, so they all read alike::
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import types
@@ -54,10 +55,10 @@ def describe_error(
     head = f"{path}: " if path else ""
     if kind == "literal_error":
         allowed = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return f"{head}{shown(value)} is not one of {allowed}"
+        return f"{head}{shown(value)} is not one of {choices(allowed.split(', '), value)}"
     if kind == "extra_forbidden":
         fields = _allowed(model, err["loc"][:-1])
-        allowed = f"; allowed: {', '.join(fields) or 'none'}" if fields is not None else ""
+        allowed = f"; allowed: {choices(fields, err['loc'][-1])}" if fields is not None else ""
         if owner:
             return f"{head}unknown parameter of {owner}{allowed}"
         return f"{head}unknown key; remove it or check its spelling{allowed}"
@@ -87,6 +88,29 @@ def shown(value: Any, limit: int = 80) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return clip(repr(value), limit)
+
+
+def choices(names: list[str] | tuple[str, ...], given: Any = None, limit: int = 100) -> str:
+    """The allowed `names` as an error lists them, cut at whole names near `limit` characters
+    with a count of those left out, and the one closest to `given` (``did you mean ...``)
+    when one is close. ``none`` when there are none."""
+    names = [str(n) for n in names]
+    if not names:
+        return "none"
+    if len(", ".join(names)) <= limit + 40:  # a few more names are shorter than a count
+        limit += 40
+    listed: list[str] = []
+    width = 0
+    for name in names:
+        if listed and width + len(name) + 2 > limit:
+            break
+        listed.append(name)
+        width += len(name) + 2
+    text = ", ".join(listed)
+    if len(listed) < len(names):
+        text += f", ... ({len(names) - len(listed)} more)"
+    close = difflib.get_close_matches(given, names, n=1) if isinstance(given, str) else []
+    return f"{text} (did you mean {close[0]!r}?)" if close else text
 
 
 def clip(text: str, limit: int = 80) -> str:

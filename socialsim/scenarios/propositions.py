@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from socialsim.agents.beliefs import Claim
 from socialsim.core.claims import CLAIM_ID_PATTERN
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.core.validation import describe_error
+from socialsim.core.validation import choices, describe_error, shown
 from socialsim.core.yaml_safe import load_yaml_file
 from socialsim.simulation.wording import wording_field
 
@@ -161,9 +161,9 @@ def proposition_library(
 def get_proposition(library: dict[str, Proposition], prop_id: str) -> Proposition:
     """The proposition with this id; ConfigError listing known ids otherwise."""
     if prop_id not in library:
-        known = ", ".join(sorted(library)[:6])
+        known = choices(sorted(library), prop_id, limit=80)
         raise ConfigError(
-            f"scenario.params.proposition: {prop_id!r} is unknown; known ids include {known} "
+            f"scenario.params.proposition: {shown(prop_id)} is unknown; known ids: {known} "
             "(add your own with propositions_file or custom_propositions)"
         )
     return library[prop_id]

@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from socialsim.core.registry import Registry
+from socialsim.core.validation import choices, shown
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class RankingRegistry(Registry):
     def unknown(self, name: object) -> str:
         """The one-line error for a ranking that is not registered."""
         return (
-            f"scenario.params.ranking: {name!r} is not one of {', '.join(self.names())} "
+            f"scenario.params.ranking: {shown(name)} is not one of {choices(self.names(), name)} "
             "(register your own with socialsim.scenarios.feed.register_ranking)"
         )
 

@@ -36,6 +36,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.validation import choices, shown
 from socialsim.scenarios.manipulation.events import (
     ManipulationAssignment,
     ManipulationChoice,
@@ -133,8 +134,8 @@ class Manipulation(Scenario):
         unknown = [t for t in p.tasks if t not in library]
         if unknown:
             raise ConfigError(
-                f"scenario.params.tasks: unknown task id {unknown[0]!r}; known ids include "
-                + ", ".join(sorted(library)[:6])
+                f"scenario.params.tasks: unknown task id {shown(unknown[0])}; known ids: "
+                + choices(sorted(library), unknown[0], limit=80)
             )
         chosen = [library[t] for t in p.tasks] if p.tasks else list(library.values())
         self.pool = [t for t in chosen if t.domain in p.domains]

@@ -28,7 +28,7 @@ from socialsim.core.registry import (
     load_plugins,
 )
 from socialsim.core.sweep_grid import check_grid_size
-from socialsim.core.validation import BoolsAreNotNumbers, describe_error
+from socialsim.core.validation import BoolsAreNotNumbers, choices, describe_error, shown
 from socialsim.core.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
 from socialsim.llm.types import LLMConfig
 from socialsim.simulation.self_report import SelfReportConfig
@@ -94,7 +94,7 @@ class PromptConfig(_Strict):
 
         names = available()
         if value is not None and value not in names:
-            raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+            raise ValueError(f"{shown(value)} is not one of {choices(names, value)}")
         return value
 
 

@@ -99,3 +99,13 @@ def test_two_quoted_names_far_apart_are_not_taken_for_one_long_value(tmp_path) -
     assert result.code == 2
     assert "linear_threshold, llm, voter (did you mean 'degroot'?)" in result.err
     assert "…" not in result.err
+
+
+def test_an_unknown_prompt_template_names_the_closest() -> None:
+    agents = {"policy": "llm", "prompt": {"template": "decide_v3"}}
+    with pytest.raises(ConfigError) as err:
+        ExperimentConfig.from_dict({**BASE, "agents": agents})
+    line = str(err.value)
+    assert "agents.prompt.template: 'decide_v3' is not one of chat_v1" in line
+    assert "more) (did you mean 'decide_v1'?)" in line or "(did you mean 'decide_v2'?)" in line
+    assert len(line) <= 220, line

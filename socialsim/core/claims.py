@@ -13,13 +13,13 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.core.validation import choices, describe_error, shown
+from socialsim.core.validation import choices, parse_entries, shown
 from socialsim.core.yaml_safe import load_yaml_file
 
 Distance = Literal["direct", "indirect", "peripheral"]
@@ -32,7 +32,30 @@ LETTERS = "ABCDEFGH"
 CLAIM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 
 
-class ProbeQuestion(BaseModel):
+class Lettered:
+    """A question with options lettered A, B, ...: its letters, its text for a prompt, an
+    option's text. The model that mixes it in has ``question`` and ``options`` fields."""
+
+    if TYPE_CHECKING:  # the model's own fields (pydantic would take them for fields here)
+        question: str
+        options: list[str]
+
+    @property
+    def letters(self) -> list[str]:
+        """The option letters, A first."""
+        return list(LETTERS[: len(self.options)])
+
+    def render(self) -> str:
+        """The question with its lettered options, for a prompt."""
+        lines = [self.question] + [f"{k}) {o}" for k, o in zip(LETTERS, self.options, strict=False)]
+        return "\n".join(lines)
+
+    def option(self, letter: str) -> str:
+        """The text of an option."""
+        return self.options[LETTERS.index(letter)]
+
+
+class ProbeQuestion(Lettered, BaseModel):
     """A multiple-choice question about a claim, at one distance from it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -57,20 +80,6 @@ class ProbeQuestion(BaseModel):
             if self.manipulated == self.correct:
                 raise ValueError("manipulated and correct must be different options")
         return self
-
-    @property
-    def letters(self) -> list[str]:
-        """The option letters, A first."""
-        return list(LETTERS[: len(self.options)])
-
-    def render(self) -> str:
-        """The question with its lettered options, for a prompt."""
-        lines = [self.question] + [f"{k}) {o}" for k, o in zip(LETTERS, self.options, strict=False)]
-        return "\n".join(lines)
-
-    def option(self, letter: str) -> str:
-        """The text of an option."""
-        return self.options[LETTERS.index(letter)]
 
 
 class LibraryClaim(BaseModel):
@@ -115,25 +124,7 @@ def parse_claims(entries: Any, source: str) -> list[LibraryClaim]:
 
     Two entries with the same id are refused (one would silently replace the other).
     """
-    if not isinstance(entries, list):
-        raise DataFileError(f"{source}: expected a list of claims, got {type(entries).__name__}")
-    claims: list[LibraryClaim] = []
-    first: dict[str, int] = {}
-    for i, entry in enumerate(entries):
-        try:
-            claim = LibraryClaim.model_validate(entry)
-        except ValidationError as exc:
-            name = entry.get("id") if isinstance(entry, dict) else None
-            label = f"entry {i}" + (f" ({name})" if name else "")
-            raise DataFileError(f"{source}: {label}: {describe_error(exc)}") from None
-        if claim.id in first:
-            raise DataFileError(
-                f"{source}: entry {i}: id {claim.id!r} is already used by entry "
-                f"{first[claim.id]}; give each claim its own id"
-            )
-        first[claim.id] = i
-        claims.append(claim)
-    return claims
+    return parse_entries(entries, source, LibraryClaim, "claims")
 
 
 #: The built-in claim files: counterfactual facts, then toxic knowledge (``kind: toxic``).

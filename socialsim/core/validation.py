@@ -16,9 +16,13 @@ import re
 import types
 import typing
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
+
+from socialsim.core.errors import DataFileError
+
+Entry = TypeVar("Entry", bound=BaseModel)
 
 _SHAPES = {
     "string_type": "a string (quote it)",
@@ -81,6 +85,34 @@ def describe_error(
         return f"{head}{shown(value)} must be {_SHAPES[kind]}"
     echoed = "" if isinstance(value, dict | list) or value is None else f"{shown(value)} "
     return f"{head}{echoed}{msg[:1].lower()}{clip(msg[1:], 200)}"
+
+
+def parse_entries(entries: Any, source: str, model: type[Entry], what: str) -> list[Entry]:
+    """A data file's list of `what` (``"claims"``) validated against `model`, in order.
+
+    :class:`DataFileError` names the source, the entry (with its id) and the field at fault;
+    two entries with the same ``id`` are refused, since one would silently replace the other.
+    """
+    if not isinstance(entries, list):
+        raise DataFileError(f"{source}: expected a list of {what}, got {type(entries).__name__}")
+    out: list[Entry] = []
+    first: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        try:
+            item = model.model_validate(entry)
+        except ValidationError as exc:
+            name = entry.get("id") if isinstance(entry, dict) else None
+            label = f"entry {i}" + (f" ({clip(str(name), 80)})" if name else "")
+            raise DataFileError(f"{source}: {label}: {describe_error(exc)}") from None
+        key = item.id  # type: ignore[attr-defined]
+        if key in first:
+            raise DataFileError(
+                f"{source}: entry {i}: id {key!r} is already used by entry {first[key]}; "
+                f"give each of the {what} its own id"
+            )
+        first[key] = i
+        out.append(item)
+    return out
 
 
 def shown(value: Any, limit: int = 80) -> str:

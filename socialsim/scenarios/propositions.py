@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.agents.beliefs import Claim
 from socialsim.core.claims import CLAIM_ID_PATTERN
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.core.validation import choices, describe_error, shown
+from socialsim.core.validation import choices, parse_entries, shown
 from socialsim.core.yaml_safe import load_yaml_file
 from socialsim.simulation.wording import wording_field
 
@@ -112,23 +112,7 @@ def parse_propositions(entries: Any, source: str) -> list[Proposition]:
 
     Two entries with the same id are refused (one would silently replace the other).
     """
-    if not isinstance(entries, list):
-        raise DataFileError(f"{source}: expected a list of propositions")
-    out: list[Proposition] = []
-    first: dict[str, int] = {}
-    for i, entry in enumerate(entries):
-        try:
-            prop = Proposition.model_validate(entry)
-        except ValidationError as exc:
-            raise DataFileError(f"{source}: entry {i}: {describe_error(exc)}") from None
-        if prop.id in first:
-            raise DataFileError(
-                f"{source}: entry {i}: id {prop.id!r} is already used by entry "
-                f"{first[prop.id]}; give each proposition its own id"
-            )
-        first[prop.id] = i
-        out.append(prop)
-    return out
+    return parse_entries(entries, source, Proposition, "propositions")
 
 
 @lru_cache(maxsize=1)

@@ -68,7 +68,7 @@ def test_a_behavioural_probe_with_two_different_options(prop_id):
 
 def test_a_probe_in_a_propositions_entry_is_validated():
     entry = {"id": "tea", "text": "Tea beats coffee.", "probe": {"question": "Q?", "for": "tea"}}
-    with pytest.raises(DataFileError, match=r"f\.yaml: entry 0: probe\.against"):
+    with pytest.raises(DataFileError, match=r"f\.yaml: entry 0 \(tea\): probe\.against"):
         parse_propositions([entry], "f.yaml")
     entry["probe"] |= {"against": "coffee", "also": "x"}
     with pytest.raises(DataFileError, match=r"probe\.also: unknown key"):

@@ -14,10 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from socialsim.core.errors import DataFileError
-from socialsim.core.validation import describe_error
+from socialsim.core.validation import parse_entries
 from socialsim.core.yaml_safe import load_yaml_file, load_yaml_text
 
 Domain = Literal["financial", "emotional"]
@@ -56,16 +56,11 @@ class DecisionTask(BaseModel):
 
 
 def parse_tasks(entries: Any, source: str) -> list[DecisionTask]:
-    """Validate task entries; DataFileError naming the source, entry and field."""
-    if not isinstance(entries, list):
-        raise DataFileError(f"{source}: expected a list of decision tasks")
-    out = []
-    for i, entry in enumerate(entries):
-        try:
-            out.append(DecisionTask.model_validate(entry))
-        except ValidationError as exc:
-            raise DataFileError(f"{source}: entry {i}: {describe_error(exc)}") from None
-    return out
+    """Validate task entries; DataFileError naming the source, entry and field.
+
+    Two entries with the same id are refused (one would silently replace the other).
+    """
+    return parse_entries(entries, source, DecisionTask, "decision tasks")
 
 
 @lru_cache(maxsize=1)

@@ -22,9 +22,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from socialsim.core.claims import CLAIM_ID_PATTERN, LETTERS, LibraryClaim
+from socialsim.core.claims import CLAIM_ID_PATTERN, LETTERS, Lettered, LibraryClaim
 from socialsim.core.errors import ConfigError, DataFileError
-from socialsim.core.validation import describe_error
+from socialsim.core.validation import parse_entries
 from socialsim.core.yaml_safe import load_yaml_file
 
 BUILTIN_FILE = "data/authority_questions.yaml"
@@ -45,7 +45,7 @@ DEFAULT_AUTHORITIES: dict[str, str] = {
 }
 
 
-class AuthorityQuestion(BaseModel):
+class AuthorityQuestion(Lettered, BaseModel):
     """A multiple-choice question with its correct letter and the authority's false letter."""
 
     model_config = ConfigDict(extra="forbid")
@@ -67,20 +67,6 @@ class AuthorityQuestion(BaseModel):
             raise ValueError("authority must be a wrong option, not the correct one")
         return self
 
-    @property
-    def letters(self) -> list[str]:
-        """The option letters, A first."""
-        return list(LETTERS[: len(self.options)])
-
-    def render(self) -> str:
-        """The question with its lettered options, for a prompt."""
-        lines = [f"{k}) {o}" for k, o in zip(LETTERS, self.options, strict=False)]
-        return "\n".join([self.question, *lines])
-
-    def option(self, letter: str) -> str:
-        """The text of an option."""
-        return self.options[LETTERS.index(letter)]
-
     @classmethod
     def from_claim(cls, claim: LibraryClaim) -> AuthorityQuestion:
         """A claim's direct probe as a question: its topic the domain, its manipulated option
@@ -98,20 +84,7 @@ class AuthorityQuestion(BaseModel):
 
 def parse_questions(entries: Any, source: str) -> dict[str, AuthorityQuestion]:
     """Validate a list of question entries; DataFileError naming the source, entry and field."""
-    if not isinstance(entries, list):
-        raise DataFileError(f"{source}: expected a list of questions, got {type(entries).__name__}")
-    out: dict[str, AuthorityQuestion] = {}
-    for i, entry in enumerate(entries):
-        try:
-            item = AuthorityQuestion.model_validate(entry)
-        except ValidationError as exc:
-            name = entry.get("id") if isinstance(entry, dict) else None
-            label = f"entry {i}" + (f" ({name})" if name else "")
-            raise DataFileError(f"{source}: {label}: {describe_error(exc)}") from None
-        if item.id in out:
-            raise DataFileError(f"{source}: entry {i}: id {item.id!r} is used twice")
-        out[item.id] = item
-    return out
+    return {q.id: q for q in parse_entries(entries, source, AuthorityQuestion, "questions")}
 
 
 @lru_cache(maxsize=1)

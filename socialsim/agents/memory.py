@@ -11,14 +11,20 @@ Retrieval score of an item (Generative-Agents style, no network, deterministic):
     + importance_weight * importance
 
 Relevance is BM25 over lowercase word tokens with stop words removed. Ties go to newer items.
+
+The index is kept small, since a run holds every agent's memory at once: a text that many
+agents remember (a message and its recipients) is held once, with its term counts, for as
+long as any memory holds it; an item's postings are its slot under each of its terms (a
+tuple only for a term that several items share), and lengths sit in an array.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -90,12 +96,14 @@ class Memory:
         # A ring buffer: item number `seq` lives in slot `seq % capacity`.
         size = min(self.capacity, 16)
         self._items: list[MemoryItem] = []
-        self._terms: list[dict[str, int]] = []
+        self._texts: list[_Text] = []  # each item's text with its term counts, by slot
         self._steps = np.zeros(size, dtype=np.float64)
         self._importance = np.zeros(size, dtype=np.float64)
         self._seqs = np.zeros(size, dtype=np.int64)
-        self._postings: dict[str, dict[int, int]] = {}  # term -> {seq: count}
-        self._lengths: dict[int, int] = {}
+        self._lengths = np.zeros(size, dtype=np.int64)
+        # term -> the slot of the one item holding it, or a tuple of the slots, oldest item first
+        # (tuples of ints, unlike lists, are left out of the garbage collector's passes)
+        self._postings: dict[str, int | tuple[int, ...]] = {}
         self._total_length = 0
         self._seq = 0
 
@@ -137,47 +145,58 @@ class Memory:
         importance: float = 1.0,
     ) -> MemoryItem:
         """Remember one event (evicting the oldest item when full) and return it."""
+        shared = _shared(text)
         item = MemoryItem(
-            text=text, step=int(step), kind=kind, source=source, importance=importance
+            text=shared.text, step=int(step), kind=kind, source=source, importance=importance
         )
-        self._append(item)
+        self._append(item, shared)
         return item
 
-    def _append(self, item: MemoryItem) -> None:
+    def _append(self, item: MemoryItem, shared: _Text | None = None) -> None:
+        if shared is None:
+            shared = _shared(item.text)
+            if item.text is not shared.text:
+                item = replace(item, text=shared.text)
         seq = self._seq
         slot = seq % self.capacity
-        terms, length = _terms(item.text)
         if len(self._items) == self.capacity:
             self._forget(slot)
             self._items[slot] = item
-            self._terms[slot] = terms
+            self._texts[slot] = shared
         else:
             if slot == len(self._steps):
                 grown = min(self.capacity, 2 * slot)
                 self._steps = np.resize(self._steps, grown)
                 self._importance = np.resize(self._importance, grown)
                 self._seqs = np.resize(self._seqs, grown)
+                self._lengths = np.resize(self._lengths, grown)
             self._items.append(item)
-            self._terms.append(terms)
+            self._texts.append(shared)
         self._steps[slot] = item.step
         self._importance[slot] = item.importance
         self._seqs[slot] = seq
+        self._lengths[slot] = shared.length
         postings = self._postings
-        for term, count in terms.items():
-            postings.setdefault(term, {})[seq] = count
-        self._lengths[seq] = length
-        self._total_length += length
+        for term in shared.counts:
+            held = postings.get(term)
+            if held is None:
+                postings[term] = slot
+            elif type(held) is int:
+                postings[term] = (held, slot)
+            else:
+                postings[term] = (*held, slot)
+        self._total_length += shared.length
         self._seq = seq + 1
 
     def _forget(self, slot: int) -> None:
-        seq = int(self._seqs[slot])
-        self._total_length -= self._lengths.pop(seq)
+        self._total_length -= int(self._lengths[slot])
         postings = self._postings
-        for term in self._terms[slot]:
-            post = postings[term]
-            del post[seq]
-            if not post:
+        for term in self._texts[slot].counts:
+            held = postings[term]
+            if type(held) is int:
                 del postings[term]
+            else:  # the oldest item first: the one forgotten (the oldest) is always the first
+                postings[term] = held[1] if len(held) == 2 else held[1:]
 
     def retrieve(self, query: str, k: int, now: int | None = None) -> list[MemoryItem]:
         """The k best items for a query, best first (recency + relevance + importance)."""
@@ -191,32 +210,34 @@ class Memory:
         score *= self.recency_weight
         score += self.importance_weight * self._importance[:n]
         relevance = self._bm25(query)
-        if relevance:
-            gains = np.fromiter(relevance.values(), np.float64, len(relevance))
-            seqs = np.fromiter(relevance.keys(), np.int64, len(relevance))
-            score[seqs % self.capacity] += (self.relevance_weight / gains.max()) * gains
+        if relevance is not None:  # items sharing no term gain 0.0
+            gains = np.array(relevance)
+            score += (self.relevance_weight / gains.max()) * gains
         order = np.lexsort((-self._seqs[:n], -score))[:k]
         items = self._items
         return [items[i] for i in order.tolist()]
 
-    def _bm25(self, query: str) -> dict[int, float]:
-        """BM25 score of every item sharing a term with the query, by item number."""
+    def _bm25(self, query: str) -> list[float] | None:
+        """The BM25 score of every item, by slot (0.0 for an item sharing no term with the
+        query); None when no item does."""
         postings = self._postings
         terms = _query_terms(query).intersection(postings)
         if not terms:
-            return {}
+            return None
         n = len(self._items)
-        lengths = self._lengths
+        counts = [text.counts for text in self._texts]
         norm = _BM25_K1 * (1.0 - _BM25_B)
         per_length = _BM25_K1 * _BM25_B * n / (self._total_length or 1)
-        scores: dict[int, float] = {}
-        get = scores.get
+        scaled = [per_length * length for length in self._lengths[:n].tolist()]
+        scores = [0.0] * n
         for term in terms:
-            post = postings[term]
-            df = len(post)
+            held = postings[term]
+            slots = (held,) if type(held) is int else held
+            df = len(slots)
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * (_BM25_K1 + 1.0)
-            for seq, tf in post.items():
-                scores[seq] = get(seq, 0.0) + idf * tf / (tf + norm + per_length * lengths[seq])
+            for slot in slots:
+                tf = counts[slot][term]
+                scores[slot] += idf * tf / (tf + norm + scaled[slot])
         return scores
 
     def to_list(self) -> list[dict[str, Any]]:
@@ -235,17 +256,49 @@ class Memory:
         return memory
 
 
-@lru_cache(maxsize=4096)
-def _terms(text: str) -> tuple[dict[str, int], int]:
-    """Term counts and token count of a text (shared between items: never changed); the
-    counts of :func:`tokenize`'s tokens, in order of first occurrence."""
-    counts: dict[str, int] = {}
-    length = 0
-    for token in _TOKEN.findall(text.lower()):
-        if len(token) > 1 and token not in STOP_WORDS:
-            counts[token] = counts.get(token, 0) + 1
-            length += 1
-    return counts, length
+class _Text:
+    """A remembered text with its term counts (the counts of :func:`tokenize`'s tokens, in
+    order of first occurrence) and token count; one object for every memory holding it."""
+
+    __slots__ = ("text", "counts", "length", "__weakref__")
+
+    def __init__(self, text: str) -> None:
+        counts: dict[str, int] = {}
+        length = 0
+        for token in _TOKEN.findall(text.lower()):
+            if len(token) > 1 and token not in STOP_WORDS:
+                counts[token] = counts.get(token, 0) + 1
+                length += 1
+        self.text, self.counts, self.length = text, counts, length
+
+
+class _Held(weakref.ref):
+    """A weak reference to a :class:`_Text` that knows its text (to drop its entry)."""
+
+    __slots__ = ("key",)
+
+
+def _gone(ref: _Held) -> None:
+    """Drop a text no memory holds any more (unless it was held again since)."""
+    if _TEXTS.get(ref.key) is ref:
+        _TEXTS.pop(ref.key, None)
+
+
+# every text some memory holds, while one does (a plain dict of weak references: a lookup is
+# one C call, as a store needs on every message it remembers)
+_TEXTS: dict[str, _Held] = {}
+
+
+def _shared(text: str) -> _Text:
+    """The one :class:`_Text` of this text (made when no memory holds it yet)."""
+    ref = _TEXTS.get(text)
+    shared = ref() if ref is not None else None
+    if shared is None:
+        shared = _Text(text)
+        ref = _Held(shared, _gone)
+        ref.key = text
+        _TEXTS[text] = ref
+    return shared
 
 
 @lru_cache(maxsize=1024)

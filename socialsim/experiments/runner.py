@@ -158,12 +158,14 @@ BASE_BYTES = 450 * 2**20
 BYTES_PER_AGENT = 915
 BYTES_PER_AGENT_STEP = 32
 GRAPHML_BYTES_PER_AGENT = 4_200
-#: An agent of a deciding (LLM) policy group holds more: its objects, and its memory, filled
-#: by what it hears up to ``agents.memory_size`` items (an item's text and its place in the
-#: relevance index: 1,740 bytes measured). Fitted to ``bench_llm_million.py`` runs of 10,000
-#: to 1,000,000 agents and 2 to 100 steps (docs/benchmarks.md).
+#: An agent of a deciding (LLM) policy group holds more: its objects (fitted to
+#: ``bench_llm_million.py`` runs of 10,000 to 1,000,000 agents), and its memory, filled by
+#: what it hears up to ``agents.memory_size`` items. An item holds about 2,200 bytes for a
+#: message of 40 words of English (its place in the relevance index, its share of the text
+#: and its term counts; ``bench_memory.py``): fewer for shorter messages, up to 3,000 for
+#: 40 words that share no term (docs/benchmarks.md).
 LLM_BYTES_PER_AGENT = 700
-MEMORY_ITEM_BYTES = 1_750
+MEMORY_ITEM_BYTES = 2_200
 #: the mean degree taken where the network's kind and parameters do not give one (a file, a
 #: kind registered by a user)
 TYPICAL_DEGREE = 6.0
@@ -250,7 +252,11 @@ def check_memory(cfg: ExperimentConfig) -> None:
             f"population.size {n:,} with {steps} steps needs about {need / 2**30:.1f} GiB of "
             f"memory at its peak ({more / 2**30:.1f} GiB more than this process holds now), "
             f"and this machine has {available / 2**30:.1f} GiB available; reduce "
-            "population.size or steps"
+            + (
+                "population.size, steps or agents.memory_size (what each LLM agent remembers)"
+                if _deciding_share(cfg)
+                else "population.size or steps"
+            )
         )
 
 

@@ -138,3 +138,93 @@ def test_ring_buffer_keeps_order_past_growth_and_wrap():
     for step in (83, 100, 119):
         assert memory.retrieve(f"token{step}", k=1)[0].step == step
     assert memory.retrieve("token82", k=1)[0].step == 119  # evicted: recency decides
+
+
+def _reference_scores(memory: Memory, query: str, now: int) -> list[float]:
+    """Each held item's score (oldest first) from the textbook formulas, computed afresh:
+    BM25 (k1 = 1.2, b = 0.75) over the items held, scaled by its maximum; recency halving
+    every half-life; importance."""
+    import math
+
+    items = memory.items
+    docs = [tokenize(item.text) for item in items]
+    n = len(docs)
+    avgdl = sum(len(d) for d in docs) / n or 1.0
+    terms = set(tokenize(query))
+    relevance = []
+    for doc in docs:
+        score = 0.0
+        for term in terms:
+            tf = doc.count(term)
+            if tf:
+                df = sum(term in other for other in docs)
+                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                score += idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * len(doc) / avgdl))
+        relevance.append(score)
+    top = max(relevance) or 1.0
+    return [
+        memory.recency_weight * 0.5 ** (max(now - item.step, 0) / memory.half_life)
+        + memory.relevance_weight * rel / top
+        + memory.importance_weight * item.importance
+        for item, rel in zip(items, relevance, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_retrieval_ranks_as_the_formulas_say_through_eviction(seed):
+    """Random texts over a small vocabulary (terms shared between items, texts repeated,
+    items evicted): the ranking is the one the formulas give, computed from scratch."""
+    import random
+
+    rng = random.Random(seed)
+    vocab = ["bridge", "river", "poison", "mayor", "tax", "vaccine", "moon", "water", "city"]
+    texts = [" ".join(rng.choices(vocab, k=rng.randint(1, 8))) for _ in range(12)]
+    memory = Memory(capacity=rng.randint(3, 9), half_life=rng.uniform(2, 20))
+    for step in range(40):
+        memory.add(rng.choice(texts), step // 2, importance=rng.random())
+        query = " ".join(rng.choices(vocab, k=3))
+        now = step // 2 + rng.randint(0, 3)
+        got = memory.retrieve(query, k=len(memory), now=now)
+        expected = _reference_scores(memory, query, now)
+        by_item = {id(item): score for item, score in zip(memory.items, expected, strict=True)}
+        ranked = [by_item[id(item)] for item in got]
+        assert len(got) == len(memory)
+        assert all(a >= b - 1e-9 for a, b in zip(ranked, ranked[1:], strict=False)), (step, ranked)
+        assert ranked[0] == pytest.approx(max(expected))
+
+
+def test_a_text_many_memories_hold_is_held_once():
+    """A message its recipients remember is one string and one set of term counts, shared;
+    each memory still ranks it by its own items."""
+    text = "".join(["Ann said: ", "the river is poisoned upstream"])  # made at run time
+    memories = [Memory(capacity=4) for _ in range(3)]
+    for m in memories:
+        m.add("".join(["Ann said: ", "the river is poisoned upstream"]), 1)
+    held = [m.items[0].text for m in memories]
+    assert held[0] == text and all(t is held[0] for t in held)
+    memories[0].add("the river is clean", 2)
+    assert memories[0].retrieve("poisoned", k=1)[0].text == text
+    assert memories[1].retrieve("clean river", k=1)[0].text == text  # its only item
+
+
+def test_a_text_no_memory_holds_is_let_go():
+    """The shared texts are not a leak: a text is dropped once its last item is evicted or its
+    memories are gone, and a text held again later is counted afresh."""
+    import gc
+
+    from socialsim.agents import memory as memory_module
+
+    text = "".join(["Zed said: ", "a text that only this test remembers"])
+    first, second = Memory(capacity=1), Memory(capacity=2)
+    first.add(text, 0)
+    second.add(text, 0)
+    assert text in memory_module._TEXTS
+    first.add("something newer", 1)  # evicts it from one memory; the other still holds it
+    gc.collect()
+    assert text in memory_module._TEXTS
+    del second
+    gc.collect()
+    assert text not in memory_module._TEXTS
+    again = Memory(capacity=2)
+    again.add(text, 5)
+    assert again.retrieve("remembers", k=1)[0].text == text

@@ -155,8 +155,15 @@ def test_the_memory_estimate_counts_the_interpreter_the_graphml_and_what_is_held
     monkeypatch.setattr(runner, "_resident_memory", lambda: int(0.2 * need))
     runner.check_memory(cfg(300_000))  # 80% of what is available is still to come
     monkeypatch.setattr(runner, "_resident_memory", lambda: int(0.05 * need))
-    with pytest.raises(ConfigError, match=r"GiB more than this process holds now"):
+    with pytest.raises(ConfigError, match=r"GiB more than this process holds now") as err:
         runner.check_memory(cfg(300_000))
+    assert str(err.value).endswith("reduce population.size or steps")
+    llm = cfg(300_000).with_overrides({"agents.policy": "llm"})
+    monkeypatch.setattr(runner, "_available_memory", lambda: runner.memory_needed(llm))
+    with pytest.raises(ConfigError) as err:
+        runner.check_memory(llm)  # an LLM run can remember less
+    assert str(err.value).endswith("reduce population.size, steps or agents.memory_size "
+                                   "(what each LLM agent remembers)")  # fmt: skip
     monkeypatch.undo()
     assert 0 < runner._resident_memory() < 2**40  # this process, read from /proc
 

@@ -86,9 +86,12 @@ def _plain_user(self, fields):
     return render_part(self.template, "user", **fields)
 
 
-def _plain_terms(text):
+def _plain_shared(text):
+    """A text's term counts made afresh for every item, shared with no other memory."""
+    shared = memory_module._Text.__new__(memory_module._Text)
     tokens = memory_module.tokenize(text)
-    return dict(Counter(tokens)), len(tokens)
+    shared.text, shared.counts, shared.length = text, dict(Counter(tokens)), len(tokens)
+    return shared
 
 
 def _plain_recipient(self, obs, to, message):
@@ -114,7 +117,7 @@ def test_the_run_is_the_one_that_validates_everything(name, tmp_path, monkeypatc
         monkeypatch.setattr(module, "trusted", _validated)
     monkeypatch.setattr(llm_module.LLMPolicy, "_user", _plain_user)
     monkeypatch.setattr(llm_module.LLMPolicy, "_recipient", _plain_recipient)
-    monkeypatch.setattr(memory_module, "_terms", _plain_terms)
+    monkeypatch.setattr(memory_module, "_shared", _plain_shared)
     plain = _run(CONFIGS[name], tmp_path, "plain")
     events, prompts, agents = fast
     assert events == plain[0] and events.count(b'"kind": "llm_call"') == len(prompts) > 20

@@ -263,13 +263,11 @@ class _Text:
     __slots__ = ("text", "counts", "length", "__weakref__")
 
     def __init__(self, text: str) -> None:
+        tokens = tokenize(text)
         counts: dict[str, int] = {}
-        length = 0
-        for token in _TOKEN.findall(text.lower()):
-            if len(token) > 1 and token not in STOP_WORDS:
-                counts[token] = counts.get(token, 0) + 1
-                length += 1
-        self.text, self.counts, self.length = text, counts, length
+        for token in tokens:
+            counts[token] = counts.get(token, 0) + 1
+        self.text, self.counts, self.length = text, counts, len(tokens)
 
 
 class _Held(weakref.ref):

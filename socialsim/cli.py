@@ -110,13 +110,10 @@ def run_cmd(
     if replicates is not None:
         overrides.append(f"replicates={replicates}")
     plan = plan_run(config, overrides, out=out, report=report)
-    cfg = plan.cfg
-    arms = len(cfg.arm_names)
-    per_run = cfg.steps if cfg.mode == "step" else None
-    total = per_run * cfg.replicates * arms if per_run is not None else None
+    total = plan.cfg.steps_total
     with (
         _interruptible(),
-        RunProgress(cfg, total=total, console=err_console, enabled=not quiet) as progress,
+        RunProgress(plan.cfg.name, total, console=err_console, enabled=not quiet) as progress,
     ):
         result = execute(replace(plan, on_step=progress.update))
     if hasattr(result, "runs"):
@@ -137,11 +134,9 @@ def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plug
         )
     check_resumable(run_dir)
     cfg = resumable_config(run_dir, plugins=plugins)
-    arms = len(cfg.arm_names)
-    total = cfg.steps * cfg.replicates * arms if cfg.mode == "step" else None
     with (
         _interruptible(),
-        RunProgress(cfg, total=total, console=err_console, enabled=not quiet) as progress,
+        RunProgress(cfg.name, cfg.steps_total, console=err_console, enabled=not quiet) as progress,
     ):
         result = resume(run_dir, on_step=progress.update, report=report, plugins=plugins)
     if hasattr(result, "runs"):

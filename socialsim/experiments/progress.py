@@ -20,11 +20,12 @@ PLAIN_EVERY_S = 30.0
 
 
 class RunProgress:
-    """Context manager whose `update(model)` is called after each step."""
+    """Context manager whose `update(model)` is called after each step of the runs of `name`,
+    `total` steps in all (None: not known ahead)."""
 
     def __init__(
         self,
-        cfg: Any,
+        name: str,
         total: int | None,
         console: Console,
         enabled: bool = True,
@@ -46,7 +47,7 @@ class RunProgress:
             transient=False,
         )
         self._task = None
-        self.name = cfg.name
+        self.name = name
         self._model: Any = None
         self._base = 0
         self._completed = 0

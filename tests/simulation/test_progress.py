@@ -22,8 +22,7 @@ def _console() -> tuple[Console, io.StringIO]:
 
 def test_plain_lines_when_not_a_terminal_and_a_beat_during_a_long_step():
     console, out = _console()
-    cfg = SimpleNamespace(name="demo")
-    with RunProgress(cfg, total=2, console=console, every=0.2) as progress:
+    with RunProgress("demo", total=2, console=console, every=0.2) as progress:
         assert progress.plain
         model = _model(1)
         progress.update(model)
@@ -43,8 +42,25 @@ def test_plain_lines_when_not_a_terminal_and_a_beat_during_a_long_step():
 
 def test_no_lines_when_disabled_and_no_plain_mode_on_a_terminal():
     console, out = _console()
-    with RunProgress(SimpleNamespace(name="q"), total=1, console=console, enabled=False) as p:
+    with RunProgress("q", total=1, console=console, enabled=False) as p:
         p.update(_model(1))
     assert out.getvalue() == ""
     tty = Console(file=io.StringIO(), force_terminal=True)
-    assert not RunProgress(SimpleNamespace(name="t"), total=1, console=tty).plain
+    assert not RunProgress("t", total=1, console=tty).plain
+
+
+def test_the_total_counts_every_step_of_every_seed_in_every_arm():
+    from pathlib import Path
+
+    from socialsim.simulation.config import ExperimentConfig
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    quick = examples / "quickstart.yaml"  # steps 6, a control arm
+    assert ExperimentConfig.from_yaml(quick, overrides=["control=false"]).steps_total == 6
+    assert ExperimentConfig.from_yaml(quick).steps_total == 12
+    assert ExperimentConfig.from_yaml(quick, overrides=["replicates=3"]).steps_total == 36
+    flooding = ExperimentConfig.from_yaml(examples / "replicate_flooding.yaml")  # three arms
+    assert flooding.steps_total == flooding.steps * flooding.replicates * 3
+    base = {"name": "t", "population": {"size": 5}, "agents": {"policy": "degroot"}}
+    events = ExperimentConfig.from_dict({**base, "mode": "event", "until": 5.0})
+    assert events.steps_total is None

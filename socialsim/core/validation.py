@@ -116,10 +116,14 @@ def parse_entries(entries: Any, source: str, model: type[Entry], what: str) -> l
 
 
 def shown(value: Any, limit: int = 80) -> str:
-    """A value as a message echoes it: its repr cut at `limit` characters, NaN as NaN."""
+    """A value as a message echoes it: its repr cut at `limit` characters (a cut text keeps
+    its closing quote, so it still reads as one value), NaN as NaN."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return clip(repr(value), limit)
+    text = repr(value)
+    if isinstance(value, str) and len(text) > limit:
+        return clip(text[:-1], limit - 1) + text[-1]
+    return clip(text, limit)
 
 
 def choices(names: list[str] | tuple[str, ...], given: Any = None, limit: int = 100) -> str:

@@ -109,3 +109,15 @@ def test_an_unknown_prompt_template_names_the_closest() -> None:
     assert "agents.prompt.template: 'decide_v3' is not one of chat_v1" in line
     assert "more) (did you mean 'decide_v1'?)" in line or "(did you mean 'decide_v2'?)" in line
     assert len(line) <= 220, line
+
+
+def test_a_long_text_is_cut_inside_its_quotes() -> None:
+    from socialsim.core.validation import shown
+
+    assert shown("short") == "'short'"
+    long = shown("x" * 200)
+    assert len(long) == 80 and long.startswith("'xxx") and long.endswith("x…'")
+    assert shown("it's " * 20, limit=30) == '"' + "it's " * 5 + "it…" + '"'  # its own quote
+    assert shown(list(range(100)), limit=20) == "[0, 1, 2, 3, 4, 5, …"
+    with pytest.raises(ConfigError, match=r"network.kind: 'y{60,}…' is not one of"):
+        ExperimentConfig.from_dict({"name": "t", "network": {"kind": "y" * 300}})

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 import socialsim as ss
-from socialsim.agents.beliefs import Claim
+from socialsim.core.claims import Claim
 from socialsim.core.rundata import roles
 
 

@@ -9,8 +9,8 @@ from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
 from socialsim.agents.memory import Memory
-from socialsim.agents.persona import Persona
-from socialsim.agents.policies.base import Decision, Observation
+from socialsim.core.decisions import Decision, Observation
+from socialsim.core.persona import Persona
 from socialsim.core.trusted import trusted
 
 if TYPE_CHECKING:

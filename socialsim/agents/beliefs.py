@@ -1,26 +1,17 @@
-"""Claims and per-agent belief states: credence 0..1 per claim, every change with its cause."""
+"""Per-agent belief states: credence 0..1 per claim, every change with its cause.
+
+The claim itself (:class:`~socialsim.core.claims.Claim`) is a shared noun in
+``socialsim.core``; it is named here too, where earlier versions defined it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-
-class Claim(BaseModel):
-    """A proposition agents can believe: id, text, truth value (None = unknown), topic."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(
-        ...,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$",
-        description="letters, digits, '_', '-', '.' (it names files under tables/)",
-    )
-    text: str
-    truth: bool | None = None
-    topic: str = "general"
+from socialsim.core.claims import Claim
 
 
 class BeliefChange(BaseModel):

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from socialsim.agents.persona import Persona
 from socialsim.core.errors import DataFileError
+from socialsim.core.persona import Persona
 from socialsim.core.validation import describe_error
 
 _LIST_FIELDS = ("values", "interests")

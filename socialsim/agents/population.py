@@ -13,7 +13,6 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from socialsim.agents.persona import Persona
 from socialsim.agents.persona_files import load_personas, save_personas
 from socialsim.agents.sampling import (
     LEANINGS,
@@ -25,6 +24,7 @@ from socialsim.agents.sampling import (
 )
 from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.core.network import Network
+from socialsim.core.persona import Persona
 
 STRATEGIES = ("random", "homophily", "by_degree")
 

@@ -17,7 +17,6 @@ from typing import Any, overload
 import numpy as np
 from pydantic import ValidationError
 
-from socialsim.agents.persona import BigFive, Persona
 from socialsim.agents.sampling_backstory import TEMPLATES, backstory
 from socialsim.agents.sampling_columns import CodedColumn, TupleColumn
 from socialsim.agents.sampling_draws import (
@@ -39,6 +38,7 @@ from socialsim.agents.sampling_spec import (
     weights,
 )
 from socialsim.core.errors import ConfigError
+from socialsim.core.persona import BigFive, Persona
 from socialsim.core.trusted import trusted
 from socialsim.core.validation import describe_error
 

@@ -34,8 +34,8 @@ from typing import Any, get_args
 
 import numpy as np
 
-from socialsim.agents.persona import BigFive, Leaning, Persona
 from socialsim.core.errors import ConfigError
+from socialsim.core.persona import BigFive, Leaning, Persona
 
 _DATA = Path(__file__).parent / "data"
 WHERE = "population.personas"

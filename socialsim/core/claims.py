@@ -1,4 +1,5 @@
-"""The claims library: true and manipulated statements with probe questions at three distances.
+"""Claims: the claim in play (:class:`Claim`), and the claims library: true and manipulated
+statements with probe questions at three distances.
 
 Built-in claims live in ``data/claims.yaml`` (counterfactual facts) and
 ``data/toxic_claims.yaml`` (toxic knowledge, ``kind: toxic``); users add their own from a
@@ -28,8 +29,23 @@ Framing = Literal["authoritative", "consensus", "emotional", "prestige", "sensat
 SourceStyle = Literal["social_post", "blog", "news_report", "research_paper"]
 
 LETTERS = "ABCDEFGH"
-#: what a claim id may be: it names the claim in events and tables (the same rule as Claim)
+#: what a claim id may be: it names the claim in events and tables
 CLAIM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+
+
+class Claim(BaseModel):
+    """A proposition agents can believe: id, text, truth value (None = unknown), topic."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(
+        ...,
+        pattern=CLAIM_ID_PATTERN,
+        description="letters, digits, '_', '-', '.' (it names files under tables/)",
+    )
+    text: str
+    truth: bool | None = None
+    topic: str = "general"
 
 
 class Lettered:
@@ -339,6 +355,7 @@ __all__ = [
     "FRAMING_PULL",
     "SOURCE_CREDIBILITY",
     "SOURCE_STYLES",
+    "Claim",
     "LibraryClaim",
     "ProbeQuestion",
     "answer_schema",

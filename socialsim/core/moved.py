@@ -1,4 +1,4 @@
-"""Where the modules of earlier versions live now (old dotted name -> new).
+"""Where the modules and classes of earlier versions live now (old name -> new).
 
 Read when old data names a module: a checkpoint's classes (``module:qualname``). Nothing here
 imports the modules it names.
@@ -70,7 +70,23 @@ MOVED_MODULES: dict[str, str] = {
     "socialsim.yaml_safe": "socialsim.core.yaml_safe",
 }
 
+#: classes that left a module that still exists ("module:qualname" -> "module:qualname")
+MOVED_CLASSES: dict[str, str] = {
+    "socialsim.agents.beliefs:Claim": "socialsim.core.claims:Claim",
+    "socialsim.agents.persona:BigFive": "socialsim.core.persona:BigFive",
+    "socialsim.agents.persona:Persona": "socialsim.core.persona:Persona",
+    "socialsim.agents.policies.base:Decision": "socialsim.core.decisions:Decision",
+    "socialsim.agents.policies.base:Observation": "socialsim.core.decisions:Observation",
+}
+
 
 def current_module(name: str) -> str:
     """The module `name` (a dotted path) is called now; `name` itself when it did not move."""
     return MOVED_MODULES.get(name, name)
+
+
+def current_class(name: str) -> str:
+    """The ``module:qualname`` of the class named `name` now, its module or itself moved."""
+    module, _, qualname = name.partition(":")
+    name = f"{current_module(module)}:{qualname}"
+    return MOVED_CLASSES.get(name, name)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from socialsim.core.moved import current_module
+from socialsim.core.moved import current_class
 
 #: packages whose classes a run's state may hold
 STATE_PACKAGES = (
@@ -40,7 +40,9 @@ STATE_PACKAGES = (
     "socialsim.simulation.actions",
     "socialsim.core.messages",
     "socialsim.core.claims",
+    "socialsim.core.decisions",
     "socialsim.core.network",
+    "socialsim.core.persona",
     "socialsim.simulation.placement",
     "socialsim.simulation.policies",
     "socialsim.simulation.queries",
@@ -372,9 +374,8 @@ class Decoder:
         return obj
 
     def _class(self, name: str) -> type:
+        name = current_class(name)  # a checkpoint written before its module or class moved
         module, _, qualname = name.partition(":")
-        module = current_module(module)  # a checkpoint written before a module moved
-        name = f"{module}:{qualname}"
         if self._plugins is None:
             self._plugins = _plugin_modules()
         loaded = sys.modules.get(module)

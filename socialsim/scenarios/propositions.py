@@ -22,15 +22,14 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from socialsim.agents.beliefs import Claim
-from socialsim.core.claims import CLAIM_ID_PATTERN
+from socialsim.core.claims import CLAIM_ID_PATTERN, Claim
 from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.core.validation import choices, parse_entries, shown
 from socialsim.core.yaml_safe import load_yaml_file
 from socialsim.simulation.wording import wording_field
 
 if TYPE_CHECKING:
-    from socialsim.agents.persona import Persona
+    from socialsim.core.persona import Persona
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.queries import Answer
 

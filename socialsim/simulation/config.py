@@ -340,7 +340,7 @@ class ExperimentConfig(_Strict):
     @field_validator("claims")
     @classmethod
     def _claims_valid(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        from socialsim.agents.beliefs import Claim
+        from socialsim.core.claims import Claim
 
         first: dict[str, int] = {}
         for i, spec in enumerate(value):

@@ -21,9 +21,9 @@ import networkx as nx
 import numpy as np
 from pydantic import ValidationError
 
-from socialsim.agents.persona import Persona
 from socialsim.core.errors import ConfigError
 from socialsim.core.network import Network
+from socialsim.core.persona import Persona
 from socialsim.core.validation import describe_error
 from socialsim.simulation.config import ExperimentConfig, apply_overrides
 

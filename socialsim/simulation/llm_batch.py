@@ -30,7 +30,7 @@ from socialsim.simulation.queries import Answer, Question
 
 if TYPE_CHECKING:
     from socialsim.agents.agent import SocialAgent
-    from socialsim.agents.policies.base import Decision, Observation
+    from socialsim.core.decisions import Decision, Observation
     from socialsim.core.model_view import ModelView
 
 

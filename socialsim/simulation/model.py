@@ -29,12 +29,14 @@ import numpy as np
 from mesa.discrete_space import Network as CellNetwork
 
 from socialsim.agents.agent import SocialAgent
-from socialsim.agents.beliefs import BeliefStore, Claim
-from socialsim.agents.persona import Persona, PersonaStore
+from socialsim.agents.beliefs import BeliefStore
+from socialsim.agents.persona import PersonaStore
 from socialsim.agents.sampling import SampledPersonas
+from socialsim.core.claims import Claim
 from socialsim.core.errors import ConfigError, EndpointDown
 from socialsim.core.messages import Mailroom
 from socialsim.core.network import Network
+from socialsim.core.persona import Persona
 from socialsim.core.validation import describe_error
 from socialsim.simulation import llm_batch
 from socialsim.simulation.actions import ModelActions

@@ -18,7 +18,7 @@ from socialsim.core.validation import describe_error
 
 if TYPE_CHECKING:
     from socialsim.agents.agent import SocialAgent
-    from socialsim.agents.policies.base import Decision, Observation
+    from socialsim.core.decisions import Decision, Observation
     from socialsim.core.model_view import ModelView
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.queries import Question

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from socialsim.agents.beliefs import BeliefChange, BeliefStore, Claim
+from socialsim.agents.beliefs import BeliefChange, BeliefStore
+from socialsim.core.claims import Claim
 
 
 def _store(n: int = 3) -> BeliefStore:

@@ -7,8 +7,6 @@ import re
 
 import pytest
 
-from socialsim.agents.beliefs import Claim
-from socialsim.agents.persona import Persona
 from socialsim.agents.policies import Decision, LLMPolicy, Observation
 from socialsim.agents.policies.answer_schemas import (
     SENTENCE_PATTERN,
@@ -16,8 +14,10 @@ from socialsim.agents.policies.answer_schemas import (
     decision_schema,
 )
 from socialsim.agents.policies.llm import request_seed
+from socialsim.core.claims import Claim
 from socialsim.core.errors import ConfigError, SocialsimError
 from socialsim.core.messages import Message
+from socialsim.core.persona import Persona
 from socialsim.llm.prompts import load_template, render
 from socialsim.llm.structured import schema_text
 from socialsim.llm.types import CallRecord, LLMConfig, LLMRequest, LLMResult

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from socialsim.agents.persona import BigFive, Persona
+from socialsim.core.persona import BigFive, Persona
 
 
 def _error_fields(exc: ValidationError) -> set[str]:

@@ -7,7 +7,6 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from socialsim.agents.persona import Persona
 from socialsim.agents.population import (
     LEANINGS,
     Population,
@@ -20,6 +19,7 @@ from socialsim.agents.population import (
     save_personas,
 )
 from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.persona import Persona
 
 
 def rng(seed: int = 0) -> np.random.Generator:

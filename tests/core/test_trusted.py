@@ -3,10 +3,10 @@
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from socialsim.agents.beliefs import Claim
-from socialsim.agents.persona import BigFive, Persona
-from socialsim.agents.policies.base import Decision, Observation
+from socialsim.core.claims import Claim
+from socialsim.core.decisions import Decision, Observation
 from socialsim.core.messages import Message
+from socialsim.core.persona import BigFive, Persona
 from socialsim.core.trusted import trusted
 
 

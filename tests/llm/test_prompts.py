@@ -6,11 +6,11 @@ import string
 
 import pytest
 
-from socialsim.agents.beliefs import Claim
-from socialsim.agents.persona import Persona
 from socialsim.agents.policies import LLMPolicy, Observation
+from socialsim.core.claims import Claim
 from socialsim.core.errors import SocialsimError
 from socialsim.core.messages import Message
+from socialsim.core.persona import Persona
 from socialsim.llm import prompts
 from socialsim.llm.prompts import (
     answer_form,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import socialsim as ss
-from socialsim.agents.beliefs import Claim
+from socialsim.core.claims import Claim
 from socialsim.core.registry import POLICIES
 from socialsim.simulation.log import read_events
 from socialsim.simulation.model import SocialModel

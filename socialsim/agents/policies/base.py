@@ -6,62 +6,20 @@ Two kinds of policy share the same credences (a :class:`~socialsim.agents.belief
   :class:`Decision` each, in a single batch (all model calls of a step run concurrently).
 * **Rule policies** (textbook opinion dynamics) update the credence array of their member
   agents in one vectorised call on a :class:`RuleContext`, returning a :class:`RuleUpdate`.
+
+:class:`Observation` and :class:`Decision` are shared nouns in ``socialsim.core.decisions``;
+they are named here too, beside the policies that take and give them.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, Field, PrivateAttr
 
-from socialsim.agents.beliefs import Claim
-from socialsim.agents.persona import Persona
-from socialsim.core.messages import Message
-
-
-class Observation(BaseModel):
-    """What one agent perceives before deciding: inbox, memory, beliefs, neighbours, task."""
-
-    agent_id: int
-    step: int
-    time: float = 0.0
-    persona: Persona
-    inbox: list[Message] = Field(default_factory=list)
-    memories: list[str] = Field(default_factory=list, description="retrieved memory texts")
-    beliefs: dict[str, float] = Field(default_factory=dict, description="claim id -> credence")
-    claims: list[Claim] = Field(default_factory=list, description="claims in play")
-    neighbours: dict[int, str] = Field(default_factory=dict, description="neighbour id -> name")
-    instructions: list[str] = Field(
-        default_factory=list, description="role text added by scenarios"
-    )
-    task: dict[str, Any] = Field(default_factory=dict, description="scenario-specific context")
-    topic: str | None = Field(
-        None,
-        description="what the conversation is about, when no claim is shown (set by scenarios)",
-    )
-    # how a deciding policy names the neighbours (made once per observation, on first use)
-    _labels: dict[int, str] | None = PrivateAttr(default=None)
-
-
-class Decision(BaseModel):
-    """What an agent does in a step: what it says to whom, and its updated credences."""
-
-    agent_id: int
-    message: str = ""
-    to: Literal["all", "none"] | int = "none"
-    credences: dict[str, float] = Field(
-        default_factory=dict, description="claim id -> new credence"
-    )
-    reasons: dict[str, str] = Field(default_factory=dict, description="claim id -> short reason")
-    fields: dict[str, Any] = Field(
-        default_factory=dict, description="scenario-added decision fields"
-    )
-    error: str | None = Field(None, description="set when the agent could not decide this step")
-    llm: dict[str, Any] | None = Field(None, description="llm_call accounting payload")
-    prompt_id: str | None = None
+from socialsim.core.decisions import Decision, Observation
 
 
 class DecidingPolicy(ABC):
@@ -137,3 +95,6 @@ class RulePolicy(ABC):
     @abstractmethod
     def update(self, ctx: RuleContext) -> RuleUpdate:
         """One synchronous step for the active member agents; does not write `ctx.credence`."""
+
+
+__all__ = ["DecidingPolicy", "Decision", "Observation", "RuleContext", "RulePolicy", "RuleUpdate"]

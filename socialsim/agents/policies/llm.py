@@ -22,7 +22,8 @@ from socialsim.agents.policies.answer_schemas import (
     decision_schema,
     with_recipients,
 )
-from socialsim.agents.policies.base import DecidingPolicy, Decision, Observation
+from socialsim.agents.policies.base import DecidingPolicy
+from socialsim.core.decisions import Decision, Observation
 from socialsim.core.errors import ConfigError
 from socialsim.core.trusted import trusted
 from socialsim.llm.prompts import answer_form, part_fields, render_part

@@ -30,7 +30,6 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from socialsim.agents.persona import Persona
 from socialsim.agents.policies.base import RuleContext, RuleUpdate
 from socialsim.agents.policies.contagion import (
     IndependentCascade,
@@ -49,6 +48,7 @@ from socialsim.agents.policies.rule_base import (
     _one_of,
 )
 from socialsim.core.network import Network
+from socialsim.core.persona import Persona
 from socialsim.core.registry import register_policy
 
 _CLOSE = 1e-9  # slack on bounded-confidence comparisons against float round-off

@@ -22,7 +22,7 @@ from socialsim.core.errors import ConfigError
 from socialsim.llm.prompts import fields as template_fields
 
 if TYPE_CHECKING:
-    from socialsim.agents.policies.base import Observation
+    from socialsim.core.decisions import Observation
     from socialsim.simulation.config import ExperimentConfig
 
 #: template fields that show a claim or a credence in it

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
-from socialsim.agents.beliefs import Claim
 from socialsim.core.claims import (
+    Claim,
     LibraryClaim,
     claim_library,
     framed_text,
@@ -58,7 +58,7 @@ from socialsim.simulation.world import Scenario, register_scenario
 
 if TYPE_CHECKING:
     from socialsim.agents.agent import SocialAgent
-    from socialsim.agents.policies.base import Decision, Observation
+    from socialsim.core.decisions import Decision, Observation
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.model import SocialModel
 

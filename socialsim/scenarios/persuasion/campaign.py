@@ -42,7 +42,7 @@ from socialsim.simulation.world import Scenario, register_scenario
 
 if TYPE_CHECKING:
     from socialsim.agents.agent import SocialAgent
-    from socialsim.agents.policies.base import Decision, Observation
+    from socialsim.core.decisions import Decision, Observation
     from socialsim.simulation.config import ExperimentConfig
     from socialsim.simulation.model import SocialModel
 

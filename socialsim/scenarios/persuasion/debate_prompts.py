@@ -6,7 +6,7 @@ instruction says, so each cell of the design argues against the target's stance.
 
 from __future__ import annotations
 
-from socialsim.agents.persona import Persona
+from socialsim.core.persona import Persona
 from socialsim.scenarios.propositions import Proposition, agreement_prompt, profile
 
 JSON_MESSAGE = 'Reply in JSON as {"message": "..."}.'

@@ -86,11 +86,19 @@ def make_app(
     return app
 
 
+_HANDED_OUT: set[int] = set()  # ports this process was given: never the same one twice
+
+
 def free_port() -> int:
-    """An unused TCP port on 127.0.0.1 (nothing listens there until a server takes it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """An unused TCP port on 127.0.0.1 (nothing listens there until a server takes it), not
+    one handed out before: the system may give a port it just gave again once it is closed."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class FaultStub:

@@ -54,21 +54,43 @@ CLUSTER_ENV = {
 }
 
 
+_HANDED_OUT: set[int] = set()  # ports given to a node of this module: never twice
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` TCP ports that nothing listens on now, all different and none handed out
+    before (the sockets are held open together, so the system cannot give one port twice)."""
+    held: list[socket.socket] = []
+    ports: list[int] = []
+    try:
+        while len(ports) < count:
+            s = socket.socket()
+            held.append(s)
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            if port not in _HANDED_OUT:
+                ports.append(port)
+                _HANDED_OUT.add(port)
+    finally:
+        for s in held:
+            s.close()
+    return ports
+
+
 def free_port() -> int:
-    """A TCP port nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port nothing listens on now, not handed out before."""
+    return free_ports(1)[0]
 
 
 def start_node(temp_dir: Path, *args: str) -> subprocess.Popen:
     """`ray start --block` with one CPU and its own ports and temp dir, in its own session."""
-    ports = {
-        "--dashboard-agent-listen-port": free_port(),
-        "--dashboard-agent-grpc-port": free_port(),
-        "--metrics-export-port": free_port(),
-        "--runtime-env-agent-port": free_port(),
-    }
+    names = (
+        "--dashboard-agent-listen-port",
+        "--dashboard-agent-grpc-port",
+        "--metrics-export-port",
+        "--runtime-env-agent-port",
+    )
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     command = [
         sys.executable, "-m", "ray.scripts.scripts", "start", "--block", "--num-cpus=1",
         "--disable-usage-stats", "--node-ip-address=127.0.0.1", f"--temp-dir={temp_dir}",

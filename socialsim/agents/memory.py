@@ -225,10 +225,10 @@ class Memory:
         if not terms:
             return None
         n = len(self._items)
-        counts = [text.counts for text in self._texts]
+        texts = self._texts
         norm = _BM25_K1 * (1.0 - _BM25_B)
         per_length = _BM25_K1 * _BM25_B * n / (self._total_length or 1)
-        scaled = [per_length * length for length in self._lengths[:n].tolist()]
+        scaled = (per_length * self._lengths[:n]).tolist()
         scores = [0.0] * n
         for term in terms:
             held = postings[term]
@@ -236,7 +236,7 @@ class Memory:
             df = len(slots)
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * (_BM25_K1 + 1.0)
             for slot in slots:
-                tf = counts[slot][term]
+                tf = texts[slot].counts[term]
                 scores[slot] += idf * tf / (tf + norm + scaled[slot])
         return scores
 

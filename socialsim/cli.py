@@ -110,10 +110,10 @@ def run_cmd(
     if replicates is not None:
         overrides.append(f"replicates={replicates}")
     plan = plan_run(config, overrides, out=out, report=report)
-    total = plan.cfg.steps_total
+    name, total = plan.cfg.name, plan.steps_total
     with (
         _interruptible(),
-        RunProgress(plan.cfg.name, total, console=err_console, enabled=not quiet) as progress,
+        RunProgress(name, total, console=err_console, enabled=not quiet) as progress,
     ):
         result = execute(replace(plan, on_step=progress.update))
     if hasattr(result, "runs"):
@@ -124,6 +124,7 @@ def run_cmd(
 
 def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plugins) -> None:
     """`socialsim run --resume RUN_DIR`: the run's own config, nothing else."""
+    from socialsim.experiments.plan import RunPlan
     from socialsim.experiments.progress import RunProgress
     from socialsim.experiments.resume import check_resumable, resumable_config, resume
 
@@ -136,7 +137,9 @@ def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plug
     cfg = resumable_config(run_dir, plugins=plugins)
     with (
         _interruptible(),
-        RunProgress(cfg.name, cfg.steps_total, console=err_console, enabled=not quiet) as progress,
+        RunProgress(
+            cfg.name, RunPlan(cfg).steps_total, console=err_console, enabled=not quiet
+        ) as progress,
     ):
         result = resume(run_dir, on_step=progress.update, report=report, plugins=plugins)
     if hasattr(result, "runs"):

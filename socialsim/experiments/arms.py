@@ -78,10 +78,9 @@ def run_arms(plan: RunOptions) -> Arms:
     existed = plan.out is not None and plan.out.is_dir()
     root = new_run_dir(cfg, plan.out, suffix="-arms", holds=("summary.json", "treatment"))
     (root / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
-    seeds = [cfg.seed + i for i in range(cfg.replicates)]
-    arm_names = cfg.arm_names
+    arm_names = plan.arm_names
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in arm_names})
-    for seed in seeds:
+    for seed in plan.seeds:
         for arm in arm_names:
             run_dir = root / arm / f"s{seed}"
             try:

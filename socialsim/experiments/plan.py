@@ -45,6 +45,27 @@ class RunPlan:
         """True when the config asks for replicates or a control arm (an arms directory)."""
         return self.cfg.replicates > 1 or self.cfg.control
 
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds the plan runs in each arm: seed, seed+1, ... (``replicates`` of them)."""
+        return [self.cfg.seed + i for i in range(self.cfg.replicates)]
+
+    @property
+    def arm_names(self) -> list[str]:
+        """The plan's arms: treatment, then control and instrument where the config sets them."""
+        control = self.cfg.control
+        if not control:
+            return ["treatment"]
+        return ["treatment", "control"] + (["instrument"] if control == "instrument" else [])
+
+    @property
+    def steps_total(self) -> int | None:
+        """The steps of every run the plan makes (each seed in each arm); None in event mode,
+        whose runs go on until a time."""
+        if self.cfg.mode != "step":
+            return None
+        return self.cfg.steps * len(self.seeds) * len(self.arm_names)
+
     def arm(self, seed: int, arm: str, out: Path) -> RunPlan:
         """The plan of one run of this arms plan: one seed, one arm, into `out`."""
         return replace(self, cfg=arm_config(self.cfg, seed, arm), out=out, in_arms=True)

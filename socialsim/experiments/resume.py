@@ -217,10 +217,9 @@ def resume_arms(
 
     cfg = resumable_config(root, plugins=plugins)
     plan = RunPlan(cfg, out=root, report=report, on_step=on_step, clients=clients)
-    seeds = [cfg.seed + i for i in range(cfg.replicates)]
-    names = cfg.arm_names
+    names = plan.arm_names
     arms = Arms(dir=root, cfg=cfg, runs={a: [] for a in names})
-    for seed in seeds:
+    for seed in plan.seeds:
         for arm in names:
             run_dir = root / arm / f"s{seed}"
             one = plan.arm(seed, arm, run_dir)

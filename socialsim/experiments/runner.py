@@ -42,6 +42,16 @@ class RunOptions(Protocol):
         """The options of one run of an arms plan: one seed, one arm, into `out`."""
         ...
 
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds of an arms plan, run in each arm."""
+        ...
+
+    @property
+    def arm_names(self) -> list[str]:
+        """The arms of an arms plan: treatment, then control (and instrument) if set."""
+        ...
+
 
 class Run(RunData):
     """A finished run: its record (the :class:`RunData` of its directory) and its summary.

@@ -322,21 +322,6 @@ class ExperimentConfig(_Strict):
             )
         return self
 
-    @property
-    def arm_names(self) -> list[str]:
-        """The arms a run of this config has: treatment, then control and instrument if set."""
-        if not self.control:
-            return ["treatment"]
-        return ["treatment", "control"] + (["instrument"] if self.control == "instrument" else [])
-
-    @property
-    def steps_total(self) -> int | None:
-        """The steps of every run this config makes (each seed in each arm); None in event
-        mode, whose runs go on until a time."""
-        if self.mode != "step":
-            return None
-        return self.steps * self.replicates * len(self.arm_names)
-
     @field_validator("claims")
     @classmethod
     def _claims_valid(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:

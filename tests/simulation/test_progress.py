@@ -52,15 +52,19 @@ def test_no_lines_when_disabled_and_no_plain_mode_on_a_terminal():
 def test_the_total_counts_every_step_of_every_seed_in_every_arm():
     from pathlib import Path
 
-    from socialsim.simulation.config import ExperimentConfig
+    from socialsim.experiments.plan import RunPlan, plan_run
 
     examples = Path(__file__).resolve().parents[2] / "examples"
     quick = examples / "quickstart.yaml"  # steps 6, a control arm
-    assert ExperimentConfig.from_yaml(quick, overrides=["control=false"]).steps_total == 6
-    assert ExperimentConfig.from_yaml(quick).steps_total == 12
-    assert ExperimentConfig.from_yaml(quick, overrides=["replicates=3"]).steps_total == 36
-    flooding = ExperimentConfig.from_yaml(examples / "replicate_flooding.yaml")  # three arms
-    assert flooding.steps_total == flooding.steps * flooding.replicates * 3
+    assert plan_run(quick, ["control=false"]).steps_total == 6
+    assert plan_run(quick).steps_total == 12
+    three = plan_run(quick, ["replicates=3", "seed=40"])
+    assert three.steps_total == 36 and three.seeds == [40, 41, 42]
+    assert three.arm_names == ["treatment", "control"]
+    flooding = plan_run(examples / "replicate_flooding.yaml")  # three arms
+    assert flooding.arm_names == ["treatment", "control", "instrument"]
+    assert flooding.steps_total == flooding.cfg.steps * flooding.cfg.replicates * 3
     base = {"name": "t", "population": {"size": 5}, "agents": {"policy": "degroot"}}
-    events = ExperimentConfig.from_dict({**base, "mode": "event", "until": 5.0})
-    assert events.steps_total is None
+    events = plan_run({**base, "mode": "event", "until": 5.0})
+    assert events.steps_total is None and events.arm_names == ["treatment"]
+    assert RunPlan(events.cfg).seeds == [events.cfg.seed]

@@ -3,9 +3,11 @@
 networkx's writer builds an XML element per node and per attribute value: about 60 s for
 100,000 agents with their personas. This writer formats each attribute column at once with
 pandas string operations, so writing is linear in nodes x attributes + edges with a small
-constant; ``networkx.read_graphml`` reads the result back unchanged. Characters XML 1.0
-forbids (control characters other than tab, newline and carriage return; lone surrogates;
-U+FFFE and U+FFFF) are dropped from text, so the file is always well-formed.
+constant: a category column (most persona fields) is formatted once per category in use, and
+text is escaped only where it holds a character to escape. ``networkx.read_graphml`` reads
+the result back unchanged. Characters XML 1.0 forbids (control characters other than tab,
+newline and carriage return; lone surrogates; U+FFFE and U+FFFF) are dropped from text, so
+the file is always well-formed.
 
 :func:`read_graph_xml` reads a GraphML or GEXF file safely: through defusedxml when it is
 installed (entity expansion and external references refused), else with any entity
@@ -42,22 +44,38 @@ def xml_text(text: str) -> str:
     return XML_FORBIDDEN.sub("", text)
 
 
+#: what element content must escape, or drop (the characters XML 1.0 forbids)
+_NEEDS_ESCAPE = re.compile('[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+
+
 def _escape(values: pd.Series) -> pd.Series:
-    """Text values as GraphML element content: forbidden characters dropped, markup escaped."""
-    return (
-        values.str.replace(XML_FORBIDDEN, "", regex=True)
+    """Text values as GraphML element content: forbidden characters dropped, markup escaped.
+    Only the values that hold such a character are rewritten (most hold none)."""
+    search = _NEEDS_ESCAPE.search
+    marked = np.fromiter(
+        (isinstance(v, str) and search(v) is not None for v in values.tolist()),
+        dtype=bool,
+        count=len(values),
+    )
+    if not marked.any():
+        return values
+    out = values.copy()
+    out[marked] = (
+        values[marked]
+        .str.replace(XML_FORBIDDEN, "", regex=True)
         .str.replace("&", "&amp;", regex=False)
         .str.replace("<", "&lt;", regex=False)
         .str.replace(">", "&gt;", regex=False)
         .str.replace('"', "&quot;", regex=False)
         .str.replace("\r", "&#13;", regex=False)  # kept as written, not read as a newline
     )
+    return out
 
 
 def _column(values: pd.Series) -> tuple[str, pd.Series]:
     """The GraphML type of a column and its values as text (None where missing)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):  # typed by the values it holds
-        values = values.astype(object).where(values.notna(), None)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _categorical_column(values)
     if pd.api.types.is_bool_dtype(values):
         return "boolean", values.map({True: "true", False: "false"})
     if pd.api.types.is_integer_dtype(values):
@@ -69,6 +87,8 @@ def _column(values: pd.Series) -> tuple[str, pd.Series]:
         )
         return "double", text.where(values.notna(), None)
     present = values.dropna()
+    if pd.api.types.infer_dtype(present, skipna=False) == "string":  # text alone: no scan
+        return "string", _escape(values.astype(object).where(values.notna(), None))
     if len(present) and present.map(lambda v: isinstance(v, bool)).all():
         return "boolean", values.map(lambda v: None if v is None else ("true" if v else "false"))
     if len(present) and present.map(lambda v: isinstance(v, int) and not isinstance(v, bool)).all():
@@ -77,6 +97,20 @@ def _column(values: pd.Series) -> tuple[str, pd.Series]:
         return "double", values.map(lambda v: None if v is None or v != v else repr(float(v)))
     text = values.astype(object).where(values.notna(), None)
     return "string", _escape(text.map(lambda v: v if v is None else str(v)))
+
+
+def _categorical_column(values: pd.Series) -> tuple[str, pd.Series]:
+    """A category column, typed and written as its values would be: each category in use is
+    formatted once and every row takes its category's text."""
+    codes = values.cat.codes.to_numpy()
+    used = np.unique(codes[codes >= 0])
+    cats = pd.Series(values.cat.categories[used].astype(object), dtype=object)
+    kind, text = _column(cats)
+    table = np.empty(len(used) + 1, dtype=object)  # the last slot: a missing value
+    table[: len(used)] = text.to_numpy(dtype=object)
+    slot = np.full(len(values.cat.categories) + 1, len(used), dtype=np.int64)
+    slot[used] = np.arange(len(used))
+    return kind, pd.Series(table[slot[codes]], index=values.index, dtype=object)
 
 
 def write_graphml(

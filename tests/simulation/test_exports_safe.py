@@ -121,6 +121,29 @@ def test_graphml_keeps_tabs_newlines_and_carriage_returns(tmp_path):
     assert [graph.nodes[i]["name"] for i in range(3)] == ["a\tb\nc\r\nd", "efg", "h"]
 
 
+def test_graphml_types_a_category_column_by_the_values_in_use(tmp_path):
+    from socialsim.simulation.graphml import write_graphml
+
+    nodes = pd.DataFrame(
+        {
+            "group": pd.Categorical.from_codes([0, 1, -1, 0], categories=["a&<b>", "c", "d"]),
+            "level": pd.Categorical.from_codes([0, 1, 1, -1], categories=[3, 7, "never used"]),
+            "flag": pd.Categorical.from_codes([1, 0, -1, 1], categories=[False, True]),
+            "note": pd.Series(['say "hi"', None, "plain", "x\x01y"], dtype=object),
+        }
+    )
+    path = tmp_path / "g.graphml"
+    write_graphml(path, 4, np.array([[0, 1], [1, 2], [2, 3]]), nodes, False)
+    text = path.read_text(encoding="utf-8")
+    assert 'attr.name="level" attr.type="long"' in text  # "never used" is in no row
+    assert 'attr.name="flag" attr.type="boolean"' in text
+    graph = nx.read_graphml(path, node_type=int)
+    assert graph.nodes[0] == {"group": "a&<b>", "level": 3, "flag": True, "note": 'say "hi"'}
+    assert graph.nodes[1] == {"group": "c", "level": 7, "flag": False}
+    assert graph.nodes[2] == {"level": 7, "note": "plain"}  # missing values: no data element
+    assert graph.nodes[3] == {"group": "a&<b>", "flag": True, "note": "xy"}
+
+
 @pytest.mark.slow
 def test_export_of_an_arms_directory_exports_every_run(tmp_path, rule_cfg):
     cfg = rule_cfg(replicates=2, steps=2)

@@ -162,7 +162,7 @@ def memory_estimate(n: int) -> int:
     import yaml
 
     import socialsim as ss
-    from socialsim.experiments.runner import memory_needed
+    from socialsim.experiments.memory import memory_needed
 
     return memory_needed(ss.ExperimentConfig.from_dict(yaml.safe_load(cascade_config(n))))
 

@@ -38,7 +38,7 @@ from bench_end_to_end import TreeMemory  # noqa: E402
 from bench_llm_scale import DECISION, bare_loop  # noqa: E402
 
 import socialsim as ss  # noqa: E402
-from socialsim.experiments.runner import memory_needed  # noqa: E402
+from socialsim.experiments.memory import memory_needed  # noqa: E402
 
 KIB = 1024
 TARGET_KIB, TARGET_RATIO, TARGET_SETUP = 12.0, 0.90, 60.0

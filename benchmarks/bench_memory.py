@@ -32,7 +32,7 @@ import sys
 import time
 import tracemalloc
 
-from socialsim.experiments.runner import MEMORY_ITEM_BYTES
+from socialsim.experiments.memory import MEMORY_ITEM_BYTES
 
 CAPACITY, DEGREE, VOCABULARY = 50, 6, 5000
 CLAIM = "The capital of Australia is Sydney, not Canberra."

@@ -13,7 +13,7 @@ import pytest
 
 import socialsim as ss
 from socialsim.core.errors import ConfigError
-from socialsim.experiments import runner
+from socialsim.experiments import memory
 from tests.cli_in_process import run_cli
 
 RULE = (
@@ -103,7 +103,7 @@ def test_out_that_is_a_file_or_holds_other_files_is_refused_and_kept(tmp_path):
 
 
 def test_a_run_too_large_for_memory_is_refused_before_writing(tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "_available_memory", lambda: 2**30)  # 1 GiB
+    monkeypatch.setattr(memory, "_available_memory", lambda: 2**30)  # 1 GiB
     cfg = ss.ExperimentConfig.from_dict(
         {"population": {"size": 2_000_000}, "agents": {"policy": "degroot"}}
     )
@@ -119,11 +119,11 @@ def test_the_memory_estimate_counts_the_interpreter_the_graphml_and_what_is_held
         data = {"population": {"size": size}, "steps": 4, "agents": {"policy": "degroot"}}
         return ss.ExperimentConfig.from_dict({**data, "output": output})
 
-    per_agent = runner.BYTES_PER_AGENT + runner.BYTES_PER_AGENT_STEP * 5  # one claim, 5 rows
-    big = runner.BASE_BYTES + 300_000 * per_agent
-    assert runner.memory_needed(cfg(300_000)) == big  # above graphml_max_agents: no graphml
-    with_graphml = big + 300_000 * runner.GRAPHML_BYTES_PER_AGENT
-    assert runner.memory_needed(cfg(300_000, graphml_max_agents=300_000)) == with_graphml
+    per_agent = memory.BYTES_PER_AGENT + memory.BYTES_PER_AGENT_STEP * 5  # one claim, 5 rows
+    big = memory.BASE_BYTES + 300_000 * per_agent
+    assert memory.memory_needed(cfg(300_000)) == big  # above graphml_max_agents: no graphml
+    with_graphml = big + 300_000 * memory.GRAPHML_BYTES_PER_AGENT
+    assert memory.memory_needed(cfg(300_000, graphml_max_agents=300_000)) == with_graphml
 
     def quarter_llm(steps: int, fraction: float) -> int:
         """Bytes the quarter of LLM agents adds, on Barabasi-Albert m=2 (mean degree 4)."""
@@ -139,33 +139,33 @@ def test_the_memory_estimate_counts_the_interpreter_the_graphml_and_what_is_held
             },
         }
         rule = {**llm, "agents": {**llm["agents"], "mix": []}}
-        needed = (runner.memory_needed(ss.ExperimentConfig.from_dict(c)) for c in (llm, rule))
+        needed = (memory.memory_needed(ss.ExperimentConfig.from_dict(c)) for c in (llm, rule))
         return next(needed) - next(needed)
 
     def expected(items: float) -> float:
-        return 0.25 * 300_000 * (runner.LLM_BYTES_PER_AGENT + runner.MEMORY_ITEM_BYTES * items)
+        return 0.25 * 300_000 * (memory.LLM_BYTES_PER_AGENT + memory.MEMORY_ITEM_BYTES * items)
 
     # each step a tenth speak, and each message reaches 4 neighbours and the sender: 0.5 items
     assert quarter_llm(4, 0.1) == pytest.approx(expected(4 * 0.1 * 5), abs=1)
     assert quarter_llm(8, 0.1) == pytest.approx(expected(8 * 0.1 * 5), abs=1)
     assert quarter_llm(400, 1.0) == pytest.approx(expected(50), abs=1)  # memory_size: 50 items
 
-    need = runner.memory_needed(cfg(300_000))
-    monkeypatch.setattr(runner, "_available_memory", lambda: need)
-    monkeypatch.setattr(runner, "_resident_memory", lambda: int(0.2 * need))
-    runner.check_memory(cfg(300_000))  # 80% of what is available is still to come
-    monkeypatch.setattr(runner, "_resident_memory", lambda: int(0.05 * need))
+    need = memory.memory_needed(cfg(300_000))
+    monkeypatch.setattr(memory, "_available_memory", lambda: need)
+    monkeypatch.setattr(memory, "_resident_memory", lambda: int(0.2 * need))
+    memory.check_memory(cfg(300_000))  # 80% of what is available is still to come
+    monkeypatch.setattr(memory, "_resident_memory", lambda: int(0.05 * need))
     with pytest.raises(ConfigError, match=r"GiB more than this process holds now") as err:
-        runner.check_memory(cfg(300_000))
+        memory.check_memory(cfg(300_000))
     assert str(err.value).endswith("reduce population.size or steps")
     llm = cfg(300_000).with_overrides({"agents.policy": "llm"})
-    monkeypatch.setattr(runner, "_available_memory", lambda: runner.memory_needed(llm))
+    monkeypatch.setattr(memory, "_available_memory", lambda: memory.memory_needed(llm))
     with pytest.raises(ConfigError) as err:
-        runner.check_memory(llm)  # an LLM run can remember less
+        memory.check_memory(llm)  # an LLM run can remember less
     assert str(err.value).endswith("reduce population.size, steps or agents.memory_size "
                                    "(what each LLM agent remembers)")  # fmt: skip
     monkeypatch.undo()
-    assert 0 < runner._resident_memory() < 2**40  # this process, read from /proc
+    assert 0 < memory._resident_memory() < 2**40  # this process, read from /proc
 
 
 @pytest.mark.parametrize(
@@ -187,13 +187,13 @@ def test_the_mean_degree_known_before_the_network_is_built_is_the_built_ones(net
 
     cfg = ss.ExperimentConfig.from_dict({"population": {"size": 400}, "network": network})
     built = build_network(cfg.network.kind, 400, cfg.network.params, seed=1)
-    assert runner.mean_degree(cfg) == pytest.approx(built.degree.mean(), rel=0.1)
+    assert memory.mean_degree(cfg) == pytest.approx(built.degree.mean(), rel=0.1)
 
 
 def test_a_network_read_from_a_file_is_taken_at_the_typical_degree_unread():
     network = {"kind": "file", "params": {"path": "not-there.edgelist"}}
     cfg = ss.ExperimentConfig.from_dict({"population": {"size": 50}, "network": network})
-    assert runner.mean_degree(cfg) == runner.TYPICAL_DEGREE
+    assert memory.mean_degree(cfg) == memory.TYPICAL_DEGREE
 
 
 @pytest.mark.slow

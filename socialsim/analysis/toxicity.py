@@ -53,6 +53,34 @@ def term_pattern(term: str) -> str:
     return r"(?<!\w)" + "".join(parts) + r"(?!\w)"
 
 
+def _key_word(term: str) -> tuple[str, bool]:
+    """The longest word of a term, lower-cased, and whether it is a stem (``word*``): text
+    without it as a whole word (a stem: as the start of a word) cannot match the term."""
+    words = [(w[:-1], True) if w.endswith("*") and len(w) > 1 else (w, False) for w in term.split()]
+    word, stem = max((w for w in words if w[0] != "..."), key=lambda w: len(w[0]))
+    return word.lower(), stem
+
+
+_ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
+
+
+class _KeyWords:
+    """Key words (whole words) and stems (word starts), lower-cased, of a lexicon's terms."""
+
+    def __init__(self, keys: list[tuple[str, bool]]) -> None:
+        self.words = frozenset(k for k, stem in keys if not stem)
+        self.stems = frozenset(k for k, stem in keys if stem)
+        self.lengths = sorted({len(k) for k in self.stems})
+
+    def any_in(self, text: str) -> bool:
+        """True when ASCII `text` holds a key word, or a word that starts with a key stem."""
+        tokens = set(_ASCII_WORD.findall(text.lower()))
+        if not self.words.isdisjoint(tokens):
+            return True
+        stems = self.stems
+        return any(t[:n] in stems for t in tokens for n in self.lengths if len(t) >= n)
+
+
 class LexiconCategory(BaseModel):
     """One category of the lexicon: its weight and its terms."""
 
@@ -77,17 +105,30 @@ class Lexicon(BaseModel):
     version: int = 1
     categories: dict[str, LexiconCategory] = Field(..., min_length=1)
     _patterns: dict[str, re.Pattern[str]] = PrivateAttr(default_factory=dict)
+    _keys: _KeyWords | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any) -> None:
-        """Compile each category's terms into one case-insensitive pattern."""
+        """Compile each category's terms into one case-insensitive pattern, and note a key
+        word of each term (its longest word or stem) for the quick check of ASCII text."""
+        keys: list[tuple[str, bool]] = []
         for name, category in self.categories.items():
             longest_first = sorted(category.terms, key=len, reverse=True)
             body = "|".join(term_pattern(t) for t in longest_first)
             self._patterns[name] = re.compile(body, re.IGNORECASE)
+            keys += [_key_word(t) for t in category.terms]
+        # a non-ASCII letter can match an ASCII one in any case (the Kelvin sign, the long s)
+        if all(_ASCII_WORD.fullmatch(k) for k, _ in keys):
+            self._keys = _KeyWords(keys)
 
     def hits(self, text: str) -> dict[str, int]:
-        """Matched term occurrences per category (every category, 0 when none matched)."""
+        """Matched term occurrences per category (every category, 0 when none matched).
+
+        A term matches only where each of its words stands in the text as a whole word (a
+        stem: as the start of one), so plain-ASCII text (most messages) that holds no term's
+        key word is not scanned term by term."""
         text = str(text or "").replace("\u2019", "'")
+        if self._keys is not None and text.isascii() and not self._keys.any_in(text):
+            return dict.fromkeys(self._patterns, 0)
         return {name: len(p.findall(text)) for name, p in self._patterns.items()}
 
     def score_hits(self, hits: dict[str, int]) -> float:

@@ -100,6 +100,45 @@ def test_matching_is_whole_word_case_insensitive_with_stems_and_gaps():
     assert toxicity_score("You’re a liar") == pytest.approx(0.6)  # curly apostrophe
 
 
+def _scanned(lexicon: Lexicon, text: str) -> dict[str, int]:
+    """The lexicon's terms counted one by one, with no quick check: the reference."""
+    import re
+
+    from socialsim.analysis.toxicity import term_pattern
+
+    text = str(text or "").replace("\u2019", "'")
+    counts = {}
+    for name, category in lexicon.categories.items():
+        terms = sorted(category.terms, key=len, reverse=True)
+        pattern = "|".join(term_pattern(t) for t in terms)
+        counts[name] = len(re.findall(pattern, text, re.IGNORECASE))
+    return counts
+
+
+def test_the_quick_check_of_ascii_text_never_changes_a_count():
+    import random
+
+    lex = builtin_lexicon()
+    rng = random.Random(5)
+    terms = [t for c in lex.categories.values() for t in c.terms]
+    filler = "the people will come and keep the bridge where water is running in outcome".split()
+    texts = ["", "A calm afternoon.", "skill outcome changes bleachers", "Kelvin \u212aill you"]
+    for term in terms:  # every term: as written, in other cases, stems grown, inside words
+        grown = term.replace("*", rng.choice(["", "s", "ing"])).replace("...", "two words")
+        for form in (grown, grown.upper(), grown.title(), "x" + grown, grown + "x"):
+            words = rng.sample(filler, 4)
+            words.insert(rng.randrange(5), form)
+            texts.append(" ".join(words) + rng.choice(["", ".", "!", "\u2019s", " caf\u00e9"]))
+    texts += ["k\u0131ll you", "\u017fhit happens", "SHUT   UP", "parasitic\nworms"]
+    assert [lex.hits(t) for t in texts] == [_scanned(lex, t) for t in texts]
+    assert sum(any(lex.hits(t).values()) for t in texts) > len(terms) * 2  # matches were found
+    custom = Lexicon.model_validate(  # a term with a non-ASCII letter: every text scanned
+        {"categories": {"threat": {"weight": 0.6, "terms": ["\u212aill you", "stab*"]}}}
+    )
+    assert custom.hits("KILL YOU")["threat"] == _scanned(custom, "KILL YOU")["threat"] == 1
+    assert custom.hits("they stabbed")["threat"] == 1 and custom.hits("a stable")["threat"] == 1
+
+
 def test_score_combines_every_match_and_is_negation_naive():
     lex = builtin_lexicon()
     w = {name: c.weight for name, c in lex.categories.items()}

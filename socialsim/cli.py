@@ -55,12 +55,34 @@ SetOption = Annotated[
 ]
 
 
-@app.command()
-def version() -> None:
-    """Print the socialsim version."""
+def _print_version() -> None:
     from socialsim import __version__
 
     console.print(f"socialsim {__version__}")
+
+
+def _version_flag(value: bool) -> None:
+    if value:
+        _print_version()
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_flag, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Social experiments on populations of LLM-backed agents."""
+
+
+@app.command()
+def version() -> None:
+    """Print the socialsim version."""
+    _print_version()
 
 
 @app.command("run")

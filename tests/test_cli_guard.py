@@ -248,3 +248,12 @@ def test_a_long_value_is_never_echoed_back_whole(config, tmp_path):
     assert result.code == 2 and len(result.err_lines) == 1
     assert len(result.err_lines[0]) < 400 and "x" * 77 + "…" in result.err_lines[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_the_version_is_a_flag_and_a_command_and_runs_nothing_else(tmp_path):
+    from socialsim import __version__
+
+    for args in (("--version",), ("version",), ("--version", "run", "missing.yaml")):
+        done = run_cli(*args, cwd=tmp_path)
+        assert (done.code, done.out.strip(), done.err) == (0, f"socialsim {__version__}", "")
+    assert list(tmp_path.iterdir()) == []

@@ -76,7 +76,7 @@ def _options(
         ),
     ] = False,
 ) -> None:
-    """Social experiments on populations of LLM-backed agents."""
+    """The options taken before any command (the help text is the app's)."""
 
 
 @app.command()

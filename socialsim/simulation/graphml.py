@@ -45,7 +45,7 @@ def xml_text(text: str) -> str:
 
 
 #: what element content must escape, or drop (the characters XML 1.0 forbids)
-_NEEDS_ESCAPE = re.compile('[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+_NEEDS_ESCAPE = re.compile('[&<>"\r]|' + XML_FORBIDDEN.pattern)
 
 
 def _escape(values: pd.Series) -> pd.Series:

@@ -4,8 +4,9 @@
 
 The `pundit` scenario puts a claim in play, makes the best-connected agent a pundit who
 holds it with certainty and never moves (pinned), and leaves everyone else to a rule policy.
-`control: true` runs the same seed again with the pundit as an ordinary agent (a placebo
-role), so the printed effect is the pundit's, with an interval. The `pundit_reach` measure
+`control: true` runs each seed again with the pundit as an ordinary agent (a placebo
+role), so the printed effect is the pundit's; over 3 replicates (seeds 4, 5, 6) it comes
+with an interval. The `pundit_reach` measure
 (registered below, computed from the run's record for every run) compares the final
 credence of the pundit's neighbours with everyone else's.
 """
@@ -93,6 +94,7 @@ def main() -> None:
             "seed": 4,
             "steps": 10,
             "control": True,
+            "replicates": 3,
             "population": {"size": 150},
             "network": {"kind": "barabasi_albert", "params": {"m": 2}},
             "agents": {"policy": "degroot", "params": {"initial": 0.2}},

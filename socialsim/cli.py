@@ -51,7 +51,11 @@ PluginsOption = Annotated[
 ]
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="override a config key, e.g. --set network.kind=ring (repeatable)"),
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set network.kind=ring (repeatable)",
+    ),
 ]
 
 

@@ -315,3 +315,68 @@ def test_registered_params_refuse_true_false_and_nan_where_a_number_goes():
     )
     with pytest.raises(ConfigError, match=r"^scenario.params.threshold: true is not a number"):
         SCENARIOS.validate("donor_game", {"threshold": True}, "scenario.params")
+
+
+def test_register_scenario_refuses_a_class_that_is_no_scenario():
+    class Plain:
+        pass
+
+    for cls in (Plain, int):
+        with pytest.raises(ConfigError, match="is not a Scenario; subclass socialsim.Scenario"):
+            ss.register_scenario("x_plain_scenario")(cls)
+    assert "x_plain_scenario" not in SCENARIOS.names()
+
+
+def _rule_returning(update):
+    class Returns(ss.Rule):
+        def update(self, ctx):
+            return update() if callable(update) else update
+
+    return Returns
+
+
+def _one(values, dtype=None):
+    return np.asarray(values, dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    ("update", "message"),
+    [
+        (None, "update() returned NoneType, not a RuleUpdate"),
+        (ss.RuleUpdate(_one([0]), _one([0]), _one([np.nan]), _one([-1])), "in [0, 1]; got NaN"),
+        (ss.RuleUpdate(_one([0]), _one([0]), _one([1.5]), _one([-1])), "in [0, 1]; got 1.5"),
+        (ss.RuleUpdate(_one([-1]), _one([0]), _one([0.5]), _one([-1])), "agents must be in 0..9; got -1"),
+        (ss.RuleUpdate(_one([10]), _one([0]), _one([0.5]), _one([-1])), "agents must be in 0..9; got 10"),
+        (ss.RuleUpdate(_one([0]), _one([1]), _one([0.5]), _one([-1])), "claims must be in 0..0; got 1"),
+        (ss.RuleUpdate(_one([0]), _one([0]), _one([0.5]), _one([12])), "source must be in -1..9; got 12"),
+        (ss.RuleUpdate(_one([0.5]), _one([0]), _one([0.5]), _one([-1])), "agents must hold whole numbers"),
+        (ss.RuleUpdate(_one([0, 1]), _one([0]), _one([0.5]), _one([-1])), "got agents 2, claims 1"),
+    ],
+)  # fmt: skip
+def test_a_rule_update_that_cannot_be_applied_is_named_not_applied(tmp_path, update, message):
+    ss.register_policy("test_bad_update")(_rule_returning(update))
+    try:
+        config = cfg(agents={"policy": "test_bad_update"}, scenario={"kind": "none"})
+        config = config.with_overrides({"population.size": 10, "network.kind": "ring"})
+        with pytest.raises(ss.SocialsimError) as err:
+            ss.run(config, out=tmp_path / "r")
+    finally:
+        POLICIES.remove("test_bad_update")
+    assert str(err.value).startswith("policy test_bad_update: ") and message in str(err.value)
+    changes = [e for e in map(json.loads, (tmp_path / "r" / "events.jsonl").read_text().splitlines())
+               if e["kind"] == "belief_change"]  # fmt: skip
+    assert changes == []  # nothing of the update was applied or logged
+
+
+def test_a_rule_update_of_python_lists_is_applied_as_arrays(tmp_path):
+    ss.register_policy("test_list_update")(
+        _rule_returning(lambda: ss.RuleUpdate([0, 1], [0, 0], [0.25, 0.75], [-1, 0]))
+    )
+    try:
+        config = cfg(agents={"policy": "test_list_update", "params": {"initial": 0.5}})
+        config = config.with_overrides({"scenario.kind": "none", "steps": 1})
+        run = ss.run(config, out=tmp_path / "r")
+    finally:
+        POLICIES.remove("test_list_update")
+    last = run.agents[run.agents["step"] == 1].set_index("agent")["credence"]
+    assert (last[0], last[1], last[2]) == (0.25, 0.75, 0.5)

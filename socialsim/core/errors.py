@@ -19,6 +19,10 @@ class ConfigError(SocialsimError):
     """An experiment config (or an override) that does not validate."""
 
 
+class PolicyError(SocialsimError):
+    """A policy's update (a user's rule, say) that cannot be applied as returned."""
+
+
 class LLMSetupError(SocialsimError):
     """A model string, endpoint, key or GGUF file that cannot work as given."""
 

@@ -42,6 +42,7 @@ class ModelView(Protocol):
     credence_source: Any
     created_ids: Any
     network: Any  # the Network (socialsim.core.network)
+    node_labels: Any  # a given graph's node labels, in agent order (None: 0..n-1)
     indptr: Any
     indices: Any
     mail: Any

@@ -256,7 +256,8 @@ def register_network(
 ) -> Callable[[Callable], Callable]:
     """Function decorator: ``fn(n, params, seed)`` returns a networkx graph or an (m, 2) edge array.
 
-    Nodes are 0..n-1. Node attributes of a returned graph (e.g. ``community``) are kept.
+    Nodes are 0..n-1. Node attributes of a returned graph are kept: ``community`` as the
+    personas table's column of that name, any other as ``graph.<name>``.
     """
 
     def deco(fn: Callable) -> Callable:
@@ -270,11 +271,26 @@ def register_scenario(name: str) -> Callable[[type], type]:
     """Class decorator: a ``Scenario`` subclass available as ``scenario.kind: name``."""
 
     def deco(cls: type) -> type:
+        _check_scenario(cls)
         cls.kind = name  # type: ignore[attr-defined]
         SCENARIOS.add(name, cls, getattr(cls, "Params", None))
         return cls
 
     return deco
+
+
+#: the hooks every Scenario has (the model calls them); a class without them is no Scenario
+_SCENARIO_HOOKS = ("setup", "before_step", "after_step", "validate_config", "decision_fields")
+
+
+def _check_scenario(cls: Any) -> None:
+    if not (
+        isinstance(cls, type) and all(callable(getattr(cls, h, None)) for h in _SCENARIO_HOOKS)
+    ):
+        raise ConfigError(
+            f"register_scenario: {getattr(cls, '__name__', cls)!r} is not a Scenario; "
+            "subclass socialsim.Scenario"
+        )
 
 
 def register_measure(

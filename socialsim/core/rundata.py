@@ -32,6 +32,7 @@ from socialsim.core.credences import (
     long_table,
 )
 from socialsim.core.csv_safe import read_csv
+from socialsim.core.errors import ConfigError
 from socialsim.core.event_tables import BASE_COLUMNS, read_events_table, typed_events
 from socialsim.core.network import Network
 
@@ -198,9 +199,30 @@ class RunData:
         return [str(c) for c in pd.unique(self.agents["claim"])]
 
 
+#: the files of a run directory; a directory holding none of them is no run
+RUN_FILES = (
+    "events.jsonl", "events.parquet", "events.csv", "agents.parquet", "agents.csv",
+    "personas.parquet", "personas.csv", "steps.csv", "config.yaml", "edges.parquet",
+    "graph.graphml", "summary.json",
+)  # fmt: skip
+
+
 def load_run(path: str | Path) -> RunData:
-    """Read a run directory (every file optional): ``load_run("runs/x").events``."""
+    """Read a run directory (any of its files may be missing): ``load_run("runs/x").events``.
+
+    A path that is not a directory, or a directory that holds none of a run's files (an
+    arms or sweep directory, a run's parent folder), is refused with a :class:`ConfigError`.
+    """
     root = Path(path)
+    if not root.is_dir():
+        what = "does not exist" if not root.exists() else "is not a directory"
+        raise ConfigError(f"load_run: {str(root)!r} {what}; pass a run directory")
+    if not any((root / name).is_file() for name in RUN_FILES):
+        raise ConfigError(
+            f"load_run: {str(root)!r} holds no run (none of events.jsonl, config.yaml, "
+            "summary.json, ...); pass one run's directory (an arms directory holds them under "
+            "treatment/s<seed>, a sweep under cells/)"
+        )
     data = RunData(path=root)
     for name, read in (
         ("events.jsonl", read_events_table),

@@ -175,6 +175,20 @@ class BoolsAreNotNumbers(BaseModel):
         return value
 
 
+def plain(value: Any) -> Any:
+    """`value` with NumPy scalars and arrays (``np.int64(3)``, ``np.arange(2)``) made Python
+    numbers and lists, in nested dicts, lists and tuples too: a config given from Python
+    (``mesa.batch_run``, a sweep grid from ``np.arange``) validates and dumps as written."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(plain(v) for v in value)
+    if type(value).__module__ == "numpy":
+        tolist = getattr(value, "tolist", None)
+        return tolist() if tolist is not None else value
+    return value
+
+
 def _is_bool(value: Any) -> bool:
     """True for Python's and NumPy's booleans."""
     return isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from socialsim.core.errors import ConfigError
+from socialsim.core.validation import shown
 from socialsim.experiments.arms import Arms, arm_config, run_arms
 from socialsim.experiments.runner import Run, run_plan
 from socialsim.simulation.config import ExperimentConfig
@@ -86,6 +88,8 @@ def plan_run(
     """A :class:`RunPlan` from a config in any form (an ExperimentConfig, a dict or a YAML
     path) with ``--set`` style `overrides`; `base_dir` places a dict's relative paths."""
     cfg = coerce_config(config, overrides, base_dir=base_dir)
+    if out is not None and not isinstance(out, str | os.PathLike):
+        raise ConfigError(f"out: {shown(out)} must be a directory's path (a str or a Path)")
     return RunPlan(
         cfg=cfg,
         out=Path(out) if out is not None else None,

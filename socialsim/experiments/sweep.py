@@ -25,6 +25,7 @@ import pandas as pd
 from socialsim.core.csv_safe import write_csv
 from socialsim.core.errors import ConfigError
 from socialsim.core.sweep_grid import check_grid_size
+from socialsim.core.validation import plain, shown
 from socialsim.experiments.half_made import note_new_dir
 from socialsim.experiments.sweep_cell import DONE_MARKER, Cell, read_done
 from socialsim.experiments.sweep_executor import (
@@ -47,6 +48,23 @@ def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [
         dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))
     ]
+
+
+def grid_of(grid: Any) -> dict[str, list[Any]]:
+    """A grid given from Python as the config holds one: each dotted key's list of values
+    (NumPy values as Python's); a key's single value or text is refused, not split."""
+    if not isinstance(grid, dict):
+        raise ConfigError(f"sweep grid: {shown(grid)} must be a mapping, e.g. {{seed: [1, 2]}}")
+    out: dict[str, list[Any]] = {}
+    for key, values in plain(grid).items():
+        if type(values) not in (list, tuple):
+            raise ConfigError(
+                f"sweep grid: {key}: {shown(values)} must be a list of values, e.g. [1, 2]"
+            )
+        if not values:
+            raise ConfigError(f"sweep grid: {key} has no values; give at least one")
+        out[str(key)] = list(values)
+    return out
 
 
 def cell_name(index: int, params: dict[str, Any]) -> str:
@@ -75,7 +93,7 @@ def sweep(
     Ray cluster; without it the ``ray`` executor starts a local one (or uses ``RAY_ADDRESS``).
     """
     cfg = coerce_config(config)
-    grid = dict(grid if grid is not None else cfg.sweep)
+    grid = grid_of(grid if grid is not None else cfg.sweep)
     check_executor(executor, workers, address)
     check_grid_size(grid)
     cells = expand_grid(grid)
@@ -94,6 +112,8 @@ def sweep(
             f"sweep directory {str(root)!r} holds other files and no sweep; give a new or "
             "empty directory (a sweep's own directory resumes it)"
         )
+    record = json.loads(json.dumps({"grid": grid, "config": base}, default=str))
+    check_same_config(root, record["config"])
     note_new_dir(root, "sweep.json")  # whole once sweep.json is written
     try:
         (root / "cells").mkdir(parents=True, exist_ok=True)
@@ -102,9 +122,7 @@ def sweep(
             f"cannot create the sweep directory {str(root)!r} ({exc.strerror or exc}); "
             "choose a writable place with --out or output.dir"
         ) from None
-    (root / "sweep.json").write_text(
-        json.dumps({"grid": grid, "config": base}, indent=2, default=str)
-    )
+    (root / "sweep.json").write_text(json.dumps(record, indent=2))
 
     todo, rows = [], {}
     for i, params in enumerate(cells):
@@ -128,6 +146,47 @@ def sweep(
 
         write_report(root)
     return table
+
+
+def check_same_config(root: Path, config: dict[str, Any]) -> None:
+    """Refuse to resume the sweep in `root` with another base config: its finished cells were
+    run with the config its ``sweep.json`` holds, and would be reported as this one's."""
+    path = root / "sweep.json"
+    if not path.is_file():
+        return
+    try:
+        held = json.loads(path.read_text(encoding="utf-8"))["config"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"{str(path)!r} is not a sweep's record ({exc}); give a new sweep directory"
+        ) from None
+    difference = first_difference(held, config)
+    if difference is not None:
+        key, there, here = difference
+        raise ConfigError(
+            f"sweep directory {str(root)!r} holds a sweep of another config ({key}: {there} "
+            f"there, {here} now); give a new directory (--out), or remove this one to start again"
+        )
+
+
+def first_difference(a: Any, b: Any, key: str = "") -> tuple[str, str, str] | None:
+    """The first dotted key where `a` and `b` (parsed JSON) differ, and each side's value."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in [*a, *(k for k in b if k not in a)]:
+            where = f"{key}.{k}" if key else str(k)
+            if k not in a or k not in b:
+                return where, _shown(a.get(k), k in a), _shown(b.get(k), k in b)
+            found = first_difference(a[k], b[k], where)
+            if found is not None:
+                return found
+        return None
+    if a == b and type(a) is type(b):
+        return None
+    return key or "config", _shown(a, True), _shown(b, True)
+
+
+def _shown(value: Any, present: bool) -> str:
+    return shown(value, 60) if present else "absent"
 
 
 def _run_cells(

@@ -28,7 +28,7 @@ from socialsim.core.registry import (
     load_plugins,
 )
 from socialsim.core.sweep_grid import check_grid_size
-from socialsim.core.validation import BoolsAreNotNumbers, choices, describe_error, shown
+from socialsim.core.validation import BoolsAreNotNumbers, choices, describe_error, plain, shown
 from socialsim.core.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
 from socialsim.llm.types import LLMConfig
 from socialsim.simulation.self_report import SelfReportConfig
@@ -346,7 +346,7 @@ class ExperimentConfig(_Strict):
     def _sweep_lists(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
         for key, values in value.items():
             if not values:
-                raise ValueError(f"sweep.{key} is empty; give at least one value")
+                raise ValueError(f"{key} has no values; give at least one")
         check_grid_size(value)
         return value
 
@@ -370,7 +370,7 @@ class ExperimentConfig(_Strict):
             )
         try:
             context = {"base_dir": base_dir, "plugins": plugins, "source": source}
-            return cls.model_validate(data, context=context)
+            return cls.model_validate(plain(data), context=context)
         except PluginsNotTrusted:
             raise
         except ValidationError as exc:
@@ -421,8 +421,11 @@ class ExperimentConfig(_Strict):
 def apply_overrides(data: dict[str, Any], overrides: list[str] | dict[str, Any]) -> dict[str, Any]:
     """Set dotted keys in a nested dict; string values are parsed as YAML scalars."""
     data = copy.deepcopy(data)
+    if isinstance(overrides, str):  # one override, not its characters
+        overrides = [overrides]
     items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides]
     for key, value in items:
+        value = plain(value)
         parts = key.split(".")
         node = data
         for part in parts[:-1]:

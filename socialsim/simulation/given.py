@@ -24,11 +24,11 @@ from pydantic import ValidationError
 from socialsim.core.errors import ConfigError
 from socialsim.core.network import Network
 from socialsim.core.persona import Persona
-from socialsim.core.validation import describe_error
+from socialsim.core.validation import describe_error, shown
 from socialsim.simulation.config import ExperimentConfig, apply_overrides
 
 # columns of a run's personas table that are not persona fields (a table can be given back)
-RECORD_COLUMNS = ("id", "agent", "policy", "scenario_role", "present", "community")
+RECORD_COLUMNS = ("id", "agent", "policy", "scenario_role", "present", "community", "node_label")
 _LIST_FIELDS = ("values", "interests")
 
 
@@ -131,6 +131,11 @@ def given_config(
         changes["agents.policy"] = policy
         changes["agents.params"] = {}
     if params is not None:
+        if not isinstance(params, dict):
+            raise ConfigError(
+                f"params: {shown(params)} must be a mapping of the policy's parameters, "
+                "e.g. {'epsilon': 0.2}"
+            )
         changes["agents.params"] = dict(params)
     if steps is not None:
         changes["steps"] = steps
@@ -157,8 +162,9 @@ def _claim_spec(claim: Any) -> dict[str, Any]:
 def network_from_graph(graph: nx.Graph) -> tuple[Network, list[Any]]:
     """The graph as the model's network, and each agent's original node label.
 
-    Nodes are numbered 0..n-1 in ``list(graph.nodes)`` order; node attributes are kept,
-    self-loops dropped, the graph itself is not changed.
+    Nodes are numbered 0..n-1 in ``list(graph.nodes)`` order; node attributes are kept
+    (the record's personas table holds them as ``graph.<name>``, the labels as
+    ``node_label``), self-loops dropped, the graph itself is not changed.
     """
     if isinstance(graph, list | tuple) and len(graph) == 1 and isinstance(graph[0], nx.Graph):
         graph = graph[0]  # [G]: how mesa.batch_run is given one graph
@@ -195,12 +201,18 @@ def personas_from(personas: Any) -> list[Persona]:
     Row i is agent i (its ``id`` is set to i). DataFrame columns are Persona fields;
     ``big_five.openness``-style columns or a ``big_five`` column of dicts give the traits,
     ``values`` and ``interests`` may be lists or ``;``-separated text. Missing cells take
-    the defaults; the extra columns of a run's personas table are ignored.
+    the defaults, except ``name``, which every row needs; the columns a run's personas
+    table adds (policy, role, ``graph.*``, ...) are ignored, so a run's table can be given
+    back.
     """
     import pandas as pd
 
     if isinstance(personas, pd.DataFrame):
-        drop = [c for c in personas.columns if c in RECORD_COLUMNS or c.startswith("credence.")]
+        drop = [
+            c
+            for c in personas.columns
+            if c in RECORD_COLUMNS or str(c).startswith(("credence.", "graph."))
+        ]
         rows: Sequence[Any] = personas.drop(columns=drop).to_dict("records")
     elif isinstance(personas, Sequence) and not isinstance(personas, str | bytes):
         rows = personas

@@ -24,12 +24,33 @@ from typing import Any
 
 import numpy as np
 
+from socialsim.core.errors import ConfigError
 from socialsim.core.event_tables import flat_events as flatten_events  # noqa: F401 - one reader
 from socialsim.core.event_tables import read_event_log as read_events  # noqa: F401 - one reader
 from socialsim.core.events import EVENT_FIELDS, EVENT_KINDS
 from socialsim.llm.redact import redact_json
 
 EVENT_COLUMNS = list(EVENT_FIELDS)
+
+
+def new_log_path(run_dir: str | os.PathLike) -> Path:
+    """``run_dir/events.jsonl`` for a new run: the directory made when missing; one whose
+    log already holds events is refused (a second run would append to the first's)."""
+    path = Path(run_dir)
+    events = path / "events.jsonl"
+    if events.is_file() and events.stat().st_size > 0:
+        raise ConfigError(
+            f"run_dir {str(path)!r} already holds a run (events.jsonl); give a new directory "
+            "or remove it"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create run_dir {str(path)!r} ({exc.strerror or exc}); give a writable "
+            "directory"
+        ) from None
+    return events
 
 
 class FileSink:

@@ -37,14 +37,14 @@ from socialsim.core.errors import ConfigError, EndpointDown
 from socialsim.core.messages import Mailroom
 from socialsim.core.network import Network
 from socialsim.core.persona import Persona
-from socialsim.core.validation import describe_error
+from socialsim.core.validation import describe_error, shown
 from socialsim.simulation import llm_batch
 from socialsim.simulation.actions import ModelActions
 from socialsim.simulation.clock import EventClock, windows
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.given import resolve_given
 from socialsim.simulation.llm_batch import AllCallsFailed, fewer_collections
-from socialsim.simulation.log import InteractionLog
+from socialsim.simulation.log import InteractionLog, new_log_path
 from socialsim.simulation.placement import Names, place_population
 from socialsim.simulation.policies import PolicyGroup
 from socialsim.simulation.queries import Answer, Question
@@ -145,7 +145,7 @@ class SocialModel(ModelActions, mesa.Model):
         arm = "-control" if cfg.scenario.arm == "control" else ""
         self.run_id = run_id or f"{cfg.name}-s{cfg.seed}{arm}"
         self.time = 0.0
-        events = self.run_dir / "events.jsonl" if self.run_dir is not None else None
+        events = new_log_path(self.run_dir) if self.run_dir is not None else None
         self.log = InteractionLog(events, self.run_id, durable=cfg.output.durable)
         self.mail = Mailroom()
         self.recorder = Recorder()
@@ -317,6 +317,12 @@ class SocialModel(ModelActions, mesa.Model):
     def add_claim(self, claim: Claim, initial: float | None = None) -> None:
         """Put a claim in play; initial credences come from each policy's `initial` setting."""
         if claim.id in self.beliefs.index:
+            held = self.beliefs.claim(claim.id)
+            if held.text != claim.text:
+                raise ConfigError(
+                    f"claim {claim.id!r} is in play already as {shown(held.text, 60)}, not "
+                    f"{shown(claim.text, 60)}; give the second claim an id of its own"
+                )
             return
         col = self.beliefs.add_claim(claim, 0.5)
         for g, group in enumerate(self.groups):
@@ -404,9 +410,9 @@ class SocialModel(ModelActions, mesa.Model):
             self.recorder.count("belief_change", self.rules.apply(group, update))
         self.mail.deliver(deliver_now)
         self.log.flush()
-        self._record_state()
-        self.scenario.after_step(self)
+        self.scenario.after_step(self)  # probes: what they set is part of the step's state
         self.log.flush()
+        self._record_state()
         if self.scenario.done(self):
             self.running = False
 

@@ -43,6 +43,41 @@ def build_record(model: ModelView) -> RunData:
     )
 
 
+def graph_columns(model: ModelView) -> dict[str, pd.Series]:
+    """The network's own node attributes (a given graph's, or a generator's) as columns of
+    the personas table, ``graph.<name>`` (``community`` has a column of its own), and, for a
+    given graph whose nodes have labels of their own, each agent's ``node_label``."""
+    own = model.network.attributes
+    names = [] if own is None else [c for c in own.columns if c != "community"]
+    columns = {f"graph.{name}": _plain_column(own[name]) for name in names}
+    labels = model.node_labels
+    if labels is not None and labels != list(range(len(labels))):
+        columns["node_label"] = _plain_column(pd.Series(labels, dtype=object))
+    return columns
+
+
+def _plain_column(values: pd.Series) -> pd.Series:
+    """A node attribute as a table holds it: one sort of scalar (true/false, numbers, text);
+    mixed sorts (numbers and text, or lists, tuples and other objects) as text."""
+    sorts = {_sort(v) for v in values.dropna().tolist()}
+    if len(sorts) <= 1 and "other" not in sorts:
+        return values.reset_index(drop=True)
+    return values.map(_text).reset_index(drop=True).astype(object)
+
+
+def _sort(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return "number"
+    return "text" if isinstance(value, str) else "other"
+
+
+def _text(value: Any) -> str | None:
+    missing = value is None or (isinstance(value, float) and value != value)
+    return None if missing else str(value)
+
+
 def events_table(model: ModelView) -> pd.DataFrame:
     """The model's events in the flat shape of ``events.parquet`` (from file or memory)."""
     sink = model.log.sink
@@ -109,8 +144,10 @@ def personas_table(model: ModelView) -> pd.DataFrame:
     if community is not None:
         try:
             frame["community"] = pd.array(community, dtype="Int64")
-        except (TypeError, ValueError):  # a given graph's own labels
-            frame["community"] = pd.array(community, dtype=object)
+        except (TypeError, ValueError):  # a given graph's own labels: text, if mixed
+            frame["community"] = _plain_column(pd.Series(community, dtype=object)).array
+    for name, values in graph_columns(model).items():
+        frame[name] = values.to_numpy()
     frame["scenario_role"] = _roles(model.roles, n)
     frame["present"] = model.present.copy()
     return frame

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from socialsim.core.credences import long_table
+from socialsim.core.errors import ConfigError
+from socialsim.core.validation import shown
 
 if TYPE_CHECKING:
     from socialsim.core.model_view import ModelView
@@ -239,5 +241,12 @@ def model_reporters(model: ModelView, extra: dict[str, Any] | None) -> dict[str,
     for col, claim in enumerate(model.beliefs.claims):
         reporters[f"believers.{claim.id}"] = believers(col)
         reporters[f"mean_credence.{claim.id}"] = mean(col)
-    reporters.update(extra or {})
+    for name, reporter in (extra or {}).items():
+        if not (callable(reporter) or isinstance(reporter, str | list | tuple)):
+            raise ConfigError(
+                f"reporters[{name!r}]: {shown(reporter)} is no reporter; give a function of "
+                "the model (lambda m: m.n_agents), an attribute's name or [function, args], "
+                "as Mesa's DataCollector takes"
+            )
+        reporters[name] = reporter
     return reporters

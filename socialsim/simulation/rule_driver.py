@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from socialsim.agents.policies.base import RuleContext
+from socialsim.agents.policies.base import RuleContext, RuleUpdate
 from socialsim.agents.policies.rule_base import FramingWeights
+from socialsim.core.errors import PolicyError
+from socialsim.core.validation import shown
 
 if TYPE_CHECKING:
     from socialsim.core.model_view import ModelView
@@ -85,8 +87,12 @@ class RuleDriver:
         if not self.ready:
             self.setup()
         self.read_framed()
+        n_agents, n_claims = len(self.model.present), len(self.model.beliefs.claims)
         return [
-            (group, group.rule.update(self.context(g, active)))
+            (
+                group,
+                checked(group.name, group.rule.update(self.context(g, active)), n_agents, n_claims),
+            )
             for g, group in enumerate(self.model.groups)
             if group.rule is not None
         ]
@@ -122,6 +128,59 @@ class RuleDriver:
             payload={"old": old, "new": new, "cause": "rule", "ref": group.name},
         )
         return len(agents)
+
+
+#: how far past [0, 1] a new credence may lie by rounding (it is then clipped)
+ROUNDING = 1e-9
+
+
+def checked(policy: str, update: Any, n_agents: int, n_claims: int) -> RuleUpdate:
+    """A rule's update as arrays the driver can apply; :class:`PolicyError` naming the policy
+    and what is wrong with it otherwise (a user's rule that returns NaN, an agent that does
+    not exist, a credence past [0, 1])."""
+    if not isinstance(update, RuleUpdate):
+        raise PolicyError(
+            f"policy {policy}: update() returned {type(update).__name__}, not a RuleUpdate; "
+            "return RuleUpdate.empty() when nothing changes"
+        )
+    parts = {}
+    for field in ("agents", "claims", "new", "source"):
+        values = np.asarray(getattr(update, field))
+        if values.ndim != 1:
+            raise PolicyError(f"policy {policy}: RuleUpdate.{field} must be a 1-D array")
+        whole = field != "new"
+        if len(values) and values.dtype.kind not in ("iu" if whole else "iuf"):
+            sort = "whole numbers" if whole else "numbers"
+            raise PolicyError(
+                f"policy {policy}: RuleUpdate.{field} must hold {sort}, not {values.dtype}"
+            )
+        parts[field] = values.astype(np.int64 if whole else float, copy=False)
+    if len({len(v) for v in parts.values()}) > 1:
+        lengths = ", ".join(f"{k} {len(v)}" for k, v in parts.items())
+        raise PolicyError(
+            f"policy {policy}: RuleUpdate's arrays must have one length (one entry per "
+            f"change); got {lengths}"
+        )
+    _within(policy, "agents", parts["agents"], 0, n_agents - 1)
+    _within(policy, "claims", parts["claims"], 0, n_claims - 1)
+    _within(policy, "source", parts["source"], -1, n_agents - 1)
+    new = parts["new"]
+    if len(new) and not (
+        np.isfinite(new).all() and new.min() >= -ROUNDING and new.max() <= 1 + ROUNDING
+    ):
+        bad = new[~(np.isfinite(new) & (new >= -ROUNDING) & (new <= 1 + ROUNDING))][0]
+        raise PolicyError(
+            f"policy {policy}: RuleUpdate.new must hold credences in [0, 1]; got {shown(float(bad))}"
+        )
+    return RuleUpdate(**parts)
+
+
+def _within(policy: str, field: str, values: np.ndarray, low: int, high: int) -> None:
+    if len(values) and (values.min() < low or values.max() > high):
+        bad = values[(values < low) | (values > high)][0]
+        raise PolicyError(
+            f"policy {policy}: RuleUpdate.{field} must be in {low}..{high}; got {int(bad)}"
+        )
 
 
 _SUSCEPTIBILITIES = ("framing_susceptibility", "source_susceptibility")

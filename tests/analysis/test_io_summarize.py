@@ -20,8 +20,24 @@ def test_load_run_reads_every_part(run_dir):
 
 
 def test_load_run_of_missing_dir_parts_is_empty(tmp_path):
+    (tmp_path / "config.yaml").write_text("name: partial\n")
     run = io.load_run(tmp_path)
-    assert run.events.empty and run.agents.empty and run.graph is None and run.config == {}
+    assert run.events.empty and run.agents.empty and run.graph is None
+    assert run.config == {"name": "partial"}
+
+
+def test_load_run_refuses_what_is_no_run(tmp_path):
+    from socialsim.core.errors import ConfigError
+
+    (tmp_path / "notes.txt").write_text("x")
+    for path, says in (
+        (tmp_path / "missing", "does not exist"),
+        (tmp_path / "notes.txt", "is not a directory"),
+        (tmp_path, "holds no run"),
+    ):
+        with pytest.raises(ConfigError, match=says) as err:
+            io.load_run(path)
+        assert str(err.value).startswith(f"load_run: {str(path)!r} ")
 
 
 def test_events_with_cut_off_line_and_type_changes_still_read(tmp_path):

@@ -44,6 +44,7 @@ def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProc
         ("name: '../../escaped'\n", "name: '../../escaped' may hold only letters"),
         ("name: /tmp/abs\n", "name: '/tmp/abs' may hold only letters"),
         ("claims: [{id: 'a/b', text: x}]\n", "claims[0].id: 'a/b' may hold only letters"),
+        ("sweep: {network.kind: []}\n", "sweep: network.kind has no values; give at least one"),
     ],
 )  # fmt: skip
 def test_bad_configs_are_one_line_exit_2_and_write_nothing(tmp_path, text, message):

@@ -116,3 +116,12 @@ def test_the_documented_batch_run_snippet_runs():
     exec(compile(code, "batch-runner.md", "exec"), scope)  # noqa: S102 - the docs' own snippet
     rows = scope["rows"]
     assert len(rows) == 4 and all(r["time"] == 10.0 and r["present"] == 34 for r in rows)
+
+
+def test_seeds_from_numpy_run_as_the_same_seeds_given_as_numbers():
+    import numpy as np
+
+    from_numpy = batch({"policy": "degroot", "seed": np.arange(3, 5), "steps": 3}, max_steps=5)
+    plain = batch({"policy": "degroot", "seed": [3, 4], "steps": 3}, max_steps=5)
+    assert len(from_numpy) == 2
+    assert from_numpy == plain  # the same rows, value for value

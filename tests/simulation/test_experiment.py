@@ -77,6 +77,52 @@ def test_an_interrupted_cell_is_run_again(tmp_path):
     assert (table["status"] == "ok").all() and (cell / DONE_MARKER).exists()
 
 
+def test_a_sweep_directory_is_not_resumed_with_another_config(tmp_path):
+    cfg = _cfg(tmp_path, seed=[1])
+    out = tmp_path / "sweep"
+    first = ss.sweep(cfg, out=out, executor="serial", report=False)
+    record = (out / "sweep.json").read_bytes()
+    changed = cfg.with_overrides({"steps": 5, "agents.params.p": 0.9})
+    with pytest.raises(ConfigError) as err:
+        ss.sweep(changed, out=out, executor="serial", report=False)
+    assert str(err.value) == (
+        f"sweep directory {str(out)!r} holds a sweep of another config (steps: 3 there, 5 "
+        "now); give a new directory (--out), or remove this one to start again"
+    )
+    assert (out / "sweep.json").read_bytes() == record  # nothing rewritten
+    # the same config resumes, and another grid over the same config adds its cells
+    wider = cfg.with_overrides({"sweep.seed": [1, 2]})
+    table = ss.sweep(wider, out=out, executor="serial", report=False)
+    assert list(table["seed"]) == [1, 2] and (table["status"] == "ok").all()
+    assert table.loc[0, "run_dir"] == first.loc[0, "run_dir"]
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({"seed": 3}, "sweep grid: seed: 3 must be a list of values, e.g. [1, 2]"),
+        ({"network.kind": "ring"}, "sweep grid: network.kind: 'ring' must be a list of values"),
+        ({"seed": []}, "sweep grid: seed has no values; give at least one"),
+        ([1, 2], "sweep grid: [1, 2] must be a mapping"),
+    ],
+)
+def test_a_grid_from_python_that_is_no_grid_is_refused(tmp_path, grid, message):
+    with pytest.raises(ConfigError) as err:
+        ss.sweep(_cfg(tmp_path), grid=grid, out=tmp_path / "s", executor="serial")
+    assert str(err.value).startswith(message)
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_grid_of_numpy_values_is_the_grid_of_their_numbers(tmp_path):
+    import numpy as np
+
+    table = ss.sweep(_cfg(tmp_path), grid={"seed": np.arange(1, 3)}, out=tmp_path / "s",
+                     executor="serial", report=False)  # fmt: skip
+    assert list(table["seed"]) == [1, 2]
+    names = sorted(p.name for p in (tmp_path / "s" / "cells").iterdir())
+    assert names == [cell_name(0, {"seed": 1}), cell_name(1, {"seed": 2})]
+
+
 def test_a_failing_cell_is_recorded_and_others_run(tmp_path):
     cfg = _cfg(tmp_path, **{"network.kind": ["ring", "file"]})
     table = ss.sweep(cfg, out=tmp_path / "s", executor="serial", report=False)

@@ -212,6 +212,8 @@ def test_context_manager_closes_the_log_and_the_clients():
         ({"personas": personas_frame().assign(age=200)}, "personas row 0: age: 200 must be <= 110"),
         ({"personas": personas_frame().assign(mood="ok")}, "personas row 0: mood: unknown key"),
         ({"personas": "people.csv"}, "personas: expected a pandas DataFrame"),
+        ({"params": [1, 2]}, r"params: \[1, 2\] must be a mapping of the policy's parameters"),
+        ({"reporters": {"x": 5}}, r"reporters\['x'\]: 5 is no reporter"),
     ],
 )
 def test_bad_python_input_is_a_one_line_config_error(kwargs, message):
@@ -248,3 +250,89 @@ def test_asking_an_agent_its_cell_builds_the_space():
     agent = model.agent(4)
     assert model._space is None
     assert agent.cell.coordinate == 4 and model._space is not None
+
+
+def test_a_given_graphs_node_attributes_and_labels_reach_the_record(tmp_path):
+    graph = labelled_graph()
+    graph.nodes["v5"]["name"] = "the hub"  # a name the personas table uses too
+    graph.nodes["v0"]["tag"], graph.nodes["v3"]["tag"] = 7, "seven"  # a number and a text
+    run = ss.run(
+        {"steps": 2, "agents": {"policy": "degroot"}, "claims": CLAIMS},
+        out=tmp_path / "g",
+        graph=graph,
+    )
+    people = run.personas
+    assert list(people["node_label"]) == list(graph.nodes)
+    assert list(people["graph.club"]) == [graph.nodes[v]["club"] for v in graph.nodes]
+    assert people["graph.name"].iloc[0] == "the hub" and people["name"].iloc[0] != "the hub"
+    tags = people["graph.tag"]  # v0 and v3 are the second and fourth nodes; mixed: as text
+    assert (tags.iloc[1], tags.iloc[3], int(tags.isna().sum())) == ("7", "seven", 10)
+    from socialsim.analysis import load_run
+
+    loaded = load_run(run.dir)
+    assert list(loaded.personas["graph.club"]) == list(people["graph.club"])
+    table = loaded.network.attributes
+    assert list(table["node_label"]) == list(graph.nodes) and "graph.club" in table
+    written = nx.read_graphml(run.dir / "graph.graphml")
+    assert written.nodes["0"]["graph.club"] == graph.nodes["v5"]["club"]
+    # the table given back as personas: the graph's columns are the record's, not fields
+    again = ss.SocialModel(graph=graph, personas=people, policy="degroot", claims=CLAIMS)
+    assert again.persona_of(0).name == people["name"].iloc[0]
+
+
+def test_a_community_of_numbers_and_text_is_written_as_text(tmp_path):
+    graph = labelled_graph()
+    for i, v in enumerate(graph.nodes):
+        graph.nodes[v]["community"] = "A" if i % 2 else i
+    run = ss.run(
+        {"steps": 1, "agents": {"policy": "degroot"}, "claims": CLAIMS},
+        out=tmp_path / "c",
+        graph=graph,
+    )
+    assert list(pd.read_parquet(run.dir / "personas.parquet")["community"][:3]) == ["0", "A", "2"]
+
+
+def test_a_run_dir_is_made_when_missing_and_never_appended_to(tmp_path):
+    def run_into(path):
+        with ss.SocialModel(graph=nx.path_graph(5), policy="degroot", steps=2, claims=CLAIMS,
+                            run_dir=path, seed=1) as m:  # fmt: skip
+            m.run_model()
+            return m.record()
+
+    first = run_into(tmp_path / "new" / "deeper")
+    log = (tmp_path / "new" / "deeper" / "events.jsonl").read_bytes()
+    assert len(first.events) == log.count(b"\n") > 0
+    with pytest.raises(ConfigError, match="already holds a run") as err:
+        run_into(tmp_path / "new" / "deeper")
+    assert "\n" not in str(err.value)
+    assert (tmp_path / "new" / "deeper" / "events.jsonl").read_bytes() == log
+
+
+def test_numpy_numbers_are_taken_as_the_numbers_they_are():
+    with model(seed=np.int64(4), steps=np.int64(3)) as m:
+        assert (m.cfg.seed, m.cfg.steps) == (4, 3) and type(m.cfg.seed) is int
+        m.run_model()
+        numpy_lines = list(m.log.sink.lines)
+    with model() as m:
+        m.run_model()
+        assert list(m.log.sink.lines) == numpy_lines
+    cfg = ExperimentConfig.from_dict({"claims": CLAIMS}).with_overrides({"seed": np.int64(2)})
+    assert "seed: 2\n" in cfg.to_yaml()
+
+
+def test_a_claim_put_in_play_twice_under_one_id_with_two_texts_is_refused():
+    from socialsim.core.claims import Claim
+
+    with model() as m:
+        m.add_claim(Claim(id="c1", text=CLAIMS[0]["text"]))  # the same claim: nothing happens
+        assert len(m.beliefs.claims) == 1
+        with pytest.raises(ConfigError, match="claim 'c1' is in play already as 'The river"):
+            m.add_claim(Claim(id="c1", text="Another text."))
+
+
+def test_one_override_given_as_text_is_one_override(tmp_path):
+    cfg = {"steps": 2, "agents": {"policy": "degroot"}, "claims": CLAIMS}
+    run = ss.run(cfg, out=tmp_path / "o", overrides="steps=3", graph=labelled_graph())
+    assert run.cfg.steps == 3
+    with pytest.raises(ConfigError, match="out: 5 must be a directory's path"):
+        ss.run(cfg, out=5, graph=labelled_graph())

@@ -365,3 +365,38 @@ def test_decisions_applied_while_the_batch_runs_give_the_log_of_applying_after_i
     kinds = [json.loads(line)["kind"] for line in early_log.splitlines()]
     step_kinds = [k for k in kinds if k in ("llm_call", "decision")]
     assert step_kinds == (["llm_call"] * 40 + ["decision"] * 40) * 3
+
+
+class _LateProbe(ss.Scenario):
+    """Sets one agent's credence after every step, as a probe does (cause ``probe``)."""
+
+    def after_step(self, model) -> None:
+        agent = model.step_index % model.n_agents
+        model.set_credence(agent, "c1", 0.123 * (model.step_index % 8), cause="probe", ref="late")
+
+
+def test_the_agents_table_holds_at_each_step_what_the_events_of_that_step_set(rule_cfg, tmp_path):
+    """A credence set after the step (a probe) is part of that step's state, the last step's
+    too: replaying the belief changes of the log step by step gives the agents table."""
+    from socialsim.core.registry import SCENARIOS
+
+    ss.register_scenario("test_late_probe")(_LateProbe)
+    try:
+        run = ss.run(
+            rule_cfg(**{"scenario.kind": "test_late_probe", "steps": 5}), out=tmp_path / "r"
+        )
+    finally:
+        SCENARIOS.remove("test_late_probe")
+    table = run.agents.pivot(index="step", columns="agent", values="credence").sort_index()
+    state = table.loc[0].to_numpy().copy()
+    log = read_events(run.dir / "events.jsonl")
+    changes = log[log["kind"] == "belief_change"].to_dict("records")
+    for step in range(1, 6):
+        for e in (e for e in changes if e["step"] == step):
+            state[e["agent"]] = e["payload"]["new"]
+        assert np.array_equal(table.loc[step].to_numpy(), state), step
+    last = [e for e in changes if e["step"] == 5 and e["payload"]["cause"] == "probe"]
+    assert len(last) == 1 and table.loc[5, last[0]["agent"]] == pytest.approx(0.123 * 5)
+    assert run.summary["measures"]["claims"]["c1"]["adoption_all"]["mean_credence_final"] == (
+        pytest.approx(float(state.mean()))
+    )

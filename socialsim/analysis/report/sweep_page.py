@@ -7,6 +7,7 @@ measure whose wording test rejects, a calm line otherwise, and the per-agent fli
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,19 @@ from socialsim.analysis.report.html import (
     plural,
 )
 from socialsim.analysis.summarize import analyze_sweep, sweep_results
-from socialsim.core.rundata import load_run
 
 _NON_METRICS = {"seed", "run", "run_dir", "dir", "path", "cell", "status", "error", "name", "arm"}
+
+
+def _sweep_config(root: Path) -> dict[str, Any]:
+    """The sweep's base config with its grid as ``sweep`` (from ``sweep.json``; {} unread)."""
+    try:
+        record = json.loads((root / "sweep.json").read_text(encoding="utf-8"))
+        config = dict(record.get("config") or {})
+        config["sweep"] = dict(record.get("grid") or {})
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, TypeError):
+        return {}
+    return config
 
 
 def _sweep_params(results: pd.DataFrame, config: dict[str, Any]) -> list[str]:
@@ -86,7 +97,7 @@ def _key_metrics(results: pd.DataFrame, params: list[str], limit: int = 12) -> l
 def _sweep_page(root: Path, figs: _Figures) -> tuple[str, str, str]:
     results = sweep_results(root)
     summary = analyze_sweep(root)  # the sweep's summary.json, with its prompt sensitivity
-    config = load_run(root).config
+    config = _sweep_config(root)
     title = f"socialsim sweep: {config.get('name') or summary.get('name') or root.name}"
     params = _sweep_params(results, config)
     metrics = _key_metrics(results, params)

@@ -6,6 +6,7 @@ names it; any other failure exits 1 with a line and the traceback written to a f
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -79,6 +80,15 @@ def report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
         return 2
     log = _write_traceback(exc, command)
     where = f"the traceback is in {log}" if log else "the traceback could not be written"
+    said = _environment(exc) or _damaged(exc)
+    if said:  # the machine or a damaged file, not socialsim: exit 2, as bad input
+        err_console.print(
+            f"error: {said} ({command}; {where}){cleaned}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return 2
     if isinstance(exc, ValidationError | YAMLError):  # bad input that escaped its own check
         from socialsim.core.validation import describe_error
 
@@ -101,6 +111,48 @@ def report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
     return 1
 
 
+#: what the file system says when a place cannot be written (or read) as asked
+_ENVIRONMENT = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+def _environment(exc: BaseException) -> str:
+    """One line for a file the machine refused (no permission, a read-only or full disk)."""
+    if not isinstance(exc, OSError) or exc.errno not in _ENVIRONMENT:
+        return ""
+    fix = (
+        "free space on that disk"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        else "check its permissions, or write elsewhere (--out)"
+    )
+    if exc.filename is None:  # pyarrow's and others' own wording, which names the file
+        return f"{' '.join(str(exc).split())}; {fix}"
+    return f"cannot use {str(exc.filename)!r}: {exc.strerror}; {fix}"
+
+
+def _damaged(exc: BaseException) -> str:
+    """One line for a run's file that cannot be read as socialsim wrote it (cut, edited,
+    not text): its parser's error, named, with what to do."""
+    import json
+
+    sorts = [UnicodeDecodeError, json.JSONDecodeError]
+    try:
+        import pandas as pd
+        import pyarrow as pa
+
+        sorts += [pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowInvalid]
+    except ImportError:  # pragma: no cover - both come with socialsim
+        pass
+    if not isinstance(exc, tuple(sorts)):
+        return ""
+    from socialsim.core.validation import clip
+
+    detail = clip(" ".join(str(exc).split()), 200)
+    return (
+        f"a file of the directory cannot be read ({type(exc).__name__}: {detail}); it was cut "
+        "or changed after socialsim wrote it: restore it, or run the experiment again"
+    )
+
+
 def _write_traceback(exc: Exception, command: str) -> Path | None:
     """The traceback of `exc` in a new file under the temp folder's socialsim-logs; its path."""
     import tempfile
@@ -113,8 +165,10 @@ def _write_traceback(exc: Exception, command: str) -> Path | None:
     path = folder / f"{name}-{stamp}-{os.getpid()}.log"
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        from socialsim.llm.redact import redact
+
         text = "".join(traceback.format_exception(exc))
-        path.write_text(f"{command} {' '.join(sys.argv[1:])}\n{text}", encoding="utf-8")
+        path.write_text(redact(f"{command} {' '.join(sys.argv[1:])}\n{text}"), encoding="utf-8")
     except OSError:
         return None
     return path

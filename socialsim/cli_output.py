@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rich.console import Console
 
 console = Console(soft_wrap=True)
@@ -150,7 +152,9 @@ def print_sweep(results, keys: list[str]) -> int:
     ][:3]
     if metrics:
         by = [k for k in keys if k != "seed"] or keys
-        ok = results[results["status"] == "ok"]
+        ok = results[results["status"] == "ok"].copy()
+        for key in by:  # a swept list or mapping ({k: 4, p: 0.1}) groups as its text
+            ok[key] = ok[key].map(lambda v: json.dumps(v) if isinstance(v, list | dict) else v)
         table = ok.groupby(by, sort=False)[metrics].mean() if by else ok[metrics]
         console.print(table.round(3).to_string(), highlight=False)
     for row in failed.itertuples():

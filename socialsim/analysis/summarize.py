@@ -37,7 +37,7 @@ from socialsim.analysis.measures import (
 from socialsim.analysis.report.parts import report_parts
 from socialsim.analysis.stats import INTERVALS
 from socialsim.core.csv_safe import read_csv, write_csv
-from socialsim.core.errors import ConfigError
+from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.core.rundata import (
     RunData,
     as_bool,
@@ -361,6 +361,58 @@ def require_run(root: Path) -> None:
         )
 
 
+def check_record(root: Path) -> None:
+    """DataFileError unless `root` holds a whole run record to analyse again: the event log
+    (as long as its summary.json counted, when there is one), config.yaml and the agents
+    table. Nothing is written into a directory that fails."""
+    require_run(root)
+    missing = [
+        name
+        for name, files in (
+            ("config.yaml", ("config.yaml",)),
+            ("the agents table (agents.parquet or agents.csv)", ("agents.parquet", "agents.csv")),
+        )
+        if not any((root / f).is_file() for f in files)
+    ]
+    if missing:
+        raise DataFileError(
+            f"{str(root)!r} is missing {' and '.join(missing)}: its record is not whole, so it "
+            "is not analysed again (nothing was rewritten); restore it or run the experiment again"
+        )
+    counted = _counted_events(root)
+    held = _logged_events(root)
+    if counted is not None and held != counted:
+        raise DataFileError(
+            f"{str(root)!r}: its event log holds {held:,} events, but its summary.json counted "
+            f"{counted:,}: the log was cut or changed after the run, so it is not analysed again "
+            "(nothing was rewritten); restore it or run the experiment again"
+        )
+
+
+def _counted_events(root: Path) -> int | None:
+    """The number of events the run's summary.json counted (None: no summary to go by)."""
+    try:
+        counted = json.loads((root / "summary.json").read_text(encoding="utf-8"))["run"]["events"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return None
+    return counted if isinstance(counted, int) and not isinstance(counted, bool) else None
+
+
+def _logged_events(root: Path) -> int:
+    """The whole lines of events.jsonl (a line cut by a kill is not an event), else the rows
+    of events.parquet."""
+    log = root / "events.jsonl"
+    if not log.is_file():
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(root / "events.parquet").metadata.num_rows)
+    lines = 0
+    with open(log, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
+
+
 def analyze_dir(path: str | Path, threshold: float | None = None) -> dict[str, Any]:
     """Analyse a run directory again: rewrite summary.json and tables/*.csv; return the summary.
 
@@ -372,7 +424,7 @@ def analyze_dir(path: str | Path, threshold: float | None = None) -> dict[str, A
     root = Path(path)
     if (root / "sweep.json").is_file():
         return analyze_sweep(root)
-    require_run(root)
+    check_record(root)
     run = load_run(root)
     summary = summarize_run(run, threshold)
     write_summary(root, summary)

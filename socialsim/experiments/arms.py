@@ -37,7 +37,7 @@ from socialsim.analysis.power import plan_replicates
 from socialsim.analysis.stats import MIN_REPLICATES, paired_effect
 from socialsim.analysis.summarize import flat_metrics, jsonable, write_summary
 from socialsim.core.csv_safe import write_csv
-from socialsim.core.errors import ConfigError, SocialsimError
+from socialsim.core.errors import ConfigError, DataFileError, SocialsimError
 from socialsim.core.rundata import RunData
 from socialsim.experiments.runner import RunOptions, new_run_dir, run_plan
 from socialsim.simulation.config import ExperimentConfig
@@ -162,21 +162,45 @@ def is_arms_dir(path: str | os.PathLike) -> bool:
 def analyze_arms(path: str | os.PathLike, plugins: bool = False) -> Arms:
     """Analyse an arms directory again: every run's summary, then results and effects
     (`plugins`: import the plugins its config names; without, a config naming any is refused)."""
-    from socialsim.analysis.summarize import analyze_dir
+    from socialsim.analysis.summarize import analyze_dir, check_record
     from socialsim.core.rundata import load_run
 
     root = Path(path)
     cfg = ExperimentConfig.from_yaml(root / "config.yaml", plugins=plugins)
     arms = Arms(dir=root, cfg=cfg)
-    for arm in ("treatment", "control", "instrument"):
-        runs = sorted((root / arm).glob("s*"), key=lambda p: int(p.name[1:]))
-        for run_dir in runs:
-            analyze_dir(run_dir)
-            arms.runs.setdefault(arm, []).append(load_run(run_dir))
-    if not arms.runs.get("treatment"):
+    names, seeds = arm_names(cfg), arm_seeds(cfg)
+    if not (root / "treatment").is_dir():
         raise ConfigError(f"{str(root)!r} holds no treatment runs; is it an arms directory?")
+    missing = [f"{a}/s{s}" for a in names for s in seeds if not (root / a / f"s{s}").is_dir()]
+    if missing:
+        listed = ", ".join(missing[:4]) + (
+            f" and {len(missing) - 4} more" if len(missing) > 4 else ""
+        )
+        raise DataFileError(
+            f"{str(root)!r} is missing the runs {listed} that its config.yaml makes, so it is "
+            "not analysed again (nothing was rewritten); restore them, or finish the arms with "
+            f"socialsim run --resume {str(root)!r}"
+        )
+    run_dirs = [(a, root / a / f"s{s}") for a in names for s in seeds]
+    for _, run_dir in run_dirs:  # every run whole before any file is rewritten
+        check_record(run_dir)
+    for arm, run_dir in run_dirs:
+        analyze_dir(run_dir)
+        arms.runs.setdefault(arm, []).append(load_run(run_dir))
     summarize_arms(arms)
     return arms
+
+
+def arm_seeds(cfg: ExperimentConfig) -> list[int]:
+    """The seeds a config runs in each arm: seed, seed+1, ... (``replicates`` of them)."""
+    return [cfg.seed + i for i in range(cfg.replicates)]
+
+
+def arm_names(cfg: ExperimentConfig) -> list[str]:
+    """A config's arms: treatment, then control and instrument where it sets them."""
+    if not cfg.control:
+        return ["treatment"]
+    return ["treatment", "control"] + (["instrument"] if cfg.control == "instrument" else [])
 
 
 def effect_measures(summary: dict[str, Any], results: pd.DataFrame) -> list[str]:
@@ -336,6 +360,11 @@ def plan_arms(
     """Sample-size plan from a pilot arms directory: per compared measure (or `measure`),
     :func:`~socialsim.analysis.power.plan_replicates` on its seed-level paired differences."""
     root = Path(path)
+    if (root / "sweep.json").is_file():
+        raise SocialsimError(
+            f"{str(root)!r} is a sweep directory; plan reads the arms directory of a pilot "
+            "(socialsim run CONFIG --control)"
+        )
     if not is_arms_dir(root) or not (root / "results.csv").is_file():
         raise SocialsimError(
             f"{str(root)!r} is not a finished arms directory (no results.csv); pass the "
@@ -347,6 +376,11 @@ def plan_arms(
     if "control" not in set(results["arm"]):
         raise SocialsimError(
             f"{str(root)!r} has no control arm; plan from a pilot run with --control"
+        )
+    if not (root / "summary.json").is_file():
+        raise DataFileError(
+            f"{str(root)!r} has no summary.json; write it again with socialsim analyze "
+            f"{str(root)!r}"
         )
     summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
     measures = [e["measure"] for e in summary.get("effects", []) if e.get("measure")]

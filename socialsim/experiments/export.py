@@ -61,16 +61,21 @@ def export(
         if folder.exists() and not folder.is_dir():
             raise ConfigError(f"--out {str(folder)!r} is a file; give a folder for {what}")
         targets = [folder / _file_name(r.labels["run_dir"], what) for r in runs]
-        taken = [t for t in targets if t.exists()]
-        if taken and not force:
-            raise ConfigError(
-                f"{str(taken[0])!r} exists; pass --force to replace it, or --out to write elsewhere"
-            )
+    else:  # each in its run directory: transcripts/, graph.gexf
+        targets = [Path(r.path) / _IN_RUN[what] for r in runs]
+    taken = [t for t in targets if t.exists()]
+    if taken and not force:
+        raise ConfigError(
+            f"{str(taken[0])!r} exists; pass --force to replace it, or --out to write elsewhere"
+        )
+    if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    else:
-        targets = [None] * len(runs)
     writers = {"transcripts": export_transcripts, "gexf": export_gexf, "graphml": export_graphml}
     return [writers[what](r.path, t) for r, t in zip(runs, targets, strict=True)]
+
+
+#: where transcripts and GEXF go in a run directory without --out
+_IN_RUN = {"transcripts": "transcripts", "gexf": "graph.gexf"}
 
 
 def _file_name(run_dir: str, what: str) -> str:

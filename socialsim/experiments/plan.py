@@ -17,7 +17,7 @@ from typing import Any
 
 from socialsim.core.errors import ConfigError
 from socialsim.core.validation import shown
-from socialsim.experiments.arms import Arms, arm_config, run_arms
+from socialsim.experiments.arms import Arms, arm_config, arm_names, arm_seeds, run_arms
 from socialsim.experiments.runner import Run, run_plan
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.given import coerce_config
@@ -50,15 +50,12 @@ class RunPlan:
     @property
     def seeds(self) -> list[int]:
         """The seeds the plan runs in each arm: seed, seed+1, ... (``replicates`` of them)."""
-        return [self.cfg.seed + i for i in range(self.cfg.replicates)]
+        return arm_seeds(self.cfg)
 
     @property
     def arm_names(self) -> list[str]:
         """The plan's arms: treatment, then control and instrument where the config sets them."""
-        control = self.cfg.control
-        if not control:
-            return ["treatment"]
-        return ["treatment", "control"] + (["instrument"] if control == "instrument" else [])
+        return arm_names(self.cfg)
 
     @property
     def steps_total(self) -> int | None:

@@ -34,6 +34,7 @@ from socialsim.experiments.sweep_executor import (
     check_executor,
     make_executor,
 )
+from socialsim.llm.redact import redact_json
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.given import coerce_config
 
@@ -112,8 +113,9 @@ def sweep(
             f"sweep directory {str(root)!r} holds other files and no sweep; give a new or "
             "empty directory (a sweep's own directory resumes it)"
         )
-    record = json.loads(json.dumps({"grid": grid, "config": base}, default=str))
-    check_same_config(root, record["config"])
+    # as written, keys redacted (the cells are given `base` itself)
+    record = json.loads(redact_json(json.dumps({"grid": grid, "config": base}, default=str)))
+    check_same_sweep(root, record)
     note_new_dir(root, "sweep.json")  # whole once sweep.json is written
     try:
         (root / "cells").mkdir(parents=True, exist_ok=True)
@@ -148,19 +150,23 @@ def sweep(
     return table
 
 
-def check_same_config(root: Path, config: dict[str, Any]) -> None:
-    """Refuse to resume the sweep in `root` with another base config: its finished cells were
-    run with the config its ``sweep.json`` holds, and would be reported as this one's."""
+def check_same_sweep(root: Path, record: dict[str, Any]) -> None:
+    """Refuse to resume the sweep in `root` with another base config or grid: its finished
+    cells were run as its ``sweep.json`` says, and would be reported as this sweep's (or
+    left behind, unlisted, beside its cells)."""
     path = root / "sweep.json"
     if not path.is_file():
         return
     try:
-        held = json.loads(path.read_text(encoding="utf-8"))["config"]
+        held = json.loads(path.read_text(encoding="utf-8"))
+        held_config, held_grid = held["config"], held["grid"]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(
             f"{str(path)!r} is not a sweep's record ({exc}); give a new sweep directory"
         ) from None
-    difference = first_difference(held, config)
+    difference = first_difference(held_config, record["config"]) or first_difference(
+        held_grid, record["grid"], "sweep"
+    )
     if difference is not None:
         key, there, here = difference
         raise ConfigError(

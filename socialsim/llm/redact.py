@@ -2,7 +2,7 @@
 
 Every error text the LLM client builds and every line the event log writes passes through
 :func:`redact`. It removes the values of the keys this process uses and anything shaped
-like a key: ``sk-...``, ``Bearer ...``, ``api_key=...``.
+like a key: ``sk-...``, ``Bearer ...``, ``api_key=...``, a URL's ``user:password@``.
 
 - The configured key (each client calls :func:`remember` with the value of its
   ``agents.llm.api_key_env`` variable) is redacted whatever its length, and in every form
@@ -38,6 +38,7 @@ _BEARER = re.compile(r"(Bearer )[A-Za-z0-9._~+/=\-]{16,}")  # an Authorization h
 _FIELD = re.compile(  # api_key=..., apiKey: ..., "api_key": "..."
     r"""((?i:api[_-]?key)["']?\s*[:=]\s*["']?)[^\s"'&,;}]+"""
 )
+_USERINFO = re.compile(r"(://[^/\s:@\"']+:)[^/\s@\"']+(?=@)")  # https://user:password@host
 _remembered: set[str] = set()
 _longest_first: list[str] = []
 
@@ -135,6 +136,8 @@ def _shapes(text: str) -> str:
         text = _SK.sub(_sk, text)
     if "Bearer " in text:
         text = _BEARER.sub(r"\1" + REDACTED, text)
+    if "://" in text and "@" in text:
+        text = _USERINFO.sub(r"\1" + REDACTED, text)
     if "key" in text or "KEY" in text or "Key" in text:
         lower = text.lower()
         if "api" in lower and "key" in lower:

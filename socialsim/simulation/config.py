@@ -30,6 +30,7 @@ from socialsim.core.registry import (
 from socialsim.core.sweep_grid import check_grid_size
 from socialsim.core.validation import BoolsAreNotNumbers, choices, describe_error, plain, shown
 from socialsim.core.yaml_safe import YAMLSyntaxError, load_yaml_file, load_yaml_text
+from socialsim.llm.redact import redact
 from socialsim.llm.types import LLMConfig
 from socialsim.simulation.self_report import SelfReportConfig
 
@@ -414,8 +415,9 @@ class ExperimentConfig(_Strict):
         return p
 
     def to_yaml(self) -> str:
-        """The resolved config with every default filled in."""
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+        """The resolved config with every default filled in, as written to a run directory:
+        anything shaped like a key (in an ``api_base`` URL, say) redacted."""
+        return redact(yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False))
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str] | dict[str, Any]) -> dict[str, Any]:
@@ -427,6 +429,8 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | dict[str, Any])
     for key, value in items:
         value = plain(value)
         parts = key.split(".")
+        if parts[0] == "sweep" and len(parts) > 2:  # sweep's keys are dotted config keys
+            parts = ["sweep", ".".join(parts[1:])]
         node = data
         for part in parts[:-1]:
             nxt = node.get(part)

@@ -90,11 +90,14 @@ def test_a_sweep_directory_is_not_resumed_with_another_config(tmp_path):
         "now); give a new directory (--out), or remove this one to start again"
     )
     assert (out / "sweep.json").read_bytes() == record  # nothing rewritten
-    # the same config resumes, and another grid over the same config adds its cells
-    wider = cfg.with_overrides({"sweep.seed": [1, 2]})
-    table = ss.sweep(wider, out=out, executor="serial", report=False)
-    assert list(table["seed"]) == [1, 2] and (table["status"] == "ok").all()
-    assert table.loc[0, "run_dir"] == first.loc[0, "run_dir"]
+    # another grid is another sweep too; the same config and grid resume
+    with pytest.raises(
+        ConfigError, match=r"another config \(sweep.seed: \[1\] there, \[1, 2\] now"
+    ):
+        ss.sweep(cfg, grid={"seed": [1, 2]}, out=out, executor="serial", report=False)
+    table = ss.sweep(cfg, out=out, executor="serial", report=False)
+    assert list(table["seed"]) == [1] and table.loc[0, "run_dir"] == first.loc[0, "run_dir"]
+    assert (out / "sweep.json").read_bytes() == record
 
 
 @pytest.mark.parametrize(

@@ -425,6 +425,12 @@ def analyze_dir(path: str | Path, threshold: float | None = None) -> dict[str, A
     if (root / "sweep.json").is_file():
         return analyze_sweep(root)
     check_record(root)
+    return reanalyze(root, threshold)
+
+
+def reanalyze(root: Path, threshold: float | None = None) -> dict[str, Any]:
+    """Rewrite the summary.json and tables/*.csv of a run whose record :func:`check_record`
+    passed; return the summary."""
     run = load_run(root)
     summary = summarize_run(run, threshold)
     write_summary(root, summary)

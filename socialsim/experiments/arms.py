@@ -162,7 +162,7 @@ def is_arms_dir(path: str | os.PathLike) -> bool:
 def analyze_arms(path: str | os.PathLike, plugins: bool = False) -> Arms:
     """Analyse an arms directory again: every run's summary, then results and effects
     (`plugins`: import the plugins its config names; without, a config naming any is refused)."""
-    from socialsim.analysis.summarize import analyze_dir, check_record
+    from socialsim.analysis.summarize import check_record, reanalyze
     from socialsim.core.rundata import load_run
 
     root = Path(path)
@@ -185,7 +185,7 @@ def analyze_arms(path: str | os.PathLike, plugins: bool = False) -> Arms:
     for _, run_dir in run_dirs:  # every run whole before any file is rewritten
         check_record(run_dir)
     for arm, run_dir in run_dirs:
-        analyze_dir(run_dir)
+        reanalyze(run_dir)  # checked above
         arms.runs.setdefault(arm, []).append(load_run(run_dir))
     summarize_arms(arms)
     return arms

@@ -260,6 +260,14 @@ def analyze(
             )
         return
     console.print(f"wrote {run_dir / 'summary.json'} and {run_dir / 'tables'}/")
+    stopped = (summary.get("run") or {}).get("stopped_in_step")
+    if stopped is not None:
+        warnings.warn(
+            f"this run stopped inside step {stopped}, before its end: its measures cover the "
+            f"steps before it; `socialsim run --resume {run_dir}` finishes it",
+            Notice,
+            stacklevel=1,
+        )
 
 
 @app.command()

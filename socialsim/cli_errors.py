@@ -20,7 +20,14 @@ from socialsim.core.errors import SocialsimError
 
 def warning_line(message, category, filename, lineno, file=None, line=None) -> None:
     """A warning as one line on stderr (no file name or source line)."""
-    err_console.print(f"warning: {message}", highlight=False, markup=False, soft_wrap=True)
+    _line(f"warning: {message}")
+
+
+def _line(text: str) -> None:
+    """Print one line on stderr, with any key or password in it (a URL's) redacted."""
+    from socialsim.llm.redact import redact
+
+    err_console.print(redact(text), highlight=False, markup=False, soft_wrap=True)
 
 
 def is_click_error(exc: Exception) -> bool:
@@ -41,7 +48,7 @@ def report_usage_error(exc: Exception) -> int:
     context = getattr(exc, "ctx", None)
     hint = f" (see {context.command_path} --help)" if context is not None else ""
     message = " ".join(exc.format_message().split())
-    err_console.print(f"error: {message}{hint}", highlight=False, markup=False, soft_wrap=True)
+    _line(f"error: {message}{hint}")
     return int(getattr(exc, "exit_code", 2))
 
 
@@ -74,39 +81,24 @@ def report_failure(exc: Exception, command: str, removed: list[Path]) -> int:
     cleaned = f" (removed the half-made {', '.join(map(str, removed))})" if removed else ""
     if isinstance(exc, SocialsimError):
         message = clip(_quoted_values_clipped(" ".join(str(exc).split())), 1000)
-        err_console.print(
-            f"error: {message}{cleaned}", highlight=False, markup=False, soft_wrap=True
-        )
+        _line(f"error: {message}{cleaned}")
         return 2
     log = _write_traceback(exc, command)
     where = f"the traceback is in {log}" if log else "the traceback could not be written"
     said = _environment(exc) or _damaged(exc)
     if said:  # the machine or a damaged file, not socialsim: exit 2, as bad input
-        err_console.print(
-            f"error: {said} ({command}; {where}){cleaned}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+        _line(f"error: {said} ({command}; {where}){cleaned}")
         return 2
     if isinstance(exc, ValidationError | YAMLError):  # bad input that escaped its own check
         from socialsim.core.validation import describe_error
 
         said = describe_error(exc) if isinstance(exc, ValidationError) else str(exc)
-        err_console.print(
-            f"error: {clip(' '.join(said.split()), 300)} ({command}; {where}){cleaned}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+        _line(f"error: {clip(' '.join(said.split()), 300)} ({command}; {where}){cleaned}")
         return 2
     message = clip(" ".join(str(exc).split()), 300)
-    err_console.print(
+    _line(
         f"error: {command} failed: {type(exc).__name__}: {message} (a fault in socialsim, not in "
-        f"the input; {where}; --debug shows it){cleaned}",
-        highlight=False,
-        markup=False,
-        soft_wrap=True,
+        f"the input; {where}; --debug shows it){cleaned}"
     )
     return 1
 

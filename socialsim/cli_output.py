@@ -11,14 +11,24 @@ err_console = Console(stderr=True)
 
 
 def _unusable(q: dict) -> str:
-    """Unusable answers, and how many a time limit cut, by setting: "3: 3 timed out (...)"."""
-    by = dict(q.get("timed_out_by") or {})  # a run's summary, or an arm's flat sums
-    by.update({k.split(".", 1)[1]: v for k, v in q.items() if k.startswith("timed_out_by.")})
+    """Unusable answers by template, and how many a time limit cut, by setting:
+    "3 (chat_v1 2, misinfo_credence 1): 3 timed out (...)"."""
+    where = _flat_part(q, "unusable_by_template")
+    parts = ", ".join(f"{k} {int(v)}" for k, v in where.items() if v)
+    said = f"{q.get('unusable', 0)}" + (f" ({parts})" if parts else "")
+    by = _flat_part(q, "timed_out_by")
     cut = int(sum(by.values()))
     if not cut:
-        return str(q.get("unusable", 0))
+        return said
     names = next(iter(by)) if len(by) == 1 else ", ".join(f"{k} {int(v)}" for k, v in by.items())
-    return f"{q.get('unusable', 0)}: {cut} timed out ({names})"
+    return f"{said}: {cut} timed out ({names})"
+
+
+def _flat_part(q: dict, key: str) -> dict:
+    """``q[key]`` of a run's summary, or the ``key.<name>`` entries of an arm's flat sums."""
+    part = dict(q.get(key) or {})
+    part.update({k.split(".", 1)[1]: v for k, v in q.items() if k.startswith(f"{key}.")})
+    return part
 
 
 def print_summary(result) -> None:

@@ -45,9 +45,11 @@ def adoption_curve(
 ) -> pd.DataFrame:
     """Adoption of `claim` per step, step 0 (the state after set-up) included.
 
-    Columns ``step, adopted, n, share, mean_credence, probe_manipulated_share``: `n` is the
-    number of agents of `population` present at the end of the step, `adopted` those of them
-    with credence >= `threshold`, ``share = adopted / n``. From the agents table, so every
+    Columns ``step, adopted, n, unmeasured, share, mean_credence,
+    probe_manipulated_share``: `n` is the number of agents of `population` present at the
+    end of the step with a known credence, `unmeasured` those present whose credence is
+    unknown (the answer that was to measure it failed; left out, never carried over),
+    `adopted` the agents of `n` with credence >= `threshold`, ``share = adopted / n``. From the agents table, so every
     agent counts whether or not its belief ever changed. `n_agents` overrides `n` (a plain
     agents table of part of the population). Probe shares come from the run's events (or
     `events`), over answered probes of the same population.
@@ -56,15 +58,15 @@ def adoption_curve(
     """
     steps, matrix = credence_array(data, claim)
     ids = population_ids(data, population)
-    columns = ["step", "adopted", "n", "share", "mean_credence"]
+    columns = ["step", "adopted", "n", "unmeasured", "share", "mean_credence"]
     if not len(steps):
         curve = pd.DataFrame(columns=columns)
     else:
-        present = (
-            presence(data, steps) if isinstance(data, RunData) else ~np.isnan(matrix)
-        ) & ~np.isnan(matrix)
+        there = presence(data, steps) if isinstance(data, RunData) else ~np.isnan(matrix)
+        present = there & ~np.isnan(matrix)
         if ids is not None:
-            matrix, present = matrix[:, ids], present[:, ids]
+            matrix, present, there = matrix[:, ids], present[:, ids], there[:, ids]
+        unmeasured = (there & ~present).sum(axis=1)
         held = np.where(present, matrix, np.nan)
         adopted = ((held >= threshold) & present).sum(axis=1)
         n = present.sum(axis=1) if n_agents is None else np.full(len(steps), n_agents)
@@ -76,7 +78,14 @@ def adoption_curve(
                 np.nan,
             )
         curve = pd.DataFrame(
-            {"step": steps, "adopted": adopted, "n": n, "share": share, "mean_credence": mean}
+            {
+                "step": steps,
+                "adopted": adopted,
+                "n": n,
+                "unmeasured": unmeasured,
+                "share": share,
+                "mean_credence": mean,
+            }
         )
     if events is None and isinstance(data, RunData):
         events = data.events
@@ -91,6 +100,9 @@ def adoption_curve(
 def reach_stats(curve: pd.DataFrame) -> dict[str, Any]:
     """Initial, final and peak reach, mean credence, and first steps reaching 10/50/90%.
 
+    ``n`` is the number of agents the final reach is over, ``unmeasured`` those present at
+    the last step whose credence is unknown (left out of ``n``).
+
     ``time_to_q`` is the first step whose share reaches q% of the final share (None when
     the final share is 0).
     """
@@ -102,6 +114,7 @@ def reach_stats(curve: pd.DataFrame) -> dict[str, Any]:
     final = float(shares[-1])
     out: dict[str, Any] = {
         "n": int(curve["n"].iloc[-1]),
+        "unmeasured": int(curve["unmeasured"].iloc[-1]) if "unmeasured" in curve else 0,
         "initial_reach": float(shares[0]),
         "final_reach": final,
         "peak": float(shares.max()),
@@ -166,6 +179,8 @@ def exposure_adoption(
     ``conversion_rate`` = exposed agents whose final credence >= threshold / exposed agents;
     ``adoption_rate_unexposed`` = the same share among agents that never received a message
     referencing the claim. Final adopters include agents that held the claim from the start.
+    An agent whose final credence is unknown (its measuring answer failed) is left out of
+    every count but ``unmeasured`` and ``deliveries``.
     """
     ids = population_ids(data, population)
     members = np.arange(data.n_agents) if ids is None else ids
@@ -175,18 +190,24 @@ def exposure_adoption(
     exposed[rec[(rec >= 0) & (rec < data.n_agents)]] = True
     steps, matrix = credence_array(data, claim)
     adopter = np.zeros(data.n_agents, dtype=bool)
+    known = np.ones(data.n_agents, dtype=bool)
     if len(steps):
         adopter[: matrix.shape[1]] = matrix[-1] >= threshold
+        known[: matrix.shape[1]] = ~np.isnan(matrix[-1])
+    deliveries = int(np.isin(rec, members).sum())
+    unmeasured = int((~known[members]).sum())
+    members = members[known[members]]
     e, a = exposed[members], adopter[members]
     n_exp, n_unexp = int(e.sum()), int((~e).sum())
     return {
         "n": int(len(members)),
+        "unmeasured": unmeasured,
         "n_exposed": n_exp,
         "n_adopters": int(a.sum()),
         "n_exposed_adopters": int((e & a).sum()),
         "conversion_rate": float((e & a).sum() / n_exp) if n_exp else None,
         "adoption_rate_unexposed": float((~e & a).sum() / n_unexp) if n_unexp else None,
-        "deliveries": int(np.isin(rec, members).sum()),
+        "deliveries": deliveries,
     }
 
 

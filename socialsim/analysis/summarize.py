@@ -49,8 +49,18 @@ from socialsim.core.rundata import (
 )
 
 
+def stopped_in_step(steps: pd.DataFrame) -> int | None:
+    """The step a run stopped inside (an endpoint down, every call failed), from its steps
+    table's ``complete`` column; None for a run that ran to its end."""
+    if steps is None or "complete" not in steps or steps.empty:
+        return None
+    stopped = steps.loc[(as_bool(steps["complete"]) == 0).to_numpy(dtype=bool), "step"]
+    return int(stopped.iloc[-1]) if len(stopped) else None
+
+
 def run_facts(run: RunData) -> dict[str, Any]:
-    """Identity and size of the run: id, name, seed, mode, steps run, agents, events by kind."""
+    """Identity and size of the run: id, name, seed, mode, steps run, agents, events by kind;
+    ``stopped_in_step`` for a run that stopped before its end (resumable)."""
     cfg = run.config
     ev = run.events
     kinds = ev["kind"].value_counts().to_dict() if not ev.empty else {}
@@ -59,7 +69,9 @@ def run_facts(run: RunData) -> dict[str, Any]:
         steps_run = int(ev["step"].max())
     removed = removal_steps(ev) if not ev.empty else {}
     run_id = str(ev["run"].iloc[0]) if not ev.empty and "run" in ev else None
+    stopped = stopped_in_step(run.steps)
     return {
+        **({} if stopped is None else {"stopped_in_step": stopped}),
         "id": run_id or (f"{cfg.get('name')}-s{cfg.get('seed')}" if cfg else None),
         "name": cfg.get("name"),
         "seed": cfg.get("seed"),
@@ -93,7 +105,9 @@ def data_quality(events: pd.DataFrame) -> dict[str, Any]:
     ``unusable``: calls that ended with an error (transport, or an answer that failed
     validation after its repair round); ``repaired``: answers that needed the repair round;
     ``cached``: answered from the response cache; ``timed_out``: unusable calls cut by a time
-    limit, and ``timed_out_by`` the setting that cut them (``agents.llm.call_timeout``: n).
+    limit, and ``timed_out_by`` the setting that cut them (``agents.llm.call_timeout``: n);
+    ``unusable_by_template``: unusable calls by prompt template or question tag (``chat_v1``,
+    ``misinfo_credence``: which part of the run lost answers).
     Tokens and cost are summed.
     """
     calls = of_kind(events, "llm_call")
@@ -128,6 +142,8 @@ def data_quality(events: pd.DataFrame) -> dict[str, Any]:
     templates = sorted({str(t) for t in payload(calls, "prompt_id").dropna() if str(t)})
     limits = payload(calls, "error").dropna().astype(str).str.extract(_TIME_LIMIT)[0].dropna()
     timed_out_by = {f"agents.llm.{k}": int(n) for k, n in sorted(limits.value_counts().items())}
+    template = payload(calls, "prompt_id").astype(object).where(lambda t: t.notna(), "?")
+    unusable_by = frame["unusable"].groupby(template.astype(str).to_numpy()).sum()
     return {
         "models": models,
         "templates": templates,
@@ -138,6 +154,7 @@ def data_quality(events: pd.DataFrame) -> dict[str, Any]:
         "unusable_share": float(frame["unusable"].mean()),
         "timed_out": int(len(limits)),
         "timed_out_by": timed_out_by,
+        "unusable_by_template": {str(t): int(n) for t, n in sorted(unusable_by.items()) if n},
         "prompt_tokens": int(prompt.sum()),
         "completion_tokens": int(completion.sum()),
         "cost": float(num("cost").fillna(0).sum()),
@@ -279,7 +296,8 @@ def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
 
     ``claims.c1.adoption_all.final_reach``, ``norms.adherence``, ``network.clustering`` ...
     (the path under ``measures``), plus ``data_quality.calls`` / ``.unusable`` /
-    ``.repaired`` / ``.cached`` / ``.timed_out`` and ``.timed_out_by.<setting>``.
+    ``.repaired`` / ``.cached`` / ``.timed_out``, ``.timed_out_by.<setting>`` and
+    ``.unusable_by_template.<template>``.
     """
     out: dict[str, float] = {}
     for path, value in _walk(summary.get("measures", {})):
@@ -290,6 +308,8 @@ def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
             out[f"data_quality.{key}"] = float(quality[key])
     for setting, n in (quality.get("timed_out_by") or {}).items():
         out[f"data_quality.timed_out_by.{setting}"] = float(n)
+    for template, n in (quality.get("unusable_by_template") or {}).items():
+        out[f"data_quality.unusable_by_template.{template}"] = float(n)
     return out
 
 

@@ -223,7 +223,7 @@ class BeliefChange(EventPayload):
     """One agent's credence in one claim changed (``target``: who caused it, if known)."""
 
     old: float = described("the credence before")
-    new: float = described("the credence after")
+    new: float | None = described("the credence after (null: unknown, its measurement failed)")
     cause: str = described("message, injection, probe, rule, decision or scenario")
     ref: str | None = described("what caused it: a message id, a route, a rule group")
     reason: str | None = described("the agent's own reason, when it gave one", ABSENT)
@@ -259,7 +259,9 @@ class Probe(EventPayload):
     status: str = described("answered or failed")
     correct: bool | None = described("the answer is the true one")
     manipulated: bool | None = described("the answer is the one the manipulation pushes")
-    credence: float = described("the agent's credence in the claim when asked")
+    credence: float | None = described(
+        "the agent's credence in the claim when asked (null: unknown, its credence answer failed)"
+    )
     source: str = described("llm or rule")
     role: str | None = described("the agent's scenario role, if any")
     error: str = described("why the answer failed", ABSENT)

@@ -59,5 +59,6 @@ class ModelView(Protocol):
     run_model: Callable[..., Any]
     send: Callable[..., Any]
     set_credence: Callable[..., Any]
+    forget_credence: Callable[..., Any]
     step: Callable[..., Any]
     _subseed: Callable[..., Any]

@@ -36,6 +36,7 @@ import pandas as pd
 from socialsim.analysis.power import plan_replicates
 from socialsim.analysis.stats import MIN_REPLICATES, paired_effect
 from socialsim.analysis.summarize import flat_metrics, jsonable, write_summary
+from socialsim.core.columns import plain_table
 from socialsim.core.csv_safe import write_csv
 from socialsim.core.errors import ConfigError, DataFileError, SocialsimError
 from socialsim.core.rundata import RunData
@@ -124,7 +125,7 @@ def summarize_arms(arms: Arms) -> dict[str, Any]:
     arms.results = pd.DataFrame(rows).sort_values(["seed", "arm"], ascending=[True, False])
     arms.results = arms.results.reset_index(drop=True)
     write_csv(arms.results, root / "results.csv")
-    arms.results.to_parquet(root / "results.parquet", index=False)
+    plain_table(arms.results).to_parquet(root / "results.parquet", index=False)
     seeds = sorted({int(s) for s in arms.results["seed"]})
     first = arms.runs["treatment"][0].summary
     measures = effect_measures(first, arms.results)

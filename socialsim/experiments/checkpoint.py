@@ -59,7 +59,7 @@ CHECKPOINT = "checkpoint.npz"
 SNAPSHOTS = "checkpoint.snapshots"
 #: the pickled checkpoint of earlier versions: never read, only refused and removed
 LEGACY = "checkpoint.pkl"
-FORMAT = 3  # 3: the DataCollector's set-up row kept apart (setup_vars)
+FORMAT = 4  # 3: the DataCollector's set-up row kept apart (setup_vars); 4: unknown credences
 #: a checkpoint waits until this many times the last one's cost has passed
 COST_FACTOR = 20.0
 #: seconds a checkpoint of unknown cost may always take (more only when the steps took longer)
@@ -88,7 +88,7 @@ class CheckpointHeader(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    format: Literal[3]
+    format: Literal[4]
     socialsim: str
     step: int = Field(ge=0)
     run_id: str

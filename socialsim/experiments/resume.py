@@ -72,6 +72,20 @@ def resume(
     return resume_run(root, on_step=on_step, report=report, clients=clients, plugins=plugins)
 
 
+def finished(run_dir: Path) -> bool:
+    """A run that ran to its end: it has a summary.json that does not say it stopped inside a
+    step (``socialsim analyze`` of a stopped run writes one that does; an unreadable one
+    counts as finished, so nothing is run over it)."""
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        return False
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))["run"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return True
+    return not (isinstance(facts, dict) and facts.get("stopped_in_step") is not None)
+
+
 def check_resumable(root: Path) -> None:
     """ConfigError (one line) unless `root` is a run or arms directory with something to
     resume: not a directory, empty, killed during its set-up, not a run, or finished."""
@@ -95,7 +109,7 @@ def check_resumable(root: Path) -> None:
             f"--resume {str(root)!r} is not a run directory (no config.yaml); give the folder "
             "a killed `socialsim run` was writing"
         )
-    if (root / "summary.json").is_file() and not is_arms_dir(root):
+    if finished(root) and not is_arms_dir(root):
         raise ConfigError(f"{root} is a finished run (it has summary.json); nothing to resume")
 
 
@@ -133,7 +147,7 @@ def resume_run(
     plugins: bool = False,
 ) -> Run:
     """Finish the killed run in `run_dir` there: from its checkpoint, else by replaying it."""
-    if (run_dir / "summary.json").is_file():
+    if finished(run_dir):
         raise ConfigError(f"{run_dir} is a finished run (it has summary.json); nothing to resume")
     cfg = resumable_config(run_dir, replay=False, plugins=plugins)
     plan = RunPlan(
@@ -223,7 +237,7 @@ def resume_arms(
         for arm in names:
             run_dir = root / arm / f"s{seed}"
             one = plan.arm(seed, arm, run_dir)
-            if (run_dir / "summary.json").is_file():
+            if finished(run_dir):
                 data = load_run(run_dir)
                 result = Run(data, one.cfg, data.summary)
             elif (run_dir / "config.yaml").is_file():

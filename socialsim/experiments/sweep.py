@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from socialsim.core.columns import plain_table
 from socialsim.core.csv_safe import write_csv
 from socialsim.core.errors import ConfigError
 from socialsim.core.sweep_grid import check_grid_size
@@ -142,7 +143,7 @@ def sweep(
         rows[i] = row
     table = _table([rows[i] for i in sorted(rows)], list(grid))
     write_csv(table, root / "results.csv")
-    table.to_parquet(root / "results.parquet", index=False)
+    plain_table(table).to_parquet(root / "results.parquet", index=False)
     if report:
         from socialsim.analysis.report import write_report
 

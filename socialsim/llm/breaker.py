@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from socialsim.core.validation import clip
+from socialsim.llm.redact import redact
 from socialsim.llm.retry import PermanentError, TransientError, TransportError
 
 T = TypeVar("T")
@@ -34,6 +36,16 @@ class EndpointOpen(PermanentError):
     label = "unavailable"
 
 
+#: how resolvers say a host name does not exist (glibc, macOS, Windows, aiohttp)
+_NO_HOST = (
+    "name or service not known",
+    "nodename nor servname",
+    "no address associated",
+    "temporary failure in name resolution",
+    "getaddrinfo failed",
+)
+
+
 def fix_for(message: str, api_base: str | None, api_key_env: str | None) -> str:
     """What the user should check, given what an endpoint's failures look like."""
     reason = short_reason(message)
@@ -45,8 +57,15 @@ def fix_for(message: str, api_base: str | None, api_key_env: str | None) -> str:
     if reason in ("HTTP 401", "HTTP 403") or "authentication" in message.lower():
         variable = api_key_env or "OPENAI_API_KEY"
         return f"check the API key in ${variable} (agents.llm.api_key_env names the variable)"
+    if reason == "HTTP 429":
+        return (
+            "the server is limiting the request rate: lower agents.llm.concurrency or raise "
+            "agents.llm.retries"
+        )
     if reason.startswith("HTTP 5"):
         return "check the server's own log; it answers with server errors"
+    if reason == "host not found":
+        return "check the host name in agents.llm.api_base"
     where = "set agents.llm.api_base" if api_base is None else "check agents.llm.api_base"
     return f"check that the server is running or {where}"
 
@@ -54,8 +73,12 @@ def fix_for(message: str, api_base: str | None, api_key_env: str | None) -> str:
 def short_reason(message: str) -> str:
     """A failure in a few words: "connection refused", "timeout after 60s", "HTTP 503"."""
     text = message.lower()
+    if any(word in text for word in _NO_HOST):
+        return "host not found"
     if "refused" in text or "cannot reach" in text or "connect call failed" in text:
         return "connection refused"
+    if "connection error" in text or "apiconnectionerror" in text:
+        return "cannot connect"
     found = _TIMEOUT.search(message) or _STATUS.search(message)
     if found:
         return found.group(0)
@@ -63,7 +86,7 @@ def short_reason(message: str) -> str:
         return "timeout"
     if "reset" in text or "disconnected" in text:
         return "connection reset"
-    return " ".join(message.split())[:80]
+    return clip(" ".join(message.split()), 160)
 
 
 @dataclass
@@ -87,7 +110,7 @@ class Breaker:
     def check(self) -> None:
         """Raise EndpointOpen while the breaker is open (its cooldown not over)."""
         if self._open():
-            raise EndpointOpen(self.tripped or self.endpoint)
+            raise EndpointOpen(self.tripped or redact(self.endpoint))
 
     def success(self) -> None:
         """The endpoint answered: close the breaker and forget the failures."""
@@ -102,14 +125,15 @@ class Breaker:
         if self.threshold and self.failures >= self.threshold and not self._open():
             self.opened_at = time.monotonic()
             fix = fix_for(message, self.api_base, self.api_key_env)
+            endpoint = redact(self.endpoint)  # a key or password in the URL is never shown
             if self.replicas > 1:
                 self.tripped = (
-                    f"model endpoints {self.endpoint} are all down: {self.failures} requests "
+                    f"model endpoints {endpoint} are all down: {self.failures} requests "
                     f"in a row failed ({self.reason}); {fix}"
                 )
             else:
                 self.tripped = (
-                    f"model endpoint {self.endpoint} failed {self.failures} requests in a row "
+                    f"model endpoint {endpoint} failed {self.failures} requests in a row "
                     f"({self.reason}); {fix}"
                 )
 

@@ -16,7 +16,8 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +106,14 @@ class ResponseCache:
 
     def get(self, key: str) -> Completion | None:
         """The stored answer for `key`, or None."""
-        with self._lock:
+        with self._lock, self._damaged():
             row = self._conn.execute(f"{_SELECT} WHERE r.key = ?", (key,)).fetchone()
         return None if row is None else _completion(*row[1:])
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Completion]:
         """The stored answers for those of `keys` that are present."""
         found: dict[str, Completion] = {}
-        with self._lock:
+        with self._lock, self._damaged():
             for start in range(0, len(keys), _BATCH):
                 chunk = keys[start : start + _BATCH]
                 marks = ",".join("?" * len(chunk))
@@ -138,7 +139,7 @@ class ResponseCache:
         ]
         if not data:
             return
-        with self._lock:
+        with self._lock, self._damaged():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
@@ -155,8 +156,20 @@ class ResponseCache:
             self._conn.execute("COMMIT")
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._lock, self._damaged():
             return self._conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+    @contextmanager
+    def _damaged(self) -> Iterator[None]:
+        """A file that fails while read or written (damaged, locked past the busy timeout,
+        made read-only): LLMSetupError, the file left as it is."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise LLMSetupError(
+                f"response cache {str(self.path)[:80]!r} cannot be used ({exc}); give another "
+                "cache_path (or set cache: false); the file is left as it is"
+            ) from None
 
     def close(self) -> None:
         """Close the connection."""

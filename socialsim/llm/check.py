@@ -17,6 +17,7 @@ from socialsim.llm import local
 from socialsim.llm.endpoints import endpoint_urls
 from socialsim.llm.http import FAST_PATH_PREFIXES
 from socialsim.llm.litellm_route import get_litellm
+from socialsim.llm.redact import redact
 from socialsim.llm.types import LLMConfig, LLMRequest
 
 CHECK_PROMPT = "Say hello in five words."
@@ -71,14 +72,14 @@ def _reachable(api_base: str, timeout: float = 3.0) -> None:
     host = parts.hostname
     if not host:
         raise LLMSetupError(
-            f"api_base {api_base!r} is not a URL: use e.g. http://127.0.0.1:8000/v1"
+            f"api_base {redact(api_base)!r} is not a URL: use e.g. http://127.0.0.1:8000/v1"
         )
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         with socket.create_connection((host, port), timeout=timeout):
             pass
     except OSError:
-        raise LLMSetupError(f"cannot reach {api_base}; is the server running?") from None
+        raise LLMSetupError(f"cannot reach {redact(api_base)}; is the server running?") from None
 
 
 def run_check(
@@ -114,7 +115,8 @@ def run_check(
     if not res.ok:
         error = res.error or ""
         if "cannot reach" in error or "Connection" in error:
-            raise LLMSetupError(f"cannot reach {cfg.api_base or cfg.model}; is the server running?")
+            where = redact(", ".join(endpoint_urls(cfg.api_base))) or cfg.model
+            raise LLMSetupError(f"cannot reach {where}; is the server running?")
         if "Authentication" in error or "HTTP 401" in error or "HTTP 403" in error:
             raise LLMSetupError(f"{cfg.model}: the API key was rejected; check the key variable")
         raise LLMSetupError(f"{cfg.model}: the test call failed: {error[:200]}")

@@ -34,7 +34,9 @@ import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+from socialsim.core.errors import LLMSetupError
 from socialsim.llm import litellm_route
 from socialsim.llm.breaker import Breakers
 from socialsim.llm.cache import DEFAULT_CACHE_PATH, ResponseCache, cache_key
@@ -78,6 +80,7 @@ class LLMClient:
         self._api_key = api_key(config.api_key_env)
         remember(self._api_key)
         remember_environment()
+        _check_url_credentials(config, self._api_key)
         worker = config.http_worker
         if worker is None:  # a second core to use, and fork/exec with inherited sockets
             worker = (os.cpu_count() or 1) >= 2 and os.name == "posix"
@@ -474,3 +477,19 @@ class LLMClient:
             pool = EndpointPool(urls, self.config.concurrency, breaker, self._probe_after)
             self._pools[urls] = pool
         return pool
+
+
+def _check_url_credentials(config: LLMConfig, key: str | None) -> None:
+    """LLMSetupError for an endpoint URL with a user and password while an API key is set
+    too: a request carries one Authorization header, so the two cannot both be sent."""
+    if not key:
+        return
+    for url in endpoint_urls(config.api_base):
+        if urlsplit(url).username is not None:
+            variable = config.api_key_env or "OPENAI_API_KEY"
+            raise LLMSetupError(
+                f"agents.llm.api_base {redact(url)} carries a user and password, and "
+                f"${variable} holds an API key: a request can send only one of them; remove "
+                f"the user:password@ from the URL, or unset ${variable} (agents.llm.api_key_env "
+                "names the variable)"
+            )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import orjson
@@ -47,6 +48,13 @@ def api_key(api_key_env: str | None) -> str | None:
     if api_key_env:
         return os.environ.get(api_key_env) or None
     return os.environ.get("OPENAI_API_KEY") or None
+
+
+def completions_url(api_base: str) -> str:
+    """The chat completions URL of an endpoint: ``/chat/completions`` added to its path, its
+    query (``?api-version=...``) kept after it."""
+    parts = urlsplit(api_base)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/chat/completions"))
 
 
 class HttpBackend:
@@ -92,7 +100,7 @@ class HttpBackend:
         logprobs: int | None = None,
     ) -> Completion:
         """One attempt; raises TransientError or PermanentError on failure."""
-        url = api_base.rstrip("/") + "/chat/completions"
+        url = completions_url(api_base)
         body: dict[str, Any] = {
             "model": strip_provider(model),
             "messages": messages,

@@ -83,7 +83,7 @@ async def post(
         raise Unreachable(f"connect timeout after {connect_timeout:g}s to {url}") from None
     except aiohttp.ClientConnectorError as exc:
         raise Unreachable(f"cannot reach {url}: {exc.os_error or exc}") from None
-    except (aiohttp.ClientError, OSError) as exc:
+    except (aiohttp.ClientError, OSError, ValueError) as exc:  # ValueError: a URL aiohttp refuses
         raise Unreachable(f"{type(exc).__name__} from {url}: {exc}") from None
 
 
@@ -130,6 +130,8 @@ class Worker(asyncio.Protocol):
             status, raw = await post(self._session, url, body, self._connect_timeout)
         except Unreachable as exc:
             status, raw = UNREACHABLE, str(exc).encode()
+        except Exception as exc:  # noqa: BLE001 - every request gets its reply, never silence
+            status, raw = UNREACHABLE, f"{type(exc).__name__} from {url}: {exc}".encode()
         finally:
             self._tasks.pop(ident, None)
         if self._transport is not None and not self._transport.is_closing():

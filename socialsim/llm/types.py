@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from socialsim.core.validation import BoolsAreNotNumbers, shown
 from socialsim.llm.cache_path import cache_path_problem
+from socialsim.llm.redact import redact
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -126,7 +127,7 @@ class LLMConfig(BoolsAreNotNumbers):
             _check_url(url)
         if len(set(value)) < len(value):
             twice = next(url for url in value if value.count(url) > 1)
-            raise ValueError(f"{twice} is listed twice")
+            raise ValueError(f"{redact(twice)} is listed twice")
         return tuple(value)
 
     @field_validator("cache_path")
@@ -148,7 +149,8 @@ def _check_url(url: Any) -> None:
     except ValueError:  # e.g. an unclosed IPv6 bracket
         parts = host = None
     if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise ValueError(f"{shown(url)} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1")
+        shown_url = shown(redact(url) if isinstance(url, str) else url)
+        raise ValueError(f"{shown_url} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1")
 
 
 @dataclass

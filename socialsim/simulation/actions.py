@@ -1,8 +1,8 @@
 """What scenarios and agents do to a model: events, messages, credences, roles, removal.
 
 :class:`ModelActions` is the part of :class:`~socialsim.simulation.model.SocialModel` that
-changes the run and logs each change: ``emit``, ``send``, ``set_credence``, ``inject``,
-``assign_role``, ``remove_agent`` and ``pin``. It works on the model's state (``log``,
+changes the run and logs each change: ``emit``, ``send``, ``set_credence``,
+``forget_credence``, ``inject``, ``assign_role``, ``remove_agent`` and ``pin``. It works on the model's state (``log``,
 ``mail``, ``beliefs``, ``present``, ``roles``, ``groups``, ``recorder``) and has none of
 its own.
 """
@@ -154,6 +154,38 @@ class ModelActions:
             payload={
                 "old": change.old,
                 "new": self.beliefs.get(agent, claim_id),
+                "cause": cause,
+                "ref": ref,
+                "reason": reason,
+            },
+        )
+        return True
+
+    def forget_credence(
+        self, agent: int, claim_id: str, cause: str, ref=None, reason: str | None = None
+    ) -> bool:
+        """The answer that was to measure this credence failed: it is unknown (NaN in the
+        agents table, left out of belief measures) until a usable answer sets it again.
+        Logs a ``belief_change`` with ``new: null`` when it was known before."""
+        change = BeliefChange(
+            step=self.steps,
+            time=self.time,
+            claim=claim_id,
+            old=self.beliefs.get(agent, claim_id),
+            new=None,
+            cause=cause,
+            ref=ref,
+            reason=reason,
+        )
+        if not self.beliefs.forget(agent, change):
+            return False
+        self.emit(
+            "belief_change",
+            agent=agent,
+            claim=claim_id,
+            payload={
+                "old": change.old,
+                "new": None,
                 "cause": cause,
                 "ref": ref,
                 "reason": reason,

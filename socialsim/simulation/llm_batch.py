@@ -6,7 +6,8 @@ each answer comes back as it arrives), and their decisions are applied in a seed
 while the batch runs (:func:`decide_and_apply`). All of it runs on the model's thread; only
 the calls themselves run on the client's loop thread. Every call is
 logged as an ``llm_call`` event and counted in ``model.llm_totals``; a failed decision is
-an ``error`` event and its agent skips the step. The run stops, with the step's calls
+an ``error`` event and its agent skips the step, the credences its answer was to state
+unknown until it states them again (``forget_credence``). The run stops, with the step's calls
 logged, when a client's circuit breaker opened (:class:`~socialsim.core.errors.EndpointDown`)
 or when every call of the step failed (:class:`AllCallsFailed`); both messages name the
 endpoint and the fix. A step runs with the cyclic garbage collector slowed
@@ -26,6 +27,7 @@ import numpy as np
 from socialsim.core.errors import EndpointDown, SocialsimError
 from socialsim.llm.breaker import fix_for
 from socialsim.llm.endpoints import endpoint_urls
+from socialsim.llm.redact import redact
 from socialsim.simulation.queries import Answer, Question
 
 if TYPE_CHECKING:
@@ -144,8 +146,10 @@ def decide_and_apply(model: ModelView, active: np.ndarray) -> None:
     if calls and failures == calls:
         model.log.flush()
         raise AllCallsFailed(
-            f"every model call of step {model.steps} failed ({calls} calls) on "
-            f"{_endpoints(used)}; {_fix(used, first or '')}; first error: {first}"
+            redact(
+                f"every model call of step {model.steps} failed ({calls} calls) on "
+                f"{_endpoints(used)}; {_fix(used, first or '')}; first error: {first}"
+            )
         )
     model.log.extend(applier.applied)
     assert applier.done == n, f"{n - applier.done} decisions of the step never came back"
@@ -163,11 +167,14 @@ def _decide(
         ks = sorted(range(offset, offset + len(agents)), key=applier.rank.__getitem__)
         sent = [agents[k - offset] for k in ks]
         decisions: list[Any] = [None] * len(agents)
+        unstated: dict[int, list[str]] = {}  # a failed decision's claims: their credences
         for i, obs, decision in group.policy.decisions(sent, lambda a: observe(model, a)):
             k = ks[i]
             decisions[k - offset] = decision
+            if decision.error is not None:
+                unstated[k - offset] = _stated_claims(group.policy, obs)
             applier.offer(k, sent[i], decision, [m.id for m in obs.inbox])
-        for agent, decision in zip(agents, decisions, strict=True):
+        for j, (agent, decision) in enumerate(zip(agents, decisions, strict=True)):
             if decision.llm is not None:
                 calls += 1
                 account(model, agent.id, decision.llm)
@@ -177,8 +184,19 @@ def _decide(
                 model.emit(
                     "error", agent=agent.id, payload={"where": "decide", "message": decision.error}
                 )
+                for claim_id in unstated.get(j, ()):
+                    if claim_id in model.beliefs.index:
+                        model.forget_credence(
+                            agent.id, claim_id, cause="decision", reason="no answer"
+                        )
         offset += len(agents)
     return calls, failures, first
+
+
+def _stated_claims(policy: Any, observation: Any) -> list[str]:
+    """The claims in play whose credence the policy's answer to `observation` would state."""
+    stated = getattr(policy, "stated_claims", None)
+    return [] if stated is None else stated(observation)
 
 
 class _Applier:
@@ -230,7 +248,7 @@ def stop_if_down(model: ModelView, groups: list[Any]) -> None:
 def _endpoints(groups: list[Any]) -> str:
     """The endpoints the groups' calls went to: api_base, else the model string."""
     names = dict.fromkeys(_endpoint(g) for g in groups)
-    return "model endpoint " + ", ".join(names)
+    return "model endpoint " + redact(", ".join(names))
 
 
 def _endpoint(group: Any) -> str:

@@ -428,7 +428,7 @@ class SocialModel(ModelActions, mesa.Model):
 
     # --- outputs ----------------------------------------------------------------------------
     def _record_state(self) -> None:
-        self.recorder.snapshot(self.steps, self.time, self.beliefs.credence)
+        self.recorder.snapshot(self.steps, self.time, self.beliefs.measured())
         self.datacollector.collect(self)
 
     def agents_table(self) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from socialsim.agents.sampling import SampledPersonas
+from socialsim.core.columns import plain_column
 from socialsim.core.credences import final_credences
 from socialsim.core.rundata import RunData, node_attributes, read_events_table
 
@@ -49,33 +50,11 @@ def graph_columns(model: ModelView) -> dict[str, pd.Series]:
     given graph whose nodes have labels of their own, each agent's ``node_label``."""
     own = model.network.attributes
     names = [] if own is None else [c for c in own.columns if c != "community"]
-    columns = {f"graph.{name}": _plain_column(own[name]) for name in names}
+    columns = {f"graph.{name}": plain_column(own[name]) for name in names}
     labels = model.node_labels
     if labels is not None and labels != list(range(len(labels))):
-        columns["node_label"] = _plain_column(pd.Series(labels, dtype=object))
+        columns["node_label"] = plain_column(pd.Series(labels, dtype=object))
     return columns
-
-
-def _plain_column(values: pd.Series) -> pd.Series:
-    """A node attribute as a table holds it: one sort of scalar (true/false, numbers, text);
-    mixed sorts (numbers and text, or lists, tuples and other objects) as text."""
-    sorts = {_sort(v) for v in values.dropna().tolist()}
-    if len(sorts) <= 1 and "other" not in sorts:
-        return values.reset_index(drop=True)
-    return values.map(_text).reset_index(drop=True).astype(object)
-
-
-def _sort(value: Any) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "bool"
-    if isinstance(value, int | float | np.integer | np.floating):
-        return "number"
-    return "text" if isinstance(value, str) else "other"
-
-
-def _text(value: Any) -> str | None:
-    missing = value is None or (isinstance(value, float) and value != value)
-    return None if missing else str(value)
 
 
 def events_table(model: ModelView) -> pd.DataFrame:
@@ -145,7 +124,7 @@ def personas_table(model: ModelView) -> pd.DataFrame:
         try:
             frame["community"] = pd.array(community, dtype="Int64")
         except (TypeError, ValueError):  # a given graph's own labels: text, if mixed
-            frame["community"] = _plain_column(pd.Series(community, dtype=object)).array
+            frame["community"] = plain_column(pd.Series(community, dtype=object)).array
     for name, values in graph_columns(model).items():
         frame[name] = values.to_numpy()
     frame["scenario_role"] = _roles(model.roles, n)

@@ -200,26 +200,34 @@ class SnapshotCredences:
         return max((s for s, _, _ in self.snapshots), default=None)
 
 
+def _known(model: ModelView, col: int) -> np.ndarray:
+    """The credences in claim column `col` of the present agents whose credence is known."""
+    known = model.beliefs.known_column(col)
+    rows = model.present if known is None else model.present & known
+    return model.beliefs.credence[rows, col]
+
+
 def model_reporters(model: ModelView, extra: dict[str, Any] | None) -> dict[str, Callable]:
     """Today's model reporters: time, present, step counts, believers and mean per claim
     (no belief count or column in a run without claims).
 
     Believers are the present agents whose credence is at or above the config's
-    ``analysis.measures.claims.threshold`` (0.5 unless given), as in the measures.
+    ``analysis.measures.claims.threshold`` (0.5 unless given), as in the measures; both
+    leave out an agent whose credence is unknown (its measuring answer failed).
     """
     claims = model.cfg.analysis.measures.get("claims") or {}
     threshold = float(claims.get("threshold", 0.5))
 
     def believers(col: int) -> Callable:
         def share(m: ModelView) -> float:
-            rows = m.beliefs.credence[m.present, col]
+            rows = _known(m, col)
             return float((rows >= threshold).mean()) if len(rows) else 0.0
 
         return share
 
     def mean(col: int) -> Callable:
         def average(m: ModelView) -> float:
-            rows = m.beliefs.credence[m.present, col]
+            rows = _known(m, col)
             return float(rows.mean()) if len(rows) else 0.0
 
         return average

@@ -113,12 +113,21 @@ def test_probe_block_equals_the_hand_count(llm_run):
     # contradicts = (credence >= 0.5) != (answer is the manipulated option); per agent:
     # Ada believes (0.9, 0.8), answers manipulated: 0 of 4. Bo believes (0.8, 0.7), answers
     # true: 4 of 4. Cy does not (0.2), manipulated direct / true indirect: 2 of 4. Di does not
-    # (0.4), one failed probe, answers true: 0 of 3. Ed at 0.5 believes, answers a distractor
-    # (not manipulated): 4 of 4.
+    # (0.4) at step 1, one failed probe, answers true: 0 of 1; its step-2 decision failed, so
+    # its step-2 credence is unknown and its two step-2 answers are not scored (not compared
+    # with the step-1 credence). Ed at 0.5 believes, answers a distractor (not manipulated):
+    # 4 of 4.
+    table = llm_run.agents.pivot(index="step", columns="agent", values="credence")
+    di = int(np.flatnonzero(llm_run.personas["name"].to_numpy() == "Di")[0])
+    assert table.loc[1, di] == pytest.approx(0.4) and np.isnan(table.loc[2, di])
+    assert table.drop(columns=di).notna().all().all()
     assert probes["answers"] == {"asked": 20, "answered": 19, "failed": 1}
-    assert probes["n"] == 19 and probes["contradicting"] == 0 + 4 + 2 + 0 + 4
-    assert probes["share"] == pytest.approx(10 / 19)
-    assert probes["by_step"] == {"1": pytest.approx((0 + 2 + 1 + 0 + 2) / 9), "2": 0.5}
+    assert probes["n"] == 17 and probes["contradicting"] == 0 + 4 + 2 + 0 + 4
+    assert probes["share"] == pytest.approx(10 / 17)
+    assert probes["by_step"] == {
+        "1": pytest.approx((0 + 2 + 1 + 0 + 2) / 9),
+        "2": pytest.approx((0 + 2 + 1 + 2) / 8),
+    }
     assert probes["ci_low"] <= probes["share"] <= probes["ci_high"]
     gap = ss.analysis.spread.credence_probe_gap(llm_run, CLAIM)  # one rule, defined once
     assert gap["disagreement"] == probes["share"] and gap["n"] == probes["n"]
@@ -180,7 +189,7 @@ def test_report_table_has_the_three_blocks_and_escapes_text(llm_run):
     assert titles[0] == "Belief-behaviour consistency"
     summary = tables[0][1]
     assert summary["block"].tolist() == ["probes", "stance"] + ["persona"] * 4
-    assert summary["value"].iloc[0] == pytest.approx(10 / 19)
+    assert summary["value"].iloc[0] == pytest.approx(10 / 17)
     messages = tables[1][1]
     assert messages["text"].tolist() == ["Canberra is the capital.", "I think Canberra."]
     rendered = html_table(messages.assign(text="<script>x</script>"))

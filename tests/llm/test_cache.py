@@ -62,3 +62,28 @@ def test_several_processes_write_at_once(cache_file):
     assert len(cache) == 600
     assert cache.get("3-149") == Completion("answer 3 149", 149, 3)
     cache.close()
+
+
+def test_a_cache_damaged_inside_is_a_one_line_setup_error_and_left_as_it_is(cache_file):
+    """A file that opens but whose pages are damaged fails on read with LLMSetupError (exit 2
+    at the command line, naming the file and the fix), never a bare sqlite3 error."""
+    from pathlib import Path
+
+    from socialsim.core.errors import LLMSetupError
+
+    cache = ResponseCache(cache_file)
+    keys = [f"k{i}" for i in range(400)]
+    cache.put_many([(k, "m", Completion("x" * 200, 1, 1)) for k in keys])
+    cache.close()
+    path = Path(cache_file)
+    with path.open("r+b") as f:  # past the header and the schema page
+        f.seek(8192)
+        f.write(b"\xa5" * 4096)
+    damaged = path.read_bytes()
+    cache = ResponseCache(cache_file)
+    with pytest.raises(LLMSetupError, match="cannot be used .*give another cache_path"):
+        cache.get_many(keys)
+    with pytest.raises(LLMSetupError, match="cannot be used"):
+        cache.put_many([("new", "m", Completion("y", 1, 1))])
+    cache.close()
+    assert path.read_bytes() == damaged

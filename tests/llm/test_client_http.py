@@ -412,3 +412,72 @@ def test_answers_are_cached_while_later_calls_still_wait(stub, tmp_path):
         seen.append(len(cache))
         cache.close()
     assert seen == [2, 3]
+
+
+def test_an_api_base_with_a_query_keeps_it_after_the_completions_path(stub):
+    """Azure-style ``?api-version=`` endpoints: the query goes after ``/chat/completions``."""
+    with make_client(stub, api_base=f"{stub.api_base}?api-version=2024-06-01") as client:
+        [res] = client.run([ask()])
+    assert res.ok and res.text == "hello" and stub.calls == 1
+
+
+def test_a_password_in_the_url_beside_an_api_key_is_refused_in_one_line(stub, monkeypatch):
+    """One Authorization header cannot carry both; the message hides the password."""
+    from socialsim.core.errors import LLMSetupError
+
+    monkeypatch.setenv("STUB_KEY", "sk-abcdefghijklmnopqrstuv")
+    url = stub.api_base.replace("http://", "http://bob:hunter2secret@")
+    with pytest.raises(LLMSetupError, match="carries a user and password") as caught:
+        make_client(stub, api_base=url, api_key_env="STUB_KEY")
+    assert "hunter2secret" not in str(caught.value) and "$STUB_KEY" in str(caught.value)
+    monkeypatch.delenv("STUB_KEY")
+    with make_client(stub, api_base=url, api_key_env="STUB_KEY") as client:  # no key: basic auth
+        [res] = client.run([ask()])
+    assert res.ok and stub.headers[-1]["Authorization"].startswith("Basic ")
+
+
+def test_a_request_aiohttp_refuses_is_an_unreachable_endpoint_not_a_crash(stub):
+    """aiohttp refuses a URL with a password when the session sends an Authorization header
+    (a ValueError): the call fails as unreachable, so the worker replies and nothing hangs."""
+    import asyncio
+
+    from socialsim.llm.http_worker import Unreachable, post, session
+
+    async def once() -> None:
+        client = session(1, 2.0, {"Authorization": "Bearer k"})
+        try:
+            url = stub.api_base.replace("http://", "http://bob:pw@") + "/chat/completions"
+            await post(client, url, b"{}", 2.0)
+        finally:
+            await client.close()
+
+    with pytest.raises(Unreachable, match="ValueError from"):
+        asyncio.run(once())
+    assert stub.calls == 0
+
+
+def test_the_breaker_message_never_shows_a_password_or_key_in_the_url(monkeypatch):
+    from socialsim.llm.breaker import Breaker
+
+    breaker = Breaker("http://bob:hunter2secret@127.0.0.1:9/v1?api_key=qsKEYvalue987654", 2)
+    breaker.failure("cannot reach http://127.0.0.1:9/v1: [Errno 111] Connection refused")
+    breaker.failure("cannot reach http://127.0.0.1:9/v1: [Errno 111] Connection refused")
+    assert breaker.tripped is not None and "connection refused" in breaker.tripped
+    assert "hunter2secret" not in breaker.tripped and "qsKEYvalue987654" not in breaker.tripped
+
+
+@pytest.mark.parametrize(
+    ("message", "reason", "fix"),
+    [
+        ("cannot reach http://x.invalid/v1: Name or service not known", "host not found",
+         "host name"),
+        ("HTTP 429 from http://h/v1: slow down", "HTTP 429", "agents.llm.concurrency"),
+        ("litellm.InternalServerError: OpenAIException - Connection error.", "cannot connect",
+         "server is running"),
+    ],
+)  # fmt: skip
+def test_failures_are_named_with_their_own_fix(message, reason, fix):
+    from socialsim.llm.breaker import fix_for, short_reason
+
+    assert short_reason(message) == reason
+    assert fix in fix_for(message, "http://h/v1", None)

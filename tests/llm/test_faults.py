@@ -328,3 +328,28 @@ def test_with_the_default_limits_a_hung_server_stops_the_run_within_two_minutes(
             run(cfg, tmp_path / "r", seconds=120)
     events = assert_valid_log(tmp_path / "r")
     assert len(decide_errors(events)) == 10
+
+
+@pytest.mark.slow
+def test_analyze_of_a_stopped_run_says_so_and_leaves_it_resumable(tmp_path):
+    """`socialsim analyze` of a run an endpoint stopped writes a summary marked with the step
+    it stopped in; `--resume` still finishes the run, and its summary is then unmarked."""
+    from tests.cli_in_process import run_cli
+
+    cfg = config(tmp_path, "", size=10, steps=3)
+    with FaultStub(ANSWER, die_after=15) as stub:  # step 1 (10) and half of step 2
+        cfg["agents"]["llm"]["api_base"] = stub.api_base
+        with pytest.raises(EndpointDown):
+            run(cfg, tmp_path / "r")
+    done = run_cli("analyze", str(tmp_path / "r"))
+    assert done.code == 0 and "stopped inside step 2" in done.err, done.err
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["run"]["stopped_in_step"] == 2
+    with FaultStub(ANSWER, port=stub.port):
+        done = run_cli("run", "--resume", str(tmp_path / "r"), "-q")
+    assert done.code == 0, done.err
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert "stopped_in_step" not in summary["run"] and summary["run"]["steps_run"] == 3
+    assert (assert_valid_log(tmp_path / "r").kind == "decision").sum() == 30
+    done = run_cli("run", "--resume", str(tmp_path / "r"), "-q")
+    assert done.code == 2 and "is a finished run" in done.err

@@ -314,3 +314,44 @@ def test_the_credence_question_balances_the_order_and_reads_the_chosen_statement
     assert len(changes) == 20
     # "A" is read as the statement shown first
     assert sorted(changes["payload.new"].round(6)) == sorted(shown[f] for f in at_step_1)
+
+
+def test_a_failed_credence_answer_leaves_the_credence_unknown_not_the_last_one(tmp_path):
+    """Missing is missing: an agent whose credence question failed at the last probe has no
+    final credence (NaN in the agents table, a ``belief_change`` to null, a null credence in
+    its probe events) and is left out of reach and mean, counted as unmeasured."""
+    asked = {"n": 0}
+
+    def flaky(request):
+        fields = request.schema.model_fields if request.schema is not None else {}
+        if "message" not in fields and "answer" not in fields:
+            asked["n"] += 1
+            if asked["n"] > 20 and asked["n"] % 3 == 0:  # a third of the second probe's
+                return None
+            return {"choice": "A", "sure": 0.9}  # A shown first half the time: 0.9 or 0.1
+        return script(request)
+
+    run = run_scripted(quickstart(tmp_path, **{"scenario.arm": "control"}), ScriptedClient(flaky))
+    ev = run.events
+    failed = ev[(ev.kind == "error") & (ev["payload.where"] == "ask:misinfo_credence")]
+    lost = sorted(failed.agent.astype(int))
+    assert set(failed.step) == {6} and len(lost) == 7  # calls 21, 24, ..., 39
+    forgot = ev[(ev.kind == "belief_change") & ev["payload.new"].isna()]
+    assert sorted(forgot.agent.astype(int)) == lost and set(forgot.step) == {6}
+    assert set(forgot["payload.cause"]) == {"probe"}
+    table = run.agents.pivot(index="step", columns="agent", values="credence")
+    assert table.loc[6, lost].isna().all() and table.loc[5, lost].notna().all()
+    assert table.loc[6].drop(lost).notna().all()
+    probes = ev[(ev.kind == "probe") & (ev.step == 6)]
+    assert probes[probes.agent.isin(lost)]["payload.credence"].isna().all()
+    assert probes[~probes.agent.isin(lost)]["payload.credence"].notna().all()
+    # the measures: over the agents with a known final credence, the others counted
+    final = run.summary["measures"]["claims"][CLAIM.id]["adoption_all"]
+    known = table.loc[6].dropna()
+    assert final["n"] == len(known) == 20 - len(lost) and final["unmeasured"] == len(lost)
+    assert final["final_reach"] == pytest.approx(float((known >= 0.5).mean()))
+    assert final["mean_credence_final"] == pytest.approx(float(known.mean()))
+    # the step table's believers and mean leave them out too
+    steps = run.steps.set_index("step")
+    belief = [c for c in steps.columns if c.startswith("mean_")]
+    assert belief and steps.loc[6, belief[0]] == pytest.approx(float(known.mean()))

@@ -91,10 +91,15 @@ def test_debate_failed_answers_are_failed_pairs_and_the_effect_uses_answered_pai
             assert p["post_agreement"] is None
         if p["target"] in failed_before:
             assert p["pre"] is None and p["pre_agreement"] is None and p["turns_asked"] == 0
-    # a failed pre answer moves no credence: no belief change for that pair
+    # a failed pre answer moves no credence to a value: the target's credence is unknown
+    # (a belief change to null), never its last one
     changes = raw(run)[raw(run).kind == "belief_change"]
-    refs = {r["ref"] for r in changes.payload}
+    refs = {r["ref"] for r in changes.payload if r["new"] is not None}
+    pairs_of = zip(changes.agent, changes.payload, strict=True)
+    unknown = {(a, r["ref"]) for a, r in pairs_of if r["new"] is None}
     for p in pairs:
+        if p["target"] in failed_before or p["target"] in failed_after:
+            assert (p["target"], f"debate{p['pair']}") in unknown
         if p["target"] in failed_before:
             assert f"debate{p['pair']}" not in refs
     out = persuasion_summary(flatten_events(raw(run)))["debate"]

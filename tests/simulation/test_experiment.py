@@ -66,6 +66,20 @@ def test_serial_sweep_writes_tidy_results_and_resumes(tmp_path):
     )
 
 
+def test_a_grid_key_with_numbers_and_words_writes_both_results_tables(tmp_path):
+    """``initial: [0.5, seeded]`` mixes a number and a keyword in one column: the Parquet
+    table holds it as text (one type per column), the CSV as written, and a rerun resumes."""
+    cfg = _cfg(tmp_path, **{"agents.params.initial": [0.5, "seeded"], "seed": [1]})
+    out = tmp_path / "sweep"
+    table = ss.sweep(cfg, out=out, executor="serial", report=True)
+    assert (table["status"] == "ok").all() and (out / "report.html").is_file()
+    stored = pd.read_parquet(out / "results.parquet")
+    assert stored["agents.params.initial"].tolist() == ["0.5", "seeded"]
+    assert pd.read_csv(out / "results.csv")["agents.params.initial"].tolist() == ["0.5", "seeded"]
+    again = ss.sweep(cfg, out=out, executor="serial", report=False)
+    assert again["agents.params.initial"].tolist() == [0.5, "seeded"]
+
+
 @pytest.mark.slow
 def test_an_interrupted_cell_is_run_again(tmp_path):
     cfg = _cfg(tmp_path, seed=[1, 2])

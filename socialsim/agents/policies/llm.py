@@ -143,6 +143,14 @@ class LLMPolicy(DecidingPolicy):
             self._schemas[ids] = schema
         return schema
 
+    def stated_claims(self, observation: Observation) -> list[str]:
+        """The claims whose credence an answer to `observation` states: none when its schema
+        asks for no credence (claims hidden from the agent, as under ``elicitation: probe``)."""
+        fields = self.schema_for(observation).model_fields
+        if not fields.keys() & {"beliefs", "credence", "credences"}:
+            return []
+        return list(tuple(c.id for c in observation.claims) or tuple(observation.beliefs))
+
     def json_schema_for(self, observation: Observation) -> dict[str, Any] | None:
         """The JSON schema sent with this observation's request: the answer class's, with
         ``to`` an enum of 'all', 'none' and the neighbours shown (None when there are none).

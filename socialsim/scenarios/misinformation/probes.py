@@ -71,6 +71,7 @@ def ask_probes(
             )
             asked.append(probe)
     answers = model.ask(questions)
+    unknown = model.beliefs.unknown[:, col]
     for question, probe, answer in zip(questions, asked, answers, strict=True):
         letter = getattr(answer.value, "answer", None) if answer.ok else None
         agent = question.agent_id
@@ -83,7 +84,7 @@ def ask_probes(
             status="answered" if letter is not None else "failed",
             correct=correct,
             manipulated=manipulated,
-            credence=float(model.beliefs.credence[agent, col]),
+            credence=None if unknown[agent] else float(model.beliefs.credence[agent, col]),
             source="llm" if model.is_llm(agent) else "rule",
             role=model.roles.get(agent),
             error=ABSENT if letter is not None else answer.error or "no answer",
@@ -100,8 +101,9 @@ def ask_credences(model: SocialModel, claim: LibraryClaim) -> None:
     """Ask every present LLM agent how sure it is of the manipulated statement (one batch).
 
     Each usable answer sets the agent's credence (a ``belief_change`` with cause ``probe``);
-    a failed one leaves it as it was. Like every question, neither the question nor the
-    answer is stored in the agent's memory or inbox.
+    after a failed one the credence is unknown (``new: null``; NaN in the agents table, out of
+    every belief measure) until a later answer sets it. Like every question, neither the
+    question nor the answer is stored in the agent's memory or inbox.
     """
     agents = [a for a in np.flatnonzero(model.present).tolist() if model.is_llm(a)]
     # the order of the two statements, per agent and step, from a hash (no draw from model.rng)
@@ -120,6 +122,10 @@ def ask_credences(model: SocialModel, claim: LibraryClaim) -> None:
         if parsed is not None:
             value = credence_from(parsed, first[question.agent_id])
             model.set_credence(question.agent_id, claim.id, value, cause="probe", ref="credence")
+        else:
+            model.forget_credence(
+                question.agent_id, claim.id, cause="probe", ref="credence", reason="no answer"
+            )
 
 
 def _credence_answer(value: object) -> CredenceAnswer | None:

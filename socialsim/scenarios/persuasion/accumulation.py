@@ -354,8 +354,12 @@ class Accumulation(Scenario):
             self._record(model, a, exposure, ans.value.agreement)
 
     def _failed(self, model: SocialModel, agent: int, exposure: int, error: str) -> None:
-        """Log a failed probe; the agent leaves the series."""
+        """Log a failed probe; the agent leaves the series, its credence unknown."""
         self.dropped.add(agent)
+        assert self.prop is not None
+        model.forget_credence(
+            agent, self.prop.id, cause="probe", ref=f"exposure{exposure}", reason="no answer"
+        )
         self._emit(model, agent, exposure, None, error)
 
     def _record(self, model: SocialModel, agent: int, exposure: int, agreement: int) -> None:

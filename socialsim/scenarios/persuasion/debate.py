@@ -168,6 +168,7 @@ class Debate(Scenario):
         for d, answer in zip(pairs, answers, strict=True):
             if not answer.ok:
                 d.error = answer_status(answer, labels=("pre",))["error"]
+                self._unknown(model, d)
                 continue
             d.pre = int(answer.value.agreement)
             model.set_credence(
@@ -191,6 +192,7 @@ class Debate(Scenario):
         for d, answer in zip(live, answers, strict=True):
             if not answer.ok:
                 d.error = answer_status(answer, labels=("post",))["error"]
+                self._unknown(model, d)
                 continue
             d.post = int(answer.value.agreement)
             model.set_credence(
@@ -203,6 +205,13 @@ class Debate(Scenario):
             )
         for d in pairs:
             self._emit(model, d)
+
+    def _unknown(self, model: SocialModel, d: _Pair) -> None:
+        """The target's stance answer failed: its credence is unknown, not the last one."""
+        assert self.prop is not None
+        model.forget_credence(
+            d.target, self.prop.id, cause="probe", ref=f"debate{d.index}", reason="no answer"
+        )
 
     def done(self, model: SocialModel) -> bool:
         """The run ends once the debates are over."""

@@ -129,6 +129,7 @@ def run_cmd(
         return
     if config is None:
         raise SocialsimError("give a config (socialsim run CONFIG) or --resume RUN_DIR")
+    _trust_received(config, plugins)
 
     overrides = list(set_ or [])
     if control:
@@ -146,6 +147,15 @@ def run_cmd(
         print_arms(result)
     else:
         print_summary(result)
+
+
+def _trust_received(config: Path, plugins: bool) -> None:
+    """The config.yaml of a directory socialsim wrote (a received run, arms or sweep) has its
+    plugins imported only with --plugins, as for analyze, report and the dashboard."""
+    from socialsim.core.registry import trust_plugins, written_by_socialsim
+
+    if config.name == "config.yaml" and written_by_socialsim(config.parent):
+        trust_plugins(config.parent, plugins, needed=True, command="run")
 
 
 def _resume(run_dir, config, out, set_, control, replicates, report, quiet, plugins) -> None:
@@ -293,20 +303,28 @@ def plan(
         highlight=False,
     )
     for r in rows:
+        if r.get("undefined"):
+            console.print(
+                f"  {r['measure']}: not defined in any replicate of the pilot (no agent or "
+                "answer it is taken over); no number of replicates gives it",
+                highlight=False,
+                markup=False,
+            )
+            continue
+        flat = " (the pilot's differences did not vary: no estimate of their SD)"
+        flat = flat if r.get("pilot_sd_zero") else ""
         if r["basis"] is None:
             console.print(
-                f"  {r['measure']}: no SD from {r['n']} replicate(s) and not a share or "
-                f"credence; run a pilot with --replicates {MIN_REPLICATES}",
+                f"  {r['measure']}: no SD from {r['n']} replicate(s){flat} and not a share or "
+                f"credence; run a larger pilot (--replicates {max(MIN_REPLICATES, r['n'] + 3)})",
                 highlight=False,
                 markup=False,
             )
             continue
         if r["basis"] == "pilot":
             sd = f"SD of paired differences {r['sd_used']:.4g}"
-            if r["sd_used"] == 0:
-                sd += " (they did not vary in the pilot; a larger pilot gives a truer SD)"
         else:
-            sd = "worst case: SD at most 1 (a share or credence: differences lie in [-1, 1])"
+            sd = f"worst case{flat}: SD at most 1 (a share or credence: differences lie in [-1, 1])"
         now = (
             f"; at {r['n']} replicates the minimum detectable effect is {r['mde']:.3g}"
             if r["mde"] is not None
@@ -332,10 +350,13 @@ def report(
 ) -> None:
     """Write a self-contained report.html for a run, arms or sweep directory."""
     from socialsim.analysis.report import write_report
+    from socialsim.analysis.summarize import check_record
     from socialsim.core.registry import trust_plugins
 
     _need_dir(run_dir)
     trust_plugins(run_dir, plugins, needed=False, command="report")
+    if any((run_dir / f"events.{kind}").is_file() for kind in ("jsonl", "parquet", "csv")):
+        check_record(run_dir)  # a run's page is made of a whole record, as analyze reads it
     console.print(f"wrote {write_report(run_dir)}")
 
 
@@ -458,8 +479,13 @@ def _interruptible(kept: str = "the run directory keeps every completed step"):
 
 
 def _need_dir(path: Path) -> None:
+    """A run, arms or sweep directory to read and write in: no symbolic link where socialsim
+    reads or writes (a received directory's link could point outside it)."""
+    from socialsim.core.rundata import refuse_links
+
     if not path.is_dir():
         raise SocialsimError(f"{str(path)!r} is not a directory; pass a run or sweep directory")
+    refuse_links(path)
 
 
 def main() -> None:

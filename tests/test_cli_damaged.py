@@ -159,3 +159,137 @@ def test_a_dotted_sweep_key_can_be_set_from_the_command_line(tmp_path):
     grid = json.loads((tmp_path / "s" / "sweep.json").read_text())["grid"]
     assert grid == {"agents.params.p": [0.1, 0.3]}
     refused(run_cli("plan", str(tmp_path / "s"), "--effect", "0.1"), "is a sweep directory")
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ("!!python/object/apply:os.system [echo hi]\n", "config.yaml"),
+        ("name: a\nname: b\n", "config.yaml"),
+        ("[" * 5000 + "]" * 5000 + "\n", "nesting depth"),
+        ("- just\n- a list\n", "not a mapping of settings"),
+    ],
+)
+def test_a_config_that_cannot_be_read_is_refused_not_read_as_empty(made, tmp_path, config, says):
+    """A refused or unreadable config.yaml: analyze, report and export stop in one line (exit 2)
+    and rewrite nothing; the plugin check reads it within the YAML limits too."""
+    run = damaged_copy(made, tmp_path, "run")
+    (run / "config.yaml").write_text(config)
+    before = digests(run)
+    for command in (["analyze"], ["report"], ["export", "--what", "transcripts"]):
+        refused(run_cli(*command, "run", cwd=tmp_path), says)
+    assert digests(run) == before
+
+
+def test_analyze_of_a_killed_run_points_to_resume_and_writes_nothing(made, tmp_path):
+    run = damaged_copy(made, tmp_path, "run")
+    (run / "summary.json").unlink()
+    (run / "checkpoint.npz").write_bytes(b"PK")  # a checkpoint, as a killed run keeps
+    before = digests(run)
+    refused(run_cli("analyze", "run", cwd=tmp_path), "killed before it finished", "--resume")
+    assert digests(run) == before
+
+
+@pytest.mark.parametrize(
+    "link", ["report.html", "config.yaml", "figures", "tables", "figures/adoption.png"]
+)
+def test_a_link_in_a_received_run_is_neither_read_nor_written_through(made, tmp_path, link):
+    """A symbolic link where socialsim reads or writes (the report, the config, figures/ or
+    tables/ or a file in them) is refused in one line by every command; the file it points
+    at, outside the directory, is neither copied into a page nor written over."""
+    run = damaged_copy(made, tmp_path, "run")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("hunter2\n")
+    target = outside if link in ("figures", "tables") else secret
+    path = run / link
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.parent.mkdir(exist_ok=True)
+        path.unlink(missing_ok=True)
+    path.symlink_to(target)
+    for command in (["analyze"], ["report"], ["export", "--what", "transcripts"]):
+        refused(run_cli(*command, "run", cwd=tmp_path), "symbolic link", link.split("/")[0])
+    assert secret.read_text() == "hunter2\n" and sorted(outside.iterdir()) == [secret]
+    pages = [p for p in run.glob("*.html") if not p.is_symlink()]
+    assert "hunter2" not in "".join(p.read_text(errors="ignore") for p in pages)
+
+
+@pytest.mark.parametrize(
+    "line", ["garbage", '{"run": "x", "step": 1', "null", '{"kind": "message", "payload": [1]}']
+)
+def test_a_damaged_line_inside_the_log_is_refused_not_skipped(made, tmp_path, line):
+    """Only a last line cut short by a kill may be skipped: a line inside the log that is not
+    an event stops analyze, report and export in one line naming it (exit 2)."""
+    run = damaged_copy(made, tmp_path, "run")
+    log = run / "events.jsonl"
+    lines = log.read_text().splitlines(keepends=True)
+    lines[19] = line + "\n"
+    log.write_text("".join(lines))
+    before = digests(run)
+    for command in (["analyze"], ["report"], ["export", "--what", "transcripts"]):
+        refused(run_cli(*command, "run", cwd=tmp_path), "line 20 is not an event")
+    assert digests(run) == before
+
+
+def test_a_last_line_cut_by_a_kill_is_skipped(made, tmp_path):
+    from socialsim.core.event_tables import read_event_lines
+
+    log = (made / "run" / "events.jsonl").read_bytes()
+    whole = read_event_lines(log)
+    assert read_event_lines(log + b'{"run": "d", "st') == whole
+
+
+def test_an_agent_id_far_past_the_agents_table_is_refused_before_any_array_is_sized(made, tmp_path):
+    """One row naming agent 10**9 would size every per-agent array by it (gigabytes): the
+    table is refused in one line instead."""
+    import pandas as pd
+
+    run = damaged_copy(made, tmp_path, "run")
+    table = pd.read_parquet(run / "agents.parquet").head(1)
+    table["agent"] = 10**9
+    table.to_parquet(run / "agents.parquet", index=False)
+    before = digests(run)
+    for command in (["analyze"], ["report"], ["export", "--what", "agents"]):
+        refused(run_cli(*command, "run", cwd=tmp_path), "1,000,000,001 agents but holds 1 rows")
+    assert digests(run) == before
+
+
+def test_report_refuses_an_unreadable_summary_and_a_killed_run(made, tmp_path):
+    """A page is never made from a summary that cannot be read (it would show no measure as
+    if there were none) or of a run killed before it finished (--resume finishes it)."""
+    run = damaged_copy(made, tmp_path, "run")
+    (run / "summary.json").write_text("{not json")
+    before = digests(run)
+    refused(run_cli("report", "run", cwd=tmp_path), "summary.json", "socialsim analyze")
+    assert digests(run) == before
+    (run / "summary.json").unlink()
+    (run / "checkpoint.npz").write_bytes(b"PK")
+    refused(run_cli("report", "run", cwd=tmp_path), "killed before it finished", "--resume")
+    (run / "checkpoint.npz").unlink()  # a run without a summary, not killed: measured now
+    done = run_cli("report", "run", cwd=tmp_path)
+    assert done.code == 0, done.err
+    assert not (run / "summary.json").exists() and (run / "report.html").is_file()
+
+
+def test_edges_naming_agents_the_run_does_not_have_are_refused(made, tmp_path):
+    import pandas as pd
+
+    run = damaged_copy(made, tmp_path, "run")
+    pd.DataFrame({"source": [0, 5], "target": [1, 999]}).to_parquet(run / "edges.parquet")
+    before = digests(run)
+    for command in (["analyze"], ["report"], ["export", "--what", "graphml"]):
+        refused(run_cli(*command, "run", cwd=tmp_path), "edges.parquet", "agent ids from 0 to 29")
+    assert digests(run) == before
+
+
+def test_report_refuses_a_log_cut_after_its_summary_was_written(made, tmp_path):
+    """The page would pair the summary's measures with figures of the shortened log."""
+    run = damaged_copy(made, tmp_path, "run")
+    lines = (run / "events.jsonl").read_text().splitlines(keepends=True)
+    (run / "events.jsonl").write_text("".join(lines[:10] + lines[11:]))
+    before = digests(run)
+    refused(run_cli("report", "run", cwd=tmp_path), "summary.json counted")
+    assert digests(run) == before

@@ -143,10 +143,14 @@ def plan_replicates(
     """Replicates needed for `effect`, and the minimum detectable effect now, from a pilot.
 
     `differences` are the pilot's seed-level paired differences (NaNs dropped). With two or
-    more their SD (ddof 1) is used (``basis: "pilot"``); with fewer, a measure `bounded` in
-    [0, 1] is planned with the worst case SD :data:`WORST_CASE_SD` (``basis: "worst case"``)
-    and any other gets no answer (``basis: None``). ``replicates`` is at least `minimum`, the
-    fewest that give an interval; ``mde`` (at the pilot's n) needs n >= `minimum`.
+    more that vary, their SD (ddof 1) is used (``basis: "pilot"``); with fewer, or with
+    differences that did not vary at all (an SD of 0 is no estimate of the SD), a measure
+    `bounded` in [0, 1] is planned with the worst case SD :data:`WORST_CASE_SD` (``basis:
+    "worst case"``, ``pilot_sd_zero`` saying why) and any other gets no answer (``basis:
+    None``). A measure no replicate has (``n: 0``: not defined for the pilot, e.g. no agent of
+    its population) gets none either (``undefined: True``): no number of replicates defines it.
+    ``replicates`` is at least `minimum`, the fewest that give an interval; ``mde`` (at the
+    pilot's n) needs n >= `minimum` and a pilot SD.
 
     >>> plan_replicates([0.1, 0.3, 0.2], 0.1)["replicates"]
     10
@@ -161,16 +165,18 @@ def plan_replicates(
         "n": n, "sd_difference": sd, "basis": None, "sd_used": None,
         "effect": float(effect), "replicates": None, "mde": None,
     }  # fmt: skip
-    if sd is not None:
+    if n == 0:
+        out["undefined"] = True
+        return out
+    if sd == 0:
+        out["pilot_sd_zero"] = True  # they did not vary: no estimate of the SD
+    if sd:
         out["basis"], out["sd_used"] = "pilot", sd
     elif bounded:
         out["basis"], out["sd_used"] = "worst case", WORST_CASE_SD
     else:
         return out
     used = out["sd_used"]
-    if used == 0:  # the pilot's differences did not vary at all
-        out["replicates"], out["mde"] = minimum, (0.0 if n >= minimum else None)
-        return out
     out["replicates"] = replicates_needed(effect, used, power, alpha, minimum=minimum)
     if n >= minimum and out["basis"] == "pilot":
         out["mde"] = minimum_detectable_effect(used, n, power, alpha)

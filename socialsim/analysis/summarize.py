@@ -386,6 +386,7 @@ def check_record(root: Path) -> None:
     (as long as its summary.json counted, when there is one), config.yaml and the agents
     table. Nothing is written into a directory that fails."""
     require_run(root)
+    refuse_unfinished(root)
     missing = [
         name
         for name, files in (
@@ -407,6 +408,29 @@ def check_record(root: Path) -> None:
             f"{counted:,}: the log was cut or changed after the run, so it is not analysed again "
             "(nothing was rewritten); restore it or run the experiment again"
         )
+
+
+def refuse_unfinished(root: Path) -> None:
+    """DataFileError for a run killed before it finished (a checkpoint, no summary.json, no
+    step marked as the one it stopped in): ``--resume`` finishes it; analysing it first
+    would leave a summary of part of the run where the resume looks for none."""
+    if (root / "summary.json").is_file():
+        return
+    if not any((root / name).is_file() for name in ("checkpoint.npz", "checkpoint.snapshots")):
+        return
+    steps = None
+    if (root / "steps.csv").is_file():
+        try:
+            steps = read_csv(root / "steps.csv")
+        except (OSError, ValueError):
+            steps = None
+    if steps is not None and stopped_in_step(steps) is not None:
+        return  # stopped by an error with its record written: analysed as it stands
+    raise DataFileError(
+        f"{str(root)!r} is a run that was killed before it finished (it has a checkpoint and "
+        f"no summary.json); finish it with `socialsim run --resume {root}`, then analyse it "
+        "(nothing was written)"
+    )
 
 
 def _counted_events(root: Path) -> int | None:

@@ -21,6 +21,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from socialsim.core.errors import DataFileError
+
 AGENT_COLUMNS = ["step", "agent", "claim", "credence"]
 #: parquet schema metadata keys written with the agents table
 META_CLAIMS, META_AGENTS = b"socialsim.claims", b"socialsim.n_agents"
@@ -76,6 +78,17 @@ def matrix_from_rows(
     return steps, matrix
 
 
+def check_agent_count(n_agents: int, rows: int, path: Path) -> None:
+    """DataFileError unless an agents table of `rows` rows can hold `n_agents` agents: each
+    agent has a row at step 0, so a larger count (an agent id far past the rows) is a table
+    changed after the run, and would size every per-agent array by it."""
+    if n_agents < 0 or n_agents > max(rows, 0):
+        raise DataFileError(
+            f"{str(path)!r} names {n_agents:,} agents but holds {rows:,} rows (each agent has "
+            "one at step 0): it was changed after the run; restore the file socialsim wrote"
+        )
+
+
 class ParquetCredences:
     """An ``agents.parquet`` file read a row group at a time (a recorded step per row group
     in files socialsim writes; an older file of one row group reads whole, as before)."""
@@ -92,6 +105,8 @@ class ParquetCredences:
             else self._read_claims()
         )
         self.n_agents = int(meta[META_AGENTS]) if META_AGENTS in meta else self._max_of("agent") + 1
+        if self.claims:  # a run without claims has no rows at all
+            check_agent_count(self.n_agents, self._file.metadata.num_rows, self.path)
 
     def __getstate__(self) -> dict:
         """Pickled without the open file (opened again from `path` when unpickled)."""

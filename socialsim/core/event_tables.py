@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialsim.core.errors import DataFileError
 from socialsim.core.events import DISCRIMINATORS, EVENT_FIELDS, registered_types
 
 BASE_COLUMNS = list(EVENT_FIELDS[:-1])
@@ -46,6 +47,8 @@ def read_events_table(source: str | Path | bytes) -> pd.DataFrame:
         return event_records(read_event_lines(source))
     if table.num_rows == 0:
         return pd.DataFrame(columns=BASE_COLUMNS)
+    if "kind" not in table.column_names or table.column("kind").null_count:
+        return event_records(read_event_lines(source))  # a line that is no event: named there
     if "payload" in table.column_names and str(table.schema.field("payload").type).startswith(
         "struct"
     ):
@@ -59,22 +62,41 @@ def read_events_table(source: str | Path | bytes) -> pd.DataFrame:
 
 
 def read_event_lines(source: str | Path | bytes) -> list[dict[str, Any]]:
-    """The log's lines as dicts, in order (a line cut short or not JSON is skipped)."""
+    """The log's lines as dicts, in order. A last line cut short (a run killed while writing
+    it: no newline at its end) is skipped; any other line that is not an event (not JSON, not
+    an object, a payload that is not an object) is a DataFileError naming it."""
     if isinstance(source, bytes):
-        lines: Iterable[str] = source.decode("utf-8").splitlines()
+        lines: list[str] = source.decode("utf-8").splitlines(keepends=True)
     else:
         with open(source, encoding="utf-8") as fh:
             lines = fh.readlines()
     rows = []
-    for line in lines:
-        line = line.strip()
-        if not line:
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text:
             continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
+        row = _event_line(text)
+        if row is None:
+            if number == len(lines) and not line.endswith("\n"):
+                continue  # cut short by a kill
+            where = "the event log" if isinstance(source, bytes) else repr(str(source))
+            raise DataFileError(
+                f"{where}: line {number} is not an event ({text[:40]!r}); the log was changed "
+                "after the run: restore the file socialsim wrote, or run the experiment again"
+            )
+        rows.append(row)
     return rows
+
+
+def _event_line(text: str) -> dict[str, Any] | None:
+    """One line of the log as its event, or None when it is not one."""
+    try:
+        row = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(row, dict) or not isinstance(row.get("payload") or {}, dict):
+        return None
+    return row
 
 
 def read_event_log(source: str | Path | bytes) -> pd.DataFrame:

@@ -31,13 +31,25 @@ class Message(BaseModel):
     )
 
 
+#: how far past `now` (relative, at least 1e-9 absolute) a delivery time may lie and still be
+#: due: a message sent at a window end with a latency of whole windows arrives at a window end,
+#: whatever the rounding of the sum
+DUE_TOLERANCE = 1e-9
+
+
+def is_due(message: Message, now: float) -> bool:
+    """True when the message's `deliver_at` is `now` or earlier (within rounding)."""
+    return (message.deliver_at or 0.0) <= now + DUE_TOLERANCE * max(1.0, abs(now))
+
+
 class Mailroom:
     """Holds sent messages until delivery and the inbox of every agent.
 
     Step mode delivers everything sent during a step at the end of it; event mode delivers
-    each message once the clock reaches its `deliver_at` time. A message with a known framing
-    or source style marks each (recipient, claim) it carries as framed from the moment it is
-    sent (:meth:`take_framed`), for rule policies that weigh a claim by how it was presented.
+    each message once the clock reaches its `deliver_at` time (:func:`is_due`). A message
+    with a known framing or source style marks each (recipient, claim) it carries as framed
+    from the moment it is sent (:meth:`take_framed`), for rule policies that weigh a claim by
+    how it was presented.
     """
 
     def __init__(self) -> None:
@@ -69,8 +81,8 @@ class Mailroom:
         if now is None:
             due, self._pending = self._pending, []
         else:
-            due = [m for m in self._pending if (m.deliver_at or 0.0) <= now]
-            self._pending = [m for m in self._pending if (m.deliver_at or 0.0) > now]
+            due = [m for m in self._pending if is_due(m, now)]
+            self._pending = [m for m in self._pending if not is_due(m, now)]
         for message in due:
             for recipient in message.recipients:
                 self._inboxes[recipient].append(message)

@@ -49,7 +49,14 @@ class Persona(BaseModel):
     backstory: str = ""
     credulity: float = Field(0.5, ge=0.0, le=1.0, description="how easily persuaded")
     stubbornness: float = Field(0.3, ge=0.0, le=1.0, description="weight kept on own view")
-    activity_rate: float = Field(1.0, gt=0.0, description="events per unit of time")
+    activity_rate: float = Field(
+        1.0,
+        gt=0.0,
+        description=(
+            "wake-ups per unit of time (event mode; an agent acts at most once per window, so "
+            "it acts at (1 - exp(-rate * window)) / window)"
+        ),
+    )
     framing_susceptibility: float = Field(
         0.0,
         ge=0.0,

@@ -322,16 +322,40 @@ class PluginsNotTrusted(ConfigError):
 
 
 def plugins_named(run_dir: Path) -> list[str]:
-    """The ``plugins:`` of a run directory's config.yaml, read as data (nothing imported)."""
-    import yaml
+    """The ``plugins:`` of a run directory's config.yaml, read as data within the YAML limits
+    (nothing imported); none when there is no such file or it cannot be read (the command
+    that reads the config then says why)."""
+    from socialsim.core.yaml_safe import load_yaml_file
 
     path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = load_yaml_file(path, "config file")
+    except SocialsimError:
         return []
     plugins = data.get("plugins") if isinstance(data, dict) else None
     return [str(p) for p in plugins] if isinstance(plugins, list) else []
+
+
+#: what socialsim writes into a run, arms or sweep directory (finished, stopped or killed)
+_WRITTEN_FILES = (
+    "events.jsonl", "events.parquet", "summary.json", "sweep.json", "checkpoint.npz",
+    "checkpoint.snapshots", "agents.parquet", "agents.csv", "steps.csv", "results.csv",
+)  # fmt: skip
+_WRITTEN_DIRS = ("treatment", "control", "instrument", "cells")
+
+
+def written_by_socialsim(folder: Path) -> bool:
+    """True for a folder socialsim wrote a run, arms or sweep into (or one of an arms or
+    sweep directory's runs): its config.yaml may come from someone else, so its plugins are
+    imported only on request (``--plugins``)."""
+    folder = Path(folder)
+    if any((folder / name).exists() for name in _WRITTEN_FILES):
+        return True
+    if any((folder / name).is_dir() for name in _WRITTEN_DIRS):  # an arms or sweep directory
+        return True
+    return folder.parent != folder and folder.parent.name in (*_WRITTEN_DIRS, "cells")
 
 
 def trust_plugins(run_dir: Path, trusted: bool, needed: bool, command: str) -> list[str]:

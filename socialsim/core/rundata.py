@@ -28,11 +28,12 @@ from socialsim.core.credences import (
     AGENT_COLUMNS,
     CredenceSource,
     ParquetCredences,
+    check_agent_count,
     final_credences,
     long_table,
 )
 from socialsim.core.csv_safe import read_csv
-from socialsim.core.errors import ConfigError
+from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.core.event_tables import BASE_COLUMNS, read_events_table, typed_events
 from socialsim.core.network import Network
 
@@ -207,6 +208,47 @@ RUN_FILES = (
 )  # fmt: skip
 
 
+#: what a run, arms or sweep directory holds that socialsim reads or writes there
+_OWN_ENTRIES = (
+    *RUN_FILES, "report.html", "figures", "tables", "transcripts", "results.csv",
+    "results.parquet", "sweep.json", "checkpoint.npz", "checkpoint.snapshots", "treatment",
+    "control", "instrument", "cells", "events.interrupted.jsonl",
+)  # fmt: skip
+
+
+def _edge_ids(path: Path, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The source and target ids of an edges.parquet: DataFileError (one line) unless it has
+    both columns of whole numbers, each an agent of the run (0..n-1)."""
+    edges = pd.read_parquet(path)
+    try:
+        ends = [edges[c].to_numpy(dtype=np.int64) for c in ("source", "target")]
+    except (KeyError, ValueError, TypeError):
+        ends = None
+    if ends is None or any(len(e) and (e.min() < 0 or e.max() >= n) for e in ends):
+        raise DataFileError(
+            f"{str(path)!r} does not hold the run's edges (columns source and target, agent "
+            f"ids from 0 to {n - 1}): it was changed after the run; restore the file"
+        )
+    return ends[0], ends[1]
+
+
+def refuse_links(root: str | Path) -> None:
+    """DataFileError (one line) when an entry socialsim reads or writes in a run, arms or
+    sweep directory (or a file in its figures/ or tables/) is a symbolic link: a received
+    directory could point one at a file elsewhere, to be read into a report or written over."""
+    root = Path(root)
+    entries = [root / name for name in _OWN_ENTRIES]
+    for folder in ("figures", "tables", "transcripts"):
+        if (root / folder).is_dir() and not (root / folder).is_symlink():
+            entries += list((root / folder).iterdir())
+    linked = next((p for p in entries if p.is_symlink()), None)
+    if linked is not None:
+        raise DataFileError(
+            f"{str(linked)!r} is a symbolic link; socialsim neither reads nor writes through "
+            "a link in a run directory (it could point outside it): replace it with the file"
+        )
+
+
 def load_run(path: str | Path) -> RunData:
     """Read a run directory (any of its files may be missing): ``load_run("runs/x").events``.
 
@@ -217,6 +259,7 @@ def load_run(path: str | Path) -> RunData:
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a directory"
         raise ConfigError(f"load_run: {str(root)!r} {what}; pass a run directory")
+    refuse_links(root)
     if not any((root / name).is_file() for name in RUN_FILES):
         raise ConfigError(
             f"load_run: {str(root)!r} holds no run (none of events.jsonl, config.yaml, "
@@ -236,21 +279,29 @@ def load_run(path: str | Path) -> RunData:
         data.credences = ParquetCredences(root / "agents.parquet")
     elif (root / "agents.csv").is_file():
         data.agents = _tidy_agents(read_csv(root / "agents.csv"))
+        if len(data.agents):
+            top = pd.to_numeric(data.agents["agent"], errors="coerce").max()
+            check_agent_count(
+                int(top) + 1 if top == top else 0, len(data.agents), root / "agents.csv"
+            )
     if (root / "steps.csv").is_file():
         data.steps = read_csv(root / "steps.csv")
     if (root / "personas.parquet").is_file():
         data.personas = pd.read_parquet(root / "personas.parquet")
     elif (root / "personas.csv").is_file():
         data.personas = read_csv(root / "personas.csv")
+    if data.credences is not None and not data.credences.claims:
+        # no credence rows to bound the agent count by: the personas, one row per agent
+        check_agent_count(data.credences.n_agents, len(data.personas), root / "agents.parquet")
     if (root / "config.yaml").is_file():
         data.config = _read_yaml(root / "config.yaml")
     if (root / "edges.parquet").is_file() and not data.personas.empty:
         directed = bool((data.config.get("network") or {}).get("directed", False))
-        edges = pd.read_parquet(root / "edges.parquet")
+        source, target = _edge_ids(root / "edges.parquet", len(data.personas))
         data._network = Network(
             len(data.personas),
-            edges["source"].to_numpy(dtype=np.int64),
-            edges["target"].to_numpy(dtype=np.int64),
+            source,
+            target,
             directed,
             attributes=node_attributes(data.personas, data.final_credences()),
         )
@@ -389,13 +440,18 @@ def read_graph(path: str | Path) -> nx.Graph:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        from socialsim.core.yaml_safe import load_yaml_file
+    """A run's config.yaml as data, within the YAML limits: DataFileError (one line) for one
+    that cannot be read, is refused (a tag, a duplicate key, too large) or is no mapping, so
+    no measure is taken from a run whose config is unknown."""
+    from socialsim.core.yaml_safe import load_yaml_file
 
-        loaded = load_yaml_file(path, "config file")
-    except Exception:  # noqa: BLE001 - an unreadable config is reported as empty
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
+    loaded = load_yaml_file(path, "the run's config file", DataFileError)
+    if not isinstance(loaded, dict):
+        raise DataFileError(
+            f"{path}: the run's config is {type(loaded).__name__}, not a mapping of settings; "
+            "restore the file socialsim wrote"
+        )
+    return loaded
 
 
 # --- reading event tables --------------------------------------------------------------

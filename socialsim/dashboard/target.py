@@ -54,15 +54,14 @@ def resolve_target(
     The plugins a run directory's config names (or those of a config inside a run
     directory) are imported only with `plugins` (``--plugins``): a replay needs none.
     """
-    from socialsim.core.registry import trust_plugins
+    from socialsim.core.registry import trust_plugins, written_by_socialsim
     from socialsim.experiments.arms import is_arms_dir
     from socialsim.simulation.config import ExperimentConfig
 
     path = Path(path)
     overrides = list(overrides or [])
     if path.is_file():
-        received = is_run_dir(path.parent) or (path.parent / "summary.json").is_file()
-        if received and path.name == "config.yaml":
+        if path.name == "config.yaml" and written_by_socialsim(path.parent):
             trust_plugins(path.parent, plugins, needed=True, command="dashboard")
         ExperimentConfig.from_yaml(path, overrides=overrides)
         return Target("config", str(path.resolve()), tuple(overrides))

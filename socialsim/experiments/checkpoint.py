@@ -19,6 +19,8 @@ What the set-up makes from the config and never changes is not saved (the config
 personas, the model clients and prompt settings of the policies): resuming builds the model
 again from ``config.yaml``, throws away the events of that set-up, puts the checkpoint's
 state in place, cuts ``events.jsonl`` back to the checkpoint's length and goes on stepping.
+So the header keeps the SHA-256 of ``config.yaml`` as the run wrote it (``config_sha256``),
+and a resume refuses a config.yaml edited since (the state would belong to another config).
 
 A checkpoint is written after a step when at least :data:`COST_FACTOR` times the last one's
 cost has passed since it ended, so checkpoints cost at most about 1/COST_FACTOR of the run's
@@ -37,6 +39,7 @@ replay.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -59,7 +62,9 @@ CHECKPOINT = "checkpoint.npz"
 SNAPSHOTS = "checkpoint.snapshots"
 #: the pickled checkpoint of earlier versions: never read, only refused and removed
 LEGACY = "checkpoint.pkl"
-FORMAT = 4  # 3: the DataCollector's set-up row kept apart (setup_vars); 4: unknown credences
+#: 3: the DataCollector's set-up row kept apart (setup_vars); 4: unknown credences;
+#: 5: the digest of the run's config.yaml (config_sha256)
+FORMAT = 5
 #: a checkpoint waits until this many times the last one's cost has passed
 COST_FACTOR = 20.0
 #: seconds a checkpoint of unknown cost may always take (more only when the steps took longer)
@@ -88,16 +93,30 @@ class CheckpointHeader(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    format: Literal[4]
+    format: Literal[5]
     socialsim: str
     step: int = Field(ge=0)
     run_id: str
+    config_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of config.yaml as the run wrote it"
+    )
     events_bytes: int = Field(ge=0)
     snapshots: list[int] = Field(
         min_length=2, max_length=2, description="snapshots saved, and their file's length"
     )
     arrays: int = Field(ge=0, description="arrays a0, a1, ... beside the document")
     state: dict[str, Any]
+
+
+def config_digest(text: str) -> str:
+    """The SHA-256 (hex) of a run's ``config.yaml`` text, as its checkpoints keep it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _written_config(run_dir: Path) -> str:
+    """The digest of the config.yaml the runner wrote into `run_dir` (of no text: none)."""
+    path = run_dir / "config.yaml"
+    return config_digest(path.read_text(encoding="utf-8") if path.is_file() else "")
 
 
 def _version() -> str:
@@ -165,6 +184,11 @@ class Checkpointer:
         self.model = model
         self.dir = Path(run_dir)
         self.enabled = model.cfg.mode == "step" and model.cfg.output.checkpoint
+        # the config.yaml the run started with: the one the runner has just written, or,
+        # resumed, the one its first checkpoint was taken with (checked equal on resume)
+        self.config_sha256 = (
+            resumed["config_sha256"] if resumed is not None else _written_config(self.dir)
+        )
         self.written = 0
         self.seconds = 0.0  # spent writing checkpoints
         self.bytes = 0  # size of the last one
@@ -232,6 +256,7 @@ class Checkpointer:
             "socialsim": _version(),
             "step": model.steps,
             "run_id": model.run_id,
+            "config_sha256": self.config_sha256,
             "events_bytes": log.stat().st_size if log is not None and log.is_file() else 0,
             "snapshots": [self._saved_snapshots, self._snapshot_bytes],
             "arrays": len(encoder.arrays),
@@ -424,6 +449,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointHeader",
     "Checkpointer",
+    "config_digest",
     "read_header",
     "read_snapshots",
     "restore",

@@ -8,6 +8,7 @@ transcripts per agent pair and the graph go one per run, into each run directory
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -137,19 +138,19 @@ def export_transcripts(run_dir: str | Path, folder: str | Path | None = None) ->
 
 def export_gexf(run_dir: str | Path, path: str | Path | None = None) -> Path:
     """Convert graph.graphml (personas and final beliefs as attributes) to GEXF at `path`
-    (``RUN/graph.gexf`` by default).
+    (``RUN/graph.gexf`` by default); a run without one (above output.graphml_max_agents)
+    has its graph built from edges.parquet and the personas, as ``--what graphml`` does.
 
     Text attributes lose the characters XML 1.0 forbids, so the file is well-formed.
     """
     run_dir = Path(run_dir)
     source = run_dir / "graph.graphml"
-    if not source.is_file():
-        raise DataFileError(
-            f"{str(run_dir)!r} has no graph.graphml (runs above output.graphml_max_agents "
-            "agents keep the network in edges.parquet only); raise output.graphml_max_agents "
-            "and run again to export GEXF"
-        )
-    graph = read_graph_xml(source, "graphml", what="run file")
+    if source.is_file():
+        graph = read_graph_xml(source, "graphml", what="run file")
+    else:
+        with tempfile.TemporaryDirectory(prefix="socialsim-gexf-") as folder:
+            built = export_graphml(run_dir, Path(folder) / "graph.graphml")
+            graph = read_graph_xml(built, "graphml", what="run file")
     for _node, data in graph.nodes(data=True):
         for key, value in data.items():
             if isinstance(value, str):

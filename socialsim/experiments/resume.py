@@ -3,7 +3,8 @@
 A run that saved a checkpoint (:mod:`socialsim.experiments.checkpoint`, after its steps by
 default) goes on from it: the model is built again from ``config.yaml``, the checkpoint's
 state put in place, the event log cut back to where the checkpoint was taken, and the
-remaining steps run in the same directory.
+remaining steps run in the same directory. A ``config.yaml`` edited since the run started
+is refused (the checkpoint keeps its digest): the state belongs to the config it was made by.
 
 Without a checkpoint (event mode, ``output.checkpoint: false``, a state that could not be
 saved, or a kill before the first step ended) the run is replayed: it is deterministic in
@@ -38,6 +39,7 @@ from socialsim.experiments.checkpoint import (
     CHECKPOINT,
     LEGACY,
     CheckpointError,
+    config_digest,
     read_header,
     restore,
 )
@@ -160,6 +162,7 @@ def resume_run(
         if any((run_dir / name).exists() for name in (CHECKPOINT, LEGACY)):
             warnings.warn(f"{exc}; replaying the run instead", Notice, stacklevel=2)
     if header is not None:
+        check_config_unchanged(run_dir, header)
         try:
             return from_checkpoint(plan, run_dir, header)
         except CheckpointError as exc:
@@ -187,6 +190,18 @@ def resume_run(
 
     write_summary(run_dir, run.summary)
     return run
+
+
+def check_config_unchanged(run_dir: Path, header: dict[str, Any]) -> None:
+    """ConfigError (one line) when the run's config.yaml is not the one its checkpoint was
+    taken with (edited after the run started); nothing in `run_dir` is changed."""
+    path = run_dir / "config.yaml"
+    if config_digest(path.read_text(encoding="utf-8")) != header["config_sha256"]:
+        raise ConfigError(
+            f"{path} changed since the run started (its checkpoint was taken with another "
+            "config); restore it to resume, or run the edited config into a new directory "
+            "(socialsim run CONFIG --out NEW_DIR)"
+        )
 
 
 def from_checkpoint(plan: RunPlan, run_dir: Path, header: dict[str, Any]) -> Run:

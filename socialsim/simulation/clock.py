@@ -1,14 +1,15 @@
 """Event mode: continuous time with simpy.
 
 Each agent wakes as a Poisson process at its persona's `activity_rate`; messages arrive
-`event.latency` after they are sent; all wake-ups inside one `event.window` are decided in
-one concurrent batch at the end of the window (same observe/decide/apply as step mode).
-One window is one model step: ``model.step()`` runs the clock to the end of the next window.
+at the first window end at least `event.latency` after they are sent; all wake-ups inside
+one `event.window` are decided in one concurrent batch at the end of the window (same
+observe/decide/apply as step mode). One window is one model step: ``model.step()`` runs the
+clock to the end of the next window; window k ends at k x `event.window`, the last at the
+horizon (``ExperimentConfig.step_count()`` windows in all).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,13 +22,12 @@ if TYPE_CHECKING:
 
 def horizon(model: ModelView) -> float:
     """The time the run ends: `until`, else `steps` windows."""
-    cfg = model.cfg
-    return cfg.until if cfg.until is not None else cfg.steps * cfg.event.window
+    return model.cfg.horizon()
 
 
 def windows(model: ModelView) -> int:
     """How many windows (model steps) reach the horizon; the last one may be shorter."""
-    return math.ceil(horizon(model) / model.cfg.event.window - 1e-9)
+    return model.cfg.step_count()
 
 
 class EventClock:
@@ -38,6 +38,7 @@ class EventClock:
         self.env = simpy.Environment()
         self.window = model.cfg.event.window
         self.end = horizon(model)
+        self.count = windows(model)
         self.rng = np.random.default_rng(model._subseed("clock"))
         self.woken = np.zeros(model.n_agents, dtype=bool)
         self.rates = model.activity_rates
@@ -50,19 +51,25 @@ class EventClock:
             if self.model.present[agent_id]:
                 self.woken[agent_id] = True
 
-    def advance(self) -> None:
-        """Run to the end of window ``model.steps`` and decide the agents woken in it.
+    def window_end(self, step: int) -> float:
+        """When window `step` ends: ``step * window``, the last one at the horizon, and
+        windows past it (stepping by hand) full windows after it.
 
-        The last window before the horizon ends at the horizon; windows past it (stepping by
-        hand) are full windows.
+        Each end is computed afresh, never summed, and kept to 12 significant digits, so
+        ends are exact multiples of the window as written (0.3, not 0.30000000000000004).
         """
+        if step < self.count:
+            end = step * self.window
+        else:
+            end = self.end + (step - self.count) * self.window
+        return float(f"{end:.12g}")
+
+    def advance(self) -> None:
+        """Run to the end of window ``model.steps`` and decide the agents woken in it."""
         model = self.model
-        now = self.env.now
-        delay = self.window
-        if model.steps * self.window > self.end and now < self.end:
-            delay = min(self.window, self.end - now)
-        self.env.run(until=self.env.timeout(delay))
-        model.time = float(self.env.now)
+        end = self.window_end(model.steps)
+        self.env.run(until=end)
+        model.time = end
         active = self.woken.copy()
         self.woken[:] = False
         model.run_batch(active, deliver_now=model.time)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -350,6 +351,29 @@ class ExperimentConfig(_Strict):
                 raise ValueError(f"{key} has no values; give at least one")
         check_grid_size(value)
         return value
+
+    # --- the run's length ----------------------------------------------------------------------
+    def horizon(self) -> float:
+        """Event mode: the time the run ends, `until` (else `steps` windows)."""
+        return self.until if self.until is not None else self.steps * self.event.window
+
+    def step_count(self) -> int:
+        """How many steps the run takes: `steps`, or in event mode its windows (the model's
+        step limit; the last window may be shorter, ending at the horizon)."""
+        if self.mode == "step":
+            return self.steps
+        return math.ceil(self.horizon() / self.event.window - 1e-9)
+
+    def describe_step_count(self) -> str:
+        """The step count and where it comes from, for messages: ``steps (10)`` or
+        ``the run's 20 event windows (until 20 / event.window 1)``."""
+        if self.mode == "step":
+            return f"steps ({self.steps})"
+        if self.until is None:
+            source = f"steps {self.steps}, no until"
+        else:
+            source = f"until {self.until:g} / event.window {self.event.window:g}"
+        return f"the run's {self.step_count()} event windows ({source})"
 
     # --- loading -----------------------------------------------------------------------------
     @classmethod

@@ -79,8 +79,15 @@ def test_plan_from_a_pilot_and_the_worst_case():
     assert power.plan_replicates([0.3], 0.1)["replicates"] is None  # unbounded: no answer
     two = power.plan_replicates([0.3, 0.1], 0.1, bounded=True)
     assert two["basis"] == "pilot" and two["mde"] is None  # no interval at 2 replicates
+    # differences that did not vary estimate no SD: the worst case for a share, else nothing
     flat = power.plan_replicates([0.2, 0.2, 0.2], 0.1)
-    assert flat["replicates"] == 3 and flat["mde"] == 0.0
+    assert flat["replicates"] is None and flat["mde"] is None and flat["pilot_sd_zero"]
+    flat = power.plan_replicates([0.2, 0.2, 0.2], 0.1, bounded=True)
+    assert flat["basis"] == "worst case" and flat["replicates"] == worst["replicates"]
+    assert flat["mde"] is None
+    # a measure no replicate has is not planned at all
+    none = power.plan_replicates([float("nan")] * 3, 0.1, bounded=True)
+    assert none["undefined"] and none["replicates"] is None and none["basis"] is None
 
 
 @pytest.mark.parametrize(

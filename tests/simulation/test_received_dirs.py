@@ -317,3 +317,36 @@ def test_the_replay_warning_only_when_it_differs_and_naming_a_file(tmp_path, run
     line = one_line(err, "differs", "kept as")
     kept = Path(line.rsplit("kept as ", 1)[1].strip())
     assert kept.is_file() and kept.parent == differs
+
+
+def test_a_received_config_needs_the_option_wherever_socialsim_wrote_it(tmp_path, capsys):
+    """The config.yaml of a killed arms run (no summary.json anywhere), of a killed run (a
+    log and a checkpoint only) or of a sweep's cell is someone else's: running it, or
+    opening it in the dashboard, imports its plugins only with --plugins."""
+    small = {**CONFIG, "population": {"size": 10}, "output": {"report": False}}
+    arms = tmp_path / "arms"
+    ss.run(ss.ExperimentConfig.from_dict({**small, "control": True}), out=arms)
+    for name in ("summary.json", "results.csv", "results.parquet", "report.html"):
+        (arms / name).unlink(missing_ok=True)
+    for run in (arms / "treatment").iterdir():
+        (run / "summary.json").unlink()  # as if killed before any arm finished
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    (killed / "events.jsonl").write_text("")
+    (killed / CHECKPOINT).write_bytes(b"")
+    shutil.copy(arms / "config.yaml", killed / "config.yaml")
+    for folder in (arms, killed, next((arms / "treatment").iterdir())):
+        marker = with_plugin(folder, tmp_path, folder.name)
+        with pytest.raises(PluginsNotTrusted, match="--plugins to dashboard"):
+            resolve_target(folder / "config.yaml")
+        out = tmp_path / f"again-{folder.name}"
+        code, _, err = cli(capsys, "run", str(folder / "config.yaml"), "--out", str(out), "-q")
+        assert code == 2 and not marker.exists() and not out.exists()
+        one_line(err, f"plugin_{folder.name}.py", "--plugins to run")
+    # a config of the user's own, beside nothing socialsim wrote, is theirs to run
+    own = tmp_path / "mine"
+    own.mkdir()
+    shutil.copy(arms / "config.yaml", own / "config.yaml")
+    marker = with_plugin(own, tmp_path, "own")
+    code, _, err = cli(capsys, "run", str(own / "config.yaml"), "--out", str(tmp_path / "o"), "-q")
+    assert code == 0 and marker.exists(), err

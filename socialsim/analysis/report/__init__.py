@@ -50,7 +50,8 @@ from socialsim.analysis.report.run_page import (
 )
 from socialsim.analysis.report.sweep_page import _sweep_page
 from socialsim.analysis.summarize import require_run
-from socialsim.core.rundata import RunData, load_run
+from socialsim.core.errors import DataFileError
+from socialsim.core.rundata import RunData, load_run, refuse_links
 
 __all__ = [
     "CASCADE_ADOPTERS",
@@ -69,6 +70,27 @@ __all__ = [
 ]
 
 
+def _summary_of(root: Path) -> dict[str, Any]:
+    """The directory's summary.json. A sweep's may be missing (its page reads its results);
+    a run without one has its measures taken now (nothing written) unless it was killed
+    before it finished (then, as an unreadable one, a DataFileError naming what to do)."""
+    from socialsim.analysis.summarize import refuse_unfinished, summarize_run
+
+    path = root / "summary.json"
+    if not path.is_file():
+        if (root / "results.csv").is_file() or (root / "results.parquet").is_file():
+            return {}
+        refuse_unfinished(root)
+        return summarize_run(load_run(root))
+    summary = _read_json(path)
+    if not summary:
+        raise DataFileError(
+            f"{str(path)!r} cannot be read as the summary socialsim writes; write it again "
+            f"with `socialsim analyze {root}`"
+        )
+    return summary
+
+
 def write_report(
     run_dir: str | Path, data: RunData | None = None, summary: dict[str, Any] | None = None
 ) -> Path:
@@ -78,12 +100,13 @@ def write_report(
     the directory when not given.
     """
     root = Path(run_dir)
+    refuse_links(root)
     if data is None and summary is None:
         is_sweep = (root / "results.csv").is_file() or (root / "results.parquet").is_file()
         if not is_sweep and not (root / "summary.json").is_file():
             require_run(root)
     if summary is None:
-        summary = data.summary if data is not None else _read_json(root / "summary.json")
+        summary = data.summary if data is not None else _summary_of(root)
     figs = _Figures(root)
     if summary.get("kind") == "arms":
         title, meta, body = _arms_page(root, summary, figs)

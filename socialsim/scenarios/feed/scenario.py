@@ -124,7 +124,7 @@ class FeedScenario(Scenario):
         if self.ranking_params is None:
             self.validate_config(model.cfg)
         p, n = self.params, model.n_agents
-        self.items = make_items(self.claims, p, model.cfg.steps, n, model.rng)
+        self.items = make_items(self.claims, p, model.cfg.step_count(), n, model.rng)
         self.weights = weight_table(
             self.items.framings,
             self.items.sources,

@@ -146,7 +146,7 @@ class Manipulation(Scenario):
                 f"scenario.params.advisors: {p.advisors} advisors leave no target among "
                 f"{cfg.population.size} agents"
             )
-        if cfg.mode != "event" and cfg.steps < 1:
+        if cfg.step_count() < 1:
             raise ConfigError("steps: the manipulation scenario runs in step 1; set steps >= 1")
 
     # --- hooks -------------------------------------------------------------------------------

@@ -138,31 +138,40 @@ class Misinformation(RouteActions, Scenario):
             bad = [i for i in ids if not 0 <= i < n]
             if bad:
                 raise ConfigError(f"scenario.params.{where}.ids: {bad[:5]} not in 0..{n - 1}")
-        if p.remove_attackers_at is not None and p.remove_attackers_at > cfg.steps:
-            raise ConfigError(
-                f"scenario.params.remove_attackers_at: {p.remove_attackers_at} is beyond "
-                f"steps ({cfg.steps}); use a step from 1 to {cfg.steps}"
-            )
-        if "broadcast" in self.routes and self.post.step > cfg.steps:
-            raise ConfigError(
-                f"scenario.params.broadcast.step: {self.post.step} is beyond steps ({cfg.steps})"
-            )
-        late = [s for s in p.probe_steps or [] if not 1 <= s <= cfg.steps]
-        if late:
-            raise ConfigError(f"scenario.params.probe_steps: {late} not in 1..{cfg.steps}")
         if p.attackers.knowledge == "model" and p.attacker_model is None:
             raise ConfigError(
                 "scenario.params.attackers.knowledge: model needs scenario.params.attacker_model "
                 "(the model that holds the manipulated knowledge); or use knowledge: context"
             )
-        poison = p.memory_poison
-        if poison is not None and poison.source == "history" and poison.history_step > cfg.steps:
-            raise ConfigError(
-                f"scenario.params.memory_poison.step: {poison.history_step} is beyond steps "
-                f"({cfg.steps}); use a step from 2 to {cfg.steps}"
-            )
         if self.hides_claim:
             check_templates(cfg)
+        self.check_steps(cfg)
+
+    def check_steps(self, cfg: ExperimentConfig) -> None:
+        """Check that every step the params name is a step of the run (event mode: a window)."""
+        p = self.params
+        n, run = cfg.step_count(), cfg.describe_step_count()
+        if p.remove_attackers_at is not None and p.remove_attackers_at > n:
+            raise ConfigError(
+                f"scenario.params.remove_attackers_at: {p.remove_attackers_at} is beyond "
+                f"{run}; use a step from 1 to {n}"
+            )
+        if "broadcast" in self.routes and self.post.step > n:
+            raise ConfigError(
+                f"scenario.params.broadcast.step: {self.post.step} is beyond {run}; "
+                f"use a step from 1 to {n}"
+            )
+        outside = [s for s in p.probe_steps or [] if not 1 <= s <= n]
+        if outside:
+            raise ConfigError(
+                f"scenario.params.probe_steps: {outside} outside {run}; use steps from 1 to {n}"
+            )
+        poison = p.memory_poison
+        if poison is not None and poison.source == "history" and poison.history_step > n:
+            raise ConfigError(
+                f"scenario.params.memory_poison.step: {poison.history_step} is beyond {run}; "
+                f"use a step from 2 to {n}"
+            )
 
     # --- hooks -----------------------------------------------------------------------------
     def setup(self, model: SocialModel) -> None:

@@ -165,9 +165,10 @@ class Accumulation(Scenario):
                     f"{p.proposition!r}; lower texts, add custom_texts or use a proposition with "
                     f"enough texts ({named or 'none has'})"
                 )
-        if cfg.steps < p.texts:
+        if cfg.step_count() < p.texts:
             raise ConfigError(
-                f"scenario.params.texts: {p.texts} exposures need steps >= {p.texts}; steps is {cfg.steps}"
+                f"scenario.params.texts: {p.texts} exposures need steps >= {p.texts} (one a "
+                f"step), more than {cfg.describe_step_count()}"
             )
 
     def setup(self, model: SocialModel) -> None:

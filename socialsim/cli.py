@@ -294,7 +294,7 @@ def plan(
     from socialsim.analysis.stats import MIN_REPLICATES
     from socialsim.experiments.arms import plan_arms
 
-    _need_dir(arms_dir)
+    _need_dir(arms_dir, "the arms directory of a pilot (socialsim run CONFIG --control)")
     rows = plan_arms(arms_dir, effect, measure, power, alpha)
     n = max((r["n"] for r in rows), default=0)
     console.print(
@@ -478,13 +478,13 @@ def _interruptible(kept: str = "the run directory keeps every completed step"):
         raise typer.Exit(130) from None
 
 
-def _need_dir(path: Path) -> None:
-    """A run, arms or sweep directory to read and write in: no symbolic link where socialsim
-    reads or writes (a received directory's link could point outside it)."""
+def _need_dir(path: Path, what: str = "a run, arms or sweep directory") -> None:
+    """`what` to read and write in: no symbolic link where socialsim reads or writes (a
+    received directory's link could point outside it)."""
     from socialsim.core.rundata import refuse_links
 
     if not path.is_dir():
-        raise SocialsimError(f"{str(path)!r} is not a directory; pass a run or sweep directory")
+        raise SocialsimError(f"{str(path)!r} is not a directory; pass {what}")
     refuse_links(path)
 
 

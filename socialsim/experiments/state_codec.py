@@ -88,7 +88,9 @@ def _plugin_modules() -> set[str]:
 def _allowed(module: str, qualname: str, plugins: set[str]) -> bool:
     if f"{module}:{qualname}" in STATE_CLASSES:
         return True
-    return (module.startswith(STATE_PACKAGES) or module in plugins) and "." not in qualname
+    # a class at module level, or nested in one (a policy's ``Params``); never a class made
+    # inside a function (``<locals>``), which no name reaches
+    return (module.startswith(STATE_PACKAGES) or module in plugins) and "<" not in qualname
 
 
 class Encoder:
@@ -381,7 +383,7 @@ class Decoder:
         loaded = sys.modules.get(module)
         if loaded is None or not _allowed(module, qualname, self._plugins):
             raise StateError(f"{name[:80]!r} is not part of a run's state")
-        cls = vars(loaded).get(qualname)
+        cls = _nested(loaded, qualname)
         if (
             not isinstance(cls, type)
             or cls.__new__ is not object.__new__
@@ -391,6 +393,17 @@ class Decoder:
         if cls.__module__ != module:
             raise StateError(f"{name[:80]!r} is not defined where it is named")
         return cls
+
+
+def _nested(module: Any, qualname: str) -> Any:
+    """The class a qualified name (``Outer.Inner``) names in `module`, one class at a time
+    (None unless every step is a class of that module, named as it calls itself)."""
+    found: Any = module
+    for part in qualname.split("."):
+        found = vars(found).get(part)
+        if not isinstance(found, type) or found.__module__ != module.__name__:
+            return None
+    return found if found.__qualname__ == qualname else None
 
 
 _PYDANTIC_STATE = {

@@ -223,3 +223,17 @@ def test_embedded_model_runs_a_collaboration_step(tmp_path):
             assert isinstance(t["success"], bool)
         else:
             assert t["status"] == "failed" and t["success"] is None and t["error"]
+
+
+def test_every_turn_prompt_asks_for_the_answer_form_its_schema_checks():
+    """The answer must be {"message": ...} (TurnMessage); the prompt says so too, for
+    servers that do not constrain their output to the schema."""
+    model = StandInModel(["m"] * 6)
+    scenario = CollaborationScenario(
+        {"conditions": ["solo", "pair"], "trials_per_step": 3, "max_turns": 5}
+    )
+    scenario.setup(model)
+    scenario.before_step(model)
+    questions = [q for b in model.batches for q in b]
+    assert questions and {q.schema.__name__ for q in questions} == {"TurnMessage"}
+    assert all(q.prompt.endswith('Reply in JSON as {"message": "..."}.') for q in questions)

@@ -231,3 +231,16 @@ def test_embedded_model_negotiates(tmp_path):
             assert isinstance(row["error"], str) and row["error"]
     answers = run.summary["measures"]["negotiation"]["answers"]
     assert answers["asked"] == 2 == answers["answered"] + answers["failed"]
+
+
+def test_each_arm_says_truly_who_knows_whose_reservation_value(tmp_path, scripted):
+    """Private values (treatment): the other side does not know yours. Public values
+    (control): each side is told the other's, so no prompt says yours is unknown to it."""
+    _, _, client = scripted
+    treated = [p for _, p in turn_prompts(client)]
+    assert treated and all("does not know this number" in p for p in treated)
+    assert not any("is told this number too" in p for p in treated)
+    _, _, client = scripted_run(tmp_path, arm="control")
+    public = [p for _, p in turn_prompts(client)]
+    assert public and all("is told this number too" in p for p in public)
+    assert not any("does not know this number" in p for p in public)

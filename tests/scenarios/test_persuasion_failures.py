@@ -309,3 +309,23 @@ def test_authority_through_the_real_client_counts_unusable_json_as_failed(tmp_pa
         o["before_answer"] == o["after_answer"] == "B" for o in items if o["status"] == "answered"
     )
     assert sum(out["counts"].values()) == 3
+
+
+@pytest.mark.parametrize(
+    ("kind", "steps", "params", "own"),
+    [
+        ("debate", 1, {}, {"debate_stance", "debate_turn", "debate_stance_after"}),
+        ("accumulation", 3, {"texts": 3}, {"accumulation_stance", "accumulation_reply"}),
+    ],
+)
+@pytest.mark.parametrize("arm", ["treatment", "control"])
+def test_debate_and_accumulation_ask_nothing_but_their_own_questions(
+    tmp_path, kind, steps, params, own, arm
+):
+    """No step decision beside the design's questions: no extra call per agent, and no
+    prompt that shows the proposition and lets neighbours talk of it outside the design."""
+    client = scripted()
+    config = cfg(tmp_path, kind, steps=steps, size=8, policy="llm", **params)
+    run_scripted(config.with_overrides({"scenario.arm": arm}), client)
+    tags = {r.tag for r in client.requests}
+    assert tags and tags <= own | {"accumulation_behaviour"}, tags

@@ -142,6 +142,11 @@ def model_label(model: SocialModel, agent: int) -> str:
     return model.cfg.agents.llm.model
 
 
+#: the answer's form, as the request's schema (TurnMessage) asks it: said in the prompt too,
+#: for servers that do not constrain their output to the schema
+_REPLY = 'Reply in JSON as {"message": "..."}.'
+
+
 def turn_prompt(trial: Trial, seat: int, names: list[str]) -> str:
     """What the agent in `seat` is asked at its turn: task, its map, the conversation so far."""
     maze, view = trial.maze, trial.views[seat]
@@ -156,6 +161,7 @@ def turn_prompt(trial: Trial, seat: int, names: list[str]) -> str:
                 where,
                 view.render(),
                 "State the full path as a list of moves, e.g. PATH: R R D L.",
+                _REPLY,
             ]
         )
     partner = names[1 - seat]
@@ -177,6 +183,7 @@ def turn_prompt(trial: Trial, seat: int, names: list[str]) -> str:
         "Write your next message to your partner. Share what you see; when you are sure, "
         "state the full path from S to G as moves."
     )
+    lines.append(_REPLY)
     return "\n".join(lines)
 
 

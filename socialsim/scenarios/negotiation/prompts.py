@@ -64,6 +64,14 @@ def describe_offer(mode: str, other: str, amount: float, pie: float, mine: bool)
     return f"{who} offered a price of {_fmt(amount)}."
 
 
+def _who_knows(seat: Seat) -> str:
+    """Whether the other side knows this seat's reservation value: not in the treatment
+    (values private); in the control arm each side is told the other's, so it does."""
+    if seat.other_reservation is None:
+        return f"{seat.other} does not know this number."
+    return f"{seat.other} is told this number too, as you are told theirs."
+
+
 def turn_prompt(
     mode: str,
     seat: Seat,
@@ -81,7 +89,7 @@ def turn_prompt(
             f"You and {seat.other} must agree how to split {_fmt(pie)} coins. If you do not "
             "agree, nobody gets anything.",
             f"Your reservation value is {_fmt(seat.reservation)}: never agree to keep less "
-            f"than {_fmt(seat.reservation)} coins. {seat.other} does not know this number.",
+            f"than {_fmt(seat.reservation)} coins. {_who_knows(seat)}",
         ]
         if seat.other_reservation is not None:
             lines.append(
@@ -99,8 +107,7 @@ def turn_prompt(
         lines = [
             f"You are the {seat.role} of an item and negotiate its price with {seat.other}. "
             f"Prices run from 0 to {_fmt(pie)}. Without agreement there is no sale.",
-            f"Your reservation value is {_fmt(seat.reservation)}: {own}. "
-            f"{seat.other} does not know this number.",
+            f"Your reservation value is {_fmt(seat.reservation)}: {own}. {_who_knows(seat)}",
         ]
         if seat.other_reservation is not None:
             lines.append(

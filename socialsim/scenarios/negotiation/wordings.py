@@ -34,6 +34,11 @@ PARAPHRASES = check_paraphrases(
             "has no knowledge of this number.",
             "cannot see this number.",
         ),
+        "is told this number too, as you are told theirs.": (
+            "knows this number as well, as you know theirs.",
+            "is shown this number too, as you are shown theirs.",
+            "has this number as well, as you have theirs.",
+        ),
         "Offers so far:": ("Offers made so far:", "The offers until now:", "Earlier offers:"),
         "You make the first offer.": (
             "You open with the first offer.",

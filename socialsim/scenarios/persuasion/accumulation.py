@@ -114,6 +114,10 @@ class AccumulationParams(PropositionParams):
 class Accumulation(Scenario):
     """Repeated stance probes while opposing texts accumulate in an agent's context."""
 
+    #: the exposures and the stance questions are all the agents do: no step decision that
+    #: would show the proposition and let neighbours talk of it, in either arm
+    step_decisions = False
+
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("accumulation.shift_share.toward.rate",
          "Share of agents whose stance moved at least one point toward the texts",

@@ -96,6 +96,10 @@ class _Pair:
 class Debate(Scenario):
     """Pairs debate a proposition; agreement before and after, under a 2x2 design."""
 
+    #: the debate and its two stance questions are all the agents do (no step decision
+    #: beside them: no extra call, no talk of the proposition outside the debate)
+    step_decisions = False
+
     headline_measures: ClassVar[tuple[tuple[str, str, str], ...]] = (
         (
             "persuasion.debate.odds_ratio.persuader|personalised.odds_ratio",

@@ -133,32 +133,11 @@ class ModelActions:
         reason: str | None = None,
         source: int | None = None,
     ) -> bool:
-        """Set one credence; log a belief_change with its cause if it moved."""
-        change = BeliefChange(
-            step=self.steps,
-            time=self.time,
-            claim=claim_id,
-            old=self.beliefs.get(agent, claim_id),
-            new=value,
-            cause=cause,
-            ref=ref,
-            reason=reason,
-        )
+        """Set one credence; log a belief_change with its cause if it moved (or was unknown)."""
+        change = self._change(agent, claim_id, value, cause, ref, reason)
         if not self.beliefs.set(agent, change):
             return False
-        self.emit(
-            "belief_change",
-            agent=agent,
-            target=source,
-            claim=claim_id,
-            payload={
-                "old": change.old,
-                "new": self.beliefs.get(agent, claim_id),
-                "cause": cause,
-                "ref": ref,
-                "reason": reason,
-            },
-        )
+        self._log_change(agent, change, self.beliefs.get(agent, claim_id), source)
         return True
 
     def forget_credence(
@@ -167,31 +146,27 @@ class ModelActions:
         """The answer that was to measure this credence failed: it is unknown (NaN in the
         agents table, left out of belief measures) until a usable answer sets it again.
         Logs a ``belief_change`` with ``new: null`` when it was known before."""
-        change = BeliefChange(
-            step=self.steps,
-            time=self.time,
-            claim=claim_id,
-            old=self.beliefs.get(agent, claim_id),
-            new=None,
-            cause=cause,
-            ref=ref,
-            reason=reason,
-        )
+        change = self._change(agent, claim_id, None, cause, ref, reason)
         if not self.beliefs.forget(agent, change):
             return False
-        self.emit(
-            "belief_change",
-            agent=agent,
-            claim=claim_id,
-            payload={
-                "old": change.old,
-                "new": None,
-                "cause": cause,
-                "ref": ref,
-                "reason": reason,
-            },
-        )
+        self._log_change(agent, change, None, None)
         return True
+
+    def _change(
+        self, agent: int, claim_id: str, new: float | None, cause: str, ref, reason: str | None
+    ) -> BeliefChange:
+        old = self.beliefs.get(agent, claim_id)
+        return BeliefChange(
+            step=self.steps, time=self.time, claim=claim_id, old=old, new=new, cause=cause,
+            ref=ref, reason=reason,
+        )  # fmt: skip
+
+    def _log_change(
+        self, agent: int, change: BeliefChange, new: float | None, source: int | None
+    ) -> None:
+        payload = {"old": change.old, "new": new, "cause": change.cause, "ref": change.ref,
+                   "reason": change.reason}  # fmt: skip
+        self.emit("belief_change", agent=agent, target=source, claim=change.claim, payload=payload)
 
     def inject(
         self, agent: int, claim_id: str | None, credence: float | None, route: str, **payload: Any

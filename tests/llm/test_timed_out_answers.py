@@ -84,7 +84,10 @@ def test_the_cli_names_the_setting_that_cut_the_timed_out_answers(tmp_path: Path
     cut = quality["timed_out"]  # the hung ones, and any other a loaded machine made late
     assert cut >= 2 and quality["timed_out_by"] == {"agents.llm.timeout": cut}
     unusable = quality["unusable"]
-    assert f"unusable {unusable}: {cut} timed out (agents.llm.timeout))" in result.out
+    by_template = ", ".join(f"{t} {n}" for t, n in quality["unusable_by_template"].items())
+    assert sum(quality["unusable_by_template"].values()) == unusable
+    line = f"unusable {unusable} ({by_template}): {cut} timed out (agents.llm.timeout))"
+    assert line in result.out
     events = [json.loads(line) for line in (tmp_path / "run" / "events.jsonl").open()]
     late = {
         (e["agent"], e["step"])

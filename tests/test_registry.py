@@ -382,10 +382,6 @@ def test_a_rule_update_of_python_lists_is_applied_as_arrays(tmp_path):
     assert (last[0], last[1], last[2]) == (0.25, 0.75, 0.5)
 
 
-class _Stop(Exception):
-    """Ends a run after a step, as a kill would (its checkpoint kept)."""
-
-
 def test_a_users_nested_params_class_is_part_of_the_state_so_the_run_resumes(tmp_path):
     """A ``Params`` class nested in the user's scenario (as the tutorial writes it) is saved
     in the checkpoint like the built-ins' own: no "checkpoints are off" notice, and the run
@@ -395,20 +391,16 @@ def test_a_users_nested_params_class_is_part_of_the_state_so_the_run_resumes(tmp
     from socialsim.core.errors import Notice
     from socialsim.experiments import checkpoint
     from socialsim.experiments.resume import resume
+    from tests.simulation.test_checkpoint import Stop, stop_after
 
     whole = ss.run(cfg(), out=tmp_path / "whole")
-
-    def stop(model) -> None:
-        if model.steps == 2:
-            raise _Stop
-
     saved = checkpoint.COST_FACTOR
     checkpoint.COST_FACTOR = 0.0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Notice)
-            with pytest.raises(_Stop):
-                ss.run(cfg(), out=tmp_path / "killed", on_step=stop)
+            with pytest.raises(Stop):
+                ss.run(cfg(), out=tmp_path / "killed", on_step=stop_after(2))
     finally:
         checkpoint.COST_FACTOR = saved
     assert checkpoint.read_header(tmp_path / "killed")["step"] == 2

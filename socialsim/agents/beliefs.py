@@ -113,10 +113,6 @@ class BeliefStore:
              change.reason)
         )  # fmt: skip
 
-    def is_known(self, agent: int, claim_id: str) -> bool:
-        """False while the agent's credence in the claim is unknown (see :meth:`forget`)."""
-        return not self.unknown[agent, self.index[claim_id]]
-
     def measured(self) -> np.ndarray:
         """The credences with NaN where one is unknown (the array itself when none is)."""
         if not self.unknown.any():

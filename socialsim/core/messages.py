@@ -81,8 +81,10 @@ class Mailroom:
         if now is None:
             due, self._pending = self._pending, []
         else:
-            due = [m for m in self._pending if is_due(m, now)]
-            self._pending = [m for m in self._pending if not is_due(m, now)]
+            due, waiting = [], []
+            for message in self._pending:
+                (due if is_due(message, now) else waiting).append(message)
+            self._pending = waiting
         for message in due:
             for recipient in message.recipients:
                 self._inboxes[recipient].append(message)

@@ -355,7 +355,7 @@ def written_by_socialsim(folder: Path) -> bool:
         return True
     if any((folder / name).is_dir() for name in _WRITTEN_DIRS):  # an arms or sweep directory
         return True
-    return folder.parent != folder and folder.parent.name in (*_WRITTEN_DIRS, "cells")
+    return folder.parent != folder and folder.parent.name in _WRITTEN_DIRS
 
 
 def trust_plugins(run_dir: Path, trusted: bool, needed: bool, command: str) -> list[str]:

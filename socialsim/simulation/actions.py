@@ -2,9 +2,9 @@
 
 :class:`ModelActions` is the part of :class:`~socialsim.simulation.model.SocialModel` that
 changes the run and logs each change: ``emit``, ``send``, ``set_credence``,
-``forget_credence``, ``inject``, ``assign_role``, ``remove_agent`` and ``pin``. It works on the model's state (``log``,
-``mail``, ``beliefs``, ``present``, ``roles``, ``groups``, ``recorder``) and has none of
-its own.
+``forget_credence``, ``inject``, ``assign_role``, ``remove_agent`` and ``pin``. It works on
+the model's state (``log``, ``mail``, ``beliefs``, ``present``, ``roles``, ``groups``,
+``recorder``) and has none of its own.
 """
 
 from __future__ import annotations

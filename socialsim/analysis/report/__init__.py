@@ -70,25 +70,27 @@ __all__ = [
 ]
 
 
-def _summary_of(root: Path) -> dict[str, Any]:
-    """The directory's summary.json. A sweep's may be missing (its page reads its results);
-    a run without one has its measures taken now (nothing written) unless it was killed
-    before it finished (then, as an unreadable one, a DataFileError naming what to do)."""
+def _summary_of(root: Path) -> tuple[dict[str, Any], RunData | None]:
+    """The directory's summary.json, and the run when it had to be read for it. A sweep's
+    may be missing (its page reads its results); a run without one has its measures taken
+    now (nothing written) unless it was killed before it finished (then, as an unreadable
+    one, a DataFileError naming what to do)."""
     from socialsim.analysis.summarize import refuse_unfinished, summarize_run
 
     path = root / "summary.json"
     if not path.is_file():
         if (root / "results.csv").is_file() or (root / "results.parquet").is_file():
-            return {}
+            return {}, None
         refuse_unfinished(root)
-        return summarize_run(load_run(root))
+        run = load_run(root)
+        return summarize_run(run), run
     summary = _read_json(path)
     if not summary:
         raise DataFileError(
             f"{str(path)!r} cannot be read as the summary socialsim writes; write it again "
             f"with `socialsim analyze {root}`"
         )
-    return summary
+    return summary, None
 
 
 def write_report(
@@ -105,8 +107,10 @@ def write_report(
         is_sweep = (root / "results.csv").is_file() or (root / "results.parquet").is_file()
         if not is_sweep and not (root / "summary.json").is_file():
             require_run(root)
-    if summary is None:
-        summary = data.summary if data is not None else _summary_of(root)
+    if summary is None and data is not None:
+        summary = data.summary
+    elif summary is None:
+        summary, data = _summary_of(root)
     figs = _Figures(root)
     if summary.get("kind") == "arms":
         title, meta, body = _arms_page(root, summary, figs)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
 from socialsim.agents.memory import Memory
+from socialsim.core.claims import words_of
 from socialsim.core.decisions import Decision, Observation
 from socialsim.core.persona import Persona
 from socialsim.core.trusted import trusted
@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from mesa.discrete_space import Cell
 
     from socialsim.core.model_view import ModelView
-
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 class SocialAgent(FixedAgent):
@@ -186,14 +184,6 @@ class SocialAgent(FixedAgent):
             self.memory.add(f"I said: {decision.message}", model.step_index, "said")
 
     def claims_in(self, text: str) -> list[str]:
-        """Claims a text refers to: the only claim in play, or those sharing key words."""
-        claims = self.model.beliefs.claims
-        if len(claims) == 1:
-            return [claims[0].id]
-        words = set(_WORD.findall(text.lower()))
-        found = []
-        for claim in claims:
-            keys = {w for w in _WORD.findall(claim.text.lower()) if len(w) > 3}
-            if claim.id.lower() in words or len(keys & words) >= 2:
-                found.append(claim.id)
-        return found
+        """Claims a text refers to (:meth:`~socialsim.core.claims.Claim.referred_to_by`)."""
+        words = words_of(text)
+        return [c.id for c in self.model.beliefs.claims if c.referred_to_by(words)]

@@ -81,10 +81,9 @@ def claim_measures(
             out[f"persistence_{main}"] = persist
         probes = spread.probe_accuracy(run, claim, population=main)
         if not probes.empty:
-            out[f"probes_{main}"] = {
-                row["distance"]: {k: row[k] for k in probes.columns if k != "distance"}
-                for row in probes.to_dict(orient="records")
-            }
+            out[f"probes_{main}"] = _by_distance(probes)
+            last = spread.probe_accuracy(run, claim, population=main, last_step=True)
+            out[f"probes_{main}_last"] = _by_distance(last)
             out[f"credence_probe_gap_{main}"] = spread.credence_probe_gap(
                 run, claim, threshold, population=main
             )
@@ -166,3 +165,11 @@ def compute_measures(run: RunData, params: dict[str, dict[str, Any]] | None = No
         if value is not None and not (isinstance(value, dict) and not value):
             out[entry.name] = value
     return out
+
+
+def _by_distance(probes: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """A probe table (:func:`~socialsim.analysis.probes.probe_accuracy`) keyed by distance."""
+    return {
+        row["distance"]: {k: row[k] for k in probes.columns if k != "distance"}
+        for row in probes.to_dict(orient="records")
+    }

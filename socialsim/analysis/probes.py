@@ -70,15 +70,19 @@ def probe_accuracy(
     claim: str | None = None,
     *,
     population: str | np.ndarray | None = "all",
+    last_step: bool = False,
 ) -> pd.DataFrame:
     """Probes by distance: ``distance, asked, answered, failed, accuracy, manipulated_share``.
 
     Accuracy and manipulated share are over answered probes only; a failed answer is never
-    scored. `data` is the run (for named populations) or an event table.
+    scored. `data` is the run (for named populations) or an event table. With `last_step`
+    only the probes of the last step that has any (of `claim`) count.
     """
     events = data.events if isinstance(data, RunData) else data
     ids = population_ids(data, population) if isinstance(data, RunData) else None
     frame = probe_frame(events, claim, ids)
+    if last_step and not frame.empty:
+        frame = frame[frame["step"] == frame["step"].max()]
     cols = ["distance", "asked", "answered", "failed", "accuracy", "manipulated_share"]
     if frame.empty:
         return pd.DataFrame(columns=cols)

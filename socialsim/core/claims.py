@@ -11,6 +11,7 @@ text an attacker posts.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -46,6 +47,51 @@ class Claim(BaseModel):
     text: str
     truth: bool | None = None
     topic: str = "general"
+    markers: list[str] = Field(
+        default_factory=list,
+        description="words whose mention makes an agent's message refer to the claim "
+        "(empty: two of its key words, or its id)",
+    )
+
+    def referred_to_by(self, words: set[str]) -> bool:
+        """Whether a message of these lower-case `words` refers to the claim: it names two of
+        the claim's key words (:func:`key_words` of its text; all of them when it has fewer)
+        and, where the claim has `markers`, one of those; without markers its id also does."""
+        keys = key_words(self.text) | {m.lower() for m in self.markers}
+        named = len(keys & words) >= min(2, len(keys)) if keys else False
+        if self.markers:
+            return named and any(m.lower() in words for m in self.markers)
+        return named or self.id.lower() in words
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+#: common words that name no claim, left out of key words and markers
+_COMMON = frozenset(
+    "about also been being could from have into just kept make makes must near once only "
+    "puts giving should than that their them there these they this those very were what "
+    "when where which while will with within would your".split()
+)
+
+
+def words_of(text: str) -> set[str]:
+    """The lower-case words (letters and digits) of a text."""
+    return set(_WORD.findall(text.lower()))
+
+
+def key_words(text: str) -> set[str]:
+    """The words of a text that can name its subject: longer than three letters or with a
+    digit, common words left out."""
+    return {
+        w
+        for w in words_of(text)
+        if (len(w) > 3 or any(c.isdigit() for c in w)) and w not in _COMMON
+    }
+
+
+def distinct_words(statement: str, other: str) -> list[str]:
+    """Key words of `statement` that `other` lacks: what names the manipulated statement
+    and not the true one ("sydney")."""
+    return sorted(key_words(statement) - words_of(other))
 
 
 class Lettered:

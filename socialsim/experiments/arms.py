@@ -17,7 +17,7 @@ claim): treatment and control means over replicates, their difference, and, from
 :data:`~socialsim.analysis.stats.MIN_REPLICATES` replicates, a 95% paired t-interval and the
 minimum detectable effect (see :func:`socialsim.analysis.stats.paired_effect`); with fewer,
 the estimate alone and why there is no interval. ``control: instrument`` adds an
-``instrument/`` arm (no manipulation, no probe before the final step) and
+``instrument/`` arm (no manipulation, no probe before the last probe step) and
 ``instrument_effects``: the control against it, i.e. what the probes themselves do.
 """
 
@@ -51,6 +51,9 @@ EFFECT_SUFFIXES = (
 )
 #: probe measures compared per distance (``claims.<id>.probes_<pop>.<distance>.<suffix>``)
 PROBE_SUFFIXES = (".manipulated_share", ".accuracy")
+#: what the control and instrument arms are compared on: the state after the last probe
+#: step, the one step both arms probe (``probes_<pop>_last``: that step's probes alone)
+INSTRUMENT_SUFFIXES = (".final_reach", ".mean_credence_final")
 
 
 @dataclass
@@ -131,7 +134,7 @@ def summarize_arms(arms: Arms) -> dict[str, Any]:
     measures = effect_measures(first, arms.results)
     effects = compare_arms(arms.results, measures) if "control" in arms.runs else []
     instrument = (
-        compare_arms(arms.results, measures, "control", "instrument")
+        compare_arms(arms.results, instrument_measures(arms.results), "control", "instrument")
         if "instrument" in arms.runs
         else None
     )
@@ -213,10 +216,26 @@ def effect_measures(summary: dict[str, Any], results: pd.DataFrame) -> list[str]
             if col not in keys:
                 keys.append(col)
     for col in results.columns:
-        if col.startswith("claims.") and ".probes_" in col and col.endswith(PROBE_SUFFIXES):
-            if col not in keys:
-                keys.append(col)
+        if _probe_share(col) and "_last." not in col and col not in keys:
+            keys.append(col)
     return [k for k in keys if k in results.columns]
+
+
+def instrument_measures(results: pd.DataFrame) -> list[str]:
+    """The measures the control and instrument arms are compared on: each claim's adoption
+    after the final step, and the probes of the last probe step (``probes_<pop>_last``). The
+    instrument arm probes only then, so pooled probe shares and peaks, which in the control
+    take in earlier probe steps too, would compare different times."""
+    adoption = [
+        c
+        for c in results.columns
+        if c.startswith("claims.") and ".adoption_" in c and c.endswith(INSTRUMENT_SUFFIXES)
+    ]
+    return adoption + [c for c in results.columns if _probe_share(c) and "_last." in c]
+
+
+def _probe_share(col: str) -> bool:
+    return col.startswith("claims.") and ".probes_" in col and col.endswith(PROBE_SUFFIXES)
 
 
 def arm_quality(results: pd.DataFrame) -> dict[str, dict[str, int]]:
@@ -257,7 +276,7 @@ def compare_arms(
     """Effects of `arm` (the treatment) against `against` (the control), paired by seed, one
     dict per measure. ``compare_arms(results, m, "control", "instrument")`` is the effect of
     the probes themselves: the control, probed at its probe steps, against the instrument arm,
-    asked nothing before the final step.
+    asked nothing before the last probe step.
 
     Each is ``{"measure", **paired_effect(...)}``: estimate, interval (from
     :data:`~socialsim.analysis.stats.MIN_REPLICATES` replicates) or the reason there is none,

@@ -15,7 +15,7 @@ import socialsim as ss
 from socialsim.core.claims import claim_library, get_claim
 from socialsim.core.errors import ConfigError
 from socialsim.simulation.log import read_events
-from socialsim.testing import ScriptedClient, clients_for, run_scripted
+from socialsim.testing import ScriptedClient, clients_for, run_scripted, small_config
 
 QUICKSTART = "examples/quickstart.yaml"
 CLAIM = get_claim(claim_library(), "australia_capital")
@@ -94,6 +94,48 @@ def test_quickstart_treatment_shows_the_claim_only_to_attackers_and_in_what_they
                 assert any(line.startswith(f"- {name}") for name in attackers), line
                 quoted += 1
     assert quoted > 0  # the broadcast reached benign agents
+
+
+def test_a_message_references_the_claim_only_when_it_names_the_manipulated_content(tmp_path):
+    """Talk of weather or of the true capital is no exposure; naming Sydney as the capital is.
+
+    Attackers say "Sydney is the capital of Australia.", benign agents alternate between the
+    weather and "Canberra is the capital of Australia.": exposure counts the recipients of
+    the attackers' messages (and of the broadcast) only."""
+    said = {}
+
+    def talk(request):
+        fields = request.schema.model_fields if request.schema is not None else {}
+        if "message" not in fields:
+            return script(request)
+        said[speaker(request)] = said.get(speaker(request), 0) + 1
+        if any(f"You are {name}," in speaker(request) for name in attackers):
+            return {"message": "Sydney is the capital of Australia.", "to": "all"}
+        weather = "Nice weather we have today, friend."
+        canberra = "Canberra is the capital of Australia."
+        return {"message": (weather, canberra)[said[speaker(request)] % 2], "to": "all"}
+
+    attackers: set[str] = set()
+    cfg = quickstart(tmp_path)
+    probe = run_scripted(cfg, ScriptedClient(script), out=tmp_path / "first")
+    attackers |= attacker_names(probe)
+    run = run_scripted(cfg, ScriptedClient(talk), out=tmp_path / "run")
+    events = [json.loads(line) for line in open(run.dir / "events.jsonl")]
+    messages = [e for e in events if e["kind"] == "message"]
+    tagged = {e["payload"]["text"] for e in messages if e["payload"]["claims"]}
+    untagged = {e["payload"]["text"] for e in messages if not e["payload"]["claims"]}
+    assert "Sydney is the capital of Australia." in tagged
+    assert {"Nice weather we have today, friend.", "Canberra is the capital of Australia."} <= (
+        untagged
+    )
+    assert not tagged & untagged
+    # exposure: the recipients of tagged messages, benign agents only
+    attacker_ids = set(run.summary["scenario"]["attackers"])
+    reached = {
+        r for e in messages if e["payload"]["claims"] for r in e["payload"]["recipients"]
+    } - attacker_ids
+    exposure = run.summary["measures"]["claims"]["australia_capital"]["exposure_benign"]
+    assert exposure["n_exposed"] == len(reached) and 0 < len(reached) < exposure["n"]
 
 
 def test_stated_elicitation_shows_the_claim_to_every_agent(tmp_path):
@@ -179,6 +221,46 @@ def test_the_instrument_arm_asks_only_at_the_end_and_its_effect_is_reported(tmp_
     assert effects and all(e["treatment"] is not None for e in effects)
     # rule agents' beliefs do not depend on being asked: the probes change nothing
     assert all(abs(e["difference"]) < 1e-12 for e in effects)
+
+
+@pytest.mark.parametrize("probe_steps", [None, [1, 3]])
+def test_control_and_instrument_are_compared_at_the_step_both_probe(tmp_path, probe_steps):
+    """DeGroot agents are not changed by being asked, so every instrument effect is exactly
+    0; pooled probe shares and peaks (which in the control take in earlier probes) are not
+    compared, and the instrument arm probes at the control's last probe step."""
+    cfg = small_config(
+        size=60,
+        steps=5,
+        network="watts_strogatz",
+        scenario="misinformation",
+        params={"claim": "australia_capital", "probe_steps": probe_steps},
+        claims=[],
+        control="instrument",
+        output={"report": False, "dir": str(tmp_path)},
+    )
+    arms = ss.run(cfg)
+    last = 5 if probe_steps is None else 3
+    steps = {int(s) for s in arms.runs["instrument"][0].events.query("kind == 'probe'").step}
+    assert steps == {last}
+    effects = {
+        e["measure"].split("australia_capital.")[1]: e for e in arms.summary["instrument_effects"]
+    }
+    assert set(effects) == {
+        f"adoption_{pop}.{key}"
+        for pop in ("all", "benign")
+        for key in ("final_reach", "mean_credence_final")
+    } | {
+        f"probes_benign_last.{d}.{key}"
+        for d in ("direct", "indirect", "peripheral")
+        for key in ("accuracy", "manipulated_share")
+    }
+    assert all(e["difference"] == 0 for e in effects.values()), effects
+    # the control's pooled shares differ from its last step's: the comparison would not hold
+    control = arms.runs["control"][0].summary["measures"]["claims"]["australia_capital"]
+    assert (
+        control["probes_benign"]["direct"]["asked"]
+        > control["probes_benign_last"]["direct"]["asked"]
+    )
 
 
 def test_control_instrument_needs_a_scenario_with_probes():

@@ -134,7 +134,10 @@ def measure_label(key: str, texts: ClaimTexts | None = None) -> str:
         return head + (": " + ", ".join(_key_words(parts[1:])) if len(parts) > 1 else "")
     claim, kind, pop, rest = parsed
     group = f"{kind}_{pop}" if pop and kind not in _WHOLE else kind
-    who = f"{pop} agents" if pop in ("all", "benign") else ""
+    base = pop.removesuffix("_last")  # probes_<pop>_last: the last probe step's alone
+    who = f"{base} agents" if base in ("all", "benign") else ""
+    if pop.endswith("_last") and kind == "probes":
+        who = f"{who}, last probe step" if who else "last probe step"
     leaf = rest[-1] if rest else ""
     if kind == "adoption" and leaf in _ADOPTION:
         what = _ADOPTION[leaf]

@@ -103,7 +103,7 @@ def design_sentence(elicitation: str, arm: str) -> str:
     if arm == "instrument":
         return (
             "Beliefs: instrument arm (no manipulation, and no claim shown to any agent and no "
-            "probe asked before the final step)."
+            "probe asked before the last probe step)."
         )
     if elicitation == "stated":
         return (

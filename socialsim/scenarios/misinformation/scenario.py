@@ -15,7 +15,7 @@ How beliefs are read is the ``elicitation`` param
 LLM agent the claim in its step prompt (it talks about a topic) and reads its credence with a
 separate question at probe steps; ``stated`` shows the claim and asks the credence in every
 decision prompt. The ``instrument`` arm (``control: instrument``) is a control that asks
-nothing before the final step. The params are :mod:`socialsim.scenarios.misinformation.params`.
+nothing before the last probe step. The params are :mod:`socialsim.scenarios.misinformation.params`.
 
 Rule-policy attackers and guardians are held at their credence with ``model.pin`` (the rule
 update skips them); LLM ones are reset to it before each step if their decisions moved it.
@@ -31,6 +31,7 @@ from socialsim.core.claims import (
     Claim,
     LibraryClaim,
     claim_library,
+    distinct_words,
     framed_text,
     framing_instructions,
     get_claim,
@@ -187,7 +188,13 @@ class Misinformation(RouteActions, Scenario):
         claim = self.claim
         assert claim is not None
         model.add_claim(
-            Claim(id=claim.id, text=claim.manipulated_statement, truth=False, topic=claim.topic),
+            Claim(
+                id=claim.id,
+                text=claim.manipulated_statement,
+                truth=False,
+                topic=claim.topic,
+                markers=distinct_words(claim.manipulated_statement, claim.true_statement),
+            ),
             initial=p.initial_credence,
         )
         self.attackers = select(model.graph, p.attackers, model.rng)
@@ -257,11 +264,12 @@ class Misinformation(RouteActions, Scenario):
 
     def after_step(self, model: SocialModel) -> None:
         """At probe steps ask every present agent the probes in one batch (the instrument
-        arm: only at the final step)."""
+        arm: only at the last probe step, the final step unless ``probe_steps`` ends before)."""
+        steps = self.params.probe_steps
         if self.is_instrument:
-            due = model.step_index >= model.step_limit
+            last = max(steps) if steps else model.step_limit
+            due = model.step_index == last
         else:
-            steps = self.params.probe_steps
             due = steps is None or model.step_index in steps
         if due:
             self.probe(model)

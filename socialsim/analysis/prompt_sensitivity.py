@@ -158,10 +158,8 @@ def template_sensitivity(
         "test": test,
         "effect_test": effect_test,
         "alpha": ALPHA,
-        "template_sensitive": None if test is None else test["p_value"] < ALPHA,
-        "effect_template_sensitive": (
-            None if effect_test is None else effect_test["p_value"] < ALPHA
-        ),
+        "template_sensitive": _flag(test, test and test["p_value"]),
+        "effect_template_sensitive": _flag(effect_test, effect_test and effect_test["p_value"]),
         "spread": spread,
         "effect": effect,
         "spread_exceeds_effect": (
@@ -223,8 +221,16 @@ def sweep_sensitivity(
         family = [m for m in measures if m[test] is not None]  # Holm over the headline measures
         for m, adjusted in zip(family, holm([m[test]["p_value"] for m in family]), strict=True):
             m[test]["p_adjusted"] = adjusted
-            m[flag] = adjusted < ALPHA
-        verdicts[flag] = any(m[flag] for m in family) if family else None
+            # Holm multiplies the smallest p-value by the family's size: a design whose
+            # smallest attainable p does not stay below alpha then can flag nothing
+            m[flag] = _flag(m[test], adjusted, len(family))
+            if m[flag] is None and m[test]["min_p"] < ALPHA:
+                why = _unreachable(m[test]["min_p"], len(family))
+                m["note"] = why if test == "test" else m["note"] or f"effect: {why}"
+        flags = [m[flag] for m in family]
+        verdicts[flag] = (
+            True if any(flags) else (False if flags and all(f is False for f in flags) else None)
+        )
     flips = None
     if root is not None:
         from socialsim.analysis.wording_flips import sweep_flip_rates
@@ -250,10 +256,14 @@ def sensitivity_lines(found: dict[str, Any]) -> list[str]:
         if m["test"] is None:
             lines.append(f"wording test of {name}: none ({m['note']})")
             continue
-        verdict = "template-sensitive" if m["template_sensitive"] else "holds across wordings"
+        verdict = {True: "template-sensitive", False: "holds across wordings"}.get(
+            m["template_sensitive"], f"undecided ({m['note']})"
+        )
         lines.append(f"wording test of {name}: {_test_text(m['test'])} -> {verdict}")
         if m["effect_test"] is not None:
-            verdict = "depends on" if m["effect_template_sensitive"] else "holds across"
+            verdict = {True: "depends on", False: "holds across"}.get(
+                m["effect_template_sensitive"], "cannot be judged against"
+            )
             lines.append(f"  its effect {verdict} the wording: {_test_text(m['effect_test'])}")
     flips = [
         f"{r['kind']} {r['claim']} {r['flip_rate']:.1%} of {r['comparisons']}"
@@ -311,6 +321,14 @@ def cell_headline(root: str | Path, results: pd.DataFrame) -> list[dict[str, Any
     return []
 
 
+def _flag(test: dict[str, Any] | None, p: float | None, tests: int = 1) -> bool | None:
+    """The flag of a test: p below alpha; None without a test, or where the design's
+    smallest attainable p (times the `tests` of a Holm family) is not below alpha."""
+    if test is None or p is None or tests * test["min_p"] >= ALPHA:
+        return None
+    return bool(p < ALPHA)
+
+
 def _test_of(
     values: np.ndarray, template: np.ndarray, stratum: np.ndarray
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -326,12 +344,35 @@ def _test_of(
             "add seeds to the sweep (e.g. seed: [1, 2, 3])"
         )
     found = wording_test(values[held], template[held], stratum[held])
+    found["min_p"] = smallest_p(template[held], stratum[held])
+    if found["min_p"] >= ALPHA:
+        return found, _unreachable(found["min_p"], 1)
     if per_template.min() == 2:
         return found, (
             "two cells per template give the test little power (a single wording set apart "
             "rarely reaches p < 0.05): three or more seeds per template are advised"
         )
     return found, None
+
+
+def smallest_p(templates: Any, strata: Any = None) -> float:
+    """The smallest p-value :func:`wording_test` can give for this design (its labels and
+    strata), whatever the values: that of values set apart by template perfectly.
+
+    >>> smallest_p(list("aaabbb")), round(smallest_p(list("aaaabbbb")), 4)
+    (0.1, 0.0286)
+    """
+    labels = np.unique(np.asarray(templates, dtype=str), return_inverse=True)[1]
+    return float(wording_test(labels.astype(float), labels, strata)["p_value"])
+
+
+def _unreachable(min_p: float, tests: int) -> str:
+    holm_part = f" ({tests} tests, Holm: {min(1.0, tests * min_p):.3g})" if tests > 1 else ""
+    return (
+        f"with these cells the smallest p-value the test can give is {min_p:.3g}{holm_part}, "
+        f"not below alpha {ALPHA}: it cannot flag a wording effect however large, so there is "
+        "no flag; add seeds per template (e.g. 5 with two templates)"
+    )
 
 
 def _between(centred: np.ndarray, arrangements: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import socialsim as ss
 from socialsim.analysis import report
 from socialsim.analysis.prompt_sensitivity import (
     holm,
+    sensitivity_lines,
     sweep_sensitivity,
     template_sensitivity,
     wording_test,
@@ -126,9 +127,30 @@ def test_per_template_means_spread_and_effect_stay_as_description():
     assert found["effect"] == pytest.approx((0.1 + 0.3 + 0.0) / 3)
     assert found["effect_spread"] == pytest.approx(0.3)
     assert found["spread_exceeds_effect"] is True
-    # 0.2, 0.4 | 0.6, 0.8 | 0.5, 0.5: not beyond seed-to-seed variation with 2 cells each
-    assert found["test"]["p_value"] > 0.05 and found["template_sensitive"] is False
-    assert "little power" in found["note"]
+    # 3 templates x 2 cells: the smallest attainable p is 3! / (6! / 2!^3) = 6 / 90, so no
+    # result could reach alpha: the test is reported, with no flag and a note saying why
+    assert found["test"]["min_p"] == pytest.approx(6 / 90)
+    assert found["test"]["p_value"] > 0.05 and found["template_sensitive"] is None
+    assert "smallest p-value the test can give is 0.0667" in found["note"]
+    apart = template_sensitivity(
+        _results({"a": [0.2, 0.21], "b": [0.9, 0.91], "c": [0.5, 0.51]}), M
+    )
+    assert apart["test"]["p_value"] == pytest.approx(6 / 90) and apart["template_sensitive"] is None
+    four = template_sensitivity(_results({t: [0.2, 0.4] for t in "abcd"}), M)  # 4 x 2: reachable
+    assert four["test"]["min_p"] < 0.05 and four["template_sensitive"] is False
+    assert "little power" in four["note"]
+
+
+def test_a_design_that_cannot_reach_alpha_gets_no_flag_and_says_so():
+    apart = {"a": [0.10, 0.11, 0.12], "b": [0.90, 0.91, 0.92]}  # 2 x 3: at best p = 2 / 20
+    found = sweep_sensitivity(_results(apart), HEADLINE)
+    m = found["measures"][0]
+    assert m["test"]["p_value"] == pytest.approx(0.1) and m["test"]["min_p"] == pytest.approx(0.1)
+    assert m["template_sensitive"] is None and found["template_sensitive"] is None
+    assert "cannot flag" in m["note"] and "add seeds" in m["note"]
+    assert "undecided" in sensitivity_lines(found)[0]
+    five = {"a": [0.10, 0.11, 0.12, 0.13, 0.14], "b": [0.90, 0.91, 0.92, 0.93, 0.94]}
+    assert sweep_sensitivity(_results(five), HEADLINE)["template_sensitive"] is True
 
 
 def test_the_effect_itself_is_tested_across_wordings():
@@ -183,7 +205,16 @@ def test_several_headline_measures_share_alpha():
     both = _results(apart).assign(other=lambda t: t[M] * 2)
     found = sweep_sensitivity(both, [*HEADLINE, {"measure": "other", "label": "twice"}])
     assert [m["test"]["p_adjusted"] for m in found["measures"]] == pytest.approx([4 / 70] * 2)
-    assert found["template_sensitive"] is False
+    # two measures: Holm doubles the smallest attainable p (2 / 70) past alpha, so these cells
+    # could flag neither however far apart: no flag, and the note says so
+    assert found["template_sensitive"] is None
+    assert all(m["template_sensitive"] is None and "Holm" in m["note"] for m in found["measures"])
+    five = _results({"a": [0.1, 0.2, 0.3, 0.4, 0.45], "b": [0.6, 0.7, 0.8, 0.9, 0.95]})
+    found = sweep_sensitivity(
+        five.assign(other=lambda t: t[M] * 2), [*HEADLINE, {"measure": "other", "label": "x"}]
+    )
+    assert [m["test"]["p_adjusted"] for m in found["measures"]] == pytest.approx([4 / 252] * 2)
+    assert found["template_sensitive"] is True
 
 
 def test_a_sweep_that_does_not_vary_the_template_has_no_section():
@@ -382,8 +413,8 @@ def test_analyze_writes_the_sweep_summary_and_the_report_warns(tmp_path):
 
 def test_the_report_says_calmly_when_the_wording_does_not_matter(tmp_path):
     results = _results(
-        {"decide_v2": [0.5, 0.6, 0.4], "decide_v2_p1": [0.55, 0.45, 0.5]},
-        effects={"decide_v2": [0.4, 0.3, 0.5], "decide_v2_p1": [0.4, 0.5, 0.3]},
+        {"decide_v2": [0.5, 0.6, 0.4, 0.5, 0.5], "decide_v2_p1": [0.55, 0.45, 0.5, 0.5, 0.5]},
+        effects={"decide_v2": [0.4, 0.3, 0.5, 0.4, 0.4], "decide_v2_p1": [0.4, 0.5, 0.3, 0.4, 0.4]},
     )
     root = _sweep_dir(tmp_path / "sweep", results)
     page = report.write_report(root).read_text(encoding="utf-8")
@@ -392,6 +423,14 @@ def test_the_report_says_calmly_when_the_wording_does_not_matter(tmp_path):
     assert "is template-sensitive" not in page
     summary = json.loads((root / "summary.json").read_text())
     assert summary["prompt_sensitivity"]["template_sensitive"] is False
+
+
+def test_the_report_says_when_the_cells_cannot_decide(tmp_path):
+    results = _results({"decide_v2": [0.1, 0.11, 0.12], "decide_v2_p1": [0.9, 0.91, 0.92]})
+    page = report.write_report(_sweep_dir(tmp_path / "sweep", results)).read_text("utf-8")
+    assert "undecided, these cells cannot reach the test's alpha" in page
+    assert "smallest p-value the test can give is 0.1" in page
+    assert "is template-sensitive" not in page and "holds across the wordings" not in page
 
 
 def test_the_report_says_what_the_test_needs(tmp_path):

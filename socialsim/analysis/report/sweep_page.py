@@ -156,15 +156,23 @@ def _sensitivity_section(found: dict[str, Any] | None) -> str:
                 f'<div class="finding"><p>Headline measure {name} holds across the wordings: '
                 f"no wording effect beyond seed-to-seed variation ({_test(m['test'])}).</p>"
             )
+        elif m["test"] is not None:
+            out.append(
+                f'<div class="finding"><p>Headline measure {name}: undecided, these cells '
+                f"cannot reach the test's alpha ({_test(m['test'])}).</p>"
+            )
         else:
             out.append(f'<div class="finding"><p>Headline measure {name}: no test.</p>')
         if m["note"]:
             out.append(f'<p class="note">{_e(m["note"])}</p>')
         if m["effect_test"] is not None:
-            verdict = (
-                "<strong>The treatment effect itself depends on the wording</strong>"
-                if m["effect_template_sensitive"]
-                else "The treatment effect holds across the wordings"
+            verdict = {
+                True: "<strong>The treatment effect itself depends on the wording</strong>",
+                False: "The treatment effect holds across the wordings",
+            }.get(
+                m["effect_template_sensitive"],
+                "Whether the treatment effect depends on the "
+                "wording cannot be decided with these cells",
             )
             out.append(f"<p>{verdict} ({_test(m['effect_test'])}).</p>")
         out.append(f'<p class="note">{described} Descriptive, not the flag')

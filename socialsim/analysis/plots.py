@@ -312,29 +312,52 @@ def probe_answers(
     return fig
 
 
-def sweep_plot(results: pd.DataFrame, param: str, metric: str, kind: str = "auto") -> Any:
+def sweep_plot(
+    results: pd.DataFrame,
+    param: str,
+    metric: str,
+    kind: str = "auto",
+    others: Sequence[str] = (),
+) -> Any:
     """A metric against a swept parameter: mean and 95% interval across seeds.
 
-    ``kind="auto"`` draws a line for numeric parameters and bars otherwise.
+    ``kind="auto"`` draws a line for numeric parameters and bars otherwise. `others` are the
+    other swept parameters: one line (or set of bars) per combination of their values, so
+    each interval is over the seeds of one setting, not over the other parameters' values.
     """
     fig = figure()
     ax = fig.add_subplot()
+    others = [o for o in others if o in results and o != param]
     if results.empty or param not in results or metric not in results:
         return no_data(fig, ax)
-    agg = aggregate_over_seeds(results, param, metric).dropna(subset=["mean"])
+    agg = aggregate_over_seeds(results, [param, *others], metric).dropna(subset=["mean"])
     if agg.empty:
         return no_data(fig, ax)
     numeric = pd.api.types.is_numeric_dtype(results[param])
-    lo = (agg["mean"] - agg["ci_low"]).fillna(0).clip(lower=0)
-    hi = (agg["ci_high"] - agg["mean"]).fillna(0).clip(lower=0)
-    if kind == "line" or (kind == "auto" and numeric):
-        ax.errorbar(agg[param], agg["mean"], yerr=[lo, hi], marker="o", capsize=3)
-        ax.set_xlabel(param)
-    else:
-        x = np.arange(len(agg))
-        ax.bar(x, agg["mean"], yerr=[lo, hi], capsize=3, alpha=0.8)
-        ax.set_xticks(x, [str(v) for v in agg[param]], rotation=30, ha="right")
-        ax.set_xlabel(param)
+    line = kind == "line" or (kind == "auto" and numeric)
+    labels = list(dict.fromkeys(agg[param])) if not line else []
+    groups = agg.groupby(others, sort=True, dropna=False) if others else [((), agg)]
+    width = 0.8 / max(1, len(groups))
+    for i, (values, group) in enumerate(groups):
+        values = values if isinstance(values, tuple) else (values,)
+        label = ", ".join(f"{o}={v}" for o, v in zip(others, values, strict=True)) or None
+        lo = (group["mean"] - group["ci_low"]).fillna(0).clip(lower=0)
+        hi = (group["ci_high"] - group["mean"]).fillna(0).clip(lower=0)
+        if line:
+            ax.errorbar(
+                group[param], group["mean"], yerr=[lo, hi], marker="o", capsize=3, label=label
+            )
+        else:
+            x = (
+                np.array([labels.index(v) for v in group[param]])
+                + (i - (len(groups) - 1) / 2) * width
+            )
+            ax.bar(x, group["mean"], width, yerr=[lo, hi], capsize=3, alpha=0.8, label=label)
+    if not line:
+        ax.set_xticks(np.arange(len(labels)), [str(v) for v in labels], rotation=30, ha="right")
+    if others:
+        ax.legend(fontsize="small")
+    ax.set_xlabel(param)
     ax.set_ylabel(metric)
-    fit_title(ax, f"{metric} by {param} (n = {int(agg['n'].max())} per cell)")
+    fit_title(ax, f"{metric} by {param} (n = {int(agg['n'].max())} seeds per setting)")
     return fig

@@ -38,12 +38,18 @@ def _check(sd: float, power: float, alpha: float) -> None:
         raise SocialsimError(f"alpha must lie between 0 and 1 (e.g. 0.05), not {alpha!r}")
 
 
+#: differences whose range is this small (relative to their size) are taken as equal
+EQUAL_WITHIN = 1e-9
+
+
 def spread_of(differences: np.ndarray) -> float:
-    """Standard deviation (ddof 1) of two or more differences; exactly 0 when all are equal.
+    """Standard deviation (ddof 1) of two or more differences; exactly 0 when all are equal,
+    up to rounding (a range within 1e-9 of their size: 0.6 - 0.2 and 0.7 - 0.3 differ in the
+    17th digit).
 
     ``spread_of(np.array([0.2, 0.2, 0.2]))`` -> 0.0 (``np.std`` may give 3e-17 there).
     """
-    if np.ptp(differences) == 0:
+    if np.ptp(differences) <= EQUAL_WITHIN * max(1.0, float(np.abs(differences).max())):
         return 0.0
     return float(np.std(differences, ddof=1))
 

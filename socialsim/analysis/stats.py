@@ -85,7 +85,9 @@ def aggregate_over_seeds(
     """Mean and t-interval of each metric per group (one row per group and metric).
 
     ``aggregate_over_seeds(results, "network.kind", ["reach.c1"])`` -> columns
-    ``network.kind, metric, mean, ci_low, ci_high, n``.
+    ``network.kind, metric, mean, ci_low, ci_high, n``. The rows of a group are taken as
+    replicates (seeds): group by every other swept key too, or the interval mixes their
+    settings' differences into the seeds' variation. One value gives no interval (NaN).
     """
     by = [by] if isinstance(by, str) else list(by)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
@@ -99,7 +101,7 @@ def aggregate_over_seeds(
             if n > 1:
                 half = float(sps.t.ppf(1 - alpha / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
             else:
-                half = float("nan") if n == 0 else 0.0
+                half = float("nan")  # one value says nothing of seed-to-seed variation
             rows.append(
                 {
                     **dict(zip(by, key, strict=True)),

@@ -288,6 +288,40 @@ def test_sweep_report_has_cells_and_sweep_plots(tmp_path):
     assert not REMOTE.search(page)
 
 
+def test_sweep_intervals_are_over_seeds_of_one_setting(tmp_path):
+    """Two swept parameters: each row of the table holds one setting's seeds, never the other
+    parameter's values; one seed gives no interval."""
+    root = tmp_path / "sweep"
+    root.mkdir()
+    grid = {"agents.params.p": [0.1, 0.5], "population.size": [20, 200], "seed": [1, 2]}
+    (root / "sweep.json").write_text(json.dumps({"config": {"name": "s"}, "grid": grid}))
+    rows = [
+        {"agents.params.p": p, "population.size": n, "seed": seed, "reach.c1": value}
+        for (p, n), (a, b) in {
+            (0.1, 20): (0.10, 0.20),
+            (0.1, 200): (0.50, 0.70),
+            (0.5, 20): (0.30, 0.40),
+            (0.5, 200): (0.90, 0.95),
+        }.items()
+        for seed, value in ((1, a), (2, b))
+    ]
+    results = pd.DataFrame(rows).assign(run_dir=lambda t: [f"c{i}" for i in range(len(t))])
+    results.to_csv(root / "results.csv", index=False)
+    page = report.write_report(root).read_text(encoding="utf-8")
+    table = _section(page, "<h3>agents.params.p</h3>", "<h3>population.size</h3>")
+    assert table.count("<tr>") == 5  # a header and one row per (p, size) setting
+    half = 12.706205 * 0.1414214 / 2**0.5  # t(0.975, 1) x sd(0.5, 0.7) / sqrt(2)
+    assert f"{0.6 - half:.4g}" in table and f"{0.6 + half:.4g}" in table
+    assert "one seed gives no interval" in page
+    one = results[results["seed"] == 1]
+    one.to_csv(root / "results.csv", index=False)
+    page = report.write_report(root).read_text(encoding="utf-8")
+    table = _section(page, "<h3>agents.params.p</h3>", "<h3>population.size</h3>")
+    assert table.count("<tr>") == 5 and "0.5" in table
+    # each mean stands alone, its interval cells blank (not a zero-width interval)
+    assert table.count("<td></td><td></td><td>1</td></tr>") == 4
+
+
 def test_html_table_escapes_and_clips_cells():
     html = report.html_table(pd.DataFrame({"<b>": ["<i>x</i>", "y" * 1000]}))
     assert "&lt;b&gt;" in html and "&lt;i&gt;x&lt;/i&gt;" in html

@@ -102,6 +102,20 @@ def test_paired_effect_of_differences_that_do_not_vary():
     assert out["sd_difference"] == 0.0 and out["mde"] == 0.0
 
 
+def test_differences_equal_up_to_rounding_did_not_vary():
+    # 0.6 - 0.2 and 0.7 - 0.3 differ from 0.4 in the 17th digit: the same as exact 0.4s
+    from socialsim.analysis.power import plan_replicates
+
+    noisy = stats.paired_effect([0.5, 0.6, 0.7], [0.1, 0.2, 0.3])
+    exact = stats.paired_effect([0.4, 0.4, 0.4], [0.0, 0.0, 0.0])
+    assert noisy["sd_difference"] == exact["sd_difference"] == 0.0
+    assert noisy["mde"] == exact["mde"] == 0.0
+    planned = plan_replicates([0.6 - 0.2, 0.7 - 0.3, 0.5 - 0.1], 0.05, bounded=True)
+    assert planned == plan_replicates([0.4, 0.4, 0.4], 0.05, bounded=True)
+    assert planned["pilot_sd_zero"] is True
+    assert stats.paired_effect([0.5, 0.6, 0.7], [0.1, 0.2, 0.3 + 1e-6])["sd_difference"] > 0
+
+
 def test_aggregate_over_seeds_t_interval():
     df = pd.DataFrame(
         {"kind": ["a", "a", "a", "b"], "seed": [1, 2, 3, 1], "m": [1.0, 2.0, 3.0, 5.0]}
@@ -111,7 +125,9 @@ def test_aggregate_over_seeds_t_interval():
     half = 4.302653 * 1.0 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
     assert out.loc["a", "ci_low"] == pytest.approx(2.0 - half, rel=1e-5)
     assert out.loc["a", "ci_high"] == pytest.approx(2.0 + half, rel=1e-5)
-    assert out.loc["b", "ci_low"] == out.loc["b", "ci_high"] == 5.0
+    # one seed says nothing of seed-to-seed variation: no interval (not a zero-width one)
+    assert out.loc["b", "mean"] == 5.0 and out.loc["b", "n"] == 1
+    assert math.isnan(out.loc["b", "ci_low"]) and math.isnan(out.loc["b", "ci_high"])
 
 
 def test_proportion_table():

@@ -110,16 +110,21 @@ def _sweep_page(root: Path, figs: _Figures) -> tuple[str, str, str]:
         from socialsim.analysis.stats import aggregate_over_seeds
 
         parts.append("<h2>Measures by swept parameter</h2>")
+        parts.append(
+            '<p class="note">Mean and t 95% interval over the seeds of each setting (the other '
+            "swept parameters held fixed); n is the number of seeds, and one seed gives no "
+            "interval.</p>"
+        )
         for param in params:
+            others = [p for p in params if p != param]
             if metrics:
                 parts.append(
                     f"<h3>{_e(param)}</h3>"
-                    + html_table(aggregate_over_seeds(results, param, metrics))
+                    + html_table(aggregate_over_seeds(results, [param, *others], metrics))
                 )
             for metric in metrics:
-                parts.append(
-                    figs.render(f"sweep_{param}_{metric}", plots.sweep_plot(results, param, metric))
-                )
+                plot = plots.sweep_plot(results, param, metric, others=others)
+                parts.append(figs.render(f"sweep_{param}_{metric}", plot))
     parts.append(
         _details("Configuration", f"<pre>{_e(_clip(_config_text(root, config), MAX_CONFIG))}</pre>")
     )

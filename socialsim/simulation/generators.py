@@ -121,6 +121,11 @@ def watts_strogatz(n: int, params: WattsStrogatzParams, seed: int) -> nx.Graph:
 @register_network("stochastic_block", params=StochasticBlockParams)
 def stochastic_block(n: int, params: StochasticBlockParams, seed: int) -> nx.Graph:
     """Stochastic block model; each node's ``community`` is kept as an attribute."""
+    if params.sizes is None and params.blocks > n:
+        raise ConfigError(
+            f"network.params.blocks: {params.blocks} equal communities cannot be made of "
+            f"population.size ({n}) agents; use at most {n} blocks"
+        )
     sizes = params.sizes or _split_sizes(n, params.blocks)
     if sum(sizes) != n:
         raise ConfigError(
@@ -138,6 +143,8 @@ def stochastic_block(n: int, params: StochasticBlockParams, seed: int) -> nx.Gra
 @register_network("powerlaw_cluster", params=PowerlawClusterParams)
 def powerlaw_cluster(n: int, params: PowerlawClusterParams, seed: int) -> nx.Graph:
     """Holme-Kim power-law graph with tunable clustering."""
+    if params.m >= n:  # networkx gives an empty graph at m == n
+        raise ConfigError(f"network.params.m: {params.m} must be < population.size ({n})")
     return nx.powerlaw_cluster_graph(n, params.m, params.p, seed=seed)
 
 
@@ -158,6 +165,11 @@ def grid(n: int, params: GridParams, seed: int) -> nx.Graph:
     """A 2-D lattice, optionally periodic."""
     rows = params.rows or int(math.floor(math.sqrt(n)))
     cols = params.cols or math.ceil(n / rows)
+    if rows * cols < n:
+        raise ConfigError(
+            f"network.params: rows x cols = {rows} x {cols} = {rows * cols} cells for "
+            f"population.size ({n}) agents; make rows x cols at least {n} (or leave one out)"
+        )
     lattice = nx.grid_2d_graph(rows, cols, periodic=params.periodic)
     nodes = sorted(lattice.nodes())[:n]
     return nx.convert_node_labels_to_integers(lattice.subgraph(nodes).copy(), ordering="sorted")
@@ -180,12 +192,18 @@ def from_file(n: int, params: FileParams, seed: int) -> nx.Graph:
         graph = read_graph_xml(path, fmt)
     else:
         try:
-            graph = nx.read_edgelist(path, comments="#", data=False)
+            # read with direction; build_network makes it undirected unless network.directed
+            graph = nx.read_edgelist(path, comments="#", data=False, create_using=nx.DiGraph)
         except (nx.NetworkXError, ValueError, TypeError, OSError) as exc:
             first = (str(exc).splitlines() or [type(exc).__name__])[0]
             raise DataFileError(
                 f"network file {str(path)!r} could not be read as an edge list: {first}"
             ) from None
+    if graph.number_of_nodes() == 0 and fmt == "edgelist":
+        raise DataFileError(
+            f"network file {str(path)!r} holds no edge: an edge list has one edge per line, "
+            "two node names separated by spaces ('0 1'; a line such as '0,1' is skipped)"
+        )
     if graph.number_of_nodes() != n:
         raise DataFileError(
             f"network file {str(path)!r} has {graph.number_of_nodes()} nodes but "

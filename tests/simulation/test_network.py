@@ -69,6 +69,40 @@ def test_file_graph_errors(tmp_path):
         build_graph("file", 5, {"path": str(edges)}, seed=0)
 
 
+def test_a_directed_edge_list_keeps_its_direction(tmp_path):
+    """As a GraphML file of the same chain does: 0 -> 1 -> 2 -> 3, not both ways."""
+    edges = tmp_path / "chain.txt"
+    edges.write_text("0 1\n1 2\n2 3\n")
+    gml = tmp_path / "chain.graphml"
+    nx.write_graphml(nx.DiGraph([(0, 1), (1, 2), (2, 3)]), gml)
+    for path in (edges, gml):
+        g = build_graph("file", 4, {"path": str(path)}, seed=0, directed=True)
+        assert sorted(g.edges()) == [(0, 1), (1, 2), (2, 3)], path
+    undirected = build_graph("file", 4, {"path": str(edges)}, seed=0)
+    assert not undirected.is_directed() and undirected.number_of_edges() == 3
+
+
+def test_an_edge_list_with_no_edge_says_how_one_is_written(tmp_path):
+    edges = tmp_path / "g.csv"
+    edges.write_text("0,1\n1,2\n")
+    with pytest.raises(DataFileError, match=r"holds no edge: .*separated by spaces"):
+        build_graph("file", 3, {"path": str(edges)}, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "message"),
+    [
+        ("powerlaw_cluster", {"m": 20}, r"network\.params\.m: 20 must be < population\.size"),
+        ("grid", {"rows": 3, "cols": 3}, r"rows x cols = 3 x 3 = 9 cells .* at least 20"),
+        ("stochastic_block", {"blocks": 30}, r"network\.params\.blocks: 30 .* at most 20"),
+    ],
+)
+def test_parameters_too_large_for_the_population_are_refused(kind, params, message):
+    # each gave a graph without a word: no edge, an error about relabelling, empty blocks
+    with pytest.raises(ConfigError, match=message):
+        build_graph(kind, 20, params, seed=0)
+
+
 def test_directed_graph_listens_to_in_neighbours():
     net = Network.of(nx.DiGraph([(0, 1), (2, 1), (1, 3)]))
     indptr, indices = net.indptr, net.indices

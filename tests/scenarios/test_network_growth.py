@@ -272,6 +272,31 @@ def test_llm_answers_become_follows_and_unusable_ones_are_failed_not_imputed(tmp
     assert (measured["answered"], measured["failed"]) == (len(answered), len(failed))
 
 
+def test_llm_agents_see_candidates_in_an_order_of_their_own_not_join_order(tmp_path):
+    """A model that always picks the first listed must not follow the oldest members: the
+    list is drawn per agent and step, the prompt lists it in the logged order, and the
+    number picked names the candidate at that place."""
+    cfg = growth_cfg(tmp_path, size=40, steps=4, policy="llm", candidates=6, initial=8,
+                     joiners_per_step=8)  # fmt: skip
+    client = scripted(lambda r: json.dumps({"follow": [1]}))
+    run = run_scripted(cfg, client)
+    choices = [c for c in actions(run, "follow_choice").payload if c["status"] == "answered"]
+    assert len(choices) >= 12 and all(c["follow"] == c["shown"][:1] for c in choices)
+    shown = [c["shown"] for c in choices if len(c["shown"]) > 1]
+    assert any(s != sorted(s) for s in shown)  # in id order every list would be sorted
+    firsts = [s[0] == min(s) for s in shown]
+    assert sum(firsts) < len(firsts)  # the first listed is not always the oldest
+    names = run.personas.set_index("id")["name"] if "id" in run.personas else run.personas["name"]
+    joins = [r for r in client.requests if r.tag == "growth_join_v1"]
+    listed = 0
+    for request, choice in zip(joins, [c for c in choices if c["on"] == "join"], strict=True):
+        text = request.messages[-1]["content"]
+        at = [text.index(f"{k}. {names[a]}") for k, a in enumerate(choice["shown"], start=1)]
+        assert at == sorted(at)  # listed in the logged order, numbered from 1
+        listed += 1
+    assert listed >= 12
+
+
 def test_llm_revisit_unfollows_by_number(tmp_path):
     def answer(r):
         return json.dumps(

@@ -257,6 +257,7 @@ class NetworkGrowthScenario(Scenario):
         questions = []
         for choice in asked:
             choice.by = "llm"
+            _shuffle_lists(model, choice)
             if choice.on == "join":
                 prompt = join_prompt(model, choice.shown, followers, self._most(choice))
                 schema: type[BaseModel] = join_schema(self._most(choice))
@@ -339,3 +340,13 @@ def attribute_codes(model: SocialModel, attribute: str) -> np.ndarray:
         return np.asarray(codes, dtype=np.int64)
     values = [getattr(model.persona_of(i), attribute, None) for i in range(model.n_agents)]
     return pd.factorize(pd.Series(values, dtype=object))[0].astype(np.int64)
+
+
+def _shuffle_lists(model: SocialModel, choice: Choice) -> None:
+    """Put the candidates and followees in an order of their own for each agent and step
+    (seeded by :meth:`~socialsim.simulation.model.SocialModel.question_seed`): in id order,
+    which is join order, a model that picks the first listed would follow seniority."""
+    rng = np.random.default_rng(model.question_seed(choice.agent, f"growth_{choice.on}_order"))
+    if choice.shown is not None:
+        choice.shown = choice.shown[rng.permutation(len(choice.shown))]
+    choice.followed = choice.followed[rng.permutation(len(choice.followed))]

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from socialsim.core.errors import DataFileError
+from socialsim.core.errors import DataFileError, require_file
 from socialsim.core.persona import Persona
 from socialsim.core.validation import describe_error
 
@@ -62,7 +62,7 @@ def _read_rows(path: Path) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
     suffix = path.suffix.lower()
     rows: list[tuple[int, dict[str, Any]]] = []
     if suffix in (".jsonl", ".ndjson"):
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             for number, line in enumerate(f, start=1):
                 if not line.strip():
                     continue
@@ -79,7 +79,7 @@ def _read_rows(path: Path) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
                 rows.append((number, data))
         return "line", rows
     if suffix == ".csv":
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, encoding="utf-8-sig", newline="") as f:
             for number, row in enumerate(csv.DictReader(f), start=1):
                 try:
                     rows.append((number, _csv_row(row)))
@@ -96,11 +96,12 @@ def _read_rows(path: Path) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
 def load_personas(path: str | Path) -> list[Persona]:
     """Personas from a .jsonl or .csv file, ordered by id (ids default to row order)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataFileError(
             f"personas file {str(path)!r} does not exist; check population.personas "
             "('default', a generator mapping, or a .jsonl/.csv path)"
         )
+    require_file(path, "personas file")  # a folder, a device: said as such
     where = f"personas file {str(path)!r}"
     try:
         word, rows = _read_rows(path)

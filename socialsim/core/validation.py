@@ -71,7 +71,7 @@ def describe_error(
     if kind in _BOUNDS:
         return f"{head}{shown(value)} must be {_BOUNDS[kind].format(**ctx)}"
     if kind == "string_pattern_mismatch":
-        return f"{head}{shown(value)} may hold only letters, digits, '_', '-' and '.' (no path)"
+        return f"{head}{shown(value)} {_pattern_rule(str(ctx.get('pattern', '')))}"
     if kind in ("finite_number",):
         return f"{head}{shown(value)} must be a finite number"
     if kind == "value_error" or kind == "assertion_error":
@@ -229,3 +229,15 @@ def _allowed(model: type[BaseModel] | None, loc: tuple) -> list[str] | None:
     if isinstance(node, type) and issubclass(node, BaseModel):
         return list(node.model_fields)
     return None
+
+
+def _pattern_rule(pattern: str) -> str:
+    """What a name pattern of the project asks, in words (``^[A-Za-z0-9][A-Za-z0-9_.\\-]{0,99}$``:
+    an ASCII letter or digit first, then up to 99 of those or '_', '-', '.')."""
+    if pattern.startswith("^[A-Za-z0-9][A-Za-z0-9_.\\-]{0,"):
+        most = int(pattern.split("{0,")[1].split("}")[0]) + 1
+        return (
+            f"must start with a letter or digit and hold at most {most} characters, each an "
+            "ASCII letter, a digit, '_', '-' or '.' (no path), e.g. 'run_1'"
+        )
+    return f"must match the pattern {pattern} (ASCII letters, digits and the marks it names)"

@@ -7,11 +7,12 @@ import importlib.util
 import ipaddress
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from socialsim.core.errors import ConfigError
+from socialsim.core.errors import ConfigError, SocialsimError
 from socialsim.dashboard.target import ENV_VAR, Target, resolve_target
 
 APP_MODULE = "socialsim.dashboard.app"
@@ -57,6 +58,29 @@ def server_env(target: Target, environ: dict[str, str] | None = None) -> dict[st
     return env
 
 
+def check_address(host: str, port: int) -> None:
+    """Refuse, in one line, a port out of range, a host that does not resolve, and an address
+    this machine cannot listen on (a port in use): found by binding it here first."""
+    if not 1 <= port <= 65535:
+        raise SocialsimError(f"--port: {port} is not a port; use one from 1 to 65535 (e.g. 8765)")
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise SocialsimError(
+            f"--host: {host!r} is not an address of this machine ({exc}); use 127.0.0.1"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise SocialsimError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port "
+                "(or stop what holds it)"
+            ) from None
+
+
 def is_loopback(host: str) -> bool:
     """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
     if host.lower() == "localhost":
@@ -98,6 +122,7 @@ def serve(
     then this process exits) and on SIGKILL (Linux's parent-death signal reaches it).
     """
     require_dashboard_extra()
+    check_address(host, port)
     target = resolve_target(path, overrides, plugins=plugins)
     if not is_loopback(host):
         print(

@@ -129,8 +129,18 @@ def is_set_up_only(path: Path) -> bool:
     )
 
 
+#: the topmost folder each run directory's creation made (the run's own, or an output.dir
+#: made for it), removed with it when its set-up finds bad input
+_MADE: dict[Path, Path] = {}
+
+
 def _mkdir(path: Path, exist_ok: bool) -> None:
     note_new_dir(path, "config.yaml")  # whole once config.yaml is written
+    top = path
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    if not path.exists():
+        _MADE[path] = top
     try:
         path.mkdir(parents=True, exist_ok=exist_ok)
     except OSError as exc:
@@ -150,7 +160,7 @@ def discarded_on_bad_input(run_dir: Path, existed: bool) -> Iterator[None]:
     try:
         yield
     except SocialsimError:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(_MADE.pop(run_dir, run_dir) if not existed else run_dir, ignore_errors=True)
         if existed:
             run_dir.mkdir(parents=True, exist_ok=True)
         raise

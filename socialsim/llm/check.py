@@ -56,8 +56,8 @@ def validate_model(config: LLMConfig, model: str | None = None) -> None:
         missing = []
     if missing:
         raise LLMSetupError(
-            f"{model} ({provider}) needs {', '.join(missing)}: export {missing[0]}=... "
-            "(or name another variable in agents.llm.api_key_env)"
+            f"{model} ({provider}) needs {', '.join(missing)} set in the environment with "
+            "your key (or another variable named in agents.llm.api_key_env)"
         )
 
 
@@ -91,8 +91,8 @@ def run_check(
     base = config or LLMConfig()
     cfg = base.model_copy(
         update={
-            "model": model or base.model,
-            "api_base": api_base or base.api_base,
+            "model": base.model if model is None else model,  # "" is refused, not defaulted
+            "api_base": base.api_base if api_base is None else api_base,
             "retries": min(base.retries, 1),
             "timeout": min(base.timeout, 60.0),
             "cache": False,

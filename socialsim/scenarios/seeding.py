@@ -39,9 +39,20 @@ class SeedSpec(BaseModel):
         if self.count is not None and self.fraction is not None:
             raise ValueError("give either count or fraction, not both")
         if self.ids and self.strategy != "ids":
+            if "strategy" in self.model_fields_set:
+                raise ValueError(
+                    f"ids pick the agents, so strategy {self.strategy!r} would be ignored; "
+                    "give strategy: ids, or drop ids"
+                )
             self.strategy = "ids"
         if self.strategy == "ids" and not self.ids:
             raise ValueError("strategy 'ids' needs a non-empty ids list")
+        if self.strategy == "ids" and (self.count is not None or self.fraction is not None):
+            raise ValueError(
+                f"ids pick {len(self.ids)} agents, so count or fraction would be ignored; drop it"
+            )
+        if len(set(self.ids)) < len(self.ids):
+            raise ValueError(f"ids {self.ids} repeat an agent; name each agent once")
         return self
 
     def size(self, n_agents: int, default: int = 1) -> int:

@@ -247,6 +247,9 @@ class EventConfig(_Strict):
     window: float = Field(1.0, gt=0.0, description="wake-ups within one window form one batch")
 
 
+_EVENT = EventConfig()
+
+
 class ExperimentConfig(_Strict):
     """A complete experiment: population, network, agents, scenario, output, optional sweep."""
 
@@ -321,6 +324,29 @@ class ExperimentConfig(_Strict):
             raise ConfigError(
                 f"control: instrument: the {self.scenario.kind} scenario asks no probe "
                 "questions, so it has no instrument arm; use control: true"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _settings_of_the_mode(self) -> ExperimentConfig:
+        """Refuse a setting the run's mode would ignore without a word."""
+        if self.mode == "step":
+            if self.until is not None:
+                raise ConfigError(
+                    f"until: {self.until:g} ends an event-mode run; a step-mode run takes "
+                    f"steps ({self.steps}): set mode: event, or remove until"
+                )
+            changed = [k for k, v in self.event.model_dump().items() if v != getattr(_EVENT, k)]
+            if changed:
+                raise ConfigError(
+                    f"event.{changed[0]}: event settings apply in event mode only; set mode: "
+                    "event, or remove the event section"
+                )
+        elif self.agents.activation == "fraction":
+            raise ConfigError(
+                "agents.activation: fraction applies in step mode only; in event mode each "
+                "agent wakes at its persona's activity_rate: remove agents.activation, or set "
+                "mode: step"
             )
         return self
 

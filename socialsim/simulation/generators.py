@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from socialsim.core.errors import ConfigError, DataFileError
+from socialsim.core.errors import ConfigError, DataFileError, require_file
 from socialsim.core.registry import register_network
 from socialsim.simulation.graphml import read_graph_xml
 from socialsim.simulation.random_graphs import barabasi_albert_edges, erdos_renyi_edges
@@ -95,6 +95,11 @@ class FileParams(_Params):
 @register_network("erdos_renyi", params=ErdosRenyiParams)
 def erdos_renyi(n: int, params: ErdosRenyiParams, seed: int) -> np.ndarray:
     """Erdős-Rényi G(n, p): every pair an edge independently with probability p."""
+    if params.p is not None and "mean_degree" in params.model_fields_set:
+        raise ConfigError(
+            f"network.params: p ({params.p!r}) and mean_degree ({params.mean_degree!r}) both set "
+            "the erdos_renyi edge probability; give one of them"
+        )
     if params.p is None and "mean_degree" in params.model_fields_set and params.mean_degree >= n:
         raise ConfigError(
             f"network.params.mean_degree: {params.mean_degree!r} must be < population.size ({n}); "
@@ -183,8 +188,9 @@ def from_file(n: int, params: FileParams, seed: int) -> nx.Graph:
             "network.params.path: required for kind 'file' (edge list, .graphml or .gexf)"
         )
     path = Path(params.path)
-    if not path.is_file():
+    if not path.exists():
         raise DataFileError(f"network file {str(path)!r} does not exist; check network.params.path")
+    require_file(path, "network file")  # a folder, a device: said as such
     fmt = params.format or {".graphml": "graphml", ".gexf": "gexf"}.get(
         path.suffix.lower(), "edgelist"
     )

@@ -78,6 +78,8 @@ def coerce_config(
     dict in error messages; `base_dir` is where a dict's relative paths (plugins, persona
     files) are found.
     """
+    if isinstance(overrides, str):  # one override ("steps=2"), not its characters
+        overrides = [overrides]
     if config is None or isinstance(config, dict):
         data = apply_overrides(config or {}, overrides or [])
         base = Path(base_dir) if base_dir is not None else None

@@ -241,6 +241,20 @@ def test_missing_file(tmp_path):
         load_personas(tmp_path / "nope.jsonl")
 
 
+def test_a_folder_is_said_to_be_a_folder(tmp_path):
+    (tmp_path / "people.csv").mkdir()
+    with pytest.raises(DataFileError, match=r"people\.csv' is a directory; give the path of a"):
+        load_personas(tmp_path / "people.csv")
+
+
+def test_files_saved_with_a_byte_order_mark_are_read(tmp_path):
+    # Excel's "CSV UTF-8" and some editors begin the file with U+FEFF
+    (tmp_path / "p.csv").write_text("\ufeffid,name\n0,Ana\n1,Bo\n", encoding="utf-8")
+    (tmp_path / "p.jsonl").write_text('\ufeff{"name": "Ana"}\n{"name": "Bo"}\n', "utf-8")
+    for name in ("p.csv", "p.jsonl"):
+        assert [p.name for p in load_personas(tmp_path / name)] == ["Ana", "Bo"], name
+
+
 def test_unknown_format_and_empty_file(tmp_path):
     (tmp_path / "p.txt").write_text("x", encoding="utf-8")
     with pytest.raises(DataFileError, match="unknown format"):

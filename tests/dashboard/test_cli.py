@@ -35,3 +35,28 @@ def test_server_command_binds_the_given_host_and_runs_offline(config_path):
     assert Target.from_env(env).path == str(config_path.resolve())
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
     assert ENV_VAR in env
+
+
+def test_an_address_it_cannot_listen_on_is_one_line_before_any_server(config_path):
+    import socket
+
+    from socialsim.core.errors import SocialsimError
+
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    busy = held.getsockname()[1]
+    try:
+        cases = [
+            (["--port", "-1"], "--port: -1 is not a port; use one from 1 to 65535"),
+            (["--port", "99999999"], "--port: 99999999 is not a port"),
+            (["--host", "no such host!"], "--host: 'no such host!' is not an address"),
+            (["--port", str(busy)], f"cannot listen on 127.0.0.1:{busy}: "),
+        ]
+        for args, message in cases:
+            result = CliRunner().invoke(app, ["dashboard", str(config_path), *args])
+            assert isinstance(result.exception, SocialsimError), args
+            assert message in str(result.exception), (args, str(result.exception))
+            assert "http://" not in result.output  # refused before announcing a server
+    finally:
+        held.close()

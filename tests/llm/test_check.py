@@ -31,6 +31,16 @@ def test_missing_provider_key(monkeypatch):
     with pytest.raises(LLMSetupError, match="ANTHROPIC_API_KEY") as info:
         validate_model(LLMConfig(model="anthropic/claude-3-haiku-20240307"))
     assert "\n" not in str(info.value)
+    # the line survives the redaction every CLI error line gets: no "KEY: <word>" in it
+    from socialsim.llm.redact import redact
+
+    assert redact(str(info.value)) == str(info.value)
+    assert "ANTHROPIC_API_KEY set in the environment" in str(info.value)
+
+
+def test_an_empty_model_is_refused_not_taken_for_the_default():
+    with pytest.raises(LLMSetupError, match="cannot route model ''"):
+        run_check("", None)
 
 
 def test_named_key_variable_must_be_set(monkeypatch):

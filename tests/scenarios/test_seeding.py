@@ -76,3 +76,18 @@ def test_seed_spec_sizes():
     assert select(nx.path_graph(4), spec, rng()) == [1, 2]
     with pytest.raises(ValueError):
         SeedSpec(count=1, fraction=0.5)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"strategy": "random", "ids": [1, 2]}, "strategy 'random' would be ignored"),
+        ({"strategy": "ids", "ids": [1, 2], "count": 5}, "count or fraction would be ignored"),
+        ({"ids": [1, 2], "fraction": 0.5}, "count or fraction would be ignored"),
+        ({"ids": [3, 3]}, r"ids \[3, 3\] repeat an agent; name each agent once"),
+    ],
+)
+def test_a_setting_ids_would_override_is_refused_not_ignored(spec, message):
+    with pytest.raises(ValueError, match=message):
+        SeedSpec.model_validate(spec)
+    assert SeedSpec.model_validate({"ids": [1, 2]}).strategy == "ids"  # ids alone: as before

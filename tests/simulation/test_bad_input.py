@@ -41,10 +41,15 @@ def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProc
         ("network: {kind: watts_strogatz, params: {p: .nan}}\n", "network.params.p: NaN must be a finite number"),
         ("network: {kind: erdos_renyi, params: {p: -0.5}}\n", "network.params.p: -0.5 must be >= 0"),
         ("agents: {activation_fraction: .nan}\n", "agents.activation_fraction: NaN must be a finite number"),
-        ("name: '../../escaped'\n", "name: '../../escaped' may hold only letters"),
-        ("name: /tmp/abs\n", "name: '/tmp/abs' may hold only letters"),
-        ("claims: [{id: 'a/b', text: x}]\n", "claims[0].id: 'a/b' may hold only letters"),
+        ("name: '../../escaped'\n", "name: '../../escaped' must start with a letter or digit"),
+        ("name: /tmp/abs\n", "name: '/tmp/abs' must start with a letter or digit"),
+        ("name: _run\n", "name: '_run' must start with a letter or digit and hold at most 100"),
+        ("claims: [{id: 'a/b', text: x}]\n", "claims[0].id: 'a/b' must start with a letter or digit"),
         ("sweep: {network.kind: []}\n", "sweep: network.kind has no values; give at least one"),
+        ("until: 5\n", "until: 5 ends an event-mode run; a step-mode run takes steps"),
+        ("event: {window: 2}\n", "event.window: event settings apply in event mode only"),
+        ("mode: event\nagents: {activation: fraction}\n", "agents.activation: fraction applies in step mode only"),
+        (RULE.replace("{kind: ring}", "{kind: erdos_renyi, params: {p: 0.1, mean_degree: 4}}"), "p (0.1) and mean_degree (4.0) both set"),
     ],
 )  # fmt: skip
 def test_bad_configs_are_one_line_exit_2_and_write_nothing(tmp_path, text, message):
@@ -243,3 +248,24 @@ def test_transcripts_escape_names_and_text(tmp_path):
     )
     assert "onerror" in text  # shown as text, inert once its tag is escaped
     assert all(p.resolve().parent == folder.resolve() for p in folder.iterdir())
+
+
+def test_one_override_given_as_a_string_is_one_override(tmp_path):
+    from socialsim.simulation.given import coerce_config
+
+    (tmp_path / "c.yaml").write_text(RULE)
+    for config in (tmp_path / "c.yaml", str(tmp_path / "c.yaml"), {"steps": 5}):
+        assert coerce_config(config, "steps=3").steps == 3  # not 's', 't', 'e', ...
+
+
+def test_a_network_error_at_set_up_leaves_no_output_folder_behind(tmp_path):
+    text = RULE.replace("{kind: ring}", "{kind: barabasi_albert, params: {m: 20}}")
+    (tmp_path / "c.yaml").write_text(text)
+    done = run_cli("run", "c.yaml", "--set", "output.dir=out/deeper", "-q", cwd=tmp_path)
+    assert done.code == 2 and "network.params.m: 20" in done.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+    (tmp_path / "mine").mkdir()  # an output folder of the user's stays, empty as it was
+    done = run_cli("run", "c.yaml", "--set", "output.dir=mine", "-q", cwd=tmp_path)
+    assert (
+        done.code == 2 and (tmp_path / "mine").is_dir() and not any((tmp_path / "mine").iterdir())
+    )

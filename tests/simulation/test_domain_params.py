@@ -128,7 +128,7 @@ def files(tmp_path):
         (net("file", path="{f}/broken.graphml"), "broken.graphml' is not valid GraphML (mismatched tag"),
         ({"population": {"size": 1, "personas": "{f}/inf.jsonl"}}, "activity_rate: inf must be a finite number"),
         ({"scenario": {"kind": "misinformation", "params": {"claim": "..", "custom_claims": [claim("..")]}}},
-         "scenario.params.custom_claims: entry 0 (..): id: '..' may hold only"),
+         "scenario.params.custom_claims: entry 0 (..): id: '..' must start with a letter"),
         ({"scenario": {"kind": "misinformation", "params": {"claim": "c9", "custom_claims": [claim("c9"), claim("c9")]}}},
          "entry 1: id 'c9' is already used by entry 0"),
         ({"scenario": {"kind": "misinformation", "params": {"claim": "c9", "claims_file": "{f}/twice.yaml"}}},

@@ -125,12 +125,13 @@ class Misinformation(RouteActions, Scenario):
         n_guardians = p.guardians.size(n, 1) if p.guardians else 0
         if n_attackers > n:
             raise ConfigError(
-                f"scenario.params.attackers: {n_attackers} attackers but only {n} agents"
+                f"scenario.params.attackers: {n_attackers} attackers but only {n} agents; "
+                f"give attackers.count {n} or less, or a larger population.size"
             )
         if n_attackers + n_guardians > n:
             raise ConfigError(
                 f"scenario.params.guardians: {n_attackers} attackers + {n_guardians} guardians "
-                f"exceed the {n} agents"
+                f"exceed the {n} agents; ask for fewer, or a larger population.size"
             )
         for where, ids in (
             ("attackers", p.attackers.ids),
@@ -152,6 +153,12 @@ class Misinformation(RouteActions, Scenario):
         """Check that every step the params name is a step of the run (event mode: a window)."""
         p = self.params
         n, run = cfg.step_count(), cfg.describe_step_count()
+        named = p.remove_attackers_at is not None or "broadcast" in self.routes or p.probe_steps
+        if n == 0 and named:
+            raise ConfigError(
+                f"{run} leaves the run no step, and the scenario's params name steps; give "
+                "steps: 1 or more"
+            )
         if p.remove_attackers_at is not None and p.remove_attackers_at > n:
             raise ConfigError(
                 f"scenario.params.remove_attackers_at: {p.remove_attackers_at} is beyond "

@@ -89,7 +89,10 @@ class Campaign(Scenario):
         self.prop = get_proposition(self.params.load(cfg), self.params.proposition)
         n, k = cfg.population.size, self.params.persuaders.size(cfg.population.size, 1)
         if k > n:
-            raise ConfigError(f"scenario.params.persuaders: {k} persuaders but only {n} agents")
+            raise ConfigError(
+                f"scenario.params.persuaders: {k} persuaders but only {n} agents; give "
+                f"persuaders.count {n} or less, or a larger population.size"
+            )
 
     def setup(self, model: SocialModel) -> None:
         """Put the proposition in play, draw the persuaders and (treatment) set their stance."""

@@ -217,6 +217,28 @@ def test_a_link_in_a_received_run_is_neither_read_nor_written_through(made, tmp_
     assert "hunter2" not in "".join(p.read_text(errors="ignore") for p in pages)
 
 
+def test_a_linked_run_of_an_arms_directory_and_a_linked_export_are_refused(made, tmp_path):
+    """An arm's run directory that links to a run elsewhere is neither analysed into nor
+    reported into; an export's own file that links outside is not written through."""
+    arms = damaged_copy(made, tmp_path, "arms")
+    victim = tmp_path / "victim"
+    shutil.move(arms / "treatment" / "s4", victim)
+    (arms / "treatment" / "s4").symlink_to(victim)
+    before = digests(victim)
+    for command in (["analyze"], ["report"], ["export", "--what", "events"]):
+        refused(run_cli(*command, "arms", cwd=tmp_path), "symbolic link", "treatment/s4")
+    assert digests(victim) == before
+    run = damaged_copy(made, tmp_path, "run")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep\n")
+    (run / "graph.gexf").symlink_to(outside)
+    refused(run_cli("export", "run", "--what", "gexf", "--force", cwd=tmp_path), "graph.gexf")
+    (run / "graph.gexf").unlink()
+    (run / "export-graphml").symlink_to(tmp_path)
+    refused(run_cli("export", "run", "--what", "graphml", cwd=tmp_path), "export-graphml")
+    assert outside.read_text() == "keep\n" and not list(tmp_path.glob("*.graphml"))
+
+
 @pytest.mark.parametrize(
     "line", ["garbage", '{"run": "x", "step": 1', "null", '{"kind": "message", "payload": [1]}']
 )

@@ -212,8 +212,10 @@ RUN_FILES = (
 _OWN_ENTRIES = (
     *RUN_FILES, "report.html", "figures", "tables", "transcripts", "results.csv",
     "results.parquet", "sweep.json", "checkpoint.npz", "checkpoint.snapshots", "treatment",
-    "control", "instrument", "cells", "events.interrupted.jsonl",
+    "control", "instrument", "cells", "events.interrupted.jsonl", "graph.gexf", "export-graphml",
 )  # fmt: skip
+#: folders of runs: an arms directory's arms, a sweep's cells
+_RUN_FOLDERS = ("treatment", "control", "instrument", "cells")
 
 
 def _edge_ids(path: Path, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -238,7 +240,7 @@ def refuse_links(root: str | Path) -> None:
     directory could point one at a file elsewhere, to be read into a report or written over."""
     root = Path(root)
     entries = [root / name for name in _OWN_ENTRIES]
-    for folder in ("figures", "tables", "transcripts"):
+    for folder in ("figures", "tables", "transcripts", "export-graphml", *_RUN_FOLDERS):
         if (root / folder).is_dir() and not (root / folder).is_symlink():
             entries += list((root / folder).iterdir())
     linked = next((p for p in entries if p.is_symlink()), None)
@@ -247,6 +249,11 @@ def refuse_links(root: str | Path) -> None:
             f"{str(linked)!r} is a symbolic link; socialsim neither reads nor writes through "
             "a link in a run directory (it could point outside it): replace it with the file"
         )
+    for folder in _RUN_FOLDERS:  # the runs of an arms or sweep directory, checked alike
+        if (root / folder).is_dir():
+            for run in (root / folder).iterdir():
+                if run.is_dir():
+                    refuse_links(run)
 
 
 def load_run(path: str | Path) -> RunData:

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from socialsim.simulation.log import being_written
+
 
 @dataclass(frozen=True)
 class NewDir:
@@ -61,6 +63,8 @@ def remove_half_made(noted: list[NewDir]) -> list[Path]:
     for entry in reversed(noted):
         path = entry.path
         if not path.is_dir() or (path / entry.marker).exists():
+            continue
+        if being_written(path / "events.jsonl"):  # another run's, begun beside this one
             continue
         if entry.existed:
             children = list(path.iterdir())

@@ -22,6 +22,7 @@ from socialsim.experiments.half_made import note_new_dir
 from socialsim.experiments.memory import check_memory
 from socialsim.simulation.config import ExperimentConfig
 from socialsim.simulation.graphml import write_graphml
+from socialsim.simulation.log import being_written
 
 
 class RunOptions(Protocol):
@@ -88,6 +89,11 @@ def new_run_dir(
         if path.exists() and not path.is_dir():
             raise ConfigError(
                 f"--out {str(path)!r} is a file; give a directory to write the run to"
+            )
+        if being_written(path / "events.jsonl"):
+            raise ConfigError(
+                f"--out {str(path)!r} is being written by another run now; wait for it to end "
+                "or choose another directory"
             )
         if is_set_up_only(path):
             for name in SET_UP_FILES:

@@ -55,6 +55,8 @@ def fix_for(message: str, api_base: str | None, api_key_env: str | None) -> str:
             "raise agents.llm.timeout for slow models"
         )
     if reason in ("HTTP 401", "HTTP 403") or "authentication" in message.lower():
+        if api_base is not None and "@" in api_base.split("//", 1)[-1].split("/", 1)[0]:
+            return "check the user and password in agents.llm.api_base"
         variable = api_key_env or "OPENAI_API_KEY"
         return f"check the API key in ${variable} (agents.llm.api_key_env names the variable)"
     if reason == "HTTP 429":

@@ -44,7 +44,7 @@ from socialsim.llm.costs import Costs
 from socialsim.llm.endpoints import EndpointPool, endpoint_urls
 from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key
 from socialsim.llm.loop_thread import LoopThread
-from socialsim.llm.redact import redact, remember, remember_environment
+from socialsim.llm.redact import redact, remember, remember_environment, remember_url_credentials
 from socialsim.llm.retry import CallFailed, RetryPolicy, TransientError
 from socialsim.llm.routes import Routes, route_of
 from socialsim.llm.stream import Calls, Deliver, results
@@ -81,6 +81,7 @@ class LLMClient:
         remember(self._api_key)
         remember_environment()
         _check_url_credentials(config, self._api_key)
+        remember_url_credentials(endpoint_urls(config.api_base))
         worker = config.http_worker
         if worker is None:  # a second core to use, and fork/exec with inherited sockets
             worker = (os.cpu_count() or 1) >= 2 and os.name == "posix"

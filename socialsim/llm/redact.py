@@ -22,11 +22,12 @@ escape sequence takes the whole sequence with it.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
 import re
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 REDACTED = "[redacted]"
 _MIN_ENV_SECRET = 8  # shorter environment values (placeholders such as "no-key") stay
@@ -63,6 +64,19 @@ def encodings(secret: str) -> set[str]:
         html.escape(secret, quote=True).replace("&#x27;", "&#39;"),
     }
     return {form for form in forms if form}
+
+
+def remember_url_credentials(urls: list[str]) -> None:
+    """Redact the password of each ``user:password@`` URL, and the HTTP Basic credentials
+    made of it (base64 of ``user:password``, what an endpoint that echoes its request
+    headers shows)."""
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.password is None:
+            continue
+        user, password = unquote(parts.username or ""), unquote(parts.password)
+        remember(password)
+        remember(base64.b64encode(f"{user}:{password}".encode()).decode())
 
 
 def remember(secret: str | None, min_length: int = 1) -> None:

@@ -53,6 +53,34 @@ def new_log_path(run_dir: str | os.PathLike) -> Path:
     return events
 
 
+def _lock(fd: int) -> bool:
+    """Take an exclusive lock on an open file (POSIX ``flock``); False when another open file
+    holds it. Where ``flock`` does not exist every lock is granted."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without locks
+        return True
+    return True
+
+
+def being_written(path: str | Path) -> bool:
+    """True when a run is writing the log at `path` now (another open file holds its lock)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return not _lock(fd)
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+
+
 class FileSink:
     """Lines appended to a JSONL file; `durable` fsyncs at every flush, else once at close."""
 
@@ -60,6 +88,12 @@ class FileSink:
         self.path = Path(path)
         self.durable = durable
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        if not _lock(self._file.fileno()):  # held until closed: one writer at a time
+            self._file.close()
+            raise ConfigError(
+                f"{str(self.path)!r} is being written by another run; wait for it to end or "
+                "choose another directory"
+            )
 
     @property
     def closed(self) -> bool:

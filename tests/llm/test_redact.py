@@ -118,3 +118,20 @@ def test_event_lines_are_redacted_and_stay_valid_json():
         "fine",
     ]
     assert "0123456789" not in log.sink.text() and "abcdefghijklmnop1234" not in log.sink.text()
+
+
+def test_the_basic_credentials_of_a_url_password_are_redacted_in_every_form():
+    """An endpoint that echoes its request headers shows base64("user:password")."""
+    import base64
+
+    from socialsim.llm.breaker import fix_for
+    from socialsim.llm.redact import redact, remember_url_credentials
+
+    remember_url_credentials(["http://alice:HUNTER2PASSWORD@127.0.0.1:9/v1", "http://h:1/v1"])
+    basic = base64.b64encode(b"alice:HUNTER2PASSWORD").decode()
+    echoed = f'{{"error": {{"message": "key=Basic {basic}, pw HUNTER2PASSWORD"}}}}'
+    assert basic not in redact(echoed) and "HUNTER2PASSWORD" not in redact(echoed)
+    assert "Basic [redacted]" in redact(echoed)
+    base = "http://alice:x@127.0.0.1:9/v1"
+    assert "user and password in agents.llm.api_base" in fix_for("HTTP 401: no", base, None)
+    assert "$OPENAI_API_KEY" in fix_for("HTTP 401: no", "http://127.0.0.1:9/v1", None)

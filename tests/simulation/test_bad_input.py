@@ -269,3 +269,29 @@ def test_a_network_error_at_set_up_leaves_no_output_folder_behind(tmp_path):
     assert (
         done.code == 2 and (tmp_path / "mine").is_dir() and not any((tmp_path / "mine").iterdir())
     )
+
+
+def test_a_run_refused_beside_one_in_progress_leaves_its_files_alone(tmp_path):
+    """A second `socialsim run --out DIR` while a first is still setting DIR up (only its
+    events.jsonl there, no config.yaml yet) is refused and neither empties nor reuses DIR."""
+    from socialsim.experiments.half_made import note_new_dir, remove_half_made, tracking_new_dirs
+    from socialsim.simulation.log import FileSink, being_written
+
+    (tmp_path / "c.yaml").write_text(RULE)
+    out = tmp_path / "out"
+    out.mkdir()
+    first = FileSink(out / "events.jsonl")  # the first run's open log
+    first.write(['{"kind": "message"}'])
+    try:
+        assert being_written(out / "events.jsonl")
+        done = run_cli("run", "c.yaml", "--out", "out", "-q", cwd=tmp_path)
+        assert done.code == 2 and "is being written by another run now" in done.err
+        with pytest.raises(ConfigError, match="is being written by another run"):
+            FileSink(out / "events.jsonl")  # a second writer of the same log
+        with tracking_new_dirs() as noted:  # a failing command's clean-up spares it too
+            note_new_dir(out, "config.yaml")
+            remove_half_made(noted)
+        assert (out / "events.jsonl").read_text() == '{"kind": "message"}\n'
+    finally:
+        first.close()
+    assert not being_written(out / "events.jsonl")

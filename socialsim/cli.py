@@ -488,6 +488,39 @@ def _need_dir(path: Path, what: str = "a run, arms or sweep directory") -> None:
     refuse_links(path)
 
 
+@contextmanager
+def _noting_interrupts():
+    """Ctrl-C raises KeyboardInterrupt as before and is also noted in the list yielded: one
+    raised inside a callback Python ignores exceptions of still ends the command with 130."""
+    import signal
+    import threading
+
+    pressed: list[bool] = []
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        pressed.append(True)
+        raise KeyboardInterrupt
+
+    mine = threading.current_thread() is threading.main_thread() and (
+        signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+    previous_hook = sys.unraisablehook
+
+    def quiet(unraisable: object) -> None:  # Ctrl-C there is noted: no traceback for it
+        if not isinstance(getattr(unraisable, "exc_value", None), KeyboardInterrupt):
+            previous_hook(unraisable)  # type: ignore[arg-type]
+
+    if mine:
+        signal.signal(signal.SIGINT, on_interrupt)
+        sys.unraisablehook = quiet
+    try:
+        yield pressed
+    finally:
+        if mine:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            sys.unraisablehook = previous_hook
+
+
 def main() -> None:
     """Entry point: every failure is one line on stderr (exit 2: bad input, 1: a fault).
 
@@ -501,9 +534,11 @@ def main() -> None:
     debug = "--debug" in sys.argv[1:] or os.environ.get("SOCIALSIM_DEBUG", "") not in ("", "0")
     args = [a for a in sys.argv[1:] if a != "--debug"]
     command = command_name(args)
-    with tracking_new_dirs() as made:
+    with tracking_new_dirs() as made, _noting_interrupts() as pressed:
         try:
             code = app(args=args, prog_name="socialsim", standalone_mode=False)
+            if pressed and code != 130:  # Ctrl-C raised where Python ignored it (a callback)
+                raise KeyboardInterrupt
             if isinstance(code, int) and code:
                 sys.exit(code)
         except KeyboardInterrupt:

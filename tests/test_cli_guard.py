@@ -88,6 +88,39 @@ def test_ctrl_c_keeps_its_line_exit_130_and_the_directory(config, tmp_path, monk
     assert (tmp_path / "r" / "events.jsonl").exists()
 
 
+def test_ctrl_c_that_lands_where_python_ignores_it_still_ends_the_command_130(
+    config, tmp_path, monkeypatch
+):
+    """Ctrl-C during the report can land in a weakref callback, whose exception Python only
+    prints ("Exception ignored in ..."): the command then ran on to the end. It must still
+    end with the interrupted line and 130, and print no traceback."""
+    import os
+    import signal
+    import time
+    import weakref
+
+    def signal_inside_a_callback(*args, **kwargs):
+        class Held:
+            pass
+
+        held = Held()
+
+        def callback(ref):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # the handler runs here, inside the callback
+
+        keep = weakref.ref(held, callback)
+        del held  # the callback runs, and its KeyboardInterrupt is ignored
+        assert keep() is None
+        return "name: x\n"
+
+    monkeypatch.setattr(runner, "config_text", signal_inside_a_callback)
+    done = run_cli("run", str(config), "--out", str(tmp_path / "r"), "-q")
+    assert done.code == 130, done.err
+    assert done.err_lines == ["interrupted: the run directory keeps every completed step"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [

@@ -9,6 +9,7 @@ take a ``population``: ``all`` agents, ``benign`` ones (no scenario role), a rol
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -104,32 +105,46 @@ def reach_stats(curve: pd.DataFrame) -> dict[str, Any]:
     the last step whose credence is unknown (left out of ``n``).
 
     ``time_to_q`` is the first step whose share reaches q% of the final share (None when
-    the final share is 0).
+    the final share is 0). Every "final" value is the last step's: None when no agent's
+    credence is known there (never an earlier step's value); peak and initial values are
+    over the steps with a known credence.
     """
-    curve = curve.dropna(subset=["share"]) if "share" in curve else curve.iloc[0:0]
-    if curve.empty:
+    if "share" not in curve or curve.empty:
         return {"final_reach": None, "peak": None, "peak_step": None}
-    shares = curve["share"].to_numpy(dtype=float)
-    steps = curve["step"].to_numpy()
-    final = float(shares[-1])
+    last = curve.iloc[-1]  # the last step, measured or not: never an earlier step's value
+    measured = curve.dropna(subset=["share"])
+    final = _number(last["share"])
     out: dict[str, Any] = {
-        "n": int(curve["n"].iloc[-1]),
-        "unmeasured": int(curve["unmeasured"].iloc[-1]) if "unmeasured" in curve else 0,
-        "initial_reach": float(shares[0]),
+        "n": int(_number(last["n"]) or 0),
+        "unmeasured": int(_number(last["unmeasured"]) or 0) if "unmeasured" in curve else 0,
+        "initial_reach": _number(measured["share"].iloc[0]) if len(measured) else None,
         "final_reach": final,
-        "peak": float(shares.max()),
-        "peak_step": int(steps[int(shares.argmax())]),
+        "peak": None,
+        "peak_step": None,
     }
+    if len(measured):
+        shares = measured["share"].to_numpy(dtype=float)
+        out["peak"] = float(shares.max())
+        out["peak_step"] = int(measured["step"].to_numpy()[int(shares.argmax())])
     if "mean_credence" in curve:
-        out["mean_credence_initial"] = float(curve["mean_credence"].iloc[0])
-        out["mean_credence_final"] = float(curve["mean_credence"].iloc[-1])
+        out["mean_credence_initial"] = (
+            _number(measured["mean_credence"].iloc[0]) if len(measured) else None
+        )
+        out["mean_credence_final"] = _number(last["mean_credence"])
     for q in (10, 50, 90):
-        if final <= 0:
+        if final is None or final <= 0:
             out[f"time_to_{q}"] = None
             continue
+        shares, steps = measured["share"].to_numpy(dtype=float), measured["step"].to_numpy()
         hit = np.flatnonzero(shares >= final * q / 100 - 1e-12)
         out[f"time_to_{q}"] = int(steps[hit[0]]) if hit.size else None
     return out
+
+
+def _number(value: Any) -> float | None:
+    """A float, or None for a missing (NaN) one."""
+    value = float(value)
+    return None if math.isnan(value) else value
 
 
 def exposures(events: pd.DataFrame, claim: str) -> pd.DataFrame:

@@ -168,7 +168,8 @@ def _answers_of(measures: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for claim, m in measures.get("claims", {}).items():
         for key, table in m.items():
-            if key.startswith("probes_") and isinstance(table, dict):
+            # probes_<pop>: every probe step (probes_<pop>_last repeats the last one's)
+            if key.startswith("probes_") and not key.endswith("_last") and isinstance(table, dict):
                 tot = {"asked": 0, "answered": 0, "failed": 0}
                 for row in table.values():
                     for k in tot:

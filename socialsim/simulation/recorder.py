@@ -13,6 +13,7 @@ collected (the scenario's ``after_step``: probes and other ``model.ask`` calls) 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -221,14 +222,14 @@ def model_reporters(model: ModelView, extra: dict[str, Any] | None) -> dict[str,
     def believers(col: int) -> Callable:
         def share(m: ModelView) -> float:
             rows = _known(m, col)
-            return float((rows >= threshold).mean()) if len(rows) else 0.0
+            return float((rows >= threshold).mean()) if len(rows) else math.nan  # unknown
 
         return share
 
     def mean(col: int) -> Callable:
         def average(m: ModelView) -> float:
             rows = _known(m, col)
-            return float(rows.mean()) if len(rows) else 0.0
+            return float(rows.mean()) if len(rows) else math.nan
 
         return average
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 import socialsim as ss
@@ -396,6 +397,36 @@ def test_the_credence_question_balances_the_order_and_reads_the_chosen_statement
     assert len(changes) == 20
     # "A" is read as the statement shown first
     assert sorted(changes["payload.new"].round(6)) == sorted(shown[f] for f in at_step_1)
+
+
+def test_when_no_final_credence_is_known_the_final_values_are_missing_not_earlier_ones(tmp_path):
+    """Every credence answer of the last probe step fails: the final reach and mean are
+    missing (every agent unmeasured), not the last step that had a value; the step table is
+    blank there; the answers per area count every probe step, not only the last one's."""
+    asked = {"n": 0}
+
+    def lost_at_the_end(request):
+        fields = request.schema.model_fields if request.schema is not None else {}
+        if "message" not in fields and "answer" not in fields:
+            asked["n"] += 1
+            return None if asked["n"] > 20 else {"choice": "A", "sure": 0.9}  # step 6 fails
+        return script(request)
+
+    run = run_scripted(
+        quickstart(tmp_path, **{"scenario.arm": "control"}), ScriptedClient(lost_at_the_end)
+    )
+    claims = run.summary["measures"]["claims"][CLAIM.id]
+    for pop in ("adoption_all", "adoption_benign"):
+        final = claims[pop]
+        assert final["final_reach"] is None and final["mean_credence_final"] is None, final
+        assert final["n"] == 0 and final["unmeasured"] > 0
+        assert final["time_to_50"] is None and final["peak"] is not None  # over known steps
+    steps = run.steps.set_index("step")
+    mean = next(c for c in steps.columns if c.startswith("mean_"))
+    assert pd.isna(steps.loc[6, mean]) and pd.notna(steps.loc[1, mean])
+    answers = run.summary["data_quality"]["answers"][f"probes.{CLAIM.id}"]
+    direct = claims["probes_benign"]["direct"]
+    assert answers["asked"] >= direct["asked"] > claims["probes_benign_last"]["direct"]["asked"]
 
 
 def test_a_failed_credence_answer_leaves_the_credence_unknown_not_the_last_one(tmp_path):

@@ -287,7 +287,11 @@ def _sub_run_table(subs: list[dict[str, Any]]) -> str:
     for sub in subs:
         quality = sub["summary"].get("data_quality") or {}
         answers = quality.get("answers") or {}
-        failed = sum(int(v.get("failed") or 0) for v in answers.values() if isinstance(v, dict))
+        failed = sum(  # consistency re-reads the probes: counted once, as probes
+            int(v.get("failed") or 0)
+            for area, v in answers.items()
+            if isinstance(v, dict) and not area.startswith("consistency.")
+        )
         report = sub["dir"] / "report.html"
         href = quote(sub["rel"].strip("/") + ("/report.html" if report.is_file() else "/"))
         text = "report" if report.is_file() else "directory"

@@ -126,11 +126,18 @@ def sample_population(
     else:
         names = sample_names(rng, countries, genders)
     templates = rng.integers(0, len(TEMPLATES), n).tolist()
-    # drawn last and only when given, so that a spec without them draws as it always did
+    # drawn only when given, from a stream of their own (a jump ahead of `rng`, which is left
+    # where it was), so that giving them changes no other draw of the run: the personas, and
+    # after them the placement, groups and initial credences, stay as they were
+    side = (
+        np.random.Generator(rng.bit_generator.jumped())
+        if SUSCEPTIBILITIES[0] in spec or (SUSCEPTIBILITIES[1] in spec)
+        else rng
+    )
     for key in SUSCEPTIBILITIES:
         given = key in spec
         scalars[key] = (
-            numeric(key, spec[key], ("beta", "uniform"))(rng, n) if given else np.zeros(n)
+            numeric(key, spec[key], ("beta", "uniform"))(side, n) if given else np.zeros(n)
         )
 
     columns: dict[str, Any] = {

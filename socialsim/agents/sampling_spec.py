@@ -177,9 +177,26 @@ def check_spec(spec: dict[str, Any]) -> dict[str, Any]:
     fixed = spec.get("fixed", {})
     if not isinstance(fixed, dict):
         raise ConfigError(f"{WHERE}.fixed: expected a mapping of persona fields to values")
-    for field in fixed:
+    for field, value in fixed.items():
         if field not in Persona.model_fields or field == "id":
             raise ConfigError(f"{WHERE}.fixed.{field}: not a persona field that can be fixed")
+        if Persona.model_fields[field].annotation is str and (
+            not isinstance(value, str) or not value.strip()
+        ):
+            raise ConfigError(
+                f"{WHERE}.fixed.{field}: {value!r} is no {field}; give a non-empty text"
+            )
+    if "names" in spec:
+        names, _ = weights("names", spec["names"])
+        blank = [v for v in names if not isinstance(v, str) or not v.strip()]
+        if blank:
+            raise ConfigError(f"{WHERE}.names: {blank[0]!r} is no name; give non-empty texts")
+    for field in ("occupation", "country", "gender", "education", "communication_style"):
+        if field in spec and isinstance(spec[field], dict | list):
+            values = weights(field, spec[field])[0]
+            blank = [v for v in values if isinstance(v, str) and not v.strip()]
+            if blank:
+                raise ConfigError(f"{WHERE}.{field}: an empty value; give non-empty texts")
     if "political_leaning" in spec:
         for value in weights("political_leaning", spec["political_leaning"])[0]:
             if value not in LEANINGS:

@@ -115,13 +115,34 @@ def place_population(
 def assign_groups(
     cfg: ExperimentConfig, groups: list[PolicyGroup], rng: np.random.Generator
 ) -> np.ndarray:
-    """Each agent's policy group: group 0 (the base policy) but for each mix share."""
+    """Each agent's policy group: group 0 (the base policy) but for each mix share, in
+    counts that add up to the population (:func:`group_counts`)."""
     n = cfg.population.size
     membership = np.zeros(n, dtype=np.int64)
     order = rng.permutation(n)
     start = 0
-    for g, group in enumerate(groups[1:], start=1):
-        count = int(round(group.fraction * n))
+    counts = group_counts(n, [group.fraction for group in groups[1:]])
+    for g, count in enumerate(counts[1:], start=1):
         membership[order[start : start + count]] = g
         start += count
     return membership
+
+
+def group_counts(n: int, fractions: list[float]) -> list[int]:
+    """Agents per group for the mix `fractions` (the base policy first, with what they
+    leave): largest remainders, so the counts add up to `n`, each is within one of its
+    share of `n`, and mix shares adding up to 1 leave the base policy none.
+
+    >>> group_counts(5, [0.5, 0.5]), group_counts(6, [0.25, 0.25, 0.25, 0.25])
+    ([0, 3, 2], [0, 2, 2, 1, 1])
+    """
+    shares = [max(0.0, 1.0 - sum(fractions)), *fractions]
+    if shares[0] < 1e-9:
+        shares[0] = 0.0
+    exact = [f * n for f in shares]
+    counts = [int(np.floor(x + 1e-9)) for x in exact]
+    left = n - sum(counts)
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in by_remainder[:left]:
+        counts[i] += 1
+    return counts

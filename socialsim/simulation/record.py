@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 PERSONA_SCALARS = (
     "name", "age", "gender", "country", "occupation", "education", "political_leaning",
-    "communication_style", "credulity", "stubbornness", "activity_rate", "model", "role",
+    "communication_style", "credulity", "stubbornness", "activity_rate",
+    "framing_susceptibility", "source_susceptibility", "model", "role",
 )  # fmt: skip
 TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
 

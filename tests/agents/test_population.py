@@ -406,9 +406,67 @@ def test_lazily_sampled_population_equals_the_eager_one(spec):
         ({"age": {"uniform": [100, 130]}}, "age"),
         ({"activity_rate": 0}, "activity_rate"),
         ({"big_five": {"openness": {"uniform": [-1, 0]}}}, "big_five.openness"),
-        ({"fixed": {"communication_style": 3}}, "communication_style"),
+        ({"fixed": {"communication_style": 3}}, "fixed.communication_style"),
     ],
 )
 def test_lazy_population_rejects_an_invalid_sampled_persona_up_front(spec, field):
-    with pytest.raises(ConfigError, match=f"sampled persona is invalid: {field}: "):
+    said = f"fixed.{field[6:]}: 3 is no" if field.startswith("fixed.") else "sampled persona"
+    with pytest.raises(ConfigError, match=f"{said}.*{field.split('.')[-1]}"):
         sample_population(400, rng(), {"generator": "default", **spec})
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"fixed": {"name": 5}},
+        {"fixed": {"name": ""}},
+        {"names": ["Ana", "  "]},
+        {"fixed": {"occupation": 5}},
+        {"occupation": {"": 1}},
+    ],
+)
+def test_a_blank_or_non_text_name_or_occupation_is_one_line_not_a_fault(spec):
+    from socialsim.agents.sampling_spec import check_spec
+
+    with pytest.raises(ConfigError, match=r"population\.personas\.(fixed\.)?(name|occupation)"):
+        check_spec(spec)
+
+
+def test_mix_counts_add_up_and_shares_adding_to_one_leave_the_base_policy_none():
+    from socialsim.simulation.placement import group_counts
+
+    assert group_counts(5, [0.5, 0.5]) == [0, 3, 2]
+    assert group_counts(6, [0.25] * 4) == [0, 2, 2, 1, 1]  # every entry gets agents
+    for n in (1, 2, 3, 5, 7, 10, 33, 101):
+        for fractions in ([0.15], [0.35], [0.25] * 4, [0.1, 0.2, 0.3], [1 / 3] * 3):
+            counts = group_counts(n, fractions)
+            shares = [1 - sum(fractions), *fractions]
+            assert sum(counts) == n, (n, fractions)
+            assert all(abs(c - s * n) < 1 for c, s in zip(counts, shares, strict=True))
+            if abs(sum(fractions) - 1) < 1e-9:
+                assert counts[0] == 0
+
+
+def test_giving_susceptibilities_changes_no_other_draw_of_the_run():
+    import socialsim as ss
+
+    def model(extra):
+        cfg = ss.ExperimentConfig.from_dict(
+            {
+                "seed": 4,
+                "steps": 1,
+                "population": {"size": 120, "personas": {"generator": "default", **extra}},
+                "network": {"kind": "erdos_renyi", "params": {"mean_degree": 4}},
+                "agents": {"policy": "degroot", "mix": [{"fraction": 0.5, "policy": "voter"}]},
+                "claims": [{"id": "c1", "text": "x", "truth": False}],
+                "output": {"report": False},
+            }
+        )
+        with ss.SocialModel(cfg) as m:
+            names = [m.persona_of(i).name for i in range(120)]
+            return names, [m.agent(i).policy for i in range(120)], m.beliefs.credence.copy()
+
+    plain = model({})
+    framed = model({"framing_susceptibility": {"beta": [2, 2]}})
+    assert plain[0] == framed[0] and plain[1] == framed[1]
+    assert np.array_equal(plain[2], framed[2])

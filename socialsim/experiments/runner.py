@@ -232,6 +232,9 @@ def finish_run(
         model.close()
         write_record(model, run_dir)
         raise
+    except BaseException:  # Ctrl-C, a user's on_step: the log as a kill would leave it
+        model.log.release()
+        raise
     model.close()
     data = write_record(model, run_dir)
     facts = {**model.scenario.summary(model), "measures": model.scenario.declared_measures()}

@@ -284,6 +284,13 @@ class InteractionLog:
             self.flush()
             self.sink.close()
 
+    def release(self) -> None:
+        """Close the sink without writing the lines held since the last flush, as a killed
+        process leaves it: a run stopped by an exception frees its file (and its lock) for a
+        resume in the same process."""
+        if not self.sink.closed:
+            self.sink.close()
+
 
 def _is_column(value: Any) -> bool:
     return isinstance(value, list | tuple | np.ndarray)

@@ -331,8 +331,13 @@ def read_header(run_dir: Path) -> dict[str, Any]:
         raise CheckpointError(
             f"{path} is not a checkpoint of this version ({where}: {first['msg']})"
         ) from None
-    except (OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
-        raise CheckpointError(f"{path} does not read: {str(exc)[:200]}") from None
+    except (
+        OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile, MemoryError,
+        RecursionError, OverflowError,
+    ) as exc:  # fmt: skip
+        raise CheckpointError(
+            f"{path} does not read: {str(exc)[:200] or type(exc).__name__}"
+        ) from None
     if header.socialsim != _version():
         raise CheckpointError(
             f"{path} was written by socialsim {header.socialsim[:20]}, this is {_version()}"
@@ -408,8 +413,13 @@ def restore(model: SocialModel, run_dir: Path, header: dict[str, Any]) -> None:
             raise StateError("its event counts are not counts")
         if not isinstance(tree["collected"], dict) or set(tree["collected"]) - set(_COLLECTED):
             raise StateError("its collected rows are not the DataCollector's")
-    except (OSError, StateError, ValueError, TypeError, RecursionError) as exc:
-        raise CheckpointError(f"the checkpoint in {run_dir} does not read: {exc}") from None
+        _check_against_the_model(model, state, snapshots, header, run_dir / "events.jsonl")
+    except (
+        OSError, StateError, ValueError, TypeError, RecursionError, OverflowError, MemoryError,
+    ) as exc:  # fmt: skip
+        raise CheckpointError(
+            f"the checkpoint in {run_dir} does not read: {str(exc)[:200] or type(exc).__name__}"
+        ) from None
     with open(run_dir / SNAPSHOTS, "r+b") as file:
         file.truncate(size)
     events = run_dir / "events.jsonl"
@@ -425,6 +435,37 @@ def restore(model: SocialModel, run_dir: Path, header: dict[str, Any]) -> None:
     vars(model.datacollector).update(tree["collected"])
     _register_agents(model, order)
     model.run_dir = run_dir
+
+
+def _check_against_the_model(
+    model: SocialModel,
+    state: dict[str, Any],
+    snapshots: list[tuple[int, float, np.ndarray]],
+    header: dict[str, Any],
+    events: Path,
+) -> None:
+    """StateError unless the state fits the model built from the config and the files it
+    points into: names the model has, its step the header's, snapshots of the model's agents
+    x claims, and a log length within the file that ends a line."""
+    unknown = sorted(k for k in state if k.startswith("__") or k not in vars(model))
+    if unknown:
+        raise StateError(f"its model state names {unknown[0]!r}, which the model has not")
+    steps = state.get("steps", header.get("step"))
+    if type(steps) is not int or steps != header.get("step"):
+        raise StateError(f"its step {steps!r} is not the header's {header.get('step')!r}")
+    shape = (model.n_agents, len(model.beliefs.claims))
+    bad = next((a.shape for _, _, a in snapshots if a.shape != shape), None)
+    if bad is not None:
+        raise StateError(f"a credence snapshot is {bad[0]} x {bad[1]}, not {shape[0]} x {shape[1]}")
+    cut = header["events_bytes"]
+    size = events.stat().st_size if events.is_file() else 0
+    if cut > size:
+        raise StateError(f"it counts {cut} bytes of events.jsonl, which holds {size}")
+    if cut:
+        with open(events, "rb") as file:
+            file.seek(cut - 1)
+            if file.read(1) != b"\n":
+                raise StateError("its length of events.jsonl ends inside a line")
 
 
 def _register_agents(model: SocialModel, order: list[int]) -> None:

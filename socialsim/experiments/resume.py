@@ -112,7 +112,14 @@ def check_resumable(root: Path) -> None:
             "a killed `socialsim run` was writing"
         )
     if finished(root) and not is_arms_dir(root):
-        raise ConfigError(f"{root} is a finished run (it has summary.json); nothing to resume")
+        raise ConfigError(_FINISHED.format(root))
+
+
+#: a finished run: nothing to resume, though a report cut short is written again by report
+_FINISHED = (
+    "{} is a finished run (it has summary.json); nothing to resume (if its report.html is "
+    "missing, `socialsim report` writes it)"
+)
 
 
 def resumable_config(run_dir: Path, replay: bool = True, plugins: bool = False) -> ExperimentConfig:
@@ -150,7 +157,7 @@ def resume_run(
 ) -> Run:
     """Finish the killed run in `run_dir` there: from its checkpoint, else by replaying it."""
     if finished(run_dir):
-        raise ConfigError(f"{run_dir} is a finished run (it has summary.json); nothing to resume")
+        raise ConfigError(_FINISHED.format(run_dir))
     cfg = resumable_config(run_dir, replay=False, plugins=plugins)
     plan = RunPlan(
         cfg, out=run_dir, report=report, on_step=on_step, clients=clients, in_arms=in_arms

@@ -249,6 +249,10 @@ CHANGES = {
         planted={"$": "ref", "i": 10**9}
     ),
     "an object array": lambda d: d["state"]["model"].update(planted={"$": "n", "t": "|O", "v": 1}),
+    "a log length beyond the file": lambda d: d.update(events_bytes=d["events_bytes"] + 5000),
+    "a log length inside a line": lambda d: d.update(events_bytes=d["events_bytes"] - 3),
+    "a step not the header's": lambda d: d["state"]["model"].update(steps=10**6),
+    "a name the model has not": lambda d: d["state"]["model"].update(__class__=1),
 }
 
 

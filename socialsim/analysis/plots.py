@@ -19,7 +19,7 @@ import pandas as pd
 
 from socialsim.analysis.canvas import figure, no_data, save
 from socialsim.analysis.network_plots import network_credence, network_sample, spring_positions
-from socialsim.analysis.stats import aggregate_over_seeds
+from socialsim.analysis.stats import MIN_REPLICATES, aggregate_over_seeds
 
 __all__ = [
     "adoption_curves",
@@ -134,7 +134,8 @@ def adoption_curves(
             continue
         agg = aggregate_over_seeds(group, "step", y)
         ax.plot(agg["step"], agg["mean"], label=name)
-        ax.fill_between(agg["step"], agg["ci_low"], agg["ci_high"], alpha=0.25)
+        if group[seed_col].nunique() >= MIN_REPLICATES:  # as the effects: no band from 2
+            ax.fill_between(agg["step"], agg["ci_low"], agg["ci_high"], alpha=0.25)
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel or y)
     ax.set_ylim(-0.02, 1.02)
@@ -190,8 +191,9 @@ def arm_values(
     for i, arm in enumerate(order):
         points = frame.loc[frame[by] == arm, y].to_numpy(dtype=float)
         ax.scatter(i + jitter.uniform(-0.08, 0.08, points.size), points, alpha=0.6, s=18)
-    lo = (agg["mean"] - agg["ci_low"]).fillna(0).clip(lower=0)
-    hi = (agg["ci_high"] - agg["mean"]).fillna(0).clip(lower=0)
+    few = agg["n"] < MIN_REPLICATES  # as the effects: no interval below 3 replicates
+    lo = (agg["mean"] - agg["ci_low"]).where(~few).fillna(0).clip(lower=0)
+    hi = (agg["ci_high"] - agg["mean"]).where(~few).fillna(0).clip(lower=0)
     ax.errorbar(x + 0.2, agg["mean"], yerr=[lo, hi], fmt="o", color="k", capsize=4)
     ax.set_xticks(x, [str(a) for a in order])
     ax.set_xlim(-0.5, len(order) - 0.5)

@@ -26,7 +26,9 @@ def wilson_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if k <= 0 else max(0.0, centre - half)  # exact ends, not rounding's 1e-17
+    high = 1.0 if k >= n else min(1.0, centre + half)
+    return (low, high)
 
 
 def newcombe_diff_ci(k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05) -> dict[str, float]:

@@ -43,8 +43,11 @@ def test_adoption_band_only_with_several_seeds():
         {"step": [0, 1, 0, 1], "share": [0.1, 0.5, 0.2, 0.7], "seed": [1, 1, 2, 2]}
     )
     ax = plots.adoption_curves(curves).axes[0]
-    assert len(ax.collections) == 1  # the band
+    assert len(ax.collections) == 0  # two seeds: no band, as no effect interval from 2
     assert list(ax.lines[0].get_ydata()) == pytest.approx([0.15, 0.6])
+    third = pd.DataFrame({"step": [0, 1], "share": [0.3, 0.6], "seed": [3, 3]})
+    ax = plots.adoption_curves(pd.concat([curves, third])).axes[0]
+    assert len(ax.collections) == 1  # the band, from 3 seeds
 
 
 def test_every_new_plot_returns_a_figure():

@@ -100,7 +100,7 @@ def test_arms_report_opens_with_the_effects(arms_dir):
     assert "difference +0.667, 95% interval 0.5 to 1 (method not recorded, n = 2)" in findings
     assert "data:image/png;base64," in findings
     assert (arms_dir / "figures" / "arms_0_adoption_c1.png").is_file()
-    assert "mean over replicates (treatment 2, control 2) with a 95% band" in findings
+    assert "mean over replicates (treatment 2, control 2) (no band below 3 replicates)" in findings
     assert "2 seeds; treatment: 2 runs, control: 2 runs" in page
     assert "2 replicates per arm (seeds 1, 2): 4 runs in all." in page
 

@@ -135,3 +135,10 @@ def test_proportion_table():
     out = stats.proportion_table(df, "g", "ok").set_index("g")
     assert out.loc["x", "rate"] == 0.5 and out.loc["x", "n"] == 2
     assert out.loc["x", "ci_low"] == pytest.approx(stats.wilson_ci(1, 2)[0])
+
+
+def test_wilson_ends_are_exact_at_zero_and_all():
+    # the formula's low end at k = 0 is 0 only up to rounding (1.4e-17 at n = 14)
+    for n in (1, 3, 14, 97):
+        assert stats.wilson_ci(0, n)[0] == 0.0 and stats.wilson_ci(n, n)[1] == 1.0
+    assert stats.wilson_ci(0, 14)[1] == pytest.approx(0.2153, abs=1e-4)

@@ -345,6 +345,10 @@ def test_analyze_of_a_stopped_run_says_so_and_leaves_it_resumable(tmp_path):
     assert done.code == 0 and "stopped inside step 2" in done.err, done.err
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["run"]["stopped_in_step"] == 2
+    assert run_cli("report", str(tmp_path / "r")).code == 0  # the page says so, first
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "This run stopped in step 2 of 3</strong>" in page
+    assert page.index("stopped in step 2") < page.index("<h2>Findings</h2>")
     with FaultStub(ANSWER, port=stub.port):
         done = run_cli("run", "--resume", str(tmp_path / "r"), "-q")
     assert done.code == 0, done.err

@@ -41,6 +41,7 @@ from socialsim.analysis.report.wording import (
     claim_texts,
     measure_label,
 )
+from socialsim.analysis.stats import MIN_REPLICATES
 from socialsim.core.rundata import AGENT_COLUMNS, RunData, of_kind, populations, read_events_table
 
 # measures read off the adoption curve, and the point of the curve each one is
@@ -193,8 +194,13 @@ def _arm_figure(
                     ylabel=f"share with credence >= {threshold:g}",
                 ),
                 f"Believers of {_claim_words(claim, texts)} among {who} per step: mean over "
-                f"replicates ({', '.join(f'{a} {n}' for a, n in per_arm.items())}) with a 95% "
-                f"band; the finding is the curve's {point} point.",
+                f"replicates ({', '.join(f'{a} {n}' for a, n in per_arm.items())})"
+                + (
+                    " with a t 95% band across replicates (cut at the axis)"
+                    if min(per_arm.values()) >= MIN_REPLICATES
+                    else f" (no band below {MIN_REPLICATES} replicates)"
+                )
+                + f"; the finding is the curve's {point} point.",
             )
     values = pd.DataFrame(
         {

@@ -14,7 +14,7 @@ from socialsim.analysis import cascades, plots, probes, spread
 from socialsim.analysis.measures import claim_threshold
 from socialsim.analysis.report.html import Tables, _Figures, plural
 from socialsim.analysis.stats import wilson_ci
-from socialsim.core.rundata import RunData
+from socialsim.core.rundata import RunData, populations
 from socialsim.core.rundata import roles as role_table
 
 NETWORK_SAMPLE = 2000  # most nodes drawn in a network figure
@@ -151,7 +151,15 @@ def _probe_figure(
 
 
 def probe_part(run: RunData, figs: _Figures, tables: Tables) -> None:
-    """The probe accuracy of every claim by probe distance, as a table."""
-    probes = spread.probe_accuracy(run.events)
-    if not probes.empty:
-        tables.append(("Probe accuracy by distance", probes))
+    """The probe accuracy of each claim by probe distance, as a table: of the benign agents
+    where some agents have a role (as the measures), over every probe step."""
+    pop = "benign" if "benign" in populations(run) else "all"
+    rows = []
+    for claim in sorted(run.claims) or [None]:
+        probes = spread.probe_accuracy(run, claim, population=pop)
+        if not probes.empty:
+            rows.append(probes.assign(claim=claim)[["claim", *probes.columns]])
+    if rows:
+        who = "benign agents" if pop == "benign" else "all agents"
+        table = pd.concat(rows, ignore_index=True)
+        tables.append((f"Probe accuracy by distance ({who}, every probe step)", table))

@@ -87,6 +87,7 @@ def _run_page(
     others = list(figs.blocks.values())
     parent = _arms_parent(root.parent.parent) if _in_arms(summary) else {}
     body = [
+        _stopped_warning(facts, run.config),
         f'<p class="design">{_e(run_design(summary, run.config, parent))}</p>',
         claim_section(claims, texts),
         findings,
@@ -97,6 +98,25 @@ def _run_page(
         _conversation_sample(run.events),
     ]
     return title, _run_meta(facts, scenario, summary.get("populations") or {}), "".join(body)
+
+
+def _stopped_warning(facts: dict[str, Any], config: dict[str, Any]) -> str:
+    """A run an error stopped before its end: said first, with how to finish it."""
+    stopped = facts.get("stopped_in_step")
+    if stopped is None:
+        return ""
+    planned = config.get("steps") if config.get("mode", "step") == "step" else None
+    of = f" of {planned}" if isinstance(planned, int) else ""
+    text = (
+        f"<strong>This run stopped in step {_e(stopped)}{_e(of)}</strong>: an error ended it "
+        "before its last step (its <code>error</code> events say which). Every measure here "
+        "is of the steps it finished; <code>socialsim run --resume</code> on this directory "
+        "finishes the run."
+    )
+    return f'<div class="finding" style="{_STOPPED}"><p>{text}</p></div>'
+
+
+_STOPPED = "border-left-color:#c44e52;background:#fdf2f2"
 
 
 def _run_meta(facts: dict[str, Any], scenario: dict[str, Any], pops: dict[str, Any]) -> str:

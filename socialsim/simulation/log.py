@@ -69,8 +69,19 @@ def _lock(fd: int) -> bool:
     return True
 
 
+#: the logs this process has open (by real path), and how many sinks each
+_OURS: dict[str, int] = {}
+
+
+def _key(path: Path) -> str:
+    return os.path.realpath(path)
+
+
 def being_written(path: str | Path) -> bool:
-    """True when a run is writing the log at `path` now (another open file holds its lock)."""
+    """True when another process's run is writing the log at `path` now (it holds the lock);
+    a log this process has open is its own (a command's own half-made run)."""
+    if _key(Path(path)) in _OURS:
+        return False
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -88,12 +99,16 @@ class FileSink:
         self.path = Path(path)
         self.durable = durable
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-        if not _lock(self._file.fileno()):  # held until closed: one writer at a time
+        self._key = _key(self.path)
+        # one writer at a time: the lock is held until closed (another sink of this process
+        # on the same file, a run stopped by an exception and resumed, takes none)
+        if self._key not in _OURS and not _lock(self._file.fileno()):
             self._file.close()
             raise ConfigError(
                 f"{str(self.path)!r} is being written by another run; wait for it to end or "
                 "choose another directory"
             )
+        _OURS[self._key] = _OURS.get(self._key, 0) + 1
 
     @property
     def closed(self) -> bool:
@@ -114,6 +129,9 @@ class FileSink:
             if not self.durable:
                 os.fsync(self._file.fileno())
             self._file.close()
+            left = _OURS.pop(self._key, 1) - 1
+            if left > 0:
+                _OURS[self._key] = left
 
 
 class MemorySink:

@@ -272,17 +272,26 @@ def test_a_network_error_at_set_up_leaves_no_output_folder_behind(tmp_path):
 
 
 def test_a_run_refused_beside_one_in_progress_leaves_its_files_alone(tmp_path):
-    """A second `socialsim run --out DIR` while a first is still setting DIR up (only its
-    events.jsonl there, no config.yaml yet) is refused and neither empties nor reuses DIR."""
+    """A second `socialsim run --out DIR` while a first (another process) is still setting
+    DIR up (only its events.jsonl there, no config.yaml yet) is refused and neither empties
+    nor reuses DIR."""
     from socialsim.experiments.half_made import note_new_dir, remove_half_made, tracking_new_dirs
     from socialsim.simulation.log import FileSink, being_written
 
     (tmp_path / "c.yaml").write_text(RULE)
     out = tmp_path / "out"
     out.mkdir()
-    first = FileSink(out / "events.jsonl")  # the first run's open log
-    first.write(['{"kind": "message"}'])
+    (out / "events.jsonl").write_text('{"kind": "message"}\n')
+    holder = (  # the first run's process: its log open, and locked, until told to stop
+        "import sys, time; from socialsim.simulation.log import FileSink; "
+        "s = FileSink(sys.argv[1]); print('open', flush=True); sys.stdin.readline(); s.close()"
+    )
+    first = subprocess.Popen(
+        [sys.executable, "-c", holder, str(out / "events.jsonl")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
     try:
+        assert first.stdout.readline().strip() == "open"
         assert being_written(out / "events.jsonl")
         done = run_cli("run", "c.yaml", "--out", "out", "-q", cwd=tmp_path)
         assert done.code == 2 and "is being written by another run now" in done.err
@@ -293,5 +302,5 @@ def test_a_run_refused_beside_one_in_progress_leaves_its_files_alone(tmp_path):
             remove_half_made(noted)
         assert (out / "events.jsonl").read_text() == '{"kind": "message"}\n'
     finally:
-        first.close()
+        first.communicate("\n", timeout=30)
     assert not being_written(out / "events.jsonl")

@@ -51,6 +51,12 @@ def print_summary(result) -> None:
         pop = "benign" if "adoption_benign" in m else "all"
         a = m.get(f"adoption_{pop}") or {}
         if a.get("final_reach") is None:
+            if a.get("unmeasured"):
+                console.print(
+                    f"claim {claim} ({pop} agents): no credence known at the end "
+                    f"({a['unmeasured']} unmeasured: their measuring answers failed)",
+                    highlight=False,
+                )
             continue
         console.print(
             f"claim {claim} ({pop} agents, n={a.get('n')}): believers {a['initial_reach']:.0%}"
@@ -59,7 +65,7 @@ def print_summary(result) -> None:
             highlight=False,
         )
         for key, table in m.items():
-            if key.startswith("probes_") and isinstance(table, dict):
+            if key.startswith("probes_") and not key.endswith("_last") and isinstance(table, dict):
                 for distance, row in table.items():
                     share = row.get("manipulated_share")
                     shown = "n/a" if share is None else f"{share:.0%}"

@@ -290,3 +290,33 @@ def test_the_version_is_a_flag_and_a_command_and_runs_nothing_else(tmp_path):
         done = run_cli(*args, cwd=tmp_path)
         assert (done.code, done.out.strip(), done.err) == (0, f"socialsim {__version__}", "")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_printed_summary_gives_each_probe_line_once_and_says_when_no_credence_is_known(
+    capsys,
+):
+    from types import SimpleNamespace
+
+    from socialsim.cli_output import print_summary
+
+    probes = {"direct": {"asked": 4, "answered": 4, "failed": 0, "manipulated_share": 0.25}}
+    claim = {
+        "adoption_benign": {"n": 0, "unmeasured": 7, "final_reach": None},
+        "probes_benign": probes,
+        "probes_benign_last": probes,  # the last probe step's alone: not printed again
+    }
+    summary = {
+        "run": {"steps_run": 2, "agents": 9, "events": 40},
+        "data_quality": {},
+        "measures": {"claims": {"c1": claim}},
+        "headline": [],
+    }
+    print_summary(SimpleNamespace(summary=summary, dir="runs/x"))
+    out = capsys.readouterr().out
+    assert "claim c1 (benign agents): no credence known at the end (7 unmeasured" in out
+    claim["adoption_benign"] = {"n": 7, "unmeasured": 0, "initial_reach": 0.0,
+                                "final_reach": 0.5, "mean_credence_initial": 0.1,
+                                "mean_credence_final": 0.4}  # fmt: skip
+    print_summary(SimpleNamespace(summary=summary, dir="runs/x"))
+    out = capsys.readouterr().out
+    assert out.count("probes (direct): 25% answered the manipulated way") == 1

@@ -383,8 +383,11 @@ class SocialModel(ModelActions, mesa.Model):
         except (EndpointDown, AllCallsFailed) as exc:
             self._stopped(exc)
             raise
+        except KeyboardInterrupt:  # Ctrl-C inside a step: marked, as an error's stop is
+            self._stopped(KeyboardInterrupt("interrupted (Ctrl-C)"))
+            raise
 
-    def _stopped(self, exc: Exception) -> None:
+    def _stopped(self, exc: BaseException) -> None:
         """Mark the step the run stopped inside: an ``error`` event and steps.csv's
         ``complete`` False, so its partial events are never read as a whole step."""
         self.emit(

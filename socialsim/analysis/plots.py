@@ -360,6 +360,19 @@ def sweep_plot(
     if others:
         ax.legend(fontsize="small")
     ax.set_xlabel(param)
-    ax.set_ylabel(metric)
+    ax.set_ylabel(_short(metric))  # the whole key is in the title and the caption
     fit_title(ax, f"{metric} by {param} (n = {int(agg['n'].max())} seeds per setting)")
     return fig
+
+
+def _short(key: str, most: int = 40) -> str:
+    """A dotted measure key short enough for an axis: its last parts that fit `most`."""
+    if len(key) <= most:
+        return key
+    parts, out = key.split("."), ""
+    for part in reversed(parts):
+        joined = f"{part}.{out}" if out else part
+        if len(joined) + 1 > most:
+            break
+        out = joined
+    return "…" + (out or key[-most:])

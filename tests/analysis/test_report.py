@@ -313,6 +313,7 @@ def test_sweep_intervals_are_over_seeds_of_one_setting(tmp_path):
     half = 12.706205 * 0.1414214 / 2**0.5  # t(0.975, 1) x sd(0.5, 0.7) / sqrt(2)
     assert f"{0.6 - half:.4g}" in table and f"{0.6 + half:.4g}" in table
     assert "one seed gives no interval" in page
+    assert "mean over the seeds of each setting, one line per setting of population.size" in page
     one = results[results["seed"] == 1]
     one.to_csv(root / "results.csv", index=False)
     page = report.write_report(root).read_text(encoding="utf-8")

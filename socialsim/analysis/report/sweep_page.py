@@ -124,7 +124,12 @@ def _sweep_page(root: Path, figs: _Figures) -> tuple[str, str, str]:
                 )
             for metric in metrics:
                 plot = plots.sweep_plot(results, param, metric, others=others)
-                parts.append(figs.render(f"sweep_{param}_{metric}", plot))
+                held = f", one line per setting of {', '.join(others)}" if others else ""
+                caption = (
+                    f"{metric} by {param}: mean over the seeds of each setting{held}, with the "
+                    "t 95% interval across those seeds (none with one seed)."
+                )
+                parts.append(figs.render(f"sweep_{param}_{metric}", plot, caption))
     parts.append(
         _details("Configuration", f"<pre>{_e(_clip(_config_text(root, config), MAX_CONFIG))}</pre>")
     )

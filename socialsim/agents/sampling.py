@@ -10,6 +10,7 @@ which builds each persona on access. The built-in tables and the ``spec`` that o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from copy import copy
 from typing import Any, overload
@@ -79,7 +80,7 @@ def sample_population(
         return choose(rng, n, *weights(key, spec.get(key, default)))
 
     ages_spec = spec.get("age", {"normal": [42, 16], "min": 18, "max": 88})
-    ages = np.rint(numeric("age", ages_spec, ("normal", "uniform"))(rng, n)).astype(int)
+    ages = _whole_ages(ages_spec, numeric("age", ages_spec, ("normal", "uniform")), rng, n)
     genders = category("gender", dist["gender"])
     country_key = "countries" if "countries" in spec else "country"
     default_countries = {c: t["weight"] for c, t in dist["countries"].items()}
@@ -371,6 +372,18 @@ class SampledPersonas(Sequence[Persona]):
         if table is None:
             table = self._tuples[key] = self._columns[key].table()
         return table
+
+
+def _whole_ages(spec: Any, draw: Any, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Ages in whole years. ``{uniform: [lo, hi]}`` gives every whole age from lo to hi
+    equally often (a continuous draw rounded would give lo and hi half as often); a normal
+    draw is rounded to the nearest year."""
+    if isinstance(spec, dict) and "uniform" in spec:
+        draw(rng, 0)  # the spec's own checks
+        lo, hi = (float(v) for v in spec["uniform"])
+        if math.ceil(lo) <= math.floor(hi):
+            return rng.integers(math.ceil(lo), math.floor(hi) + 1, n)
+    return np.rint(draw(rng, n)).astype(int)
 
 
 _UNSET = object()

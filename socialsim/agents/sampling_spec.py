@@ -6,7 +6,8 @@ The built-in tables live in ``socialsim/agents/data/`` (names by region, 22 coun
 
 - ``generator``: ``"default"`` (the only generator).
 - ``names``: a list of full names to draw from instead of the regional name tables.
-- ``age``: a number, ``{"normal": [mean, sd], "min": 18, "max": 90}`` or ``{"uniform": [lo, hi]}``.
+- ``age``: a number, ``{"normal": [mean, sd], "min": 18, "max": 90}`` (rounded to whole years) or
+  ``{"uniform": [lo, hi]}`` (every whole age from lo to hi equally often).
 - ``gender``, ``country`` (or ``countries``), ``occupation``, ``education``,
   ``political_leaning``, ``communication_style``: ``{value: weight}``, a list of values
   (equal weights) or one value. The default occupations follow education and age

@@ -470,3 +470,17 @@ def test_giving_susceptibilities_changes_no_other_draw_of_the_run():
     framed = model({"framing_susceptibility": {"beta": [2, 2]}})
     assert plain[0] == framed[0] and plain[1] == framed[1]
     assert np.array_equal(plain[2], framed[2])
+
+
+def test_uniform_ages_give_every_whole_age_equally_often():
+    from socialsim.agents.sampling import sample_population
+
+    ages = np.asarray(
+        sample_population(
+            22_000, rng(), {"generator": "default", "age": {"uniform": [20, 30]}}
+        ).column("age")
+    )
+    counts = np.bincount(ages - 20, minlength=11)
+    assert ages.min() == 20 and ages.max() == 30
+    # 2,000 expected each; the ends were about 1,000 when a continuous draw was rounded
+    assert counts.min() > 1_800 and counts.max() < 2_200, counts

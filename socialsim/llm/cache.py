@@ -16,6 +16,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,11 +92,7 @@ class ResponseCache:
                 "cache_path (or set cache: false)"
             ) from None
         try:
-            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute(_SCHEMA)
-            self._conn.execute(_LOGPROBS)
+            self._set_up(busy_timeout_ms)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             what = "is not an SQLite file" if "not a database" in str(exc) else f"failed ({exc})"
@@ -103,6 +100,26 @@ class ResponseCache:
                 f"response cache {str(self.path)[:80]!r} {what}; give another cache_path (or set "
                 "cache: false); the file is left as it is"
             ) from None
+
+    def _set_up(self, busy_timeout_ms: int) -> None:
+        """WAL mode and the tables. Switching to WAL while another process opens the file
+        can fail at once with "database is locked" (SQLite does not wait there): tried again
+        until the busy timeout."""
+        deadline = time.monotonic() + busy_timeout_ms / 1000
+        pause = 0.01
+        while True:
+            try:
+                self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.execute(_SCHEMA)
+                self._conn.execute(_LOGPROBS)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
 
     def get(self, key: str) -> Completion | None:
         """The stored answer for `key`, or None."""

@@ -29,6 +29,7 @@ from socialsim.analysis.credences import credence_array, population_ids, presenc
 from socialsim.analysis.probes import contradicts, credence_probe_gap, probe_frame
 from socialsim.analysis.report.parts import register_report_part
 from socialsim.analysis.stance import StanceKeywords, claim_keywords, message_stance
+from socialsim.analysis.stats import cluster_intervals
 from socialsim.core.errors import ConfigError
 from socialsim.core.registry import MEASURES, register_measure
 from socialsim.core.rundata import RunData, of_kind, payload, populations
@@ -41,13 +42,9 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("stubbornness", "credence_variance"),
     ("openness", "credence_variance"),
 )
-# above this many agents the share intervals are closed-form (linear in agents) instead of a
-# bootstrap, whose resampled matrix grows as resamples x agents
-BOOTSTRAP_MAX_AGENTS = 5_000
 # a Spearman rho's interval; none under 5 agents (with 4, 1 null ordering in 12 excludes 0)
 SPEARMAN_INTERVAL = "fisher_z_bonett_wright"
 MIN_INTERVAL_AGENTS = 5
-_Z95 = 1.959963984540054
 _TRAIT_COLUMNS = {
     "extraversion": ("big_five.extraversion", "extraversion"),
     "openness": ("big_five.openness", "openness"),
@@ -62,8 +59,11 @@ class ConsistencyParams(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     threshold: float = Field(0.5, ge=0.0, le=1.0, description="credence that counts as belief")
-    resamples: int = Field(1000, ge=100, le=100_000, description="bootstrap resamples")
-    seed: int = Field(0, ge=0, description="seed of the bootstrap")
+    resamples: int = Field(
+        1000, ge=100, le=100_000,
+        description="not used: the share intervals are closed form (kept so older configs load)",
+    )  # fmt: skip
+    seed: int = Field(0, ge=0, description="not used (kept so older configs load)")
     keywords: dict[str, StanceKeywords] = Field(
         default_factory=dict, description="claim id -> stance keywords (replaces the derived ones)"
     )
@@ -125,9 +125,9 @@ def contradiction_share(table: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def probe_consistency(
-    run: RunData, claim: str, population: str, threshold: float = 0.5, **boot: int
+    run: RunData, claim: str, population: str, threshold: float = 0.5
 ) -> dict[str, Any]:
-    """Share of answered probes contradicting the stated credence, with an agent bootstrap."""
+    """Share of answered probes contradicting the stated credence, agents as clusters."""
     table = probe_contradictions(run, claim, threshold, population=population)
     asked, answered = len(table), int(table["answered"].sum())
     out: dict[str, Any] = {"answers": {"asked": asked, "answered": answered}}
@@ -138,9 +138,7 @@ def probe_consistency(
         return out | {"n": 0, "share": None, "reason": reason}
     per_agent = contradiction_share(table, "agent")
     by_step = contradiction_share(table, "step")
-    low, high = cluster_share_ci(
-        per_agent["contradicting"].to_numpy(), per_agent["n"].to_numpy(), **boot
-    )
+    low, high = cluster_share_ci(per_agent["contradicting"].to_numpy(), per_agent["n"].to_numpy())
     return out | {
         "n": gap["n"],
         "contradicting": int(table["contradicts"].sum()),
@@ -219,9 +217,7 @@ def stance_consistency(
         reason = "no messages from the population" if table.empty else "no stanced message"
         return out | {"share": None, "reason": reason}
     per_agent = scored.groupby("agent")["disagrees"].agg(["sum", "size"])
-    low, high = cluster_share_ci(
-        per_agent["sum"].to_numpy(), per_agent["size"].to_numpy(), params.resamples, params.seed
-    )
+    low, high = cluster_share_ci(per_agent["sum"].to_numpy(), per_agent["size"].to_numpy())
     return out | {
         "disagreeing": int(scored["disagrees"].sum()),
         "share": float(scored["disagrees"].mean()),
@@ -372,22 +368,13 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.clip((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()), -1.0, 1.0))
 
 
-def cluster_share_ci(
-    k: np.ndarray, n: np.ndarray, resamples: int = 1000, seed: int = 0
-) -> tuple[float | None, float | None]:
-    """95% interval of sum(k) / sum(n) with agents (k_i of n_i) resampled (closed form when many)."""
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    if not len(k) or n.sum() <= 0:
+def cluster_share_ci(k: np.ndarray, n: np.ndarray) -> tuple[float | None, float | None]:
+    """95% interval of sum(k) / sum(n), agents (k_i of n_i) as clusters: Korn-Graubard
+    (:func:`~socialsim.analysis.stats.cluster_intervals`); None under two agents with items."""
+    low, high = cluster_intervals(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
+    if np.isnan(low[0]):
         return None, None
-    if len(k) > BOOTSTRAP_MAX_AGENTS:  # the ratio estimator's cluster-robust normal interval
-        share = k.sum() / n.sum()
-        se = np.sqrt(((k - share * n) ** 2).sum() / (len(k) - 1) / len(k)) / n.mean()
-        return float(max(0.0, share - _Z95 * se)), float(min(1.0, share + _Z95 * se))
-    idx = np.random.default_rng(seed).integers(0, len(k), size=(resamples, len(k)))
-    total = n[idx].sum(axis=1)
-    share = k[idx].sum(axis=1)[total > 0] / total[total > 0]
-    low, high = np.quantile(share, [0.025, 0.975])
-    return float(low), float(high)
+    return float(low[0]), float(high[0])
 
 
 # --- the measure ------------------------------------------------------------------------------
@@ -396,13 +383,12 @@ def consistency_summary(run: RunData, params: ConsistencyParams | None = None) -
     params = params or ConsistencyParams()
     pops = populations(run)
     main = "benign" if "benign" in pops else "all"
-    boot = {"resamples": params.resamples, "seed": params.seed}
     out: dict[str, Any] = {}
     for claim in run.claims:
         persona = persona_behaviour(run, claim, main)
         out[claim] = {
             "population": main,
-            "probes": probe_consistency(run, claim, main, params.threshold, **boot),
+            "probes": probe_consistency(run, claim, main, params.threshold),
             "stance": stance_consistency(run, claim, main, params),
             "persona": {
                 "agents": len(persona),

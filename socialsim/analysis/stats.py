@@ -31,6 +31,111 @@ def wilson_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     return (low, high)
 
 
+CLUSTER_SHARE_METHOD = "Korn-Graubard (agents as clusters)"
+CLUSTER_MEAN_METHOD = "cluster-robust t (agents as clusters)"
+
+
+def korn_graubard(
+    p: np.ndarray, total: np.ndarray, variance: np.ndarray, clusters: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Korn and Graubard's (1998) interval of shares `p` of `total` items in `clusters`
+    clusters whose estimate has `variance`: the Clopper-Pearson interval at the effective
+    sample size ``total / deff * (z / t(clusters - 1))^2``, with the design effect
+    ``deff = variance / (p (1 - p) / total)`` at least 1 (arrays, element by element)."""
+    t = sps.t.ppf(1 - alpha / 2, clusters - 1)
+    simple = p * (1 - p) / total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deff = np.where(simple > 0, np.maximum(variance / simple, 1.0), 1.0)
+        size = total / deff * (_z(alpha) / t) ** 2
+        x = p * size
+        low = np.where(x > 0, sps.beta.ppf(alpha / 2, x, size - x + 1), 0.0)
+        high = np.where(x < size, sps.beta.ppf(1 - alpha / 2, x + 1, size - x), 1.0)
+    return low, high
+
+
+def cluster_intervals(
+    k: np.ndarray, n: np.ndarray, *, shares: bool = True, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Intervals of sum(k[:, c]) / sum(n[:, c]) for every column c, rows (agents) as clusters.
+
+    An agent's items (probes, exposures, messages) are not independent of each other, so
+    the agents are the unit. For each column, over its G agents with n > 0, the ratio
+    estimate p has the cluster-robust variance ``G / (G - 1) * sum((k_i - p n_i)^2) / N^2``
+    (N = sum(n)). With `shares` (k counts successes) the interval is :func:`korn_graubard`'s;
+    without (k sums values in [0, 1], e.g. confidences) it is ``p +- t(G-1) * se``, clipped to
+    [0, 1]. A column with fewer than two agents gets NaN: one agent says nothing about how
+    agents vary.
+
+    ``cluster_intervals(np.array([[3], [1], [4], [2]]), np.array([[5], [5], [5], [5]]))``
+    -> ([0.1111], [0.8889]) (10 of 20 items, 4 agents; Wilson's, counting the items as
+    independent, gives (0.2993, 0.7007)).
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    if k.ndim == 1:
+        k, n = k[:, None], n[:, None]
+    agents = (n > 0).sum(axis=0)
+    total = n.sum(axis=0)
+    low = np.full(total.shape, np.nan)
+    high = np.full(total.shape, np.nan)
+    ok = agents >= 2
+    if not ok.any():
+        return low, high
+    k, n, g, total = k[:, ok], n[:, ok], agents[ok].astype(float), total[ok]
+    p = k.sum(axis=0) / total
+    variance = g / (g - 1) * ((k - p * n) ** 2).sum(axis=0) / total**2
+    if shares:
+        low[ok], high[ok] = korn_graubard(p, total, variance, g, alpha)
+    else:
+        half = sps.t.ppf(1 - alpha / 2, g - 1) * np.sqrt(variance)
+        low[ok], high[ok] = np.clip(p - half, 0.0, 1.0), np.clip(p + half, 0.0, 1.0)
+    return low, high
+
+
+def clustered_share_ci(
+    y: Sequence[float] | np.ndarray, members: np.ndarray, alpha: float = 0.05
+) -> tuple[float, float]:
+    """Interval of the share of 1s in `y`, each item belonging to the agents in its row of
+    `members` (one column: its agent; two: the two agents of a negotiation, a debate pair).
+
+    Items of one agent are not independent: when an agent has more than one item, the
+    interval is :func:`korn_graubard`'s with the cluster-robust variance, items that share an
+    agent counted as correlated (``G / (G - 1) * (sum_g s_g^2 - sum_i (m_i - 1) e_i^2) / N^2``,
+    e_i = y_i - p, s_g the sum of e over agent g's items, m_i the number of agents of item i:
+    the dyadic-robust form when items have two agents). When no agent has two items the items
+    are independent and the interval is Wilson's. Under two agents: (nan, nan).
+
+    ``clustered_share_ci([1, 1, 0, 0, 1, 0] * 2, np.repeat(np.arange(6), 2))`` -> (0.0776,
+    0.9224): 6 of 12 items, two from each of 6 agents, most agents answering both alike
+    (Wilson's: (0.2538, 0.7462)).
+    """
+    y = np.asarray(y, dtype=float)
+    members = np.asarray(members)
+    members = members.reshape(len(y), -1)
+    if not len(y):
+        return (float("nan"), float("nan"))
+    agents, codes = np.unique(members, return_inverse=True)
+    codes = codes.reshape(members.shape)
+    items_of = np.bincount(codes.ravel(), minlength=len(agents))
+    if items_of.max() <= 1:
+        return wilson_ci(int(round(y.sum())), len(y), alpha)
+    if len(agents) < 2:
+        return (float("nan"), float("nan"))
+    total = float(len(y))
+    p = y.sum() / total
+    e = y - p
+    scores = np.zeros(len(agents))
+    for column in codes.T:
+        np.add.at(scores, column, e)
+    g = float(len(agents))
+    raw = (scores**2).sum() - ((members.shape[1] - 1) * e**2).sum()
+    variance = g / (g - 1) * max(raw, 0.0) / total**2
+    low, high = korn_graubard(
+        np.array([p]), np.array([total]), np.array([variance]), np.array([g]), alpha
+    )
+    return float(low[0]), float(high[0])
+
+
 def newcombe_diff_ci(k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05) -> dict[str, float]:
     """Difference p1 - p2 of two proportions with Newcombe's hybrid score interval."""
     if n1 <= 0 or n2 <= 0:
@@ -140,7 +245,10 @@ MIN_REPLICATES = 3
 
 INTERVALS: dict[str, dict[str, str]] = {
     "shares of answered items (ci_low/ci_high beside asked, answered, k, rate)": {
-        "method": "Wilson score", "n": "answered items",
+        "method": f"Wilson score where no agent answered twice, else {CLUSTER_SHARE_METHOD} "
+        "(negotiations: items sharing either agent correlated; collaboration: Wilson over "
+        "trials, whose seats are drawn afresh); none from one agent alone",
+        "n": "answered items, from their agents",
     },
     "difference of two shares (collaboration gap)": {
         "method": "Newcombe hybrid score", "n": "answered items in each group",
@@ -150,13 +258,20 @@ INTERVALS: dict[str, dict[str, str]] = {
         "neither group has an event (or a non-event)",
         "n": "the 2x2 table's counts",
     },
-    "mean shift (debate)": {"method": "t interval", "n": "answered pairs"},
-    "toxic share of agent messages (toxicity)": {"method": "Wilson score", "n": "messages"},
-    "consistency shares": {
-        "method": "agent bootstrap (closed form above 5,000 agents)", "n": "agents",
+    "mean shift (debate)": {
+        "method": "t interval; none when fewer than 3 shifts differ from the most common one",
+        "n": "answered pairs",
     },
-    "feed shares and mean confidence (acceptance per exposure, framing, version)": {
-        "method": "agent bootstrap (closed form above 5,000 agents)", "n": "agents",
+    "toxic share of agent messages (toxicity)": {
+        "method": f"Wilson score where no agent sent two, else {CLUSTER_SHARE_METHOD}",
+        "n": "messages, from their senders",
+    },
+    "consistency shares": {"method": CLUSTER_SHARE_METHOD, "n": "agents with items"},
+    "feed shares (acceptance per exposure, framing, version)": {
+        "method": CLUSTER_SHARE_METHOD, "n": "agents with items",
+    },
+    "feed mean confidence and repetition effect": {
+        "method": CLUSTER_MEAN_METHOD, "n": "agents with items",
     },
     "persona correlations": {
         "method": "Fisher z, Bonett-Wright standard error (each carries its own 'interval')",
@@ -268,12 +383,19 @@ COUNT_COLUMNS = ["asked", "answered", "failed", "k", "rate", "ci_low", "ci_high"
 
 
 def answer_table(
-    rows: pd.DataFrame, by: str | Sequence[str] | None, outcome: str, alpha: float = 0.05
+    rows: pd.DataFrame,
+    by: str | Sequence[str] | None,
+    outcome: str,
+    alpha: float = 0.05,
+    agents: Sequence[str] = ("agent",),
 ) -> pd.DataFrame:
     """Asked, answered, failed and the share of answered rows with `outcome` 1, per group.
 
     Rows of status ``answered`` or ``failed`` are counted (imposed ones are not asked);
-    ``rate = k / answered`` with a Wilson interval; a group with nothing answered has NaN.
+    ``rate = k / answered``; a group with nothing answered has NaN. The interval takes the
+    `agents` columns (the agent or agents each row belongs to) as clusters
+    (:func:`clustered_share_ci`): Wilson's when no agent answered twice in the group,
+    Korn-Graubard's when one did; without those columns, Wilson's.
     """
     keys = [] if by is None else [by] if isinstance(by, str) else list(by)
     cols = [*keys, *COUNT_COLUMNS]
@@ -301,6 +423,15 @@ def answer_table(
     n = out["answered"].to_numpy()
     out["rate"] = np.where(n > 0, out["k"] / np.maximum(n, 1), np.nan)
     cis = [wilson_ci(k, m, alpha) for k, m in zip(out["k"], n, strict=True)]
+    cols_of_agents = list(agents)
+    if cols_of_agents and all(c in x for c in cols_of_agents):
+        done = x[answered & x[cols_of_agents].notna().all(axis=1)]
+        groups = dict(iter(done.groupby(keys or ["_all"], sort=True, dropna=True)))
+        for i, key in enumerate(out[keys or ["_all"]].itertuples(index=False, name=None)):
+            group = groups.get(key)
+            if group is not None and len(group) == n[i]:
+                members = group[cols_of_agents].to_numpy()
+                cis[i] = clustered_share_ci(group["_y"].to_numpy(), members, alpha)
     out["ci_low"] = [c[0] for c in cis]
     out["ci_high"] = [c[1] for c in cis]
     return out[cols]

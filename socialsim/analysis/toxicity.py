@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from socialsim.analysis.report.parts import register_report_part
-from socialsim.analysis.stats import wilson_ci
+from socialsim.analysis.stats import clustered_share_ci
 from socialsim.core.errors import DataFileError
 from socialsim.core.registry import MEASURES, register_measure
 from socialsim.core.rundata import RunData, of_kind, payload, populations
@@ -230,12 +230,16 @@ def _roles(run: RunData) -> dict[int, str]:
     return out
 
 
-def share_cell(scores: pd.Series | np.ndarray, threshold: float) -> dict[str, Any]:
-    """Messages, mean score, toxic count and share (Wilson interval) of a set of scores."""
-    values = np.asarray(scores, dtype=float)
+def share_cell(messages: pd.DataFrame, threshold: float) -> dict[str, Any]:
+    """Messages, mean score, toxic count and share of a set of scored messages (``agent``,
+    ``score``), the interval with senders as clusters (Wilson's when no agent sent two)."""
+    values = messages["score"].to_numpy(dtype=float)
     n = int(values.size)
     toxic = int((values >= threshold).sum())
-    low, high = wilson_ci(toxic, n) if n else (None, None)
+    low, high = (None, None)
+    if n:
+        low, high = clustered_share_ci(values >= threshold, messages["agent"].to_numpy())
+        low, high = (None, None) if np.isnan(low) else (low, high)
     return {
         "messages": n,
         "mean": float(values.mean()) if n else None,
@@ -262,18 +266,17 @@ def toxicity_summary(
         return None
     out: dict[str, Any] = {
         "threshold": params.threshold,
-        **share_cell(table["score"], params.threshold),
+        **share_cell(table, params.threshold),
     }
     matched = [set(c.split(",")) for c in table["categories"]]
     out["categories"] = {name: sum(name in m for m in matched) for name in lexicon.categories}
     roles = [name for name in populations(run) if name != "all"]
     if roles:
         out["by_role"] = {
-            role: share_cell(table.loc[table["role"] == role, "score"], params.threshold)
-            for role in roles
+            role: share_cell(table[table["role"] == role], params.threshold) for role in roles
         }
     out["by_step"] = [
-        {"step": int(step), **share_cell(rows["score"], params.threshold)}
+        {"step": int(step), **share_cell(rows, params.threshold)}
         for step, rows in table.groupby("step", sort=True)
     ]
     return out
@@ -296,7 +299,7 @@ def toxicity_by_step(run: RunData, threshold: float = 0.5) -> pd.DataFrame:
                 {
                     "step": int(step),
                     "population": population,
-                    **share_cell(rows_of["score"], threshold),
+                    **share_cell(rows_of, threshold),
                 }
             )
     return pd.DataFrame(rows)

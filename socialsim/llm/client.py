@@ -45,7 +45,7 @@ from socialsim.llm.endpoints import EndpointPool, endpoint_urls
 from socialsim.llm.http import FAST_PATH_PREFIXES, HttpBackend, api_key
 from socialsim.llm.loop_thread import LoopThread
 from socialsim.llm.redact import redact, remember, remember_environment, remember_url_credentials
-from socialsim.llm.retry import CallFailed, RetryPolicy, TransientError
+from socialsim.llm.retry import CallClock, CallFailed, RetryPolicy, TransientError
 from socialsim.llm.routes import Routes, route_of
 from socialsim.llm.stream import Calls, Deliver, results
 from socialsim.llm.structured import parse, repair_messages, schema_text
@@ -334,9 +334,10 @@ class LLMClient:
         elif route == "http":
             await self._routes.http.ready()  # the worker's start counts against no budget
         start = time.perf_counter()
-        deadline = None  # the embedded model's limit runs from when an instance is free
-        if route != "local":
-            deadline = time.monotonic() + self.config.call_timeout
+        # a remote call's budget runs from when it first gets a concurrency slot: time spent
+        # waiting behind other calls is not its own (the embedded model's limit runs from
+        # when an instance is free)
+        deadline = None if route == "local" else CallClock(self.config.call_timeout)
         text, value, error, tokens = "", None, None, None
         prompt_tokens = completion_tokens = 0
         try:
@@ -418,10 +419,10 @@ class LLMClient:
         plan: tuple,
         messages: Messages,
         record: CallRecord,
-        deadline: float | None,
+        deadline: CallClock | None,
     ) -> Completion:
         attempt = lambda: self._attempt(req, plan, messages, record, deadline)  # noqa: E731
-        done, _ = await self.retry.run(attempt, deadline)
+        done, _ = await self.retry.run(attempt, None if deadline is None else deadline.ends)
         return done
 
     async def _attempt(
@@ -430,7 +431,7 @@ class LLMClient:
         plan: tuple,
         messages: Messages,
         record: CallRecord,
-        deadline: float | None,
+        deadline: CallClock | None,
     ) -> Completion:
         """One attempt: past the breaker, within the attempt timeout and the call's budget.
 
@@ -450,7 +451,7 @@ class LLMClient:
 
         def budget() -> tuple[float, str]:
             assert deadline is not None
-            left = deadline - time.monotonic()
+            left = deadline.left()
             if left <= 0:
                 raise TransientError(
                     f"no time left of the call's {cfg.call_timeout:g}s (agents.llm.call_timeout)"
@@ -461,6 +462,8 @@ class LLMClient:
 
         assert self._sem is not None
         async with self._sem:
+            if deadline is not None:
+                deadline.start()
             if route == "local":
                 record.attempts += 1
                 return await self._routes.send_local(req, messages, model, temperature, max_tokens)

@@ -60,7 +60,8 @@ class LLMConfig(BoolsAreNotNumbers):
         gt=0,
         description=(
             "seconds per call to a remote model in all: every attempt and the waits between "
-            "them; the embedded model (local/...) has local_timeout instead"
+            "them, from when the call first gets a concurrency slot; the embedded model "
+            "(local/...) has local_timeout instead"
         ),
     )
     retries: int = Field(3, ge=0, le=20, description="retries on transient errors")

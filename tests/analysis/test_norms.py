@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import socialsim as ss
-from socialsim.analysis.stats import wilson_ci
+from socialsim.analysis.stats import clustered_share_ci, wilson_ci
 from socialsim.core.rundata import load_run
 from socialsim.scenarios.norms import measures as norms
 from socialsim.simulation.log import flatten_events, read_events
@@ -23,8 +23,16 @@ from socialsim.simulation.log import flatten_events, read_events
 FRAME = "transport_jp_train_phone"
 
 
-def cell(asked: int, answered: int, k: int) -> dict:
+def cell(asked: int, answered: int, k: int, items: dict | None = None) -> dict:
+    """The expected count cell; `items` (agent -> its answered outcomes) when an agent
+    answered more than once: the interval then takes agents as clusters."""
     lo, hi = wilson_ci(k, answered) if answered else (None, None)
+    if items:
+        ys = [y for outcomes in items.values() for y in outcomes]
+        who = np.array([a for a, outcomes in items.items() for _ in outcomes])
+        assert (len(ys), sum(ys)) == (answered, k)
+        lo, hi = clustered_share_ci(ys, who)
+        lo, hi = (None, None) if np.isnan(lo) else (lo, hi)  # one agent: no interval
     return {
         "asked": asked,
         "answered": answered,
@@ -67,6 +75,13 @@ def spread(tmp_path_factory):
     return run, data, norms.norms_summary(data.events, data.graph)
 
 
+def benign_outcomes(run) -> dict[int, list[int]]:
+    """Adherent (1) or not at steps 1-3 of the benign agents 3-5: all adhere at step 1, then
+    only the one outside the pressure group."""
+    group = run.summary["scenario"]["pressure_group"]
+    return {a: [1, 0, 0] if a in group else [1, 1, 1] for a in (3, 4, 5)}
+
+
 def test_adherence_overall_and_by_step(spread):
     run, _, out = spread
     group = run.summary["scenario"]["pressure_group"]
@@ -74,14 +89,15 @@ def test_adherence_overall_and_by_step(spread):
     adherence = out["adherence"]
     # 3 benign agents x 3 steps; adherent: all 3 at step 1, then only the unpressured one
     assert adherence["answers"] == {"asked": 9, "answered": 9, "failed": 0}
-    assert adherence["overall"] == cell(9, 9, 5)
+    outcomes = benign_outcomes(run)
+    assert adherence["overall"] == cell(9, 9, 5, outcomes)
     assert adherence["by_step"] == {"1": cell(3, 3, 3), "2": cell(3, 3, 1), "3": cell(3, 3, 1)}
     assert adherence["labels"] == pytest.approx(
         {"expected": 5 / 9, "okay": 0.0, "unexpected": 4 / 9}
     )
     assert adherence["soft"] == pytest.approx(5 / 9)  # every label here is unanimous
-    assert adherence["by_culture"] == {"JP": cell(9, 9, 5)}
-    assert adherence["by_category"] == {"communication": cell(9, 9, 5)}
+    assert adherence["by_culture"] == {"JP": cell(9, 9, 5, outcomes)}
+    assert adherence["by_category"] == {"communication": cell(9, 9, 5, outcomes)}
     assert out["contested"]["n"] == 0
 
 
@@ -90,26 +106,30 @@ def test_adherence_by_persona_attribute(spread):
     group = set(run.summary["scenario"]["pressure_group"])
     country = nx.get_node_attributes(data.graph, "country")
     expected: dict[str, list[int]] = {}
+    items: dict[str, dict] = {}
     for agent in (3, 4, 5):
         asked_k = expected.setdefault(str(country[agent]), [0, 0])
         asked_k[0] += 3
         asked_k[1] += 1 if agent in group else 3
+        items.setdefault(str(country[agent]), {})[agent] = benign_outcomes(run)[agent]
     got = out["adherence"]["by_persona"]["country"]
-    assert got == {c: cell(n, n, k) for c, (n, k) in expected.items()}
+    assert got == {c: cell(n, n, k, items[c]) for c, (n, k) in expected.items()}
     assert set(out["adherence"]["by_persona"]) == {"country", "gender", "political_leaning"}
 
 
 def test_pressure_conditions(spread):
-    _, _, out = spread
+    run, _, out = spread
     pressure = out["pressure"]
+    one, two = run.summary["scenario"]["pressure_group"]
+    free = ({3, 4, 5} - {one, two}).pop()
     # without: all three at step 1 and the unpressured agent at steps 2-3, all adherent
-    assert pressure["without"] == cell(5, 5, 5)
+    assert pressure["without"] == cell(5, 5, 5, {free: [1, 1, 1], one: [1], two: [1]})
     # with: the two pressured agents at steps 2-3, shown 3 of 5 then 4 of 5 violating neighbours
-    assert pressure["with"] == cell(4, 4, 0)
-    assert pressure["with_violating_neighbours"] == cell(4, 4, 0)
+    assert pressure["with"] == cell(4, 4, 0, {one: [0, 0], two: [0, 0]})
+    assert pressure["with_violating_neighbours"] == cell(4, 4, 0, {one: [0, 0], two: [0, 0]})
     assert pressure["with_adherent_neighbours"] == cell(0, 0, 0)
     # the pressure group over all steps: adherent only at step 1
-    assert pressure["pressure_group"] == cell(6, 6, 2)
+    assert pressure["pressure_group"] == cell(6, 6, 2, {one: [1, 0, 0], two: [1, 0, 0]})
     events = read_events(spread[0].dir / "events.jsonl")
     shares = sorted(
         (s, p["neighbours_violating"])
@@ -154,10 +174,18 @@ def test_judgements_of_the_baseline_are_all_correct(spread):
     following = len(judged) - breaking
     js = out["judgements"]
     assert js["answers"] == {"asked": 9, "answered": 9, "failed": 0}
-    assert js["accuracy"] == cell(9, 9, 9)
-    assert js["accuracy_norm_breaking"] == cell(breaking, breaking, breaking)
+
+    def right(breaking: bool | None = None) -> dict[int, list[int]]:  # every one is correct
+        out: dict[int, list[int]] = {}
+        for a, p in judged:
+            if breaking is None or (p["true_label"] == "unexpected") == breaking:
+                out.setdefault(int(a), []).append(1)
+        return out
+
+    assert js["accuracy"] == cell(9, 9, 9, right())
+    assert js["accuracy_norm_breaking"] == cell(breaking, breaking, breaking, right(True))
     if following:
-        assert js["accuracy_norm_following"] == cell(following, following, following)
+        assert js["accuracy_norm_following"] == cell(following, following, following, right(False))
 
 
 @pytest.mark.slow

@@ -59,19 +59,23 @@ def test_agreement_shift_per_cell_over_answered_pairs_with_t_interval():
     top = rows[("persuader", True)]
     assert (top["asked"], top["answered"], top["failed"]) == (9, 8, 1)
     assert top["mean_shift"] == pytest.approx(6 / 8)
-    # t interval by hand: shifts 1 x6, 0 x2
-    shifts = [1] * 6 + [0] * 2
-    mean = sum(shifts) / 8
-    sd = math.sqrt(sum((s - mean) ** 2 for s in shifts) / 7)
-    half = sps.t.ppf(0.975, 7) * sd / math.sqrt(8)
-    assert top["ci_low"] == pytest.approx(mean - half)
-    assert top["ci_high"] == pytest.approx(mean + half)
+    # shifts 1 x6, 0 x2: only 2 values off the most common one, too few for a t interval
+    assert top["ci_low"] is None and top["ci_high"] is None
+    assert top["no_interval"].startswith("2 of 8 values differ from the most common one")
     assert top["share_increased"] == pytest.approx(0.75)
     peer = rows[("peer", False)]
     assert (peer["asked"], peer["answered"], peer["failed"]) == (9, 8, 1)
     assert peer["mean_shift"] == pytest.approx((2 - 6) / 8)
     plain = rows[("persuader", False)]
-    assert plain["mean_shift"] == 1.0 and plain["ci_low"] == plain["ci_high"] == 1.0
+    assert plain["mean_shift"] == 1.0 and plain["ci_low"] is None and plain["no_interval"]
+    # t interval by hand where 3 or more values are off the mode: shifts 1 x5, 0 x3
+    shifts = [1] * 5 + [0] * 3
+    mean = sum(shifts) / 8
+    sd = math.sqrt(sum((s - mean) ** 2 for s in shifts) / 7)
+    half = sps.t.ppf(0.975, 7) * sd / math.sqrt(8)
+    cell = persuasion.mean_interval(shifts)
+    assert (cell["ci_low"], cell["ci_high"]) == pytest.approx((mean - half, mean + half))
+    assert "no_interval" not in cell
 
 
 def test_increased_agreement_odds_vs_hand_computation():

@@ -142,3 +142,123 @@ def test_wilson_ends_are_exact_at_zero_and_all():
     for n in (1, 3, 14, 97):
         assert stats.wilson_ci(0, n)[0] == 0.0 and stats.wilson_ci(n, n)[1] == 1.0
     assert stats.wilson_ci(0, 14)[1] == pytest.approx(0.2153, abs=1e-4)
+
+
+# --- shares with agents as clusters ---------------------------------------------------------------
+def _korn_graubard_by_hand(k, n, alpha=0.05):
+    """Korn and Graubard (1998) written out for one share of k_i of n_i items per agent."""
+    from scipy import stats as sps
+
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    g, total = len(k), n.sum()
+    p = k.sum() / total
+    variance = g / (g - 1) * ((k - p * n) ** 2).sum() / total**2
+    deff = max(variance / (p * (1 - p) / total), 1.0) if 0 < p < 1 else 1.0
+    t = sps.t.ppf(1 - alpha / 2, g - 1)
+    size = total / deff * (sps.norm.ppf(1 - alpha / 2) / t) ** 2
+    x = p * size
+    low = sps.beta.ppf(alpha / 2, x, size - x + 1) if x > 0 else 0.0
+    high = sps.beta.ppf(1 - alpha / 2, x + 1, size - x) if x < size else 1.0
+    return low, high
+
+
+def test_cluster_intervals_by_hand():
+    # 10 of 20 items from 4 agents (3, 1, 4 and 2 of 5): variance 4/3 * 5 / 400, deff 4/3,
+    # t(3) = 3.182, effective size 20 / (4/3) * (1.96 / 3.182)^2 = 5.69 items
+    low, high = stats.cluster_intervals(np.array([3, 1, 4, 2]), np.array([5, 5, 5, 5]))
+    assert (low[0], high[0]) == pytest.approx(_korn_graubard_by_hand([3, 1, 4, 2], [5] * 4))
+    assert (low[0], high[0]) == pytest.approx((0.1111, 0.8889), abs=1e-4)
+    # columns apart: an agent without items in a column is no cluster of it
+    k = np.array([[3, 0], [1, 1], [4, 2], [2, 0]])
+    n = np.array([[5, 0], [5, 2], [5, 2], [5, 1]])
+    low, high = stats.cluster_intervals(k, n)
+    assert (low[1], high[1]) == pytest.approx(_korn_graubard_by_hand([1, 2, 0], [2, 2, 1]))
+    # means of values in [0, 1]: p +- t(G - 1) se, clipped
+    conf = np.array([[2.7], [1.5], [1.4], [1.4]])
+    items = np.array([[3], [3], [2], [2]])
+    low, high = stats.cluster_intervals(conf, items, shares=False)
+    p = 7.0 / 10.0
+    se = math.sqrt(4 / 3 * ((conf[:, 0] - p * items[:, 0]) ** 2).sum() / 100)
+    half = 3.182446305284263 * se
+    assert (low[0], high[0]) == pytest.approx((p - half, min(1.0, p + half)))  # clipped
+    # one agent: nothing about how agents vary
+    low, _ = stats.cluster_intervals(np.array([[3], [0]]), np.array([[5], [0]]))
+    assert np.isnan(low[0])
+
+
+def test_clustered_share_ci_wilson_without_repeats_and_dyadic_with_pairs():
+    y = [1, 0, 1, 1, 0, 0]
+    # each agent one item: independent items, Wilson's interval
+    assert stats.clustered_share_ci(y, np.arange(6)) == pytest.approx(stats.wilson_ci(3, 6))
+    # two items an agent: Korn-Graubard over the agents
+    agents = np.array([0, 0, 1, 1, 2, 2])
+    assert stats.clustered_share_ci(y, agents) == pytest.approx(
+        _korn_graubard_by_hand([1, 2, 0], [2, 2, 2])
+    )
+    # items of two agents (a negotiation's proposer and responder): the dyadic variance,
+    # sum over agents of their items' summed residuals squared less each residual squared once
+    pairs = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [0, 2], [1, 3]])
+    e = np.array(y, float) - 0.5
+    scores = [sum(e[i] for i in range(6) if a in pairs[i]) for a in range(4)]
+    variance = 4 / 3 * (sum(s * s for s in scores) - (e**2).sum()) / 36
+    from scipy import stats as sps
+
+    deff = max(variance / (0.25 / 6), 1.0)
+    size = 6 / deff * (1.959964 / sps.t.ppf(0.975, 3)) ** 2
+    expected = (
+        sps.beta.ppf(0.025, size / 2, size / 2 + 1),
+        sps.beta.ppf(0.975, size / 2 + 1, size / 2),
+    )
+    assert stats.clustered_share_ci(y, pairs) == pytest.approx(expected, rel=1e-5)
+    # negotiations of disjoint pairs are independent: Wilson again
+    assert stats.clustered_share_ci([1, 0], np.array([[0, 1], [2, 3]])) == pytest.approx(
+        stats.wilson_ci(1, 2)
+    )
+    assert all(np.isnan(stats.clustered_share_ci([1, 1, 0], np.zeros(3))))  # one agent
+
+
+def test_answer_table_takes_the_agent_column_as_clusters():
+    rows = pd.DataFrame(
+        {
+            "agent": [0, 0, 0, 1, 1, 1, 2, 2, 2, 3],
+            "status": ["answered"] * 9 + ["failed"],
+            "y": [1, 1, 1, 0, 0, 1, 1, 0, 1, None],
+            "group": ["a"] * 10,
+        }
+    )
+    table = stats.answer_table(rows, "group", "y")
+    cell = table.iloc[0]
+    assert (cell["asked"], cell["answered"], cell["failed"], cell["k"]) == (10, 9, 1, 6)
+    expected = _korn_graubard_by_hand([3, 1, 2], [3, 3, 3])
+    assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(expected)
+    wilson = stats.answer_table(rows, "group", "y", agents=()).iloc[0]
+    assert (wilson["ci_low"], wilson["ci_high"]) == pytest.approx(stats.wilson_ci(6, 9))
+
+
+@pytest.mark.slow
+def test_clustered_shares_hold_their_level_where_wilson_and_the_bootstrap_do_not():
+    """Synthetic shares shaped like the measures': agents with their own leaning (Beta with
+    intraclass correlation 0.3, mean share 0.05; and 0.2 around 0.5), 1 + Poisson(8) items an
+    agent, 20 agents. The truth is the mean share."""
+    rng = np.random.default_rng(7)
+
+    def coverage(mean, icc, agents, reps=600):
+        a, b = mean * (1 / icc - 1), (1 - mean) * (1 / icc - 1)
+        hits = {"clustered": 0, "wilson": 0, "bootstrap": 0}
+        for _ in range(reps):
+            n = 1 + rng.poisson(8, agents)
+            k = rng.binomial(n, rng.beta(a, b, agents))
+            low, high = stats.cluster_intervals(k, n)
+            hits["clustered"] += low[0] <= mean <= high[0]
+            low, high = stats.wilson_ci(int(k.sum()), int(n.sum()))
+            hits["wilson"] += low <= mean <= high
+            draws = rng.integers(0, agents, size=(1000, agents))
+            shares = k[draws].sum(axis=1) / n[draws].sum(axis=1)
+            low, high = np.quantile(shares, [0.025, 0.975])
+            hits["bootstrap"] += low <= mean <= high
+        return {key: value / reps for key, value in hits.items()}
+
+    hard = coverage(0.05, 0.3, 20)
+    assert hard["clustered"] >= 0.87 and hard["bootstrap"] < 0.86 and hard["wilson"] < 0.75
+    middle = coverage(0.5, 0.2, 20)
+    assert middle["clustered"] >= 0.93 and middle["wilson"] < 0.8

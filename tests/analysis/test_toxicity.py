@@ -3,10 +3,12 @@ on hand-built runs and on real rule runs of the misinformation scenario, and esc
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import socialsim as ss
 from socialsim.analysis.report.html import html_table
+from socialsim.analysis.stats import clustered_share_ci
 from socialsim.analysis.summarize import flat_metrics, summarize_run
 from socialsim.analysis.toxicity import (
     Lexicon,
@@ -302,7 +304,14 @@ def test_attackers_posts_are_toxic_and_the_control_arm_has_none(toxic_runs):
     assert treated["messages"] == len(scored) > 0
     assert treated["by_role"]["attacker"]["share"] == 1.0
     assert treated["by_role"]["attacker"]["mean"] >= THRESHOLD
-    assert treated["by_role"]["attacker"]["ci_low"] > 0.5
+    # every attacker message is toxic; the interval takes the attackers as clusters
+    mine = scored[scored["agent"].isin(attackers)]
+    low, high = clustered_share_ci(np.ones(len(mine)), mine["agent"].to_numpy())
+    assert (
+        treated["by_role"]["attacker"]["ci_low"],
+        treated["by_role"]["attacker"]["ci_high"],
+    ) == (pytest.approx(low), pytest.approx(high))
+    assert high == 1.0 and 0.0 < low < 1.0
     assert treated["categories"]["harmful_advice"] == treated["messages"]
     assert [s["step"] for s in treated["by_step"]] == [1, 2, 3]
     control = toxic_runs["control"].summary["measures"]["toxicity"]

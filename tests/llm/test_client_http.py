@@ -387,6 +387,17 @@ def test_the_call_timeout_bounds_every_attempt_together(stub):
     assert res.record.attempts == 3
 
 
+def test_the_call_timeout_runs_from_the_calls_own_slot_not_from_the_queue(stub):
+    # one slot, 6 calls of 0.15 s each: the last waits 0.75 s for its slot, longer than its
+    # 0.5 s budget, and still gets its answer (the wait behind other calls is not its own)
+    stub.delay = 0.15
+    stub.behaviour = lambda body, n: (200, body["messages"][0]["content"])
+    with make_client(stub, concurrency=1, timeout=0.4, call_timeout=0.5, retries=0) as client:
+        out = client.run([ask(str(i)) for i in range(6)])
+    assert [r.error for r in out] == [None] * 6
+    assert [r.text for r in out] == [str(i) for i in range(6)]
+
+
 @pytest.mark.slow
 def test_answers_are_cached_while_later_calls_still_wait(stub, tmp_path):
     from socialsim.llm.cache import ResponseCache

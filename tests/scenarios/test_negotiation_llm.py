@@ -6,11 +6,13 @@ import importlib.util
 import json
 import re
 
+import numpy as np
 import pytest
 
 import socialsim as ss
 import socialsim.scenarios.negotiation.measures  # noqa: F401 - registers the measure
 import socialsim.scenarios.negotiation.scenario  # noqa: F401 - registers the scenario
+from socialsim.analysis.stats import clustered_share_ci
 from socialsim.core.rundata import event_table
 from socialsim.scenarios.negotiation.prompts import TAG
 from socialsim.testing import ScriptedClient, run_scripted
@@ -163,8 +165,13 @@ def test_outcome_classes_of_scripted_negotiations(scripted):
         (1, 2, 4),
     ]  # authority, compromise, no_deal
     assert cls["authority"]["rate"] == 0.5
-    # Wilson, 1 of 2: 0.5 - 1.96 * sqrt(0.125 + 1.96**2 / 16) / (1 + 1.96**2 / 2)
-    assert cls["authority"]["ci_low"] == pytest.approx(0.0945312, abs=1e-6)
+    # 1 of 2: Wilson's 0.5 - 1.96 * sqrt(0.125 + 1.96**2 / 16) / (1 + 1.96**2 / 2) when the
+    # two negotiations share no agent; counted as correlated (Korn-Graubard) when they do
+    two = table.loc[[1, 6], ["proposer", "responder"]].to_numpy()
+    low = clustered_share_ci([1.0, 0.0], two)[0]
+    assert cls["authority"]["ci_low"] == pytest.approx(low, abs=1e-9)
+    if len(np.unique(two)) == 4:
+        assert low == pytest.approx(0.0945312, abs=1e-6)
 
 
 def _fmt(x: float) -> str:

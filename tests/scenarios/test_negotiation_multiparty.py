@@ -121,7 +121,8 @@ def test_rule_tables_in_a_run_end_where_the_hand_count_says(tmp_path):
     cls = m["outcome_class"]["overall"]
     assert (cls["compromise"]["k"], cls["compromise"]["rate"]) == (3, 1.0)
     assert (cls["authority"]["k"], cls["no_deal"]["answered"]) == (0, 3)
-    assert cls["authority"]["ci_high"] == pytest.approx(0.5614970317550454)  # Wilson, 0 of 3
+    # Wilson, 0 of 3: the three tables share no agent
+    assert cls["authority"]["ci_high"] == pytest.approx(0.5614970317550454)
     assert m["diversity"]["overall"]["entropy_bits"] == 0.0  # every deal at position 0.2
     assert m["outcome_class"]["by_parties"]["3"]["compromise"]["rate"] == 1.0
     assert run.summary["scenario"]["parties"] == 3

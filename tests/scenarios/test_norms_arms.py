@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import socialsim as ss
-from socialsim.analysis.stats import wilson_ci
+from socialsim.analysis.stats import clustered_share_ci
 from socialsim.core.rundata import load_run
 from socialsim.scenarios.norms.library import builtin_library
 from socialsim.scenarios.norms.measures import norms_summary
@@ -97,7 +98,9 @@ def test_control_arm_keeps_the_draws_and_removes_the_manipulation(tmp_path):
     assert m_c["pressure"]["with"]["asked"] == 0
     assert m_c["pressure"]["pressure_group"]["asked"] == len(group) * 3 * 2
     role_k = sum(p["label"] in ("expected", "okay") for a, _, _, p in choices_c if a in violators)
-    lo, hi = wilson_ci(role_k, 18)
+    # each placebo violator's 6 choices are one cluster
+    theirs = [(a, p["label"] in ("expected", "okay")) for a, _, _, p in choices_c if a in violators]
+    lo, hi = clustered_share_ci([y for _, y in theirs], np.array([a for a, _ in theirs]))
     assert m_c["roles"]["violator"] == {
         "agents": 3,
         "placebo": True,

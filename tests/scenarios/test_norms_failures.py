@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import numpy as np
 import pytest
 
 import socialsim as ss
-from socialsim.analysis.stats import wilson_ci
+from socialsim.analysis.stats import clustered_share_ci
 from socialsim.core.rundata import load_run
 from socialsim.llm import LLMClient
 from socialsim.scenarios.norms.measures import answers_by_step, norms_summary
@@ -115,7 +116,9 @@ def test_adherence_is_over_answered_choices_only(failing_run):
     data = load_run(failing_run.dir)
     out = norms_summary(data.events, data.graph)["adherence"]
     assert out["answers"] == {"asked": 12, "answered": 8, "failed": 4}
-    lo, hi = wilson_ci(4, 8)  # the 4 whispers (modal label okay) of 8 answers
+    # the 4 whispers (modal label okay) of 8 answers: agents 1 and 4 whisper at both steps,
+    # 2 and 5 talk at both; each agent's two answers are one cluster
+    lo, hi = clustered_share_ci([1, 1, 0, 0, 1, 1, 0, 0], np.array([1, 1, 2, 2, 4, 4, 5, 5]))
     assert out["overall"] == {
         "asked": 12,
         "answered": 8,

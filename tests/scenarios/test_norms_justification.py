@@ -11,7 +11,7 @@ import pytest
 from scipy import stats as sps
 
 import socialsim as ss
-from socialsim.analysis.stats import wilson_ci
+from socialsim.analysis.stats import clustered_share_ci
 from socialsim.core.rundata import load_run
 from socialsim.scenarios.norms.justification import (
     NO_JUSTIFICATION,
@@ -151,7 +151,9 @@ def test_scripted_justifications_scored_by_hand(scripted_run):
     assert out["by_choice"]["rule"]["mean"] == pytest.approx(0.725)
     assert out["by_choice"]["other"]["mean"] == pytest.approx(1.0)
     assert out["matches_rule"]["k"] == 6 and out["matches_rule"]["answered"] == 8
-    assert out["matches_rule"]["ci_low"] == pytest.approx(wilson_ci(6, 8)[0])
+    # agents 0, 1 match at both frames, 2 and 3 at one: each agent's two answers a cluster
+    matches = clustered_share_ci([1, 1, 1, 1, 1, 0, 1, 0], np.array([0, 0, 1, 1, 2, 2, 3, 3]))
+    assert out["matches_rule"]["ci_low"] == pytest.approx(matches[0])
     # agents 2, 3 at the counter: agreement with the rule 1.0 > with their own choice 2/5
     assert (out["says_rule_does_other"]["k"], out["says_rule_does_other"]["answered"]) == (2, 2)
 

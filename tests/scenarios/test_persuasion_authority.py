@@ -4,24 +4,26 @@ authorities by domain, the question library and its replication example."""
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 import socialsim as ss
+from socialsim.analysis.stats import clustered_share_ci
 from socialsim.cli import app
 from socialsim.core.errors import ConfigError, DataFileError
 from socialsim.scenarios.persuasion.authority_questions import (
     DEFAULT_AUTHORITIES,
     builtin_questions,
 )
-from socialsim.scenarios.persuasion.authority_states import authority_rates
+from socialsim.scenarios.persuasion.authority_states import FOLLOWED, authority_rates
 from socialsim.scenarios.persuasion.measures import authority_items, persuasion_summary
 from socialsim.simulation.log import flatten_events
 from socialsim.simulation.world import create_scenario
 from socialsim.testing import ScriptedClient, run_scripted, small_config
 
-from .test_persuasion import actions, cfg, raw
+from .test_persuasion import action_agents, actions, cfg, raw
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -133,7 +135,11 @@ def test_every_state_is_classified_as_by_hand_and_the_rates_follow(tmp_path):
     assert out["accuracy_before"] == pytest.approx(0.3)
     assert out["accuracy_after"] == pytest.approx(0.3)
     assert out["follow_rate_from_correct"] == pytest.approx(1 / 3)
-    assert out["follow_rate_ci"] == pytest.approx([0.1455, 0.5190], abs=1e-3)  # Wilson, 6 of 20
+    # 6 of 20 items, ten from each of two agents: the agents are the clusters
+    followed = [o["outcome"] in FOLLOWED for o in items]  # the states that end on its answer
+    who = np.array(action_agents(run, "authority_outcome"))
+    assert len(set(who)) == 2
+    assert out["follow_rate_ci"] == pytest.approx(list(clustered_share_ci(followed, who)))
     assert out["confidence"] == {"before": 70.0, "after": 60.0, "source": "verbal"}
     assert run.summary["measures"]["persuasion"]["authority"]["follow_rate"] == pytest.approx(0.3)
 

@@ -13,7 +13,7 @@ import pandas as pd
 from socialsim.analysis import cascades, plots, probes, spread
 from socialsim.analysis.measures import claim_threshold
 from socialsim.analysis.report.html import Tables, _Figures, plural
-from socialsim.analysis.stats import wilson_ci
+from socialsim.analysis.stats import clustered_share_ci
 from socialsim.core.rundata import RunData, populations
 from socialsim.core.rundata import roles as role_table
 
@@ -102,14 +102,15 @@ _DISTANCES = {"direct": 0, "indirect": 1, "peripheral": 2}
 
 def probe_shares(frame: pd.DataFrame) -> pd.DataFrame:
     """Share of answered probes following the false claim per probe step and distance, and
-    over all probe steps (``when == "all steps"``), with Wilson 95% intervals."""
+    over all probe steps (``when == "all steps"``), with 95% intervals that take an agent's
+    probes as a cluster (Wilson's where each agent answered one probe)."""
     answered = frame[frame["answered"].astype(bool) & frame["manipulated"].notna()]
     rows = []
     by_step = [(f"step {int(step)}", group) for step, group in answered.groupby("step")]
     for when, group in [*by_step, ("all steps", answered)]:
         for distance, cell in group.groupby("distance"):
             k, n = int(cell["manipulated"].astype(float).sum()), len(cell)
-            lo, hi = wilson_ci(k, n)
+            lo, hi = clustered_share_ci(cell["manipulated"].astype(float), cell["agent"].to_numpy())
             rows.append(
                 {
                     "when": when,

@@ -20,6 +20,9 @@ from socialsim.analysis.stats import COUNT_COLUMNS, answer_table, count_cell, ne
 from socialsim.core.rundata import as_bool, as_list, event_table
 
 TWO_AGENT = ("pair", "heterogeneous", "relay")
+# a trial is the unit of every share: its seats are drawn afresh for each trial, without
+# memory, so the shares keep Wilson's interval (and the gap Newcombe's) over trials
+TRIALS_ARE_UNITS: tuple[str, ...] = ()
 
 
 def _models(value: Any) -> list[str]:
@@ -53,12 +56,12 @@ def collab_trials(events: pd.DataFrame) -> pd.DataFrame:
 
 def success_by_condition(trials: pd.DataFrame) -> pd.DataFrame:
     """Success per condition over answered trials, with Wilson intervals and answer counts."""
-    return answer_table(trials, "condition", "success")
+    return answer_table(trials, "condition", "success", agents=TRIALS_ARE_UNITS)
 
 
 def success_by_pairing(trials: pd.DataFrame) -> pd.DataFrame:
     """Success per condition and model pairing (unordered), with Wilson intervals."""
-    return answer_table(trials, ["condition", "pairing"], "success")
+    return answer_table(trials, ["condition", "pairing"], "success", agents=TRIALS_ARE_UNITS)
 
 
 def collaboration_gap(trials: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
@@ -128,7 +131,7 @@ def starter_effect(trials: pd.DataFrame) -> pd.DataFrame:
     success so far in the run), ``equal`` otherwise.
     """
     rows = trials[trials["condition"].isin(TWO_AGENT)] if not trials.empty else trials
-    return answer_table(rows, ["condition", "starter_role"], "success")
+    return answer_table(rows, ["condition", "starter_role"], "success", agents=TRIALS_ARE_UNITS)
 
 
 def gap_matrix(trials: pd.DataFrame, condition: str | None = None) -> pd.DataFrame:
@@ -150,7 +153,7 @@ def mean_turns(trials: pd.DataFrame) -> dict[str, float]:
 
 
 def _one(rows: pd.DataFrame) -> dict[str, Any]:
-    table = answer_table(rows, None, "success")
+    table = answer_table(rows, None, "success", agents=TRIALS_ARE_UNITS)
     return count_cell(table.iloc[0] if not table.empty else None)
 
 

@@ -4,16 +4,14 @@ Reads the ``feed_exposure`` actions (one per item an agent saw). A *cell* is a s
 exposures (all, the n-th exposures of agents to claims, one framing, ...); its ``rate`` is
 the share of its answered exposures that ended in accepting the claim, and ``confidence``
 the mean confidence of those answers. Exposures of one agent are not independent (an agent
-is more or less credulous throughout), so every interval resamples agents: a percentile
-bootstrap of the ratio sum(k) / sum(n) over agents, the method of
-:func:`socialsim.analysis.consistency.cluster_share_ci` (the same draws for every cell of a
-run, so one matrix product does them all; its closed form above
-``BOOTSTRAP_MAX_AGENTS`` agents). The claims are the ones the run used: they are not
-resampled.
+is more or less credulous throughout), so every interval takes agents as clusters
+(:func:`socialsim.analysis.stats.cluster_intervals`): Korn-Graubard for the shares of the
+ratio sum(k) / sum(n), a cluster-robust t interval for mean confidence. The claims are the
+ones the run used: they are not a sample.
 
 The repetition effect is the mean, over (agent, claim) pairs answered at both their first
 and second exposure, of accepted at the second minus accepted at the first (-1..1), with
-the same agent bootstrap. ``docs/measures.md`` defines each measure.
+the cluster-robust t interval. ``docs/measures.md`` defines each measure.
 
 Example: ``feed_summary(run.events)["by_exposure"]["2"]["rate"]``.
 """
@@ -26,13 +24,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from socialsim.analysis.consistency import BOOTSTRAP_MAX_AGENTS, cluster_share_ci
+from socialsim.analysis.stats import CLUSTER_MEAN_METHOD, CLUSTER_SHARE_METHOD, cluster_intervals
 from socialsim.core.rundata import as_bool, event_table
 
 GROUPS = ("framing", "source_style", "version")
 INTERVAL = (
-    "95% agent bootstrap (percentile; agents resampled, claims fixed; closed form above "
-    f"{BOOTSTRAP_MAX_AGENTS:,} agents)"
+    f"95%, agents as clusters, claims fixed: {CLUSTER_SHARE_METHOD} for shares, "
+    f"{CLUSTER_MEAN_METHOD} for mean confidence and the repetition effect"
 )
 
 
@@ -42,8 +40,11 @@ class FeedMeasureParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_exposure: int = Field(10, ge=2, le=1000, description="exposures from this on pooled")
-    resamples: int = Field(1000, ge=100, le=100_000, description="bootstrap resamples")
-    seed: int = Field(0, ge=0, description="the bootstrap's seed")
+    resamples: int = Field(
+        1000, ge=100, le=100_000,
+        description="not used: the intervals are closed form (kept so older configs load)",
+    )  # fmt: skip
+    seed: int = Field(0, ge=0, description="not used (kept so older configs load)")
 
 
 # --- the table ---------------------------------------------------------------------------------
@@ -69,39 +70,6 @@ def exposure_label(exposure: np.ndarray, max_exposure: int) -> np.ndarray:
     """ "1", "2", ... and ``"<max>+"`` for the exposures from `max_exposure` on."""
     e = np.asarray(exposure)
     return np.where(e >= max_exposure, f"{max_exposure}+", e.astype(str)).astype(object)
-
-
-# --- intervals over agents ---------------------------------------------------------------------
-def agent_bootstrap(
-    k: np.ndarray, n: np.ndarray, resamples: int = 1000, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """95% intervals of sum(k[:, c]) / sum(n[:, c]) for every column c, agents (rows) resampled.
-
-    The draws of ``cluster_share_ci(k[:, c], n[:, c], resamples, seed)``, shared by every
-    column, so each column's interval equals that function's; closed form above
-    ``BOOTSTRAP_MAX_AGENTS`` agents. A column without counts gets NaN.
-    """
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    agents, cells = n.shape
-    low, high = np.full(cells, np.nan), np.full(cells, np.nan)
-    if not agents:
-        return low, high
-    if agents > BOOTSTRAP_MAX_AGENTS:
-        for c in range(cells):
-            lo, hi = cluster_share_ci(k[:, c], n[:, c], resamples, seed)
-            low[c], high[c] = (np.nan if lo is None else lo), (np.nan if hi is None else hi)
-        return low, high
-    idx = np.random.default_rng(seed).integers(0, agents, size=(resamples, agents))
-    flat = (idx + agents * np.arange(resamples)[:, None]).ravel()
-    times = np.bincount(flat, minlength=resamples * agents).reshape(resamples, agents)
-    times = times.astype(float)
-    totals, hits = times @ n, times @ k
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = np.where(totals > 0, hits / np.where(totals > 0, totals, 1.0), np.nan)
-    has = n.sum(axis=0) > 0
-    if has.any():
-        low[has], high[has] = np.nanquantile(shares[:, has], [0.025, 0.975], axis=0)
-    return low, high
 
 
 def _cell(rows: pd.DataFrame, k: float, n: float, low: float, high: float) -> dict[str, Any]:
@@ -169,7 +137,10 @@ def feed_summary(events: pd.DataFrame, params: FeedMeasureParams | None = None) 
         at = np.searchsorted(agents, pair_agents)
         np.add.at(k[:, -1], at, (second - first + 1.0) / 2.0)
         np.add.at(n[:, -1], at, 1.0)
-    low, high = agent_bootstrap(k, n, params.resamples, params.seed)
+    means = np.array([path[0].startswith("confidence") for path, _, _ in cells] + [True])
+    low, high = np.full(len(means), np.nan), np.full(len(means), np.nan)
+    low[~means], high[~means] = cluster_intervals(k[:, ~means], n[:, ~means])
+    low[means], high[means] = cluster_intervals(k[:, means], n[:, means], shares=False)
 
     out: dict[str, Any] = {
         "exposures": _counts(table),

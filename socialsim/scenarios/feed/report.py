@@ -66,7 +66,7 @@ def feed_page(run: RunData, figs: Any, tables: list) -> None:
         "feed_acceptance",
         acceptance_by_exposure(series),
         "Share of exposures ending in acceptance at each agent's 1st, 2nd, ... exposure to a "
-        "claim, overall (black) and per framing, with agent-bootstrap 95% intervals.",
+        "claim, overall (black) and per framing, with 95% intervals that take agents as clusters.",
     )
     framing = feed.group_table(summary, "framing")
     version = feed.group_table(summary, "version")
@@ -82,7 +82,7 @@ def feed_page(run: RunData, figs: Any, tables: list) -> None:
         "feed_framing",
         fig,
         "Share of exposures ending in acceptance per framing, and per version of the claim "
-        "(true or manipulated), with agent-bootstrap 95% intervals.",
+        "(true or manipulated), with 95% intervals that take agents as clusters.",
     )
     tables += [
         ("Acceptance by exposure", series),

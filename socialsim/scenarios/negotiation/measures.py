@@ -27,7 +27,11 @@ from socialsim.analysis.stats import answer_table, count_cell
 from socialsim.core.registry import register_measure
 from socialsim.core.rundata import RunData, as_bool, as_list, event_table, of_kind, payload
 from socialsim.scenarios.negotiation import plots as negotiation_plots
-from socialsim.scenarios.negotiation.outcome_classes import class_table, outcome_class_summary
+from socialsim.scenarios.negotiation.outcome_classes import (
+    PARTIES,
+    class_table,
+    outcome_class_summary,
+)
 
 BINS = 10
 NUMERIC = (
@@ -83,8 +87,9 @@ def deals(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 # --- measures --------------------------------------------------------------------------------
 def agreement(outcomes: pd.DataFrame, by: str | list[str] | None = None) -> pd.DataFrame:
-    """Deals per group over answered negotiations (Wilson intervals), with answer counts."""
-    return answer_table(outcomes, by, "deal")
+    """Deals per group over answered negotiations, with answer counts; the interval counts
+    negotiations that share an agent (proposer or responder) as correlated."""
+    return answer_table(outcomes, by, "deal", agents=PARTIES)
 
 
 def binned(positions: np.ndarray | pd.Series, bins: int = BINS) -> np.ndarray:

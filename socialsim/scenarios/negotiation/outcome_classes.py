@@ -18,6 +18,9 @@ import pandas as pd
 from socialsim.analysis.stats import answer_table, count_cell
 from socialsim.core.rundata import as_list
 
+PARTIES = ("proposer", "responder")
+"""The columns naming a negotiation's two agents: the clusters of its shares' intervals."""
+
 CLASSES = ("authority", "compromise", "no_deal")
 
 
@@ -39,7 +42,10 @@ def with_classes(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 def class_shares(table: pd.DataFrame) -> dict[str, Any]:
     """Each class's cell ``{asked, answered, failed, k, rate, ci_low, ci_high}`` in `table`."""
-    return {name: count_cell(answer_table(table, None, name).iloc[0]) for name in CLASSES}
+    return {
+        name: count_cell(answer_table(table, None, name, agents=PARTIES).iloc[0])
+        for name in CLASSES
+    }
 
 
 def outcome_class_summary(outcomes: pd.DataFrame) -> dict[str, Any]:

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from socialsim.analysis.stats import wilson_ci
+from socialsim.analysis.stats import clustered_share_ci, wilson_ci
 
 OUTCOMES = (
     "correct_kept",
@@ -67,21 +68,30 @@ def classify_outcome(before: str, after: str, correct: str, authority: str) -> s
     return "wrong_kept" if after == before else "wrong_to_other"
 
 
-def _rate(k: int, n: int, alpha: float) -> tuple[float | None, list[float | None]]:
+def _rate(
+    hits: list[bool], agents: np.ndarray | None, alpha: float
+) -> tuple[float | None, list[float | None]]:
+    """The share of `hits` and its interval, the items of one agent as a cluster (Wilson's
+    when no agent has two items, or the agents are unknown)."""
+    n, k = len(hits), int(sum(hits))
     if n == 0:
         return None, [None, None]
-    low, high = wilson_ci(k, n, alpha)
-    return k / n, [low, high]
+    if agents is None:
+        low, high = wilson_ci(k, n, alpha)
+    else:
+        low, high = clustered_share_ci(np.asarray(hits, dtype=float), agents, alpha)
+    return k / n, [None, None] if np.isnan(low) else [low, high]
 
 
 def authority_rates(items: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:
     """Follow rate, accuracy before and after, and the follow rate of items correct before,
-    each with a Wilson interval, over the answered items of an ``authority_outcome`` table.
+    each with an interval, over the answered items of an ``authority_outcome`` table.
 
     The states are classified again from the logged letters (so logs of any version give the
     same rates); an item without all four letters is left out. ``n`` counts the items used,
-    ``n_correct_before`` those behind ``follow_rate_from_correct``. The intervals treat items
-    as independent; across seeds, compare arms (``--control --replicates``).
+    ``n_correct_before`` those behind ``follow_rate_from_correct``. An agent's items are not
+    independent: the intervals take agents as clusters (Korn-Graubard; Wilson's when each
+    agent answered one item, or the table names no agent).
     """
     have = [c for c in LETTER_COLUMNS if c in items]
     done = items
@@ -94,19 +104,19 @@ def authority_rates(items: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:
         classify_outcome(str(b), str(a), str(c), str(x))
         for b, a, c, x in zip(*(done[col] for col in LETTER_COLUMNS), strict=True)
     ] if len(done) else []  # fmt: skip
-    n = len(states)
-    followed = sum(s in FOLLOWED for s in states)
-    before = sum(s in CORRECT_BEFORE for s in states)
-    after = sum(s in CORRECT_AFTER for s in states)
-    from_correct = sum(s == "correct_to_authority" for s in states)
-    out: dict[str, Any] = {"n": n, "n_correct_before": before}
-    for name, k, m in (
-        ("follow_rate", followed, n),
-        ("accuracy_before", before, n),
-        ("accuracy_after", after, n),
-        ("follow_rate_from_correct", from_correct, before),
+    agents = done["agent"].to_numpy() if "agent" in done and len(done) else None
+    was_correct = [s in CORRECT_BEFORE for s in states]
+    out: dict[str, Any] = {"n": len(states), "n_correct_before": sum(was_correct)}
+    for name, hits, of in (
+        ("follow_rate", [s in FOLLOWED for s in states], None),
+        ("accuracy_before", was_correct, None),
+        ("accuracy_after", [s in CORRECT_AFTER for s in states], None),
+        ("follow_rate_from_correct", [s == "correct_to_authority" for s in states], was_correct),
     ):
-        out[name], out[f"{name}_ci"] = _rate(k, m, alpha)
+        if of is not None:
+            hits = [h for h, keep in zip(hits, of, strict=True) if keep]
+        who = None if agents is None else agents if of is None else agents[np.asarray(of, bool)]
+        out[name], out[f"{name}_ci"] = _rate(hits, who, alpha)
     return out
 
 

@@ -1,4 +1,4 @@
-"""The feed measure's agent-bootstrap intervals hold their level on real rule runs.
+"""The feed measure's intervals (agents as clusters) hold their level on real rule runs.
 
 Rule agents accept with a known probability (``socialsim.scenarios.feed.answers``): with
 credulity drawn from the sampler's Beta(2, 3), framing susceptibility fixed and no source
@@ -8,7 +8,8 @@ random ranking which agent sees which item does not depend on the agent's credul
 cell's interval should cover that value about 95% of the time; with ``repetition: 0`` the
 repetition effect is 0 and its interval should exclude 0 about 5% of the time. Intervals
 that treat exposures as independent (Wilson) cover less, since an agent's exposures share
-its credulity.
+its credulity. With 20 and 10 agents the percentile agent bootstrap used before covered
+0.906 and 0.882 of the cells (720 and 1,200 cells); Korn-Graubard's interval 0.965 and 0.987.
 """
 
 from __future__ import annotations
@@ -42,18 +43,18 @@ def truth(framing: str, exposure: int, repetition: float) -> float:
     return float(integrate.quad(chance, 0.0, 1.0, points=[min(1.0, 1.0 / w)])[0])
 
 
-def summaries(repetition: float, seeds: range) -> list[dict]:
+def summaries(repetition: float, seeds: range, size: int = 150) -> list[dict]:
     """The feed measure of real rule runs, one per seed."""
     claims = [c.id for c in builtin_claims()[:10]]
     out = []
     for seed in seeds:
         cfg = small_config(
-            size=150, steps=6, seed=seed, claims=[], network="watts_strogatz",
+            size=size, steps=6, seed=seed, claims=[], network="watts_strogatz",
             scenario="feed",
             params={"claims": claims, "n_items": 40, "framings": FRAMINGS, "k": 5,
                     "ranking": "random", "posting": "start", "source_styles": ["plain"],
                     "repetition": repetition, "reshare": 0.3},
-            population={"size": 150,
+            population={"size": size,
                         "personas": {"fixed": {"framing_susceptibility": SUSCEPTIBILITY}}},
         )  # fmt: skip
         model = ss.SocialModel(cfg)
@@ -69,14 +70,20 @@ def runs() -> dict[float, list[dict]]:
     return {0.0: summaries(0.0, range(null)), 1.0: summaries(1.0, range(null, REPLICATES))}
 
 
-def cells(runs: dict[float, list[dict]]):
+@pytest.fixture(scope="session")
+def small_runs() -> dict[float, list[dict]]:
+    """Real rule runs of 20 agents, half with the illusory-truth term."""
+    return {0.0: summaries(0.0, range(0, 60, 2), 20), 1.0: summaries(1.0, range(1, 60, 2), 20)}
+
+
+def cells(runs: dict[float, list[dict]], fewest: int = 30):
     """(repetition, framing, exposure, cell) of every framing x exposure cell of 1..3."""
     for repetition, summaries_ in runs.items():
         for summary in summaries_:
             for framing in FRAMINGS:
                 for exposure in (1, 2, 3):
                     cell = summary["by_framing_exposure"][framing].get(str(exposure))
-                    if cell is not None and cell["answered"] >= 30:
+                    if cell is not None and cell["answered"] >= fewest:
                         yield repetition, framing, exposure, cell
 
 
@@ -88,9 +95,13 @@ def test_runs_repeat_claims_enough_to_test(runs):
 
 
 @pytest.mark.slow
-def test_cell_intervals_cover_the_population_share(runs):
+@pytest.mark.parametrize("size", [150, 20])
+def test_cell_intervals_cover_the_population_share(size, request):
+    runs = request.getfixturevalue("runs" if size == 150 else "small_runs")
     hits, wilson_hits, truths = [], [], {}
-    for repetition, framing, exposure, cell in cells(runs):
+    found = list(cells(runs, 30 if size == 150 else 10))
+    assert len(found) >= 0.9 * REPLICATES * len(FRAMINGS) * 3
+    for repetition, framing, exposure, cell in found:
         key = (repetition, framing, exposure)
         if key not in truths:
             truths[key] = truth(framing, exposure, repetition)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from socialsim.analysis.consistency import BOOTSTRAP_MAX_AGENTS, cluster_share_ci
+from socialsim.analysis.stats import cluster_intervals
 from socialsim.core.event_tables import event_records
 from socialsim.scenarios.feed.measures import (
     FeedMeasureParams,
-    agent_bootstrap,
     exposure_label,
     feed_summary,
     group_table,
@@ -78,26 +77,25 @@ def test_late_exposures_are_pooled_from_max_exposure_on():
     assert s["by_exposure"]["3+"]["rate"] == pytest.approx(1 / 3)
 
 
-def test_agent_bootstrap_is_cluster_share_ci_for_every_column():
-    rng = np.random.default_rng(4)
-    n = rng.integers(0, 6, size=(80, 3)).astype(float)
-    k = rng.binomial(n.astype(int), [0.2, 0.5, 0.9]).astype(float)
-    low, high = agent_bootstrap(k, n, resamples=500, seed=3)
-    for c in range(3):
-        expected = cluster_share_ci(k[:, c], n[:, c], resamples=500, seed=3)
-        assert (low[c], high[c]) == pytest.approx(expected, abs=1e-12)
-    empty_low, _ = agent_bootstrap(np.zeros((5, 1)), np.zeros((5, 1)))
-    assert np.isnan(empty_low[0])
-
-
-def test_agent_bootstrap_takes_the_closed_form_for_many_agents():
-    rng = np.random.default_rng(5)
-    agents = BOOTSTRAP_MAX_AGENTS + 10
-    n = rng.integers(1, 4, size=(agents, 1)).astype(float)
-    k = rng.binomial(n.astype(int), 0.3).astype(float)
-    low, high = agent_bootstrap(k, n)
-    assert (low[0], high[0]) == pytest.approx(cluster_share_ci(k[:, 0], n[:, 0]))
-    assert low[0] < k.sum() / n.sum() < high[0]
+def test_cells_take_agents_as_clusters():
+    # agents 0-3 see authoritative items; agent 0 accepts all 3, agent 1 none of 3, 2 and 3
+    # one of 2: the cell's interval is Korn-Graubard's over the 4 agents, not Wilson's
+    rows = [exposure(0, f"c{i}", 1, True, confidence=0.9) for i in range(3)]
+    rows += [exposure(1, f"c{i}", 1, False, confidence=0.5) for i in range(3)]
+    rows += [exposure(a, f"c{i}", 1, i == 0, confidence=0.7) for a in (2, 3) for i in range(2)]
+    s = feed_summary(events(rows))
+    cell = s["by_framing"]["authoritative"]
+    k = np.array([3.0, 0.0, 1.0, 1.0])
+    n = np.array([3.0, 3.0, 2.0, 2.0])
+    low, high = cluster_intervals(k, n)
+    assert (cell["ci_low"], cell["ci_high"]) == pytest.approx((low[0], high[0]), abs=1e-6)
+    assert cell["rate"] == pytest.approx(0.5)
+    confidence = np.array([2.7, 1.5, 1.4, 1.4])
+    low, high = cluster_intervals(confidence, n, shares=False)
+    mean = s["confidence"]
+    assert mean["mean"] == pytest.approx(7.0 / 10.0)
+    assert (mean["ci_low"], mean["ci_high"]) == pytest.approx((low[0], high[0]), abs=1e-6)
+    assert s["interval"].startswith("95%, agents as clusters")
 
 
 def test_tables_lay_out_the_series_and_groups():

@@ -322,19 +322,21 @@ def plan(
             )
             continue
         if r["basis"] == "pilot":
-            sd = f"SD of paired differences {r['sd_used']:.4g}"
+            sd = f"SD of paired differences {r['sd_used']:.4g} from {r['n']} replicates"
+            many = (
+                f"{r['replicates']} replicates (on average over what {r['n']} replicates leave "
+                f"unknown of the SD; {r['replicates_at_pilot_sd']} if it were exactly "
+                f"{r['sd_used']:.4g}, which falls short of the power about half the time)"
+            )
         else:
             sd = f"worst case{flat}: SD at most 1 (a share or credence: differences lie in [-1, 1])"
+            many = f"{r['replicates']} replicates"
         now = (
             f"; at {r['n']} replicates the minimum detectable effect is {r['mde']:.3g}"
             if r["mde"] is not None
             else ""
         )
-        console.print(
-            f"  {r['measure']}: {sd}; {r['replicates']} replicates{now}",
-            highlight=False,
-            markup=False,
-        )
+        console.print(f"  {r['measure']}: {sd}; {many}{now}", highlight=False, markup=False)
     if n < MIN_REPLICATES:
         console.print(
             f"a pilot with at least {MIN_REPLICATES} replicates (--replicates "

@@ -9,6 +9,11 @@ deviation ``sd``, is read from the noncentral t distribution (df ``n - 1``, nonc
 A measure bounded in [0, 1] (a share, a credence) has paired differences in [-1, 1], whose
 standard deviation is at most 1 (:data:`WORST_CASE_SD`): a bound to plan with when no pilot
 can estimate the standard deviation.
+
+A pilot's SD is itself an estimate: planning with it as if it were the true SD gives less
+power than planned (with normal differences, 0.63 to 0.76 on average for 80% planned from
+pilots of 3 to 10 replicates, and under 80% about half the time). With ``pilot_n`` the power
+is instead averaged over what the pilot leaves unknown of the SD (:func:`expected_power`).
 """
 
 from __future__ import annotations
@@ -81,25 +86,72 @@ def paired_t_power(effect: float, sd: float, n: int, alpha: float = 0.05) -> flo
     return min(1.0, sum(tails))
 
 
+#: quantiles of the SD's distribution given a pilot over which the power is averaged
+_PILOT_QUANTILES = (np.arange(64) + 0.5) / 64
+
+
+def expected_power(effect: float, sd: float, n: int, pilot_n: int, alpha: float = 0.05) -> float:
+    """Power of the paired t-test with `n` replicates, averaged over the true SD that a pilot
+    of `pilot_n` replicates with SD `sd` leaves possible.
+
+    With normal differences and a flat prior on log(SD), the true variance given the pilot is
+    ``(pilot_n - 1) * sd^2 / X``, X chi-square with ``pilot_n - 1`` degrees of freedom; the
+    power is averaged over 64 quantiles of it. Plans made with it reach the power on
+    average (0.78 to 0.86 for 80% from normal pilots of 3 to 10 replicates).
+
+    >>> round(expected_power(0.5, 1.0, 34, 5), 3)
+    0.687
+    """
+    _check(sd, 0.5, alpha)
+    if pilot_n < 2:
+        raise SocialsimError(f"a pilot's SD needs at least 2 replicates, not {pilot_n}")
+    if n < 2:
+        raise SocialsimError(f"a paired t-test needs at least 2 replicates, not {n}")
+    df = pilot_n - 1
+    sds = sd * np.sqrt(df / sps.chi2.ppf(_PILOT_QUANTILES, df))
+    ncp = effect / sds * math.sqrt(n)
+    crit = float(sps.t.ppf(1 - alpha / 2, n - 1))
+    total = np.zeros(len(sds))
+    for shift in (ncp, -ncp):  # each tail as an upper tail, as in paired_t_power
+        tail = sps.nct.sf(crit, n - 1, shift)
+        total += np.where(np.isnan(tail), (shift > crit).astype(float), tail)
+    return float(np.mean(np.minimum(total, 1.0)))
+
+
+def _power(effect: float, sd: float, n: int, alpha: float, pilot_n: int | None) -> float:
+    if pilot_n is None:
+        return paired_t_power(effect, sd, n, alpha)
+    return expected_power(effect, sd, n, pilot_n, alpha)
+
+
 def replicates_needed(
-    effect: float, sd: float, power: float = 0.8, alpha: float = 0.05, minimum: int = 2
+    effect: float,
+    sd: float,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    minimum: int = 2,
+    pilot_n: int | None = None,
 ) -> int:
     """The fewest replicates (paired seeds, at least `minimum`) at which the paired t-test
-    detects a true difference `effect` with probability `power`.
+    detects a true difference `effect` with probability `power`: for differences of SD `sd`,
+    or, with `pilot_n`, on average over the SD a pilot of `pilot_n` replicates with SD `sd`
+    leaves possible (:func:`expected_power`).
 
     >>> replicates_needed(0.5, 1.0)
     34
     >>> replicates_needed(0.1, 0.05)
     5
+    >>> replicates_needed(0.5, 1.0, pilot_n=5)
+    51
     """
     _check(sd, power, alpha)
     if effect == 0 or not math.isfinite(effect):
         raise SocialsimError(f"the effect to detect must be a non-zero number, not {effect!r}")
     low = max(2, int(minimum))
-    if paired_t_power(effect, sd, low, alpha) >= power:
+    if _power(effect, sd, low, alpha, pilot_n) >= power:
         return low
     high = low  # power is increasing in n: double, then halve the gap
-    while paired_t_power(effect, sd, high, alpha) < power:
+    while _power(effect, sd, high, alpha, pilot_n) < power:
         if high >= MAX_REPLICATES:
             raise SocialsimError(
                 f"detecting {effect:g} with SD {sd:g} needs more than {MAX_REPLICATES:,} "
@@ -108,17 +160,20 @@ def replicates_needed(
         low, high = high, min(2 * high, MAX_REPLICATES)
     while high - low > 1:
         middle = (low + high) // 2
-        if paired_t_power(effect, sd, middle, alpha) >= power:
+        if _power(effect, sd, middle, alpha, pilot_n) >= power:
             high = middle
         else:
             low = middle
     return high
 
 
-def minimum_detectable_effect(sd: float, n: int, power: float = 0.8, alpha: float = 0.05) -> float:
+def minimum_detectable_effect(
+    sd: float, n: int, power: float = 0.8, alpha: float = 0.05, pilot_n: int | None = None
+) -> float:
     """The smallest true difference (positive) the paired t-test with `n` replicates detects
     with probability `power` at level `alpha`, for paired differences of standard deviation
-    `sd`.
+    `sd` (with `pilot_n`: on average over the SD a pilot of `pilot_n` replicates with SD `sd`
+    leaves possible).
 
     >>> round(minimum_detectable_effect(1.0, 34), 3)
     0.495
@@ -131,10 +186,10 @@ def minimum_detectable_effect(sd: float, n: int, power: float = 0.8, alpha: floa
     if paired_t_power(0.0, sd, n, alpha) >= power:
         return 0.0
     high = sd
-    while paired_t_power(high, sd, n, alpha) < power:
+    while _power(high, sd, n, alpha, pilot_n) < power:
         high *= 2
     return float(
-        optimize.brentq(lambda d: paired_t_power(d, sd, n, alpha) - power, 0.0, high, xtol=1e-10)
+        optimize.brentq(lambda d: _power(d, sd, n, alpha, pilot_n) - power, 0.0, high, xtol=1e-10)
     )
 
 
@@ -149,7 +204,10 @@ def plan_replicates(
     """Replicates needed for `effect`, and the minimum detectable effect now, from a pilot.
 
     `differences` are the pilot's seed-level paired differences (NaNs dropped). With two or
-    more that vary, their SD (ddof 1) is used (``basis: "pilot"``); with fewer, or with
+    more that vary, their SD (ddof 1) is used (``basis: "pilot"``), and the power is averaged
+    over what so few replicates leave unknown of the SD (:func:`expected_power`;
+    ``replicates_at_pilot_sd`` is the smaller number that takes the pilot's SD as the true
+    one, which reaches the power less often than planned); with fewer, or with
     differences that did not vary at all (an SD of 0 is no estimate of the SD), a measure
     `bounded` in [0, 1] is planned with the worst case SD :data:`WORST_CASE_SD` (``basis:
     "worst case"``, ``pilot_sd_zero`` saying why) and any other gets no answer (``basis:
@@ -159,6 +217,8 @@ def plan_replicates(
     pilot's n) needs n >= `minimum` and a pilot SD.
 
     >>> plan_replicates([0.1, 0.3, 0.2], 0.1)["replicates"]
+    22
+    >>> plan_replicates([0.1, 0.3, 0.2], 0.1)["replicates_at_pilot_sd"]
     10
     >>> plan_replicates([0.4], 0.1, bounded=True)["replicates"]
     787
@@ -183,7 +243,10 @@ def plan_replicates(
     else:
         return out
     used = out["sd_used"]
-    out["replicates"] = replicates_needed(effect, used, power, alpha, minimum=minimum)
-    if n >= minimum and out["basis"] == "pilot":
-        out["mde"] = minimum_detectable_effect(used, n, power, alpha)
+    pilot = n if out["basis"] == "pilot" else None
+    out["replicates"] = replicates_needed(effect, used, power, alpha, minimum, pilot_n=pilot)
+    if pilot is not None:
+        out["replicates_at_pilot_sd"] = replicates_needed(effect, used, power, alpha, minimum)
+    if n >= minimum and pilot is not None:
+        out["mde"] = minimum_detectable_effect(used, n, power, alpha, pilot_n=pilot)
     return out

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as sps
 
@@ -260,3 +262,40 @@ def test_flat_and_raw_event_tables_give_the_same_summary(tmp_path):
 
 def test_no_persuasion_events_no_sections():
     assert persuasion.persuasion_summary(frame([action(0, 0, "role", role="x")])) == {}
+
+
+def test_drift_p_tests_the_agents_slopes_not_the_pooled_probes():
+    out = persuasion.persuasion_summary(frame(accumulation_rows()))["accumulation"]["drift"]
+    # agents 0 and 1 both rise by 1 a text (agent 2 answered once): no spread, a sure drift
+    assert out["agents"] == 2 and out["p"] == 0.0
+    rng = np.random.default_rng(2)
+    agents, exposures = 8, 4
+    slopes = rng.normal(0.0, 0.3, agents)
+    rows = pd.DataFrame(
+        {
+            "agent": np.repeat(np.arange(agents), exposures),
+            "exposure": np.tile(np.arange(exposures), agents),
+        }
+    )
+    rows["stance"] = 3 + slopes[rows["agent"]] * rows["exposure"] + rng.normal(0, 0.1, len(rows))
+    by_agent = [sps.linregress(g["exposure"], g["stance"]).slope for _, g in rows.groupby("agent")]
+    drift = persuasion.drift_slope(rows)
+    assert drift["p"] == pytest.approx(sps.ttest_1samp(by_agent, 0.0).pvalue)
+    assert drift["n"] == 32 and drift["agents"] == 8
+
+
+@pytest.mark.slow
+def test_drift_false_alarms_hold_the_level_when_agents_drift_their_own_ways():
+    """No drift on average, each agent its own slope (SD 0.2), 50 agents x 11 exposures: the
+    pooled fit's p flags about 1 run in 5; the test over agents' slopes about 1 in 20."""
+    rng = np.random.default_rng(5)
+    agents, exposures = 50, 11
+    agent = np.repeat(np.arange(agents), exposures)
+    exposure = np.tile(np.arange(exposures), agents).astype(float)
+    ours, pooled = [], []
+    for _ in range(400):
+        stance = 3 + rng.normal(0, 0.2, agents)[agent] * exposure + rng.normal(0, 0.5, agent.size)
+        rows = pd.DataFrame({"agent": agent, "exposure": exposure, "stance": stance})
+        ours.append(persuasion.drift_slope(rows)["p"] < 0.05)
+        pooled.append(sps.linregress(exposure, stance).pvalue < 0.05)
+    assert np.mean(ours) <= 0.08 and np.mean(pooled) > 0.15

@@ -71,8 +71,11 @@ def test_plan_from_a_pilot_and_the_worst_case():
     pilot = power.plan_replicates([0.1, 0.25, 0.2, 0.15], 0.05)
     sd = float(np.std([0.1, 0.25, 0.2, 0.15], ddof=1))
     assert pilot["basis"] == "pilot" and pilot["sd_used"] == pytest.approx(sd)
-    assert pilot["replicates"] == power.replicates_needed(0.05, sd, minimum=3)
-    assert pilot["mde"] == pytest.approx(power.minimum_detectable_effect(sd, 4))
+    # the power averaged over the SD a 4-replicate pilot leaves possible, and at its SD alone
+    assert pilot["replicates"] == power.replicates_needed(0.05, sd, minimum=3, pilot_n=4)
+    assert pilot["replicates_at_pilot_sd"] == power.replicates_needed(0.05, sd, minimum=3)
+    assert pilot["replicates"] > pilot["replicates_at_pilot_sd"]
+    assert pilot["mde"] == pytest.approx(power.minimum_detectable_effect(sd, 4, pilot_n=4))
     worst = power.plan_replicates([0.3], 0.1, bounded=True)
     assert worst["basis"] == "worst case" and worst["sd_used"] == 1.0
     assert worst["replicates"] == power.replicates_needed(0.1, 1.0) and worst["mde"] is None
@@ -88,6 +91,32 @@ def test_plan_from_a_pilot_and_the_worst_case():
     # a measure no replicate has is not planned at all
     none = power.plan_replicates([float("nan")] * 3, 0.1, bounded=True)
     assert none["undefined"] and none["replicates"] is None and none["basis"] is None
+
+
+def test_expected_power_is_the_power_averaged_over_the_sd_a_pilot_leaves_possible():
+    # Monte Carlo of the same average: true variance = (k - 1) s^2 / chi2(k - 1)
+    rng = np.random.default_rng(1)
+    sds = 0.2 * np.sqrt(4 / rng.chisquare(4, 4000))
+    by_hand = np.mean([power.paired_t_power(0.2, float(x), 12) for x in sds])
+    assert power.expected_power(0.2, 0.2, 12, pilot_n=5) == pytest.approx(by_hand, abs=0.01)
+    # more pilot replicates: less unknown, the average nears the power at the SD itself
+    at_sd = power.paired_t_power(0.2, 0.2, 12)
+    assert power.expected_power(0.2, 0.2, 12, 5) < power.expected_power(0.2, 0.2, 12, 200)
+    assert power.expected_power(0.2, 0.2, 12, 200) == pytest.approx(at_sd, abs=0.01)
+
+
+@pytest.mark.slow
+def test_plans_from_small_normal_pilots_reach_the_power_on_average():
+    """Pilots of 5 normal differences (SD 1), a plan for 0.5 at 80%: the power the planned
+    run really has, averaged over 300 pilots, is about 80%; at the pilot's SD alone, less."""
+    rng = np.random.default_rng(3)
+    planned, naive = [], []
+    for _ in range(300):
+        plan = power.plan_replicates(rng.normal(0.0, 1.0, 5), 0.5)
+        planned.append(power.paired_t_power(0.5, 1.0, plan["replicates"]))
+        naive.append(power.paired_t_power(0.5, 1.0, plan["replicates_at_pilot_sd"]))
+    assert 0.76 <= np.mean(planned) <= 0.9
+    assert np.mean(naive) < 0.74
 
 
 @pytest.mark.parametrize(

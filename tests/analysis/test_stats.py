@@ -155,7 +155,7 @@ def _korn_graubard_by_hand(k, n, alpha=0.05):
     variance = g / (g - 1) * ((k - p * n) ** 2).sum() / total**2
     deff = max(variance / (p * (1 - p) / total), 1.0) if 0 < p < 1 else 1.0
     t = sps.t.ppf(1 - alpha / 2, g - 1)
-    size = total / deff * (sps.norm.ppf(1 - alpha / 2) / t) ** 2
+    size = total / deff * (sps.t.ppf(1 - alpha / 2, total - 1) / t) ** 2
     x = p * size
     low = sps.beta.ppf(alpha / 2, x, size - x + 1) if x > 0 else 0.0
     high = sps.beta.ppf(1 - alpha / 2, x + 1, size - x) if x < size else 1.0
@@ -164,10 +164,10 @@ def _korn_graubard_by_hand(k, n, alpha=0.05):
 
 def test_cluster_intervals_by_hand():
     # 10 of 20 items from 4 agents (3, 1, 4 and 2 of 5): variance 4/3 * 5 / 400, deff 4/3,
-    # t(3) = 3.182, effective size 20 / (4/3) * (1.96 / 3.182)^2 = 5.69 items
+    # t(3) = 3.182, effective size 20 / (4/3) * (t(19) / 3.182)^2 = 6.53 items
     low, high = stats.cluster_intervals(np.array([3, 1, 4, 2]), np.array([5, 5, 5, 5]))
     assert (low[0], high[0]) == pytest.approx(_korn_graubard_by_hand([3, 1, 4, 2], [5] * 4))
-    assert (low[0], high[0]) == pytest.approx((0.1111, 0.8889), abs=1e-4)
+    assert (low[0], high[0]) == pytest.approx((0.1286, 0.8714), abs=1e-4)
     # columns apart: an agent without items in a column is no cluster of it
     k = np.array([[3, 0], [1, 1], [4, 2], [2, 0]])
     n = np.array([[5, 0], [5, 2], [5, 2], [5, 1]])
@@ -195,26 +195,45 @@ def test_clustered_share_ci_wilson_without_repeats_and_dyadic_with_pairs():
     assert stats.clustered_share_ci(y, agents) == pytest.approx(
         _korn_graubard_by_hand([1, 2, 0], [2, 2, 2])
     )
-    # items of two agents (a negotiation's proposer and responder): the dyadic variance,
-    # sum over agents of their items' summed residuals squared less each residual squared once
-    pairs = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [0, 2], [1, 3]])
+    # items of two agents (a negotiation's proposer and responder): every two items that
+    # share an agent are correlated, each such pair of items counted once
+    pairs = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [0, 1], [1, 3]])
     e = np.array(y, float) - 0.5
-    scores = [sum(e[i] for i in range(6) if a in pairs[i]) for a in range(4)]
-    variance = 4 / 3 * (sum(s * s for s in scores) - (e**2).sum()) / 36
+    raw = sum(e[i] * e[j] for i in range(6) for j in range(6) if set(pairs[i]) & set(pairs[j]))
+    variance = 4 / 3 * raw / 36
     from scipy import stats as sps
 
     deff = max(variance / (0.25 / 6), 1.0)
-    size = 6 / deff * (1.959964 / sps.t.ppf(0.975, 3)) ** 2
+    size = 6 / deff * (sps.t.ppf(0.975, 5) / sps.t.ppf(0.975, 3)) ** 2
     expected = (
         sps.beta.ppf(0.025, size / 2, size / 2 + 1),
         sps.beta.ppf(0.975, size / 2 + 1, size / 2),
     )
-    assert stats.clustered_share_ci(y, pairs) == pytest.approx(expected, rel=1e-5)
+    assert stats.clustered_share_ci(y, pairs) == pytest.approx(expected, rel=1e-6)
+    # a table of three shares an agent with another only through its third seat
+    tables = [[0, 1, 9], [2, 3, 9], [4, 5, 6], [7, 8, 10], [11, 12, 13], [14, 15, 16]]
+    assert stats.clustered_share_ci(y, tables) != pytest.approx(stats.wilson_ci(3, 6))
+    # an item without an agent is a cluster of its own; NaN outcomes are left out
+    assert stats.clustered_share_ci([1, 0, 1], [None, 5, float("nan")]) == pytest.approx(
+        stats.wilson_ci(2, 3)
+    )
+    assert stats.clustered_share_ci([1, 0, float("nan")], np.array([0, 1, 1])) == pytest.approx(
+        stats.wilson_ci(1, 2)
+    )
+    assert all(np.isnan(stats.clustered_share_ci([], np.array([]))))
+    # agents named by numbers and by words alike
+    mixed = np.array([0, "a", 0, None, "a"], dtype=object)
+    assert stats.clustered_share_ci([1, 0, 1, 1, 0], mixed) == pytest.approx(
+        _korn_graubard_by_hand([2, 0, 1], [2, 2, 1])
+    )
     # negotiations of disjoint pairs are independent: Wilson again
     assert stats.clustered_share_ci([1, 0], np.array([[0, 1], [2, 3]])) == pytest.approx(
         stats.wilson_ci(1, 2)
     )
     assert all(np.isnan(stats.clustered_share_ci([1, 1, 0], np.zeros(3))))  # one agent
+    # one item an agent in every column: Wilson's, as the items are independent
+    low, high = stats.cluster_intervals(np.array([1, 0, 1, 1, 0]), np.ones(5))
+    assert (low[0], high[0]) == pytest.approx(stats.wilson_ci(3, 5))
 
 
 def test_answer_table_takes_the_agent_column_as_clusters():

@@ -244,9 +244,13 @@ def test_plan_from_a_pilot_arms_directory(arms):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if key in x)
-    assert f"SD of paired differences {sd:.4g}" in line
-    assert f"; {replicates_needed(0.02, sd, minimum=3)} replicates;" in line
-    assert f"minimum detectable effect is {minimum_detectable_effect(sd, 3):.3g}" in line
+    assert f"SD of paired differences {sd:.4g} from 3 replicates" in line
+    # planned on average over the SDs 3 replicates leave possible; the pilot's SD alone beside
+    planned = replicates_needed(0.02, sd, minimum=3, pilot_n=3)
+    assert f"; {planned} replicates (on average over what 3 replicates leave unknown" in line
+    assert f"; {replicates_needed(0.02, sd, minimum=3)} if it were exactly {sd:.4g}" in line
+    mde = minimum_detectable_effect(sd, 3, pilot_n=3)
+    assert f"minimum detectable effect is {mde:.3g}" in line
     every = CliRunner().invoke(app, ["plan", str(arms.dir), "--effect", "0.02", "--power", "0.9"])
     assert every.exit_code == 0, every.output
     assert sum(" replicates" in x for x in every.output.splitlines()[1:]) == len(

@@ -196,7 +196,8 @@ def _arm_figure(
                 f"Believers of {_claim_words(claim, texts)} among {who} per step: mean over "
                 f"replicates ({', '.join(f'{a} {n}' for a, n in per_arm.items())})"
                 + (
-                    " with a t 95% band across replicates (cut at the axis)"
+                    " with a t 95% band across replicates (cut at the axis; with few replicates"
+                    " of a skewed measure it is narrower than 95%)"
                     if min(per_arm.values()) >= MIN_REPLICATES
                     else f" (no band below {MIN_REPLICATES} replicates)"
                 )

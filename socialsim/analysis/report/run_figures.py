@@ -146,7 +146,8 @@ def _probe_figure(
         plots.probe_answers(table, title=f"Probe answers following the false claim ({claim})"),
         f"Share of the answered probes of {claim} whose answer follows the false claim, "
         f"{population} agents, at each probe step and over all probe steps (the value of "
-        f"probes_{population}.<distance>.manipulated_share), with Wilson 95% intervals; "
+        f"probes_{population}.<distance>.manipulated_share), with 95% intervals that take "
+        "each agent's probes as a cluster; "
         f"{plural(asked, 'probe')} asked, {answered} answered.",
     )
 

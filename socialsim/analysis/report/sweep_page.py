@@ -127,7 +127,8 @@ def _sweep_page(root: Path, figs: _Figures) -> tuple[str, str, str]:
                 held = f", one line per setting of {', '.join(others)}" if others else ""
                 caption = (
                     f"{metric} by {param}: mean over the seeds of each setting{held}, with the "
-                    "t 95% interval across those seeds (none with one seed)."
+                    "t 95% interval across those seeds (none with one seed; with 3 to 5 seeds of "
+                    "a skewed measure it held the mean in 0.85 to 0.89 of trials)."
                 )
                 parts.append(figs.render(f"sweep_{param}_{metric}", plot, caption))
     parts.append(

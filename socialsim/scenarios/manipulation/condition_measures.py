@@ -14,14 +14,12 @@ advice and after the last turn. ``docs/measures.md`` defines each key.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-from socialsim.analysis.stats import answer_table, count_cell, odds_ratio
+from socialsim.analysis.stats import answer_table, count_cell, mean_interval, odds_ratio
 from socialsim.core.rundata import event_table
 
 OR_COLUMNS = [
@@ -145,18 +143,6 @@ def rating_shifts(ratings: pd.DataFrame, turns: int | None = None) -> pd.DataFra
     sign = np.where(out["advised"] == "harmful", 1.0, -1.0)
     out["toward_advised"] = out["toward_harmful"] * sign
     return out[cols]
-
-
-def mean_interval(values: Any, alpha: float = 0.05) -> dict[str, Any]:
-    """Mean with a t interval: ``{"n", "mean", "ci_low", "ci_high"}`` (None bounds below 2)."""
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    n = int(x.size)
-    mean = float(x.mean()) if n else None
-    if n < 2:
-        return {"n": n, "mean": mean, "ci_low": None, "ci_high": None}
-    half = float(sps.t.ppf(1 - alpha / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return {"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half}
 
 
 def condition_summary(choices: pd.DataFrame, ratings: pd.DataFrame) -> dict[str, Any]:

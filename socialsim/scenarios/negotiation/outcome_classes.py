@@ -18,8 +18,9 @@ import pandas as pd
 from socialsim.analysis.stats import answer_table, count_cell
 from socialsim.core.rundata import as_list
 
-PARTIES = ("proposer", "responder")
-"""The columns naming a negotiation's two agents: the clusters of its shares' intervals."""
+PARTIES = ("proposer", "responder", "members")
+"""The columns naming a negotiation's agents (``members``: every seat of a table of more than
+two): the clusters of its shares' intervals."""
 
 CLASSES = ("authority", "compromise", "no_deal")
 

@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialsim.analysis.stats import wilson_ci
+from socialsim.analysis.stats import mean_interval, wilson_ci
 from socialsim.core.registry import NoParams, register_measure
 from socialsim.core.rundata import RunData, as_bool, event_table
-from socialsim.scenarios.persuasion.measures import mean_interval
 
 DIRECTIONS = ("toward", "unchanged", "away")
 

@@ -10,14 +10,13 @@ persuasion_summary(load_run("runs/debate").events)["debate"]["mean_shift"]
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from socialsim.analysis.stats import odds_ratio
+from socialsim.analysis.stats import mean_interval, odds_ratio
 from socialsim.core.rundata import as_bool, event_table
 from socialsim.scenarios.persuasion.authority import OUTCOMES
 from socialsim.scenarios.persuasion.authority_states import authority_rates, mean_confidence
@@ -58,38 +57,6 @@ def answer_counts(table: pd.DataFrame) -> dict[str, int]:
     asked = int(len(table))
     answered = int((table["status"] == "answered").sum()) if asked else 0
     return {"asked": asked, "answered": answered, "failed": asked - answered}
-
-
-MIN_OFF_MODE = 3
-"""Fewest values that must differ from the most common one for a mean's t interval."""
-
-
-def mean_interval(values: Any, alpha: float = 0.05) -> dict[str, Any]:
-    """Mean with a t interval: ``{"n", "mean", "ci_low", "ci_high"}`` (NaNs dropped).
-
-    One value gives None bounds (no spread to estimate); no values give None for all but
-    ``n``. A shift is mostly 0 with a few moves: with fewer than :data:`MIN_OFF_MODE` values
-    other than the most common one, the t interval is too narrow (it covered 0.41 of the
-    true means with 5 answers of which 1 in 10 moves, 0.66 with 10, 0.87 with 50), so there
-    is none and ``no_interval`` says why; with them it covered at least 0.97.
-    """
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    n = int(x.size)
-    if n == 0:
-        return {"n": 0, "mean": None, "ci_low": None, "ci_high": None}
-    mean = float(x.mean())
-    if n == 1:
-        return {"n": 1, "mean": mean, "ci_low": None, "ci_high": None}
-    off_mode = n - int(np.unique(x, return_counts=True)[1].max())
-    if off_mode < MIN_OFF_MODE:
-        reason = (
-            f"{off_mode} of {n} values differ from the most common one; a t interval needs "
-            f"at least {MIN_OFF_MODE}"
-        )
-        return {"n": n, "mean": mean, "ci_low": None, "ci_high": None, "no_interval": reason}
-    half = float(sps.t.ppf(1 - alpha / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return {"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half}
 
 
 def _numeric(table: pd.DataFrame, cols: tuple[str, ...]) -> None:
@@ -329,21 +296,44 @@ def stance_by_exposure(events: pd.DataFrame, topic: str | None = None) -> pd.Dat
 
 
 def drift_slope(table: pd.DataFrame, x: str = "exposure", y: str = "stance") -> dict[str, Any]:
-    """Least-squares line of `y` on `x` over the rows where both are set: slope, intercept, r, p, n.
+    """Least-squares line of `y` on `x` over the rows where both are set: slope, intercept,
+    r, n, and ``p``, the test of no drift.
 
-    On ``stance_probes`` (answered rows) this is the pooled OLS slope of stance on exposure.
+    On ``stance_probes`` (answered rows, an ``agent`` column) the line is the pooled OLS fit
+    of stance on exposure, but an agent's probes are not independent of each other: ``p``
+    is the two-sided one-sample t-test of the agents' own slopes (each agent with two or more
+    exposures; ``agents`` counts them), not the pooled fit's, which counts every probe as
+    independent and, with agents that drift their own way, flagged a drift that was not
+    there in about 1 of 5 runs of 50 agents. Without an ``agent`` column (a table of means)
+    ``p`` is the line's own.
     """
-    frame = table[[x, y]].apply(pd.to_numeric, errors="coerce").dropna()
+    frame = table[[x, y]].apply(pd.to_numeric, errors="coerce")
+    keep = frame.notna().all(axis=1)
+    frame = frame[keep]
+    out: dict[str, Any] = {"slope": None, "intercept": None, "r": None, "p": None}
+    out["n"] = int(len(frame))
     if len(frame) < 2 or frame[x].nunique() < 2:
-        return {"slope": None, "intercept": None, "r": None, "p": None, "n": int(len(frame))}
+        return out
     fit = sps.linregress(frame[x].to_numpy(dtype=float), frame[y].to_numpy(dtype=float))
-    return {
+    out |= {
         "slope": float(fit.slope),
         "intercept": float(fit.intercept),
         "r": None if np.isnan(fit.rvalue) else float(fit.rvalue),
         "p": None if np.isnan(fit.pvalue) else float(fit.pvalue),
-        "n": int(len(frame)),
     }
+    if "agent" not in table:
+        return out
+    slopes = []
+    for _, rows in frame.assign(_agent=table.loc[keep, "agent"]).groupby("_agent"):
+        if rows[x].nunique() >= 2:
+            slopes.append(sps.linregress(rows[x].to_numpy(float), rows[y].to_numpy(float)).slope)
+    out["agents"] = len(slopes)
+    values = np.asarray(slopes, dtype=float)
+    if len(values) < 2 or np.ptp(values) == 0:
+        out["p"] = None if len(values) < 2 else (1.0 if values[0] == 0 else 0.0)
+        return out
+    out["p"] = float(sps.ttest_1samp(values, 0.0).pvalue)
+    return out
 
 
 def stance_change(probes: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:

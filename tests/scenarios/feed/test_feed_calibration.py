@@ -71,9 +71,14 @@ def runs() -> dict[float, list[dict]]:
 
 
 @pytest.fixture(scope="session")
-def small_runs() -> dict[float, list[dict]]:
-    """Real rule runs of 20 agents, half with the illusory-truth term."""
-    return {0.0: summaries(0.0, range(0, 60, 2), 20), 1.0: summaries(1.0, range(1, 60, 2), 20)}
+def small_runs() -> dict[int, dict[float, list[dict]]]:
+    """Real rule runs of 20 (60 seeds) and 10 agents (100 seeds), half with the
+    illusory-truth term."""
+    return {
+        size: {0.0: summaries(0.0, range(0, seeds, 2), size),
+               1.0: summaries(1.0, range(1, seeds, 2), size)}
+        for size, seeds in ((20, 60), (10, 100))
+    }  # fmt: skip
 
 
 def cells(runs: dict[float, list[dict]], fewest: int = 30):
@@ -95,12 +100,19 @@ def test_runs_repeat_claims_enough_to_test(runs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("size", [150, 20])
-def test_cell_intervals_cover_the_population_share(size, request):
-    runs = request.getfixturevalue("runs" if size == 150 else "small_runs")
+@pytest.mark.parametrize(
+    ("size", "fewest", "most"), [(150, 30, MAX_COVERAGE), (20, 10, MAX_COVERAGE), (10, 6, 0.995)]
+)
+def test_cell_intervals_cover_the_population_share(size, fewest, most, request):
+    runs = (
+        request.getfixturevalue("runs")
+        if size == 150
+        else request.getfixturevalue("small_runs")[size]
+    )
     hits, wilson_hits, truths = [], [], {}
-    found = list(cells(runs, 30 if size == 150 else 10))
-    assert len(found) >= 0.9 * REPLICATES * len(FRAMINGS) * 3
+    found = list(cells(runs, fewest))
+    seeds = sum(len(r) for r in runs.values())
+    assert len(found) >= 0.9 * seeds * len(FRAMINGS) * 3
     for repetition, framing, exposure, cell in found:
         key = (repetition, framing, exposure)
         if key not in truths:
@@ -110,7 +122,7 @@ def test_cell_intervals_cover_the_population_share(size, request):
         low, high = wilson_ci(cell["k"], cell["answered"])
         wilson_hits.append(low <= value <= high)
     coverage = float(np.mean(hits))
-    assert MIN_COVERAGE <= coverage <= MAX_COVERAGE, coverage
+    assert MIN_COVERAGE <= coverage <= most, coverage
     # exposures of one agent share its credulity: counting them as independent covers less
     assert float(np.mean(wilson_hits)) < coverage
 

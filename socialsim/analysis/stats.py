@@ -103,9 +103,14 @@ def _memberships(members: Any, items: int) -> tuple[np.ndarray, np.ndarray]:
     """(item, agent code) pairs of `members`: one agent an item (a 1-D array), several (rows
     of a 2-D array, or lists), missing ones (None, NaN) skipped; an item with no agent is a
     cluster of its own."""
-    if isinstance(members, np.ndarray) and members.ndim == 1:
-        rows = [[m] for m in members.tolist()]
-    elif isinstance(members, np.ndarray):
+    if isinstance(members, np.ndarray) and members.ndim == 1:  # one agent an item: vectorised
+        if len(members) != items:
+            raise ValueError(f"{len(members)} rows of members for {items} items")
+        codes, _ = pd.factorize(pd.Series(members, dtype=object), use_na_sentinel=True)
+        missing = codes < 0
+        codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
+        return np.arange(items, dtype=np.int64), codes.astype(np.int64)
+    if isinstance(members, np.ndarray):
         rows = members.tolist()
     else:
         rows = [list(m) if isinstance(m, (list, tuple, np.ndarray)) else [m] for m in members]
@@ -504,11 +509,24 @@ def answer_table(
         for i, key in enumerate(out[keys or ["_all"]].itertuples(index=False, name=None)):
             group = groups.get(key)
             if group is not None and len(group) and len(group) == n[i]:
-                members = [_agents_of(row) for row in group[present].itertuples(index=False)]
-                cis[i] = clustered_share_ci(group["_y"].to_numpy(), members, alpha)
+                cis[i] = clustered_share_ci(group["_y"].to_numpy(), _members(group, present), alpha)
     out["ci_low"] = [c[0] for c in cis]
     out["ci_high"] = [c[1] for c in cis]
     return out[cols]
+
+
+def _members(rows: pd.DataFrame, columns: list[str]) -> Any:
+    """The agents of each row: one column of scalars as an array (the fast path), else a
+    list per row (list values, e.g. a table's members, spread out)."""
+    if len(columns) == 1:
+        values = rows[columns[0]]
+        listed = (
+            values.dtype == object
+            and values.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any()
+        )
+        if not listed:
+            return values.to_numpy(dtype=object)
+    return [_agents_of(row) for row in rows[columns].itertuples(index=False)]
 
 
 def _agents_of(row: tuple) -> list[Any]:

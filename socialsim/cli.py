@@ -321,6 +321,9 @@ def plan(
                 markup=False,
             )
             continue
+        if r.get("too_many"):
+            console.print(f"  {r['measure']}: {r['too_many']}", highlight=False, markup=False)
+            continue
         if r["basis"] == "pilot":
             sd = f"SD of paired differences {r['sd_used']:.4g} from {r['n']} replicates"
             many = (
@@ -334,6 +337,8 @@ def plan(
         now = (
             f"; at {r['n']} replicates the minimum detectable effect is {r['mde']:.3g}"
             if r["mde"] is not None
+            else f"; at {r['n']} replicates no difference of a share (at most 1) is detected"
+            if r.get("mde_above_one")
             else ""
         )
         console.print(f"  {r['measure']}: {sd}; {many}{now}", highlight=False, markup=False)

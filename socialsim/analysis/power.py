@@ -90,9 +90,17 @@ def paired_t_power(effect: float, sd: float, n: int, alpha: float = 0.05) -> flo
 _PILOT_QUANTILES = (np.arange(64) + 0.5) / 64
 
 
-def expected_power(effect: float, sd: float, n: int, pilot_n: int, alpha: float = 0.05) -> float:
+def expected_power(
+    effect: float,
+    sd: float,
+    n: int,
+    pilot_n: int,
+    alpha: float = 0.05,
+    sd_cap: float | None = None,
+) -> float:
     """Power of the paired t-test with `n` replicates, averaged over the true SD that a pilot
-    of `pilot_n` replicates with SD `sd` leaves possible.
+    of `pilot_n` replicates with SD `sd` leaves possible (none above `sd_cap`: a share's
+    differences have an SD of at most :data:`WORST_CASE_SD`).
 
     With normal differences and a flat prior on log(SD), the true variance given the pilot is
     ``(pilot_n - 1) * sd^2 / X``, X chi-square with ``pilot_n - 1`` degrees of freedom; the
@@ -109,6 +117,8 @@ def expected_power(effect: float, sd: float, n: int, pilot_n: int, alpha: float 
         raise SocialsimError(f"a paired t-test needs at least 2 replicates, not {n}")
     df = pilot_n - 1
     sds = sd * np.sqrt(df / sps.chi2.ppf(_PILOT_QUANTILES, df))
+    if sd_cap is not None:
+        sds = np.minimum(sds, sd_cap)
     ncp = effect / sds * math.sqrt(n)
     crit = float(sps.t.ppf(1 - alpha / 2, n - 1))
     total = np.zeros(len(sds))
@@ -118,10 +128,12 @@ def expected_power(effect: float, sd: float, n: int, pilot_n: int, alpha: float 
     return float(np.mean(np.minimum(total, 1.0)))
 
 
-def _power(effect: float, sd: float, n: int, alpha: float, pilot_n: int | None) -> float:
+def _power(
+    effect: float, sd: float, n: int, alpha: float, pilot_n: int | None, cap: float | None
+) -> float:
     if pilot_n is None:
         return paired_t_power(effect, sd, n, alpha)
-    return expected_power(effect, sd, n, pilot_n, alpha)
+    return expected_power(effect, sd, n, pilot_n, alpha, cap)
 
 
 def replicates_needed(
@@ -131,6 +143,7 @@ def replicates_needed(
     alpha: float = 0.05,
     minimum: int = 2,
     pilot_n: int | None = None,
+    sd_cap: float | None = None,
 ) -> int:
     """The fewest replicates (paired seeds, at least `minimum`) at which the paired t-test
     detects a true difference `effect` with probability `power`: for differences of SD `sd`,
@@ -148,19 +161,20 @@ def replicates_needed(
     if effect == 0 or not math.isfinite(effect):
         raise SocialsimError(f"the effect to detect must be a non-zero number, not {effect!r}")
     low = max(2, int(minimum))
-    if _power(effect, sd, low, alpha, pilot_n) >= power:
+    if _power(effect, sd, low, alpha, pilot_n, sd_cap) >= power:
         return low
     high = low  # power is increasing in n: double, then halve the gap
-    while _power(effect, sd, high, alpha, pilot_n) < power:
+    while _power(effect, sd, high, alpha, pilot_n, sd_cap) < power:
         if high >= MAX_REPLICATES:
             raise SocialsimError(
-                f"detecting {effect:g} with SD {sd:g} needs more than {MAX_REPLICATES:,} "
-                "replicates; plan for a larger effect"
+                f"detecting {effect:g} with SD {sd:g}"
+                + (f" (from a pilot of {pilot_n})" if pilot_n is not None else "")
+                + f" needs more than {MAX_REPLICATES:,} replicates; plan for a larger effect"
             )
         low, high = high, min(2 * high, MAX_REPLICATES)
     while high - low > 1:
         middle = (low + high) // 2
-        if _power(effect, sd, middle, alpha, pilot_n) >= power:
+        if _power(effect, sd, middle, alpha, pilot_n, sd_cap) >= power:
             high = middle
         else:
             low = middle
@@ -168,7 +182,12 @@ def replicates_needed(
 
 
 def minimum_detectable_effect(
-    sd: float, n: int, power: float = 0.8, alpha: float = 0.05, pilot_n: int | None = None
+    sd: float,
+    n: int,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    pilot_n: int | None = None,
+    sd_cap: float | None = None,
 ) -> float:
     """The smallest true difference (positive) the paired t-test with `n` replicates detects
     with probability `power` at level `alpha`, for paired differences of standard deviation
@@ -186,10 +205,12 @@ def minimum_detectable_effect(
     if paired_t_power(0.0, sd, n, alpha) >= power:
         return 0.0
     high = sd
-    while _power(high, sd, n, alpha, pilot_n) < power:
+    while _power(high, sd, n, alpha, pilot_n, sd_cap) < power:
         high *= 2
     return float(
-        optimize.brentq(lambda d: _power(d, sd, n, alpha, pilot_n) - power, 0.0, high, xtol=1e-10)
+        optimize.brentq(
+            lambda d: _power(d, sd, n, alpha, pilot_n, sd_cap) - power, 0.0, high, xtol=1e-10
+        )
     )
 
 
@@ -244,9 +265,18 @@ def plan_replicates(
         return out
     used = out["sd_used"]
     pilot = n if out["basis"] == "pilot" else None
-    out["replicates"] = replicates_needed(effect, used, power, alpha, minimum, pilot_n=pilot)
-    if pilot is not None:
-        out["replicates_at_pilot_sd"] = replicates_needed(effect, used, power, alpha, minimum)
+    cap = WORST_CASE_SD if bounded else None
+    try:
+        out["replicates"] = replicates_needed(
+            effect, used, power, alpha, minimum, pilot_n=pilot, sd_cap=cap
+        )
+        if pilot is not None:
+            out["replicates_at_pilot_sd"] = replicates_needed(effect, used, power, alpha, minimum)
+    except SocialsimError as exc:  # more than MAX_REPLICATES: said; the other measures go on
+        out["replicates"], out["too_many"] = None, str(exc)
     if n >= minimum and pilot is not None:
-        out["mde"] = minimum_detectable_effect(used, n, power, alpha, pilot_n=pilot)
+        mde = minimum_detectable_effect(used, n, power, alpha, pilot_n=pilot, sd_cap=cap)
+        # a share's difference is at most 1: a larger "detectable" effect is none at all
+        out["mde"] = None if bounded and mde > 1 else mde
+        out["mde_above_one"] = bool(bounded and mde > 1)
     return out

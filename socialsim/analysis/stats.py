@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from scipy import stats as sps
 
 from socialsim.analysis.power import minimum_detectable_effect, spread_of
@@ -118,12 +118,39 @@ def _memberships(members: Any, items: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{len(rows)} rows of members for {items} items")
     item_of, agent_of = [], []
     for i, row in enumerate(rows):
-        known = list(dict.fromkeys(a for a in row if a is not None and a == a))  # NaN != NaN
+        known = list(dict.fromkeys(a for a in row if not _no_agent(a)))
         for a in known or [("item", i)]:
             item_of.append(i)
             agent_of.append(a)
     codes, _ = pd.factorize(pd.Series(agent_of, dtype=object))
     return np.asarray(item_of, dtype=np.int64), np.asarray(codes, dtype=np.int64)
+
+
+def _no_agent(value: Any) -> bool:
+    """Whether a member value names no agent (None, NaN, pd.NA)."""
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _shared_agent_sum(item: np.ndarray, code: np.ndarray, e: np.ndarray) -> float:
+    """``sum of e_i e_j`` over the ordered pairs of items (i, j) that share at least one agent,
+    each once however many they share (i = j included), linear in the items.
+
+    By inclusion and exclusion over the agents two items share: ``1[share >= 1] = sum over
+    the non-empty sets T of shared agents of (-1)^(|T| + 1)``, so the sum is that of
+    ``(-1)^(|T| + 1) S_T^2`` over every set T of agents some item holds, S_T the sum of e over
+    the items holding all of T (T of one agent: the usual cluster sums; of two: the items of
+    one pair of agents, counted once more than they should be; and so on for larger tables).
+    """
+    members: dict[int, list[int]] = {}
+    for i, c in zip(item.tolist(), code.tolist(), strict=True):
+        members.setdefault(i, []).append(c)
+    sums: dict[tuple[int, ...], float] = {}
+    for i, agents in members.items():
+        agents.sort()
+        for size in range(1, len(agents) + 1):
+            for subset in itertools.combinations(agents, size):
+                sums[subset] = sums.get(subset, 0.0) + float(e[i])
+    return float(sum((-1) ** (len(t) + 1) * v * v for t, v in sums.items()))
 
 
 def clustered_share_ci(
@@ -136,8 +163,9 @@ def clustered_share_ci(
     Items of one agent are not independent: when an agent has more than one item, the
     interval is :func:`korn_graubard`'s with the cluster-robust variance, every two items
     that share an agent counted as correlated (``G / (G - 1) * sum_{i, j share an agent}
-    e_i e_j / N^2``, e_i = y_i - p: with one agent an item, the usual ``sum_g s_g^2``; with
-    several, the dyadic-robust form, each pair of items once). An item without an agent is a
+    e_i e_j / N^2``, e_i = y_i - p, over ordered pairs of items, each once however many
+    agents the two share, an item with itself included: with one agent an item, the usual
+    ``sum_g s_g^2``; with several, the dyadic-robust form, :func:`_shared_agent_sum`). An item without an agent is a
     cluster of its own. When no agent has two items the items are independent and the
     interval is Wilson's. Items whose outcome is NaN are left out; under two clusters the
     result is (nan, nan).
@@ -166,9 +194,7 @@ def clustered_share_ci(
     if np.bincount(item, minlength=len(y)).max() <= 1:  # one agent an item
         raw = (np.bincount(code, weights=e[item], minlength=g) ** 2).sum()
     else:  # each pair of items sharing an agent once
-        incidence = sparse.csr_matrix((np.ones(len(item)), (item, code)), shape=(len(y), g))
-        shared = (incidence @ incidence.T).tocoo()
-        raw = float((e[shared.row] * e[shared.col]).sum())
+        raw = _shared_agent_sum(item, code, e)
     variance = g / (g - 1) * max(raw, 0.0) / total**2
     low, high = korn_graubard(
         np.array([p]), np.array([total]), np.array([variance]), np.array([float(g)]), alpha

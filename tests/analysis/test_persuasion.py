@@ -266,8 +266,17 @@ def test_no_persuasion_events_no_sections():
 
 def test_drift_p_tests_the_agents_slopes_not_the_pooled_probes():
     out = persuasion.persuasion_summary(frame(accumulation_rows()))["accumulation"]["drift"]
-    # agents 0 and 1 both rise by 1 a text (agent 2 answered once): no spread, a sure drift
-    assert out["agents"] == 2 and out["p"] == 0.0
+    # agents 0 and 1 both rise by 1 a text (agent 2 answered once): slopes without spread
+    # give no test
+    assert out["agents"] == 2 and out["p"] is None
+    assert out["no_test"] == "the agents' slopes do not vary: no test of them"
+    # one probe an agent: independent probes, the pooled line's own p
+    once = pd.DataFrame(
+        {"agent": range(6), "exposure": [0, 1, 2, 0, 1, 2], "stance": [1, 2, 3, 2, 3, 5]}
+    )
+    alone = persuasion.drift_slope(once)
+    assert alone["p"] == pytest.approx(sps.linregress(once["exposure"], once["stance"]).pvalue)
+    assert "agents" not in alone
     rng = np.random.default_rng(2)
     agents, exposures = 8, 4
     slopes = rng.normal(0.0, 0.3, agents)

@@ -132,3 +132,19 @@ def test_plans_from_small_normal_pilots_reach_the_power_on_average():
 def test_bad_input_says_what_is_wrong(call, message):
     with pytest.raises(SocialsimError, match=message):
         call()
+
+
+def test_a_share_is_planned_with_sds_of_at_most_one_and_a_measure_too_costly_is_said():
+    # a 2-replicate pilot leaves SDs up to 100 times its own possible; a share's stop at 1
+    capped = power.plan_replicates([-0.3, 0.3, 0.5], 0.1, bounded=True)
+    free = power.plan_replicates([-0.3, 0.3, 0.5], 0.1)
+    assert capped["replicates"] < free["replicates"]
+    assert capped["replicates"] == power.replicates_needed(
+        0.1, capped["sd_used"], minimum=3, pilot_n=3, sd_cap=1.0
+    )
+    # no difference of a share is larger than 1: a "detectable" one above it is none
+    assert capped["mde"] is None and capped["mde_above_one"]
+    # more than a million replicates: said for this measure, no error for the others
+    costly = power.plan_replicates([0.001, 0.1], 0.0015, power=0.95)
+    assert costly["replicates"] is None and "needs more than 1,000,000" in costly["too_many"]
+    assert "(from a pilot of 2)" in costly["too_many"]

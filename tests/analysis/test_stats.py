@@ -281,3 +281,20 @@ def test_clustered_shares_hold_their_level_where_wilson_and_the_bootstrap_do_not
     assert hard["clustered"] >= 0.87 and hard["bootstrap"] < 0.86 and hard["wilson"] < 0.75
     middle = coverage(0.5, 0.2, 20)
     assert middle["clustered"] >= 0.93 and middle["wilson"] < 0.8
+
+
+def test_the_shared_agent_sum_is_the_direct_sum_over_pairs_of_items():
+    rng = np.random.default_rng(4)
+    for _ in range(40):
+        n = int(rng.integers(5, 30))
+        tables = [list(rng.integers(0, 7, int(rng.integers(1, 5)))) for _ in range(n)]
+        tables[0] = [tables[0][0], tables[0][0]]  # a seat listed twice is one agent
+        e = rng.random(n) - 0.5
+        item, code = stats._memberships(tables, n)
+        sets = [set(code[item == i]) for i in range(n)]
+        direct = sum(e[i] * e[j] for i in range(n) for j in range(n) if sets[i] & sets[j])
+        assert stats._shared_agent_sum(item, code, e) == pytest.approx(direct, abs=1e-12)
+    # pd.NA, None and NaN name no agent
+    assert stats.clustered_share_ci([1, 0, 1], [pd.NA, 5, None]) == pytest.approx(
+        stats.wilson_ci(2, 3)
+    )

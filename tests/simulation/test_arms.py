@@ -245,11 +245,12 @@ def test_plan_from_a_pilot_arms_directory(arms):
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if key in x)
     assert f"SD of paired differences {sd:.4g} from 3 replicates" in line
-    # planned on average over the SDs 3 replicates leave possible; the pilot's SD alone beside
-    planned = replicates_needed(0.02, sd, minimum=3, pilot_n=3)
+    # planned on average over the SDs 3 replicates leave possible (a credence's differences:
+    # SD at most 1); the pilot's SD alone beside
+    planned = replicates_needed(0.02, sd, minimum=3, pilot_n=3, sd_cap=1.0)
     assert f"; {planned} replicates (on average over what 3 replicates leave unknown" in line
     assert f"; {replicates_needed(0.02, sd, minimum=3)} if it were exactly {sd:.4g}" in line
-    mde = minimum_detectable_effect(sd, 3, pilot_n=3)
+    mde = minimum_detectable_effect(sd, 3, pilot_n=3, sd_cap=1.0)
     assert f"minimum detectable effect is {mde:.3g}" in line
     every = CliRunner().invoke(app, ["plan", str(arms.dir), "--effect", "0.02", "--power", "0.9"])
     assert every.exit_code == 0, every.output

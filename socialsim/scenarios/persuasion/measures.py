@@ -304,8 +304,9 @@ def drift_slope(table: pd.DataFrame, x: str = "exposure", y: str = "stance") -> 
     is the two-sided one-sample t-test of the agents' own slopes (each agent with two or more
     exposures; ``agents`` counts them), not the pooled fit's, which counts every probe as
     independent and, with agents that drift their own way, flagged a drift that was not
-    there in about 1 of 5 runs of 50 agents. Without an ``agent`` column (a table of means)
-    ``p`` is the line's own.
+    there in about 1 of 5 runs of 50 agents. Under two such agents, or when their slopes do
+    not vary, there is no ``p`` (``no_test`` says why). Without an ``agent`` column (a table
+    of means), or when no agent answered twice, ``p`` is the line's own.
     """
     frame = table[[x, y]].apply(pd.to_numeric, errors="coerce")
     keep = frame.notna().all(axis=1)
@@ -323,14 +324,23 @@ def drift_slope(table: pd.DataFrame, x: str = "exposure", y: str = "stance") -> 
     }
     if "agent" not in table:
         return out
+    agent = table.loc[keep, "agent"]
+    repeated = agent.notna() & agent.duplicated(keep=False)
+    if not repeated.any():  # every agent answered once: the probes are independent
+        return out
     slopes = []
-    for _, rows in frame.assign(_agent=table.loc[keep, "agent"]).groupby("_agent"):
+    for _, rows in frame[repeated].assign(_agent=agent[repeated]).groupby("_agent"):
         if rows[x].nunique() >= 2:
             slopes.append(sps.linregress(rows[x].to_numpy(float), rows[y].to_numpy(float)).slope)
     out["agents"] = len(slopes)
     values = np.asarray(slopes, dtype=float)
     if len(values) < 2 or np.ptp(values) == 0:
-        out["p"] = None if len(values) < 2 else (1.0 if values[0] == 0 else 0.0)
+        out["p"] = None
+        out["no_test"] = (
+            f"{len(values)} agent{'s' if len(values) != 1 else ''} with two or more exposures"
+            if len(values) < 2
+            else "the agents' slopes do not vary: no test of them"
+        )
         return out
     out["p"] = float(sps.ttest_1samp(values, 0.0).pvalue)
     return out
@@ -362,6 +372,7 @@ def _accumulation_summary(probes: pd.DataFrame, events: pd.DataFrame) -> dict[st
         "change": change["mean"],
         "change_agents": change["n"],
         "change_ci": [change["ci_low"], change["ci_high"]],
+        **({"change_no_interval": change["no_interval"]} if "no_interval" in change else {}),
     }
 
 

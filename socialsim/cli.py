@@ -322,9 +322,9 @@ def plan(
             )
             continue
         if r.get("too_many"):
-            console.print(f"  {r['measure']}: {r['too_many']}", highlight=False, markup=False)
-            continue
-        if r["basis"] == "pilot":
+            sd = f"SD of paired differences {r['sd_used']:.4g} from {r['n']} replicates{flat}"
+            many = r["too_many"]
+        elif r["basis"] == "pilot":
             sd = f"SD of paired differences {r['sd_used']:.4g} from {r['n']} replicates"
             many = (
                 f"{r['replicates']} replicates (on average over what {r['n']} replicates leave "

@@ -266,14 +266,16 @@ def plan_replicates(
     used = out["sd_used"]
     pilot = n if out["basis"] == "pilot" else None
     cap = WORST_CASE_SD if bounded else None
+    if cap is not None and used > cap:  # a share's differences: no SD above 1
+        out["sd_used"] = used = cap
     try:
         out["replicates"] = replicates_needed(
             effect, used, power, alpha, minimum, pilot_n=pilot, sd_cap=cap
         )
-        if pilot is not None:
-            out["replicates_at_pilot_sd"] = replicates_needed(effect, used, power, alpha, minimum)
     except SocialsimError as exc:  # more than MAX_REPLICATES: said; the other measures go on
         out["replicates"], out["too_many"] = None, str(exc)
+    if pilot is not None and out["replicates"] is not None:
+        out["replicates_at_pilot_sd"] = replicates_needed(effect, used, power, alpha, minimum)
     if n >= minimum and pilot is not None:
         mde = minimum_detectable_effect(used, n, power, alpha, pilot_n=pilot, sd_cap=cap)
         # a share's difference is at most 1: a larger "detectable" effect is none at all

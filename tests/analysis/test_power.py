@@ -148,3 +148,13 @@ def test_a_share_is_planned_with_sds_of_at_most_one_and_a_measure_too_costly_is_
     costly = power.plan_replicates([0.001, 0.1], 0.0015, power=0.95)
     assert costly["replicates"] is None and "needs more than 1,000,000" in costly["too_many"]
     assert "(from a pilot of 2)" in costly["too_many"]
+
+
+def test_a_share_pilot_sd_above_one_is_planned_at_one():
+    # differences of a share lie in [-1, 1]; a sample SD of [1, -1, 1] is 1.15 all the same
+    plan = power.plan_replicates([1.0, -1.0, 1.0], 0.1, bounded=True)
+    worst = power.plan_replicates([0.4], 0.1, bounded=True)["replicates"]
+    assert plan["sd_used"] == 1.0 and plan["sd_difference"] > 1
+    assert plan["replicates"] <= worst and plan["replicates_at_pilot_sd"] == worst
+    tiny = power.plan_replicates([1.0, -1.0], 0.003, bounded=True)
+    assert tiny["replicates"] is not None and tiny["replicates"] <= tiny["replicates_at_pilot_sd"]

@@ -327,7 +327,7 @@ def drift_slope(table: pd.DataFrame, x: str = "exposure", y: str = "stance") -> 
     agent = table.loc[keep, "agent"]
     repeated = agent.notna() & agent.duplicated(keep=False)
     if not repeated.any():  # every agent answered once: the probes are independent
-        return out
+        return out | {"agents": 0}
     slopes = []
     for _, rows in frame[repeated].assign(_agent=agent[repeated]).groupby("_agent"):
         if rows[x].nunique() >= 2:
@@ -337,7 +337,8 @@ def drift_slope(table: pd.DataFrame, x: str = "exposure", y: str = "stance") -> 
     if len(values) < 2 or np.ptp(values) == 0:
         out["p"] = None
         out["no_test"] = (
-            f"{len(values)} agent{'s' if len(values) != 1 else ''} with two or more exposures"
+            f"{len(values)} agent{'s' if len(values) != 1 else ''} with two or more exposures: "
+            "no test of their slopes"
             if len(values) < 2
             else "the agents' slopes do not vary: no test of them"
         )

@@ -202,17 +202,20 @@ def message_toxicity(run: RunData, lexicon: Lexicon | None = None) -> pd.DataFra
     keep = agent.to_numpy() >= 0
     msgs, agent = msgs[keep], agent[keep]
     lexicon = lexicon or builtin_lexicon()
-    texts = payload(msgs, "text").fillna("").astype(str).tolist()
-    hits = [lexicon.hits(t) for t in texts]
+    texts = payload(msgs, "text").fillna("").astype(str)
+    codes, distinct = pd.factorize(texts)  # each distinct text scored once: relays repeat
+    scored = [lexicon.hits(t) for t in distinct]
+    score_of = np.array([lexicon.score_hits(h) for h in scored], dtype=float)
+    names_of = np.array([",".join(k for k, n in h.items() if n) for h in scored], dtype=object)
     role_of = _roles(run)
     table = pd.DataFrame(
         {
             "step": pd.to_numeric(msgs["step"], errors="coerce").fillna(-1).astype(int).to_numpy(),
             "agent": agent.to_numpy(),
             "role": [role_of.get(a, "benign") for a in agent.tolist()],
-            "score": [lexicon.score_hits(h) for h in hits],
-            "categories": [",".join(k for k, n in h.items() if n) for h in hits],
-            "text": texts,
+            "score": score_of[codes] if len(codes) else np.zeros(0),
+            "categories": names_of[codes] if len(codes) else np.zeros(0, dtype=object),
+            "text": texts.tolist(),
         },
         columns=columns,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -129,10 +130,17 @@ def quality_summary(run: RunData, params: QualityParams | None = None) -> dict[s
     table = message_table(run)
     if table.empty:
         return None
-    sentence = [is_sentence(t) for t in table["text"]]
+    # each distinct text (and text-claim pair) judged once: relayed messages repeat
+    codes, distinct = pd.factorize(table["text"])
+    sentence = np.array([is_sentence(t) for t in distinct], dtype=bool)[codes].tolist()
     words = {c: topic_words(run, c, params.topics) for c in set(table["claim"]) if c}
-    checked = [(text, words.get(c)) for text, c in zip(table["text"], table["claim"], strict=True)]
-    topical = [is_on_topic(text, w) for text, w in checked if w]
+    pairs = pd.DataFrame({"text": table["text"], "claim": table["claim"]})
+    pairs = pairs[[bool(words.get(c)) for c in pairs["claim"]]]
+    judged = {
+        (text, claim): is_on_topic(text, words[claim])
+        for text, claim in pairs.drop_duplicates().itertuples(index=False)
+    }
+    topical = [judged[(text, claim)] for text, claim in pairs.itertuples(index=False)]
     n = len(table)
     return {
         "messages": n,

@@ -165,9 +165,9 @@ def clustered_share_ci(
     that share an agent counted as correlated (``G / (G - 1) * sum_{i, j share an agent}
     e_i e_j / N^2``, e_i = y_i - p, over ordered pairs of items, each once however many
     agents the two share, an item with itself included: with one agent an item, the usual
-    ``sum_g s_g^2``; with several, the dyadic-robust form, :func:`_shared_agent_sum`). An item without an agent is a
-    cluster of its own. When no agent has two items the items are independent and the
-    interval is Wilson's. Items whose outcome is NaN are left out; under two clusters the
+    ``sum_g s_g^2``; with several, the dyadic-robust form, :func:`_shared_agent_sum`). An
+    item without an agent is a cluster of its own. When no agent has two items the items are
+    independent and the interval is Wilson's. Items whose outcome is NaN are left out; under two clusters the
     result is (nan, nan).
 
     ``clustered_share_ci([1, 1, 0, 0, 1, 0] * 2, np.repeat(np.arange(6), 2))`` -> (0.1066,
